@@ -1,0 +1,100 @@
+/**
+ * The `sessiontrail` command line: parses arguments, calls one use case, prints the outcome.
+ * Exit codes: 0 success, 1 verification failed, 2 bad input (what to fix is printed), 3 other errors.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isSessiontrailError } from '../lib/errors.ts';
+import { TOOL_VERSION } from './deps.ts';
+import { runDemo, runExport, runKeygen, runSample, runVerify } from './commands.ts';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const positiveInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
+  return n;
+};
+
+const program = new Command()
+  .name('sessiontrail')
+  .version(TOOL_VERSION)
+  .description(
+    'Rebuilds privileged logon sessions (logon -> privileges -> activity -> logoff) from Windows Security logs\n' +
+      'and seals them into evidence packs (evidence.json + evidence.pdf + manifest + signature) that openssl alone can verify.',
+  )
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('demo')
+  .description('Generate sample logs, export a review pack from them with DuckDB, and verify it: the whole job in one command.')
+  .option('--out <dir>', 'where packs are written (the store root)', 'evidence')
+  .option('--key <file>', 'signing key; created if missing', '.sessiontrail/signing-key.pem')
+  .option('--json', 'print the outcome as JSON')
+  .action(runDemo);
+
+program
+  .command('sample')
+  .description('Write seeded, realistic Windows Security logs (NXLog and Winlogbeat layouts) and a ground-truth file.')
+  .requiredOption('--out <dir>', 'folder to write <out>/windows/dt=YYYY-MM-DD/*.json.gz and <out>/ground-truth.json')
+  .option('--hosts <n>', 'number of hosts', positiveInt('--hosts'), 6)
+  .option('--days <n>', 'number of days', positiveInt('--days'), 2)
+  .option('--seed <n>', 'random seed: the same seed writes the same bytes', positiveInt('--seed'), 42)
+  .option('--from <date>', 'first day (UTC), YYYY-MM-DD', '2024-03-04')
+  .option('--json', 'print the outcome as JSON')
+  .action(runSample);
+
+program
+  .command('export')
+  .description('Build, sign and store one evidence pack from logs on disk.')
+  .addOption(new Option('--kind <kind>', 'review: all privileged sessions; audit: given users/hosts; incident: every session of given users/hosts').choices(['review', 'audit', 'incident']).makeOptionMandatory())
+  .requiredOption('--from <iso>', 'window start (inclusive), e.g. 2024-07-01 or 2024-07-01T00:00:00Z')
+  .requiredOption('--to <iso>', 'window end (exclusive)')
+  .requiredOption('--logs <path>', 'a folder laid out like S3 (<logs>/windows/dt=YYYY-MM-DD/), a plain folder, or one file')
+  .option('--out <dir>', 'where packs are written (the store root)', 'evidence')
+  .option('--source <name>', 'source to read (repeatable); default: all', collect, [])
+  .option('--user <name>', 'account name, DOMAIN\\name or SID (repeatable)', collect, [])
+  .option('--host <name>', 'host name or its short name (repeatable)', collect, [])
+  .option('--incident-id <id>', 'incident identifier (incident packs)')
+  .option('--requester <who>', 'who asked for the pack (audit packs)')
+  .option('--reason <text>', 'why the pack was asked for (audit packs)')
+  .option('--series <name>', 'series folder; packs of a series are chained (default: the kind)')
+  .option('--config <file>', 'configuration JSON: privileged accounts, suppression rules, look-back')
+  .option('--key <file>', 'signing key (PEM) made by `sessiontrail keygen`', '.sessiontrail/signing-key.pem')
+  .option('--threads <n>', 'DuckDB worker threads (default: all cores)', positiveInt('--threads'))
+  .option('--json', 'print the outcome as JSON')
+  .addHelpText(
+    'after',
+    '\nExamples:\n' +
+      '  sessiontrail export --kind review --from 2024-03-01 --to 2024-04-01 --logs ./logs\n' +
+      '  sessiontrail export --kind audit --from 2024-07-01 --to 2024-10-01 --logs ./logs \\\n' +
+      '      --user CORP\\\\adm.alice --requester "J. Auditor" --reason "Q3 SOX review"\n' +
+      '  sessiontrail export --kind incident --incident-id IR-123 --host WS01 \\\n' +
+      '      --from 2024-03-04T08:00:00Z --to 2024-03-04T20:00:00Z --logs ./logs',
+  )
+  .action(runExport);
+
+program
+  .command('verify')
+  .description('Verify a pack: signature, every digest, no extra files, schema. Prints what failed with a code.')
+  .argument('<pack-dir>', 'the pack folder, <out>/<series>/<pack-id>')
+  .option('--key <public.pem>', 'the public key you trust (default: the one published beside the packs, which proves integrity, not origin)')
+  .option('--json', 'print the checks as JSON')
+  .action(runVerify);
+
+program
+  .command('keygen')
+  .description('Create a local ECDSA P-256 signing key (never overwrites).')
+  .option('--key <file>', 'where to write the private key (PEM, mode 0600)', '.sessiontrail/signing-key.pem')
+  .option('--json', 'print the outcome as JSON')
+  .action(runKeygen);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (isSessiontrailError(err)) {
+    process.stderr.write(`sessiontrail: ${err.message} [${err.code}]\n`);
+    process.exitCode = /^(BAD_|LOGS_NOT_FOUND|KEY_|NO_SOURCE_DATA|PACK_EXISTS)/.test(err.code) ? 2 : 3;
+  } else {
+    process.stderr.write(`sessiontrail: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 3;
+  }
+}

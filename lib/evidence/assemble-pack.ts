@@ -1,0 +1,525 @@
+/**
+ * Turns the reconstruction queries' rows into the {@link EvidencePack}: nesting (halves into
+ * sessions, activity into sessions, orphan events into groups), verdicts, summaries and the
+ * sentences that say what the pack does not show. Pure and deterministic: the order of every array
+ * is defined here, whatever order the engine returned rows in.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/config.ts';
+import type { Row } from '../query/query-engine.ts';
+import type {
+  AccountSummary,
+  ActivityEvent,
+  Completeness,
+  Coverage,
+  EndReason,
+  EvidencePack,
+  IntegrityEvent,
+  MissingReason,
+  OrphanGroup,
+  PackInfo,
+  QueryRecord,
+  ReasonCount,
+  Session,
+  SessionHalf,
+  SourceCoverage,
+  SuppressionCount,
+  ToolInfo,
+} from './model.ts';
+import { EVIDENCE_SCHEMA_ID } from './model.ts';
+
+export interface QueryResults {
+  readonly halves: readonly Row[];
+  readonly activity: readonly Row[];
+  readonly orphans: readonly Row[];
+  readonly integrity: readonly Row[];
+  readonly suppressionCounts: readonly Row[];
+  readonly coverageRecords: readonly Row[];
+  readonly sourceStats: readonly Row[];
+  readonly fieldPopulation: readonly Row[];
+  readonly hostCoverage: readonly Row[];
+  readonly fileProblems: readonly { readonly source: string; readonly key: string; readonly reason: string }[];
+}
+
+export interface AssembleInput {
+  readonly pack: PackInfo;
+  readonly tool: ToolInfo;
+  readonly config: Config;
+  /** Rule ids that did not apply because they expired before the window end. */
+  readonly expiredRules: readonly string[];
+  readonly results: QueryResults;
+  readonly queries: readonly QueryRecord[];
+  /** For each source, which population fields each event code defines. */
+  readonly definedFields: (source: string, eventCode: string) => readonly string[];
+}
+
+const LOGON_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'System',
+  2: 'Interactive',
+  3: 'Network',
+  4: 'Batch',
+  5: 'Service',
+  7: 'Unlock',
+  8: 'NetworkCleartext',
+  9: 'NewCredentials',
+  10: 'RemoteInteractive',
+  11: 'CachedInteractive',
+  12: 'CachedRemoteInteractive',
+  13: 'CachedUnlock',
+};
+
+const MAX_EXAMPLES = 5;
+
+/** Builds the pack. */
+export function assemblePack(input: AssembleInput): EvidencePack {
+  const { results, config } = input;
+  const activityByGroup = groupBy(results.activity, (r) => str(r.group_uid));
+  const halvesByGroup = groupBy(results.halves, (r) => str(r.group_uid));
+
+  const sessions = [...halvesByGroup.entries()]
+    .map(([groupUid, halves]) => buildSession(groupUid, halves, activityByGroup.get(groupUid) ?? [], config))
+    .sort(compareSessions);
+
+  const orphan_activity = buildOrphans(results.orphans, results.integrity, results.hostCoverage);
+  const integrity_events = results.integrity.map(buildIntegrity);
+  const coverage = buildCoverage(results, input.definedFields);
+  const suppressions = buildSuppressions(config, input.expiredRules, results.suppressionCounts);
+  const accounts = buildAccounts(sessions);
+
+  const rejected = coverage.rejected.reduce((n, r) => n + r.count, 0);
+  const summary = {
+    sessions: sessions.length,
+    privileged_sessions: sessions.filter((s) => s.privileged).length,
+    accounts: accounts.length,
+    hosts: new Set(sessions.map((s) => s.host)).size,
+    activity_events: sessions.reduce((n, s) => n + s.activity_count, 0),
+    orphan_groups: orphan_activity.length,
+    orphan_events: orphan_activity.reduce((n, g) => n + g.event_count, 0),
+    verdicts: {
+      complete: sessions.filter((s) => s.completeness.verdict === 'complete').length,
+      incomplete: sessions.filter((s) => s.completeness.verdict === 'incomplete').length,
+    },
+    suppressed_sessions: suppressions.reduce((n, s) => n + s.sessions_suppressed, 0),
+    integrity_events: integrity_events.length,
+    rejected_records: rejected,
+  };
+
+  return {
+    schema: EVIDENCE_SCHEMA_ID,
+    pack: input.pack,
+    tool: input.tool,
+    summary,
+    accounts,
+    sessions,
+    orphan_activity,
+    integrity_events,
+    coverage,
+    suppressions,
+    queries: input.queries,
+    limitations: buildLimitations(input, coverage, integrity_events, summary.orphan_events),
+  };
+}
+
+function buildSession(groupUid: string, rows: readonly Row[], activityRows: readonly Row[], config: Config): Session {
+  const primary = rows.find((r) => r.instance_uid === groupUid) ?? (rows[0] as Row);
+  const others = rows.filter((r) => r !== primary).sort((a, b) => cmp(str(a.instance_uid), str(b.instance_uid)));
+  const ordered = [primary, ...others];
+  const isPair = ordered.length > 1;
+  const halfOf = new Map<string, 'elevated' | 'filtered' | null>();
+  for (const r of ordered) halfOf.set(str(r.instance_uid), isPair ? halfLabel(r.is_elevated) : null);
+
+  const halves: SessionHalf[] = ordered.map((r) => ({
+    logon_id: str(r.session_uid),
+    elevated: bool(r.is_elevated),
+    start: iso(r.start_ms),
+    end: iso(r.end_ms),
+    end_reason: str(r.end_reason) as EndReason,
+    privileges: splitPrivileges(r.privileges),
+    logon_ref: opt(r.logon_ref),
+    privilege_ref: opt(r.privilege_ref),
+    logoff_ref: opt(r.logoff_ref),
+  }));
+
+  const events = activityRows.map((r) => activityEvent(r, halfOf.get(str(r.instance_uid)) ?? null));
+  const reconnects = events.filter((e) => e.event_code === '4778' || e.event_code === '4779');
+  const activity = events.filter((e) => e.event_code !== '4778' && e.event_code !== '4779');
+
+  const privileges = [...new Set(halves.flatMap((h) => h.privileges))].sort(cmp);
+  const because = new Set<string>();
+  for (const r of ordered) {
+    if (r.priv_by_privilege === true) {
+      for (const name of splitPrivileges(r.privileges)) {
+        if (config.privileged.privileges.includes(name)) because.add(`privilege:${name}`);
+      }
+    }
+    if (r.priv_by_elevation === true) because.add('elevated_token');
+    if (r.priv_by_account === true) because.add('account:privileged_list');
+  }
+
+  const starts = ordered.map((r) => num(r.start_ms));
+  const ends = ordered.map((r) => (r.end_ms === null ? null : num(r.end_ms)));
+  const open = ends.some((e) => e === null);
+  const lastEnd = open ? null : Math.max(...(ends as number[]));
+  const endingHalf = open ? ordered[ends.indexOf(null)] : ordered[ends.indexOf(lastEnd)];
+  const privileged = primary.privileged === true;
+
+  const host = str(primary.host);
+  const logonId = str(primary.session_uid);
+  const startMs = Math.min(...starts);
+  const partner = others[0];
+  return {
+    id: shortHash(`${host}|${num(primary.boot_ms)}|${logonId}|${startMs}`),
+    source: str(primary.source),
+    host,
+    boot_time: num(primary.boot_ms) < 0 ? null : iso(primary.boot_ms),
+    logon_id: logonId,
+    linked_logon_id: partner !== undefined ? str(partner.session_uid) : opt(primary.linked_session_uid),
+    user: { uid: opt(primary.user_uid), name: opt(primary.user_name), domain: opt(primary.user_domain) },
+    account: accountName(primary),
+    logon_type: primary.logon_type_id === null ? null : num(primary.logon_type_id),
+    logon_type_name: primary.logon_type_id === null ? null : (LOGON_TYPE_NAMES[num(primary.logon_type_id)] ?? null),
+    src_ip: opt(primary.src_ip),
+    src_host: opt(primary.src_host),
+    logon_process: opt(primary.logon_process),
+    auth_package: opt(primary.auth_package),
+    start: new Date(startMs).toISOString(),
+    end: lastEnd === null ? null : new Date(lastEnd).toISOString(),
+    end_reason: str(endingHalf?.end_reason ?? 'open_at_window_end') as EndReason,
+    privileged,
+    privileged_because: [...because].sort(cmp),
+    elevated: ordered.some((r) => r.is_elevated === true),
+    privileges,
+    halves,
+    completeness: completeness(ordered, privileged),
+    reconnects,
+    activity_count: events.length,
+    activity,
+  };
+}
+
+function completeness(halves: readonly Row[], privileged: boolean): Completeness {
+  const reasons = new Set<MissingReason>();
+  const privilegeSeen = halves.some((r) => r.privilege_ref !== null);
+  const privilege_assignment = privilegeSeen ? 'observed' : privileged ? 'missing' : 'not_expected';
+  if (privilege_assignment === 'missing') reasons.add('no_privilege_event');
+  let logoffSeen = true;
+  for (const r of halves) {
+    const reason = str(r.end_reason);
+    if (reason === 'logoff' || reason === 'user_logoff') continue;
+    logoffSeen = false;
+    if (reason === 'shutdown') reasons.add('shutdown');
+    else if (reason === 'reboot' || reason === 'id_reused') reasons.add('reboot');
+    else if (num(r.host_logoffs) === 0) reasons.add('logoff_not_audited');
+    else reasons.add('open_at_window_end');
+    if (r.cleared_ms !== null && (r.end_ms === null || num(r.cleared_ms) <= num(r.end_ms))) reasons.add('log_cleared');
+  }
+  const complete = privilege_assignment !== 'missing' && logoffSeen;
+  return {
+    logon: 'observed',
+    privilege_assignment,
+    logoff: logoffSeen ? 'observed' : 'missing',
+    verdict: complete ? 'complete' : 'incomplete',
+    reasons: [...reasons].sort(cmp),
+  };
+}
+
+function activityEvent(r: Row, half: 'elevated' | 'filtered' | null): ActivityEvent {
+  return {
+    time: iso(r.time_ms) as string,
+    event_code: str(r.event_code),
+    action: str(r.action),
+    logon_id: opt(r.session_uid),
+    half,
+    user_name: opt(r.user_name),
+    process: opt(r.process),
+    parent_process: opt(r.parent_process),
+    command_line: opt(r.command_line),
+    target: opt(r.target),
+    privileges: splitPrivileges(r.privileges),
+    raw_ref: str(r.raw_ref),
+  };
+}
+
+function buildOrphans(rows: readonly Row[], integrity: readonly Row[], hosts: readonly Row[]): OrphanGroup[] {
+  const logonsByHost = new Map(hosts.map((h) => [str(h.host), num(h.logons)]));
+  const clears = integrity.filter((r) => r.event_code === '1102');
+  // One group per (host, boot epoch, logon id): the events of one unknown session. Their user fields
+  // may be spelled differently (NetBIOS vs DNS domain), so the identity shown is that of the first
+  // event that names a SID.
+  const groups = groupBy(rows, (r) => [r.host, r.boot_ms, r.session_uid].map((v) => String(v)).join('\u0000'));
+  const out: OrphanGroup[] = [];
+  for (const events of groups.values()) {
+    const first = events.find((e) => e.user_uid !== null) ?? (events[0] as Row);
+    const times = events.map((e) => num(e.time_ms));
+    const firstMs = Math.min(...times);
+    const host = str(first.host);
+    const cleared = clears.some((c) => c.host === first.host && num(c.time_ms) <= firstMs);
+    out.push({
+      host,
+      boot_time: num(first.boot_ms) < 0 ? null : iso(first.boot_ms),
+      logon_id: opt(first.session_uid),
+      user: { uid: opt(first.user_uid), name: opt(first.user_name), domain: opt(first.user_domain) },
+      account: accountName(first),
+      first_seen: new Date(firstMs).toISOString(),
+      last_seen: new Date(Math.max(...times)).toISOString(),
+      event_count: events.length,
+      likely_reason: cleared ? 'log_cleared' : (logonsByHost.get(host) ?? 0) > 0 ? 'began_before_data' : 'logon_not_in_data',
+      events: events.map((e) => activityEvent(e, null)),
+    });
+  }
+  return out.sort(
+    (a, b) =>
+      cmp(a.host, b.host) || cmp(a.first_seen, b.first_seen) || cmp(a.logon_id ?? '', b.logon_id ?? '') || cmp(a.account, b.account),
+  );
+}
+
+function buildIntegrity(r: Row): IntegrityEvent {
+  const code = str(r.event_code);
+  const kind: IntegrityEvent['kind'] =
+    code === '1102'
+      ? 'log_cleared'
+      : code === '1100'
+        ? 'audit_service_stopped'
+        : code === '4616'
+          ? 'time_changed'
+          : code === '4608'
+            ? 'boot'
+            : 'shutdown';
+  return {
+    time: iso(r.time_ms) as string,
+    host: str(r.host),
+    event_code: code,
+    kind,
+    user_name: opt(r.user_name),
+    logon_id: opt(r.session_uid),
+    detail: opt(r.target),
+    raw_ref: str(r.raw_ref),
+  };
+}
+
+function buildCoverage(results: QueryResults, definedFields: AssembleInput['definedFields']): Coverage {
+  const reasonCounts = (status: string): ReasonCount[] => {
+    const map = new Map<string, { source: string; reason: string; count: number; examples: string[] }>();
+    for (const r of results.coverageRecords) {
+      if (r.status !== status) continue;
+      const key = `${str(r.source)}\u0000${str(r.reason)}`;
+      let entry = map.get(key);
+      if (entry === undefined) {
+        entry = { source: str(r.source), reason: str(r.reason), count: num(r.n), examples: [] };
+        map.set(key, entry);
+      }
+      if (r.example !== null && entry.examples.length < MAX_EXAMPLES) entry.examples.push(str(r.example));
+    }
+    if (status === 'rejected') {
+      for (const p of results.fileProblems) {
+        const key = `${p.source}\u0000${p.reason}`;
+        const entry = map.get(key) ?? { source: p.source, reason: p.reason, count: 0, examples: [] };
+        entry.count += 1;
+        if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(p.key);
+        map.set(key, entry);
+      }
+    }
+    return [...map.values()]
+      .map((e) => ({ ...e, examples: [...e.examples].sort(cmp) }))
+      .sort((a, b) => cmp(a.source, b.source) || cmp(a.reason, b.reason));
+  };
+  const rejected = reasonCounts('rejected');
+  const skipped = reasonCounts('skipped');
+
+  const sourcesSeen = new Set<string>([
+    ...results.sourceStats.map((r) => str(r.source)),
+    ...results.fileProblems.map((p) => p.source),
+  ]);
+  const sources: SourceCoverage[] = [...sourcesSeen].sort(cmp).map((source) => {
+    const stat = (metric: string) => results.sourceStats.filter((r) => r.source === source && r.metric === metric);
+    const countStatus = (status: string) =>
+      results.coverageRecords
+        .filter((r) => r.source === source && r.status === status)
+        // coverage rows repeat per example; count each (status, reason) once
+        .reduce((acc, r) => acc.set(str(r.reason), num(r.n)), new Map<string, number>());
+    const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+    const used = sum(countStatus('event'));
+    const skippedN = sum(countStatus('skipped'));
+    const rejectedN = sum(countStatus('rejected'));
+    return {
+      source,
+      files: stat('files').reduce((n, r) => n + num(r.n), 0),
+      records_read: used + skippedN + rejectedN,
+      records_used: used,
+      records_skipped: skippedN,
+      records_rejected: rejectedN,
+      duplicates_collapsed: stat('duplicates').reduce((n, r) => n + num(r.n), 0),
+      time_fields: stat('time_field')
+        .map((r) => ({ field: str(r.label), records: num(r.n) }))
+        .sort((a, b) => cmp(a.field, b.field)),
+    };
+  });
+
+  const field_population = results.fieldPopulation
+    .flatMap((r) =>
+      definedFields(str(r.source), str(r.event_code)).map((field) => ({
+        source: str(r.source),
+        event_code: str(r.event_code),
+        field,
+        populated: num(r[field] ?? 0),
+        total: num(r.total),
+      })),
+    )
+    .sort((a, b) => cmp(a.source, b.source) || cmp(a.event_code, b.event_code) || cmp(a.field, b.field));
+
+  const hosts = results.hostCoverage
+    .map((r) => ({
+      host: str(r.host),
+      first_event: iso(r.first_ms) as string,
+      last_event: iso(r.last_ms) as string,
+      events: num(r.events),
+      logoff_events: num(r.logoffs),
+    }))
+    .sort((a, b) => cmp(a.host, b.host));
+
+  return { sources, rejected, skipped, field_population, hosts };
+}
+
+function buildSuppressions(config: Config, expired: readonly string[], rows: readonly Row[]): SuppressionCount[] {
+  const count = (what: string, id: string) =>
+    rows.filter((r) => r.what === what && r.rule_id === id).reduce((n, r) => n + num(r.n), 0);
+  return config.suppress.map((rule) => ({
+    rule_id: rule.id,
+    description: rule.description,
+    owner: rule.owner ?? null,
+    reason: rule.reason ?? null,
+    expires: rule.expires ?? null,
+    expired: expired.includes(rule.id),
+    sessions_suppressed: count('session', rule.id),
+    orphan_events_suppressed: count('orphan_event', rule.id),
+  }));
+}
+
+function buildAccounts(sessions: readonly Session[]): AccountSummary[] {
+  const groups = groupBy(sessions, (s) => s.user.uid ?? s.account);
+  const out: AccountSummary[] = [];
+  for (const list of groups.values()) {
+    const names = [...new Set(list.map((s) => s.account))].sort(cmp);
+    const starts = list.map((s) => s.start).filter((t): t is string => t !== null).sort(cmp);
+    const lasts = list.flatMap((s) => [s.start, s.end, ...s.activity.map((a) => a.time)]).filter((t): t is string => t !== null).sort(cmp);
+    out.push({
+      account: names[0] as string,
+      user_uid: list[0]?.user.uid ?? null,
+      sessions: list.length,
+      privileged_sessions: list.filter((s) => s.privileged).length,
+      first_seen: starts[0] ?? null,
+      last_seen: lasts[lasts.length - 1] ?? null,
+      hosts: [...new Set(list.map((s) => s.host))].sort(cmp),
+      logon_types: [...new Set(list.map((s) => s.logon_type).filter((t): t is number => t !== null))].sort((a, b) => a - b),
+      elevated: list.some((s) => s.elevated),
+      activity_events: list.reduce((n, s) => n + s.activity_count, 0),
+    });
+  }
+  return out.sort((a, b) => cmp(a.account, b.account) || cmp(a.user_uid ?? '', b.user_uid ?? ''));
+}
+
+function buildLimitations(
+  input: AssembleInput,
+  coverage: Coverage,
+  integrity: readonly IntegrityEvent[],
+  orphanEvents: number,
+): string[] {
+  const out: string[] = [];
+  const files = coverage.sources.reduce((n, s) => n + s.files, 0);
+  if (files === 0) out.push('No log files were found for the window: this pack shows no evidence either way.');
+  out.push(
+    `Sessions are rebuilt only from the events of the sources read (${input.pack.sources.join(', ')}); activity that these logs do not record (for example processes when process auditing is off) is not shown.`,
+  );
+  out.push(
+    'Privilege is decided from the logs (special privileges, elevated tokens) and the configured account list; group membership from a directory is not consulted.',
+  );
+  out.push(
+    `Sessions that began more than ${input.config.lookback_hours} hours before the window start have no logon in the data read; their activity in the window is shown as orphan activity.`,
+  );
+  if (orphanEvents > 0)
+    out.push(`${orphanEvents} activity events in the window could not be tied to a logon in the data; they are listed as orphan activity.`);
+  for (const s of coverage.sources) {
+    const collector = s.time_fields.filter((t) => t.field.startsWith('@timestamp (collector'));
+    const n = collector.reduce((a, t) => a + t.records, 0);
+    if (n > 0)
+      out.push(
+        `${n} ${s.source} records carry only the collector's receipt time (@timestamp, UTC), which may be a few seconds after the event; their local EventTime has no zone and was not used.`,
+      );
+  }
+  const silent = coverage.hosts.filter((h) => h.logoff_events === 0).map((h) => h.host);
+  if (silent.length > 0)
+    out.push(`No logoff events were logged by ${silent.join(', ')}: session ends there are unknown (logoff auditing may be off).`);
+  for (const c of integrity.filter((e) => e.kind === 'log_cleared'))
+    out.push(`The Security log of ${c.host} was cleared at ${c.time}: events written before then may be missing.`);
+  if (coverage.rejected.length > 0) {
+    const n = coverage.rejected.reduce((a, r) => a + r.count, 0);
+    out.push(`${n} records or files could not be read or mapped; they are counted by reason in the coverage section.`);
+  }
+  if (input.config.suppress.length > 0)
+    out.push('Sessions and activity of accounts matched by suppression rules are counted per rule, not shown.');
+  if (input.expiredRules.length > 0)
+    out.push(`Suppression rules ${input.expiredRules.join(', ')} expired before the window end and were not applied.`);
+  return out;
+}
+
+function compareSessions(a: Session, b: Session): number {
+  return (
+    cmp(a.start ?? '\uffff', b.start ?? '\uffff') || cmp(a.host, b.host) || cmp(a.logon_id, b.logon_id) || cmp(a.id, b.id)
+  );
+}
+
+function accountName(r: Row): string {
+  const name = opt(r.user_name);
+  const domain = opt(r.user_domain);
+  if (name === null) return opt(r.user_uid) ?? '(unknown)';
+  return domain === null ? name : `${domain.toUpperCase()}\\${name}`;
+}
+
+function halfLabel(value: Row[string]): 'elevated' | 'filtered' | null {
+  return value === true ? 'elevated' : value === false ? 'filtered' : null;
+}
+
+function splitPrivileges(value: Row[string]): string[] {
+  if (value === null || value === undefined) return [];
+  return [...new Set(String(value).split(/\s+/).filter(Boolean))].sort(cmp);
+}
+
+/** First 16 hex of sha256: ids derived from content. */
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list === undefined) map.set(k, [item]);
+    else list.push(item);
+  }
+  return map;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function str(v: Row[string] | undefined): string {
+  return v === null || v === undefined ? '' : String(v);
+}
+
+function opt(v: Row[string] | undefined): string | null {
+  return v === null || v === undefined || v === '' ? null : String(v);
+}
+
+function num(v: Row[string] | undefined): number {
+  return typeof v === 'number' ? v : Number(v);
+}
+
+function bool(v: Row[string] | undefined): boolean | null {
+  return typeof v === 'boolean' ? v : null;
+}
+
+function iso(v: Row[string] | undefined): string | null {
+  return v === null || v === undefined ? null : new Date(num(v)).toISOString();
+}

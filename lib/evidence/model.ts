@@ -1,0 +1,289 @@
+/**
+ * The evidence pack's data model: what `evidence.json` holds. Everything here is plain data derived
+ * from the request, the query results and the tool and configuration versions; no wall-clock time.
+ *
+ * Conventions:
+ * - Times are ISO 8601 UTC strings with milliseconds (`2020-09-14T12:06:03.852Z`), or `null` when
+ *   the evidence does not show them.
+ * - Arrays are in a defined order (documented on each field), so that serialisation is deterministic.
+ * - Fields that the logs left empty are `null`, never an empty string or a guess.
+ * - `schema/evidence.schema.json` validates this shape; keep the two in step.
+ */
+
+export const EVIDENCE_SCHEMA_ID = 'https://sessiontrail.dev/schemas/evidence/v1.json';
+
+export type PackKind = 'review' | 'audit' | 'incident';
+
+export interface EvidencePack {
+  readonly schema: typeof EVIDENCE_SCHEMA_ID;
+  readonly pack: PackInfo;
+  readonly tool: ToolInfo;
+  readonly summary: Summary;
+  /** Sorted by account key. */
+  readonly accounts: readonly AccountSummary[];
+  /** Sorted by start time (sessions without a start last), host, logon id. */
+  readonly sessions: readonly Session[];
+  /** Activity that cannot be tied to a logon in the data: the blind spots. Sorted by host, first seen. */
+  readonly orphan_activity: readonly OrphanGroup[];
+  /** Log cleared, audit service stopped, time changed, boots and shutdowns. Sorted by time, host. */
+  readonly integrity_events: readonly IntegrityEvent[];
+  readonly coverage: Coverage;
+  /** One entry per suppression rule in the configuration, in configuration order. */
+  readonly suppressions: readonly SuppressionCount[];
+  /** The queries that produced this pack, in the order they ran. */
+  readonly queries: readonly QueryRecord[];
+  /** What this pack does not show, one sentence each. */
+  readonly limitations: readonly string[];
+}
+
+export interface PackInfo {
+  /** Derived from the request's content: the same request gives the same id. */
+  readonly id: string;
+  readonly kind: PackKind;
+  /** Packs of one series form a chain (e.g. `review-monthly`). */
+  readonly series: string;
+  readonly window: { readonly from: string; readonly to: string };
+  /** Start of the data read: the window start less the look-back for sessions that began earlier. */
+  readonly data_from: string;
+  readonly scope: Scope;
+  readonly sources: readonly string[];
+}
+
+export interface Scope {
+  /** Account names, `DOMAIN\name`, or SIDs, as requested; sorted. Empty means all. */
+  readonly users: readonly string[];
+  /** Host names as requested; sorted. Empty means all. */
+  readonly hosts: readonly string[];
+  readonly incident_id: string | null;
+  readonly requester: string | null;
+  readonly reason: string | null;
+  /** Whether sessions that are not privileged are included (incident packs). */
+  readonly include_unprivileged: boolean;
+}
+
+export interface ToolInfo {
+  readonly name: 'sessiontrail';
+  readonly version: string;
+  readonly engine: { readonly name: string; readonly version: string };
+  /** sha256 of the canonical configuration (rules, privileged lists, time settings). */
+  readonly config_sha256: string;
+}
+
+export interface Summary {
+  readonly sessions: number;
+  readonly privileged_sessions: number;
+  readonly accounts: number;
+  readonly hosts: number;
+  readonly activity_events: number;
+  readonly orphan_groups: number;
+  readonly orphan_events: number;
+  readonly verdicts: { readonly complete: number; readonly incomplete: number };
+  readonly suppressed_sessions: number;
+  readonly integrity_events: number;
+  readonly rejected_records: number;
+}
+
+export interface AccountSummary {
+  /** `DOMAIN\name` upper-cased domain, or the SID when there is no name. */
+  readonly account: string;
+  readonly user_uid: string | null;
+  readonly sessions: number;
+  readonly privileged_sessions: number;
+  readonly first_seen: string | null;
+  readonly last_seen: string | null;
+  /** Sorted. */
+  readonly hosts: readonly string[];
+  /** Sorted ascending. */
+  readonly logon_types: readonly number[];
+  readonly elevated: boolean;
+  readonly activity_events: number;
+}
+
+export type EndReason =
+  | 'logoff'
+  | 'user_logoff'
+  | 'shutdown'
+  | 'reboot'
+  /** The same logon id began a new logon in the same boot epoch: a reboot the data does not show. */
+  | 'id_reused'
+  | 'open_at_window_end';
+
+export type MissingReason =
+  | 'began_before_data'
+  | 'logoff_not_audited'
+  | 'reboot'
+  | 'shutdown'
+  | 'log_cleared'
+  | 'open_at_window_end'
+  | 'no_privilege_event';
+
+export interface Completeness {
+  readonly logon: 'observed' | 'missing';
+  readonly privilege_assignment: 'observed' | 'missing' | 'not_expected';
+  readonly logoff: 'observed' | 'missing';
+  readonly verdict: 'complete' | 'incomplete';
+  /** Likely reasons for what is missing; sorted; empty when complete. */
+  readonly reasons: readonly MissingReason[];
+}
+
+/** One half of a UAC split-token pair, or the only half of an ordinary session. */
+export interface SessionHalf {
+  readonly logon_id: string;
+  /** `true` elevated token (%%1842), `false` filtered (%%1843), `null` not logged. */
+  readonly elevated: boolean | null;
+  readonly start: string | null;
+  readonly end: string | null;
+  readonly end_reason: EndReason;
+  readonly privileges: readonly string[];
+  readonly logon_ref: string | null;
+  readonly privilege_ref: string | null;
+  readonly logoff_ref: string | null;
+}
+
+export interface Session {
+  /** Derived from host, boot, logon id and start: stable across runs. */
+  readonly id: string;
+  readonly source: string;
+  readonly host: string;
+  /** Time of the boot (4608) that began this session's boot epoch, or null if none was in the data. */
+  readonly boot_time: string | null;
+  /** The primary logon id: the elevated half of a UAC pair, else the only one. Canonical lower-case hex. */
+  readonly logon_id: string;
+  /** The partner of a UAC pair when it is in the data, else the linked id the logon named (or null). */
+  readonly linked_logon_id: string | null;
+  readonly user: { readonly uid: string | null; readonly name: string | null; readonly domain: string | null };
+  readonly account: string;
+  readonly logon_type: number | null;
+  readonly logon_type_name: string | null;
+  readonly src_ip: string | null;
+  readonly src_host: string | null;
+  readonly logon_process: string | null;
+  readonly auth_package: string | null;
+  readonly start: string | null;
+  readonly end: string | null;
+  readonly end_reason: EndReason;
+  readonly privileged: boolean;
+  /** Why the session counts as privileged, e.g. `privilege:SeDebugPrivilege`, `elevated_token`, `account:…`. Sorted. */
+  readonly privileged_because: readonly string[];
+  readonly elevated: boolean;
+  /** Union of the halves' privileges; sorted. */
+  readonly privileges: readonly string[];
+  /** One entry for an ordinary session; two for a UAC pair (elevated first). */
+  readonly halves: readonly SessionHalf[];
+  readonly completeness: Completeness;
+  /** RDP reconnects and disconnects (4778/4779), by time. */
+  readonly reconnects: readonly ActivityEvent[];
+  readonly activity_count: number;
+  /** By time, then record. */
+  readonly activity: readonly ActivityEvent[];
+}
+
+export interface ActivityEvent {
+  readonly time: string;
+  readonly event_code: string;
+  readonly action: string;
+  /** The logon id the event ran under (tells which half of a UAC pair ran it). */
+  readonly logon_id: string | null;
+  readonly half: 'elevated' | 'filtered' | null;
+  readonly user_name: string | null;
+  readonly process: string | null;
+  readonly parent_process: string | null;
+  readonly command_line: string | null;
+  readonly target: string | null;
+  readonly privileges: readonly string[];
+  readonly raw_ref: string;
+}
+
+export interface OrphanGroup {
+  readonly host: string;
+  readonly boot_time: string | null;
+  readonly logon_id: string | null;
+  readonly user: { readonly uid: string | null; readonly name: string | null; readonly domain: string | null };
+  readonly account: string;
+  readonly first_seen: string;
+  readonly last_seen: string;
+  readonly event_count: number;
+  /** Why no logon ties this activity to a session, as far as the data tells. */
+  readonly likely_reason: 'began_before_data' | 'log_cleared' | 'logon_not_in_data';
+  readonly events: readonly ActivityEvent[];
+}
+
+export interface IntegrityEvent {
+  readonly time: string;
+  readonly host: string;
+  readonly event_code: string;
+  readonly kind: 'log_cleared' | 'audit_service_stopped' | 'time_changed' | 'boot' | 'shutdown';
+  readonly user_name: string | null;
+  readonly logon_id: string | null;
+  readonly detail: string | null;
+  readonly raw_ref: string;
+}
+
+export interface Coverage {
+  /** Per source, sorted by source. */
+  readonly sources: readonly SourceCoverage[];
+  /** Per source and reason, sorted. */
+  readonly rejected: readonly ReasonCount[];
+  /** Records read but out of scope (other channels, other event ids), per source and reason. */
+  readonly skipped: readonly ReasonCount[];
+  /** How many in-scope records carry each field; sorted by source, event code, field. */
+  readonly field_population: readonly FieldPopulation[];
+  /** Hosts seen in the data read, with first and last event; sorted. */
+  readonly hosts: readonly HostCoverage[];
+}
+
+export interface SourceCoverage {
+  readonly source: string;
+  readonly files: number;
+  readonly records_read: number;
+  readonly records_used: number;
+  readonly records_skipped: number;
+  readonly records_rejected: number;
+  readonly duplicates_collapsed: number;
+  /** Which field gave event times and why, e.g. `@timestamp (collector time, UTC)`. Sorted. */
+  readonly time_fields: readonly { readonly field: string; readonly records: number }[];
+}
+
+export interface ReasonCount {
+  readonly source: string;
+  readonly reason: string;
+  readonly count: number;
+  /** Up to 5 example references (file and record position), sorted. */
+  readonly examples: readonly string[];
+}
+
+export interface FieldPopulation {
+  readonly source: string;
+  readonly event_code: string;
+  readonly field: string;
+  readonly populated: number;
+  readonly total: number;
+}
+
+export interface HostCoverage {
+  readonly host: string;
+  readonly first_event: string;
+  readonly last_event: string;
+  readonly events: number;
+  readonly logoff_events: number;
+}
+
+export interface SuppressionCount {
+  readonly rule_id: string;
+  readonly description: string;
+  readonly owner: string | null;
+  readonly reason: string | null;
+  readonly expires: string | null;
+  /** True when the rule's expiry is before the window end: it no longer suppresses anything. */
+  readonly expired: boolean;
+  readonly sessions_suppressed: number;
+  readonly orphan_events_suppressed: number;
+}
+
+export interface QueryRecord {
+  readonly name: string;
+  /** Path of the SQL inside the pack, e.g. `queries/01-normalise-windows.sql`. */
+  readonly file: string;
+  readonly sql_sha256: string;
+  readonly rows: number;
+}

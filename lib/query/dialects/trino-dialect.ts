@@ -1,0 +1,28 @@
+import { SessiontrailError } from '../../errors.ts';
+import { type ParamList, identifier, literal } from '../sql.ts';
+import type { Dialect, RawInput } from './dialect.ts';
+
+/** Trino's (and Athena engine v3's) side of the differences. */
+export function trinoDialect(workSchema: string): Dialect {
+  const schema = identifier(workSchema);
+  return {
+    name: 'trino',
+    jsonPath: (keys) => literal(`$${keys.map((k) => `["${k.replaceAll('"', '\\"')}"]`).join('')}`),
+    isJson: (expr) => `(try(json_parse(${expr})) IS NOT NULL)`,
+    toJson: (expr) => `json_parse(${expr})`,
+    replaceAll: (expr, pattern, replacement) =>
+      `regexp_replace(${expr}, ${literal(pattern)}, ${literal(replacement)})`,
+    sha256Hex: (expr) => `lower(to_hex(sha256(to_utf8(${expr}))))`,
+    rawLines: (input: RawInput, params: ParamList) => {
+      if (input.kind !== 'table') {
+        throw new SessiontrailError('BAD_REQUEST', `Trino reads tables, received a ${input.kind} input`);
+      }
+      const table = input.table
+        .split('.')
+        .map((p) => identifier(p))
+        .join('.');
+      return `(SELECT "$path" AS object_key, line FROM ${table} WHERE dt BETWEEN ${params.add(input.dtFrom)} AND ${params.add(input.dtTo)})`;
+    },
+    workTable: (name) => `${schema}.${identifier(name)}`,
+  };
+}

@@ -1,0 +1,30 @@
+import type { Dialect } from './dialects/dialect.ts';
+import type { SqlQuery } from './sql.ts';
+
+/** A value as the use case sees it: BIGINTs arrive as numbers when exact, else as strings. */
+export type CellValue = string | number | boolean | null;
+export type Row = Readonly<Record<string, CellValue>>;
+
+/** What the engine reports about one query run; not part of `evidence.json` (not deterministic). */
+export interface QueryRun {
+  readonly name: string;
+  readonly engineQueryId: string | null;
+  readonly rows: number;
+  readonly durationMs: number;
+  readonly bytesScanned: number | null;
+}
+
+/**
+ * The engine port. Adapters: DuckDB (embedded, default), Athena and Trino (later). Queries are
+ * Trino SQL; the adapter's {@link Dialect} supplies what differs.
+ */
+export interface QueryEngine {
+  readonly dialect: Dialect;
+  /** Engine name and version, recorded in the pack. */
+  describe(): Promise<{ readonly name: string; readonly version: string }>;
+  /** Runs a query into a working table of this pack (replacing one of the same name). */
+  materialize(table: string, query: SqlQuery): Promise<QueryRun>;
+  /** Runs a query and returns its rows. */
+  select(query: SqlQuery): Promise<{ readonly rows: Row[]; readonly run: QueryRun }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,355 @@
+/**
+ * Session reconstruction, in SQL (Trino dialect, DuckDB through shims): pure builders that return
+ * `{ sql, params }` over the normalised events table that a source's normalising query produced.
+ *
+ * The steps, each a working table or a result:
+ * 1. `session_events`: in-range, in-scope events, duplicates collapsed on `record_uid`, each with the
+ *    boot epoch of its host (`boot_ms`: time of the latest 4608 at or before it, `-1` before the
+ *    first boot in the data).
+ * 2. `attributed`: every event that names a session, tied to its session half: the logon of the
+ *    same (host, boot epoch, logon id) that began last at or before it. A logon id reused within
+ *    one epoch (a reboot the data does not show) thus starts a new session. Windows writes the 4672
+ *    a moment before its 4624, so privilege events may precede their logon by up to
+ *    {@link PRIVILEGE_LEAD_MS}.
+ * 3. `session_halves`: one row per logon (a half), with end, privilege, UAC partner, suppression,
+ *    and whether the session it belongs to is in the pack.
+ * Then results: the pack's halves, their activity, orphan activity, integrity events, suppression
+ * counts and coverage.
+ */
+import { type Config, globToRegex, type MatchSpec, type SuppressionRule } from '../config/config.ts';
+import type { Dialect } from './dialects/dialect.ts';
+import { ParamList, type SqlQuery } from './sql.ts';
+
+/** How long before its 4624 a 4672 may be written and still belong to it. */
+export const PRIVILEGE_LEAD_MS = 5000;
+/** UAC partners are logged together; a linked logon further apart than this is not the partner. */
+export const UAC_PAIR_MAX_GAP_MS = 60_000;
+
+export interface ReconstructionPlan {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly dataFromMs: number;
+  readonly users: readonly string[];
+  readonly hosts: readonly string[];
+  readonly includeUnprivileged: boolean;
+  readonly config: Config;
+  /** Rules whose expiry is before the window end do not apply (conservative: show, don't hide). */
+  readonly activeRules: readonly SuppressionRule[];
+}
+
+const ACTIVITY_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect')`;
+const ORPHAN_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect', 'privilege')`;
+
+/** SQL that is true when the event's or logon's account matches a {@link MatchSpec}. */
+function matchSql(spec: MatchSpec, p: ParamList, logonType: string | null): string {
+  const parts: string[] = [];
+  if (spec.sids?.length) parts.push(`upper(coalesce(user_uid, '')) IN (${p.addAll(spec.sids.map((s) => s.toUpperCase()))})`);
+  if (spec.sid_patterns?.length)
+    parts.push(`(${spec.sid_patterns.map((g) => `regexp_like(lower(coalesce(user_uid, '')), ${p.add(globToRegex(g))})`).join(' OR ')})`);
+  if (spec.names?.length) {
+    const names = p.addAll(spec.names.map((n) => n.toUpperCase()));
+    parts.push(`(upper(coalesce(user_name, '')) IN (${names}) OR upper(concat_ws('\\', user_domain, user_name)) IN (${names}))`);
+  }
+  if (spec.name_patterns?.length)
+    parts.push(`(${spec.name_patterns.map((g) => `regexp_like(lower(coalesce(user_name, '')), ${p.add(globToRegex(g))})`).join(' OR ')})`);
+  if (spec.logon_types?.length)
+    parts.push(logonType === null ? 'false' : `coalesce(${logonType}, -1) IN (${spec.logon_types.join(', ')})`);
+  return parts.length === 0 ? 'false' : `(${parts.join(' AND ')})`;
+}
+
+function suppressionSql(rules: readonly SuppressionRule[], p: ParamList, logonType: string | null): string {
+  if (rules.length === 0) return 'CAST(NULL AS VARCHAR)';
+  return `CASE ${rules.map((r) => `WHEN ${matchSql(r.match, p, logonType)} THEN ${p.add(r.id)}`).join(' ')} END`;
+}
+
+/** Requested users match a name, `DOMAIN\name` or SID, case-insensitively. */
+function userScopeSql(users: readonly string[], p: ParamList): string {
+  if (users.length === 0) return 'true';
+  const list = p.addAll(users.map((u) => u.toUpperCase()));
+  return `(upper(coalesce(user_name, '')) IN (${list}) OR upper(concat_ws('\\', user_domain, user_name)) IN (${list}) OR upper(coalesce(user_uid, '')) IN (${list}))`;
+}
+
+/** Requested hosts match the full name or its first label (`WS01` matches `WS01.CORP.EXAMPLE`). */
+function hostScopeSql(hosts: readonly string[], p: ParamList): string {
+  if (hosts.length === 0) return 'true';
+  const list = p.addAll(hosts.map((h) => h.toUpperCase()));
+  return `(host IN (${list}) OR split_part(host, '.', 1) IN (${list}))`;
+}
+
+/** Step 1: `session_events`. */
+export function buildSessionEventsQuery(d: Dialect, plan: ReconstructionPlan, linesTable: string): SqlQuery {
+  const p = new ParamList();
+  const sql = `
+SELECT *,
+  coalesce(max(CASE WHEN event_code = '4608' THEN time_ms END) OVER (
+    PARTITION BY host ORDER BY time_ms, record_no, record_uid ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), -1) AS boot_ms
+FROM (
+  SELECT source, host, record_no, record_uid, event_code, kind, time_ms, time_field, session_uid, linked_session_uid,
+    user_uid, user_name, user_domain, logon_type_id, is_elevated, privileges, src_ip, src_host, process,
+    parent_process, command_line, action, target, logon_process, auth_package, raw_ref,
+    row_number() OVER (PARTITION BY record_uid ORDER BY raw_ref) AS copy_no
+  FROM ${d.workTable(linesTable)}
+  WHERE status = 'event' AND time_ms >= ${p.add(plan.dataFromMs)} AND time_ms < ${p.add(plan.toMs)}
+    AND ${hostScopeSql(plan.hosts, p)}
+) deduped
+WHERE copy_no = 1`;
+  return p.finish('session-events', sql);
+}
+
+/** Step 2: `attributed`. */
+export function buildAttributionQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
+  const p = new ParamList();
+  const ev = d.workTable('session_events');
+  const sql = `
+WITH logons AS (
+  SELECT host, boot_ms, session_uid, record_uid AS instance_uid, time_ms AS start_ms, coalesce(record_no, 0) AS start_rec,
+    lead(time_ms) OVER (PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, record_no, record_uid) AS next_ms,
+    lead(coalesce(record_no, 0)) OVER (PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, record_no, record_uid) AS next_rec
+  FROM ${ev} WHERE kind = 'logon' AND session_uid IS NOT NULL
+),
+candidates AS (
+  SELECT *,
+    time_ms + CASE WHEN kind = 'privilege' THEN ${PRIVILEGE_LEAD_MS} ELSE 0 END AS eff_ms,
+    CASE WHEN kind = 'privilege' THEN 9223372036854775807 ELSE coalesce(record_no, 0) END AS eff_rec
+  FROM ${ev}
+  WHERE kind NOT IN ('logon', 'boot', 'shutdown', 'failed_logon') AND session_uid IS NOT NULL
+),
+joined AS (
+  SELECT e.*, l.instance_uid,
+    row_number() OVER (PARTITION BY e.record_uid ORDER BY l.start_ms DESC, l.start_rec DESC) AS pick
+  FROM candidates e
+  LEFT JOIN logons l
+    ON l.host = e.host AND l.boot_ms = e.boot_ms AND l.session_uid = e.session_uid
+   AND (l.start_ms < e.eff_ms OR (l.start_ms = e.eff_ms AND l.start_rec <= e.eff_rec))
+   AND (l.next_ms IS NULL OR e.eff_ms < l.next_ms OR (e.eff_ms = l.next_ms AND e.eff_rec < l.next_rec))
+)
+SELECT source, host, record_no, record_uid, event_code, kind, time_ms, time_field, session_uid, user_uid, user_name,
+  user_domain, is_elevated, privileges, src_ip, src_host, process, parent_process, command_line, action, target, raw_ref,
+  boot_ms, instance_uid,
+  ${suppressionSql(plan.activeRules, p, null)} AS suppressed_by
+FROM joined WHERE pick = 1`;
+  return p.finish('attribute-activity', sql);
+}
+
+/** Step 3: `session_halves`, one row per logon with everything the pack says about it. */
+export function buildSessionHalvesQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
+  const p = new ParamList();
+  const ev = d.workTable('session_events');
+  const at = d.workTable('attributed');
+  const privPattern = `(^| )(${plan.config.privileged.privileges.join('|')})( |$)`;
+  const sql = `
+WITH halves AS (
+  SELECT record_uid AS instance_uid, source, host, boot_ms, session_uid, linked_session_uid, time_ms AS start_ms,
+    coalesce(record_no, 0) AS start_rec, user_uid, user_name, user_domain, logon_type_id, is_elevated, src_ip, src_host,
+    logon_process, auth_package, raw_ref AS logon_ref,
+    lead(time_ms) OVER (PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, record_no, record_uid) AS reused_ms
+  FROM ${ev} WHERE kind = 'logon' AND session_uid IS NOT NULL
+),
+firsts AS (
+  SELECT instance_uid, kind, event_code, time_ms, raw_ref, privileges,
+    row_number() OVER (PARTITION BY instance_uid, kind ORDER BY time_ms, record_no, record_uid) AS rn
+  FROM ${at} WHERE instance_uid IS NOT NULL AND kind IN ('logoff', 'privilege')
+),
+counts AS (
+  SELECT instance_uid, count(*) AS activity_count
+  FROM ${at} WHERE instance_uid IS NOT NULL AND kind IN ${ACTIVITY_KINDS} GROUP BY instance_uid
+),
+boots AS (
+  SELECT host, time_ms AS boot_ms,
+    lead(time_ms) OVER (PARTITION BY host ORDER BY time_ms, record_no, record_uid) AS next_boot_ms
+  FROM ${ev} WHERE event_code = '4608'
+  UNION ALL
+  SELECT host, -1 AS boot_ms, min(time_ms) AS next_boot_ms FROM ${ev} WHERE event_code = '4608' GROUP BY host
+),
+shutdowns AS (
+  SELECT h.instance_uid,
+    min(CASE WHEN s.event_code = '4609' THEN s.time_ms END) AS shutdown_ms,
+    min(CASE WHEN s.event_code = '1100' THEN s.time_ms END) AS service_stop_ms
+  FROM halves h JOIN ${ev} s ON s.host = h.host AND s.boot_ms = h.boot_ms AND s.time_ms >= h.start_ms
+   AND s.event_code IN ('4609', '1100')
+  GROUP BY h.instance_uid
+),
+clears AS (
+  SELECT h.instance_uid, min(c.time_ms) AS cleared_ms
+  FROM halves h JOIN ${ev} c ON c.host = h.host AND c.event_code = '1102' AND c.time_ms >= h.start_ms
+  GROUP BY h.instance_uid
+),
+host_logoffs AS (
+  SELECT host, count(CASE WHEN kind = 'logoff' THEN 1 END) AS logoffs, min(time_ms) AS first_ms FROM ${ev} GROUP BY host
+),
+ended AS (
+  SELECT h.*,
+    lo.time_ms AS logoff_ms, lo.event_code AS logoff_code, lo.raw_ref AS logoff_ref,
+    pr.privileges, pr.raw_ref AS privilege_ref, coalesce(c.activity_count, 0) AS activity_count,
+    b.next_boot_ms, s.shutdown_ms, s.service_stop_ms, cl.cleared_ms, hl.logoffs AS host_logoffs
+  FROM halves h
+  LEFT JOIN firsts lo ON lo.instance_uid = h.instance_uid AND lo.kind = 'logoff' AND lo.rn = 1
+  LEFT JOIN firsts pr ON pr.instance_uid = h.instance_uid AND pr.kind = 'privilege' AND pr.rn = 1
+  LEFT JOIN counts c ON c.instance_uid = h.instance_uid
+  LEFT JOIN boots b ON b.host = h.host AND b.boot_ms = h.boot_ms
+  LEFT JOIN shutdowns s ON s.instance_uid = h.instance_uid
+  LEFT JOIN clears cl ON cl.instance_uid = h.instance_uid
+  LEFT JOIN host_logoffs hl ON hl.host = h.host
+),
+classified AS (
+  SELECT *,
+    CASE
+      WHEN logoff_ms IS NOT NULL THEN logoff_ms
+      WHEN shutdown_ms IS NOT NULL THEN shutdown_ms
+      WHEN next_boot_ms IS NOT NULL THEN coalesce(service_stop_ms, next_boot_ms)
+      END AS end_ms,
+    CASE
+      WHEN logoff_ms IS NOT NULL THEN CASE WHEN logoff_code = '4647' THEN 'user_logoff' ELSE 'logoff' END
+      WHEN shutdown_ms IS NOT NULL THEN 'shutdown'
+      WHEN next_boot_ms IS NOT NULL THEN CASE WHEN service_stop_ms IS NOT NULL THEN 'shutdown' ELSE 'reboot' END
+      WHEN reused_ms IS NOT NULL THEN 'id_reused'
+      ELSE 'open_at_window_end' END AS end_reason,
+    coalesce(regexp_like(privileges, ${p.add(privPattern)}), false) AS priv_by_privilege,
+    coalesce(is_elevated, false) AS priv_by_elevation,
+    ${matchSql(plan.config.privileged.accounts, p, 'logon_type_id')} AS priv_by_account,
+    ${suppressionSql(plan.activeRules, p, 'logon_type_id')} AS suppressed_by,
+    ${userScopeSql(plan.users, p)} AS user_in_scope
+  FROM ended
+),
+partners AS (
+  SELECT h.instance_uid, q.instance_uid AS partner_uid, q.is_elevated AS partner_elevated, q.privileges AS partner_privileges,
+    row_number() OVER (PARTITION BY h.instance_uid ORDER BY abs(q.start_ms - h.start_ms), q.instance_uid) AS rn
+  FROM classified h JOIN classified q
+    ON q.host = h.host AND q.boot_ms = h.boot_ms AND q.session_uid = h.linked_session_uid
+   AND q.linked_session_uid = h.session_uid AND q.instance_uid <> h.instance_uid
+   AND abs(q.start_ms - h.start_ms) <= ${UAC_PAIR_MAX_GAP_MS}
+),
+grouped AS (
+  SELECT c.*, pa.partner_uid,
+    CASE
+      WHEN pa.partner_uid IS NULL THEN c.instance_uid
+      WHEN coalesce(c.is_elevated, false) AND NOT coalesce(pa.partner_elevated, false) THEN c.instance_uid
+      WHEN coalesce(pa.partner_elevated, false) AND NOT coalesce(c.is_elevated, false) THEN pa.partner_uid
+      WHEN c.privileges IS NOT NULL AND pa.partner_privileges IS NULL THEN c.instance_uid
+      WHEN pa.partner_privileges IS NOT NULL AND c.privileges IS NULL THEN pa.partner_uid
+      WHEN c.instance_uid < pa.partner_uid THEN c.instance_uid
+      ELSE pa.partner_uid END AS group_uid
+  FROM classified c LEFT JOIN partners pa ON pa.instance_uid = c.instance_uid AND pa.rn = 1
+),
+judged AS (
+  SELECT *,
+    (priv_by_privilege OR priv_by_elevation OR priv_by_account) AS half_privileged,
+    max(CASE WHEN priv_by_privilege OR priv_by_elevation OR priv_by_account THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS privileged,
+    min(start_ms) OVER (PARTITION BY group_uid) AS group_start_ms,
+    max(coalesce(end_ms, 9223372036854775807)) OVER (PARTITION BY group_uid) AS group_end_ms,
+    max(CASE WHEN user_in_scope THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS group_in_scope,
+    min(suppressed_by) OVER (PARTITION BY group_uid) AS group_suppressed_by
+  FROM grouped
+)
+SELECT *,
+  (group_start_ms < ${p.add(plan.toMs)} AND group_end_ms >= ${p.add(plan.fromMs)} AND group_in_scope
+   AND (privileged OR ${plan.includeUnprivileged ? 'true' : 'false'})) AS candidate,
+  (group_start_ms < ${p.add(plan.toMs)} AND group_end_ms >= ${p.add(plan.fromMs)} AND group_in_scope
+   AND (privileged OR ${plan.includeUnprivileged ? 'true' : 'false'}) AND group_suppressed_by IS NULL) AS in_pack
+FROM judged`;
+  return p.finish('session-halves', sql);
+}
+
+/** The halves of the sessions in the pack. */
+export function buildPackHalvesQuery(d: Dialect): SqlQuery {
+  return new ParamList().finish(
+    'pack-sessions',
+    `SELECT * FROM ${d.workTable('session_halves')} WHERE in_pack ORDER BY group_uid, instance_uid`,
+  );
+}
+
+/** Activity of the sessions in the pack, in time order. */
+export function buildPackActivityQuery(d: Dialect): SqlQuery {
+  return new ParamList().finish(
+    'pack-activity',
+    `SELECT a.*, h.group_uid FROM ${d.workTable('attributed')} a
+JOIN ${d.workTable('session_halves')} h ON h.instance_uid = a.instance_uid
+WHERE h.in_pack AND a.kind IN ${ACTIVITY_KINDS}
+ORDER BY h.group_uid, a.time_ms, a.record_no, a.record_uid`,
+  );
+}
+
+/** Activity in the window that no logon in the data explains, not suppressed, in scope. */
+export function buildOrphanQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
+  const p = new ParamList();
+  const sql = `SELECT * FROM ${d.workTable('attributed')}
+WHERE instance_uid IS NULL AND kind IN ${ORPHAN_KINDS}
+  AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)}
+  AND suppressed_by IS NULL AND ${userScopeSql(plan.users, p)}
+ORDER BY host, boot_ms, session_uid, time_ms, record_no, record_uid`;
+  return p.finish('orphan-activity', sql);
+}
+
+/** Log clears, audit service stops, time changes, boots and shutdowns in the window. */
+export function buildIntegrityQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
+  const p = new ParamList();
+  const sql = `SELECT time_ms, host, event_code, action, user_name, session_uid, target, raw_ref
+FROM ${d.workTable('session_events')}
+WHERE kind IN ('integrity', 'boot', 'shutdown') AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)}
+ORDER BY time_ms, host, record_no, record_uid`;
+  return p.finish('integrity-events', sql);
+}
+
+/** What each suppression rule kept out of the pack. */
+export function buildSuppressionCountsQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
+  const p = new ParamList();
+  const sql = `SELECT 'session' AS what, group_suppressed_by AS rule_id, count(DISTINCT group_uid) AS n
+FROM ${d.workTable('session_halves')} WHERE candidate AND group_suppressed_by IS NOT NULL GROUP BY group_suppressed_by
+UNION ALL
+SELECT 'orphan_event', suppressed_by, count(*) FROM ${d.workTable('attributed')}
+WHERE instance_uid IS NULL AND kind IN ${ORPHAN_KINDS} AND suppressed_by IS NOT NULL
+  AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)} AND ${userScopeSql(plan.users, p)}
+GROUP BY suppressed_by
+ORDER BY what, rule_id`;
+  return p.finish('suppression-counts', sql);
+}
+
+/** Coverage: records per status and reason with up to five example references. */
+export function buildCoverageQuery(d: Dialect, linesTable: string): SqlQuery {
+  const t = d.workTable(linesTable);
+  return new ParamList().finish(
+    'coverage-records',
+    `SELECT c.source, c.status, c.reason, c.n, c.files, x.raw_ref AS example
+FROM (SELECT source, status, coalesce(reason, '') AS reason, count(*) AS n, count(DISTINCT object_key) AS files
+      FROM ${t} GROUP BY source, status, coalesce(reason, '')) c
+LEFT JOIN (SELECT source, status, coalesce(reason, '') AS reason, raw_ref,
+             row_number() OVER (PARTITION BY source, status, coalesce(reason, '') ORDER BY raw_ref) AS rn
+           FROM ${t} WHERE status <> 'event') x
+  ON x.source = c.source AND x.status = c.status AND x.reason = c.reason AND x.rn <= 5
+ORDER BY c.source, c.status, c.reason, x.raw_ref`,
+  );
+}
+
+/** Coverage: files, duplicates and the time fields used, per source. */
+export function buildSourceStatsQuery(d: Dialect, linesTable: string): SqlQuery {
+  const t = d.workTable(linesTable);
+  return new ParamList().finish(
+    'coverage-sources',
+    `SELECT source, 'files' AS metric, '' AS label, count(DISTINCT object_key) AS n FROM ${t} GROUP BY source
+UNION ALL
+SELECT source, 'duplicates', '', count(*) - count(DISTINCT record_uid) FROM ${t} WHERE status = 'event' GROUP BY source
+UNION ALL
+SELECT source, 'time_field', time_field, count(*) FROM ${t} WHERE status = 'event' GROUP BY source, time_field
+ORDER BY source, metric, label`,
+  );
+}
+
+/** Coverage: how many in-range events carry each field, per event code. */
+export function buildFieldPopulationQuery(d: Dialect): SqlQuery {
+  return new ParamList().finish(
+    'coverage-fields',
+    `SELECT source, event_code, count(*) AS total, count(session_uid) AS session_uid, count(user_uid) AS user_uid,
+  count(logon_type_id) AS logon_type_id, count(linked_session_uid) AS linked_session_uid, count(is_elevated) AS is_elevated
+FROM ${d.workTable('session_events')} GROUP BY source, event_code ORDER BY source, event_code`,
+  );
+}
+
+/** Coverage: hosts in the data read. */
+export function buildHostCoverageQuery(d: Dialect): SqlQuery {
+  return new ParamList().finish(
+    'coverage-hosts',
+    `SELECT host, min(time_ms) AS first_ms, max(time_ms) AS last_ms, count(*) AS events,
+  count(CASE WHEN kind = 'logoff' THEN 1 END) AS logoffs, count(CASE WHEN kind = 'logon' THEN 1 END) AS logons
+FROM ${d.workTable('session_events')} GROUP BY host ORDER BY host`,
+  );
+}

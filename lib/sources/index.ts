@@ -1,0 +1,20 @@
+/**
+ * The registry of log sources: one line per source. A source knows how to normalise its raw lines
+ * into session events (one query) and which fields each of its event codes defines.
+ */
+import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import type { SqlQuery } from '../query/sql.ts';
+import { buildWindowsNormaliseQuery, definedFields as windowsFields, WINDOWS_SOURCE } from './windows.ts';
+
+export interface SourceDefinition {
+  readonly name: string;
+  /** The classified-lines query (see `buildWindowsNormaliseQuery`). */
+  buildNormaliseQuery(dialect: Dialect, input: RawInput): SqlQuery;
+  definedFields(eventCode: string): readonly string[];
+}
+
+export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
+  [WINDOWS_SOURCE]: { name: WINDOWS_SOURCE, buildNormaliseQuery: buildWindowsNormaliseQuery, definedFields: windowsFields },
+};
+
+export const SOURCE_NAMES: readonly string[] = Object.keys(SOURCES).sort();

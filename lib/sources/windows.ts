@@ -1,0 +1,345 @@
+/**
+ * Windows Security log source: maps raw JSON lines of five layouts to normalised session events.
+ *
+ * Layouts (detected per line, so one file may mix them):
+ * - `flat`: NXLog `im_msvistalog` → Logstash (OTRF 2020 sets) and the newer flat export
+ *   (`TimeCreated`, short `Hostname`): System fields and every EventData item at the top level.
+ * - `wlb6`: Winlogbeat 6.x (`event_id`, `log_name`, `computer_name`, fields under `event_data`).
+ * - `ecs`: Winlogbeat 7/8 ECS (`winlog.event_id`, `winlog.computer_name`, `winlog.event_data.*`).
+ * - `evtx`: evtx_dump JSON (`Event.System`, `Event.EventData`, `Event.UserData`).
+ *
+ * Event time, and why (a zone-less local time is never taken as UTC):
+ * - `evtx`: `Event.System.TimeCreated.#attributes.SystemTime`, the producer's UTC time.
+ * - `ecs`, `wlb6`: `@timestamp`, which Winlogbeat sets from the record's TimeCreated (UTC).
+ * - `flat`: `TimeCreated` when it carries a zone (newer export, UTC); else `EventTime` when it
+ *   carries an offset; else `@timestamp`, the collector's receipt time in UTC, up to a few seconds
+ *   after the event, because NXLog's `EventTime` is host-local time without a zone.
+ * The field used is recorded per record (`time_field`) and counted in the pack's coverage.
+ *
+ * Logon ids are compared in a canonical form (`0x` + lower-case hex without leading zeros), which
+ * orders and matches exactly as the numbers do: `0x00000000000003E7` = `0x3e7`.
+ */
+import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import { ParamList, type SqlQuery, literal } from '../query/sql.ts';
+
+export const WINDOWS_SOURCE = 'windows';
+
+/** Event ids this source maps; anything else on the Security channel is skipped and counted. */
+export const WINDOWS_EVENT_IDS = [
+  '4624', '4625', '4634', '4647', '4648', '4672', '4688', '4663', '4673', '4674', '4720', '4724',
+  '4726', '4728', '4732', '4756', '1100', '1102', '4608', '4609', '4616', '4778', '4779',
+] as const;
+
+export type SessionEventKind =
+  | 'logon'
+  | 'logoff'
+  | 'privilege'
+  | 'activity'
+  | 'failed_logon'
+  | 'boot'
+  | 'shutdown'
+  | 'integrity'
+  | 'reconnect'
+  | 'disconnect';
+
+/** Per-layout JSON roots. `ed` is where EventData (or UserData for 1102) lives. */
+const LAYOUT = {
+  detect: (jp: (k: string[]) => string) => `CASE
+      WHEN json_extract_scalar(line, ${jp(['winlog', 'event_id'])}) IS NOT NULL THEN 'ecs'
+      WHEN json_extract(line, ${jp(['Event', 'System'])}) IS NOT NULL THEN 'evtx'
+      WHEN json_extract_scalar(line, ${jp(['event_id'])}) IS NOT NULL THEN 'wlb6'
+      ELSE 'flat' END`,
+} as const;
+
+/** Names of EventData items read by the mapping, extracted once per in-scope line. */
+const ED_FIELDS = [
+  'SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId',
+  'TargetUserSid', 'TargetUserName', 'TargetDomainName', 'TargetLogonId', 'TargetLinkedLogonId',
+  'TargetSid', 'TargetServerName', 'LogonType', 'ElevatedToken', 'IpAddress', 'WorkstationName',
+  'ProcessName', 'LogonProcessName', 'AuthenticationPackageName', 'PrivilegeList', 'NewProcessName',
+  'ParentProcessName', 'CommandLine', 'TokenElevationType', 'ObjectType', 'ObjectName', 'Service',
+  'MemberName', 'MemberSid', 'LogonID', 'AccountName', 'AccountDomain', 'ClientName', 'ClientAddress',
+  'SessionName', 'PreviousTime', 'NewTime', 'Status', 'SubStatus',
+] as const;
+type EdField = (typeof ED_FIELDS)[number];
+
+/** Canonical logon id: `0x` + lower-case hex without leading zeros, or NULL when not hex. */
+export function canonicalLogonIdSql(expr: string): string {
+  const x = `lower(trim(${expr}))`;
+  return `CASE WHEN regexp_like(${x}, '^0x[0-9a-f]+$') THEN '0x' || coalesce(nullif(regexp_replace(${x}, '^0x0*', ''), ''), '0') END`;
+}
+
+/** The same canonical form in TypeScript, for request values and tests. */
+export function canonicalLogonId(value: string): string | null {
+  const x = value.trim().toLowerCase();
+  if (!/^0x[0-9a-f]+$/.test(x)) return null;
+  return `0x${x.slice(2).replace(/^0+/, '') || '0'}`;
+}
+
+/** How each event id maps to the normalised columns. Field names are EventData names. */
+interface EventMapping {
+  readonly kind: SessionEventKind;
+  readonly action: string;
+  /** Which identity the event is about: the new/target logon or the subject (caller). */
+  readonly who: 'Target' | 'Subject' | 'Account' | 'ProcessOwner';
+  readonly session?: EdField | 'ProcessOwner';
+  readonly linked?: EdField;
+  readonly logonType?: EdField;
+  readonly elevated?: EdField;
+  readonly srcIp?: EdField;
+  readonly srcHost?: EdField;
+  readonly process?: EdField;
+  readonly parent?: EdField;
+  readonly commandLine?: EdField;
+  readonly privileges?: EdField;
+  readonly logonProcess?: EdField;
+  readonly authPackage?: EdField;
+  /** SQL expression over `ed_*` columns for the target. */
+  readonly target?: string;
+}
+
+const GROUP_TARGET = `concat_ws(' -> ', coalesce(ed_MemberName, ed_MemberSid), concat_ws('\\', ed_TargetDomainName, ed_TargetUserName))`;
+const ACCOUNT_TARGET = `concat_ws(' ', concat_ws('\\', ed_TargetDomainName, ed_TargetUserName), ed_TargetSid)`;
+const OBJECT_TARGET = `concat_ws(' ', ed_ObjectType, ed_ObjectName)`;
+
+const MAPPINGS: Readonly<Record<(typeof WINDOWS_EVENT_IDS)[number], EventMapping>> = {
+  '4624': {
+    kind: 'logon', action: 'logon', who: 'Target', session: 'TargetLogonId', linked: 'TargetLinkedLogonId',
+    logonType: 'LogonType', elevated: 'ElevatedToken', srcIp: 'IpAddress', srcHost: 'WorkstationName',
+    process: 'ProcessName', logonProcess: 'LogonProcessName', authPackage: 'AuthenticationPackageName',
+  },
+  '4625': {
+    kind: 'failed_logon', action: 'logon_failed', who: 'Target', logonType: 'LogonType', srcIp: 'IpAddress',
+    srcHost: 'WorkstationName', process: 'ProcessName', logonProcess: 'LogonProcessName',
+    authPackage: 'AuthenticationPackageName', target: `concat_ws(' ', ed_Status, ed_SubStatus)`,
+  },
+  '4634': { kind: 'logoff', action: 'logoff', who: 'Target', session: 'TargetLogonId', logonType: 'LogonType' },
+  '4647': { kind: 'logoff', action: 'user_logoff', who: 'Target', session: 'TargetLogonId' },
+  '4648': {
+    kind: 'activity', action: 'explicit_credentials', who: 'Subject', session: 'SubjectLogonId',
+    srcIp: 'IpAddress', process: 'ProcessName',
+    target: `concat_ws(' on ', concat_ws('\\', ed_TargetDomainName, ed_TargetUserName), ed_TargetServerName)`,
+  },
+  '4672': { kind: 'privilege', action: 'special_privileges', who: 'Subject', session: 'SubjectLogonId', privileges: 'PrivilegeList' },
+  '4688': {
+    kind: 'activity', action: 'process_created', who: 'ProcessOwner', session: 'ProcessOwner',
+    elevated: 'TokenElevationType', process: 'NewProcessName', parent: 'ParentProcessName', commandLine: 'CommandLine',
+  },
+  '4663': { kind: 'activity', action: 'object_access', who: 'Subject', session: 'SubjectLogonId', process: 'ProcessName', target: OBJECT_TARGET },
+  '4673': {
+    kind: 'activity', action: 'privileged_service_called', who: 'Subject', session: 'SubjectLogonId',
+    process: 'ProcessName', privileges: 'PrivilegeList', target: 'ed_Service',
+  },
+  '4674': {
+    kind: 'activity', action: 'privileged_object_operation', who: 'Subject', session: 'SubjectLogonId',
+    process: 'ProcessName', privileges: 'PrivilegeList', target: OBJECT_TARGET,
+  },
+  '4720': { kind: 'activity', action: 'user_created', who: 'Subject', session: 'SubjectLogonId', target: ACCOUNT_TARGET },
+  '4724': { kind: 'activity', action: 'password_reset', who: 'Subject', session: 'SubjectLogonId', target: ACCOUNT_TARGET },
+  '4726': { kind: 'activity', action: 'user_deleted', who: 'Subject', session: 'SubjectLogonId', target: ACCOUNT_TARGET },
+  '4728': { kind: 'activity', action: 'group_member_added', who: 'Subject', session: 'SubjectLogonId', target: GROUP_TARGET },
+  '4732': { kind: 'activity', action: 'group_member_added', who: 'Subject', session: 'SubjectLogonId', target: GROUP_TARGET },
+  '4756': { kind: 'activity', action: 'group_member_added', who: 'Subject', session: 'SubjectLogonId', target: GROUP_TARGET },
+  '1100': { kind: 'integrity', action: 'event_log_service_shutdown', who: 'Subject' },
+  '1102': { kind: 'integrity', action: 'log_cleared', who: 'Subject', session: 'SubjectLogonId' },
+  '4608': { kind: 'boot', action: 'system_start', who: 'Subject' },
+  '4609': { kind: 'shutdown', action: 'system_shutdown', who: 'Subject' },
+  '4616': {
+    kind: 'integrity', action: 'system_time_changed', who: 'Subject', session: 'SubjectLogonId', process: 'ProcessName',
+    target: `concat_ws(' -> ', ed_PreviousTime, ed_NewTime)`,
+  },
+  '4778': {
+    kind: 'reconnect', action: 'session_reconnected', who: 'Account', session: 'LogonID', srcIp: 'ClientAddress',
+    srcHost: 'ClientName', target: 'ed_SessionName',
+  },
+  '4779': {
+    kind: 'disconnect', action: 'session_disconnected', who: 'Account', session: 'LogonID', srcIp: 'ClientAddress',
+    srcHost: 'ClientName', target: 'ed_SessionName',
+  },
+};
+
+/** Fields whose population the pack reports (per event code). */
+export const POPULATION_FIELDS = ['session_uid', 'user_uid', 'logon_type_id', 'linked_session_uid', 'is_elevated'] as const;
+
+/** Which population fields an event code defines at all (others are not expected on it). */
+export function definedFields(eventCode: string): readonly (typeof POPULATION_FIELDS)[number][] {
+  const m = MAPPINGS[eventCode as (typeof WINDOWS_EVENT_IDS)[number]];
+  if (m === undefined) return [];
+  const out: (typeof POPULATION_FIELDS)[number][] = [];
+  if (m.session !== undefined) out.push('session_uid');
+  if (m.who !== 'Account') out.push('user_uid');
+  if (m.logonType !== undefined) out.push('logon_type_id');
+  if (m.linked !== undefined) out.push('linked_session_uid');
+  if (m.elevated !== undefined) out.push('is_elevated');
+  return out;
+}
+
+/** Builds a `CASE event_code WHEN … END` over the mappings that define `pick`. */
+function byEvent(pick: (m: EventMapping) => string | undefined): string {
+  const arms = Object.entries(MAPPINGS)
+    .map(([code, m]) => [code, pick(m)] as const)
+    .filter((arm): arm is readonly [string, string] => arm[1] !== undefined)
+    .map(([code, expr]) => `WHEN ${literal(code)} THEN ${expr}`);
+  return arms.length === 0 ? 'NULL' : `CASE event_code ${arms.join(' ')} END`;
+}
+
+const ed = (f: EdField) => `ed_${f}`;
+const notZero = (x: string) => `(${x} IS NOT NULL AND ${x} <> '0x0')`;
+const ownerIsTarget = notZero(`luid_TargetLogonId`);
+
+function identityPart(part: 'uid' | 'name' | 'domain'): string {
+  const field = { uid: ['UserSid', 'UserSid'], name: ['UserName', 'UserName'], domain: ['DomainName', 'DomainName'] }[part];
+  return byEvent((m) => {
+    switch (m.who) {
+      case 'Target':
+        return ed(`Target${field[0]}` as EdField);
+      case 'Subject':
+        return ed(`Subject${field[1]}` as EdField);
+      case 'Account':
+        return part === 'uid' ? 'NULL' : part === 'name' ? ed('AccountName') : ed('AccountDomain');
+      case 'ProcessOwner':
+        // 4688 v2: the target subject owns the process when it differs from the creator (MS-4688).
+        return `CASE WHEN ${ownerIsTarget} THEN ${ed(`Target${field[0]}` as EdField)} ELSE ${ed(`Subject${field[1]}` as EdField)} END`;
+    }
+  });
+}
+
+/**
+ * The normalising query: every raw line of the window's files, classified as `event` (mapped),
+ * `skipped` (another channel or event id) or `rejected` (with the reason), with the normalised
+ * columns filled for events. The engine materialises it once per pack, so raw data is read once.
+ */
+export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuery {
+  const p = new ParamList();
+  const jp = (keys: string[]) => d.jsonPath(keys);
+  const jx = (src: string, keys: string[]) => `json_extract_scalar(${src}, ${jp(keys)})`;
+  const clean = (x: string) => `nullif(nullif(trim(${x}), '-'), '')`;
+  const hasZone = (x: string) => `regexp_like(${x}, '(Z|[+-][0-9][0-9]:?[0-9][0-9])$')`;
+
+  const edRoot = `CASE layout
+      WHEN 'ecs' THEN coalesce(json_extract(line, ${jp(['winlog', 'event_data'])}), json_extract(line, ${jp(['winlog', 'user_data'])}))
+      WHEN 'evtx' THEN coalesce(json_extract(line, ${jp(['Event', 'EventData'])}), json_extract(line, ${jp(['Event', 'UserData', 'LogFileCleared'])}))
+      WHEN 'wlb6' THEN coalesce(json_extract(line, ${jp(['event_data'])}), json_extract(line, ${jp(['user_data'])}))
+      ELSE ${d.toJson('line')} END`;
+
+  const luidCols = ['SubjectLogonId', 'TargetLogonId', 'TargetLinkedLogonId', 'LogonID'] as const;
+
+  const sql = `
+WITH raw AS (
+  SELECT object_key, line FROM ${d.rawLines(input, p)}
+),
+checked AS (
+  SELECT object_key, line, ${d.isJson('line')} AS ok FROM raw
+),
+sys AS (
+  SELECT object_key, line, layout,
+    coalesce(
+      try_cast(${jx('line', ['EventID'])} AS INTEGER),
+      try_cast(${jx('line', ['event_id'])} AS INTEGER),
+      try_cast(${jx('line', ['winlog', 'event_id'])} AS INTEGER),
+      try_cast(${jx('line', ['Event', 'System', 'EventID'])} AS INTEGER),
+      try_cast(${jx('line', ['Event', 'System', 'EventID', '#text'])} AS INTEGER)) AS event_id,
+    lower(coalesce(${jx('line', ['Channel'])}, ${jx('line', ['log_name'])}, ${jx('line', ['winlog', 'channel'])}, ${jx('line', ['Event', 'System', 'Channel'])})) AS channel_lc,
+    upper(trim(coalesce(${jx('line', ['winlog', 'computer_name'])}, ${jx('line', ['computer_name'])}, ${jx('line', ['Event', 'System', 'Computer'])}, ${jx('line', ['Hostname'])}, ${jx('line', ['Computer'])}))) AS host,
+    coalesce(
+      try_cast(${jx('line', ['RecordNumber'])} AS BIGINT),
+      try_cast(${jx('line', ['record_number'])} AS BIGINT),
+      try_cast(${jx('line', ['winlog', 'record_id'])} AS BIGINT),
+      try_cast(${jx('line', ['Event', 'System', 'EventRecordID'])} AS BIGINT),
+      try_cast(${jx('line', ['EventRecordID'])} AS BIGINT)) AS record_no,
+    CASE layout
+      WHEN 'evtx' THEN ${jx('line', ['Event', 'System', 'TimeCreated', '#attributes', 'SystemTime'])}
+      WHEN 'flat' THEN CASE
+        WHEN ${hasZone(`coalesce(${jx('line', ['TimeCreated'])}, '')`)} THEN ${jx('line', ['TimeCreated'])}
+        WHEN ${hasZone(`coalesce(${jx('line', ['EventTime'])}, '')`)} THEN ${jx('line', ['EventTime'])}
+        ELSE ${jx('line', ['@timestamp'])} END
+      ELSE ${jx('line', ['@timestamp'])} END AS time_text,
+    CASE layout
+      WHEN 'evtx' THEN 'Event.System.TimeCreated.SystemTime (event time, UTC)'
+      WHEN 'flat' THEN CASE
+        WHEN ${hasZone(`coalesce(${jx('line', ['TimeCreated'])}, '')`)} THEN 'TimeCreated (event time, UTC)'
+        WHEN ${hasZone(`coalesce(${jx('line', ['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
+        ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
+      ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field
+  FROM (SELECT object_key, line, ${LAYOUT.detect(jp)} AS layout FROM checked WHERE ok)
+),
+classified AS (
+  SELECT *,
+    CASE
+      WHEN event_id IS NULL THEN 'rejected'
+      WHEN channel_lc IS NULL OR channel_lc <> 'security' THEN 'skipped'
+      WHEN CAST(event_id AS VARCHAR) NOT IN (${WINDOWS_EVENT_IDS.map(literal).join(', ')}) THEN 'skipped'
+      WHEN host IS NULL OR host = '' THEN 'rejected'
+      WHEN time_text IS NULL OR NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(time_text)) IS NULL THEN 'rejected'
+      ELSE 'event' END AS status,
+    CASE
+      WHEN event_id IS NULL THEN 'missing_event_id'
+      WHEN channel_lc IS NULL OR channel_lc <> 'security' THEN 'other_channel'
+      WHEN CAST(event_id AS VARCHAR) NOT IN (${WINDOWS_EVENT_IDS.map(literal).join(', ')}) THEN 'other_event_id'
+      WHEN host IS NULL OR host = '' THEN 'missing_host'
+      WHEN time_text IS NULL THEN 'missing_time'
+      WHEN NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(time_text)) IS NULL THEN 'bad_time'
+      END AS reason
+  FROM sys
+),
+fields AS (
+  SELECT object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, time_field, line,
+    ${ED_FIELDS.map((f) => `${clean(jx('ed', [f]))} AS ed_${f}`).join(',\n    ')}
+  FROM (SELECT *, ${edRoot} AS ed FROM classified WHERE status = 'event')
+),
+luids AS (
+  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')}
+  FROM fields
+),
+events AS (
+  SELECT
+    ${literal(WINDOWS_SOURCE)} AS source,
+    host,
+    record_no,
+    concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code) AS record_uid,
+    event_code,
+    ${byEvent((m) => literal(m.kind))} AS kind,
+    CAST(to_unixtime(from_iso8601_timestamp(time_text)) * 1000 AS BIGINT) AS time_ms,
+    time_field,
+    ${byEvent((m) => (m.session === undefined ? undefined : m.session === 'ProcessOwner' ? `CASE WHEN ${ownerIsTarget} THEN luid_TargetLogonId ELSE luid_SubjectLogonId END` : `luid_${m.session}`))} AS session_uid,
+    ${byEvent((m) => (m.linked ? `nullif(luid_${m.linked}, '0x0')` : undefined))} AS linked_session_uid,
+    ${identityPart('uid')} AS user_uid,
+    ${identityPart('name')} AS user_name,
+    ${identityPart('domain')} AS user_domain,
+    ${byEvent((m) => (m.logonType ? `try_cast(${ed(m.logonType)} AS INTEGER)` : undefined))} AS logon_type_id,
+    ${byEvent((m) =>
+      m.elevated === 'ElevatedToken'
+        ? `CASE WHEN ed_ElevatedToken IN ('%%1842', 'Yes') THEN true WHEN ed_ElevatedToken IN ('%%1843', 'No') THEN false END`
+        : m.elevated === 'TokenElevationType'
+          ? // %%1937 = elevated (Run as administrator), %%1938 = limited; %%1936 (default) says nothing.
+            `CASE WHEN ed_TokenElevationType = '%%1937' THEN true WHEN ed_TokenElevationType = '%%1938' THEN false END`
+          : undefined,
+    )} AS is_elevated,
+    ${byEvent((m) => (m.privileges ? d.replaceAll(ed(m.privileges), '\\s+', ' ') : undefined))} AS privileges,
+    ${byEvent((m) => (m.srcIp ? ed(m.srcIp) : undefined))} AS src_ip,
+    ${byEvent((m) => (m.srcHost ? ed(m.srcHost) : undefined))} AS src_host,
+    ${byEvent((m) => (m.process ? ed(m.process) : undefined))} AS process,
+    ${byEvent((m) => (m.parent ? ed(m.parent) : undefined))} AS parent_process,
+    ${byEvent((m) => (m.commandLine ? ed(m.commandLine) : undefined))} AS command_line,
+    ${byEvent((m) => literal(m.action))} AS action,
+    ${byEvent((m) => m.target)} AS target,
+    ${byEvent((m) => (m.logonProcess ? ed(m.logonProcess) : undefined))} AS logon_process,
+    ${byEvent((m) => (m.authPackage ? ed(m.authPackage) : undefined))} AS auth_package,
+    object_key || '#record=' || coalesce(CAST(record_no AS VARCHAR), 'none') AS raw_ref,
+    object_key
+  FROM luids
+)
+SELECT 'event' AS status, NULL AS reason, e.* FROM events e
+UNION ALL
+SELECT status, reason, ${literal(WINDOWS_SOURCE)} AS source, host, record_no, NULL, CAST(event_id AS VARCHAR), NULL, NULL, time_field,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  object_key || CASE WHEN record_no IS NULL THEN '' ELSE '#record=' || CAST(record_no AS VARCHAR) END, object_key
+FROM classified WHERE status <> 'event'
+UNION ALL
+SELECT 'rejected', 'malformed_json', ${literal(WINDOWS_SOURCE)}, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  object_key, object_key
+FROM checked WHERE NOT ok
+`;
+  return p.finish('normalise-windows', sql);
+}
