@@ -299,7 +299,7 @@ events AS (
     concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code) AS record_uid,
     event_code,
     ${byEvent((m) => literal(m.kind))} AS kind,
-    CAST(to_unixtime(from_iso8601_timestamp(time_text)) * 1000 AS BIGINT) AS time_ms,
+    ${d.epochMillis('time_text')} AS time_ms,
     time_field,
     ${byEvent((m) => (m.session === undefined ? undefined : m.session === 'ProcessOwner' ? `CASE WHEN ${ownerIsTarget} THEN luid_TargetLogonId ELSE luid_SubjectLogonId END` : `luid_${m.session}`))} AS session_uid,
     ${byEvent((m) => (m.linked ? `nullif(luid_${m.linked}, '0x0')` : undefined))} AS linked_session_uid,

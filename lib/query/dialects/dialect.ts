@@ -15,6 +15,12 @@ export interface Dialect {
   toJson(expr: string): string;
   /** Replaces every match of a regular expression. */
   replaceAll(expr: string, pattern: string, replacement: string): string;
+  /**
+   * Milliseconds since the epoch of an ISO 8601 text with a zone, truncated (not rounded) to the
+   * millisecond, exactly: Windows SystemTime carries 100 ns digits, and a float round trip would
+   * move some events by a millisecond.
+   */
+  epochMillis(isoText: string): string;
   /** Lower-case hex SHA-256 of a string. */
   sha256Hex(expr: string): string;
   /**

@@ -4,7 +4,7 @@ import type { Dialect, RawInput } from './dialect.ts';
 
 /**
  * DuckDB's side of the differences. Trino names that DuckDB lacks (`json_extract_scalar`,
- * `regexp_like`, `to_unixtime`, …) are supplied as macros by {@link DUCKDB_SHIMS} instead.
+ * `regexp_like`, …) are supplied as macros by {@link DUCKDB_SHIMS} instead.
  */
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
@@ -15,6 +15,7 @@ export const duckdbDialect: Dialect = {
   replaceAll: (expr, pattern, replacement) =>
     `regexp_replace(${expr}, ${literal(pattern)}, ${literal(replacement)}, 'g')`,
   sha256Hex: (expr) => `sha256(${expr})`,
+  epochMillis: (isoText) => `epoch_ms(CAST(${isoText} AS TIMESTAMPTZ))`,
   rawLines: (input: RawInput, params: ParamList) => {
     if (input.kind !== 'files') {
       throw new SessiontrailError('BAD_REQUEST', `DuckDB reads files, received a ${input.kind} input`);
@@ -39,5 +40,4 @@ export const DUCKDB_SHIMS: readonly string[] = [
   'CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)',
   'CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)',
   'CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
-  'CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(t)',
 ];

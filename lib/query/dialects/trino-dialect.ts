@@ -13,6 +13,9 @@ export function trinoDialect(workSchema: string): Dialect {
     replaceAll: (expr, pattern, replacement) =>
       `regexp_replace(${expr}, ${literal(pattern)}, ${literal(replacement)})`,
     sha256Hex: (expr) => `lower(to_hex(sha256(to_utf8(${expr}))))`,
+    // date_trunc keeps the value exact at millisecond precision, so the double round trip is exact.
+    epochMillis: (isoText) =>
+      `CAST(round(to_unixtime(date_trunc('millisecond', from_iso8601_timestamp_nanos(${isoText}))) * 1000) AS BIGINT)`,
     rawLines: (input: RawInput, params: ParamList) => {
       if (input.kind !== 'table') {
         throw new SessiontrailError('BAD_REQUEST', `Trino reads tables, received a ${input.kind} input`);
