@@ -1,0 +1,647 @@
+/**
+ * The render model: everything the evidence PDF shows, as plain data derived only from the pack and
+ * the seal facts (digest of evidence.json, signer key). pdfkit never sees the pack itself, so every
+ * fact printed in the PDF can be traced back to evidence.json, and the layout code has no decisions
+ * about evidence left to make.
+ */
+import type {
+  ActivityEvent,
+  EvidencePack,
+  IntegrityEvent,
+  MissingReason,
+  OrphanGroup,
+  PackKind,
+  Session,
+} from '../evidence/model.ts';
+
+/** Facts about the seal that the PDF prints but that evidence.json cannot hold about itself. */
+export interface SealFacts {
+  /** sha256 (hex) of the exact evidence.json bytes. */
+  readonly evidenceSha256: string;
+  readonly keyId: string;
+  /** Fingerprint of the public key, as the signer publishes it. */
+  readonly keyFingerprint: string;
+}
+
+/** A label and a value, for the cover and the per-session identity block. */
+export interface Fact {
+  readonly label: string;
+  readonly value: string;
+}
+
+/** One row of a plain table: one string per column. */
+export type Row = readonly string[];
+
+/** A table: headers and rows, already formatted. */
+export interface Table {
+  readonly headers: readonly string[];
+  readonly rows: readonly Row[];
+}
+
+/** One lane entry of the timeline chart. Times are epoch milliseconds clipped to the window. */
+export interface TimelineBar {
+  readonly sessionId: string;
+  readonly start: number;
+  readonly end: number;
+  /** The session began before the window or before the data: draw it fading in from the left edge. */
+  readonly openStart: boolean;
+  /** The session has no end in the data: draw it as an arrow to the right edge. */
+  readonly openEnd: boolean;
+  readonly privileged: boolean;
+  /** The elevated half of a UAC pair (or the whole elevated session), clipped; null when none. */
+  readonly elevated: { readonly start: number; readonly end: number } | null;
+}
+
+/** Orphan activity in a lane: a mark at first seen, a line to last seen. */
+export interface TimelineMark {
+  readonly start: number;
+  readonly end: number;
+  readonly events: number;
+}
+
+/** One lane of the timeline chart. */
+export interface TimelineLane {
+  readonly label: string;
+  readonly bars: readonly TimelineBar[];
+  readonly orphans: readonly TimelineMark[];
+}
+
+/** The timeline chart: a time axis over the window and one lane per host or per account. */
+export interface Timeline {
+  readonly from: number;
+  readonly to: number;
+  readonly laneBy: 'host' | 'account';
+  readonly lanes: readonly TimelineLane[];
+}
+
+/** The per-session detail block. */
+export interface SessionDetail {
+  readonly id: string;
+  /** One line: account on host, and whether privileged. */
+  readonly title: string;
+  readonly facts: readonly Fact[];
+  /** The activity table, already cut to the page budget; see `omittedRows`. */
+  readonly activity: Table;
+  /** Activity rows that evidence.json holds but the PDF omits to stay within its page budget. */
+  readonly omittedRows: number;
+}
+
+/** Orphan activity of one host. */
+export interface OrphanHostBlock {
+  readonly host: string;
+  readonly groups: Table;
+}
+
+/** The verification section's literal commands and expectations. */
+export interface Verification {
+  readonly signatureCommand: string;
+  readonly evidenceCheckCommand: string;
+  readonly otherFilesCommand: string;
+  readonly expectedDigests: Table;
+}
+
+/** The whole PDF as plain data. */
+export interface RenderModel {
+  readonly packId: string;
+  readonly kind: PackKind;
+  /** The PDF's Title, Subject and Keywords; keywords include the pack id. */
+  readonly meta: { readonly title: string; readonly subject: string; readonly keywords: readonly string[] };
+  /** CreationDate and ModDate of the PDF: the window end, so that no clock enters the bytes. */
+  readonly documentDate: string;
+  readonly evidenceSha256: string;
+  /** The first 12 hex digits of the evidence.json digest, for the page footers. */
+  readonly shortSha256: string;
+  readonly cover: { readonly heading: string; readonly facts: readonly Fact[] };
+  readonly summary: {
+    readonly counts: readonly Fact[];
+    readonly verdicts: Table;
+    readonly suppressions: Table;
+    /** One paragraph beginning "This pack does not show". */
+    readonly gaps: string;
+  };
+  readonly accounts: Table;
+  readonly timeline: Timeline;
+  readonly sessions: readonly SessionDetail[];
+  readonly orphans: readonly OrphanHostBlock[];
+  readonly dataQuality: {
+    readonly sources: Table;
+    readonly reasons: Table;
+    readonly fieldPopulation: Table;
+    readonly integrity: Table;
+    readonly hosts: Table;
+  };
+  readonly method: {
+    readonly queries: Table;
+    readonly paragraphs: readonly string[];
+    readonly verification: Verification;
+  };
+}
+
+/** Options for {@link buildRenderModel}. */
+export interface RenderModelOptions {
+  /**
+   * Most activity rows printed per session; the rest are counted and left to evidence.json.
+   * @default 200
+   */
+  readonly maxActivityRowsPerSession?: number;
+  /**
+   * Most activity rows printed in the whole PDF, shared evenly between sessions (but never fewer
+   * than {@link MIN_ACTIVITY_ROWS} per session). Keeps a 1,000-session pack to a few hundred pages
+   * that render in seconds; evidence.json always holds every row.
+   * @default 10000
+   */
+  readonly maxActivityRowsTotal?: number;
+}
+
+/** Default page budget: at most this many activity rows of one session go into the PDF. */
+export const DEFAULT_MAX_ACTIVITY_ROWS = 200;
+/** Default budget of activity rows for the whole PDF. */
+export const DEFAULT_MAX_ACTIVITY_ROWS_TOTAL = 10_000;
+/** Every session shows at least this many activity rows, whatever the total budget. */
+export const MIN_ACTIVITY_ROWS = 10;
+
+const NONE = '—';
+
+/**
+ * Builds the render model of a pack: pure, no clock, no I/O.
+ *
+ * @param pack - the evidence pack exactly as serialised into evidence.json
+ * @param seal - the digest of evidence.json and the signer's key id and fingerprint
+ */
+export function buildRenderModel(
+  pack: EvidencePack,
+  seal: SealFacts,
+  options: RenderModelOptions = {},
+): RenderModel {
+  const p = pack.pack;
+  const maxRows = activityRowBudget(
+    pack.sessions.length,
+    options.maxActivityRowsPerSession ?? DEFAULT_MAX_ACTIVITY_ROWS,
+    options.maxActivityRowsTotal ?? DEFAULT_MAX_ACTIVITY_ROWS_TOTAL,
+  );
+  return {
+    packId: p.id,
+    kind: p.kind,
+    meta: {
+      title: `sessiontrail ${p.kind} evidence pack ${p.id}`,
+      subject: `Privileged logon sessions ${formatTime(p.window.from)} to ${formatTime(p.window.to)} (${p.series})`,
+      keywords: [p.id, p.kind, p.series, 'sessiontrail', 'evidence'],
+    },
+    documentDate: p.window.to,
+    evidenceSha256: seal.evidenceSha256,
+    shortSha256: seal.evidenceSha256.slice(0, 12),
+    cover: buildCover(pack, seal),
+    summary: buildSummary(pack),
+    accounts: {
+      headers: [
+        'Account',
+        'Sessions (priv.)',
+        'First seen',
+        'Last seen',
+        'Hosts',
+        'Logon types',
+        'Elevated',
+        'Activity',
+      ],
+      rows: pack.accounts.map((a) => [
+        a.account,
+        `${a.sessions} (${a.privileged_sessions})`,
+        formatTime(a.first_seen),
+        formatTime(a.last_seen),
+        a.hosts.join(', ') || NONE,
+        a.logon_types.join(', ') || NONE,
+        a.elevated ? 'yes' : 'no',
+        String(a.activity_events),
+      ]),
+    },
+    timeline: buildTimeline(pack),
+    sessions: pack.sessions.map((s) => buildSessionDetail(s, maxRows)),
+    orphans: buildOrphans(pack.orphan_activity),
+    dataQuality: buildDataQuality(pack),
+    method: buildMethod(pack, seal),
+  };
+}
+
+/**
+ * Activity rows per session: the per-session cap, lowered so that all sessions together stay within
+ * the total, but never below {@link MIN_ACTIVITY_ROWS} (nor above the per-session cap).
+ */
+export function activityRowBudget(sessions: number, perSession: number, total: number): number {
+  if (sessions === 0) return perSession;
+  return Math.min(perSession, Math.max(MIN_ACTIVITY_ROWS, Math.floor(total / sessions)));
+}
+
+function buildCover(pack: EvidencePack, seal: SealFacts): RenderModel['cover'] {
+  const p = pack.pack;
+  const s = p.scope;
+  return {
+    heading: `${capitalise(p.kind)} evidence pack`,
+    facts: [
+      { label: 'Pack kind', value: p.kind },
+      { label: 'Series', value: p.series },
+      { label: 'Pack id', value: p.id },
+      { label: 'Window (UTC)', value: `${formatTime(p.window.from)} to ${formatTime(p.window.to)}` },
+      { label: 'Data read from', value: formatTime(p.data_from) },
+      { label: 'Users in scope', value: s.users.length > 0 ? s.users.join(', ') : 'all' },
+      { label: 'Hosts in scope', value: s.hosts.length > 0 ? s.hosts.join(', ') : 'all' },
+      { label: 'Unprivileged sessions', value: s.include_unprivileged ? 'included' : 'not included' },
+      { label: 'Incident id', value: s.incident_id ?? NONE },
+      { label: 'Requester', value: s.requester ?? NONE },
+      { label: 'Reason', value: s.reason ?? NONE },
+      { label: 'Sources', value: p.sources.join(', ') || NONE },
+      { label: 'evidence.json sha256', value: seal.evidenceSha256 },
+      { label: 'Signer key id', value: seal.keyId },
+      { label: 'Signer key fingerprint', value: seal.keyFingerprint },
+      { label: 'Tool', value: `${pack.tool.name} ${pack.tool.version}` },
+      { label: 'Engine', value: `${pack.tool.engine.name} ${pack.tool.engine.version}` },
+      { label: 'Configuration sha256', value: pack.tool.config_sha256 },
+    ],
+  };
+}
+
+function buildSummary(pack: EvidencePack): RenderModel['summary'] {
+  const s = pack.summary;
+  const reasons = new Map<MissingReason, number>();
+  for (const session of pack.sessions) {
+    for (const r of session.completeness.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+  }
+  return {
+    counts: [
+      { label: 'Privileged sessions', value: `${s.privileged_sessions} of ${s.sessions} sessions` },
+      { label: 'Accounts', value: String(s.accounts) },
+      { label: 'Hosts', value: String(s.hosts) },
+      { label: 'Activity events in sessions', value: String(s.activity_events) },
+      {
+        label: 'Orphan activity',
+        value: `${s.orphan_events} events in ${s.orphan_groups} groups not tied to a logon`,
+      },
+      { label: 'Suppressed sessions', value: String(s.suppressed_sessions) },
+      { label: 'Integrity events', value: String(s.integrity_events) },
+      { label: 'Rejected records', value: String(s.rejected_records) },
+    ],
+    verdicts: {
+      headers: ['Verdict or reason', 'Sessions'],
+      rows: [
+        ['complete', String(s.verdicts.complete)],
+        ['incomplete', String(s.verdicts.incomplete)],
+        ...[...reasons.entries()]
+          .sort(([a], [b]) => compare(a, b))
+          .map(([r, n]): Row => [`  incomplete because: ${REASON_TEXT[r]}`, String(n)]),
+      ],
+    },
+    suppressions: {
+      headers: ['Rule', 'Description', 'Owner', 'Expires', 'Sessions', 'Orphan events'],
+      rows: pack.suppressions.map((r) => [
+        r.rule_id,
+        r.reason ? `${r.description} (${r.reason})` : r.description,
+        r.owner ?? NONE,
+        r.expires ? `${formatTime(r.expires)}${r.expired ? ' (expired)' : ''}` : 'never',
+        String(r.sessions_suppressed),
+        String(r.orphan_events_suppressed),
+      ]),
+    },
+    gaps: buildGaps(pack),
+  };
+}
+
+const REASON_TEXT: Readonly<Record<MissingReason, string>> = {
+  began_before_data: 'began before the data read',
+  logoff_not_audited: 'logoff not audited',
+  reboot: 'host rebooted',
+  shutdown: 'host shut down',
+  log_cleared: 'log cleared',
+  open_at_window_end: 'still open at window end',
+  no_privilege_event: 'no privilege assignment logged',
+};
+
+/** The one paragraph that says what the pack does not show, from coverage and `limitations`. */
+function buildGaps(pack: EvidencePack): string {
+  const phrases: string[] = [];
+  const seenHosts = new Set(pack.coverage.hosts.map((h) => h.host.toLowerCase()));
+  const silent = pack.pack.scope.hosts.filter((h) => !seenHosts.has(h.toLowerCase()));
+  if (silent.length > 0) phrases.push(`any event from ${silent.join(', ')} (in scope, but no records read)`);
+  if (pack.pack.data_from < pack.pack.window.from) {
+    phrases.push(`logons before ${formatTime(pack.pack.data_from)}, where the data read begins`);
+  }
+  for (const e of pack.integrity_events) {
+    if (e.kind === 'log_cleared')
+      phrases.push(`events on ${e.host} cleared from the log at ${formatTime(e.time)}`);
+    if (e.kind === 'audit_service_stopped') {
+      phrases.push(`activity on ${e.host} after auditing stopped at ${formatTime(e.time)}`);
+    }
+  }
+  const byReason = new Map<string, number>();
+  for (const r of pack.coverage.rejected) byReason.set(r.source, (byReason.get(r.source) ?? 0) + r.count);
+  for (const [source, count] of byReason) phrases.push(`${count} ${source} records that could not be read`);
+  const notAudited = pack.sessions.filter((s) =>
+    s.completeness.reasons.includes('logoff_not_audited'),
+  ).length;
+  if (notAudited > 0) phrases.push(`the logoff of ${notAudited} sessions (logoff not audited)`);
+  const suppressed = pack.suppressions.filter((r) => r.sessions_suppressed + r.orphan_events_suppressed > 0);
+  for (const r of suppressed) {
+    phrases.push(
+      `${r.sessions_suppressed} sessions and ${r.orphan_events_suppressed} orphan events suppressed by rule ${r.rule_id}`,
+    );
+  }
+  if (!pack.pack.scope.include_unprivileged) phrases.push('sessions that are not privileged');
+  const head =
+    phrases.length > 0
+      ? `This pack does not show ${phrases.join('; ')}.`
+      : 'This pack does not show anything outside its scope and window.';
+  return [head, ...pack.limitations].join(' ');
+}
+
+function buildTimeline(pack: EvidencePack): Timeline {
+  const from = Date.parse(pack.pack.window.from);
+  const to = Date.parse(pack.pack.window.to);
+  const hosts = new Set(pack.sessions.map((s) => s.host));
+  const accounts = new Set(pack.sessions.map((s) => s.account));
+  for (const o of pack.orphan_activity) {
+    hosts.add(o.host);
+    accounts.add(o.account);
+  }
+  // Lanes by host unless there are fewer accounts than hosts: fewer lanes read better.
+  const laneBy: Timeline['laneBy'] = accounts.size < hosts.size ? 'account' : 'host';
+  const keyOf = (x: { host: string; account: string }) => (laneBy === 'host' ? x.host : x.account);
+  const lanes = new Map<string, { bars: TimelineBar[]; orphans: TimelineMark[] }>();
+  const lane = (key: string) => {
+    let l = lanes.get(key);
+    if (!l) {
+      l = { bars: [], orphans: [] };
+      lanes.set(key, l);
+    }
+    return l;
+  };
+  const clip = (t: number) => Math.min(Math.max(t, from), to);
+  for (const s of pack.sessions) {
+    const startMs = s.start === null ? null : Date.parse(s.start);
+    const endMs = s.end === null ? null : Date.parse(s.end);
+    lane(keyOf(s)).bars.push({
+      sessionId: s.id,
+      start: clip(startMs ?? from),
+      end: clip(endMs ?? to),
+      openStart: startMs === null || startMs < from,
+      openEnd: endMs === null || s.end_reason === 'open_at_window_end' || endMs > to,
+      privileged: s.privileged,
+      elevated: elevatedSpan(s, from, to, clip),
+    });
+  }
+  for (const o of pack.orphan_activity) {
+    lane(keyOf(o)).orphans.push({
+      start: clip(Date.parse(o.first_seen)),
+      end: clip(Date.parse(o.last_seen)),
+      events: o.event_count,
+    });
+  }
+  return {
+    from,
+    to,
+    laneBy,
+    lanes: [...lanes.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([label, l]) => ({ label, bars: l.bars, orphans: l.orphans })),
+  };
+}
+
+function elevatedSpan(
+  s: Session,
+  from: number,
+  to: number,
+  clip: (t: number) => number,
+): TimelineBar['elevated'] {
+  const half = s.halves.find((h) => h.elevated === true);
+  if (!half && !s.elevated) return null;
+  const start = half?.start ?? s.start;
+  const end = half?.end ?? s.end;
+  return {
+    start: clip(start === null ? from : Date.parse(start)),
+    end: clip(end === null ? to : Date.parse(end)),
+  };
+}
+
+function buildSessionDetail(s: Session, maxRows: number): SessionDetail {
+  const primary = s.halves.find((h) => h.logon_id === s.logon_id);
+  const partner = s.halves.find((h) => h.logon_id !== s.logon_id);
+  const c = s.completeness;
+  const facts: Fact[] = [
+    { label: 'Session id', value: s.id },
+    { label: 'Account', value: s.account },
+    { label: 'User name', value: s.user.name ?? NONE },
+    { label: 'Domain', value: s.user.domain ?? NONE },
+    { label: 'SID / uid', value: s.user.uid ?? NONE },
+    { label: 'Host', value: `${s.host} (${s.source})` },
+    { label: 'Boot epoch', value: s.boot_time ? `booted ${formatTime(s.boot_time)}` : 'no boot in the data' },
+    {
+      label: 'Logon type',
+      value:
+        s.logon_type === null ? NONE : `${s.logon_type}${s.logon_type_name ? ` ${s.logon_type_name}` : ''}`,
+    },
+    {
+      label: 'Source address',
+      value: [s.src_ip, s.src_host].filter((v) => v !== null).join(' / ') || NONE,
+    },
+    {
+      label: 'Logon process',
+      value: [s.logon_process, s.auth_package].filter((v) => v !== null).join(' / ') || NONE,
+    },
+    { label: 'Start', value: s.start ? formatTime(s.start) : 'not in the data' },
+    { label: 'End', value: `${s.end ? formatTime(s.end) : 'not in the data'} (${END_TEXT[s.end_reason]})` },
+    {
+      label: 'Logon id',
+      value: `${s.logon_id}${primary ? ` (${halfName(primary.elevated)})` : ''}`,
+    },
+    {
+      label: 'Linked session',
+      value: s.linked_logon_id
+        ? `${s.linked_logon_id}${partner ? ` (${halfName(partner.elevated)} half, merged)` : ' (not in the data)'}`
+        : NONE,
+    },
+    {
+      label: 'Privileged because',
+      value: s.privileged ? s.privileged_because.join(', ') || 'yes' : 'not privileged',
+    },
+    { label: 'Privileges', value: s.privileges.join(', ') || NONE },
+    {
+      label: 'Completeness',
+      value:
+        `${c.verdict}: logon ${c.logon}, privilege assignment ${c.privilege_assignment.replace('_', ' ')}, logoff ${c.logoff}` +
+        (c.reasons.length > 0 ? `; likely because ${c.reasons.map((r) => REASON_TEXT[r]).join(', ')}` : ''),
+    },
+  ];
+  if (s.reconnects.length > 0) {
+    facts.push({
+      label: 'Reconnects',
+      value: s.reconnects.map((r) => `${formatTime(r.time)} ${r.event_code}`).join(', '),
+    });
+  }
+  const shown = s.activity.slice(0, maxRows);
+  return {
+    id: s.id,
+    title: `${s.account} on ${s.host}${s.privileged ? ' (privileged)' : ''}`,
+    facts,
+    activity: { headers: ACTIVITY_HEADERS, rows: shown.map(activityRow) },
+    omittedRows: Math.max(s.activity.length, s.activity_count) - shown.length,
+  };
+}
+
+const ACTIVITY_HEADERS = ['Time (UTC)', 'Event', 'Half', 'Process or action', 'Command line', 'Target'];
+
+function activityRow(e: ActivityEvent): Row {
+  return [
+    formatTime(e.time),
+    e.event_code,
+    e.half ?? NONE,
+    e.process ?? e.action,
+    e.command_line ?? NONE,
+    e.target ?? NONE,
+  ];
+}
+
+const END_TEXT: Readonly<Record<Session['end_reason'], string>> = {
+  logoff: 'logoff',
+  user_logoff: 'user logoff',
+  shutdown: 'shutdown',
+  reboot: 'reboot',
+  id_reused: 'logon id reused: a reboot the data does not show',
+  open_at_window_end: 'open at window end',
+};
+
+function halfName(elevated: boolean | null): string {
+  if (elevated === null) return 'token type not logged';
+  return elevated ? 'elevated' : 'filtered';
+}
+
+function buildOrphans(groups: readonly OrphanGroup[]): OrphanHostBlock[] {
+  const byHost = new Map<string, Row[]>();
+  for (const g of groups) {
+    let rows = byHost.get(g.host);
+    if (!rows) {
+      rows = [];
+      byHost.set(g.host, rows);
+    }
+    rows.push([
+      g.account,
+      g.logon_id ?? NONE,
+      formatTime(g.first_seen),
+      formatTime(g.last_seen),
+      String(g.event_count),
+      g.likely_reason.replaceAll('_', ' '),
+    ]);
+  }
+  return [...byHost.entries()].map(([host, rows]) => ({
+    host,
+    groups: { headers: ['Account', 'Logon id', 'First seen', 'Last seen', 'Events', 'Likely reason'], rows },
+  }));
+}
+
+function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
+  const c = pack.coverage;
+  return {
+    sources: {
+      headers: ['Source', 'Files', 'Read', 'Used', 'Skipped', 'Rejected', 'Duplicates', 'Time fields'],
+      rows: c.sources.map((s) => [
+        s.source,
+        String(s.files),
+        String(s.records_read),
+        String(s.records_used),
+        String(s.records_skipped),
+        String(s.records_rejected),
+        String(s.duplicates_collapsed),
+        s.time_fields.map((t) => `${t.field}: ${t.records}`).join(', ') || NONE,
+      ]),
+    },
+    reasons: {
+      headers: ['Source', 'Outcome', 'Reason', 'Records', 'Examples'],
+      rows: [
+        ...c.rejected.map(
+          (r): Row => [r.source, 'rejected', r.reason, String(r.count), r.examples.join(' ') || NONE],
+        ),
+        ...c.skipped.map(
+          (r): Row => [r.source, 'skipped', r.reason, String(r.count), r.examples.join(' ') || NONE],
+        ),
+      ],
+    },
+    fieldPopulation: {
+      headers: ['Source', 'Event', 'Field', 'Populated', 'Of', 'Share'],
+      rows: c.field_population.map((f) => [
+        f.source,
+        f.event_code,
+        f.field,
+        String(f.populated),
+        String(f.total),
+        f.total === 0 ? NONE : `${((100 * f.populated) / f.total).toFixed(1)} %`,
+      ]),
+    },
+    integrity: {
+      headers: ['Time (UTC)', 'Host', 'Event', 'Kind', 'By', 'Detail'],
+      rows: pack.integrity_events.map((e: IntegrityEvent) => [
+        formatTime(e.time),
+        e.host,
+        e.event_code,
+        e.kind.replaceAll('_', ' '),
+        e.user_name ?? NONE,
+        e.detail ?? NONE,
+      ]),
+    },
+    hosts: {
+      headers: ['Host', 'First event', 'Last event', 'Events', 'Logoff events'],
+      rows: c.hosts.map((h) => [
+        h.host,
+        formatTime(h.first_event),
+        formatTime(h.last_event),
+        String(h.events),
+        String(h.logoff_events),
+      ]),
+    },
+  };
+}
+
+function buildMethod(pack: EvidencePack, seal: SealFacts): RenderModel['method'] {
+  return {
+    queries: {
+      headers: ['#', 'Query', 'File', 'Rows', 'SQL sha256'],
+      rows: pack.queries.map((q, i) => [String(i + 1), q.name, q.file, String(q.rows), q.sql_sha256]),
+    },
+    paragraphs: [
+      'Sessions are keyed by (host, boot epoch, logon id): Windows logon ids and auditd session ids restart at ' +
+        'every boot, so the boot (event 4608) that precedes a logon on its host opens a new epoch. Records ' +
+        'delivered twice by at-least-once shippers collapse on their source record id; order is by time, then record number.',
+      'A UAC split-token logon writes two 4624 events with linked logon ids, one elevated (%%1842) and one ' +
+        'filtered (%%1843). The two halves are merged into one session whose primary logon id is the elevated ' +
+        'half; each activity row says which half ran it.',
+      'A session is privileged when it holds an elevated token, is assigned a sensitive privilege (event 4672, ' +
+        `e.g. SeDebugPrivilege), or belongs to an account on the configured privileged list. The configuration ` +
+        `that decided this has sha256 ${pack.tool.config_sha256}.`,
+      'Each session carries a completeness verdict: what was expected (logon, privilege assignment, logoff), ' +
+        'what was observed, and the likely reasons for what is missing.',
+    ],
+    verification: {
+      signatureCommand: `openssl dgst -sha256 -verify keys/${seal.keyId}.pem -signature manifest.sig manifest.json`,
+      // "*" marks binary mode: one space, so the line survives copying out of a PDF viewer intact.
+      evidenceCheckCommand: `echo "${seal.evidenceSha256} *evidence.json" | sha256sum -c`,
+      otherFilesCommand: 'sha256sum evidence.json evidence.pdf queries/*.sql',
+      expectedDigests: {
+        headers: ['File', 'Expected sha256'],
+        rows: [
+          ['evidence.json', seal.evidenceSha256],
+          ...pack.queries.map((q): Row => [q.file, q.sql_sha256]),
+        ],
+      },
+    },
+  };
+}
+
+/** `2024-03-01T10:22:03.852Z` → `2024-03-01 10:22:03Z`; null → an em dash. Milliseconds stay in evidence.json. */
+export function formatTime(iso: string | null): string {
+  if (iso === null) return NONE;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Code-unit order, not locale order: the same on every machine. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { activityRowBudget, buildRenderModel, formatTime } from '../../lib/render/render-model.ts';
+import { makeSamplePack } from '../fixtures/sample-pack.ts';
+
+const seal = { evidenceSha256: 'ab'.repeat(32), keyId: 'key-1', keyFingerprint: 'SHA256:fp' };
+
+describe('buildRenderModel', () => {
+  it('puts the cover facts of the pack and the seal on the cover', () => {
+    // Prepare
+    const pack = makeSamplePack({ sessions: 12, activityPerSession: 3, seed: 1 });
+    // Act
+    const model = buildRenderModel(pack, seal);
+    // Assess
+    const facts = Object.fromEntries(model.cover.facts.map((f) => [f.label, f.value]));
+    expect(facts['Pack id']).toBe(pack.pack.id);
+    expect(facts['Incident id']).toBe('INC-2024-0042');
+    expect(facts.Requester).toBe('Łukasz Kowalczyk (Internal Audit)');
+    expect(facts['evidence.json sha256']).toBe(seal.evidenceSha256);
+    expect(facts['Signer key id']).toBe('key-1');
+    expect(facts.Engine).toBe('duckdb 1.5.6');
+    expect(model.meta.keywords).toContain(pack.pack.id);
+    expect(model.documentDate).toBe(pack.pack.window.to);
+    expect(model.shortSha256).toBe('ab'.repeat(6));
+  });
+
+  it('states the gaps in one paragraph from coverage and limitations', () => {
+    const pack = makeSamplePack({ sessions: 12, activityPerSession: 3, seed: 1 });
+    const { gaps } = buildRenderModel(pack, seal).summary;
+    expect(gaps.startsWith('This pack does not show ')).toBe(true);
+    expect(gaps).toContain('SRV-LEGACY01'); // in scope, no records read
+    expect(gaps).toContain('cleared from the log');
+    expect(gaps).toContain(pack.limitations[0]);
+  });
+
+  it('cuts activity to the budget and counts what it omits', () => {
+    const pack = makeSamplePack({ sessions: 3, activityPerSession: 30, seed: 2 });
+    const model = buildRenderModel(pack, seal, { maxActivityRowsPerSession: 25 });
+    for (const s of model.sessions) {
+      expect(s.activity.rows).toHaveLength(25);
+      expect(s.omittedRows).toBe(5);
+    }
+  });
+
+  it('draws sessions without an end as open to the window edge', () => {
+    const pack = makeSamplePack({ sessions: 30, activityPerSession: 1, seed: 3 });
+    const model = buildRenderModel(pack, seal);
+    const bars = model.timeline.lanes.flatMap((l) => l.bars);
+    const open = pack.sessions.filter((s) => s.end === null).map((s) => s.id);
+    expect(open.length).toBeGreaterThan(0);
+    for (const bar of bars.filter((b) => open.includes(b.sessionId))) {
+      expect(bar.openEnd).toBe(true);
+      expect(bar.end).toBe(model.timeline.to);
+    }
+    expect(bars).toHaveLength(30);
+    expect(model.timeline.lanes.flatMap((l) => l.orphans)).toHaveLength(pack.orphan_activity.length);
+  });
+
+  it('is pure: the same pack gives an equal model and the pack is not changed', () => {
+    const pack = makeSamplePack({ sessions: 8, activityPerSession: 4, seed: 4 });
+    const before = JSON.stringify(pack);
+    expect(buildRenderModel(pack, seal)).toEqual(buildRenderModel(pack, seal));
+    expect(JSON.stringify(pack)).toBe(before);
+  });
+});
+
+describe('activityRowBudget', () => {
+  it.each([
+    { sessions: 50, per: 200, total: 10_000, expected: 200 },
+    { sessions: 1000, per: 200, total: 10_000, expected: 10 },
+    { sessions: 100, per: 200, total: 10_000, expected: 100 },
+    { sessions: 5000, per: 200, total: 10_000, expected: 10 },
+    { sessions: 0, per: 200, total: 10_000, expected: 200 },
+  ])('gives $expected rows per session for $sessions sessions', ({ sessions, per, total, expected }) => {
+    expect(activityRowBudget(sessions, per, total)).toBe(expected);
+  });
+});
+
+describe('formatTime', () => {
+  it('drops milliseconds and marks UTC', () => {
+    expect(formatTime('2020-09-14T12:06:03.852Z')).toBe('2020-09-14 12:06:03Z');
+    expect(formatTime(null)).toBe('—');
+  });
+});
