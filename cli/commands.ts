@@ -6,11 +6,11 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { SessiontrailError } from '../lib/errors.ts';
-import { exportEvidence, type ExportResult } from '../lib/evidence/export-evidence.ts';
+import { type ExportResult, exportEvidence } from '../lib/evidence/export-evidence.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
 import { generateWindowsSample } from '../lib/sample/windows-sample.ts';
 import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
-import { verifyPack, type VerifyResult } from '../lib/signing/verify-pack.ts';
+import { type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { localDeps } from './deps.ts';
 
@@ -27,7 +27,16 @@ const endProgress = (json: boolean | undefined) => {
 
 export async function runKeygen(opts: Common & { key: string }): Promise<void> {
   const key = await generateKeyPair(opts.key);
-  if (opts.json) return out(JSON.stringify({ key: resolve(opts.key), key_id: key.keyId, fingerprint: fingerprint(key.publicKeyPem) }));
+  if (opts.json) {
+    out(
+      JSON.stringify({
+        key: resolve(opts.key),
+        key_id: key.keyId,
+        fingerprint: fingerprint(key.publicKeyPem),
+      }),
+    );
+    return;
+  }
   out(`wrote private key ${resolve(opts.key)} (keep it secret; it is never committed)`);
   out(`key id      ${key.keyId}`);
   out(`fingerprint ${fingerprint(key.publicKeyPem)}`);
@@ -37,10 +46,22 @@ export async function runSample(
   opts: Common & { out: string; hosts: number; days: number; seed: number; from: string },
 ): Promise<void> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.from) || Number.isNaN(Date.parse(opts.from))) {
-    throw new SessiontrailError('BAD_REQUEST', `--from must be a day YYYY-MM-DD, received ${JSON.stringify(opts.from)}`);
+    throw new SessiontrailError(
+      'BAD_REQUEST',
+      `--from must be a day YYYY-MM-DD, received ${JSON.stringify(opts.from)}`,
+    );
   }
-  const result = await generateWindowsSample({ seed: opts.seed, hosts: opts.hosts, days: opts.days, from: opts.from, outDir: opts.out });
-  if (opts.json) return out(JSON.stringify({ ...result, out: resolve(opts.out) }));
+  const result = await generateWindowsSample({
+    seed: opts.seed,
+    hosts: opts.hosts,
+    days: opts.days,
+    from: opts.from,
+    outDir: opts.out,
+  });
+  if (opts.json) {
+    out(JSON.stringify({ ...result, out: resolve(opts.out) }));
+    return;
+  }
   out(`wrote ${result.records} records in ${result.files.length} files under ${resolve(opts.out)}`);
   out(`ground truth: ${result.groundTruthPath}`);
   out(`window: ${result.window.from} .. ${result.window.to}`);
@@ -101,15 +122,34 @@ function printExport(result: ExportResult, root: string, json: boolean | undefin
   const dir = resolve(root, result.dir);
   const s = result.pack.summary;
   if (json) {
-    out(JSON.stringify({ status: result.status, pack_id: result.packId, dir, evidence_sha256: result.evidenceSha256, key_id: result.keyId, summary: s }));
+    out(
+      JSON.stringify({
+        status: result.status,
+        pack_id: result.packId,
+        dir,
+        evidence_sha256: result.evidenceSha256,
+        key_id: result.keyId,
+        summary: s,
+      }),
+    );
     return;
   }
-  out(result.status === 'written' ? `sealed pack ${result.packId}` : `pack ${result.packId} was already sealed with identical evidence.json`);
+  out(
+    result.status === 'written'
+      ? `sealed pack ${result.packId}`
+      : `pack ${result.packId} was already sealed with identical evidence.json`,
+  );
   out(`  folder         ${dir}`);
   out(`  evidence.json  sha256 ${result.evidenceSha256}`);
-  out(`  sessions       ${s.sessions} (${s.privileged_sessions} privileged; ${s.verdicts.complete} complete, ${s.verdicts.incomplete} incomplete) on ${s.hosts} hosts, ${s.accounts} accounts`);
-  out(`  activity       ${s.activity_events} events in sessions; ${s.orphan_events} orphan events in ${s.orphan_groups} groups`);
-  out(`  suppressed     ${s.suppressed_sessions} sessions by rules; ${s.rejected_records} records rejected; ${s.integrity_events} integrity events`);
+  out(
+    `  sessions       ${s.sessions} (${s.privileged_sessions} privileged; ${s.verdicts.complete} complete, ${s.verdicts.incomplete} incomplete) on ${s.hosts} hosts, ${s.accounts} accounts`,
+  );
+  out(
+    `  activity       ${s.activity_events} events in sessions; ${s.orphan_events} orphan events in ${s.orphan_groups} groups`,
+  );
+  out(
+    `  suppressed     ${s.suppressed_sessions} sessions by rules; ${s.rejected_records} records rejected; ${s.integrity_events} integrity events`,
+  );
 }
 
 export async function runVerify(packDir: string, opts: Common & { key?: string }): Promise<void> {
@@ -121,7 +161,11 @@ export async function runVerify(packDir: string, opts: Common & { key?: string }
 
 async function verifyFolder(packDir: string, keyPath?: string): Promise<VerifyResult> {
   const abs = resolve(packDir);
-  if (!existsSync(abs)) throw new SessiontrailError('BAD_REQUEST', `no pack folder at ${abs}: give the folder <out>/<series>/<pack-id>`);
+  if (!existsSync(abs))
+    throw new SessiontrailError(
+      'BAD_REQUEST',
+      `no pack folder at ${abs}: give the folder <out>/<series>/<pack-id>`,
+    );
   const store = new FsEvidenceStore(dirname(dirname(abs)));
   let publicKeyPem: string | undefined;
   if (keyPath) {
@@ -131,11 +175,16 @@ async function verifyFolder(packDir: string, keyPath?: string): Promise<VerifyRe
       throw new SessiontrailError('KEY_NOT_FOUND', `cannot read the public key ${keyPath}`, { cause });
     }
   }
-  return verifyPack({ store, packDir: `${basename(dirname(abs))}/${basename(abs)}`, ...(publicKeyPem ? { publicKeyPem } : {}) });
+  return verifyPack({
+    store,
+    packDir: `${basename(dirname(abs))}/${basename(abs)}`,
+    ...(publicKeyPem ? { publicKeyPem } : {}),
+  });
 }
 
 function printVerify(result: VerifyResult, packDir: string): void {
-  for (const c of result.checks) out(`${c.code === 'OK' ? 'ok  ' : 'FAIL'} ${c.code.padEnd(24)} ${c.file ?? ''} ${c.message}`);
+  for (const c of result.checks)
+    out(`${c.code === 'OK' ? 'ok  ' : 'FAIL'} ${c.code.padEnd(24)} ${c.file ?? ''} ${c.message}`);
   out(result.ok ? `verified: ${packDir}` : `NOT verified: ${packDir}`);
 }
 
@@ -144,7 +193,13 @@ export async function runDemo(opts: Common & { out: string; key: string }): Prom
   const onProgress = progress(opts.json);
   onProgress?.('writing sample logs');
   await rm(logs, { recursive: true, force: true });
-  const sample = await generateWindowsSample({ seed: 42, hosts: 6, days: 2, from: '2024-03-04', outDir: logs });
+  const sample = await generateWindowsSample({
+    seed: 42,
+    hosts: 6,
+    days: 2,
+    from: '2024-03-04',
+    outDir: logs,
+  });
   if (!existsSync(opts.key)) await generateKeyPair(opts.key);
   const deps = await localDeps({
     logs,
@@ -167,15 +222,27 @@ export async function runDemo(opts: Common & { out: string; key: string }): Prom
   const verified = await verifyFolder(dir);
   endProgress(opts.json);
   if (opts.json) {
-    out(JSON.stringify({ status: result.status, pack_id: result.packId, dir, verified: verified.ok, summary: result.pack.summary }));
+    out(
+      JSON.stringify({
+        status: result.status,
+        pack_id: result.packId,
+        dir,
+        verified: verified.ok,
+        summary: result.pack.summary,
+      }),
+    );
   } else {
     out(`sample logs: ${sample.records} records in ${sample.files.length} files under ${resolve(logs)}`);
     printExport(result, opts.out, false);
-    out(`  verify         ${verified.ok ? 'ok: signature, every digest and the schema check out' : 'FAILED'}`);
+    out(
+      `  verify         ${verified.ok ? 'ok: signature, every digest and the schema check out' : 'FAILED'}`,
+    );
     out('');
     out('Check it with nothing but openssl and sha256sum:');
     out(`  cd ${dir}`);
-    out(`  openssl dgst -sha256 -verify ../../keys/${result.keyId}.pem -signature manifest.sig manifest.json`);
+    out(
+      `  openssl dgst -sha256 -verify ../../keys/${result.keyId}.pem -signature manifest.sig manifest.json`,
+    );
     out(`  sha256sum evidence.json evidence.pdf   # compare with the digests listed in manifest.json`);
   }
   if (!verified.ok) process.exitCode = 1;

@@ -4,13 +4,14 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isSessiontrailError } from '../lib/errors.ts';
-import { TOOL_VERSION } from './deps.ts';
 import { runDemo, runExport, runKeygen, runSample, runVerify } from './commands.ts';
+import { TOOL_VERSION } from './deps.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 const positiveInt = (name: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
   return n;
 };
 
@@ -25,7 +26,9 @@ const program = new Command()
 
 program
   .command('demo')
-  .description('Generate sample logs, export a review pack from them with DuckDB, and verify it: the whole job in one command.')
+  .description(
+    'Generate sample logs, export a review pack from them with DuckDB, and verify it: the whole job in one command.',
+  )
   .option('--out <dir>', 'where packs are written (the store root)', 'evidence')
   .option('--key <file>', 'signing key; created if missing', '.sessiontrail/signing-key.pem')
   .option('--json', 'print the outcome as JSON')
@@ -33,8 +36,13 @@ program
 
 program
   .command('sample')
-  .description('Write seeded, realistic Windows Security logs (NXLog and Winlogbeat layouts) and a ground-truth file.')
-  .requiredOption('--out <dir>', 'folder to write <out>/windows/dt=YYYY-MM-DD/*.json.gz and <out>/ground-truth.json')
+  .description(
+    'Write seeded, realistic Windows Security logs (NXLog and Winlogbeat layouts) and a ground-truth file.',
+  )
+  .requiredOption(
+    '--out <dir>',
+    'folder to write <out>/windows/dt=YYYY-MM-DD/*.json.gz and <out>/ground-truth.json',
+  )
   .option('--hosts <n>', 'number of hosts', positiveInt('--hosts'), 6)
   .option('--days <n>', 'number of days', positiveInt('--days'), 2)
   .option('--seed <n>', 'random seed: the same seed writes the same bytes', positiveInt('--seed'), 42)
@@ -45,10 +53,20 @@ program
 program
   .command('export')
   .description('Build, sign and store one evidence pack from logs on disk.')
-  .addOption(new Option('--kind <kind>', 'review: all privileged sessions; audit: given users/hosts; incident: every session of given users/hosts').choices(['review', 'audit', 'incident']).makeOptionMandatory())
+  .addOption(
+    new Option(
+      '--kind <kind>',
+      'review: all privileged sessions; audit: given users/hosts; incident: every session of given users/hosts',
+    )
+      .choices(['review', 'audit', 'incident'])
+      .makeOptionMandatory(),
+  )
   .requiredOption('--from <iso>', 'window start (inclusive), e.g. 2024-07-01 or 2024-07-01T00:00:00Z')
   .requiredOption('--to <iso>', 'window end (exclusive)')
-  .requiredOption('--logs <path>', 'a folder laid out like S3 (<logs>/windows/dt=YYYY-MM-DD/), a plain folder, or one file')
+  .requiredOption(
+    '--logs <path>',
+    'a folder laid out like S3 (<logs>/windows/dt=YYYY-MM-DD/), a plain folder, or one file',
+  )
   .option('--out <dir>', 'where packs are written (the store root)', 'evidence')
   .option('--source <name>', 'source to read (repeatable); default: all', collect, [])
   .option('--user <name>', 'account name, DOMAIN\\name or SID (repeatable)', collect, [])
@@ -74,9 +92,14 @@ program
 
 program
   .command('verify')
-  .description('Verify a pack: signature, every digest, no extra files, schema. Prints what failed with a code.')
+  .description(
+    'Verify a pack: signature, every digest, no extra files, schema. Prints what failed with a code.',
+  )
   .argument('<pack-dir>', 'the pack folder, <out>/<series>/<pack-id>')
-  .option('--key <public.pem>', 'the public key you trust (default: the one published beside the packs, which proves integrity, not origin)')
+  .option(
+    '--key <public.pem>',
+    'the public key you trust (default: the one published beside the packs, which proves integrity, not origin)',
+  )
   .option('--json', 'print the checks as JSON')
   .action(runVerify);
 
@@ -94,7 +117,9 @@ try {
     process.stderr.write(`sessiontrail: ${err.message} [${err.code}]\n`);
     process.exitCode = /^(BAD_|LOGS_NOT_FOUND|KEY_|NO_SOURCE_DATA|PACK_EXISTS)/.test(err.code) ? 2 : 3;
   } else {
-    process.stderr.write(`sessiontrail: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `sessiontrail: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = 3;
   }
 }

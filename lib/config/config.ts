@@ -59,7 +59,8 @@ export const BUILTIN_RULES: readonly SuppressionRule[] = [
   },
   {
     id: 'window-manager',
-    description: 'Desktop Window Manager and font driver host sessions (DWM-*, UMFD-*; S-1-5-90-*, S-1-5-96-*)',
+    description:
+      'Desktop Window Manager and font driver host sessions (DWM-*, UMFD-*; S-1-5-90-*, S-1-5-96-*)',
     match: { sid_patterns: ['S-1-5-90-*', 'S-1-5-96-*'] },
   },
 ];
@@ -103,9 +104,14 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
     const p = input.privileged;
     if (!isObject(p)) return bad('privileged must be an object', p);
     refuseUnknown(p, ['privileges', 'accounts'], origin, 'privileged.');
-    const privileges = p.privileges === undefined ? ADMIN_PRIVILEGES : stringList(p.privileges, 'privileged.privileges', bad);
-    for (const name of privileges) if (!PRIVILEGE_NAME.test(name)) bad('privileged.privileges holds names like SeDebugPrivilege', name);
-    const accounts = p.accounts === undefined ? DEFAULT_CONFIG.privileged.accounts : matchSpec(p.accounts, 'privileged.accounts', origin, bad);
+    const privileges =
+      p.privileges === undefined ? ADMIN_PRIVILEGES : stringList(p.privileges, 'privileged.privileges', bad);
+    for (const name of privileges)
+      if (!PRIVILEGE_NAME.test(name)) bad('privileged.privileges holds names like SeDebugPrivilege', name);
+    const accounts =
+      p.accounts === undefined
+        ? DEFAULT_CONFIG.privileged.accounts
+        : matchSpec(p.accounts, 'privileged.accounts', origin, bad);
     privileged = { privileges, accounts };
   }
 
@@ -114,14 +120,21 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
   const own: SuppressionRule[] = [];
   if (input.suppress !== undefined) {
     if (!Array.isArray(input.suppress)) return bad('suppress must be a list of rules', input.suppress);
-    input.suppress.forEach((r: unknown, i: number) => {
+    for (const [i, r] of (input.suppress as unknown[]).entries()) {
       const where = `suppress[${i}]`;
-      if (!isObject(r)) return bad(`${where} must be an object`, r);
+      if (!isObject(r)) bad(`${where} must be an object`, r);
+      if (!isObject(r)) continue;
       refuseUnknown(r, ['id', 'description', 'owner', 'reason', 'expires', 'match'], origin, `${where}.`);
-      if (typeof r.id !== 'string' || !RULE_ID.test(r.id)) bad(`${where}.id must be lower-case letters, digits and -`, r.id);
-      if (typeof r.description !== 'string' || r.description === '') bad(`${where}.description must be a non-empty string`, r.description);
-      for (const k of ['owner', 'reason'] as const) if (r[k] !== undefined && typeof r[k] !== 'string') bad(`${where}.${k} must be a string`, r[k]);
-      if (r.expires !== undefined && (typeof r.expires !== 'string' || !DAY.test(r.expires) || Number.isNaN(Date.parse(r.expires))))
+      if (typeof r.id !== 'string' || !RULE_ID.test(r.id))
+        bad(`${where}.id must be lower-case letters, digits and -`, r.id);
+      if (typeof r.description !== 'string' || r.description === '')
+        bad(`${where}.description must be a non-empty string`, r.description);
+      for (const k of ['owner', 'reason'] as const)
+        if (r[k] !== undefined && typeof r[k] !== 'string') bad(`${where}.${k} must be a string`, r[k]);
+      if (
+        r.expires !== undefined &&
+        (typeof r.expires !== 'string' || !DAY.test(r.expires) || Number.isNaN(Date.parse(r.expires)))
+      )
         bad(`${where}.expires must be a day YYYY-MM-DD`, r.expires);
       const match = matchSpec(r.match, `${where}.match`, origin, bad);
       if (Object.keys(match).length === 0) bad(`${where}.match must name at least one criterion`, r.match);
@@ -133,7 +146,7 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
         ...(r.expires === undefined ? {} : { expires: r.expires as string }),
         match,
       });
-    });
+    }
   }
   const suppress = [...(builtin ? BUILTIN_RULES : []), ...own];
   const ids = new Set<string>();
@@ -164,7 +177,9 @@ export async function loadConfig(path: string): Promise<Config> {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new SessiontrailError('BAD_CONFIG', `${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw new SessiontrailError('BAD_CONFIG', `${path} is not valid JSON: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return parseConfig(json, path);
 }
@@ -178,9 +193,19 @@ export function globToRegex(glob: string): string {
     .join('.*')}$`;
 }
 
-function matchSpec(value: unknown, where: string, origin: string, bad: (w: string, g: unknown) => never): MatchSpec {
+function matchSpec(
+  value: unknown,
+  where: string,
+  origin: string,
+  bad: (w: string, g: unknown) => never,
+): MatchSpec {
   if (!isObject(value)) return bad(`${where} must be an object`, value);
-  refuseUnknown(value, ['sids', 'sid_patterns', 'names', 'name_patterns', 'logon_types'], origin, `${where}.`);
+  refuseUnknown(
+    value,
+    ['sids', 'sid_patterns', 'names', 'name_patterns', 'logon_types'],
+    origin,
+    `${where}.`,
+  );
   const spec: Record<string, unknown> = {};
   for (const k of ['sids', 'sid_patterns', 'names', 'name_patterns'] as const) {
     if (value[k] !== undefined) spec[k] = stringList(value[k], `${where}.${k}`, bad);
@@ -200,10 +225,18 @@ function stringList(value: unknown, where: string, bad: (w: string, g: unknown) 
   return value as string[];
 }
 
-function refuseUnknown(obj: Record<string, unknown>, allowed: readonly string[], origin: string, prefix: string): void {
+function refuseUnknown(
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+  origin: string,
+  prefix: string,
+): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
-      throw new SessiontrailError('BAD_CONFIG', `${origin}: unknown key ${prefix}${key}; allowed: ${allowed.join(', ')}`);
+      throw new SessiontrailError(
+        'BAD_CONFIG',
+        `${origin}: unknown key ${prefix}${key}; allowed: ${allowed.join(', ')}`,
+      );
     }
   }
 }

@@ -38,7 +38,11 @@ export interface QueryResults {
   readonly sourceStats: readonly Row[];
   readonly fieldPopulation: readonly Row[];
   readonly hostCoverage: readonly Row[];
-  readonly fileProblems: readonly { readonly source: string; readonly key: string; readonly reason: string }[];
+  readonly fileProblems: readonly {
+    readonly source: string;
+    readonly key: string;
+    readonly reason: string;
+  }[];
 }
 
 export interface AssembleInput {
@@ -120,9 +124,16 @@ export function assemblePack(input: AssembleInput): EvidencePack {
   };
 }
 
-function buildSession(groupUid: string, rows: readonly Row[], activityRows: readonly Row[], config: Config): Session {
+function buildSession(
+  groupUid: string,
+  rows: readonly Row[],
+  activityRows: readonly Row[],
+  config: Config,
+): Session {
   const primary = rows.find((r) => r.instance_uid === groupUid) ?? (rows[0] as Row);
-  const others = rows.filter((r) => r !== primary).sort((a, b) => cmp(str(a.instance_uid), str(b.instance_uid)));
+  const others = rows
+    .filter((r) => r !== primary)
+    .sort((a, b) => cmp(str(a.instance_uid), str(b.instance_uid)));
   const ordered = [primary, ...others];
   const isPair = ordered.length > 1;
   const halfOf = new Map<string, 'elevated' | 'filtered' | null>();
@@ -177,7 +188,8 @@ function buildSession(groupUid: string, rows: readonly Row[], activityRows: read
     user: { uid: opt(primary.user_uid), name: opt(primary.user_name), domain: opt(primary.user_domain) },
     account: accountName(primary),
     logon_type: primary.logon_type_id === null ? null : num(primary.logon_type_id),
-    logon_type_name: primary.logon_type_id === null ? null : (LOGON_TYPE_NAMES[num(primary.logon_type_id)] ?? null),
+    logon_type_name:
+      primary.logon_type_id === null ? null : (LOGON_TYPE_NAMES[num(primary.logon_type_id)] ?? null),
     src_ip: opt(primary.src_ip),
     src_host: opt(primary.src_host),
     logon_process: opt(primary.logon_process),
@@ -211,7 +223,8 @@ function completeness(halves: readonly Row[], privileged: boolean): Completeness
     else if (reason === 'reboot' || reason === 'id_reused') reasons.add('reboot');
     else if (num(r.host_logoffs) === 0) reasons.add('logoff_not_audited');
     else reasons.add('open_at_window_end');
-    if (r.cleared_ms !== null && (r.end_ms === null || num(r.cleared_ms) <= num(r.end_ms))) reasons.add('log_cleared');
+    if (r.cleared_ms !== null && (r.end_ms === null || num(r.cleared_ms) <= num(r.end_ms)))
+      reasons.add('log_cleared');
   }
   const complete = privilege_assignment !== 'missing' && logoffSeen;
   return {
@@ -246,7 +259,9 @@ function buildOrphans(rows: readonly Row[], integrity: readonly Row[], hosts: re
   // One group per (host, boot epoch, logon id): the events of one unknown session. Their user fields
   // may be spelled differently (NetBIOS vs DNS domain), so the identity shown is that of the first
   // event that names a SID.
-  const groups = groupBy(rows, (r) => [r.host, r.boot_ms, r.session_uid].map((v) => String(v)).join('\u0000'));
+  const groups = groupBy(rows, (r) =>
+    [r.host, r.boot_ms, r.session_uid].map((v) => String(v)).join('\u0000'),
+  );
   const out: OrphanGroup[] = [];
   for (const events of groups.values()) {
     const first = events.find((e) => e.user_uid !== null) ?? (events[0] as Row);
@@ -263,13 +278,20 @@ function buildOrphans(rows: readonly Row[], integrity: readonly Row[], hosts: re
       first_seen: new Date(firstMs).toISOString(),
       last_seen: new Date(Math.max(...times)).toISOString(),
       event_count: events.length,
-      likely_reason: cleared ? 'log_cleared' : (logonsByHost.get(host) ?? 0) > 0 ? 'began_before_data' : 'logon_not_in_data',
+      likely_reason: cleared
+        ? 'log_cleared'
+        : (logonsByHost.get(host) ?? 0) > 0
+          ? 'began_before_data'
+          : 'logon_not_in_data',
       events: events.map((e) => activityEvent(e, null)),
     });
   }
   return out.sort(
     (a, b) =>
-      cmp(a.host, b.host) || cmp(a.first_seen, b.first_seen) || cmp(a.logon_id ?? '', b.logon_id ?? '') || cmp(a.account, b.account),
+      cmp(a.host, b.host) ||
+      cmp(a.first_seen, b.first_seen) ||
+      cmp(a.logon_id ?? '', b.logon_id ?? '') ||
+      cmp(a.account, b.account),
   );
 }
 
@@ -331,7 +353,8 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
     ...results.fileProblems.map((p) => p.source),
   ]);
   const sources: SourceCoverage[] = [...sourcesSeen].sort(cmp).map((source) => {
-    const stat = (metric: string) => results.sourceStats.filter((r) => r.source === source && r.metric === metric);
+    const stat = (metric: string) =>
+      results.sourceStats.filter((r) => r.source === source && r.metric === metric);
     const countStatus = (status: string) =>
       results.coverageRecords
         .filter((r) => r.source === source && r.status === status)
@@ -380,7 +403,11 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
   return { sources, rejected, skipped, field_population, hosts };
 }
 
-function buildSuppressions(config: Config, expired: readonly string[], rows: readonly Row[]): SuppressionCount[] {
+function buildSuppressions(
+  config: Config,
+  expired: readonly string[],
+  rows: readonly Row[],
+): SuppressionCount[] {
   const count = (what: string, id: string) =>
     rows.filter((r) => r.what === what && r.rule_id === id).reduce((n, r) => n + num(r.n), 0);
   return config.suppress.map((rule) => ({
@@ -400,8 +427,14 @@ function buildAccounts(sessions: readonly Session[]): AccountSummary[] {
   const out: AccountSummary[] = [];
   for (const list of groups.values()) {
     const names = [...new Set(list.map((s) => s.account))].sort(cmp);
-    const starts = list.map((s) => s.start).filter((t): t is string => t !== null).sort(cmp);
-    const lasts = list.flatMap((s) => [s.start, s.end, ...s.activity.map((a) => a.time)]).filter((t): t is string => t !== null).sort(cmp);
+    const starts = list
+      .map((s) => s.start)
+      .filter((t): t is string => t !== null)
+      .sort(cmp);
+    const lasts = list
+      .flatMap((s) => [s.start, s.end, ...s.activity.map((a) => a.time)])
+      .filter((t): t is string => t !== null)
+      .sort(cmp);
     out.push({
       account: names[0] as string,
       user_uid: list[0]?.user.uid ?? null,
@@ -410,7 +443,9 @@ function buildAccounts(sessions: readonly Session[]): AccountSummary[] {
       first_seen: starts[0] ?? null,
       last_seen: lasts[lasts.length - 1] ?? null,
       hosts: [...new Set(list.map((s) => s.host))].sort(cmp),
-      logon_types: [...new Set(list.map((s) => s.logon_type).filter((t): t is number => t !== null))].sort((a, b) => a - b),
+      logon_types: [...new Set(list.map((s) => s.logon_type).filter((t): t is number => t !== null))].sort(
+        (a, b) => a - b,
+      ),
       elevated: list.some((s) => s.elevated),
       activity_events: list.reduce((n, s) => n + s.activity_count, 0),
     });
@@ -426,7 +461,8 @@ function buildLimitations(
 ): string[] {
   const out: string[] = [];
   const files = coverage.sources.reduce((n, s) => n + s.files, 0);
-  if (files === 0) out.push('No log files were found for the window: this pack shows no evidence either way.');
+  if (files === 0)
+    out.push('No log files were found for the window: this pack shows no evidence either way.');
   out.push(
     `Sessions are rebuilt only from the events of the sources read (${input.pack.sources.join(', ')}); activity that these logs do not record (for example processes when process auditing is off) is not shown.`,
   );
@@ -437,7 +473,9 @@ function buildLimitations(
     `Sessions that began more than ${input.config.lookback_hours} hours before the window start have no logon in the data read; their activity in the window is shown as orphan activity.`,
   );
   if (orphanEvents > 0)
-    out.push(`${orphanEvents} activity events in the window could not be tied to a logon in the data; they are listed as orphan activity.`);
+    out.push(
+      `${orphanEvents} activity events in the window could not be tied to a logon in the data; they are listed as orphan activity.`,
+    );
   for (const s of coverage.sources) {
     const collector = s.time_fields.filter((t) => t.field.startsWith('@timestamp (collector'));
     const n = collector.reduce((a, t) => a + t.records, 0);
@@ -448,23 +486,36 @@ function buildLimitations(
   }
   const silent = coverage.hosts.filter((h) => h.logoff_events === 0).map((h) => h.host);
   if (silent.length > 0)
-    out.push(`No logoff events were logged by ${silent.join(', ')}: session ends there are unknown (logoff auditing may be off).`);
+    out.push(
+      `No logoff events were logged by ${silent.join(', ')}: session ends there are unknown (logoff auditing may be off).`,
+    );
   for (const c of integrity.filter((e) => e.kind === 'log_cleared'))
-    out.push(`The Security log of ${c.host} was cleared at ${c.time}: events written before then may be missing.`);
+    out.push(
+      `The Security log of ${c.host} was cleared at ${c.time}: events written before then may be missing.`,
+    );
   if (coverage.rejected.length > 0) {
     const n = coverage.rejected.reduce((a, r) => a + r.count, 0);
-    out.push(`${n} records or files could not be read or mapped; they are counted by reason in the coverage section.`);
+    out.push(
+      `${n} records or files could not be read or mapped; they are counted by reason in the coverage section.`,
+    );
   }
   if (input.config.suppress.length > 0)
-    out.push('Sessions and activity of accounts matched by suppression rules are counted per rule, not shown.');
+    out.push(
+      'Sessions and activity of accounts matched by suppression rules are counted per rule, not shown.',
+    );
   if (input.expiredRules.length > 0)
-    out.push(`Suppression rules ${input.expiredRules.join(', ')} expired before the window end and were not applied.`);
+    out.push(
+      `Suppression rules ${input.expiredRules.join(', ')} expired before the window end and were not applied.`,
+    );
   return out;
 }
 
 function compareSessions(a: Session, b: Session): number {
   return (
-    cmp(a.start ?? '\uffff', b.start ?? '\uffff') || cmp(a.host, b.host) || cmp(a.logon_id, b.logon_id) || cmp(a.id, b.id)
+    cmp(a.start ?? '\uffff', b.start ?? '\uffff') ||
+    cmp(a.host, b.host) ||
+    cmp(a.logon_id, b.logon_id) ||
+    cmp(a.id, b.id)
   );
 }
 
@@ -475,11 +526,11 @@ function accountName(r: Row): string {
   return domain === null ? name : `${domain.toUpperCase()}\\${name}`;
 }
 
-function halfLabel(value: Row[string]): 'elevated' | 'filtered' | null {
+function halfLabel(value: Row[string] | undefined): 'elevated' | 'filtered' | null {
   return value === true ? 'elevated' : value === false ? 'filtered' : null;
 }
 
-function splitPrivileges(value: Row[string]): string[] {
+function splitPrivileges(value: Row[string] | undefined): string[] {
   if (value === null || value === undefined) return [];
   return [...new Set(String(value).split(/\s+/).filter(Boolean))].sort(cmp);
 }

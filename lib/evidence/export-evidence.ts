@@ -4,7 +4,6 @@
  * render → seal → store.
  */
 import type { Clock } from '../clock.ts';
-import { canonicalBytes, sha256Hex } from './canonical-json.ts';
 import type { Config, SuppressionRule } from '../config/config.ts';
 import { SessiontrailError } from '../errors.ts';
 import type { RawInput } from '../query/dialects/dialect.ts';
@@ -25,14 +24,15 @@ import {
   type ReconstructionPlan,
 } from '../query/reconstruct.ts';
 import type { SqlQuery } from '../query/sql.ts';
-import { buildRenderModel } from '../render/render-model.ts';
 import { renderPdf } from '../render/pdf/render-pdf.ts';
+import { buildRenderModel } from '../render/render-model.ts';
 import { fingerprint } from '../signing/keygen.ts';
 import { findPreviousPack, sealPack } from '../signing/seal-pack.ts';
 import type { Signer } from '../signing/signer.ts';
 import { SOURCES } from '../sources/index.ts';
 import type { EvidenceStore } from '../storage/evidence-store.ts';
 import { assemblePack, type QueryResults, shortHash } from './assemble-pack.ts';
+import { canonicalBytes, sha256Hex } from './canonical-json.ts';
 import type { EvidencePack, QueryRecord } from './model.ts';
 import { type ExportRequest, type ValidRequest, validateRequest } from './request.ts';
 import { validateEvidence } from './schema.ts';
@@ -175,7 +175,12 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
       },
       sources: req.sources,
     },
-    tool: { name: 'sessiontrail', version: deps.toolVersion, engine: engineInfo, config_sha256: sha256Hex(canonicalBytes(config)) },
+    tool: {
+      name: 'sessiontrail',
+      version: deps.toolVersion,
+      engine: engineInfo,
+      config_sha256: sha256Hex(canonicalBytes(config)),
+    },
     config,
     expiredRules: expired.map((r) => r.id),
     results: merged,
@@ -184,7 +189,10 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
   });
   const validation = validateEvidence(pack);
   if (!validation.ok) {
-    throw new SessiontrailError('VERIFY_SCHEMA', `the pack does not match its schema: ${validation.errors.slice(0, 5).join('; ')}`);
+    throw new SessiontrailError(
+      'VERIFY_SCHEMA',
+      `the pack does not match its schema: ${validation.errors.slice(0, 5).join('; ')}`,
+    );
   }
   const evidenceBytes = canonicalBytes(pack);
   const evidenceSha256 = sha256Hex(evidenceBytes);
@@ -194,7 +202,16 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
   const existing = await existingEvidenceDigest(deps.store, dir);
   if (existing !== null) {
     if (existing === evidenceSha256) {
-      return { status: 'already_sealed', packId, dir, location: deps.store.describe(dir), evidenceSha256, keyId, pack, runs };
+      return {
+        status: 'already_sealed',
+        packId,
+        dir,
+        location: deps.store.describe(dir),
+        evidenceSha256,
+        keyId,
+        pack,
+        runs,
+      };
     }
     throw new SessiontrailError(
       'PACK_EXISTS',
@@ -225,13 +242,34 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
       tool: { name: 'sessiontrail', version: deps.toolVersion },
     },
   );
-  return { status: 'written', packId, dir: sealed.dir, location: deps.store.describe(sealed.dir), evidenceSha256, keyId: sealed.keyId, pack, runs };
+  return {
+    status: 'written',
+    packId,
+    dir: sealed.dir,
+    location: deps.store.describe(sealed.dir),
+    evidenceSha256,
+    keyId: sealed.keyId,
+    pack,
+    runs,
+  };
 }
 
 /** Pack id from the request's content: the same request gives the same id. */
 function packIdOf(req: ValidRequest, config: Config): string {
   const digest = shortHash(
-    JSON.stringify([req.kind, req.from, req.to, req.sources, req.users, req.hosts, req.incidentId, req.requester, req.reason, req.series, sha256Hex(canonicalBytes(config))]),
+    JSON.stringify([
+      req.kind,
+      req.from,
+      req.to,
+      req.sources,
+      req.users,
+      req.hosts,
+      req.incidentId,
+      req.requester,
+      req.reason,
+      req.series,
+      sha256Hex(canonicalBytes(config)),
+    ]),
   );
   return `${req.kind}-${req.from.slice(0, 10)}-${digest.slice(0, 12)}`;
 }
@@ -241,7 +279,8 @@ function splitRules(rules: readonly SuppressionRule[], to: string) {
   const active: SuppressionRule[] = [];
   const expired: SuppressionRule[] = [];
   for (const r of rules) {
-    if (r.expires !== undefined && Date.parse(`${r.expires}T23:59:59.999Z`) < Date.parse(to) - 1) expired.push(r);
+    if (r.expires !== undefined && Date.parse(`${r.expires}T23:59:59.999Z`) < Date.parse(to) - 1)
+      expired.push(r);
     else active.push(r);
   }
   return { active, expired };
@@ -255,7 +294,10 @@ function renderSqlFile(q: SqlQuery): string {
 async function existingEvidenceDigest(store: EvidenceStore, dir: string): Promise<string | null> {
   if (!(await store.exists(`${dir}/manifest.json`))) {
     if ((await store.list(dir)).length > 0) {
-      throw new SessiontrailError('PACK_EXISTS', `pack folder ${store.describe(dir)} holds an unfinished pack (no manifest): move it aside`);
+      throw new SessiontrailError(
+        'PACK_EXISTS',
+        `pack folder ${store.describe(dir)} holds an unfinished pack (no manifest): move it aside`,
+      );
     }
     return null;
   }
@@ -265,8 +307,12 @@ async function existingEvidenceDigest(store: EvidenceStore, dir: string): Promis
   return manifest.subject?.find((s) => s.name === 'evidence.json')?.digest.sha256 ?? 'unknown';
 }
 
-function mergeResults(list: readonly QueryResults[], fileProblems: QueryResults['fileProblems']): QueryResults {
-  const cat = <K extends keyof QueryResults>(k: K) => list.flatMap((r) => r[k] as readonly unknown[]) as unknown as QueryResults[K];
+function mergeResults(
+  list: readonly QueryResults[],
+  fileProblems: QueryResults['fileProblems'],
+): QueryResults {
+  const cat = <K extends keyof QueryResults>(k: K) =>
+    list.flatMap((r) => r[k] as readonly unknown[]) as unknown as QueryResults[K];
   return {
     halves: cat('halves'),
     activity: cat('activity'),

@@ -151,7 +151,11 @@ export interface Session {
   readonly logon_id: string;
   /** The partner of a UAC pair when it is in the data, else the linked id the logon named (or null). */
   readonly linked_logon_id: string | null;
-  readonly user: { readonly uid: string | null; readonly name: string | null; readonly domain: string | null };
+  readonly user: {
+    readonly uid: string | null;
+    readonly name: string | null;
+    readonly domain: string | null;
+  };
   readonly account: string;
   readonly logon_type: number | null;
   readonly logon_type_name: string | null;
@@ -198,7 +202,11 @@ export interface OrphanGroup {
   readonly host: string;
   readonly boot_time: string | null;
   readonly logon_id: string | null;
-  readonly user: { readonly uid: string | null; readonly name: string | null; readonly domain: string | null };
+  readonly user: {
+    readonly uid: string | null;
+    readonly name: string | null;
+    readonly domain: string | null;
+  };
   readonly account: string;
   readonly first_seen: string;
   readonly last_seen: string;
@@ -274,6 +282,7 @@ export interface SuppressionCount {
   readonly owner: string | null;
   readonly reason: string | null;
   readonly expires: string | null;
+  /** Day (`YYYY-MM-DD`) after which the rule no longer applies, as configured. */
   /** True when the rule's expiry is before the window end: it no longer suppresses anything. */
   readonly expired: boolean;
   readonly sessions_suppressed: number;

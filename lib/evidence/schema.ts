@@ -51,7 +51,7 @@ function evidenceValidator(): ValidateFunction {
     // strict catches typos in the schema itself (unknown keywords, ignored constraints); union types
     // (`["string", "null"]`) are how the model's nullable fields are written, so they are allowed.
     const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
-    addFormats.default(ajv, ['date-time']);
+    addFormats.default(ajv, ['date-time', 'date']);
     compiled = ajv.compile(schema);
   } catch (cause) {
     throw new SessiontrailError('BAD_CONFIG', 'the evidence schema does not compile', { cause });

@@ -43,17 +43,26 @@ const ORPHAN_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect', 'priv
 /** SQL that is true when the event's or logon's account matches a {@link MatchSpec}. */
 function matchSql(spec: MatchSpec, p: ParamList, logonType: string | null): string {
   const parts: string[] = [];
-  if (spec.sids?.length) parts.push(`upper(coalesce(user_uid, '')) IN (${p.addAll(spec.sids.map((s) => s.toUpperCase()))})`);
+  if (spec.sids?.length)
+    parts.push(`upper(coalesce(user_uid, '')) IN (${p.addAll(spec.sids.map((s) => s.toUpperCase()))})`);
   if (spec.sid_patterns?.length)
-    parts.push(`(${spec.sid_patterns.map((g) => `regexp_like(lower(coalesce(user_uid, '')), ${p.add(globToRegex(g))})`).join(' OR ')})`);
+    parts.push(
+      `(${spec.sid_patterns.map((g) => `regexp_like(lower(coalesce(user_uid, '')), ${p.add(globToRegex(g))})`).join(' OR ')})`,
+    );
   if (spec.names?.length) {
     const names = p.addAll(spec.names.map((n) => n.toUpperCase()));
-    parts.push(`(upper(coalesce(user_name, '')) IN (${names}) OR upper(concat_ws('\\', user_domain, user_name)) IN (${names}))`);
+    parts.push(
+      `(upper(coalesce(user_name, '')) IN (${names}) OR upper(concat_ws('\\', user_domain, user_name)) IN (${names}))`,
+    );
   }
   if (spec.name_patterns?.length)
-    parts.push(`(${spec.name_patterns.map((g) => `regexp_like(lower(coalesce(user_name, '')), ${p.add(globToRegex(g))})`).join(' OR ')})`);
+    parts.push(
+      `(${spec.name_patterns.map((g) => `regexp_like(lower(coalesce(user_name, '')), ${p.add(globToRegex(g))})`).join(' OR ')})`,
+    );
   if (spec.logon_types?.length)
-    parts.push(logonType === null ? 'false' : `coalesce(${logonType}, -1) IN (${spec.logon_types.join(', ')})`);
+    parts.push(
+      logonType === null ? 'false' : `coalesce(${logonType}, -1) IN (${spec.logon_types.join(', ')})`,
+    );
   return parts.length === 0 ? 'false' : `(${parts.join(' AND ')})`;
 }
 

@@ -22,7 +22,7 @@ export class ParamList {
   /** Adds a value and returns its placeholder token. */
   add(value: SqlValue): string {
     this.values.push(value);
-    return `\u0000P${this.values.length - 1}\u0000`;
+    return `\uE000P${this.values.length - 1}\uE001`;
   }
 
   /** Adds each value and returns `?, ?, ?` tokens (or `NULL` for an empty list, so `x IN (NULL)` matches nothing). */
@@ -34,7 +34,7 @@ export class ParamList {
   /** The finished query: tokens replaced by `?`, values in textual order. */
   finish(name: string, sql: string): SqlQuery {
     const params: SqlValue[] = [];
-    const text = sql.replace(/\u0000P(\d+)\u0000/g, (_m, i: string) => {
+    const text = sql.replace(/\uE000P(\d+)\uE001/g, (_m, i: string) => {
       params.push(this.values[Number(i)] as SqlValue);
       return '?';
     });

@@ -4,7 +4,7 @@
  */
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import type { SqlQuery } from '../query/sql.ts';
-import { buildWindowsNormaliseQuery, definedFields as windowsFields, WINDOWS_SOURCE } from './windows.ts';
+import { buildWindowsNormaliseQuery, WINDOWS_SOURCE, definedFields as windowsFields } from './windows.ts';
 
 export interface SourceDefinition {
   readonly name: string;
@@ -14,7 +14,11 @@ export interface SourceDefinition {
 }
 
 export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
-  [WINDOWS_SOURCE]: { name: WINDOWS_SOURCE, buildNormaliseQuery: buildWindowsNormaliseQuery, definedFields: windowsFields },
+  [WINDOWS_SOURCE]: {
+    name: WINDOWS_SOURCE,
+    buildNormaliseQuery: buildWindowsNormaliseQuery,
+    definedFields: windowsFields,
+  },
 };
 
 export const SOURCE_NAMES: readonly string[] = Object.keys(SOURCES).sort();

@@ -20,14 +20,35 @@
  * orders and matches exactly as the numbers do: `0x00000000000003E7` = `0x3e7`.
  */
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
-import { ParamList, type SqlQuery, literal } from '../query/sql.ts';
+import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const WINDOWS_SOURCE = 'windows';
 
 /** Event ids this source maps; anything else on the Security channel is skipped and counted. */
 export const WINDOWS_EVENT_IDS = [
-  '4624', '4625', '4634', '4647', '4648', '4672', '4688', '4663', '4673', '4674', '4720', '4724',
-  '4726', '4728', '4732', '4756', '1100', '1102', '4608', '4609', '4616', '4778', '4779',
+  '4624',
+  '4625',
+  '4634',
+  '4647',
+  '4648',
+  '4672',
+  '4688',
+  '4663',
+  '4673',
+  '4674',
+  '4720',
+  '4724',
+  '4726',
+  '4728',
+  '4732',
+  '4756',
+  '1100',
+  '1102',
+  '4608',
+  '4609',
+  '4616',
+  '4778',
+  '4779',
 ] as const;
 
 export type SessionEventKind =
@@ -53,13 +74,44 @@ const LAYOUT = {
 
 /** Names of EventData items read by the mapping, extracted once per in-scope line. */
 const ED_FIELDS = [
-  'SubjectUserSid', 'SubjectUserName', 'SubjectDomainName', 'SubjectLogonId',
-  'TargetUserSid', 'TargetUserName', 'TargetDomainName', 'TargetLogonId', 'TargetLinkedLogonId',
-  'TargetSid', 'TargetServerName', 'LogonType', 'ElevatedToken', 'IpAddress', 'WorkstationName',
-  'ProcessName', 'LogonProcessName', 'AuthenticationPackageName', 'PrivilegeList', 'NewProcessName',
-  'ParentProcessName', 'CommandLine', 'TokenElevationType', 'ObjectType', 'ObjectName', 'Service',
-  'MemberName', 'MemberSid', 'LogonID', 'AccountName', 'AccountDomain', 'ClientName', 'ClientAddress',
-  'SessionName', 'PreviousTime', 'NewTime', 'Status', 'SubStatus',
+  'SubjectUserSid',
+  'SubjectUserName',
+  'SubjectDomainName',
+  'SubjectLogonId',
+  'TargetUserSid',
+  'TargetUserName',
+  'TargetDomainName',
+  'TargetLogonId',
+  'TargetLinkedLogonId',
+  'TargetSid',
+  'TargetServerName',
+  'LogonType',
+  'ElevatedToken',
+  'IpAddress',
+  'WorkstationName',
+  'ProcessName',
+  'LogonProcessName',
+  'AuthenticationPackageName',
+  'PrivilegeList',
+  'NewProcessName',
+  'ParentProcessName',
+  'CommandLine',
+  'TokenElevationType',
+  'ObjectType',
+  'ObjectName',
+  'Service',
+  'MemberName',
+  'MemberSid',
+  'LogonID',
+  'AccountName',
+  'AccountDomain',
+  'ClientName',
+  'ClientAddress',
+  'SessionName',
+  'PreviousTime',
+  'NewTime',
+  'Status',
+  'SubStatus',
 ] as const;
 type EdField = (typeof ED_FIELDS)[number];
 
@@ -104,62 +156,173 @@ const OBJECT_TARGET = `concat_ws(' ', ed_ObjectType, ed_ObjectName)`;
 
 const MAPPINGS: Readonly<Record<(typeof WINDOWS_EVENT_IDS)[number], EventMapping>> = {
   '4624': {
-    kind: 'logon', action: 'logon', who: 'Target', session: 'TargetLogonId', linked: 'TargetLinkedLogonId',
-    logonType: 'LogonType', elevated: 'ElevatedToken', srcIp: 'IpAddress', srcHost: 'WorkstationName',
-    process: 'ProcessName', logonProcess: 'LogonProcessName', authPackage: 'AuthenticationPackageName',
+    kind: 'logon',
+    action: 'logon',
+    who: 'Target',
+    session: 'TargetLogonId',
+    linked: 'TargetLinkedLogonId',
+    logonType: 'LogonType',
+    elevated: 'ElevatedToken',
+    srcIp: 'IpAddress',
+    srcHost: 'WorkstationName',
+    process: 'ProcessName',
+    logonProcess: 'LogonProcessName',
+    authPackage: 'AuthenticationPackageName',
   },
   '4625': {
-    kind: 'failed_logon', action: 'logon_failed', who: 'Target', logonType: 'LogonType', srcIp: 'IpAddress',
-    srcHost: 'WorkstationName', process: 'ProcessName', logonProcess: 'LogonProcessName',
-    authPackage: 'AuthenticationPackageName', target: `concat_ws(' ', ed_Status, ed_SubStatus)`,
+    kind: 'failed_logon',
+    action: 'logon_failed',
+    who: 'Target',
+    logonType: 'LogonType',
+    srcIp: 'IpAddress',
+    srcHost: 'WorkstationName',
+    process: 'ProcessName',
+    logonProcess: 'LogonProcessName',
+    authPackage: 'AuthenticationPackageName',
+    target: `concat_ws(' ', ed_Status, ed_SubStatus)`,
   },
-  '4634': { kind: 'logoff', action: 'logoff', who: 'Target', session: 'TargetLogonId', logonType: 'LogonType' },
+  '4634': {
+    kind: 'logoff',
+    action: 'logoff',
+    who: 'Target',
+    session: 'TargetLogonId',
+    logonType: 'LogonType',
+  },
   '4647': { kind: 'logoff', action: 'user_logoff', who: 'Target', session: 'TargetLogonId' },
   '4648': {
-    kind: 'activity', action: 'explicit_credentials', who: 'Subject', session: 'SubjectLogonId',
-    srcIp: 'IpAddress', process: 'ProcessName',
+    kind: 'activity',
+    action: 'explicit_credentials',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    srcIp: 'IpAddress',
+    process: 'ProcessName',
     target: `concat_ws(' on ', concat_ws('\\', ed_TargetDomainName, ed_TargetUserName), ed_TargetServerName)`,
   },
-  '4672': { kind: 'privilege', action: 'special_privileges', who: 'Subject', session: 'SubjectLogonId', privileges: 'PrivilegeList' },
-  '4688': {
-    kind: 'activity', action: 'process_created', who: 'ProcessOwner', session: 'ProcessOwner',
-    elevated: 'TokenElevationType', process: 'NewProcessName', parent: 'ParentProcessName', commandLine: 'CommandLine',
+  '4672': {
+    kind: 'privilege',
+    action: 'special_privileges',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    privileges: 'PrivilegeList',
   },
-  '4663': { kind: 'activity', action: 'object_access', who: 'Subject', session: 'SubjectLogonId', process: 'ProcessName', target: OBJECT_TARGET },
+  '4688': {
+    kind: 'activity',
+    action: 'process_created',
+    who: 'ProcessOwner',
+    session: 'ProcessOwner',
+    elevated: 'TokenElevationType',
+    process: 'NewProcessName',
+    parent: 'ParentProcessName',
+    commandLine: 'CommandLine',
+  },
+  '4663': {
+    kind: 'activity',
+    action: 'object_access',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    process: 'ProcessName',
+    target: OBJECT_TARGET,
+  },
   '4673': {
-    kind: 'activity', action: 'privileged_service_called', who: 'Subject', session: 'SubjectLogonId',
-    process: 'ProcessName', privileges: 'PrivilegeList', target: 'ed_Service',
+    kind: 'activity',
+    action: 'privileged_service_called',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    process: 'ProcessName',
+    privileges: 'PrivilegeList',
+    target: 'ed_Service',
   },
   '4674': {
-    kind: 'activity', action: 'privileged_object_operation', who: 'Subject', session: 'SubjectLogonId',
-    process: 'ProcessName', privileges: 'PrivilegeList', target: OBJECT_TARGET,
+    kind: 'activity',
+    action: 'privileged_object_operation',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    process: 'ProcessName',
+    privileges: 'PrivilegeList',
+    target: OBJECT_TARGET,
   },
-  '4720': { kind: 'activity', action: 'user_created', who: 'Subject', session: 'SubjectLogonId', target: ACCOUNT_TARGET },
-  '4724': { kind: 'activity', action: 'password_reset', who: 'Subject', session: 'SubjectLogonId', target: ACCOUNT_TARGET },
-  '4726': { kind: 'activity', action: 'user_deleted', who: 'Subject', session: 'SubjectLogonId', target: ACCOUNT_TARGET },
-  '4728': { kind: 'activity', action: 'group_member_added', who: 'Subject', session: 'SubjectLogonId', target: GROUP_TARGET },
-  '4732': { kind: 'activity', action: 'group_member_added', who: 'Subject', session: 'SubjectLogonId', target: GROUP_TARGET },
-  '4756': { kind: 'activity', action: 'group_member_added', who: 'Subject', session: 'SubjectLogonId', target: GROUP_TARGET },
+  '4720': {
+    kind: 'activity',
+    action: 'user_created',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: ACCOUNT_TARGET,
+  },
+  '4724': {
+    kind: 'activity',
+    action: 'password_reset',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: ACCOUNT_TARGET,
+  },
+  '4726': {
+    kind: 'activity',
+    action: 'user_deleted',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: ACCOUNT_TARGET,
+  },
+  '4728': {
+    kind: 'activity',
+    action: 'group_member_added',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: GROUP_TARGET,
+  },
+  '4732': {
+    kind: 'activity',
+    action: 'group_member_added',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: GROUP_TARGET,
+  },
+  '4756': {
+    kind: 'activity',
+    action: 'group_member_added',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: GROUP_TARGET,
+  },
   '1100': { kind: 'integrity', action: 'event_log_service_shutdown', who: 'Subject' },
   '1102': { kind: 'integrity', action: 'log_cleared', who: 'Subject', session: 'SubjectLogonId' },
   '4608': { kind: 'boot', action: 'system_start', who: 'Subject' },
   '4609': { kind: 'shutdown', action: 'system_shutdown', who: 'Subject' },
   '4616': {
-    kind: 'integrity', action: 'system_time_changed', who: 'Subject', session: 'SubjectLogonId', process: 'ProcessName',
+    kind: 'integrity',
+    action: 'system_time_changed',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    process: 'ProcessName',
     target: `concat_ws(' -> ', ed_PreviousTime, ed_NewTime)`,
   },
   '4778': {
-    kind: 'reconnect', action: 'session_reconnected', who: 'Account', session: 'LogonID', srcIp: 'ClientAddress',
-    srcHost: 'ClientName', target: 'ed_SessionName',
+    kind: 'reconnect',
+    action: 'session_reconnected',
+    who: 'Account',
+    session: 'LogonID',
+    srcIp: 'ClientAddress',
+    srcHost: 'ClientName',
+    target: 'ed_SessionName',
   },
   '4779': {
-    kind: 'disconnect', action: 'session_disconnected', who: 'Account', session: 'LogonID', srcIp: 'ClientAddress',
-    srcHost: 'ClientName', target: 'ed_SessionName',
+    kind: 'disconnect',
+    action: 'session_disconnected',
+    who: 'Account',
+    session: 'LogonID',
+    srcIp: 'ClientAddress',
+    srcHost: 'ClientName',
+    target: 'ed_SessionName',
   },
 };
 
 /** Fields whose population the pack reports (per event code). */
-export const POPULATION_FIELDS = ['session_uid', 'user_uid', 'logon_type_id', 'linked_session_uid', 'is_elevated'] as const;
+export const POPULATION_FIELDS = [
+  'session_uid',
+  'user_uid',
+  'logon_type_id',
+  'linked_session_uid',
+  'is_elevated',
+] as const;
 
 /** Which population fields an event code defines at all (others are not expected on it). */
 export function definedFields(eventCode: string): readonly (typeof POPULATION_FIELDS)[number][] {
@@ -188,7 +351,11 @@ const notZero = (x: string) => `(${x} IS NOT NULL AND ${x} <> '0x0')`;
 const ownerIsTarget = notZero(`luid_TargetLogonId`);
 
 function identityPart(part: 'uid' | 'name' | 'domain'): string {
-  const field = { uid: ['UserSid', 'UserSid'], name: ['UserName', 'UserName'], domain: ['DomainName', 'DomainName'] }[part];
+  const field = {
+    uid: ['UserSid', 'UserSid'],
+    name: ['UserName', 'UserName'],
+    domain: ['DomainName', 'DomainName'],
+  }[part];
   return byEvent((m) => {
     switch (m.who) {
       case 'Target':
@@ -265,20 +432,22 @@ sys AS (
 ),
 classified AS (
   SELECT *,
+    -- A record without an event id or a usable time is of the wrong shape whatever its channel:
+    -- rejected before the scope checks, so that no malformed record hides among the skipped ones.
     CASE
       WHEN event_id IS NULL THEN 'rejected'
+      WHEN time_text IS NULL OR NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(time_text)) IS NULL THEN 'rejected'
       WHEN channel_lc IS NULL OR channel_lc <> 'security' THEN 'skipped'
       WHEN CAST(event_id AS VARCHAR) NOT IN (${WINDOWS_EVENT_IDS.map(literal).join(', ')}) THEN 'skipped'
       WHEN host IS NULL OR host = '' THEN 'rejected'
-      WHEN time_text IS NULL OR NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(time_text)) IS NULL THEN 'rejected'
       ELSE 'event' END AS status,
     CASE
       WHEN event_id IS NULL THEN 'missing_event_id'
+      WHEN time_text IS NULL THEN 'missing_time'
+      WHEN NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(time_text)) IS NULL THEN 'bad_time'
       WHEN channel_lc IS NULL OR channel_lc <> 'security' THEN 'other_channel'
       WHEN CAST(event_id AS VARCHAR) NOT IN (${WINDOWS_EVENT_IDS.map(literal).join(', ')}) THEN 'other_event_id'
       WHEN host IS NULL OR host = '' THEN 'missing_host'
-      WHEN time_text IS NULL THEN 'missing_time'
-      WHEN NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(time_text)) IS NULL THEN 'bad_time'
       END AS reason
   FROM sys
 ),

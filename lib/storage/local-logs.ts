@@ -42,12 +42,21 @@ const DAY_PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
  * Lists the files of `source` under `logs` for the days `[fromMs, toMs)` touch.
  * @throws SessiontrailError `LOGS_NOT_FOUND` when `logs` does not exist or cannot be read.
  */
-export async function findLocalLogs(logs: string, source: string, fromMs: number, toMs: number): Promise<LocalInput> {
+export async function findLocalLogs(
+  logs: string,
+  source: string,
+  fromMs: number,
+  toMs: number,
+): Promise<LocalInput> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(logs);
   } catch (cause) {
-    throw new SessiontrailError('LOGS_NOT_FOUND', `cannot read the logs at ${logs}: give --logs a folder or file that exists`, { cause });
+    throw new SessiontrailError(
+      'LOGS_NOT_FOUND',
+      `cannot read the logs at ${logs}: give --logs a folder or file that exists`,
+      { cause },
+    );
   }
   let found: LocalFile[];
   if (info.isFile()) {
@@ -57,7 +66,12 @@ export async function findLocalLogs(logs: string, source: string, fromMs: number
     const hasLayout = await isDir(partitioned);
     const root = hasLayout ? partitioned : logs;
     const paths = hasLayout ? await listPartitions(partitioned, fromMs, toMs) : await listRecursive(logs);
-    found = paths.map((path) => ({ path, key: relative(hasLayout ? logs : root, path).split(sep).join('/') }));
+    found = paths.map((path) => ({
+      path,
+      key: relative(hasLayout ? logs : root, path)
+        .split(sep)
+        .join('/'),
+    }));
   }
   found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 

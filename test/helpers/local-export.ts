@@ -45,7 +45,11 @@ export async function localExport(
       config: options.config ?? DEFAULT_CONFIG,
       locate: async (source, fromMs, toMs) => {
         const found = await findLocalLogs(logs, source, fromMs, toMs);
-        return { input: { kind: 'files', files: found.files }, problems: found.problems, cleanup: found.cleanup };
+        return {
+          input: { kind: 'files', files: found.files },
+          problems: found.problems,
+          cleanup: found.cleanup,
+        };
       },
       toolVersion: '0.0.0-test',
     });

@@ -13,8 +13,17 @@ beforeAll(async () => {
   keyPath = await makeKey();
 });
 
-async function pack(file: string, day: string, next: string, extra: Record<string, unknown> = {}): Promise<EvidencePack> {
-  const { result } = await localExport(`${OTRF}${file}`, { kind: 'review', from: day, to: next, ...extra }, { keyPath });
+async function pack(
+  file: string,
+  day: string,
+  next: string,
+  extra: Record<string, unknown> = {},
+): Promise<EvidencePack> {
+  const { result } = await localExport(
+    `${OTRF}${file}`,
+    { kind: 'review', from: day, to: next, ...extra },
+    { keyPath },
+  );
   return result.pack;
 }
 
@@ -45,7 +54,9 @@ describe('OTRF empire_wmic_add_user_backdoor', () => {
     });
     expect(s.completeness.verdict).toBe('complete');
     expect(processes(s)).toEqual(expect.arrayContaining(['net.exe', 'conhost.exe', 'net1.exe']));
-    expect(s.activity.some((a) => a.event_code === '4688' && /user \/add backdoor/i.test(a.command_line ?? ''))).toBe(true);
+    expect(
+      s.activity.some((a) => a.event_code === '4688' && /user \/add backdoor/i.test(a.command_line ?? '')),
+    ).toBe(true);
     const codes = new Set(s.activity.map((a) => a.event_code));
     for (const code of ['4720', '4728', '4724', '4726']) expect(codes).toContain(code);
     expect(s.activity.find((a) => a.event_code === '4720')?.target).toMatch(/backdoor/);
@@ -62,20 +73,35 @@ describe('OTRF empire_wmic_add_user_backdoor', () => {
 
   it('keeps the evidence of every activity event: raw_ref points at the file and record', () => {
     const s = session(p, 'WORKSTATION6', '0x551686');
-    for (const a of s.activity) expect(a.raw_ref).toMatch(/^empire_wmic_add_user_backdoor_2020-09-14080546\.json\.gz#record=\d+$/);
+    for (const a of s.activity)
+      expect(a.raw_ref).toMatch(/^empire_wmic_add_user_backdoor_2020-09-14080546\.json\.gz#record=\d+$/);
   });
 });
 
 describe('OTRF empire_msbuild_dcerpc_wmi_smb', () => {
   it('finds 7 privileged type-3 sessions of pgustavo; 0x2f1c4dc has no logoff and owns the 9 processes', async () => {
-    const p = await pack('empire_msbuild_dcerpc_wmi_smb_2020-09-20173857.json.gz', '2020-09-20', '2020-09-21');
+    const p = await pack(
+      'empire_msbuild_dcerpc_wmi_smb_2020-09-20173857.json.gz',
+      '2020-09-20',
+      '2020-09-21',
+    );
     const ws6 = p.sessions.filter((s) => s.host.startsWith('WORKSTATION6') && s.user.name === 'pgustavo');
     expect(ws6).toHaveLength(7);
     expect(ws6.every((s) => s.privileged && s.logon_type === 3)).toBe(true);
     const s = session(p, 'WORKSTATION6', '0x2f1c4dc');
     expect(s.end).toBeNull();
     expect(s.completeness.logoff).toBe('missing');
-    expect(processes(s)).toEqual(['cmd.exe', 'conhost.exe', 'MSBuild.exe', 'csc.exe', 'cvtres.exe', 'csc.exe', 'cvtres.exe', 'powershell.exe', 'whoami.exe']);
+    expect(processes(s)).toEqual([
+      'cmd.exe',
+      'conhost.exe',
+      'MSBuild.exe',
+      'csc.exe',
+      'cvtres.exe',
+      'csc.exe',
+      'cvtres.exe',
+      'powershell.exe',
+      'whoami.exe',
+    ]);
     expect(s.activity.some((a) => /powershell.*-enc/i.test(a.command_line ?? ''))).toBe(true);
   });
 });
@@ -108,13 +134,21 @@ describe('OTRF covenant_psremoting_command', () => {
     expect(ws6).toHaveLength(5);
     expect(ws6.every((s) => s.privileged && s.logon_type === 3)).toBe(true);
     const s = session(p, 'WORKSTATION6', '0x1121f34');
-    expect(s.activity.some((a) => a.event_code === '4688' && /wsmprovhost\.exe -Embedding/i.test(a.command_line ?? ''))).toBe(true);
+    expect(
+      s.activity.some(
+        (a) => a.event_code === '4688' && /wsmprovhost\.exe -Embedding/i.test(a.command_line ?? ''),
+      ),
+    ).toBe(true);
   });
 });
 
 describe('OTRF rdp_interactive_taskmanager_lsass_dump', () => {
   it('reports Taskmgr under 0x10a7df and the RDP reconnect as orphan activity, and the type-7 privileged unlocks', async () => {
-    const p = await pack('rdp_interactive_taskmanager_lsass_dump_2020-09-22043748.json.gz', '2020-09-22', '2020-09-23');
+    const p = await pack(
+      'rdp_interactive_taskmanager_lsass_dump_2020-09-22043748.json.gz',
+      '2020-09-22',
+      '2020-09-23',
+    );
     const taskmgr = p.orphan_activity.find((g) => g.logon_id === '0x10a7df');
     expect(taskmgr?.events.some((e) => /Taskmgr\.exe$/i.test(e.process ?? ''))).toBe(true);
     expect(taskmgr?.likely_reason).toBe('began_before_data');
@@ -127,14 +161,27 @@ describe('OTRF rdp_interactive_taskmanager_lsass_dump', () => {
 
 describe('OTRF psh_control_panel_execution', () => {
   it('reports the log clear and the activity of wardog 0xc61d9 that no logon explains', async () => {
-    const p = await pack('psh_control_panel_execution_2020-10-2201312134.json.gz', '2020-10-22', '2020-10-23');
+    const p = await pack(
+      'psh_control_panel_execution_2020-10-2201312134.json.gz',
+      '2020-10-22',
+      '2020-10-23',
+    );
     // This export's 1102 carries no subject fields (only its rendered Message names wardog): the pack
     // shows what the structured record holds and does not parse prose.
     expect(p.integrity_events.filter((e) => e.kind === 'log_cleared')).toEqual([
-      expect.objectContaining({ host: 'WORKSTATION5', event_code: '1102', time: '2020-10-22T01:31:04.973Z', user_name: null }),
+      expect.objectContaining({
+        host: 'WORKSTATION5',
+        event_code: '1102',
+        time: '2020-10-22T01:31:04.973Z',
+        user_name: null,
+      }),
     ]);
     const g = p.orphan_activity.find((x) => x.logon_id === '0xc61d9');
-    expect(g).toMatchObject({ host: 'WORKSTATION5', account: 'WORKSTATION5\\wardog', likely_reason: 'log_cleared' });
+    expect(g).toMatchObject({
+      host: 'WORKSTATION5',
+      account: 'WORKSTATION5\\wardog',
+      likely_reason: 'log_cleared',
+    });
     expect(g?.events.some((e) => /control\.exe$/i.test(e.process ?? ''))).toBe(true);
     expect(p.limitations.some((l) => l.includes('was cleared'))).toBe(true);
   });

@@ -7,9 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Row } from '../../lib/query/query-engine.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
-import { buildWindowsNormaliseQuery, canonicalLogonId, WINDOWS_EVENT_IDS } from '../../lib/sources/windows.ts';
+import type { Row } from '../../lib/query/query-engine.ts';
+import {
+  buildWindowsNormaliseQuery,
+  canonicalLogonId,
+  WINDOWS_EVENT_IDS,
+} from '../../lib/sources/windows.ts';
 import { findLocalLogs } from '../../lib/storage/local-logs.ts';
 
 const DATASETS = new URL('../../../shared/datasets/windows/', import.meta.url).pathname;
@@ -27,8 +31,17 @@ afterAll(async () => {
 async function normalise(lines: string[]): Promise<Row[]> {
   const path = join(dir, `f${Math.random().toString(36).slice(2)}.json`);
   await writeFile(path, `${lines.join('\n')}\n`);
-  await engine.materialize('lines', buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: [{ path, key: 'k.json' }] }));
-  return (await engine.select({ name: 't', sql: 'SELECT * FROM lines ORDER BY status, reason, record_no', params: [] })).rows;
+  await engine.materialize(
+    'lines',
+    buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: [{ path, key: 'k.json' }] }),
+  );
+  return (
+    await engine.select({
+      name: 't',
+      sql: 'SELECT * FROM lines ORDER BY status, reason, record_no',
+      params: [],
+    })
+  ).rows;
 }
 
 const logon = {
@@ -49,37 +62,91 @@ describe('buildWindowsNormaliseQuery', () => {
   it.each([
     [
       'NXLog flat: @timestamp (collector) because EventTime has no zone',
-      { '@timestamp': '2024-03-05T14:02:13.482Z', EventTime: '2024-03-05 15:02:11', Hostname: 'srv01.corp.example', Channel: 'security', EventID: 4624, RecordNumber: 918273, SourceModuleType: 'im_msvistalog', ...logon },
+      {
+        '@timestamp': '2024-03-05T14:02:13.482Z',
+        EventTime: '2024-03-05 15:02:11',
+        Hostname: 'srv01.corp.example',
+        Channel: 'security',
+        EventID: 4624,
+        RecordNumber: 918273,
+        SourceModuleType: 'im_msvistalog',
+        ...logon,
+      },
       '2024-03-05T14:02:13.482Z',
       '@timestamp (collector receipt time, UTC; EventTime has no zone)',
     ],
     [
       'newer flat export: TimeCreated (UTC)',
-      { '@timestamp': '2024-03-05T14:02:15.000Z', TimeCreated: '2024-03-05T14:02:11.482Z', Hostname: 'SRV01.CORP.EXAMPLE', Channel: 'Security', EventID: 4624, RecordNumber: 918273, ...logon },
+      {
+        '@timestamp': '2024-03-05T14:02:15.000Z',
+        TimeCreated: '2024-03-05T14:02:11.482Z',
+        Hostname: 'SRV01.CORP.EXAMPLE',
+        Channel: 'Security',
+        EventID: 4624,
+        RecordNumber: 918273,
+        ...logon,
+      },
       '2024-03-05T14:02:11.482Z',
       'TimeCreated (event time, UTC)',
     ],
     [
       'NXLog flat with an offset in EventTime',
-      { '@timestamp': '2024-03-05T14:02:15.000Z', EventTime: '2024-03-05T16:02:11.482+02:00', Hostname: 'srv01.corp.example', Channel: 'Security', EventID: 4624, RecordNumber: 918273, ...logon },
+      {
+        '@timestamp': '2024-03-05T14:02:15.000Z',
+        EventTime: '2024-03-05T16:02:11.482+02:00',
+        Hostname: 'srv01.corp.example',
+        Channel: 'Security',
+        EventID: 4624,
+        RecordNumber: 918273,
+        ...logon,
+      },
       '2024-03-05T14:02:11.482Z',
       'EventTime (event time with UTC offset)',
     ],
     [
       'Winlogbeat 6 (event_data)',
-      { '@timestamp': '2024-03-05T14:02:11.482Z', event_id: 4624, log_name: 'Security', computer_name: 'srv01.corp.example', record_number: '918273', event_data: logon },
+      {
+        '@timestamp': '2024-03-05T14:02:11.482Z',
+        event_id: 4624,
+        log_name: 'Security',
+        computer_name: 'srv01.corp.example',
+        record_number: '918273',
+        event_data: logon,
+      },
       '2024-03-05T14:02:11.482Z',
       '@timestamp (Winlogbeat event time, UTC)',
     ],
     [
       'Winlogbeat 8 ECS (winlog.event_data, event_id as string)',
-      { '@timestamp': '2024-03-05T14:02:11.482Z', event: { code: '4624' }, host: { name: 'other-agent' }, winlog: { channel: 'Security', computer_name: 'srv01.corp.example', event_id: '4624', record_id: '918273', event_data: logon } },
+      {
+        '@timestamp': '2024-03-05T14:02:11.482Z',
+        event: { code: '4624' },
+        host: { name: 'other-agent' },
+        winlog: {
+          channel: 'Security',
+          computer_name: 'srv01.corp.example',
+          event_id: '4624',
+          record_id: '918273',
+          event_data: logon,
+        },
+      },
       '2024-03-05T14:02:11.482Z',
       '@timestamp (Winlogbeat event time, UTC)',
     ],
     [
       'evtx_dump (Event.System, Event.EventData), 100 ns time truncated to ms',
-      { Event: { System: { EventID: 4624, EventRecordID: 918273, Channel: 'Security', Computer: 'srv01.corp.example', TimeCreated: { '#attributes': { SystemTime: '2024-03-05T14:02:11.482999900Z' } } }, EventData: logon } },
+      {
+        Event: {
+          System: {
+            EventID: 4624,
+            EventRecordID: 918273,
+            Channel: 'Security',
+            Computer: 'srv01.corp.example',
+            TimeCreated: { '#attributes': { SystemTime: '2024-03-05T14:02:11.482999900Z' } },
+          },
+          EventData: logon,
+        },
+      },
       '2024-03-05T14:02:11.482Z',
       'Event.System.TimeCreated.SystemTime (event time, UTC)',
     ],
@@ -110,10 +177,39 @@ describe('buildWindowsNormaliseQuery', () => {
   });
 
   it('gives a 4688 to the target logon when it is set, else to the creator, and reads the token type', async () => {
-    const base = { '@timestamp': '2024-03-05T14:03:00.000Z', Hostname: 'WS01', Channel: 'Security', EventID: 4688, NewProcessName: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c whoami', ParentProcessName: 'C:\\Windows\\explorer.exe' };
+    const base = {
+      '@timestamp': '2024-03-05T14:03:00.000Z',
+      Hostname: 'WS01',
+      Channel: 'Security',
+      EventID: 4688,
+      NewProcessName: 'C:\\Windows\\System32\\cmd.exe',
+      CommandLine: 'cmd /c whoami',
+      ParentProcessName: 'C:\\Windows\\explorer.exe',
+    };
     const rows = await normalise([
-      JSON.stringify({ ...base, RecordNumber: 1, SubjectLogonId: '0x3e7', SubjectUserSid: 'S-1-5-18', SubjectUserName: 'WS01$', TargetLogonId: '0x4A5AF0', TargetUserSid: 'S-1-5-21-1-2-3-1105', TargetUserName: 'adm.jdoe', TargetDomainName: 'CORP', TokenElevationType: '%%1937' }),
-      JSON.stringify({ ...base, RecordNumber: 2, SubjectLogonId: '0x4a5af0', SubjectUserSid: 'S-1-5-21-1-2-3-1105', SubjectUserName: 'adm.jdoe', TargetLogonId: '0x0', TargetUserSid: 'S-1-0-0', TargetUserName: '-', TokenElevationType: '%%1938' }),
+      JSON.stringify({
+        ...base,
+        RecordNumber: 1,
+        SubjectLogonId: '0x3e7',
+        SubjectUserSid: 'S-1-5-18',
+        SubjectUserName: 'WS01$',
+        TargetLogonId: '0x4A5AF0',
+        TargetUserSid: 'S-1-5-21-1-2-3-1105',
+        TargetUserName: 'adm.jdoe',
+        TargetDomainName: 'CORP',
+        TokenElevationType: '%%1937',
+      }),
+      JSON.stringify({
+        ...base,
+        RecordNumber: 2,
+        SubjectLogonId: '0x4a5af0',
+        SubjectUserSid: 'S-1-5-21-1-2-3-1105',
+        SubjectUserName: 'adm.jdoe',
+        TargetLogonId: '0x0',
+        TargetUserSid: 'S-1-0-0',
+        TargetUserName: '-',
+        TokenElevationType: '%%1938',
+      }),
     ]);
     expect(rows.map((r) => [r.session_uid, r.user_name, r.is_elevated, r.process, r.command_line])).toEqual([
       ['0x4a5af0', 'adm.jdoe', true, 'C:\\Windows\\System32\\cmd.exe', 'cmd /c whoami'],
@@ -123,9 +219,21 @@ describe('buildWindowsNormaliseQuery', () => {
 
   it('normalises the privilege list of a 4672 whatever its separators', async () => {
     const [row] = await normalise([
-      JSON.stringify({ '@timestamp': '2024-03-05T14:02:11.483Z', Hostname: 'WS01', Channel: 'Security', EventID: 4672, RecordNumber: 3, SubjectLogonId: '0x3a1f2c', SubjectUserName: 'adm.jdoe', PrivilegeList: 'SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\n\t\t\tSeDebugPrivilege' }),
+      JSON.stringify({
+        '@timestamp': '2024-03-05T14:02:11.483Z',
+        Hostname: 'WS01',
+        Channel: 'Security',
+        EventID: 4672,
+        RecordNumber: 3,
+        SubjectLogonId: '0x3a1f2c',
+        SubjectUserName: 'adm.jdoe',
+        PrivilegeList: 'SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\n\t\t\tSeDebugPrivilege',
+      }),
     ]);
-    expect(row).toMatchObject({ kind: 'privilege', privileges: 'SeSecurityPrivilege SeBackupPrivilege SeDebugPrivilege' });
+    expect(row).toMatchObject({
+      kind: 'privilege',
+      privileges: 'SeSecurityPrivilege SeBackupPrivilege SeDebugPrivilege',
+    });
   });
 
   it('counts bad lines by reason and never takes a zone-less time as UTC', async () => {
@@ -133,12 +241,28 @@ describe('buildWindowsNormaliseQuery', () => {
     const rows = await normalise([
       '{"EventID": 4624, "Hostname": ',
       'this is not json',
-      JSON.stringify({ ...ok, EventID: undefined, '@timestamp': '2024-03-05T14:02:11.000Z', RecordNumber: 1 }),
+      JSON.stringify({
+        ...ok,
+        EventID: undefined,
+        '@timestamp': '2024-03-05T14:02:11.000Z',
+        RecordNumber: 1,
+      }),
       JSON.stringify({ ...ok, RecordNumber: 2 }),
       JSON.stringify({ ...ok, RecordNumber: 3, EventTime: '2024-03-05 15:02:11' }),
       JSON.stringify({ ...ok, RecordNumber: 4, '@timestamp': 'yesterday-ish Z' }),
-      JSON.stringify({ ...ok, RecordNumber: 5, '@timestamp': '2024-03-05T14:02:11.000Z', Hostname: undefined }),
-      JSON.stringify({ ...ok, RecordNumber: 6, '@timestamp': '2024-03-05T14:02:11.000Z', Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1 }),
+      JSON.stringify({
+        ...ok,
+        RecordNumber: 5,
+        '@timestamp': '2024-03-05T14:02:11.000Z',
+        Hostname: undefined,
+      }),
+      JSON.stringify({
+        ...ok,
+        RecordNumber: 6,
+        '@timestamp': '2024-03-05T14:02:11.000Z',
+        Channel: 'Microsoft-Windows-Sysmon/Operational',
+        EventID: 1,
+      }),
       JSON.stringify({ ...ok, RecordNumber: 7, '@timestamp': '2024-03-05T14:02:11.000Z', EventID: 5156 }),
       JSON.stringify({ ...ok, RecordNumber: 8, '@timestamp': '2024-03-05T14:02:11.000Z' }),
     ]);
@@ -187,36 +311,46 @@ function expectedCounts(text: string): Map<string, number> {
     const sys = (rec.Event as { System?: Record<string, unknown> } | undefined)?.System;
     const winlog = rec.winlog as Record<string, unknown> | undefined;
     const id = String(rec.EventID ?? rec.event_id ?? winlog?.event_id ?? sys?.EventID ?? '');
-    const channel = String(rec.Channel ?? rec.log_name ?? winlog?.channel ?? sys?.Channel ?? '').toLowerCase();
-    const key = channel === 'security' && (WINDOWS_EVENT_IDS as readonly string[]).includes(id) ? id : 'skipped';
+    const channel = String(
+      rec.Channel ?? rec.log_name ?? winlog?.channel ?? sys?.Channel ?? '',
+    ).toLowerCase();
+    const key =
+      channel === 'security' && (WINDOWS_EVENT_IDS as readonly string[]).includes(id) ? id : 'skipped';
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
 }
 
 describe('the real Windows datasets', () => {
-  it.each([['otrf'], ['evtx-to-mitre-attack/jsonl']])(
-    'classifies every line of %s exactly as an independent JSON.parse count does',
-    async (folder) => {
-      const found = await findLocalLogs(join(DATASETS, folder), 'windows', 0, Date.parse('2100-01-01'));
-      expect(found.problems).toEqual([]);
-      let text = '';
-      for (const f of found.files) {
-        const bytes = await readFile(f.path);
-        text += `${(f.path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')}\n`;
-      }
-      const expected = expectedCounts(text);
-      await engine.materialize('lines', buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: found.files }));
-      const rows = (
-        await engine.select({
-          name: 't',
-          sql: `SELECT CASE WHEN status = 'event' THEN event_code ELSE status END AS k, count(*) AS n FROM lines GROUP BY 1`,
-          params: [],
-        })
-      ).rows;
-      const actual = new Map(rows.map((r) => [String(r.k), Number(r.n)]));
-      expect(Object.fromEntries([...actual].sort())).toEqual(Object.fromEntries([...expected].sort()));
-      expect(found.files.length).toBe((await readdir(join(DATASETS, folder), { recursive: true })).filter((n) => /\.(json|jsonl)(\.gz)?$/.test(String(n))).length);
-    },
-  );
+  it.each([
+    ['otrf'],
+    ['evtx-to-mitre-attack/jsonl'],
+  ])('classifies every line of %s exactly as an independent JSON.parse count does', async (folder) => {
+    const found = await findLocalLogs(join(DATASETS, folder), 'windows', 0, Date.parse('2100-01-01'));
+    expect(found.problems).toEqual([]);
+    let text = '';
+    for (const f of found.files) {
+      const bytes = await readFile(f.path);
+      text += `${(f.path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')}\n`;
+    }
+    const expected = expectedCounts(text);
+    await engine.materialize(
+      'lines',
+      buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: found.files }),
+    );
+    const rows = (
+      await engine.select({
+        name: 't',
+        sql: `SELECT CASE WHEN status = 'event' THEN event_code ELSE status END AS k, count(*) AS n FROM lines GROUP BY 1`,
+        params: [],
+      })
+    ).rows;
+    const actual = new Map(rows.map((r) => [String(r.k), Number(r.n)]));
+    expect(Object.fromEntries([...actual].sort())).toEqual(Object.fromEntries([...expected].sort()));
+    expect(found.files.length).toBe(
+      (await readdir(join(DATASETS, folder), { recursive: true })).filter((n) =>
+        /\.(json|jsonl)(\.gz)?$/.test(String(n)),
+      ).length,
+    );
+  });
 });

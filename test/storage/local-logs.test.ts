@@ -14,7 +14,15 @@ import { findLocalLogs } from '../../lib/storage/local-logs.ts';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
 const line = (n: number) =>
-  JSON.stringify({ '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`, Hostname: 'WS01', Channel: 'Security', EventID: 4634, RecordNumber: n, TargetLogonId: `0x${n.toString(16)}`, Message: 'x'.repeat(200) });
+  JSON.stringify({
+    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
+    Hostname: 'WS01',
+    Channel: 'Security',
+    EventID: 4634,
+    RecordNumber: n,
+    TargetLogonId: `0x${n.toString(16)}`,
+    Message: 'x'.repeat(200),
+  });
 
 describe('findLocalLogs', () => {
   it('reads only the dt= partitions of the window, and names files relative to the logs root', async () => {
@@ -25,7 +33,10 @@ describe('findLocalLogs', () => {
     }
     await writeFile(join(root, 'windows', 'dt=2024-03-05', 'notes.txt'), 'not a log');
     const found = await findLocalLogs(root, 'windows', day('2024-03-04'), day('2024-03-06'));
-    expect(found.files.map((f) => f.key)).toEqual(['windows/dt=2024-03-04/a.json', 'windows/dt=2024-03-05/a.json']);
+    expect(found.files.map((f) => f.key)).toEqual([
+      'windows/dt=2024-03-04/a.json',
+      'windows/dt=2024-03-05/a.json',
+    ]);
   });
 
   it('takes a plain folder (recursively) or a single file', async () => {
@@ -33,8 +44,13 @@ describe('findLocalLogs', () => {
     await mkdir(join(root, 'x', 'y'), { recursive: true });
     await writeFile(join(root, 'x', 'y', 'b.jsonl'), `${line(1)}\n`);
     await writeFile(join(root, 'a.json.gz'), gzipSync(`${line(2)}\n`));
-    expect((await findLocalLogs(root, 'windows', 0, day('2030-01-01'))).files.map((f) => f.key)).toEqual(['a.json.gz', 'x/y/b.jsonl']);
-    expect((await findLocalLogs(join(root, 'a.json.gz'), 'windows', 0, 1)).files.map((f) => f.key)).toEqual(['a.json.gz']);
+    expect((await findLocalLogs(root, 'windows', 0, day('2030-01-01'))).files.map((f) => f.key)).toEqual([
+      'a.json.gz',
+      'x/y/b.jsonl',
+    ]);
+    expect((await findLocalLogs(join(root, 'a.json.gz'), 'windows', 0, 1)).files.map((f) => f.key)).toEqual([
+      'a.json.gz',
+    ]);
   });
 
   it('refuses a path that does not exist with LOGS_NOT_FOUND', async () => {
@@ -48,11 +64,20 @@ describe('findLocalLogs', () => {
     const whole = gzipSync(`${lines.join('\n')}\n`);
     await writeFile(join(root, 'cut.json.gz'), whole.subarray(0, Math.floor(whole.length * 0.6)));
     const found = await findLocalLogs(root, 'windows', 0, day('2030-01-01'));
-    expect(found.problems).toEqual([expect.objectContaining({ key: 'cut.json.gz', reason: 'truncated_gzip' })]);
+    expect(found.problems).toEqual([
+      expect.objectContaining({ key: 'cut.json.gz', reason: 'truncated_gzip' }),
+    ]);
     const engine = await DuckDbEngine.open({ threads: 1 });
     try {
-      await engine.materialize('l', buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: found.files }));
-      const { rows } = await engine.select({ name: 't', sql: `SELECT status, count(*) AS n, min(object_key) AS k FROM l GROUP BY status ORDER BY status`, params: [] });
+      await engine.materialize(
+        'l',
+        buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: found.files }),
+      );
+      const { rows } = await engine.select({
+        name: 't',
+        sql: `SELECT status, count(*) AS n, min(object_key) AS k FROM l GROUP BY status ORDER BY status`,
+        params: [],
+      });
       const events = rows.find((r) => r.status === 'event');
       expect(Number(events?.n)).toBeGreaterThan(500);
       expect(Number(events?.n)).toBeLessThan(2000);

@@ -1,5 +1,5 @@
 import { SessiontrailError } from '../../errors.ts';
-import { type ParamList, identifier, literal } from '../sql.ts';
+import { identifier, literal, type ParamList } from '../sql.ts';
 import type { Dialect, RawInput } from './dialect.ts';
 
 /**

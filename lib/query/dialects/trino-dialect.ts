@@ -1,5 +1,5 @@
 import { SessiontrailError } from '../../errors.ts';
-import { type ParamList, identifier, literal } from '../sql.ts';
+import { identifier, literal, type ParamList } from '../sql.ts';
 import type { Dialect, RawInput } from './dialect.ts';
 
 /** Trino's (and Athena engine v3's) side of the differences. */

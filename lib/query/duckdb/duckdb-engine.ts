@@ -1,10 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import {
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBValue,
-  listValue,
-} from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue, listValue } from '@duckdb/node-api';
 import { SessiontrailError } from '../../errors.ts';
 import { DUCKDB_SHIMS, duckdbDialect } from '../dialects/duckdb-dialect.ts';
 import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
@@ -63,7 +58,13 @@ export class DuckDbEngine implements QueryEngine {
     const rows = reader.getRowObjectsJS().map(toRow);
     return {
       rows,
-      run: { name: query.name, engineQueryId: null, rows: rows.length, durationMs: performance.now() - started, bytesScanned: null },
+      run: {
+        name: query.name,
+        engineQueryId: null,
+        rows: rows.length,
+        durationMs: performance.now() - started,
+        bytesScanned: null,
+      },
     };
   }
 

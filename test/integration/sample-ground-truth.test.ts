@@ -1,0 +1,186 @@
+/**
+ * The sample generator's ground truth against packs built end to end (real DuckDB, real store, real
+ * key): every privileged session found, none invented, every activity event attributed to its true
+ * session or reported as orphan, every bad line counted.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/config.ts';
+import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
+import type { GroundTruth, GtSession } from '../../lib/sample/ground-truth.ts';
+import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
+import { localExport, makeKey } from '../helpers/local-export.ts';
+
+const CONFIG = new URL('../../config/demo.config.json', import.meta.url).pathname;
+/** NXLog hosts are timed by the collector, up to 2.5 s after the event. */
+const COLLECTOR_LAG_MS = 3000;
+
+let gt: GroundTruth;
+let review: EvidencePack;
+let incident: EvidencePack;
+
+const recordOf = (rawRef: string) => Number(/#record=(\d+)$/.exec(rawRef)?.[1]);
+/** Boot epochs are compared by their order on the host: NXLog hosts' 4608 times are collector times. */
+const keyOf = (host: string, logonId: string, bootOrdinal: number) =>
+  `${host}|${logonId}|boot#${bootOrdinal}`;
+function bootOrdinal(
+  boots: readonly { host: string; time: string }[],
+  host: string,
+  time: string | null,
+): number {
+  if (time === null) return 0;
+  const times = boots
+    .filter((b) => b.host === host)
+    .map((b) => Date.parse(b.time))
+    .sort((a, b) => a - b);
+  const t = Date.parse(time);
+  // the boot at or just before `time`, allowing for the collector's lag
+  return times.filter((b) => b <= t + COLLECTOR_LAG_MS).length;
+}
+
+beforeAll(async () => {
+  const logs = await mkdtemp(join(tmpdir(), 'st-sample-'));
+  const sample = await generateWindowsSample({
+    seed: 7,
+    hosts: 8,
+    days: 3,
+    from: '2024-05-06',
+    outDir: logs,
+  });
+  gt = JSON.parse(await readFile(sample.groundTruthPath, 'utf8')) as GroundTruth;
+  const config = await loadConfig(CONFIG);
+  const keyPath = await makeKey();
+  review = (
+    await localExport(
+      logs,
+      { kind: 'review', from: sample.window.from, to: sample.window.to },
+      { config, keyPath },
+    )
+  ).result.pack;
+  incident = (
+    await localExport(
+      logs,
+      {
+        kind: 'incident',
+        incidentId: 'IR-1',
+        hosts: gt.hosts,
+        from: sample.window.from,
+        to: sample.window.to,
+      },
+      { config, keyPath },
+    )
+  ).result.pack;
+}, 120_000);
+
+function compareSessions(pack: EvidencePack, expected: readonly GtSession[]) {
+  const packBoots = pack.integrity_events.filter((e) => e.kind === 'boot');
+  const found = new Map(
+    pack.sessions.map((s) => [keyOf(s.host, s.logon_id, bootOrdinal(packBoots, s.host, s.boot_time)), s]),
+  );
+  const wanted = new Map(
+    expected.map((s) => [keyOf(s.host, s.logon_id, bootOrdinal(gt.boots, s.host, s.boot_time)), s]),
+  );
+  expect([...found.keys()].sort()).toEqual([...wanted.keys()].sort());
+  for (const [key, want] of wanted) {
+    const got = found.get(key) as Session;
+    if (got === undefined) continue; // the key comparison above already failed
+    expect({
+      key,
+      linked: got.linked_logon_id,
+      end_reason: got.end_reason,
+      elevated: got.elevated,
+      user: got.user.uid,
+      type: got.logon_type,
+    }).toEqual({
+      key,
+      linked: want.linked_logon_id,
+      end_reason: want.end_reason,
+      elevated: want.elevated,
+      user: want.user_sid,
+      type: want.logon_type,
+    });
+    const startLag = Date.parse(got.start as string) - Date.parse(want.start);
+    expect(startLag, key).toBeGreaterThanOrEqual(0);
+    expect(startLag, key).toBeLessThanOrEqual(COLLECTOR_LAG_MS);
+    expect(got.end === null, key).toBe(want.end === null);
+    const activity = [...got.activity, ...got.reconnects]
+      .filter((a) => a.event_code !== '4778' && a.event_code !== '4779')
+      .map((a) => `${recordOf(a.raw_ref)}:${a.logon_id}`)
+      .sort();
+    expect(activity, key).toEqual(want.activity.map((a) => `${a.record}:${a.logon_id}`).sort());
+  }
+}
+
+describe('sample ground truth: review pack', () => {
+  it('finds every privileged session and invents none', () => {
+    const expected = gt.sessions.filter((s) => s.privileged && s.suppressed_by === null);
+    expect(expected.length).toBeGreaterThan(20);
+    compareSessions(review, expected);
+    expect(review.sessions.every((s) => s.privileged)).toBe(true);
+  });
+
+  it('attributes every activity event to its true session or reports it as orphan activity', () => {
+    for (const o of gt.orphans) {
+      const group = review.orphan_activity.find((g) => g.host === o.host && g.logon_id === o.logon_id);
+      expect(group?.events.map((e) => recordOf(e.raw_ref)).sort((a, b) => a - b)).toEqual(
+        o.activity.map((a) => a.record),
+      );
+    }
+    const orphanRecords = review.orphan_activity.flatMap((g) =>
+      g.events.map((e) => `${g.host}|${recordOf(e.raw_ref)}`),
+    );
+    const expectedOrphans = gt.orphans.flatMap((o) => o.activity.map((a) => `${o.host}|${a.record}`));
+    expect(orphanRecords.sort()).toEqual(expectedOrphans.sort());
+  });
+
+  it('counts every bad line, duplicate and skipped record', () => {
+    const rejected = Object.fromEntries(review.coverage.rejected.map((r) => [r.reason, r.count]));
+    expect(rejected).toEqual(gt.bad_lines);
+    const skipped = Object.fromEntries(review.coverage.skipped.map((r) => [r.reason, r.count]));
+    expect(skipped).toEqual(gt.skipped);
+    expect(review.coverage.sources[0]?.duplicates_collapsed).toBe(gt.duplicates);
+  });
+
+  it('reports the log clear, the boots and the shutdowns as integrity events', () => {
+    const of = (kind: string) =>
+      review.integrity_events
+        .filter((e) => e.kind === kind)
+        .map((e) => e.host)
+        .sort();
+    expect(of('log_cleared')).toEqual(gt.log_clears.map((c) => c.host).sort());
+    expect(of('boot')).toEqual(gt.boots.map((c) => c.host).sort());
+    expect(of('shutdown')).toEqual(gt.shutdowns.map((c) => c.host).sort());
+  });
+
+  it('says the host without logoff auditing leaves session ends unknown', () => {
+    for (const h of gt.host_details.filter((d) => !d.logoff_audited)) {
+      expect(review.limitations.some((l) => l.includes(h.host) && l.includes('No logoff events'))).toBe(true);
+      for (const s of review.sessions.filter((x) => x.host === h.host && x.end === null)) {
+        expect(s.completeness.reasons).toContain('logoff_not_audited');
+      }
+    }
+  });
+});
+
+describe('sample ground truth: incident pack over every host', () => {
+  it('holds every session that no rule suppresses, privileged or not', () => {
+    compareSessions(
+      incident,
+      gt.sessions.filter((s) => s.suppressed_by === null),
+    );
+  });
+
+  it('counts what each suppression rule kept out', () => {
+    const expected = new Map<string, number>();
+    for (const s of gt.sessions)
+      if (s.suppressed_by) expected.set(s.suppressed_by, (expected.get(s.suppressed_by) ?? 0) + 1);
+    const counted = Object.fromEntries(
+      incident.suppressions
+        .filter((s) => s.sessions_suppressed > 0)
+        .map((s) => [s.rule_id, s.sessions_suppressed]),
+    );
+    expect(counted).toEqual(Object.fromEntries(expected));
+  });
+});
