@@ -8,6 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { SessiontrailError } from '../lib/errors.ts';
 import { type ExportResult, exportEvidence } from '../lib/evidence/export-evidence.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
+import { type ExportRequest, validateRequest } from '../lib/evidence/request.ts';
 import { generateWindowsSample } from '../lib/sample/windows-sample.ts';
 import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
 import { type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
@@ -86,6 +87,20 @@ export async function runExport(
     threads?: number;
   },
 ): Promise<void> {
+  const request: ExportRequest = {
+    kind: opts.kind,
+    from: opts.from,
+    to: opts.to,
+    ...(opts.source.length ? { sources: opts.source } : {}),
+    users: opts.user,
+    hosts: opts.host,
+    ...(opts.incidentId ? { incidentId: opts.incidentId } : {}),
+    ...(opts.requester ? { requester: opts.requester } : {}),
+    ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(opts.series ? { series: opts.series } : {}),
+  };
+  // Refuse a bad request before keys and engines are touched, so the first message is about it.
+  validateRequest(request);
   const onProgress = progress(opts.json);
   const deps = await localDeps({
     logs: opts.logs,
@@ -96,21 +111,7 @@ export async function runExport(
     ...(onProgress ? { onProgress } : {}),
   });
   try {
-    const result = await exportEvidence(
-      {
-        kind: opts.kind,
-        from: opts.from,
-        to: opts.to,
-        ...(opts.source.length ? { sources: opts.source } : {}),
-        users: opts.user,
-        hosts: opts.host,
-        ...(opts.incidentId ? { incidentId: opts.incidentId } : {}),
-        ...(opts.requester ? { requester: opts.requester } : {}),
-        ...(opts.reason ? { reason: opts.reason } : {}),
-        ...(opts.series ? { series: opts.series } : {}),
-      },
-      deps,
-    );
+    const result = await exportEvidence(request, deps);
     endProgress(opts.json);
     printExport(result, opts.out, opts.json);
   } finally {

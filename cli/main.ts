@@ -2,7 +2,7 @@
  * The `sessiontrail` command line: parses arguments, calls one use case, prints the outcome.
  * Exit codes: 0 success, 1 verification failed, 2 bad input (what to fix is printed), 3 other errors.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isSessiontrailError } from '../lib/errors.ts';
 import { runDemo, runExport, runKeygen, runSample, runVerify } from './commands.ts';
 import { TOOL_VERSION } from './deps.ts';
@@ -19,10 +19,11 @@ const program = new Command()
   .name('sessiontrail')
   .version(TOOL_VERSION)
   .description(
-    'Rebuilds privileged logon sessions (logon -> privileges -> activity -> logoff) from Windows Security logs\n' +
+    'Rebuilds privileged logon sessions (logon -> privileges -> activity -> logoff) from Windows Security logs ' +
       'and seals them into evidence packs (evidence.json + evidence.pdf + manifest + signature) that openssl alone can verify.',
   )
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
 
 program
   .command('demo')
@@ -110,10 +111,15 @@ program
   .option('--json', 'print the outcome as JSON')
   .action(runKeygen);
 
+for (const command of program.commands) command.exitOverride();
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (isSessiontrailError(err)) {
+  if (err instanceof CommanderError) {
+    // commander has printed its message; help and version are successes, the rest bad input.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (isSessiontrailError(err)) {
     process.stderr.write(`sessiontrail: ${err.message} [${err.code}]\n`);
     process.exitCode = /^(BAD_|LOGS_NOT_FOUND|KEY_|NO_SOURCE_DATA|PACK_EXISTS)/.test(err.code) ? 2 : 3;
   } else {

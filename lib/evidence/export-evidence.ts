@@ -287,8 +287,10 @@ function splitRules(rules: readonly SuppressionRule[], to: string) {
 }
 
 function renderSqlFile(q: SqlQuery): string {
-  const params = q.params.map((v, i) => `-- $${i + 1} = ${JSON.stringify(v)}`).join('\n');
-  return `-- ${q.name}: positional parameters, bound by the engine (never spliced into the text)\n${params}${params ? '\n' : ''}${q.sql.trim()}\n`;
+  const params = (q.recordedParams ?? q.params)
+    .map((v, i) => `-- $${i + 1} = ${JSON.stringify(v)}`)
+    .join('\n');
+  return `-- ${q.name}: positional parameters, bound by the engine (never spliced into the text);\n-- local file paths are shown by their names relative to the logs folder\n${params}${params ? '\n' : ''}${q.sql.trim()}\n`;
 }
 
 async function existingEvidenceDigest(store: EvidenceStore, dir: string): Promise<string | null> {

@@ -6,6 +6,11 @@ export interface SqlQuery {
   readonly name: string;
   readonly sql: string;
   readonly params: readonly SqlValue[];
+  /**
+   * The parameters as the pack records them: the same values, except where a value is specific to
+   * the machine that ran the query (local file paths), which is recorded by its portable name.
+   */
+  readonly recordedParams?: readonly SqlValue[];
 }
 
 export type SqlValue = string | number | bigint | boolean | null | readonly string[];
@@ -18,10 +23,15 @@ export type SqlValue = string | number | bigint | boolean | null | readonly stri
  */
 export class ParamList {
   private readonly values: SqlValue[] = [];
+  private readonly recorded: SqlValue[] = [];
 
-  /** Adds a value and returns its placeholder token. */
-  add(value: SqlValue): string {
+  /**
+   * Adds a value and returns its placeholder token. `recordAs` is what the pack's copy of the query
+   * shows instead of a machine-specific value (see {@link SqlQuery.recordedParams}).
+   */
+  add(value: SqlValue, recordAs: SqlValue = value): string {
     this.values.push(value);
+    this.recorded.push(recordAs);
     return `\uE000P${this.values.length - 1}\uE001`;
   }
 
@@ -34,11 +44,13 @@ export class ParamList {
   /** The finished query: tokens replaced by `?`, values in textual order. */
   finish(name: string, sql: string): SqlQuery {
     const params: SqlValue[] = [];
+    const recordedParams: SqlValue[] = [];
     const text = sql.replace(/\uE000P(\d+)\uE001/g, (_m, i: string) => {
       params.push(this.values[Number(i)] as SqlValue);
+      recordedParams.push(this.recorded[Number(i)] as SqlValue);
       return '?';
     });
-    return { name, sql: text, params };
+    return { name, sql: text, params, recordedParams };
   }
 }
 

@@ -26,11 +26,15 @@ export const duckdbDialect: Dialect = {
     if (input.files.length === 0) {
       return `(SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS VARCHAR) AS line WHERE false)`;
     }
-    const paths = params.add(input.files.map((f) => f.path));
-    const keys = params.add(input.files.map((f) => f.key));
+    const keys = input.files.map((f) => f.key);
+    const paths = params.add(
+      input.files.map((f) => f.path),
+      keys,
+    );
+    const keyList = params.add(keys);
     return `(SELECT k.object_key, r.line
   FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 16777216) r
-  JOIN (SELECT unnest(${paths}) AS path, unnest(${keys}) AS object_key) k ON k.path = r.filename)`;
+  JOIN (SELECT unnest(${paths}) AS path, unnest(${keyList}) AS object_key) k ON k.path = r.filename)`;
   },
   workTable: (name) => identifier(name),
 };
