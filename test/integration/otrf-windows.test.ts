@@ -4,9 +4,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
+import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
-const OTRF = new URL('../../../shared/datasets/windows/otrf/', import.meta.url).pathname;
+const OTRF = `${dataset('windows', 'otrf')}/`;
 let keyPath: string;
 
 beforeAll(async () => {

@@ -15,8 +15,9 @@ import {
   WINDOWS_EVENT_IDS,
 } from '../../lib/sources/windows.ts';
 import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import { dataset } from '../helpers/datasets.ts';
 
-const DATASETS = new URL('../../../shared/datasets/windows/', import.meta.url).pathname;
+const DATASETS = dataset('windows');
 let engine: DuckDbEngine;
 let dir: string;
 
