@@ -295,7 +295,7 @@ function buildSummary(pack: EvidencePack): RenderModel['summary'] {
         r.rule_id,
         r.reason ? `${r.description} (${r.reason})` : r.description,
         r.owner ?? NONE,
-        r.expires ? `${formatTime(r.expires)}${r.expired ? ' (expired)' : ''}` : 'never',
+        r.expires ? `${r.expires}${r.expired ? ' (expired)' : ''}` : 'never',
         String(r.sessions_suppressed),
         String(r.orphan_events_suppressed),
       ]),
