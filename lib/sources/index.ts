@@ -4,6 +4,7 @@
  */
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import type { SqlQuery } from '../query/sql.ts';
+import { type RawTableSpec, rawTableOf } from './raw-table.ts';
 import { buildWindowsNormaliseQuery, WINDOWS_SOURCE, definedFields as windowsFields } from './windows.ts';
 
 export interface SourceDefinition {
@@ -11,6 +12,8 @@ export interface SourceDefinition {
   /** The classified-lines query (see `buildWindowsNormaliseQuery`). */
   buildNormaliseQuery(dialect: Dialect, input: RawInput): SqlQuery;
   definedFields(eventCode: string): readonly string[];
+  /** The raw-line table (Glue, Hive) over the source's files. */
+  readonly rawTable: RawTableSpec;
 }
 
 export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
@@ -18,6 +21,7 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     name: WINDOWS_SOURCE,
     buildNormaliseQuery: buildWindowsNormaliseQuery,
     definedFields: windowsFields,
+    rawTable: rawTableOf(WINDOWS_SOURCE),
   },
 };
 
