@@ -39,6 +39,11 @@ export interface Config {
     readonly privileges: readonly string[];
     /** Accounts privileged by membership (from a directory snapshot): SIDs, names, SID globs. */
     readonly accounts: MatchSpec;
+    /**
+     * Actions that make the session that performs them privileged: globs over `source:event_code`
+     * (e.g. `cloudtrail:iam.amazonaws.com:create*`). Empty by default.
+     */
+    readonly actions: readonly string[];
   };
   readonly suppress: readonly SuppressionRule[];
   /** Hours read before the window start, for sessions that began earlier. */
@@ -79,7 +84,7 @@ export const ADMIN_PRIVILEGES: readonly string[] = [
 ];
 
 export const DEFAULT_CONFIG: Config = {
-  privileged: { privileges: ADMIN_PRIVILEGES, accounts: { sid_patterns: ['S-1-5-21-*-500'] } },
+  privileged: { privileges: ADMIN_PRIVILEGES, accounts: { sid_patterns: ['S-1-5-21-*-500'] }, actions: [] },
   suppress: BUILTIN_RULES,
   lookback_hours: 24,
 };
@@ -103,7 +108,7 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
   if (input.privileged !== undefined) {
     const p = input.privileged;
     if (!isObject(p)) return bad('privileged must be an object', p);
-    refuseUnknown(p, ['privileges', 'accounts'], origin, 'privileged.');
+    refuseUnknown(p, ['privileges', 'accounts', 'actions'], origin, 'privileged.');
     const privileges =
       p.privileges === undefined ? ADMIN_PRIVILEGES : stringList(p.privileges, 'privileged.privileges', bad);
     for (const name of privileges)
@@ -112,7 +117,8 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
       p.accounts === undefined
         ? DEFAULT_CONFIG.privileged.accounts
         : matchSpec(p.accounts, 'privileged.accounts', origin, bad);
-    privileged = { privileges, accounts };
+    const actions = p.actions === undefined ? [] : stringList(p.actions, 'privileged.actions', bad);
+    privileged = { privileges, accounts, actions };
   }
 
   const builtin = input.builtin_rules === undefined ? true : input.builtin_rules;

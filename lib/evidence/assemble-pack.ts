@@ -55,6 +55,15 @@ export interface AssembleInput {
   readonly queries: readonly QueryRecord[];
   /** For each source, which population fields each event code defines. */
   readonly definedFields: (source: string, eventCode: string) => readonly string[];
+  /** What a source logs at all: a session without a logoff is incomplete only where logoffs are logged. */
+  readonly traitsOf: (source: string) => SourceTraits;
+}
+
+export interface SourceTraits {
+  /** The source logs a privilege assignment at logon (Windows 4672). */
+  readonly privilegeEvents: boolean;
+  /** The source logs logoffs (Windows 4634/4647); else sessions end by the source's end hint. */
+  readonly logoffEvents: boolean;
 }
 
 const LOGON_TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -81,7 +90,15 @@ export function assemblePack(input: AssembleInput): EvidencePack {
   const halvesByGroup = groupBy(results.halves, (r) => str(r.group_uid));
 
   const sessions = [...halvesByGroup.entries()]
-    .map(([groupUid, halves]) => buildSession(groupUid, halves, activityByGroup.get(groupUid) ?? [], config))
+    .map(([groupUid, halves]) =>
+      buildSession(
+        groupUid,
+        halves,
+        activityByGroup.get(groupUid) ?? [],
+        config,
+        input.traitsOf(str(halves[0]?.source)),
+      ),
+    )
     .sort(compareSessions);
 
   const orphan_activity = buildOrphans(results.orphans, results.integrity, results.hostCoverage);
@@ -129,6 +146,7 @@ function buildSession(
   rows: readonly Row[],
   activityRows: readonly Row[],
   config: Config,
+  traits: SourceTraits,
 ): Session {
   const primary = rows.find((r) => r.instance_uid === groupUid) ?? (rows[0] as Row);
   const others = rows
@@ -151,9 +169,13 @@ function buildSession(
     logoff_ref: opt(r.logoff_ref),
   }));
 
-  const events = activityRows.map((r) => activityEvent(r, halfOf.get(str(r.instance_uid)) ?? null));
-  const reconnects = events.filter((e) => e.event_code === '4778' || e.event_code === '4779');
-  const activity = events.filter((e) => e.event_code !== '4778' && e.event_code !== '4779');
+  const isReconnect = (r: Row) => r.kind === 'reconnect' || r.kind === 'disconnect';
+  const reconnects = activityRows
+    .filter(isReconnect)
+    .map((r) => activityEvent(r, halfOf.get(str(r.instance_uid)) ?? null));
+  const activity = activityRows
+    .filter((r) => !isReconnect(r))
+    .map((r) => activityEvent(r, halfOf.get(str(r.instance_uid)) ?? null));
 
   const privileges = [...new Set(halves.flatMap((h) => h.privileges))].sort(cmp);
   const because = new Set<string>();
@@ -165,6 +187,7 @@ function buildSession(
     }
     if (r.priv_by_elevation === true) because.add('elevated_token');
     if (r.priv_by_account === true) because.add('account:privileged_list');
+    if (r.priv_by_action === true) because.add('action:privileged_action');
   }
 
   const starts = ordered.map((r) => num(r.start_ms));
@@ -194,6 +217,7 @@ function buildSession(
     src_host: opt(primary.src_host),
     logon_process: opt(primary.logon_process),
     auth_package: opt(primary.auth_package),
+    details: parseDetails(primary.details),
     start: new Date(startMs).toISOString(),
     end: lastEnd === null ? null : new Date(lastEnd).toISOString(),
     end_reason: str(endingHalf?.end_reason ?? 'open_at_window_end') as EndReason,
@@ -202,18 +226,33 @@ function buildSession(
     elevated: ordered.some((r) => r.is_elevated === true),
     privileges,
     halves,
-    completeness: completeness(ordered, privileged),
+    completeness: completeness(ordered, privileged, traits),
     reconnects,
-    activity_count: events.length,
+    activity_count: activityRows.length,
     activity,
   };
 }
 
-function completeness(halves: readonly Row[], privileged: boolean): Completeness {
+function completeness(halves: readonly Row[], privileged: boolean, traits: SourceTraits): Completeness {
   const reasons = new Set<MissingReason>();
   const privilegeSeen = halves.some((r) => r.privilege_ref !== null);
-  const privilege_assignment = privilegeSeen ? 'observed' : privileged ? 'missing' : 'not_expected';
+  const privilege_assignment = privilegeSeen
+    ? 'observed'
+    : privileged && traits.privilegeEvents
+      ? 'missing'
+      : 'not_expected';
   if (privilege_assignment === 'missing') reasons.add('no_privilege_event');
+  if (!traits.logoffEvents) {
+    // The source never logs a logoff: the end comes from its end hint (credential expiry, last activity).
+    const verdict = privilege_assignment === 'missing' ? 'incomplete' : 'complete';
+    return {
+      logon: 'observed',
+      privilege_assignment,
+      logoff: 'not_expected',
+      verdict,
+      reasons: [...reasons],
+    };
+  }
   let logoffSeen = true;
   for (const r of halves) {
     const reason = str(r.end_reason);
@@ -255,7 +294,7 @@ function activityEvent(r: Row, half: 'elevated' | 'filtered' | null): ActivityEv
 
 function buildOrphans(rows: readonly Row[], integrity: readonly Row[], hosts: readonly Row[]): OrphanGroup[] {
   const logonsByHost = new Map(hosts.map((h) => [str(h.host), num(h.logons)]));
-  const clears = integrity.filter((r) => r.event_code === '1102');
+  const clears = integrity.filter((r) => r.action === 'log_cleared');
   // One group per (host, boot epoch, logon id): the events of one unknown session. Their user fields
   // may be spelled differently (NetBIOS vs DNS domain), so the identity shown is that of the first
   // event that names a SID.
@@ -298,15 +337,15 @@ function buildOrphans(rows: readonly Row[], integrity: readonly Row[], hosts: re
 function buildIntegrity(r: Row): IntegrityEvent {
   const code = str(r.event_code);
   const kind: IntegrityEvent['kind'] =
-    code === '1102'
-      ? 'log_cleared'
-      : code === '1100'
-        ? 'audit_service_stopped'
-        : code === '4616'
-          ? 'time_changed'
-          : code === '4608'
-            ? 'boot'
-            : 'shutdown';
+    r.kind === 'boot'
+      ? 'boot'
+      : r.kind === 'shutdown'
+        ? 'shutdown'
+        : r.action === 'log_cleared'
+          ? 'log_cleared'
+          : r.action === 'audit_service_stopped'
+            ? 'audit_service_stopped'
+            : 'time_changed';
   return {
     time: iso(r.time_ms) as string,
     host: str(r.host),
@@ -533,6 +572,23 @@ function halfLabel(value: Row[string] | undefined): 'elevated' | 'filtered' | nu
 function splitPrivileges(value: Row[string] | undefined): string[] {
   if (value === null || value === undefined) return [];
   return [...new Set(String(value).split(/\s+/).filter(Boolean))].sort(cmp);
+}
+
+/** A source's details column: a JSON object of strings, as name/value pairs sorted by name. */
+function parseDetails(value: Row[string] | undefined): { name: string; value: string }[] {
+  if (value === null || value === undefined || value === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(value));
+  } catch {
+    return [{ name: 'details', value: String(value) }];
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return [{ name: 'details', value: String(value) }];
+  return Object.entries(parsed as Record<string, unknown>)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([name, v]) => ({ name, value: typeof v === 'string' ? v : JSON.stringify(v) }))
+    .sort((a, b) => cmp(a.name, b.name));
 }
 
 /** First 16 hex of sha256: ids derived from content. */

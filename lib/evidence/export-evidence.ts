@@ -186,6 +186,7 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
     results: merged,
     queries,
     definedFields: (source, code) => SOURCES[source]?.definedFields(code) ?? [],
+    traitsOf: (source) => SOURCES[source]?.traits ?? { privilegeEvents: false, logoffEvents: false },
   });
   const validation = validateEvidence(pack);
   if (!validation.ok) {

@@ -106,6 +106,10 @@ export type EndReason =
   | 'reboot'
   /** The same logon id began a new logon in the same boot epoch: a reboot the data does not show. */
   | 'id_reused'
+  /** The session's temporary credentials expired (sources that log no logoff, e.g. CloudTrail). */
+  | 'credentials_expired'
+  /** The last activity of a session split by inactivity (sources that log no logon or logoff). */
+  | 'last_activity'
   | 'open_at_window_end';
 
 export type MissingReason =
@@ -120,7 +124,8 @@ export type MissingReason =
 export interface Completeness {
   readonly logon: 'observed' | 'missing';
   readonly privilege_assignment: 'observed' | 'missing' | 'not_expected';
-  readonly logoff: 'observed' | 'missing';
+  /** `not_expected` where the source never logs a logoff (the end then comes from the source's end hint). */
+  readonly logoff: 'observed' | 'missing' | 'not_expected';
   readonly verdict: 'complete' | 'incomplete';
   /** Likely reasons for what is missing; sorted; empty when complete. */
   readonly reasons: readonly MissingReason[];
@@ -163,6 +168,8 @@ export interface Session {
   readonly src_host: string | null;
   readonly logon_process: string | null;
   readonly auth_package: string | null;
+  /** Source-specific facts of the logon (role ARN, source identity, MFA, TTY, …), sorted by name. */
+  readonly details: readonly { readonly name: string; readonly value: string }[];
   readonly start: string | null;
   readonly end: string | null;
   readonly end_reason: EndReason;

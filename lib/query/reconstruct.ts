@@ -90,12 +90,12 @@ export function buildSessionEventsQuery(d: Dialect, plan: ReconstructionPlan, li
   const p = new ParamList();
   const sql = `
 SELECT *,
-  coalesce(max(CASE WHEN event_code = '4608' THEN time_ms END) OVER (
+  coalesce(max(CASE WHEN kind = 'boot' THEN time_ms END) OVER (
     PARTITION BY host ORDER BY time_ms, record_no, record_uid ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), -1) AS boot_ms
 FROM (
   SELECT source, host, record_no, record_uid, event_code, kind, time_ms, time_field, session_uid, linked_session_uid,
     user_uid, user_name, user_domain, logon_type_id, is_elevated, privileges, src_ip, src_host, process,
-    parent_process, command_line, action, target, logon_process, auth_package, raw_ref,
+    parent_process, command_line, action, target, logon_process, auth_package, end_hint_ms, end_hint, details, raw_ref,
     row_number() OVER (PARTITION BY record_uid ORDER BY raw_ref) AS copy_no
   FROM ${d.workTable(linesTable)}
   WHERE status = 'event' AND time_ms >= ${p.add(plan.dataFromMs)} AND time_ms < ${p.add(plan.toMs)}
@@ -146,41 +146,51 @@ export function buildSessionHalvesQuery(d: Dialect, plan: ReconstructionPlan): S
   const ev = d.workTable('session_events');
   const at = d.workTable('attributed');
   const privPattern = `(^| )(${plan.config.privileged.privileges.join('|')})( |$)`;
+  const toMs = p.add(plan.toMs);
+  // Privileged actions (configured globs over `source:event_code`, e.g. `cloudtrail:iam.amazonaws.com:create*`).
+  const actions = plan.config.privileged.actions;
+  const actionsSql =
+    actions.length === 0
+      ? 'false'
+      : `(${actions.map((g) => `regexp_like(lower(concat(source, ':', event_code)), ${p.add(globToRegex(g))})`).join(' OR ')})`;
   const sql = `
 WITH halves AS (
   SELECT record_uid AS instance_uid, source, host, boot_ms, session_uid, linked_session_uid, time_ms AS start_ms,
     coalesce(record_no, 0) AS start_rec, user_uid, user_name, user_domain, logon_type_id, is_elevated, src_ip, src_host,
-    logon_process, auth_package, raw_ref AS logon_ref,
+    logon_process, auth_package, end_hint_ms, end_hint, details, raw_ref AS logon_ref,
     lead(time_ms) OVER (PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, record_no, record_uid) AS reused_ms
   FROM ${ev} WHERE kind = 'logon' AND session_uid IS NOT NULL
 ),
 firsts AS (
-  SELECT instance_uid, kind, event_code, time_ms, raw_ref, privileges,
+  SELECT instance_uid, kind, event_code, action, time_ms, raw_ref, privileges,
     row_number() OVER (PARTITION BY instance_uid, kind ORDER BY time_ms, record_no, record_uid) AS rn
   FROM ${at} WHERE instance_uid IS NOT NULL AND kind IN ('logoff', 'privilege')
 ),
 counts AS (
-  SELECT instance_uid, count(*) AS activity_count
-  FROM ${at} WHERE instance_uid IS NOT NULL AND kind IN ${ACTIVITY_KINDS} GROUP BY instance_uid
+  SELECT instance_uid,
+    count(CASE WHEN kind IN ${ACTIVITY_KINDS} THEN 1 END) AS activity_count,
+    max(CASE WHEN kind = 'privilege' AND is_elevated THEN 1 ELSE 0 END) AS elevated_by_privilege_event,
+    max(CASE WHEN kind IN ${ACTIVITY_KINDS} AND ${actionsSql} THEN 1 ELSE 0 END) AS privileged_action
+  FROM ${at} WHERE instance_uid IS NOT NULL GROUP BY instance_uid
 ),
 boots AS (
   SELECT host, time_ms AS boot_ms,
     lead(time_ms) OVER (PARTITION BY host ORDER BY time_ms, record_no, record_uid) AS next_boot_ms
-  FROM ${ev} WHERE event_code = '4608'
+  FROM ${ev} WHERE kind = 'boot'
   UNION ALL
-  SELECT host, -1 AS boot_ms, min(time_ms) AS next_boot_ms FROM ${ev} WHERE event_code = '4608' GROUP BY host
+  SELECT host, -1 AS boot_ms, min(time_ms) AS next_boot_ms FROM ${ev} WHERE kind = 'boot' GROUP BY host
 ),
 shutdowns AS (
   SELECT h.instance_uid,
-    min(CASE WHEN s.event_code = '4609' THEN s.time_ms END) AS shutdown_ms,
-    min(CASE WHEN s.event_code = '1100' THEN s.time_ms END) AS service_stop_ms
+    min(CASE WHEN s.kind = 'shutdown' THEN s.time_ms END) AS shutdown_ms,
+    min(CASE WHEN s.action = 'audit_service_stopped' THEN s.time_ms END) AS service_stop_ms
   FROM halves h JOIN ${ev} s ON s.host = h.host AND s.boot_ms = h.boot_ms AND s.time_ms >= h.start_ms
-   AND s.event_code IN ('4609', '1100')
+   AND (s.kind = 'shutdown' OR s.action = 'audit_service_stopped')
   GROUP BY h.instance_uid
 ),
 clears AS (
   SELECT h.instance_uid, min(c.time_ms) AS cleared_ms
-  FROM halves h JOIN ${ev} c ON c.host = h.host AND c.event_code = '1102' AND c.time_ms >= h.start_ms
+  FROM halves h JOIN ${ev} c ON c.host = h.host AND c.action = 'log_cleared' AND c.time_ms >= h.start_ms
   GROUP BY h.instance_uid
 ),
 host_logoffs AS (
@@ -188,8 +198,9 @@ host_logoffs AS (
 ),
 ended AS (
   SELECT h.*,
-    lo.time_ms AS logoff_ms, lo.event_code AS logoff_code, lo.raw_ref AS logoff_ref,
+    lo.time_ms AS logoff_ms, lo.action AS logoff_action, lo.raw_ref AS logoff_ref,
     pr.privileges, pr.raw_ref AS privilege_ref, coalesce(c.activity_count, 0) AS activity_count,
+    coalesce(c.elevated_by_privilege_event, 0) = 1 AS elevated_by_privilege_event, coalesce(c.privileged_action, 0) = 1 AS privileged_action,
     b.next_boot_ms, s.shutdown_ms, s.service_stop_ms, cl.cleared_ms, hl.logoffs AS host_logoffs
   FROM halves h
   LEFT JOIN firsts lo ON lo.instance_uid = h.instance_uid AND lo.kind = 'logoff' AND lo.rn = 1
@@ -206,15 +217,18 @@ classified AS (
       WHEN logoff_ms IS NOT NULL THEN logoff_ms
       WHEN shutdown_ms IS NOT NULL THEN shutdown_ms
       WHEN next_boot_ms IS NOT NULL THEN coalesce(service_stop_ms, next_boot_ms)
+      WHEN end_hint_ms IS NOT NULL AND end_hint_ms < ${toMs} THEN end_hint_ms
       END AS end_ms,
     CASE
-      WHEN logoff_ms IS NOT NULL THEN CASE WHEN logoff_code = '4647' THEN 'user_logoff' ELSE 'logoff' END
+      WHEN logoff_ms IS NOT NULL THEN CASE WHEN logoff_action = 'user_logoff' THEN 'user_logoff' ELSE 'logoff' END
       WHEN shutdown_ms IS NOT NULL THEN 'shutdown'
       WHEN next_boot_ms IS NOT NULL THEN CASE WHEN service_stop_ms IS NOT NULL THEN 'shutdown' ELSE 'reboot' END
+      WHEN end_hint_ms IS NOT NULL AND end_hint_ms < ${toMs} THEN end_hint
       WHEN reused_ms IS NOT NULL THEN 'id_reused'
       ELSE 'open_at_window_end' END AS end_reason,
     coalesce(regexp_like(privileges, ${p.add(privPattern)}), false) AS priv_by_privilege,
-    coalesce(is_elevated, false) AS priv_by_elevation,
+    (coalesce(is_elevated, false) OR elevated_by_privilege_event) AS priv_by_elevation,
+    privileged_action AS priv_by_action,
     ${matchSql(plan.config.privileged.accounts, p, 'logon_type_id')} AS priv_by_account,
     ${suppressionSql(plan.activeRules, p, 'logon_type_id')} AS suppressed_by,
     ${userScopeSql(plan.users, p)} AS user_in_scope
@@ -242,8 +256,8 @@ grouped AS (
 ),
 judged AS (
   SELECT *,
-    (priv_by_privilege OR priv_by_elevation OR priv_by_account) AS half_privileged,
-    max(CASE WHEN priv_by_privilege OR priv_by_elevation OR priv_by_account THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS privileged,
+    (priv_by_privilege OR priv_by_elevation OR priv_by_account OR priv_by_action) AS half_privileged,
+    max(CASE WHEN priv_by_privilege OR priv_by_elevation OR priv_by_account OR priv_by_action THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS privileged,
     min(start_ms) OVER (PARTITION BY group_uid) AS group_start_ms,
     max(coalesce(end_ms, 9223372036854775807)) OVER (PARTITION BY group_uid) AS group_end_ms,
     max(CASE WHEN user_in_scope THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS group_in_scope,
@@ -292,7 +306,7 @@ ORDER BY host, boot_ms, session_uid, time_ms, record_no, record_uid`;
 /** Log clears, audit service stops, time changes, boots and shutdowns in the window. */
 export function buildIntegrityQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
   const p = new ParamList();
-  const sql = `SELECT time_ms, host, event_code, action, user_name, session_uid, target, raw_ref
+  const sql = `SELECT time_ms, host, event_code, kind, action, user_name, session_uid, target, raw_ref
 FROM ${d.workTable('session_events')}
 WHERE kind IN ('integrity', 'boot', 'shutdown') AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)}
 ORDER BY time_ms, host, record_no, record_uid`;

@@ -444,6 +444,8 @@ function buildSessionDetail(s: Session, maxRows: number): SessionDetail {
       label: 'Logon process',
       value: [s.logon_process, s.auth_package].filter((v) => v !== null).join(' / ') || NONE,
     },
+    // Source-specific facts (role ARN, source identity, MFA, TTY, …) as the source named them.
+    ...s.details.map((d) => ({ label: d.name, value: d.value })),
     { label: 'Start', value: s.start ? formatTime(s.start) : 'not in the data' },
     { label: 'End', value: `${s.end ? formatTime(s.end) : 'not in the data'} (${END_TEXT[s.end_reason]})` },
     {
@@ -464,7 +466,7 @@ function buildSessionDetail(s: Session, maxRows: number): SessionDetail {
     {
       label: 'Completeness',
       value:
-        `${c.verdict}: logon ${c.logon}, privilege assignment ${c.privilege_assignment.replace('_', ' ')}, logoff ${c.logoff}` +
+        `${c.verdict}: logon ${c.logon}, privilege assignment ${c.privilege_assignment.replace('_', ' ')}, logoff ${c.logoff.replace('_', ' ')}` +
         (c.reasons.length > 0 ? `; likely because ${c.reasons.map((r) => REASON_TEXT[r]).join(', ')}` : ''),
     },
   ];
@@ -503,6 +505,8 @@ const END_TEXT: Readonly<Record<Session['end_reason'], string>> = {
   shutdown: 'shutdown',
   reboot: 'reboot',
   id_reused: 'logon id reused: a reboot the data does not show',
+  credentials_expired: 'credentials expired',
+  last_activity: 'last activity (the source logs no logoff)',
   open_at_window_end: 'open at window end',
 };
 

@@ -2,6 +2,7 @@
  * The registry of log sources: one line per source. A source knows how to normalise its raw lines
  * into session events (one query) and which fields each of its event codes defines.
  */
+import type { SourceTraits } from '../evidence/assemble-pack.ts';
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import type { SqlQuery } from '../query/sql.ts';
 import { type RawTableSpec, rawTableOf } from './raw-table.ts';
@@ -14,6 +15,7 @@ export interface SourceDefinition {
   definedFields(eventCode: string): readonly string[];
   /** The raw-line table (Glue, Hive) over the source's files. */
   readonly rawTable: RawTableSpec;
+  readonly traits: SourceTraits;
 }
 
 export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
@@ -22,6 +24,7 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     buildNormaliseQuery: buildWindowsNormaliseQuery,
     definedFields: windowsFields,
     rawTable: rawTableOf(WINDOWS_SOURCE),
+    traits: { privilegeEvents: true, logoffEvents: true },
   },
 };
 

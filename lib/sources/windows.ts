@@ -283,7 +283,7 @@ const MAPPINGS: Readonly<Record<(typeof WINDOWS_EVENT_IDS)[number], EventMapping
     session: 'SubjectLogonId',
     target: GROUP_TARGET,
   },
-  '1100': { kind: 'integrity', action: 'event_log_service_shutdown', who: 'Subject' },
+  '1100': { kind: 'integrity', action: 'audit_service_stopped', who: 'Subject' },
   '1102': { kind: 'integrity', action: 'log_cleared', who: 'Subject', session: 'SubjectLogonId' },
   '4608': { kind: 'boot', action: 'system_start', who: 'Subject' },
   '4609': { kind: 'shutdown', action: 'system_shutdown', who: 'Subject' },
@@ -494,6 +494,10 @@ events AS (
     ${byEvent((m) => m.target)} AS target,
     ${byEvent((m) => (m.logonProcess ? ed(m.logonProcess) : undefined))} AS logon_process,
     ${byEvent((m) => (m.authPackage ? ed(m.authPackage) : undefined))} AS auth_package,
+    -- Windows logs its logoffs, so no end hint; no source-specific details are carried yet.
+    CAST(NULL AS BIGINT) AS end_hint_ms,
+    CAST(NULL AS VARCHAR) AS end_hint,
+    CAST(NULL AS VARCHAR) AS details,
     object_key || '#record=' || coalesce(CAST(record_no AS VARCHAR), 'none') AS raw_ref,
     object_key
   FROM luids
@@ -501,12 +505,12 @@ events AS (
 SELECT 'event' AS status, NULL AS reason, e.* FROM events e
 UNION ALL
 SELECT status, reason, ${literal(WINDOWS_SOURCE)} AS source, host, record_no, NULL, CAST(event_id AS VARCHAR), NULL, NULL, time_field,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   object_key || CASE WHEN record_no IS NULL THEN '' ELSE '#record=' || CAST(record_no AS VARCHAR) END, object_key
 FROM classified WHERE status <> 'event'
 UNION ALL
 SELECT 'rejected', 'malformed_json', ${literal(WINDOWS_SOURCE)}, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   object_key, object_key
 FROM checked WHERE NOT ok
 `;

@@ -238,6 +238,8 @@ describe('evidence.schema.json enums', () => {
         shutdown: true,
         reboot: true,
         id_reused: true,
+        credentials_expired: true,
+        last_activity: true,
         open_at_window_end: true,
       }),
     ],
@@ -267,7 +269,7 @@ describe('evidence.schema.json enums', () => {
     [
       'Completeness.logoff',
       schema.$defs.completeness?.properties?.logoff?.enum,
-      members<Completeness['logoff']>({ observed: true, missing: true }),
+      members<Completeness['logoff']>({ observed: true, missing: true, not_expected: true }),
     ],
     [
       'Completeness.verdict',
