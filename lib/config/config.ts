@@ -48,6 +48,25 @@ export interface Config {
   readonly suppress: readonly SuppressionRule[];
   /** Hours read before the window start, for sessions that began earlier. */
   readonly lookback_hours: number;
+  /**
+   * People whose accounts in different sources are one person: each entry names the person and the
+   * accounts (any spec matches) that are theirs. The pack says which spec tied each session.
+   */
+  readonly identities: readonly IdentitySpec[];
+}
+
+/** One person and the accounts that are theirs, across sources. */
+export interface IdentitySpec {
+  readonly person: string;
+  readonly accounts: readonly IdentityMatch[];
+}
+
+/** An account of a person: every key present must match (within a key, any value). */
+export interface IdentityMatch extends Omit<MatchSpec, 'logon_types'> {
+  /** Only sessions of these sources. */
+  readonly sources?: readonly string[];
+  /** Source-specific session details, by name (e.g. `{ "source_identity": ["alice@corp.example"] }`). */
+  readonly details?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Built-in rules: accounts that are never a person. Counted in every pack, never silently dropped. */
@@ -87,6 +106,7 @@ export const DEFAULT_CONFIG: Config = {
   privileged: { privileges: ADMIN_PRIVILEGES, accounts: { sid_patterns: ['S-1-5-21-*-500'] }, actions: [] },
   suppress: BUILTIN_RULES,
   lookback_hours: 24,
+  identities: [],
 };
 
 const PRIVILEGE_NAME = /^Se[A-Za-z]+Privilege$/;
@@ -102,7 +122,12 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
     throw new SessiontrailError('BAD_CONFIG', `${origin}: ${what}, received ${JSON.stringify(got)}`);
   };
   if (!isObject(input)) return bad('expected a JSON object', input);
-  refuseUnknown(input, ['privileged', 'suppress', 'builtin_rules', 'lookback_hours', '$schema'], origin, '');
+  refuseUnknown(
+    input,
+    ['privileged', 'suppress', 'builtin_rules', 'lookback_hours', 'identities', '$schema'],
+    origin,
+    '',
+  );
 
   let privileged = DEFAULT_CONFIG.privileged;
   if (input.privileged !== undefined) {
@@ -165,7 +190,9 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
   if (typeof lookback !== 'number' || !Number.isInteger(lookback) || lookback < 0 || lookback > 24 * 31)
     bad('lookback_hours must be a whole number from 0 to 744', lookback);
 
-  return { privileged, suppress, lookback_hours: lookback as number };
+  const identities = parseIdentities(input.identities, origin, bad);
+
+  return { privileged, suppress, lookback_hours: lookback as number, identities };
 }
 
 /**
@@ -197,6 +224,54 @@ export function globToRegex(glob: string): string {
     .split('*')
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*')}$`;
+}
+
+function parseIdentities(
+  value: unknown,
+  origin: string,
+  bad: (w: string, g: unknown) => never,
+): IdentitySpec[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return bad('identities must be a list of { person, accounts }', value);
+  const people = new Set<string>();
+  return value.map((entry: unknown, i: number) => {
+    const where = `identities[${i}]`;
+    if (!isObject(entry)) return bad(`${where} must be an object`, entry);
+    refuseUnknown(entry, ['person', 'accounts'], origin, `${where}.`);
+    if (typeof entry.person !== 'string' || entry.person.trim() === '')
+      bad(`${where}.person must be a non-empty string`, entry.person);
+    const person = (entry.person as string).trim();
+    if (people.has(person)) bad('identities must name each person once', person);
+    people.add(person);
+    if (!Array.isArray(entry.accounts) || entry.accounts.length === 0)
+      bad(`${where}.accounts must be a non-empty list`, entry.accounts);
+    const accounts = (entry.accounts as unknown[]).map((a, j) => {
+      const at = `${where}.accounts[${j}]`;
+      if (!isObject(a)) return bad(`${at} must be an object`, a);
+      refuseUnknown(
+        a,
+        ['sids', 'sid_patterns', 'names', 'name_patterns', 'sources', 'details'],
+        origin,
+        `${at}.`,
+      );
+      const { details, sources, ...rest } = a;
+      const spec: Record<string, unknown> = { ...matchSpec(rest, at, origin, bad) };
+      if (sources !== undefined) spec.sources = stringList(sources, `${at}.sources`, bad);
+      if (details !== undefined) {
+        if (!isObject(details)) bad(`${at}.details must map a detail name to a list of values`, details);
+        spec.details = Object.fromEntries(
+          Object.entries(details as Record<string, unknown>).map(([k, v]) => [
+            k,
+            stringList(v, `${at}.details.${k}`, bad),
+          ]),
+        );
+      }
+      if (Object.keys(spec).filter((k) => k !== 'sources').length === 0)
+        bad(`${at} must name at least one account criterion`, a);
+      return spec as IdentityMatch;
+    });
+    return { person, accounts };
+  });
 }
 
 function matchSpec(

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Row } from '../query/query-engine.ts';
+import { tieToPerson } from './identity.ts';
 import type {
   AccountSummary,
   ActivityEvent,
@@ -210,6 +211,10 @@ function buildSession(
     linked_logon_id: partner !== undefined ? str(partner.session_uid) : opt(primary.linked_session_uid),
     user: { uid: opt(primary.user_uid), name: opt(primary.user_name), domain: opt(primary.user_domain) },
     account: accountName(primary),
+    person: tieToPerson(
+      { source: str(primary.source), user: identityOf(primary), details: parseDetails(primary.details) },
+      config.identities,
+    ),
     logon_type: primary.logon_type_id === null ? null : num(primary.logon_type_id),
     logon_type_name:
       primary.logon_type_id === null ? null : (LOGON_TYPE_NAMES[num(primary.logon_type_id)] ?? null),
@@ -462,10 +467,15 @@ function buildSuppressions(
 }
 
 function buildAccounts(sessions: readonly Session[]): AccountSummary[] {
-  const groups = groupBy(sessions, (s) => s.user.uid ?? s.account);
+  // Sessions tied to a configured person are summarised together; others by SID/uid, else by name.
+  const groups = groupBy(sessions, (s) =>
+    s.person ? `person\u0000${s.person.id}` : `uid\u0000${s.user.uid ?? s.account}`,
+  );
   const out: AccountSummary[] = [];
   for (const list of groups.values()) {
     const names = [...new Set(list.map((s) => s.account))].sort(cmp);
+    const person = list[0]?.person?.id ?? null;
+    const uids = [...new Set(list.map((s) => s.user.uid))];
     const starts = list
       .map((s) => s.start)
       .filter((t): t is string => t !== null)
@@ -475,8 +485,11 @@ function buildAccounts(sessions: readonly Session[]): AccountSummary[] {
       .filter((t): t is string => t !== null)
       .sort(cmp);
     out.push({
-      account: names[0] as string,
-      user_uid: list[0]?.user.uid ?? null,
+      account: person ?? (names[0] as string),
+      user_uid: uids.length === 1 ? (uids[0] ?? null) : null,
+      person,
+      source_accounts: names,
+      ties: [...new Set(list.flatMap((s) => (s.person ? [s.person.tie] : [])))].sort(cmp),
       sessions: list.length,
       privileged_sessions: list.filter((s) => s.privileged).length,
       first_seen: starts[0] ?? null,
@@ -556,6 +569,10 @@ function compareSessions(a: Session, b: Session): number {
     cmp(a.logon_id, b.logon_id) ||
     cmp(a.id, b.id)
   );
+}
+
+function identityOf(r: Row): { uid: string | null; name: string | null; domain: string | null } {
+  return { uid: opt(r.user_uid), name: opt(r.user_name), domain: opt(r.user_domain) };
 }
 
 function accountName(r: Row): string {

@@ -84,9 +84,16 @@ export interface Summary {
 }
 
 export interface AccountSummary {
-  /** `DOMAIN\name` upper-cased domain, or the SID when there is no name. */
+  /** The configured person when the sessions are tied to one, else `DOMAIN\name`, or the SID when there is no name. */
   readonly account: string;
+  /** The SID / uid / ARN when all sessions share one, else null. */
   readonly user_uid: string | null;
+  /** The configured person these sessions are tied to, or null. */
+  readonly person: string | null;
+  /** The source accounts summarised here, sorted. */
+  readonly source_accounts: readonly string[];
+  /** How each source account was tied to the person, sorted; empty when not tied. */
+  readonly ties: readonly string[];
   readonly sessions: number;
   readonly privileged_sessions: number;
   readonly first_seen: string | null;
@@ -162,6 +169,8 @@ export interface Session {
     readonly domain: string | null;
   };
   readonly account: string;
+  /** The configured person this session's account belongs to, and how the tie was made. */
+  readonly person: { readonly id: string; readonly tie: string } | null;
   readonly logon_type: number | null;
   readonly logon_type_name: string | null;
   readonly src_ip: string | null;

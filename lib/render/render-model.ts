@@ -204,7 +204,8 @@ export function buildRenderModel(
         'Activity',
       ],
       rows: pack.accounts.map((a) => [
-        a.account,
+        // A person tied across sources lists the source accounts and how each tie was made.
+        a.person ? `${a.person}: ${a.source_accounts.join(', ')} (tied by ${a.ties.join('; ')})` : a.account,
         `${a.sessions} (${a.privileged_sessions})`,
         formatTime(a.first_seen),
         formatTime(a.last_seen),
@@ -426,6 +427,7 @@ function buildSessionDetail(s: Session, maxRows: number): SessionDetail {
   const facts: Fact[] = [
     { label: 'Session id', value: s.id },
     { label: 'Account', value: s.account },
+    ...(s.person ? [{ label: 'Person', value: `${s.person.id} (${s.person.tie})` }] : []),
     { label: 'User name', value: s.user.name ?? NONE },
     { label: 'Domain', value: s.user.domain ?? NONE },
     { label: 'SID / uid', value: s.user.uid ?? NONE },
