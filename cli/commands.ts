@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SessiontrailError } from '../lib/errors.ts';
 import { type ExportResult, exportEvidence } from '../lib/evidence/export-evidence.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
@@ -12,7 +13,9 @@ import { type ExportRequest, validateRequest } from '../lib/evidence/request.ts'
 import { generateWindowsSample } from '../lib/sample/windows-sample.ts';
 import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
 import { type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
+import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
+import { S3EvidenceStore } from '../lib/storage/s3-evidence-store.ts';
 import { localDeps } from './deps.ts';
 
 interface Common {
@@ -161,13 +164,20 @@ export async function runVerify(packDir: string, opts: Common & { key?: string }
 }
 
 async function verifyFolder(packDir: string, keyPath?: string): Promise<VerifyResult> {
-  const abs = resolve(packDir);
-  if (!existsSync(abs))
-    throw new SessiontrailError(
-      'BAD_REQUEST',
-      `no pack folder at ${abs}: give the folder <out>/<series>/<pack-id>`,
-    );
-  const store = new FsEvidenceStore(dirname(dirname(abs)));
+  let store: EvidenceStore;
+  let relative: string;
+  if (packDir.startsWith('s3://')) {
+    ({ store, packDir: relative } = s3PackLocation(packDir));
+  } else {
+    const abs = resolve(packDir);
+    if (!existsSync(abs))
+      throw new SessiontrailError(
+        'BAD_REQUEST',
+        `no pack folder at ${abs}: give the folder <out>/<series>/<pack-id>`,
+      );
+    store = new FsEvidenceStore(dirname(dirname(abs)));
+    relative = `${basename(dirname(abs))}/${basename(abs)}`;
+  }
   let publicKeyPem: string | undefined;
   if (keyPath) {
     try {
@@ -178,9 +188,30 @@ async function verifyFolder(packDir: string, keyPath?: string): Promise<VerifyRe
   }
   return verifyPack({
     store,
-    packDir: `${basename(dirname(abs))}/${basename(abs)}`,
+    packDir: relative,
     ...(publicKeyPem ? { publicKeyPem } : {}),
   });
+}
+
+/**
+ * `s3://bucket[/prefix…]/<series>/<pack-id>` → a store at `s3://bucket/prefix` and the pack folder.
+ * The client takes endpoint and credentials from the standard AWS variables and files
+ * (`AWS_ENDPOINT_URL_S3` points it at another S3) and its first region from `AWS_REGION` or
+ * `AWS_DEFAULT_REGION` (else us-east-1); S3's region redirects are followed.
+ */
+function s3PackLocation(url: string): { store: EvidenceStore; packDir: string } {
+  const [bucket = '', ...parts] = url.slice('s3://'.length).replace(/\/+$/, '').split('/');
+  if (bucket === '' || parts.length < 2) {
+    throw new SessiontrailError(
+      'BAD_REQUEST',
+      `expected s3://<bucket>[/<prefix>]/<series>/<pack-id>, received ${JSON.stringify(url)}`,
+    );
+  }
+  // Any region reaches any bucket once redirects are followed, so a missing region is not an error.
+  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
+  const client = new S3Client({ region, followRegionRedirects: true });
+  const store = new S3EvidenceStore({ client, bucket, prefix: parts.slice(0, -2).join('/') });
+  return { store, packDir: parts.slice(-2).join('/') };
 }
 
 function printVerify(result: VerifyResult, packDir: string): void {

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'KEY_NOT_FOUND'
   | 'KEY_INVALID'
   | 'KEY_EXISTS'
+  | 'SIGNER_UNAVAILABLE'
   // storage
   | 'PACK_EXISTS'
   | 'STORE_WRITE_FAILED'

@@ -45,4 +45,10 @@ export type RawInput =
       /** Inclusive `YYYY-MM-DD` bounds on the `dt` partition column. */
       readonly dtFrom: string;
       readonly dtTo: string;
+      /**
+       * A prefix of the files' locations (`"$path"`) that the pack leaves out of object keys, so that
+       * a key names a file relative to the logs root as the file reader records it. Without it the
+       * key is the whole location (`s3://bucket/prefix/…`).
+       */
+      readonly keyPrefix?: string;
     };

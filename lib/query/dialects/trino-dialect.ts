@@ -24,7 +24,12 @@ export function trinoDialect(workSchema: string): Dialect {
         .split('.')
         .map((p) => identifier(p))
         .join('.');
-      return `(SELECT "$path" AS object_key, line FROM ${table} WHERE dt BETWEEN ${params.add(input.dtFrom)} AND ${params.add(input.dtTo)})`;
+      const key =
+        input.keyPrefix === undefined
+          ? '"$path"'
+          : // The prefix is machine-specific; the pack's copy of the query records a portable name.
+            `CASE WHEN starts_with("$path", ${params.add(input.keyPrefix, '<logs root>/')}) THEN substr("$path", ${params.add([...input.keyPrefix].length + 1, '<length of logs root> + 1')}) ELSE "$path" END`;
+      return `(SELECT ${key} AS object_key, line FROM ${table} WHERE dt BETWEEN ${params.add(input.dtFrom)} AND ${params.add(input.dtTo)})`;
     },
     workTable: (name) => `${schema}.${identifier(name)}`,
   };
