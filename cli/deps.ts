@@ -7,8 +7,10 @@ import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts
 import type { ExportDeps, LocatedInput } from '../lib/evidence/export-evidence.ts';
 import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
+import { SOURCE_NAMES } from '../lib/sources/index.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { findLocalLogs } from '../lib/storage/local-logs.ts';
+import { detectLocalSources } from '../lib/storage/local-sources.ts';
 
 /** The tool's version, from package.json (read here, at the edge). */
 export const TOOL_VERSION: string = (
@@ -43,6 +45,7 @@ export async function localDeps(options: LocalDepsOptions): Promise<ExportDeps &
     clock: systemClock,
     config,
     locate,
+    availableSources: () => detectLocalSources(options.logs, SOURCE_NAMES),
     toolVersion: TOOL_VERSION,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     close: () => engine.close(),

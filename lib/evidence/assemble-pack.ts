@@ -65,6 +65,11 @@ export interface SourceTraits {
   readonly privilegeEvents: boolean;
   /** The source logs logoffs (Windows 4634/4647); else sessions end by the source's end hint. */
   readonly logoffEvents: boolean;
+  /**
+   * Prefixes of session ids the source gives activity that belongs to no login session (auditd's
+   * unset `ses`, a sudo line no open session explains): their orphan groups say so.
+   */
+  readonly orphanMarkers?: readonly string[];
 }
 
 const LOGON_TYPE_NAMES: Readonly<Record<number, string>> = {
@@ -102,7 +107,12 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     )
     .sort(compareSessions);
 
-  const orphan_activity = buildOrphans(results.orphans, results.integrity, results.hostCoverage);
+  const orphan_activity = buildOrphans(
+    results.orphans,
+    results.integrity,
+    results.hostCoverage,
+    input.traitsOf,
+  );
   const integrity_events = results.integrity.map(buildIntegrity);
   const coverage = buildCoverage(results, input.definedFields);
   const suppressions = buildSuppressions(config, input.expiredRules, results.suppressionCounts);
@@ -297,7 +307,12 @@ function activityEvent(r: Row, half: 'elevated' | 'filtered' | null): ActivityEv
   };
 }
 
-function buildOrphans(rows: readonly Row[], integrity: readonly Row[], hosts: readonly Row[]): OrphanGroup[] {
+function buildOrphans(
+  rows: readonly Row[],
+  integrity: readonly Row[],
+  hosts: readonly Row[],
+  traitsOf: AssembleInput['traitsOf'],
+): OrphanGroup[] {
   const logonsByHost = new Map(hosts.map((h) => [str(h.host), num(h.logons)]));
   const clears = integrity.filter((r) => r.action === 'log_cleared');
   // One group per (host, boot epoch, logon id): the events of one unknown session. Their user fields
@@ -322,11 +337,15 @@ function buildOrphans(rows: readonly Row[], integrity: readonly Row[], hosts: re
       first_seen: new Date(firstMs).toISOString(),
       last_seen: new Date(Math.max(...times)).toISOString(),
       event_count: events.length,
-      likely_reason: cleared
-        ? 'log_cleared'
-        : (logonsByHost.get(host) ?? 0) > 0
-          ? 'began_before_data'
-          : 'logon_not_in_data',
+      likely_reason: (traitsOf(str(first.source)).orphanMarkers ?? []).some((m) =>
+        str(first.session_uid).startsWith(m),
+      )
+        ? 'no_login_session'
+        : cleared
+          ? 'log_cleared'
+          : (logonsByHost.get(host) ?? 0) > 0
+            ? 'began_before_data'
+            : 'logon_not_in_data',
       events: events.map((e) => activityEvent(e, null)),
     });
   }

@@ -29,7 +29,7 @@ import { buildRenderModel } from '../render/render-model.ts';
 import { fingerprint } from '../signing/keygen.ts';
 import { findPreviousPack, sealPack } from '../signing/seal-pack.ts';
 import type { Signer } from '../signing/signer.ts';
-import { SOURCES } from '../sources/index.ts';
+import { SOURCE_NAMES, SOURCES } from '../sources/index.ts';
 import type { EvidenceStore } from '../storage/evidence-store.ts';
 import { assemblePack, type QueryResults, shortHash } from './assemble-pack.ts';
 import { canonicalBytes, sha256Hex } from './canonical-json.ts';
@@ -53,6 +53,11 @@ export interface ExportDeps {
   /** Finds a source's raw input for the days `[fromMs, toMs)`. */
   readonly locate: (source: string, fromMs: number, toMs: number) => Promise<LocatedInput>;
   readonly toolVersion: string;
+  /**
+   * The sources the logs hold, for requests that name none (e.g. the `<source>/` folders of a local
+   * layout, the tables of a deployment). Without it, every known source is read.
+   */
+  readonly availableSources?: () => Promise<readonly string[]>;
   readonly onProgress?: (step: string) => void;
 }
 
@@ -79,7 +84,15 @@ const WORK_LINES = (source: string) => `${source}_lines`;
  *   the same id is already stored; `VERIFY_SCHEMA` if the pack fails its own schema (a bug).
  */
 export async function exportEvidence(request: ExportRequest, deps: ExportDeps): Promise<ExportResult> {
-  const req = validateRequest(request);
+  const asked = validateRequest(request);
+  const sources = asked.sources ?? [...((await deps.availableSources?.()) ?? SOURCE_NAMES)].sort();
+  if (sources.length === 0) {
+    throw new SessiontrailError(
+      'NO_SOURCE_DATA',
+      'no source folder was found in the logs: name one with --source',
+    );
+  }
+  const req = { ...asked, sources };
   const { engine, config } = deps;
   const progress = deps.onProgress ?? (() => {});
   const dataFromMs = req.fromMs - config.lookback_hours * 3_600_000;
@@ -120,7 +133,7 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
     const located = await deps.locate(source, dataFromMs, req.toMs);
     try {
       fileProblems.push(...located.problems.map((p) => ({ source, ...p })));
-      await materialize(WORK_LINES(source), def.buildNormaliseQuery(engine.dialect, located.input));
+      await materialize(WORK_LINES(source), def.buildNormaliseQuery(engine.dialect, located.input, config));
     } finally {
       await located.cleanup();
     }
@@ -256,7 +269,7 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
 }
 
 /** Pack id from the request's content: the same request gives the same id. */
-function packIdOf(req: ValidRequest, config: Config): string {
+function packIdOf(req: ValidRequest & { sources: readonly string[] }, config: Config): string {
   const digest = shortHash(
     JSON.stringify([
       req.kind,

@@ -228,7 +228,7 @@ export interface OrphanGroup {
   readonly last_seen: string;
   readonly event_count: number;
   /** Why no logon ties this activity to a session, as far as the data tells. */
-  readonly likely_reason: 'began_before_data' | 'log_cleared' | 'logon_not_in_data';
+  readonly likely_reason: 'began_before_data' | 'log_cleared' | 'logon_not_in_data' | 'no_login_session';
   readonly events: readonly ActivityEvent[];
 }
 

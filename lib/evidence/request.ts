@@ -29,7 +29,8 @@ export interface ValidRequest {
   readonly toMs: number;
   readonly from: string;
   readonly to: string;
-  readonly sources: readonly string[];
+  /** The sources asked for, or null when the request leaves it to what the logs hold. */
+  readonly sources: readonly string[] | null;
   readonly users: readonly string[];
   readonly hosts: readonly string[];
   readonly incidentId: string | null;
@@ -70,8 +71,9 @@ export function validateRequest(req: ExportRequest): ValidRequest {
       `the window is longer than ${MAX_WINDOW_DAYS} days: split it into several packs`,
     );
   }
-  const sources = normaliseList(req.sources ?? SOURCE_NAMES, 'source');
-  for (const s of sources)
+  const sources = req.sources === undefined ? null : normaliseList(req.sources, 'source');
+  if (sources !== null && sources.length === 0) bad('sources, when given, must name at least one source');
+  for (const s of sources ?? [])
     if (!SOURCE_NAMES.includes(s))
       bad(`unknown source ${JSON.stringify(s)}: known sources are ${SOURCE_NAMES.join(', ')}`);
   const users = normaliseList(req.users ?? [], 'user');

@@ -169,7 +169,9 @@ firsts AS (
 counts AS (
   SELECT instance_uid,
     count(CASE WHEN kind IN ${ACTIVITY_KINDS} THEN 1 END) AS activity_count,
-    max(CASE WHEN kind = 'privilege' AND is_elevated THEN 1 ELSE 0 END) AS elevated_by_privilege_event,
+    -- A privilege event with an elevated token (sudo/su to root), or activity that ran elevated
+    -- (a process run as administrator, a root command), makes the session privileged.
+    max(CASE WHEN (kind = 'privilege' OR kind IN ${ACTIVITY_KINDS}) AND is_elevated THEN 1 ELSE 0 END) AS elevated_by_privilege_event,
     max(CASE WHEN kind IN ${ACTIVITY_KINDS} AND ${actionsSql} THEN 1 ELSE 0 END) AS privileged_action
   FROM ${at} WHERE instance_uid IS NOT NULL GROUP BY instance_uid
 ),

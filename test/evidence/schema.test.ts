@@ -288,6 +288,7 @@ describe('evidence.schema.json enums', () => {
         began_before_data: true,
         log_cleared: true,
         logon_not_in_data: true,
+        no_login_session: true,
       }),
     ],
     [

@@ -12,8 +12,10 @@ import type { ExportRequest } from '../../lib/evidence/request.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { generateKeyPair } from '../../lib/signing/keygen.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
+import { SOURCE_NAMES } from '../../lib/sources/index.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
 import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import { detectLocalSources } from '../../lib/storage/local-sources.ts';
 
 export interface LocalExport {
   readonly result: ExportResult;
@@ -51,6 +53,7 @@ export async function localExport(
           cleanup: found.cleanup,
         };
       },
+      availableSources: () => detectLocalSources(logs, SOURCE_NAMES),
       toolVersion: '0.0.0-test',
     });
     return { result, storeRoot, keyPath };
