@@ -53,6 +53,11 @@ export interface Config {
    * accounts (any spec matches) that are theirs. The pack says which spec tied each session.
    */
   readonly identities: readonly IdentitySpec[];
+  /** Linux sources. Absent: syslog stamps (auth.log) are read as UTC. */
+  readonly linux?: {
+    /** IANA zone of zone-less syslog stamps (auth.log / secure). */
+    readonly syslog_timezone: string;
+  };
 }
 
 /** One person and the accounts that are theirs, across sources. */
@@ -102,8 +107,61 @@ export const ADMIN_PRIVILEGES: readonly string[] = [
   'SeTcbPrivilege',
 ];
 
+/**
+ * AWS principals privileged by name (matched against the session's ARN): the root user and IAM Identity
+ * Center administrator permission sets (`AWSReservedSSO_<PermissionSet>_<suffix>`, domain notes §3.5).
+ */
+export const AWS_PRIVILEGED_PRINCIPALS: readonly string[] = [
+  'arn:aws:iam::*:root',
+  '*:assumed-role/AWSReservedSSO_AdministratorAccess_*',
+];
+
+/** Writes to IAM, STS federation, Organizations, CloudTrail and KMS (domain notes §3.5), as `cloudtrail:` and `ocsf:` globs. */
+export const AWS_PRIVILEGED_ACTIONS: readonly string[] = [
+  ...[
+    'create',
+    'delete',
+    'attach',
+    'detach',
+    'put',
+    'update',
+    'add',
+    'remove',
+    'upload',
+    'set',
+    'change',
+    'reset',
+    'enable',
+    'deactivate',
+  ].map((verb) => `iam.amazonaws.com:${verb}*`),
+  'sts.amazonaws.com:getfederationtoken',
+  ...[
+    'create',
+    'delete',
+    'leave',
+    'remove',
+    'invite',
+    'attach',
+    'detach',
+    'update',
+    'enable',
+    'disable',
+    'move',
+    'register',
+    'deregister',
+  ].map((verb) => `organizations.amazonaws.com:${verb}*`),
+  ...['stop', 'delete', 'update', 'put', 'create'].map((verb) => `cloudtrail.amazonaws.com:${verb}*`),
+  ...['schedule', 'disable', 'put', 'create', 'delete', 'revoke', 'update', 'import'].map(
+    (verb) => `kms.amazonaws.com:${verb}*`,
+  ),
+].flatMap((action) => [`cloudtrail:${action}`, `ocsf:${action}`]);
+
 export const DEFAULT_CONFIG: Config = {
-  privileged: { privileges: ADMIN_PRIVILEGES, accounts: { sid_patterns: ['S-1-5-21-*-500'] }, actions: [] },
+  privileged: {
+    privileges: ADMIN_PRIVILEGES,
+    accounts: { sid_patterns: ['S-1-5-21-*-500', ...AWS_PRIVILEGED_PRINCIPALS] },
+    actions: AWS_PRIVILEGED_ACTIONS,
+  },
   suppress: BUILTIN_RULES,
   lookback_hours: 24,
   identities: [],
@@ -124,7 +182,7 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
   if (!isObject(input)) return bad('expected a JSON object', input);
   refuseUnknown(
     input,
-    ['privileged', 'suppress', 'builtin_rules', 'lookback_hours', 'identities', '$schema'],
+    ['privileged', 'suppress', 'builtin_rules', 'lookback_hours', 'identities', 'linux', '$schema'],
     origin,
     '',
   );
@@ -142,7 +200,10 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
       p.accounts === undefined
         ? DEFAULT_CONFIG.privileged.accounts
         : matchSpec(p.accounts, 'privileged.accounts', origin, bad);
-    const actions = p.actions === undefined ? [] : stringList(p.actions, 'privileged.actions', bad);
+    const actions =
+      p.actions === undefined
+        ? DEFAULT_CONFIG.privileged.actions
+        : stringList(p.actions, 'privileged.actions', bad);
     privileged = { privileges, accounts, actions };
   }
 
@@ -192,7 +253,35 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
 
   const identities = parseIdentities(input.identities, origin, bad);
 
-  return { privileged, suppress, lookback_hours: lookback as number, identities };
+  const linux = parseLinux(input.linux, origin, bad);
+
+  return {
+    privileged,
+    suppress,
+    lookback_hours: lookback as number,
+    identities,
+    ...(linux === undefined ? {} : { linux }),
+  };
+}
+
+/** `linux.syslog_timezone`: an IANA zone the runtime knows (default UTC). */
+function parseLinux(
+  value: unknown,
+  origin: string,
+  bad: (w: string, g: unknown) => never,
+): Config['linux'] | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) return bad('linux must be an object', value);
+  refuseUnknown(value, ['syslog_timezone'], origin, 'linux.');
+  const zone = value.syslog_timezone ?? 'UTC';
+  let known = typeof zone === 'string' && zone !== '';
+  try {
+    if (known) new Intl.DateTimeFormat('en', { timeZone: zone as string });
+  } catch {
+    known = false;
+  }
+  if (!known) bad('linux.syslog_timezone must be an IANA time zone such as UTC or Europe/Paris', zone);
+  return { syslog_timezone: zone as string };
 }
 
 /**

@@ -2,16 +2,34 @@
  * The registry of log sources: one line per source. A source knows how to normalise its raw lines
  * into session events (one query) and which fields each of its event codes defines.
  */
+import type { Config } from '../config/config.ts';
 import type { SourceTraits } from '../evidence/assemble-pack.ts';
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import type { SqlQuery } from '../query/sql.ts';
+import {
+  buildCloudTrailNormaliseQuery,
+  CLOUDTRAIL_SOURCE,
+  definedFields as cloudTrailFields,
+} from './cloudtrail.ts';
+import { CLOUDTRAIL_RAW_TABLE } from './cloudtrail-raw-table.ts';
+import {
+  buildLinuxAuditdNormaliseQuery,
+  LINUX_AUDITD_SOURCE,
+  definedFields as linuxAuditdFields,
+} from './linux-auditd.ts';
+import {
+  buildLinuxAuthNormaliseQuery,
+  LINUX_AUTH_SOURCE,
+  definedFields as linuxAuthFields,
+} from './linux-auth.ts';
+import { buildOcsfNormaliseQuery, OCSF_SOURCE, definedFields as ocsfFields } from './ocsf.ts';
 import { type RawTableSpec, rawTableOf } from './raw-table.ts';
 import { buildWindowsNormaliseQuery, WINDOWS_SOURCE, definedFields as windowsFields } from './windows.ts';
 
 export interface SourceDefinition {
   readonly name: string;
   /** The classified-lines query (see `buildWindowsNormaliseQuery`). */
-  buildNormaliseQuery(dialect: Dialect, input: RawInput): SqlQuery;
+  buildNormaliseQuery(dialect: Dialect, input: RawInput, config?: Config): SqlQuery;
   definedFields(eventCode: string): readonly string[];
   /** The raw-line table (Glue, Hive) over the source's files. */
   readonly rawTable: RawTableSpec;
@@ -25,6 +43,36 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     definedFields: windowsFields,
     rawTable: rawTableOf(WINDOWS_SOURCE),
     traits: { privilegeEvents: true, logoffEvents: true },
+  },
+  [LINUX_AUDITD_SOURCE]: {
+    name: LINUX_AUDITD_SOURCE,
+    buildNormaliseQuery: buildLinuxAuditdNormaliseQuery,
+    definedFields: linuxAuditdFields,
+    rawTable: rawTableOf(LINUX_AUDITD_SOURCE),
+    traits: { privilegeEvents: false, logoffEvents: true, orphanMarkers: ['unset'] },
+  },
+  [LINUX_AUTH_SOURCE]: {
+    name: LINUX_AUTH_SOURCE,
+    // the zone of syslog stamps comes from the configuration once the caller passes it
+    buildNormaliseQuery: (d: Dialect, input: RawInput, config?: Config) =>
+      buildLinuxAuthNormaliseQuery(d, input, { syslogTimezone: config?.linux?.syslog_timezone }),
+    definedFields: linuxAuthFields,
+    rawTable: rawTableOf(LINUX_AUTH_SOURCE),
+    traits: { privilegeEvents: false, logoffEvents: true, orphanMarkers: ['unattributed', 'tty:'] },
+  },
+  [CLOUDTRAIL_SOURCE]: {
+    name: CLOUDTRAIL_SOURCE,
+    buildNormaliseQuery: (d: Dialect, input: RawInput) => buildCloudTrailNormaliseQuery(d, input),
+    definedFields: cloudTrailFields,
+    rawTable: CLOUDTRAIL_RAW_TABLE,
+    traits: { privilegeEvents: false, logoffEvents: false },
+  },
+  [OCSF_SOURCE]: {
+    name: OCSF_SOURCE,
+    buildNormaliseQuery: buildOcsfNormaliseQuery,
+    definedFields: ocsfFields,
+    rawTable: rawTableOf(OCSF_SOURCE),
+    traits: { privilegeEvents: false, logoffEvents: false },
   },
 };
 

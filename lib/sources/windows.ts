@@ -401,19 +401,19 @@ checked AS (
 sys AS (
   SELECT object_key, line, layout,
     coalesce(
-      try_cast(${jx('line', ['EventID'])} AS INTEGER),
-      try_cast(${jx('line', ['event_id'])} AS INTEGER),
-      try_cast(${jx('line', ['winlog', 'event_id'])} AS INTEGER),
-      try_cast(${jx('line', ['Event', 'System', 'EventID'])} AS INTEGER),
-      try_cast(${jx('line', ['Event', 'System', 'EventID', '#text'])} AS INTEGER)) AS event_id,
+      ${d.tryInteger(jx('line', ['EventID']), 'INTEGER')},
+      ${d.tryInteger(jx('line', ['event_id']), 'INTEGER')},
+      ${d.tryInteger(jx('line', ['winlog', 'event_id']), 'INTEGER')},
+      ${d.tryInteger(jx('line', ['Event', 'System', 'EventID']), 'INTEGER')},
+      ${d.tryInteger(jx('line', ['Event', 'System', 'EventID', '#text']), 'INTEGER')}) AS event_id,
     lower(coalesce(${jx('line', ['Channel'])}, ${jx('line', ['log_name'])}, ${jx('line', ['winlog', 'channel'])}, ${jx('line', ['Event', 'System', 'Channel'])})) AS channel_lc,
     upper(trim(coalesce(${jx('line', ['winlog', 'computer_name'])}, ${jx('line', ['computer_name'])}, ${jx('line', ['Event', 'System', 'Computer'])}, ${jx('line', ['Hostname'])}, ${jx('line', ['Computer'])}))) AS host,
     coalesce(
-      try_cast(${jx('line', ['RecordNumber'])} AS BIGINT),
-      try_cast(${jx('line', ['record_number'])} AS BIGINT),
-      try_cast(${jx('line', ['winlog', 'record_id'])} AS BIGINT),
-      try_cast(${jx('line', ['Event', 'System', 'EventRecordID'])} AS BIGINT),
-      try_cast(${jx('line', ['EventRecordID'])} AS BIGINT)) AS record_no,
+      ${d.tryInteger(jx('line', ['RecordNumber']), 'BIGINT')},
+      ${d.tryInteger(jx('line', ['record_number']), 'BIGINT')},
+      ${d.tryInteger(jx('line', ['winlog', 'record_id']), 'BIGINT')},
+      ${d.tryInteger(jx('line', ['Event', 'System', 'EventRecordID']), 'BIGINT')},
+      ${d.tryInteger(jx('line', ['EventRecordID']), 'BIGINT')}) AS record_no,
     CASE layout
       WHEN 'evtx' THEN ${jx('line', ['Event', 'System', 'TimeCreated', '#attributes', 'SystemTime'])}
       WHEN 'flat' THEN CASE
@@ -436,7 +436,7 @@ classified AS (
     -- rejected before the scope checks, so that no malformed record hides among the skipped ones.
     CASE
       WHEN event_id IS NULL THEN 'rejected'
-      WHEN time_text IS NULL OR NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(time_text)) IS NULL THEN 'rejected'
+      WHEN time_text IS NULL OR NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(${d.isoTimeText('time_text')})) IS NULL THEN 'rejected'
       WHEN channel_lc IS NULL OR channel_lc <> 'security' THEN 'skipped'
       WHEN CAST(event_id AS VARCHAR) NOT IN (${WINDOWS_EVENT_IDS.map(literal).join(', ')}) THEN 'skipped'
       WHEN host IS NULL OR host = '' THEN 'rejected'
@@ -444,7 +444,7 @@ classified AS (
     CASE
       WHEN event_id IS NULL THEN 'missing_event_id'
       WHEN time_text IS NULL THEN 'missing_time'
-      WHEN NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(time_text)) IS NULL THEN 'bad_time'
+      WHEN NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(${d.isoTimeText('time_text')})) IS NULL THEN 'bad_time'
       WHEN channel_lc IS NULL OR channel_lc <> 'security' THEN 'other_channel'
       WHEN CAST(event_id AS VARCHAR) NOT IN (${WINDOWS_EVENT_IDS.map(literal).join(', ')}) THEN 'other_event_id'
       WHEN host IS NULL OR host = '' THEN 'missing_host'
@@ -468,14 +468,14 @@ events AS (
     concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code) AS record_uid,
     event_code,
     ${byEvent((m) => literal(m.kind))} AS kind,
-    ${d.epochMillis('time_text')} AS time_ms,
+    ${d.epochMillis(d.isoTimeText('time_text'))} AS time_ms,
     time_field,
     ${byEvent((m) => (m.session === undefined ? undefined : m.session === 'ProcessOwner' ? `CASE WHEN ${ownerIsTarget} THEN luid_TargetLogonId ELSE luid_SubjectLogonId END` : `luid_${m.session}`))} AS session_uid,
     ${byEvent((m) => (m.linked ? `nullif(luid_${m.linked}, '0x0')` : undefined))} AS linked_session_uid,
     ${identityPart('uid')} AS user_uid,
     ${identityPart('name')} AS user_name,
     ${identityPart('domain')} AS user_domain,
-    ${byEvent((m) => (m.logonType ? `try_cast(${ed(m.logonType)} AS INTEGER)` : undefined))} AS logon_type_id,
+    ${byEvent((m) => (m.logonType ? d.tryInteger(ed(m.logonType), 'INTEGER') : undefined))} AS logon_type_id,
     ${byEvent((m) =>
       m.elevated === 'ElevatedToken'
         ? `CASE WHEN ed_ElevatedToken IN ('%%1842', 'Yes') THEN true WHEN ed_ElevatedToken IN ('%%1843', 'No') THEN false END`

@@ -59,7 +59,10 @@ export async function findLocalLogs(
     );
   }
   let found: LocalFile[];
-  if (info.isFile()) {
+  const own = OWN_DISCOVERY[source];
+  if (own !== undefined) {
+    found = await own(logs, info.isFile(), fromMs, toMs);
+  } else if (info.isFile()) {
     found = [{ path: logs, key: basename(logs) }];
   } else {
     const partitioned = join(logs, source);
@@ -130,10 +133,11 @@ async function listPartitions(root: string, fromMs: number, toMs: number): Promi
   return out;
 }
 
-async function listRecursive(root: string): Promise<string[]> {
+async function listRecursive(root: string, parquet = false): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && LOG_FILE.test(entry.name)) out.push(join(entry.parentPath, entry.name));
+    if (entry.isFile() && (LOG_FILE.test(entry.name) || (parquet && PARQUET_FILE.test(entry.name))))
+      out.push(join(entry.parentPath, entry.name));
   }
   return out;
 }
@@ -166,4 +170,99 @@ async function recoverPrefix(path: string, target: string): Promise<void> {
     input.on('error', done);
     input.pipe(gunzip);
   });
+}
+
+/**
+ * Sources whose files are found their own way (the others use `<source>/dt=YYYY-MM-DD/`):
+ * - `cloudtrail`: `<logs>/cloudtrail/AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/`
+ *   as CloudTrail delivers to S3, pruned to the days read plus the next day (a file is delivered
+ *   up to about 15 minutes after its events, into the folder of its delivery day); else a plain
+ *   folder or one file, keeping only files that hold CloudTrail records (below).
+ * - `ocsf`: Parquet and JSON files under `<logs>/ocsf/` (Security Lake's `region=…/accountId=…/
+ *   eventDay=YYYYMMDD/` folders pruned by day), else a plain folder or one file, keeping Parquet
+ *   files and JSON files that hold OCSF records.
+ * In a plain folder the other sources' files are left out, so that one `--logs` folder can hold
+ * several sources.
+ */
+const OWN_DISCOVERY: Readonly<
+  Record<string, (logs: string, isFile: boolean, fromMs: number, toMs: number) => Promise<LocalFile[]>>
+> = {
+  cloudtrail: (logs, isFile, fromMs, toMs) =>
+    discoverOwn(logs, isFile, 'cloudtrail', fromMs, toMs, isCloudTrailFile, cloudTrailDay),
+  ocsf: (logs, isFile, fromMs, toMs) => discoverOwn(logs, isFile, 'ocsf', fromMs, toMs, isOcsfFile, ocsfDay),
+};
+
+const CLOUDTRAIL_DAY = /\/CloudTrail(?:-[A-Za-z]+)?\/[a-z0-9-]+\/(\d{4})\/(\d{2})\/(\d{2})\//;
+const OCSF_DAY = /\/eventDay=(\d{4})(\d{2})(\d{2})\//i;
+const PARQUET_FILE = /\.parquet$/i;
+
+function cloudTrailDay(path: string): string | null {
+  const m = CLOUDTRAIL_DAY.exec(path.split(sep).join('/'));
+  return m === null ? null : `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+function ocsfDay(path: string): string | null {
+  const m = OCSF_DAY.exec(path.split(sep).join('/'));
+  return m === null ? null : `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+async function discoverOwn(
+  logs: string,
+  isFile: boolean,
+  source: string,
+  fromMs: number,
+  toMs: number,
+  belongs: (path: string) => Promise<boolean>,
+  dayOf: (path: string) => string | null,
+): Promise<LocalFile[]> {
+  if (isFile) return (await belongs(logs)) ? [{ path: logs, key: basename(logs) }] : [];
+  const layout = join(logs, source);
+  if (await isDir(layout)) {
+    const first = day(fromMs);
+    // The day after the last: files are delivered after their events (see OWN_DISCOVERY).
+    const last = day(toMs - 1 + 86_400_000);
+    const paths = (await listRecursive(layout, true)).filter((path) => {
+      const d = dayOf(path);
+      return d === null || (d >= first && d <= last);
+    });
+    return paths.map((path) => ({ path, key: relative(logs, path).split(sep).join('/') }));
+  }
+  const out: LocalFile[] = [];
+  for (const path of await listRecursive(logs, true)) {
+    if (await belongs(path)) out.push({ path, key: relative(logs, path).split(sep).join('/') });
+  }
+  return out;
+}
+
+/** Named as CloudTrail names its files, or in a `CloudTrail` folder, or its first bytes say so. */
+async function isCloudTrailFile(path: string): Promise<boolean> {
+  if (PARQUET_FILE.test(path)) return false;
+  if (/_CloudTrail_/.test(basename(path)) || /(^|[\\/])CloudTrail[\\/]/.test(path)) return true;
+  return /"(eventVersion|eventSource)"\s*:/.test(await head(path));
+}
+
+/** Parquet, or JSON whose first bytes hold an OCSF `class_uid`. */
+async function isOcsfFile(path: string): Promise<boolean> {
+  if (PARQUET_FILE.test(path)) return true;
+  return /"class_uid"\s*:/.test(await head(path));
+}
+
+/** The first 64 KiB of a file (decompressed when gzip), as text; empty when unreadable. */
+async function head(path: string): Promise<string> {
+  const limit = 64 * 1024;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    const input = createReadStream(path, path.toLowerCase().endsWith('.gz') ? {} : { end: limit - 1 });
+    const stream = path.toLowerCase().endsWith('.gz') ? input.pipe(createGunzip()) : input;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) break;
+    }
+    input.destroy();
+  } catch {
+    // a damaged file: what was read is enough to decide
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }

@@ -30,7 +30,63 @@ export interface Dialect {
   rawLines(input: RawInput, params: ParamList): string;
   /** A qualified name for a working table of this pack (validated identifier). */
   workTable(name: string): string;
+  /**
+   * The records of JSON log files, one row each, as `(object_key, position, record, problem)`:
+   * a file holding one JSON document yields the elements of its `Records` array (CloudTrail), or of
+   * the array it is, or the object it is; a file of JSON lines yields one record per line; Parquet
+   * files (DuckDB) yield one record per row (`to_json` of the row). A file or line that is not JSON
+   * yields one row with `record` NULL and `problem` `malformed_json` (an empty file `empty_file`), so
+   * that the source counts it instead of the reader failing. `position` is the record's index in its
+   * file (array index, line or row number, from 0), NULL where the engine cannot know it.
+   */
+  jsonRecords(input: RawInput, params: ParamList, options?: JsonRecordsOptions): string;
+  /**
+   * Milliseconds since the epoch of an AWS time text, NULL when it is none of: ISO 8601 with a zone
+   * (`2023-07-10T12:09:47Z`), ISO basic (`20131102T010628Z`), or STS's `credentials.expiration`
+   * (`Jul 10, 2023, 12:09:47 PM`, `Jul 18, 2014 4:07:39 PM`; UTC).
+   */
+  awsTimeMillis(text: string): string;
+  /** A JSON object text from name / expression pairs (values cast to VARCHAR; NULL values stay `null`). */
+  jsonObjectText(entries: readonly (readonly [string, string])[]): string;
+  /**
+   * The UTF-8 text of a hex string of even length (auditd's encoding of untrusted fields). Bytes
+   * that are not UTF-8 give NULL on DuckDB and U+FFFD replacements on Trino.
+   */
+  hexToText(hexExpr: string): string;
+  /**
+   * Milliseconds since the epoch of a zone-less local time text `YYYY-MM-DD HH:MM:SS[.fff]` read in
+   * the IANA zone `zoneExpr` (an SQL expression, e.g. a parameter); NULL when the text is not a
+   * valid time. For syslog stamps, which carry neither year nor zone.
+   */
+  localTimeEpochMillis(localText: string, zoneExpr: string): string;
+  /** Applies `fn` (given the element's SQL name) to each element of a list and joins them with `sep`. */
+  joinTransformed(listExpr: string, fn: (element: string) => string, sep: string): string;
+  /**
+   * The ISO 8601 date-time text `isoText` in the one form every engine parses alike
+   * (`YYYY-MM-DDTHH:MM:SS[.f…](Z|±HH:MM)`; a `±HHMM` offset is given its colon), or NULL when it is
+   * not of the profile {@link ISO_TIME_PROFILE}. Never fails. DuckDB's cast and Trino's parsers each
+   * accept texts the other refuses (a space for `T`, hour 24, no seconds, `±HHMM` for
+   * `from_iso8601_timestamp_nanos`, which then fails the whole query).
+   */
+  isoTimeText(isoText: string): string;
+  /**
+   * A decimal integer text (sign, ASCII digits, spaces around) as INTEGER or BIGINT, NULL for
+   * anything else, out-of-range included. Never fails. DuckDB's cast rounds `1.5` and reads `1e3`
+   * and `0x10`; Trino's refuses those and reads full-width digits.
+   */
+  tryInteger(text: string, type: 'INTEGER' | 'BIGINT'): string;
 }
+
+/**
+ * Event times both engines read alike: calendar date, `T`, hours 00–23, minutes and seconds 00–59
+ * (no leap second), up to nine fraction digits, and `Z` or an offset `±HH:MM` / `±HHMM`.
+ * (A regular expression for `regexp_like`, as SQL literal text.)
+ */
+export const ISO_TIME_PROFILE =
+  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])$';
+
+/** Integer texts both engines cast alike (see {@link Dialect.tryInteger}). */
+export const INTEGER_TEXT = '^ *[+-]?[0-9]+ *$';
 
 /** Where a source's raw lines are, as planned for one pack. */
 export type RawInput =
@@ -51,4 +107,27 @@ export type RawInput =
        * key is the whole location (`s3://bucket/prefix/…`).
        */
       readonly keyPrefix?: string;
+      /**
+       * Leave out empty lines (read by {@link Dialect.rawLines}): Hive's text reader returns them as
+       * rows, DuckDB's line reader skips them, and an empty line is no record to count as malformed.
+       */
+      readonly skipEmptyLines?: boolean;
+      /**
+       * The day partition when it is not `dt` as `yyyy-MM-dd` (read by {@link Dialect.jsonRecords}):
+       * CloudTrail's projected `yyyy/MM/dd` path, Security Lake v1 `eventday` (`yyyyMMdd`) or v2
+       * `time_dt` (a timestamp).
+       */
+      readonly partition?: {
+        readonly column: string;
+        readonly format: 'yyyy-MM-dd' | 'yyyy/MM/dd' | 'yyyyMMdd' | 'timestamp';
+      };
     };
+
+/** How {@link Dialect.jsonRecords} reads a table. */
+export interface JsonRecordsOptions {
+  /**
+   * The table is typed (Security Lake's OCSF tables): each row is serialised from these top-level
+   * columns. Without it the table is the raw-line table (`line`), one JSON document per line.
+   */
+  readonly columns?: readonly string[];
+}

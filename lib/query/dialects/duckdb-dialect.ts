@@ -1,6 +1,6 @@
 import { SessiontrailError } from '../../errors.ts';
 import { identifier, literal, type ParamList } from '../sql.ts';
-import type { Dialect, RawInput } from './dialect.ts';
+import { type Dialect, INTEGER_TEXT, ISO_TIME_PROFILE, type RawInput } from './dialect.ts';
 
 /**
  * DuckDB's side of the differences. Trino names that DuckDB lacks (`json_extract_scalar`,
@@ -10,12 +10,19 @@ export const duckdbDialect: Dialect = {
   name: 'duckdb',
   // DuckDB's JSON path takes `$."key"`; it rejects Trino's `$["key"]` with a binder error.
   jsonPath: (keys) => literal(`$${keys.map((k) => `."${k.replaceAll('"', '\\"')}"`).join('')}`),
-  isJson: (expr) => `json_valid(${expr})`,
+  // json_valid accepts what Trino's json_parse refuses (and RFC 8259 forbids): trailing commas and
+  // NaN / Infinity. The pattern finds either outside string literals.
+  isJson: (expr) => `(json_valid(${expr}) AND NOT regexp_matches(${expr}, ${literal(LENIENT_JSON)}))`,
   toJson: (expr) => `CAST(${expr} AS JSON)`,
   replaceAll: (expr, pattern, replacement) =>
     `regexp_replace(${expr}, ${literal(pattern)}, ${literal(replacement)}, 'g')`,
   sha256Hex: (expr) => `sha256(${expr})`,
-  epochMillis: (isoText) => `epoch_ms(CAST(${isoText} AS TIMESTAMPTZ))`,
+  // Floor to the millisecond, as Trino's date_trunc does: epoch_ms truncates toward zero, which
+  // moves pre-1970 times with a sub-millisecond fraction up by one. Integer arithmetic stays exact.
+  epochMillis: (isoText) => {
+    const us = `epoch_us(CAST(${isoText} AS TIMESTAMPTZ))`;
+    return `((${us} - ((${us} % 1000) + 1000) % 1000) // 1000)`;
+  },
   rawLines: (input: RawInput, params: ParamList) => {
     if (input.kind !== 'files') {
       throw new SessiontrailError('BAD_REQUEST', `DuckDB reads files, received a ${input.kind} input`);
@@ -36,12 +43,112 @@ export const duckdbDialect: Dialect = {
   FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 16777216) r
   JOIN (SELECT unnest(${paths}) AS path, unnest(${keyList}) AS object_key) k ON k.path = r.filename)`;
   },
+  jsonRecords: (input, params) => duckdbJsonRecords(input, params),
+  awsTimeMillis: (text) =>
+    `CASE WHEN regexp_matches(${text}, '^\\d{4}-\\d{2}-\\d{2}T.*(Z|[+-]\\d{2}:?\\d{2})$') THEN epoch_ms(try_cast(${text} AS TIMESTAMPTZ))
+      ELSE epoch_ms(try_strptime(${text}, ['%b %d, %Y, %I:%M:%S %p', '%b %d, %Y %I:%M:%S %p', '%Y%m%dT%H%M%SZ'])) END`,
   workTable: (name) => identifier(name),
+  // decode() throws on bytes that are not UTF-8; try() turns that into NULL.
+  hexToText: (hexExpr) => `try(decode(unhex(${hexExpr})))`,
+  // timezone(zone, TIMESTAMP) reads the wall-clock parts in that zone (ICU), giving a TIMESTAMPTZ.
+  localTimeEpochMillis: (localText, zoneExpr) =>
+    `epoch_ms(timezone(${zoneExpr}, try_cast(${localText} AS TIMESTAMP)))`,
+  joinTransformed: (listExpr, fn, sep) =>
+    `array_to_string(list_transform(${listExpr}, lambda el: ${fn('el')}), ${literal(sep)})`,
+  isoTimeText: (isoText) =>
+    `CASE WHEN regexp_matches(${isoText}, ${literal(ISO_TIME_PROFILE)}) THEN regexp_replace(${isoText}, '([+-][0-9]{2})([0-9]{2})$', '\\1:\\2') END`,
+  tryInteger: (text, type) =>
+    `CASE WHEN regexp_matches(${text}, ${literal(INTEGER_TEXT)}) THEN try_cast(${text} AS ${type === 'INTEGER' ? 'INTEGER' : 'BIGINT'}) END`,
+  jsonObjectText: (entries) =>
+    `CAST(json_object(${entries.map(([k, v]) => `${literal(k)}, CAST(${v} AS VARCHAR)`).join(', ')}) AS VARCHAR)`,
 };
 
 /** Macros that give DuckDB the Trino function names the queries use. */
 export const DUCKDB_SHIMS: readonly string[] = [
-  'CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)',
+  // Trino's json_extract_scalar gives NULL for an object or array, json_extract_string their text.
+  // json_value is NULL for them too but keeps a string's quotes and escapes: those are undone on the
+  // small value. (Checking json_type first instead would parse every line twice: +50 % normalising.)
+  `CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS CASE WHEN starts_with(json_value(j, p), '"') THEN json_extract_string(json_value(j, p), '$') ELSE json_value(j, p) END`,
   'CREATE OR REPLACE MACRO regexp_like(s, p) AS regexp_matches(s, p)',
   'CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)',
+  // Trino's json_format(json) gives the JSON text; DuckDB's JSON values are text already.
+  'CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)',
 ];
+
+/**
+ * Trailing commas or NaN / Infinity outside string literals: what DuckDB's JSON reader tolerates and
+ * Trino's (and RFC 8259) does not. Strings are skipped whole, escapes included.
+ */
+const LENIENT_JSON = '^(?:[^"]|"(?:[^"\\\\]|\\\\.)*")*?(?:,\\s*[\\]}]|[:,\\[]\\s*[+-]?(?i:nan|inf))';
+
+const PARQUET = /\.parquet$/i;
+
+/**
+ * DuckDB's {@link Dialect.jsonRecords}: text files are read as lines (gzip by extension, as for
+ * `rawLines`) and put back together per file, so that a pretty-printed document, a minified one and
+ * JSON lines are all read, and a malformed file reaches SQL instead of failing the reader (DuckDB's
+ * JSON readers cannot skip a bad document outside newline-delimited mode). Parquet files are read
+ * with `read_parquet` and each row turned into JSON.
+ */
+function duckdbJsonRecords(input: RawInput, params: ParamList): string {
+  if (input.kind !== 'files') {
+    throw new SessiontrailError('BAD_REQUEST', `DuckDB reads files, received a ${input.kind} input`);
+  }
+  const empty = `SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS BIGINT) AS position, CAST(NULL AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem WHERE false`;
+  const text = input.files.filter((f) => !PARQUET.test(f.path));
+  const parquet = input.files.filter((f) => PARQUET.test(f.path));
+  const parts: string[] = [];
+  if (text.length > 0) {
+    const paths = params.add(
+      text.map((f) => f.path),
+      text.map((f) => f.key),
+    );
+    const keys = params.add(text.map((f) => f.key));
+    parts.push(`SELECT object_key, position, record, problem FROM (
+  WITH k AS (SELECT unnest(${paths}) AS path, unnest(${keys}) AS object_key),
+  l AS (
+    SELECT filename AS path, line, row_number() OVER (PARTITION BY filename ORDER BY ordinality) - 1 AS line_no
+    FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 268435456) WITH ORDINALITY
+  ),
+  d AS (
+    SELECT path, string_agg(line, chr(10) ORDER BY line_no) AS doc,
+      count(CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN 1 END) AS object_lines
+    FROM l GROUP BY path
+  ),
+  f AS (
+    SELECT k.object_key, k.path, d.doc, coalesce(d.object_lines, 0) AS object_lines,
+      CASE WHEN d.path IS NULL OR trim(d.doc, chr(10) || chr(13) || ' ' || chr(9)) = '' THEN 'empty_file'
+           WHEN json_valid(d.doc) THEN 'document'
+           WHEN coalesce(d.object_lines, 0) > 0 THEN 'lines'
+           ELSE 'malformed_json' END AS shape
+    FROM k LEFT JOIN d ON d.path = k.path
+  ),
+  docs AS (
+    SELECT object_key,
+      CASE WHEN json_type(doc) = 'ARRAY' THEN json_extract(doc, '$[*]')
+           WHEN json_type(doc, '$.Records') = 'ARRAY' THEN json_extract(doc, '$.Records[*]')
+           ELSE [CAST(doc AS JSON)] END AS recs
+    FROM f WHERE shape = 'document'
+  )
+  SELECT object_key, CAST(unnest(range(len(recs))) AS BIGINT) AS position, CAST(unnest(recs) AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem FROM docs
+  UNION ALL
+  SELECT f.object_key, l.line_no, CASE WHEN json_valid(l.line) THEN l.line END, CASE WHEN NOT json_valid(l.line) THEN 'malformed_json' END
+  FROM f JOIN l ON l.path = f.path WHERE f.shape = 'lines' AND trim(l.line, chr(13) || ' ' || chr(9)) <> ''
+  UNION ALL
+  SELECT object_key, NULL, NULL, shape FROM f WHERE shape IN ('empty_file', 'malformed_json')
+)`);
+  }
+  if (parquet.length > 0) {
+    const paths = params.add(
+      parquet.map((f) => f.path),
+      parquet.map((f) => f.key),
+    );
+    const keys = params.add(parquet.map((f) => f.key));
+    // json_merge_patch with nulls removes the two reader columns from the record.
+    parts.push(`SELECT k.object_key, CAST(p.file_row_number AS BIGINT) AS position,
+  CAST(json_merge_patch(to_json(p), '{"filename":null,"file_row_number":null}') AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem
+FROM read_parquet(${paths}, filename = true, file_row_number = true, union_by_name = true) p
+JOIN (SELECT unnest(${paths}) AS path, unnest(${keys}) AS object_key) k ON k.path = p.filename`);
+  }
+  return `(${parts.length === 0 ? empty : parts.join('\nUNION ALL\n')})`;
+}

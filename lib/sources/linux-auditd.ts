@@ -1,0 +1,441 @@
+/**
+ * Linux auditd source: maps raw `audit.log` lines (RAW or ENRICHED format, old and new PAM message
+ * syntax) to normalised session events, in one query.
+ *
+ * Record → event (domain notes §2.1–2.3):
+ * - `LOGIN` (auid and `ses` assigned by pam_loginuid) is the **logon** of session `ses`; it is
+ *   enriched with the entry point's `USER_START` (same host, `ses` and pid, within a minute: program,
+ *   `acct`, remote address) and `USER_LOGIN` (same `ses`: the TTY). A logon as `auid=0` is a direct
+ *   root login (`is_elevated`).
+ * - `USER_START` / `USER_END` of an elevating program (sudo, su, runuser, pkexec, doas) are a nested
+ *   sub-session: the start is a **privilege** row (`is_elevated` when the target `acct` is root), the
+ *   end is activity. The entry point's own `USER_START` is activity; its `USER_END` and `USER_LOGOUT`
+ *   are the **logoff**.
+ * - `USER_CMD` (sudo's command, hex `cmd` decoded), `SYSCALL` joined by `(host, time, serial)` with
+ *   its `EXECVE` (arguments a0..aN, hex decoded), `PROCTITLE` and `CWD`, and account changes
+ *   (`ADD_USER`, `USER_MGMT`, `ADD_GROUP`, `GRP_MGMT`, …) are **activity**; `CRED_*`, `USER_AUTH`,
+ *   `USER_ACCT` and a successful `USER_LOGIN` are activity of their session when it is set;
+ *   failures (`res=failed`) are failed logons.
+ * - `SYSTEM_BOOT` and `DAEMON_START` begin a boot epoch (`ses` restarts after a reboot, K-AUDITSC;
+ *   a bare auditd restart also starts an epoch: the reconstruction cannot tell it from a reboot);
+ *   `SYSTEM_SHUTDOWN` is a shutdown; `DAEMON_END` / `DAEMON_ABORT` are `audit_service_stopped`.
+ * - Auxiliary records (`EXECVE`, `PATH`, `CWD`, `PROCTITLE`, `SOCKADDR`, …) are skipped and counted:
+ *   joined into their `SYSCALL`, or `auxiliary_without_syscall` when it is not in the data.
+ *
+ * Sessions: `session_uid` is `ses` as a decimal string, `user_uid` is `auid` (the human, which sudo
+ * and su do not change), `user_name` the ENRICHED `AUID` name, else the `acct` of the entry point's
+ * PAM records, else the name any entry-point record of the host gave that auid. Process-level
+ * activity with an unset `auid`/`ses` (4294967295: daemons, `su` from a service, SSM shells) gets
+ * the marker session `unset`: no logon ever has it, so the reconstruction reports it as orphan
+ * activity instead of dropping it. PAM records of a login attempt before `ses` is assigned
+ * (USER_AUTH, USER_ACCT, CRED_ACQ of sshd) have no session: they describe the attempt, not activity.
+ *
+ * Host: the `node=` prefix when present (name_format set); else a `host=<name>` folder in the
+ * object key; else the file name without `.log[.gz]` up to the first `_` (`web01.corp.log`,
+ * `web01_audit.log`). Upper-cased, as the Windows source does, so that host scopes match alike.
+ *
+ * Time: `msg=audit(<epoch>.<millis>:<serial>)`, UTC by definition. `record_uid` is
+ * `host|epoch.millis|serial|type`, so re-shipped copies collapse.
+ */
+import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
+
+export const LINUX_AUDITD_SOURCE = 'linux_auditd';
+
+/** The marker session of process activity without a login session (`auid`/`ses` unset). */
+export const UNSET_SESSION = 'unset';
+
+/** Programs whose PAM session is a nested elevation inside the caller's session. */
+export const ELEVATING_PROGRAMS = ['sudo', 'sudoedit', 'su', 'runuser', 'pkexec', 'doas', 'ksu'] as const;
+
+/** Record types that become events. */
+export const AUDITD_EVENT_TYPES = [
+  'LOGIN',
+  'USER_LOGIN',
+  'USER_LOGOUT',
+  'USER_START',
+  'USER_END',
+  'CRED_ACQ',
+  'CRED_DISP',
+  'CRED_REFR',
+  'USER_AUTH',
+  'USER_ACCT',
+  'USER_ERR',
+  'USER_CMD',
+  'SYSCALL',
+  'ADD_USER',
+  'DEL_USER',
+  'USER_MGMT',
+  'USER_CHAUTHTOK',
+  'ADD_GROUP',
+  'DEL_GROUP',
+  'GRP_MGMT',
+  'SYSTEM_BOOT',
+  'SYSTEM_SHUTDOWN',
+  'DAEMON_START',
+  'DAEMON_END',
+  'DAEMON_ABORT',
+] as const;
+
+/** Records that belong to a `SYSCALL` of the same serial (LA-MSGS) and are read through it. */
+export const AUDITD_AUXILIARY_TYPES = [
+  'EXECVE',
+  'PROCTITLE',
+  'CWD',
+  'PATH',
+  'SOCKADDR',
+  'SOCKETCALL',
+  'BPRM_FCAPS',
+  'OBJ_PID',
+  'MMAP',
+  'FD_PAIR',
+  'IPC',
+  'IPC_SET_PERM',
+  'CAPSET',
+  'KERN_MODULE',
+  'MQ_OPEN',
+  'MQ_SENDRECV',
+  'MQ_NOTIFY',
+  'MQ_GETSETATTR',
+  'OPENAT2',
+  'TIME_ADJNTPVAL',
+  'TIME_INJOFFSET',
+] as const;
+
+const ACCOUNT_ACTIONS: Readonly<Record<string, string>> = {
+  ADD_USER: 'user_created',
+  DEL_USER: 'user_deleted',
+  USER_MGMT: 'user_changed',
+  USER_CHAUTHTOK: 'password_changed',
+  ADD_GROUP: 'group_created',
+  DEL_GROUP: 'group_deleted',
+  GRP_MGMT: 'group_changed',
+};
+
+/** Which population fields an event code defines (see the Windows source's `definedFields`). */
+export function definedFields(eventCode: string): readonly string[] {
+  switch (eventCode) {
+    case 'LOGIN':
+      return ['session_uid', 'user_uid', 'logon_type_id', 'is_elevated'];
+    case 'USER_START':
+      return ['session_uid', 'user_uid', 'is_elevated'];
+    case 'SYSCALL':
+      return ['session_uid', 'user_uid', 'is_elevated'];
+    case 'SYSTEM_BOOT':
+    case 'SYSTEM_SHUTDOWN':
+    case 'DAEMON_START':
+    case 'DAEMON_END':
+    case 'DAEMON_ABORT':
+      return [];
+    default:
+      return (AUDITD_EVENT_TYPES as readonly string[]).includes(eventCode) ? ['session_uid', 'user_uid'] : [];
+  }
+}
+
+/** A `name=value` field of an audit record body (outer fields and the nested `msg='…'` alike). */
+function fieldRegex(name: string): string {
+  // The boundary keeps `auid=` from matching inside `old-auid=` and `uid=` inside `auid=`.
+  return `(?:^|[\\s'(,])${name}=("[^"]*"|\\(null\\)|\\(none\\)|[^\\s',)]*)`;
+}
+
+/** SQL for the value of one field: NULL when absent, `?` or `(null)`; quotes removed; hex kept. */
+function rawField(src: string, name: string): string {
+  const v = `regexp_extract(${src}, ${literal(fieldRegex(name))}, 1)`;
+  return `nullif(nullif(nullif(nullif(${v}, ''), '?'), '(null)'), '(none)')`;
+}
+
+/**
+ * SQL decoding an auditd string value: `"quoted"` as is, unquoted even-length hex decoded (auditd
+ * hex-encodes values with spaces, quotes or control characters), anything else as is. NUL bytes
+ * (proctitle separates arguments with them) become spaces.
+ */
+export function auditValueSql(d: Dialect, v: string): string {
+  return `CASE
+      WHEN ${v} IS NULL THEN NULL
+      WHEN substr(${v}, 1, 1) = '"' THEN substr(${v}, 2, length(${v}) - 2)
+      WHEN regexp_like(${v}, '^([0-9A-Fa-f]{2})+$') THEN coalesce(replace(${d.hexToText(v)}, chr(0), ' '), ${v})
+      ELSE ${v} END`;
+}
+
+/** An auditd id field: NULL when unset (4294967295 or -1) or absent. */
+function idSql(v: string): string {
+  return `CASE WHEN ${v} IN ('4294967295', '-1', '"-1"') THEN NULL ELSE ${v} END`;
+}
+
+const inList = (items: readonly string[]) => items.map(literal).join(', ');
+
+/**
+ * SQL for the host of a record given no `node=`: a `host=<name>` folder of the object key, else the
+ * file name without `.log[.gz]` up to the first `_`.
+ */
+export function hostFromKeySql(key: string): string {
+  const folder = `nullif(regexp_extract(${key}, '(?:^|/)host=([^/]+)/', 1), '')`;
+  const base = `split_part(regexp_extract(${key}, '([^/]+?)(?:\\.log)?(?:\\.gz)?$', 1), '_', 1)`;
+  return `coalesce(${folder}, nullif(${base}, ''))`;
+}
+
+/**
+ * The normalising query: every raw line classified as `event`, `skipped` (other or auxiliary record
+ * types, blank lines) or `rejected` (not an audit record, no `msg=audit(…)` stamp, no host), with the
+ * normalised columns filled for events. Same columns, in the same order, as the Windows source.
+ */
+export function buildLinuxAuditdNormaliseQuery(d: Dialect, input: RawInput): SqlQuery {
+  const p = new ParamList();
+  const f = (name: string) => rawField('body', name);
+  const val = (x: string) => auditValueSql(d, x);
+  const elevating = `regexp_extract(coalesce(exe, ''), '([^/]+)$', 1) IN (${inList(ELEVATING_PROGRAMS)})`;
+  const failed = `lower(coalesce(res, '')) IN ('failed', 'fail', 'no', '0')`;
+  const sourceLit = literal(LINUX_AUDITD_SOURCE);
+
+  const sql = `
+WITH raw AS (
+  SELECT object_key, line FROM ${d.rawLines(input, p)}
+),
+hdr AS (
+  SELECT object_key, line,
+    split_part(line, chr(29), 1) AS body,
+    nullif(split_part(line, chr(29), 2), '') AS enriched,
+    nullif(regexp_extract(line, '^node=(\\S+) ', 1), '') AS node,
+    nullif(regexp_extract(line, '^(?:node=\\S+ )?type=(\\S+)', 1), '') AS rtype,
+    nullif(regexp_extract(line, '^(?:node=\\S+ )?type=\\S+ msg=audit\\(([0-9]+)\\.[0-9]+:[0-9]+\\)', 1), '') AS sec,
+    nullif(regexp_extract(line, '^(?:node=\\S+ )?type=\\S+ msg=audit\\([0-9]+\\.([0-9]+):[0-9]+\\)', 1), '') AS frac,
+    nullif(regexp_extract(line, '^(?:node=\\S+ )?type=\\S+ msg=audit\\([0-9]+\\.[0-9]+:([0-9]+)\\)', 1), '') AS serial
+  FROM raw
+),
+rec AS (
+  SELECT *,
+    upper(coalesce(node, ${hostFromKeySql('object_key')})) AS host,
+    try_cast(sec AS BIGINT) * 1000 + try_cast(substr(frac || '000', 1, 3) AS BIGINT) AS time_ms,
+    try_cast(serial AS BIGINT) AS serial_no,
+    CASE
+      WHEN line IS NULL OR trim(line) = '' THEN 'skipped'
+      WHEN rtype IS NULL THEN 'rejected'
+      WHEN sec IS NULL OR try_cast(sec AS BIGINT) IS NULL OR try_cast(serial AS BIGINT) IS NULL THEN 'rejected'
+      WHEN coalesce(node, ${hostFromKeySql('object_key')}) IS NULL THEN 'rejected'
+      WHEN rtype IN (${inList(AUDITD_EVENT_TYPES)}) THEN 'event'
+      ELSE 'skipped' END AS status,
+    CASE
+      WHEN line IS NULL OR trim(line) = '' THEN 'blank_line'
+      WHEN rtype IS NULL THEN 'not_audit_record'
+      WHEN sec IS NULL OR try_cast(sec AS BIGINT) IS NULL OR try_cast(serial AS BIGINT) IS NULL THEN 'missing_time'
+      WHEN coalesce(node, ${hostFromKeySql('object_key')}) IS NULL THEN 'missing_host'
+      WHEN rtype IN (${inList(AUDITD_EVENT_TYPES)}) THEN NULL
+      WHEN rtype = 'EOE' THEN 'end_of_event'
+      WHEN rtype IN (${inList(AUDITD_AUXILIARY_TYPES)}) THEN 'auxiliary'
+      ELSE 'other_record_type' END AS reason0
+  FROM hdr
+),
+stamped AS (
+  SELECT *,
+    -- auxiliary records are read through their SYSCALL (same host, time and serial)
+    max(CASE WHEN rtype = 'SYSCALL' THEN 1 ELSE 0 END) OVER (PARTITION BY host, time_ms, serial_no) AS has_syscall,
+    max(CASE WHEN rtype = 'EXECVE' THEN body END) OVER (PARTITION BY host, time_ms, serial_no) AS execve_body,
+    max(CASE WHEN rtype = 'PROCTITLE' THEN body END) OVER (PARTITION BY host, time_ms, serial_no) AS proctitle_body,
+    max(CASE WHEN rtype = 'CWD' THEN body END) OVER (PARTITION BY host, time_ms, serial_no) AS cwd_body
+  FROM rec
+),
+classified AS (
+  SELECT *,
+    CASE WHEN reason0 = 'auxiliary' THEN CASE WHEN has_syscall = 1 THEN 'auxiliary_record' ELSE 'auxiliary_without_syscall' END
+      ELSE reason0 END AS reason
+  FROM stamped
+),
+fields AS (
+  SELECT object_key, line, host, rtype, time_ms, serial_no, sec, frac, serial, body, enriched,
+    ${f('pid')} AS pid,
+    ${f('uid')} AS uid,
+    coalesce(nullif(regexp_extract(body, '\\snew auid=([0-9]+)', 1), ''), ${f('auid')}) AS auid_raw,
+    coalesce(nullif(regexp_extract(body, '\\snew ses=([0-9]+)', 1), ''), ${f('ses')}) AS ses_raw,
+    ${val(f('exe'))} AS exe,
+    ${val(f('comm'))} AS comm,
+    nullif(${val(f('acct'))}, '?') AS acct,
+    ${f('terminal')} AS terminal,
+    ${f('tty')} AS tty,
+    ${f('addr')} AS addr,
+    ${f('hostname')} AS rhost,
+    ${f('res')} AS res,
+    ${f('op')} AS op,
+    ${f('id')} AS acct_id,
+    ${val(f('cmd'))} AS cmd,
+    ${val(f('cwd'))} AS cwd,
+    ${f('syscall')} AS syscall,
+    ${f('success')} AS success,
+    ${val(f('key'))} AS rule_key,
+    nullif(regexp_extract(coalesce(enriched, ''), '(?:^|\\s)AUID="([^"]*)"', 1), '') AS auid_name,
+    CASE WHEN execve_body IS NOT NULL THEN ${d.joinTransformed(
+      `regexp_extract_all(execve_body, '\\sa[0-9]+=("[^"]*"|\\S+)', 1)`,
+      (x) => val(x),
+      ' ',
+    )} END AS execve_cmd,
+    ${val(rawField('proctitle_body', 'proctitle'))} AS proctitle,
+    ${val(rawField('cwd_body', 'cwd'))} AS syscall_cwd
+  FROM classified WHERE status = 'event'
+),
+typed AS (
+  SELECT *,
+    ${idSql('auid_raw')} AS auid,
+    ${idSql('ses_raw')} AS ses,
+    ${elevating} AS is_elevating,
+    ${failed} AS is_failed
+  FROM fields
+),
+kinds AS (
+  SELECT *,
+    CASE rtype
+      -- a LOGIN without ses (kernels before session ids) is a logon the reconstruction cannot key
+      WHEN 'LOGIN' THEN CASE WHEN res = '0' THEN 'failed_logon' ELSE 'logon' END
+      WHEN 'USER_LOGIN' THEN CASE WHEN is_failed THEN 'failed_logon' ELSE 'activity' END
+      WHEN 'USER_LOGOUT' THEN 'logoff'
+      WHEN 'USER_START' THEN CASE WHEN is_elevating THEN 'privilege' ELSE 'activity' END
+      WHEN 'USER_END' THEN CASE WHEN is_elevating THEN 'activity' ELSE 'logoff' END
+      WHEN 'USER_AUTH' THEN CASE WHEN is_failed THEN 'failed_logon' ELSE 'activity' END
+      WHEN 'USER_ACCT' THEN CASE WHEN is_failed THEN 'failed_logon' ELSE 'activity' END
+      WHEN 'USER_ERR' THEN 'failed_logon'
+      WHEN 'SYSTEM_BOOT' THEN 'boot'
+      WHEN 'DAEMON_START' THEN 'boot'
+      WHEN 'SYSTEM_SHUTDOWN' THEN 'shutdown'
+      WHEN 'DAEMON_END' THEN 'integrity'
+      WHEN 'DAEMON_ABORT' THEN 'integrity'
+      ELSE 'activity' END AS kind,
+    CASE rtype
+      WHEN 'LOGIN' THEN 'login'
+      WHEN 'USER_LOGIN' THEN CASE WHEN is_failed THEN 'login_failed' ELSE 'user_login' END
+      WHEN 'USER_LOGOUT' THEN 'user_logout'
+      WHEN 'USER_START' THEN CASE WHEN is_elevating THEN 'elevated_session_opened' ELSE 'session_opened' END
+      WHEN 'USER_END' THEN CASE WHEN is_elevating THEN 'elevated_session_closed' ELSE 'session_closed' END
+      WHEN 'CRED_ACQ' THEN 'credentials_acquired'
+      WHEN 'CRED_DISP' THEN 'credentials_disposed'
+      WHEN 'CRED_REFR' THEN 'credentials_refreshed'
+      WHEN 'USER_AUTH' THEN CASE WHEN is_failed THEN 'authentication_failed' ELSE 'authenticated' END
+      WHEN 'USER_ACCT' THEN CASE WHEN is_failed THEN 'authorization_failed' ELSE 'account_checked' END
+      WHEN 'USER_ERR' THEN 'account_error'
+      WHEN 'USER_CMD' THEN 'sudo_command'
+      WHEN 'SYSCALL' THEN CASE WHEN execve_cmd IS NOT NULL THEN 'process_executed' ELSE 'syscall' END
+      ${Object.entries(ACCOUNT_ACTIONS)
+        .map(([t, a]) => `WHEN ${literal(t)} THEN ${literal(a)}`)
+        .join('\n      ')}
+      WHEN 'SYSTEM_BOOT' THEN 'system_boot'
+      WHEN 'DAEMON_START' THEN 'audit_daemon_start'
+      WHEN 'SYSTEM_SHUTDOWN' THEN 'system_shutdown'
+      ELSE 'audit_service_stopped' END AS action,
+    -- process-level records: an unset session is reported as orphan activity under the marker
+    rtype IN ('SYSCALL', 'USER_CMD', ${inList(Object.keys(ACCOUNT_ACTIONS))}) OR (rtype IN ('USER_START', 'USER_END') AND is_elevating) AS process_level
+  FROM typed
+),
+sessions AS (
+  SELECT *,
+    CASE
+      WHEN kind IN ('boot', 'shutdown', 'integrity') THEN NULL
+      WHEN ses IS NOT NULL THEN ses
+      WHEN process_level THEN ${literal(UNSET_SESSION)}
+      END AS session_uid,
+    -- boot epochs as the reconstruction derives them, to gather a session's facts onto its logon
+    coalesce(max(CASE WHEN rtype IN ('SYSTEM_BOOT', 'DAEMON_START') THEN time_ms END) OVER (
+      PARTITION BY host ORDER BY time_ms, serial_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), -1) AS boot_ms,
+    max(CASE WHEN rtype IN ('USER_START', 'USER_END') AND NOT is_elevating AND auid IS NOT NULL THEN acct END)
+      OVER (PARTITION BY host, auid) AS name_by_auid
+  FROM kinds
+),
+owned AS (
+  SELECT *,
+    max(CASE WHEN kind = 'logon' THEN time_ms END) OVER (
+      PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, serial_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS logon_ms
+  FROM sessions
+),
+facts AS (
+  SELECT host, boot_ms, session_uid, logon_ms,
+    count(CASE WHEN rtype = 'USER_CMD' THEN 1 END) AS sudo_commands,
+    min(CASE WHEN kind = 'privilege' AND lower(coalesce(acct, '')) = 'root' THEN regexp_extract(exe, '([^/]+)$', 1) END) AS elevated_via,
+    count(CASE WHEN rtype = 'SYSCALL' AND uid = '0' AND auid IS NOT NULL AND auid <> '0' THEN 1 END) AS root_syscalls,
+    min(CASE WHEN rtype = 'USER_LOGIN' AND NOT is_failed THEN terminal END) AS login_terminal,
+    min(CASE WHEN rtype = 'USER_CMD' THEN terminal END) AS sudo_terminal
+  FROM owned WHERE logon_ms IS NOT NULL AND session_uid IS NOT NULL
+  GROUP BY host, boot_ms, session_uid, logon_ms
+),
+entry AS (
+  -- the entry point's USER_START for each LOGIN: same host, ses and pid, within a minute after it
+  SELECT l.host, l.time_ms, l.serial_no, s.exe, s.acct, s.addr, s.rhost, s.terminal,
+    row_number() OVER (PARTITION BY l.host, l.time_ms, l.serial_no ORDER BY s.time_ms, s.serial_no) AS rn
+  FROM owned l JOIN owned s
+    ON s.host = l.host AND s.ses = l.ses AND s.pid = l.pid AND s.rtype = 'USER_START' AND NOT s.is_elevating
+   AND s.time_ms >= l.time_ms AND s.time_ms <= l.time_ms + 60000
+  WHERE l.kind = 'logon'
+),
+events AS (
+  SELECT
+    ${sourceLit} AS source,
+    o.host,
+    o.serial_no AS record_no,
+    concat_ws('|', o.host, o.sec || '.' || o.frac, o.serial, o.rtype) AS record_uid,
+    o.rtype AS event_code,
+    o.kind,
+    o.time_ms,
+    'msg=audit(epoch) (event time, UTC)' AS time_field,
+    o.session_uid,
+    CAST(NULL AS VARCHAR) AS linked_session_uid,
+    o.auid AS user_uid,
+    CASE
+      WHEN o.kind = 'logon' THEN coalesce(o.auid_name, e.acct, o.name_by_auid)
+      WHEN o.rtype IN ('USER_START', 'USER_END', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT', 'USER_LOGIN', 'USER_ERR') AND NOT o.is_elevating
+        THEN coalesce(o.auid_name, o.acct, o.name_by_auid)
+      ELSE coalesce(o.auid_name, o.name_by_auid) END AS user_name,
+    CAST(NULL AS VARCHAR) AS user_domain,
+    CASE WHEN o.kind = 'logon' THEN
+      CASE
+        WHEN regexp_extract(coalesce(e.exe, ''), '([^/]+)$', 1) IN ('sshd', 'sshd-session') OR e.terminal = 'ssh' THEN 10
+        WHEN regexp_extract(coalesce(e.exe, ''), '([^/]+)$', 1) IN ('cron', 'crond', 'atd') OR e.terminal IN ('cron', 'atd') THEN 4
+        WHEN regexp_extract(coalesce(e.exe, ''), '([^/]+)$', 1) IN ('login', 'gdm-session-worker', 'lightdm', 'sddm') THEN 2
+        END END AS logon_type_id,
+    CASE
+      WHEN o.kind = 'logon' THEN o.auid = '0'
+      WHEN o.kind = 'privilege' THEN lower(coalesce(o.acct, '')) = 'root'
+      WHEN o.rtype = 'SYSCALL' THEN o.uid = '0' AND o.auid IS NOT NULL AND o.auid <> '0'
+      END AS is_elevated,
+    CAST(NULL AS VARCHAR) AS privileges,
+    CASE WHEN o.kind = 'logon' THEN e.addr ELSE o.addr END AS src_ip,
+    CASE WHEN o.kind = 'logon' THEN e.rhost ELSE o.rhost END AS src_host,
+    CASE WHEN o.kind = 'logon' THEN e.exe ELSE o.exe END AS process,
+    CAST(NULL AS VARCHAR) AS parent_process,
+    CASE
+      WHEN o.rtype = 'USER_CMD' THEN o.cmd
+      WHEN o.rtype = 'SYSCALL' THEN coalesce(o.execve_cmd, o.proctitle)
+      END AS command_line,
+    o.action,
+    CASE
+      WHEN o.rtype IN ('USER_START', 'USER_END') AND o.is_elevating THEN concat_ws(' ', 'to ' || o.acct, 'on ' || o.terminal)
+      WHEN o.rtype = 'USER_CMD' THEN concat_ws(' ', 'cwd ' || o.cwd, 'on ' || o.terminal)
+      WHEN o.rtype = 'SYSCALL' THEN concat_ws(' ', 'syscall ' || o.syscall, CASE WHEN o.success = 'no' THEN 'failed' END, 'uid ' || o.uid, 'cwd ' || o.syscall_cwd, 'key ' || o.rule_key)
+      WHEN o.rtype IN (${inList(Object.keys(ACCOUNT_ACTIONS))}) THEN concat_ws(' ', o.op, coalesce('acct ' || o.acct, 'id ' || o.acct_id), CASE WHEN o.is_failed THEN 'failed' END)
+      WHEN o.kind = 'failed_logon' THEN concat_ws(' ', o.acct, o.op, 'from ' || o.addr)
+      WHEN o.rtype IN ('USER_START', 'USER_END', 'USER_LOGIN', 'USER_LOGOUT', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT') THEN concat_ws(' ', o.op, 'on ' || o.terminal)
+      END AS target,
+    CASE WHEN o.kind = 'logon' THEN regexp_extract(coalesce(e.exe, ''), '([^/]+)$', 1) END AS logon_process,
+    CAST(NULL AS VARCHAR) AS auth_package,
+    -- auditd logs its session ends (USER_END), so no end hint
+    CAST(NULL AS BIGINT) AS end_hint_ms,
+    CAST(NULL AS VARCHAR) AS end_hint,
+    CASE WHEN o.kind = 'logon' THEN ${d.jsonObjectText([
+      ['tty', `coalesce(fa.login_terminal, fa.sudo_terminal, nullif(o.tty, '(none)'))`],
+      ['pam_terminal', 'e.terminal'],
+      ['elevated_to_root_via', 'fa.elevated_via'],
+      ['sudo_commands', `CAST(fa.sudo_commands AS VARCHAR)`],
+      ['root_syscalls', `CAST(fa.root_syscalls AS VARCHAR)`],
+      ['audit_session', 'o.ses'],
+    ])} END AS details,
+    o.object_key || '#audit(' || o.sec || '.' || o.frac || ':' || o.serial || ')/' || o.rtype AS raw_ref,
+    o.object_key
+  FROM owned o
+  LEFT JOIN entry e ON o.kind = 'logon' AND e.rn = 1 AND e.host = o.host AND e.time_ms = o.time_ms AND e.serial_no = o.serial_no
+  LEFT JOIN facts fa ON o.kind = 'logon' AND fa.host = o.host AND fa.boot_ms = o.boot_ms AND fa.session_uid = o.session_uid AND fa.logon_ms = o.time_ms
+)
+SELECT 'event' AS status, NULL AS reason, e.* FROM events e
+UNION ALL
+SELECT status, reason, ${sourceLit} AS source, host, serial_no, NULL, rtype, NULL, time_ms, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  CASE WHEN time_ms IS NULL THEN object_key || '#sha256=' || substr(${d.sha256Hex("coalesce(line, '')")}, 1, 16)
+    ELSE object_key || '#audit(' || sec || '.' || frac || ':' || serial || ')/' || rtype END,
+  object_key
+FROM classified WHERE status <> 'event'
+`;
+  return p.finish('normalise-linux-auditd', sql);
+}

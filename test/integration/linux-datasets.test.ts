@@ -1,0 +1,68 @@
+/**
+ * Real auditd captures end to end into signed packs (real DuckDB, store and key): the sessions, the
+ * orphan activity and the counts a careful reader finds in them.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EvidencePack } from '../../lib/evidence/model.ts';
+import { validateEvidence } from '../../lib/evidence/schema.ts';
+import { dataset } from '../helpers/datasets.ts';
+import { localExport } from '../helpers/local-export.ts';
+
+let rhel7: EvidencePack;
+let otrf: EvidencePack;
+
+beforeAll(async () => {
+  rhel7 = (
+    await localExport(dataset('linux/go-libaudit/audit-rhel7.log'), {
+      kind: 'incident',
+      incidentId: 'IR-7',
+      hosts: ['AUDIT-RHEL7'],
+      sources: ['linux_auditd'],
+      from: '2016-12-07T00:00:00Z',
+      to: '2016-12-08T00:00:00Z',
+    })
+  ).result.pack;
+  otrf = (
+    await localExport(dataset('linux/otrf'), {
+      kind: 'incident',
+      incidentId: 'IR-8',
+      hosts: ['SH'],
+      sources: ['linux_auditd'],
+      from: '2020-11-10T00:00:00Z',
+      to: '2020-11-11T00:00:00Z',
+    })
+  ).result.pack;
+}, 120_000);
+
+describe('go-libaudit RHEL 7 capture', () => {
+  it('rebuilds the one ssh session of andrew_kroh with its TTY, address and logoff', () => {
+    expect(validateEvidence(rhel7).ok).toBe(true);
+    expect(rhel7.sessions.map((s) => [s.logon_id, s.account, s.src_ip, s.end_reason, s.privileged])).toEqual([
+      ['1', 'andrew_kroh', '96.241.146.97', 'logoff', false],
+    ]);
+    expect(rhel7.sessions[0]?.details).toContainEqual({ name: 'tty', value: '/dev/pts/0' });
+  });
+
+  it('reports the boot and the audit daemon stop, and the useradd of the boot as orphan activity', () => {
+    expect(rhel7.integrity_events.map((e) => e.kind)).toEqual(['boot', 'boot', 'audit_service_stopped']);
+    const unset = rhel7.orphan_activity
+      .filter((g) => g.logon_id === 'unset')
+      .flatMap((g) => g.events.map((e) => e.action));
+    expect(unset).toEqual(expect.arrayContaining(['user_created', 'group_created']));
+  });
+});
+
+describe('OTRF Linux captures', () => {
+  it('shows the commands of ses 104 (login before the capture) as orphan activity', () => {
+    expect(otrf.sessions).toEqual([]);
+    const group = otrf.orphan_activity.find((g) => g.logon_id === '104');
+    expect(group?.events.map((e) => e.command_line)).toEqual([
+      'arp -a',
+      'grep -v ^?',
+      'dd if=/dev/zero bs=1 count=1',
+    ]);
+    expect(otrf.coverage.rejected).toEqual([
+      expect.objectContaining({ reason: 'not_audit_record', count: 143 }),
+    ]);
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * The auth.log / secure source's normalising query, on real DuckDB: each message form, the year and
+ * zone rules of syslog stamps, RFC 3339 stamps, attribution of sudo/su lines, and bad lines.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config/config.ts';
+import { SessiontrailError } from '../../lib/errors.ts';
+import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+import type { Row } from '../../lib/query/query-engine.ts';
+import { buildLinuxAuthNormaliseQuery, UNATTRIBUTED_SESSION } from '../../lib/sources/linux-auth.ts';
+
+let engine: DuckDbEngine;
+let dir: string;
+
+beforeAll(async () => {
+  engine = await DuckDbEngine.open({ threads: 2 });
+  dir = await mkdtemp(join(tmpdir(), 'st-auth-'));
+});
+afterAll(async () => {
+  await engine.close();
+});
+
+async function normalise(lines: string[], opts: { day?: string | null; zone?: string } = {}): Promise<Row[]> {
+  const day = opts.day === undefined ? '2024-03-05' : opts.day;
+  const folder = day === null ? 'plain' : `linux_auth/dt=${day}`;
+  const sub = join(dir, Math.random().toString(36).slice(2), folder);
+  await mkdir(sub, { recursive: true });
+  const path = join(sub, 'web01.log');
+  await writeFile(path, `${lines.join('\n')}\n`);
+  const key = `${folder}/web01.log`;
+  await engine.materialize(
+    'lines',
+    buildLinuxAuthNormaliseQuery(
+      engine.dialect,
+      { kind: 'files', files: [{ path, key }] },
+      { syslogTimezone: opts.zone ?? 'UTC' },
+    ),
+  );
+  return (
+    await engine.select({
+      name: 't',
+      sql: 'SELECT * FROM lines ORDER BY time_ms, event_code, raw_ref',
+      params: [],
+    })
+  ).rows;
+}
+
+const SESSION = [
+  'Mar  5 14:02:11 web01 sshd[20811]: Accepted publickey for alice from 203.0.113.9 port 51544 ssh2: ED25519 SHA256:Qm9ndXNGaW5nZXJwcmludA',
+  'Mar  5 14:02:11 web01 sshd[20811]: pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)',
+  'Mar  5 14:03:40 web01 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/useradd -m bob',
+  'Mar  5 14:03:40 web01 sudo: pam_unix(sudo:session): session opened for user root(uid=0) by alice(uid=1000)',
+  'Mar  5 14:03:40 web01 useradd[20950]: new user: name=bob, UID=1001, GID=1001, home=/home/bob, shell=/bin/bash',
+  'Mar  5 14:03:41 web01 sudo: pam_unix(sudo:session): session closed for user root',
+  'Mar  5 14:04:00 web01 sudo:    alice : user NOT in sudoers ; TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls',
+  'Mar  5 14:20:02 web01 sshd[20811]: pam_unix(sshd:session): session closed for user alice',
+];
+
+describe('buildLinuxAuthNormaliseQuery', () => {
+  it('ties sshd lines by PID and sudo, su and useradd lines to the one open session of the user', async () => {
+    const rows = await normalise(SESSION);
+    expect(
+      rows.map((r) => [r.event_code, r.kind, r.action, r.session_uid, r.user_name, r.is_elevated]),
+    ).toEqual([
+      ['sshd_accepted', 'logon', 'login', 'sshd:20811', 'alice', false],
+      ['sshd_session_opened', 'activity', 'session_opened', 'sshd:20811', 'alice', null],
+      ['account_change', 'activity', 'user_created', 'sshd:20811', null, null],
+      ['elevated_session_opened', 'privilege', 'elevated_session_opened', 'sshd:20811', 'alice', true],
+      ['sudo_command', 'activity', 'sudo_command', 'sshd:20811', 'alice', true],
+      ['elevated_session_closed', 'activity', 'elevated_session_closed', 'sshd:20811', null, null],
+      ['sudo_command', 'activity', 'sudo_denied', 'sshd:20811', 'alice', false],
+      ['sshd_session_closed', 'logoff', 'session_closed', 'sshd:20811', 'alice', null],
+    ]);
+    const logon = rows[0] as Row;
+    expect(logon).toMatchObject({
+      host: 'WEB01',
+      time_ms: Date.parse('2024-03-05T14:02:11Z'),
+      user_uid: '1000',
+      logon_type_id: 10,
+      src_ip: '203.0.113.9',
+      auth_package: 'publickey',
+    });
+    expect(JSON.parse(String(logon.details))).toMatchObject({
+      tty: 'pts/0',
+      ssh_auth_method: 'publickey',
+      ssh_src_port: '51544',
+      elevated_to_root_via: 'sudo',
+      sudo_commands: '1',
+      sudo_denied: '1',
+    });
+    expect(rows.find((r) => r.action === 'sudo_command')?.command_line).toBe('/usr/sbin/useradd -m bob');
+  });
+
+  it.each([
+    [
+      'failed password',
+      'Mar  5 14:22:00 web01 sshd[5000]: Failed password for invalid user admin from 198.51.100.7 port 4242 ssh2',
+      { kind: 'failed_logon', user_name: 'admin', src_ip: '198.51.100.7', session_uid: null },
+    ],
+    [
+      'invalid user',
+      'Mar  5 14:22:00 web01 sshd[5001]: Invalid user zz from 198.51.100.7 port 4243',
+      { kind: 'failed_logon', user_name: 'zz' },
+    ],
+    [
+      'cron session (older PAM without uid)',
+      'Mar  5 03:00:01 web01 CRON[4000]: pam_unix(cron:session): session opened for user root by (uid=0)',
+      { kind: 'logon', session_uid: 'cron:4000', user_name: 'root', logon_type_id: 4, is_elevated: true },
+    ],
+    [
+      'console login',
+      'Mar  5 08:00:01 web01 login[900]: pam_unix(login:session): session opened for user bob(uid=1001) by LOGIN(uid=0)',
+      { kind: 'logon', session_uid: 'login:900', user_uid: '1001', logon_type_id: 2, is_elevated: false },
+    ],
+    [
+      'su from a service (no invoking user)',
+      'Mar  5 05:00:00 web01 su[3001]: pam_unix(su:session): session opened for user root(uid=0) by (uid=0)',
+      { kind: 'privilege', session_uid: UNATTRIBUTED_SESSION, is_elevated: true },
+    ],
+    [
+      'su without an open session of its user: marker by TTY',
+      'Mar  5 05:00:00 web01 su[3002]: (to root) carol on pts/3',
+      { kind: 'activity', action: 'su', session_uid: 'tty:pts/3', user_name: 'carol' },
+    ],
+    [
+      'systemd-logind reboot',
+      'Mar  5 23:00:00 web01 systemd-logind[1]: System is rebooting.',
+      { kind: 'shutdown', session_uid: null },
+    ],
+    [
+      'OpenSSH 9.8 sshd-session',
+      'Mar  5 14:02:11 web01 sshd-session[777]: Accepted password for bob from 192.0.2.1 port 2222 ssh2',
+      { kind: 'logon', session_uid: 'sshd:777', user_name: 'bob' },
+    ],
+  ])('maps %s', async (_name, line, expected) => {
+    const [row] = await normalise([line]);
+    expect(row).toMatchObject({ status: 'event', ...expected });
+  });
+
+  it.each([
+    ['Mar  5 14:02:11', '2024-03-05', 'UTC', '2024-03-05T14:02:11.000Z'],
+    ['Mar  5 14:02:11', '2024-03-05', 'Europe/Paris', '2024-03-05T13:02:11.000Z'],
+    ['Jul  5 14:02:11', '2024-07-05', 'America/New_York', '2024-07-05T18:02:11.000Z'],
+    ['Dec 31 23:59:59', '2025-01-01', 'UTC', '2024-12-31T23:59:59.000Z'],
+    ['Jan  1 00:00:01', '2024-12-31', 'UTC', '2025-01-01T00:00:01.000Z'],
+    ['2019-06-14T13:01:15.412+01:30', '2019-06-14', 'UTC', '2019-06-14T11:31:15.412Z'],
+    ['2019-06-14T10:40:20.912134', '2019-06-14', 'Europe/Paris', '2019-06-14T08:40:20.912Z'],
+  ])('reads %s in folder dt=%s, zone %s, as %s', async (stamp, day, zone, iso) => {
+    const [row] = await normalise(
+      [`${stamp} web01 sshd[1]: Accepted password for bob from 192.0.2.1 port 2 ssh2`],
+      {
+        day,
+        zone,
+      },
+    );
+    expect(row?.time_ms).toBe(Date.parse(iso));
+    expect(String(row?.time_field)).toContain(stamp.startsWith('2019-06-14T13') ? 'with offset' : zone);
+  });
+
+  it('counts bad and out-of-scope lines by reason', async () => {
+    const rows = await normalise([
+      'garbage',
+      'Feb 30 10:00:00 web01 sshd[1]: Accepted password for bob from 192.0.2.1 port 2 ssh2',
+      'Mar  5 14:24:00 web01 systemd-logind[1]: New session 3 of user alice.',
+      'Mar  5 14:24:00 web01 systemd: pam_unix(systemd-user:session): session opened for user alice(uid=1000) by (uid=0)',
+    ]);
+    expect(rows.map((r) => `${r.status}:${r.reason}`).sort()).toEqual([
+      'rejected:bad_time',
+      'rejected:malformed_line',
+      'skipped:other_message',
+      'skipped:other_pam_service',
+    ]);
+    const plain = await normalise(
+      ['Mar  5 14:24:00 web01 sshd[1]: Accepted password for bob from 192.0.2.1 port 2 ssh2'],
+      {
+        day: null,
+      },
+    );
+    expect(plain.map((r) => `${r.status}:${r.reason}`)).toEqual(['rejected:no_year']);
+  });
+
+  it('refuses an unknown zone, in the builder and in the configuration', () => {
+    expect(() =>
+      buildLinuxAuthNormaliseQuery(
+        engine.dialect,
+        { kind: 'files', files: [] },
+        { syslogTimezone: 'Mars/Olympus' },
+      ),
+    ).toThrow(SessiontrailError);
+    expect(() => parseConfig({ linux: { syslog_timezone: 'Mars/Olympus' } })).toThrow(/syslog_timezone/);
+    expect(parseConfig({ linux: { syslog_timezone: 'Europe/Paris' } }).linux).toEqual({
+      syslog_timezone: 'Europe/Paris',
+    });
+  });
+});
