@@ -269,7 +269,7 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
 }
 
 /** Pack id from the request's content: the same request gives the same id. */
-function packIdOf(req: ValidRequest & { sources: readonly string[] }, config: Config): string {
+export function packIdOf(req: ValidRequest & { sources: readonly string[] }, config: Config): string {
   const digest = shortHash(
     JSON.stringify([
       req.kind,

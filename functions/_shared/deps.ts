@@ -1,0 +1,180 @@
+/**
+ * The Lambdas' composition root: the only place the functions read the environment or call `new`
+ * on AWS clients and adapters. Everything is built lazily, on the first invocation that needs it,
+ * so that importing a handler (in a test, or a `check` invocation) touches neither env nor AWS.
+ */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { systemClock } from '../../lib/clock.ts';
+import { type Config, DEFAULT_CONFIG, loadConfig } from '../../lib/config/config.ts';
+import { SessiontrailError } from '../../lib/errors.ts';
+import type { ExportDeps, LocatedInput } from '../../lib/evidence/export-evidence.ts';
+import { AthenaEngine } from '../../lib/query/athena/athena-engine.ts';
+import { KmsSigner } from '../../lib/signing/kms-signer.ts';
+import type { Signer } from '../../lib/signing/signer.ts';
+import type { EvidenceStore } from '../../lib/storage/evidence-store.ts';
+import { S3EvidenceStore } from '../../lib/storage/s3-evidence-store.ts';
+
+/** What one invocation needs to know about its run, from the Lambda context. */
+export interface RunInfo {
+  /** Unique per invocation: prefixes the pack's working tables. */
+  readonly requestId: string;
+  /** Milliseconds left before the Lambda times out. */
+  readonly remainingMs: number;
+}
+
+/** The dependencies a handler asks for: the seam the tests fill with fakes. */
+export interface HandlerRuntime {
+  /** The use case's dependencies for one export, and how to release them (drops working tables). */
+  exportDeps(run: RunInfo): Promise<ExportDeps & { close(): Promise<void> }>;
+  /** The evidence store alone (pack status). */
+  store(): EvidenceStore;
+  /** The configuration packs are built with (its digest is part of the pack id). */
+  config(): Promise<Config>;
+  /** Invokes a function asynchronously (InvocationType `Event`) with a JSON payload. */
+  invokeAsync(functionArn: string, payload: unknown): Promise<void>;
+}
+
+/** The environment the CDK app sets on the functions (infra/constructs/exporter.ts). */
+export interface LambdaEnvironment {
+  readonly workGroup: string;
+  readonly rawDatabase: string;
+  readonly workDatabase: string;
+  readonly evidenceBucket: string;
+  readonly evidencePrefix: string;
+  readonly dataKeyArn: string;
+  readonly signingKeyArn: string;
+  readonly version: string;
+  readonly configPath: string | undefined;
+}
+
+/**
+ * Reads the functions' environment.
+ * @throws SessiontrailError `BAD_CONFIG` naming the first missing variable.
+ */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnvironment {
+  const need = (key: string): string => {
+    const v = env[key];
+    if (v === undefined || v === '')
+      throw new SessiontrailError(
+        'BAD_CONFIG',
+        `environment variable ${key} is not set (the CDK app sets it)`,
+      );
+    return v;
+  };
+  return {
+    workGroup: need('SESSIONTRAIL_WORK_GROUP'),
+    rawDatabase: need('SESSIONTRAIL_RAW_DATABASE'),
+    workDatabase: need('SESSIONTRAIL_WORK_DATABASE'),
+    evidenceBucket: need('SESSIONTRAIL_EVIDENCE_BUCKET'),
+    evidencePrefix: need('SESSIONTRAIL_EVIDENCE_PREFIX'),
+    dataKeyArn: need('SESSIONTRAIL_DATA_KEY_ARN'),
+    signingKeyArn: need('SESSIONTRAIL_SIGNING_KEY_ARN'),
+    version: env.SESSIONTRAIL_VERSION ?? '0.0.0',
+    configPath: env.SESSIONTRAIL_CONFIG_PATH || undefined,
+  };
+}
+
+/**
+ * `locate` over the raw Glue tables: `<rawDatabase>.<source>_raw`, partitions from the day of
+ * `fromMs` to the day of the last millisecond before `toMs`. Athena reads the objects itself, so
+ * there are no file problems to report and nothing to clean up.
+ */
+export function athenaLocate(rawDatabase: string): ExportDeps['locate'] {
+  return async (source: string, fromMs: number, toMs: number): Promise<LocatedInput> => ({
+    input: {
+      kind: 'table',
+      table: `${rawDatabase}.${source}_raw`,
+      dtFrom: new Date(fromMs).toISOString().slice(0, 10),
+      dtTo: new Date(Math.max(fromMs, toMs - 1)).toISOString().slice(0, 10),
+    },
+    problems: [],
+    cleanup: async () => {},
+  });
+}
+
+/** A run id Athena accepts (`[a-z0-9_]{1,64}`) from a Lambda request id. */
+export function runIdOf(requestId: string): string {
+  const clean = requestId.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return `p${clean.slice(0, 40) || 'local'}`;
+}
+
+/** How long one Athena query may take: what is left of the invocation, less a minute to seal, at most 10 min. */
+export function queryDeadlineMs(remainingMs: number): number {
+  return Math.max(30_000, Math.min(600_000, remainingMs - 60_000));
+}
+
+/** The AWS runtime: Athena, S3 with Object Lock, KMS. Clients are made once per container. */
+export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime {
+  let settings: LambdaEnvironment | undefined;
+  const read = () => {
+    settings ??= readEnvironment(env);
+    return settings;
+  };
+  let clients: { athena: AthenaClient; s3: S3Client; kms: KMSClient; lambda: LambdaClient } | undefined;
+  const aws = () => {
+    clients ??= {
+      athena: new AthenaClient({}),
+      s3: new S3Client({}),
+      kms: new KMSClient({}),
+      lambda: new LambdaClient({}),
+    };
+    return clients;
+  };
+  let store: EvidenceStore | undefined;
+  let signer: Signer | undefined;
+  let config: Promise<Config> | undefined;
+
+  const runtime: HandlerRuntime = {
+    store() {
+      const s = read();
+      // No objectLock option: the bucket's default retention applies, so the role needs no
+      // s3:PutObjectRetention and cannot shorten a retention.
+      store ??= new S3EvidenceStore({
+        client: aws().s3,
+        bucket: s.evidenceBucket,
+        prefix: s.evidencePrefix,
+        kmsKeyId: s.dataKeyArn,
+      });
+      return store;
+    },
+    config() {
+      const path = read().configPath;
+      config ??= path === undefined ? Promise.resolve(DEFAULT_CONFIG) : loadConfig(path);
+      return config;
+    },
+    async exportDeps(run) {
+      const s = read();
+      signer ??= new KmsSigner({ client: aws().kms, keyId: s.signingKeyArn });
+      const engine = new AthenaEngine({
+        client: aws().athena,
+        workGroup: s.workGroup,
+        workDatabase: s.workDatabase,
+        runId: runIdOf(run.requestId),
+        deadlineMs: queryDeadlineMs(run.remainingMs),
+      });
+      return {
+        engine,
+        store: runtime.store(),
+        signer,
+        clock: systemClock,
+        config: await runtime.config(),
+        locate: athenaLocate(s.rawDatabase),
+        toolVersion: s.version,
+        close: () => engine.close(),
+      };
+    },
+    async invokeAsync(functionArn, payload) {
+      await aws().lambda.send(
+        new InvokeCommand({
+          FunctionName: functionArn,
+          InvocationType: 'Event',
+          Payload: new TextEncoder().encode(JSON.stringify(payload)),
+        }),
+      );
+    },
+  };
+  return runtime;
+}

@@ -1,0 +1,173 @@
+/**
+ * Packs on request, for auditors (`kind: audit`) and incident responders (`kind: incident`), and
+ * their status. Events (validated strictly, see lib/evidence/request-schema.ts):
+ *
+ * - `{ action: 'export', kind, from, to, users?, hosts?, … }`: answers at once with the pack's id
+ *   and location, and builds it in an asynchronous invocation of this function; the pack id comes
+ *   from the request's content, so the caller can ask for it later. `wait: true` builds it in this
+ *   invocation instead and answers with the outcome.
+ * - `{ action: 'status', series, packId }`: whether `<series>/<packId>/manifest.sig` exists.
+ * - `{ action: 'check' }`: loads the evidence schema and the PDF fonts (a post-deploy smoke test).
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type ExportResult, exportEvidence } from '../lib/evidence/export-evidence.ts';
+import type { Summary } from '../lib/evidence/model.ts';
+import {
+  type ExportEvent,
+  parseOnDemandEvent,
+  plannedPack,
+  toExportRequest,
+} from '../lib/evidence/request-schema.ts';
+import { validateEvidence } from '../lib/evidence/schema.ts';
+import { loadFontSet } from '../lib/render/pdf/font-set.ts';
+import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
+import { awsRuntime, type HandlerRuntime } from './_shared/deps.ts';
+import { answerFor, type ErrorAnswer } from './_shared/errors.ts';
+import { logger, observability, recordExport } from './_shared/observability.ts';
+
+export type PackState = 'sealed' | 'in_progress' | 'not_started';
+
+export type OnDemandAnswer =
+  | {
+      readonly ok: true;
+      readonly action: 'export';
+      /** `started`: an asynchronous build was started; `in_progress`: one is already writing. */
+      readonly status: 'started' | 'in_progress' | 'sealed';
+      readonly packId: string;
+      readonly series: string;
+      readonly location: string;
+      /** Send this event to learn when the pack is sealed. */
+      readonly statusEvent: { readonly action: 'status'; readonly series: string; readonly packId: string };
+    }
+  | {
+      readonly ok: true;
+      readonly action: 'export';
+      readonly status: ExportResult['status'];
+      readonly packId: string;
+      readonly series: string;
+      readonly location: string;
+      readonly evidenceSha256: string;
+      readonly keyId: string;
+      readonly summary: Summary;
+    }
+  | {
+      readonly ok: true;
+      readonly action: 'status';
+      readonly packId: string;
+      readonly series: string;
+      readonly location: string;
+      readonly sealed: boolean;
+      readonly state: PackState;
+    }
+  | {
+      readonly ok: true;
+      readonly action: 'check';
+      readonly schema: 'loaded';
+      readonly fonts: readonly string[];
+    }
+  | ErrorAnswer;
+
+/**
+ * Builds the handler over a runtime (AWS in production, fakes in tests).
+ * @throws anything but a caller's error (see functions/_shared/errors.ts), so Lambda retries it.
+ */
+export function makeOnDemandHandler(runtime: HandlerRuntime) {
+  return async (event: unknown, context: Context): Promise<OnDemandAnswer> => {
+    try {
+      const parsed = parseOnDemandEvent(event);
+      switch (parsed.action) {
+        case 'check':
+          return check();
+        case 'status':
+          return await status(runtime.store(), parsed.series, parsed.packId);
+        case 'export':
+          return parsed.wait === true
+            ? await build(runtime, parsed, context)
+            : await start(runtime, parsed, context);
+      }
+    } catch (err) {
+      const answer = answerFor(err);
+      if (answer === null) throw err;
+      logger.warn('request refused', { code: answer.error.code, reason: answer.error.message });
+      return answer;
+    }
+  };
+}
+
+function check(): OnDemandAnswer {
+  // validateEvidence throws BAD_CONFIG when the schema file is not where the module expects it.
+  validateEvidence({});
+  return { ok: true, action: 'check', schema: 'loaded', fonts: Object.keys(loadFontSet().fonts).sort() };
+}
+
+async function packState(store: EvidenceStore, dir: string): Promise<PackState> {
+  if (await store.exists(`${dir}/manifest.sig`)) return 'sealed';
+  return (await store.list(dir)).length > 0 ? 'in_progress' : 'not_started';
+}
+
+async function status(store: EvidenceStore, series: string, packId: string): Promise<OnDemandAnswer> {
+  const dir = `${series}/${packId}`;
+  const state = await packState(store, dir);
+  return {
+    ok: true,
+    action: 'status',
+    packId,
+    series,
+    location: store.describe(dir),
+    sealed: state === 'sealed',
+    state,
+  };
+}
+
+async function start(runtime: HandlerRuntime, event: ExportEvent, context: Context): Promise<OnDemandAnswer> {
+  const request = toExportRequest(event);
+  const { packId, dir } = plannedPack(request, await runtime.config());
+  const series = dir.slice(0, dir.indexOf('/'));
+  const store = runtime.store();
+  const state = await packState(store, dir);
+  if (state === 'not_started') {
+    await runtime.invokeAsync(context.invokedFunctionArn, { ...event, wait: true });
+    logger.info('export started', { packId });
+  }
+  return {
+    ok: true,
+    action: 'export',
+    status: state === 'not_started' ? 'started' : state,
+    packId,
+    series,
+    location: store.describe(dir),
+    statusEvent: { action: 'status', series, packId },
+  };
+}
+
+async function build(runtime: HandlerRuntime, event: ExportEvent, context: Context): Promise<OnDemandAnswer> {
+  const deps = await runtime.exportDeps({
+    requestId: context.awsRequestId,
+    remainingMs: context.getRemainingTimeInMillis(),
+  });
+  let result: ExportResult;
+  try {
+    result = await exportEvidence(toExportRequest(event), {
+      ...deps,
+      onProgress: (step) => logger.debug(step),
+    });
+  } finally {
+    await deps.close();
+  }
+  recordExport(result);
+  logger.info('pack', { status: result.status, packId: result.packId, location: result.location });
+  return {
+    ok: true,
+    action: 'export',
+    status: result.status,
+    packId: result.packId,
+    series: result.pack.pack.series,
+    location: result.location,
+    evidenceSha256: result.evidenceSha256,
+    keyId: result.keyId,
+    summary: result.pack.summary,
+  };
+}
+
+export const handler = middy().use(observability()).handler(makeOnDemandHandler(awsRuntime()));

@@ -1,0 +1,138 @@
+/**
+ * The one Lambda construct of sessiontrail, with the defaults baked in: Node.js 22 on arm64,
+ * 2 GiB, 15 minutes, active tracing, a log group with a retention, and the bundling that ships what
+ * the evidence code loads at run time (the evidence schema, the PDF fonts, pdfkit).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The repository root: the lock file, `schema/` and `package.json` live here. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Packages the bundle installs instead of inlining: pdfkit loads its standard fonts through
+ * `createRequire`, and the PDF's TrueType fonts are read from the `dejavu-fonts-ttf` and
+ * `@embedpdf/fonts-jp` packages by path (lib/render/pdf/font-set.ts); fontkit is pdfkit's and ours,
+ * installed once at pdfkit's version.
+ */
+export const RUNTIME_NODE_MODULES = ['pdfkit', 'fontkit', 'dejavu-fonts-ttf', '@embedpdf/fonts-jp'] as const;
+
+/**
+ * Folder of the bundle inside the asset. lib/evidence/schema.ts reads
+ * `../../schema/evidence.schema.json` relative to its module; in the bundle that module is
+ * `index.mjs`, so it sits two folders deep and `schema/` is copied to the asset root.
+ */
+export const BUNDLE_DIR = 'functions/bundle';
+
+export interface ExporterFunctionProps {
+  /** The handler module, relative to the project root (`functions/on-demand.ts`). */
+  readonly entry: string;
+  /** The execution role; its permissions are granted by the caller. */
+  readonly role: iam.IRole;
+  readonly description: string;
+  /** Added to the defaults (service name, metrics namespace, tool version, source maps). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** A sessiontrail configuration file to ship as `sessiontrail.config.json`. @default - none: the built-in defaults */
+  readonly configFile?: string;
+  /** @default 30 days */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Rendering a large pack's PDF peaks near 800 MB (README figures); 2 GiB also gives more CPU.
+   * @default 2048
+   */
+  readonly memorySize?: number;
+  /** @default 15 minutes (the Lambda maximum: a month of Athena queries plus the PDF) */
+  readonly timeout?: Duration;
+  /** Metrics namespace for Powertools. @default 'sessiontrail' */
+  readonly metricsNamespace?: string;
+}
+
+/** A Node.js 22 / arm64 Lambda running one sessiontrail handler. */
+export class ExporterFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ExporterFunctionProps) {
+    super(scope, id);
+    const entry = join(PROJECT_ROOT, props.entry);
+    if (!existsSync(entry)) throw new Error(`ExporterFunction entry: no file ${entry}`);
+    const configFile = props.configFile === undefined ? undefined : resolve(PROJECT_ROOT, props.configFile);
+    if (configFile !== undefined && !existsSync(configFile))
+      throw new Error(`ExporterFunction configFile: no file ${configFile}`);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const version = (
+      JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry,
+      handler: `${BUNDLE_DIR}/index.handler`,
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 2048,
+      timeout: props.timeout ?? Duration.minutes(15),
+      tracing: lambda.Tracing.ACTIVE,
+      role: props.role,
+      logGroup: this.logGroup,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      projectRoot: PROJECT_ROOT,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'sessiontrail',
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'sessiontrail',
+        SESSIONTRAIL_VERSION: version,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(configFile === undefined
+          ? {}
+          : { SESSIONTRAIL_CONFIG_PATH: '/var/task/sessiontrail.config.json' }),
+        ...props.environment,
+      },
+      bundling: bundlingOptions(configFile),
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Pinned to nodejs22.x, the runtime the bundle targets (esbuild target node22) and the tests run against; a newer runtime is a deliberate upgrade with its own test run, not a silent one at deploy.',
+    });
+  }
+}
+
+/** The bundling of every sessiontrail function (exported for the bundle test). */
+export function bundlingOptions(configFile?: string): nodejs.BundlingOptions {
+  return {
+    format: nodejs.OutputFormat.ESM,
+    target: 'node22',
+    platform: 'node',
+    mainFields: ['module', 'main'],
+    sourceMap: true,
+    minify: false,
+    // Bundle the AWS SDK too: the version tested is the version that runs.
+    externalModules: [],
+    nodeModules: [...RUNTIME_NODE_MODULES],
+    // CommonJS dependencies bundled into ESM still call require(); give them one.
+    banner:
+      "import { createRequire as __stCreateRequire } from 'node:module'; const require = __stCreateRequire(import.meta.url);",
+    forceDockerBundling: false,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir: string, outputDir: string) => [
+        `mkdir -p "${outputDir}/${BUNDLE_DIR}"`,
+        `mv "${outputDir}/index.mjs" "${outputDir}/index.mjs.map" "${outputDir}/${BUNDLE_DIR}/"`,
+        `cp -R "${inputDir}/schema" "${outputDir}/schema"`,
+        ...(configFile === undefined ? [] : [`cp "${configFile}" "${outputDir}/sessiontrail.config.json"`]),
+      ],
+    },
+  };
+}

@@ -1,0 +1,551 @@
+/**
+ * The stateless half of sessiontrail: the Glue tables over the existing logs bucket (partition
+ * projection, no crawler), a Glue work database for the packs' working tables, the Athena workgroup
+ * with its scan limit, the two Lambdas with exactly the permissions they use, the monthly review
+ * schedule, the dead-letter queue and the alarms.
+ */
+import { Aws, CfnOutput, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
+import type { RawTableSpec } from '../../lib/sources/raw-table.ts';
+import { ExporterFunction } from './exporter-function.ts';
+
+/** What the exporter uses from the storage half. */
+export interface ExporterStorage {
+  /** Physical bucket names (they embed only the account and region, never a cross-stack reference). */
+  readonly bucketNames: { readonly evidence: string; readonly results: string };
+  readonly dataKey: kms.IKey;
+  readonly signingKey: kms.IKey;
+  readonly reviewRole: iam.IRole;
+  readonly onDemandRole: iam.IRole;
+}
+
+export interface ExporterProps {
+  readonly storage: ExporterStorage;
+  /** Prefix of the workgroup, databases and alarms (lower-case letters, digits, -). @default 'sessiontrail' */
+  readonly name?: string;
+  /** The existing bucket with the logs (`s3://<bucket>/<logsPrefix>/<source>/dt=YYYY-MM-DD/`). */
+  readonly logsBucketName: string;
+  /** Key prefix of the sources' folders, without slashes; '' for the bucket root. @default 'logs' */
+  readonly logsPrefix?: string;
+  /** The customer key of the logs bucket, when it has one. @default - SSE-S3: no key permission */
+  readonly logsKmsKeyArn?: string;
+  /** Key prefix of the packs in the evidence bucket. @default 'packs' */
+  readonly evidencePrefix?: string;
+  /** Sources to create tables for. @default every source in lib/sources/index.ts */
+  readonly sources?: readonly string[];
+  /** Athena BytesScannedCutoffPerQuery. @default 1 TiB */
+  readonly scanCutoffBytes?: number;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** Scheduler expression of the monthly review. @default 'cron(0 6 1 * ? *)' (06:00 on the 1st) */
+  readonly reviewSchedule?: string;
+  /** @default 'UTC' */
+  readonly scheduleTimeZone?: string;
+  /** How far the scheduler may delay the review to spread load. @default 1 hour */
+  readonly flexibleWindow?: Duration;
+  /** A sessiontrail configuration file shipped with the functions. @default - the built-in defaults */
+  readonly configFile?: string;
+  /** SNS topic the alarms notify. @default - alarms without actions */
+  readonly alarmTopicArn?: string;
+}
+
+/** Folder of the Athena results (and of the CTAS working tables' files) in the results bucket. */
+export const RESULTS_PREFIX = 'athena';
+
+export class Exporter extends Construct {
+  readonly rawDatabaseName: string;
+  readonly workDatabaseName: string;
+  readonly workGroupName: string;
+  readonly reviewFunction: ExporterFunction;
+  readonly onDemandFunction: ExporterFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedule: scheduler.Schedule;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: ExporterProps) {
+    super(scope, id);
+    const name = props.name ?? 'sessiontrail';
+    const dbBase = name.replaceAll('-', '_');
+    const logsPrefix = (props.logsPrefix ?? 'logs').replace(/^\/+|\/+$/g, '');
+    const evidencePrefix = (props.evidencePrefix ?? 'packs').replace(/^\/+|\/+$/g, '');
+    const sources = props.sources ?? SOURCE_NAMES;
+    for (const s of sources)
+      if (SOURCES[s] === undefined)
+        throw new Error(
+          `Exporter sources: unknown source ${JSON.stringify(s)}; known: ${SOURCE_NAMES.join(', ')}`,
+        );
+    const { storage } = props;
+    const partition = Stack.of(this).partition;
+    const logsFolder = (source: string) => (logsPrefix === '' ? source : `${logsPrefix}/${source}`);
+
+    // --- Glue: raw tables over the logs (one per source), and the work database -------------------
+    this.rawDatabaseName = `${dbBase}_raw`;
+    this.workDatabaseName = `${dbBase}_work`;
+    const rawDb = new glue.CfnDatabase(this, 'RawDatabase', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: {
+        name: this.rawDatabaseName,
+        description: `sessiontrail: raw log lines in s3://${props.logsBucketName}/${logsPrefix}`,
+      },
+    });
+    const workDb = new glue.CfnDatabase(this, 'WorkDatabase', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: {
+        name: this.workDatabaseName,
+        description: 'sessiontrail: per-pack working tables (CTAS), dropped when a pack is done',
+      },
+    });
+    const rawTables = sources.map((source) => {
+      const spec = SOURCES[source]!.rawTable;
+      const table = new glue.CfnTable(this, `RawTable-${source}`, {
+        catalogId: Aws.ACCOUNT_ID,
+        databaseName: this.rawDatabaseName,
+        tableInput: glueTableInput(spec, `s3://${props.logsBucketName}/${logsFolder(source)}`),
+      });
+      table.node.addDependency(rawDb);
+      return spec.table;
+    });
+
+    // --- Athena workgroup ---------------------------------------------------------------------------
+    this.workGroupName = name;
+    const workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: this.workGroupName,
+      description: 'sessiontrail: evidence-pack queries',
+      state: 'ENABLED',
+      recursiveDeleteOption: false,
+      workGroupConfiguration: {
+        // Enforced: a query cannot choose another result location, drop the encryption or the limit.
+        enforceWorkGroupConfiguration: true,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        bytesScannedCutoffPerQuery: props.scanCutoffBytes ?? 1024 ** 4,
+        publishCloudWatchMetricsEnabled: true,
+        requesterPaysEnabled: false,
+        resultConfiguration: {
+          outputLocation: `s3://${storage.bucketNames.results}/${RESULTS_PREFIX}/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: storage.dataKey.keyArn },
+          expectedBucketOwner: Aws.ACCOUNT_ID,
+        },
+      },
+    });
+
+    // --- Roles: the storage half's roles, imported so that the policies live in this (stateless) scope
+    const reviewRole = iam.Role.fromRoleArn(this, 'ReviewRoleRef', storage.reviewRole.roleArn, {
+      mutable: true,
+    });
+    const onDemandRole = iam.Role.fromRoleArn(this, 'OnDemandRoleRef', storage.onDemandRole.roleArn, {
+      mutable: true,
+    });
+
+    // --- Dead-letter queue ---------------------------------------------------------------------------
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the review schedule and of both functions; its messages are kept 14 days and alarmed on, not redriven.',
+    });
+
+    // --- Functions -------------------------------------------------------------------------------------
+    const environment = {
+      SESSIONTRAIL_WORK_GROUP: this.workGroupName,
+      SESSIONTRAIL_RAW_DATABASE: this.rawDatabaseName,
+      SESSIONTRAIL_WORK_DATABASE: this.workDatabaseName,
+      SESSIONTRAIL_EVIDENCE_BUCKET: storage.bucketNames.evidence,
+      SESSIONTRAIL_EVIDENCE_PREFIX: evidencePrefix,
+      SESSIONTRAIL_DATA_KEY_ARN: storage.dataKey.keyArn,
+      SESSIONTRAIL_SIGNING_KEY_ARN: storage.signingKey.keyArn,
+    };
+    const common = {
+      environment,
+      ...(props.configFile === undefined ? {} : { configFile: props.configFile }),
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    };
+    this.reviewFunction = new ExporterFunction(this, 'ScheduledReview', {
+      ...common,
+      entry: 'functions/scheduled-review.ts',
+      role: reviewRole,
+      description: 'sessiontrail: monthly review pack of the previous calendar month',
+    });
+    this.onDemandFunction = new ExporterFunction(this, 'OnDemand', {
+      ...common,
+      entry: 'functions/on-demand.ts',
+      role: onDemandRole,
+      description: 'sessiontrail: audit and incident packs on request; pack status',
+    });
+    for (const f of [this.reviewFunction, this.onDemandFunction]) {
+      // Invoked asynchronously (by the scheduler, or by the on-demand function itself): retry twice,
+      // then park the event in the dead-letter queue. A retry of the same event rebuilds the same pack.
+      f.function.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+        onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      });
+    }
+
+    // --- Permissions: exactly what the export use case calls --------------------------------------
+    const statements = exporterStatements({
+      partition,
+      workGroupName: this.workGroupName,
+      rawDatabase: this.rawDatabaseName,
+      rawTables,
+      workDatabase: this.workDatabaseName,
+      logsBucketName: props.logsBucketName,
+      logsFolders: sources.map(logsFolder),
+      logsKmsKeyArn: props.logsKmsKeyArn,
+      resultsBucketArn: `arn:${partition}:s3:::${storage.bucketNames.results}`,
+      evidenceBucketArn: `arn:${partition}:s3:::${storage.bucketNames.evidence}`,
+      evidencePrefix,
+      dataKeyArn: storage.dataKey.keyArn,
+      signingKeyArn: storage.signingKey.keyArn,
+    });
+    const grant = (id: string, role: iam.IRole, fn: ExporterFunction) => {
+      const policy = new iam.Policy(this, id, {
+        roles: [role],
+        statements: [
+          ...statements,
+          new iam.PolicyStatement({
+            sid: 'WriteOwnLogs',
+            actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            resources: [fn.logGroup.logGroupArn],
+          }),
+        ],
+      });
+      // The function must not run before it may do its work.
+      fn.function.node.addDependency(policy);
+      policy.node.addDependency(workGroup, workDb);
+      acknowledgeExporterWildcards(policy, {
+        partition,
+        logsFolders: sources.map(logsFolder),
+        logsBucketName: props.logsBucketName,
+        evidenceBucketName: storage.bucketNames.evidence,
+        evidencePrefix,
+        resultsBucketName: storage.bucketNames.results,
+        workDatabase: this.workDatabaseName,
+      });
+      return policy;
+    };
+    grant('ReviewPolicy', reviewRole, this.reviewFunction);
+    grant('OnDemandPolicy', onDemandRole, this.onDemandFunction);
+    // A separate policy: the function cannot depend on a policy that names the function itself.
+    new iam.Policy(this, 'OnDemandSelfInvokePolicy', {
+      roles: [onDemandRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ContinueAsynchronously',
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.onDemandFunction.function.functionArn],
+        }),
+      ],
+    });
+    for (const role of [reviewRole, onDemandRole]) {
+      // Added by the Lambda construct for active tracing.
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'xray:PutTraceSegments and xray:PutTelemetryRecords (added by the Lambda construct for active tracing) do not support resource-level permissions (Service Authorization Reference, AWS X-Ray).',
+      });
+    }
+
+    // --- Schedule ------------------------------------------------------------------------------------
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'sessiontrail: lets EventBridge Scheduler invoke the scheduled review',
+    });
+    const reviewFnLogicalId = Stack.of(this).resolve(
+      (this.reviewFunction.function.node.defaultChild as lambda.CfnFunction).logicalId,
+    ) as string;
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${reviewFnLogicalId}.Arn>:*]`,
+      reason:
+        'Added by the CDK LambdaInvoke target (grantInvoke also names the qualified form <function arn>:*); it covers versions and aliases of the scheduled-review function only.',
+    });
+    this.schedule = new scheduler.Schedule(this, 'MonthlyReview', {
+      description: 'sessiontrail: review pack of the previous calendar month',
+      schedule: scheduler.ScheduleExpression.expression(
+        props.reviewSchedule ?? 'cron(0 6 1 * ? *)',
+        TimeZone.of(props.scheduleTimeZone ?? 'UTC'),
+      ),
+      timeWindow: scheduler.TimeWindow.flexible(props.flexibleWindow ?? Duration.hours(1)),
+      target: new targets.LambdaInvoke(this.reviewFunction.function, {
+        // The window comes from the schedule's own time, never from the clock at run time.
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          scheduleArn: scheduler.ContextAttribute.scheduleArn,
+          executionId: scheduler.ContextAttribute.executionId,
+          attempt: scheduler.ContextAttribute.attemptNumber,
+          timeZone: props.scheduleTimeZone ?? 'UTC',
+        }),
+        role: scheduleRole,
+        retryAttempts: 5,
+        maxEventAge: Duration.hours(12),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+
+    // --- Alarms ----------------------------------------------------------------------------------------
+    const topic = props.alarmTopicArn
+      ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
+      : undefined;
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
+      const a = new cloudwatch.Alarm(this, id, {
+        alarmName: `${name}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (topic) a.addAlarmAction(new cwActions.SnsAction(topic));
+      return a;
+    };
+    const fiveMinutes = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
+    this.alarms = [
+      alarm(
+        'ReviewErrors',
+        this.reviewFunction.function.metricErrors(fiveMinutes),
+        'The scheduled review function failed: the month may have no sealed review pack.',
+      ),
+      alarm(
+        'OnDemandErrors',
+        this.onDemandFunction.function.metricErrors(fiveMinutes),
+        'The on-demand function failed: an audit or incident pack may not have been sealed.',
+      ),
+      alarm(
+        'DeadLetters',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        'An export event gave up after its retries and sits in the dead-letter queue: rerun it.',
+      ),
+    ];
+
+    new CfnOutput(this, 'OnDemandFunctionName', { value: this.onDemandFunction.function.functionName });
+    new CfnOutput(this, 'WorkGroupName', { value: this.workGroupName });
+  }
+}
+
+/** The Glue `TableInput` of a source's raw-line table (projected `dt` partitions, one `line` column). */
+export function glueTableInput(spec: RawTableSpec, location: string): glue.CfnTable.TableInputProperty {
+  return {
+    name: spec.table,
+    description: `sessiontrail: raw ${spec.source} log lines, one row per line`,
+    tableType: 'EXTERNAL_TABLE',
+    parameters: {
+      EXTERNAL: 'TRUE',
+      'projection.enabled': 'true',
+      [`projection.${spec.partition.name}.type`]: 'date',
+      [`projection.${spec.partition.name}.format`]: spec.partition.format,
+      [`projection.${spec.partition.name}.range`]: `${spec.projectionStart},NOW`,
+      [`projection.${spec.partition.name}.interval`]: '1',
+      [`projection.${spec.partition.name}.interval.unit`]: 'DAYS',
+      'storage.location.template': `${location}/${spec.partition.name}=\${${spec.partition.name}}/`,
+    },
+    partitionKeys: [{ name: spec.partition.name, type: spec.partition.type }],
+    storageDescriptor: {
+      location: `${location}/`,
+      columns: spec.columns.map((c) => ({ name: c.name, type: c.type })),
+      inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+      outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+      serdeInfo: {
+        serializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe',
+        parameters: { 'field.delim': spec.fieldDelimiter, 'serialization.format': spec.fieldDelimiter },
+      },
+    },
+  };
+}
+
+export interface ExporterStatementsInput {
+  readonly partition: string;
+  readonly workGroupName: string;
+  readonly rawDatabase: string;
+  readonly rawTables: readonly string[];
+  readonly workDatabase: string;
+  readonly logsBucketName: string;
+  readonly logsFolders: readonly string[];
+  readonly logsKmsKeyArn: string | undefined;
+  readonly resultsBucketArn: string;
+  readonly evidenceBucketArn: string;
+  readonly evidencePrefix: string;
+  readonly dataKeyArn: string;
+  readonly signingKeyArn: string;
+}
+
+/**
+ * The statements both exporter roles need, each on the resources it touches: what AthenaEngine,
+ * S3EvidenceStore and KmsSigner call, plus what Athena itself does with the caller's credentials
+ * (reads the logs, writes results and CTAS files, encrypts them with the data key).
+ */
+export function exporterStatements(i: ExporterStatementsInput): iam.PolicyStatement[] {
+  const glueArn = (resource: string) => `arn:${i.partition}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+  const logsBucketArn = `arn:${i.partition}:s3:::${i.logsBucketName}`;
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'RunAthenaQueries',
+      actions: [
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:GetWorkGroup',
+        'athena:StartQueryExecution',
+        'athena:StopQueryExecution',
+      ],
+      resources: [`arn:${i.partition}:athena:${Aws.REGION}:${Aws.ACCOUNT_ID}:workgroup/${i.workGroupName}`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadRawTables',
+      // Athena reads the table definition; GetPartitions is called for partitioned tables even when
+      // their partitions are projected.
+      actions: ['glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable'],
+      resources: [
+        glueArn('catalog'),
+        glueArn(`database/${i.rawDatabase}`),
+        ...i.rawTables.map((t) => glueArn(`table/${i.rawDatabase}/${t}`)),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ManageWorkTables',
+      // CREATE TABLE AS and DROP TABLE of the pack's run-prefixed working tables.
+      actions: [
+        'glue:BatchDeletePartition',
+        'glue:CreateTable',
+        'glue:DeleteTable',
+        'glue:GetDatabase',
+        'glue:GetPartitions',
+        'glue:GetTable',
+      ],
+      resources: [
+        glueArn('catalog'),
+        glueArn(`database/${i.workDatabase}`),
+        glueArn(`table/${i.workDatabase}/*`),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'LocateLogsBucket',
+      actions: ['s3:GetBucketLocation'],
+      resources: [logsBucketArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListLogFolders',
+      actions: ['s3:ListBucket'],
+      resources: [logsBucketArn],
+      conditions: { StringLike: { 's3:prefix': i.logsFolders.map((f) => `${f}/*`) } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadLogs',
+      actions: ['s3:GetObject'],
+      resources: i.logsFolders.map((f) => `${logsBucketArn}/${f}/*`),
+    }),
+    new iam.PolicyStatement({
+      sid: 'AthenaResultsBucket',
+      actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+      resources: [i.resultsBucketArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'AthenaResultsObjects',
+      actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
+      resources: [`${i.resultsBucketArn}/${RESULTS_PREFIX}/*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListEvidence',
+      actions: ['s3:ListBucket'],
+      resources: [i.evidenceBucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${i.evidencePrefix}/*`] } },
+    }),
+    new iam.PolicyStatement({
+      // Write once, read back (manifests of earlier packs, HeadObject): no delete, no retention change.
+      sid: 'WriteEvidence',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [`${i.evidenceBucketArn}/${i.evidencePrefix}/*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseDataKey',
+      // SSE-KMS of evidence and Athena results: a data key to write, Decrypt to read back.
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [i.dataKeyArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'SignManifests',
+      actions: ['kms:GetPublicKey', 'kms:Sign'],
+      resources: [i.signingKeyArn],
+    }),
+  ];
+  if (i.logsKmsKeyArn !== undefined) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'DecryptLogs',
+        actions: ['kms:Decrypt'],
+        resources: [i.logsKmsKeyArn],
+      }),
+    );
+  }
+  return statements;
+}
+
+function acknowledgeExporterWildcards(
+  policy: iam.Policy,
+  i: {
+    partition: string;
+    logsFolders: readonly string[];
+    logsBucketName: string;
+    evidenceBucketName: string;
+    evidencePrefix: string;
+    resultsBucketName: string;
+    workDatabase: string;
+  },
+): void {
+  const v = Validations.of(policy);
+  const arn = (text: string) => nagResource(Stack.of(policy).resolve(text));
+  v.acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${arn(`arn:${i.partition}:s3:::${i.evidenceBucketName}/${i.evidencePrefix}/*`)}]`,
+    reason:
+      'Packs are written under <prefix>/<series>/<pack id>/ with ids derived at run time; the statement allows only GetObject and PutObject (no delete, no retention change) under the evidence prefix.',
+  });
+  v.acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${arn(`arn:${i.partition}:s3:::${i.resultsBucketName}/${RESULTS_PREFIX}/*`)}]`,
+    reason:
+      'Athena writes each query result and CTAS working table under athena/<query id>/ with the caller credentials; the ids exist only at run time. The bucket holds scratch data that expires.',
+  });
+  v.acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${arn(`arn:${i.partition}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}:table/${i.workDatabase}/*`)}]`,
+    reason:
+      'Working tables are created per pack at run time, named <run id>_<name> in the sessiontrail work database only; their names are not known at deploy time.',
+  });
+  for (const f of i.logsFolders) {
+    v.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arn(`arn:${i.partition}:s3:::${i.logsBucketName}/${f}/*`)}]`,
+      reason: `Athena reads every log object of the ${f} folder (dt=YYYY-MM-DD/ partitions, any file name); read only, one source folder.`,
+    });
+  }
+}
+
+/** A resolved value as cdk-nag prints it in a finding id: pseudo parameters and refs as `<Name>`. */
+export function nagResource(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v.Ref === 'string') return `<${v.Ref}>`;
+  const getAtt = v['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
+  const join = v['Fn::Join'];
+  if (Array.isArray(join)) return (join[1] as unknown[]).map(nagResource).join(String(join[0]));
+  return JSON.stringify(value);
+}

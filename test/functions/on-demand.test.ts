@@ -1,0 +1,201 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeOnDemandHandler } from '../../functions/on-demand.ts';
+import { SessiontrailError } from '../../lib/errors.ts';
+import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+import type { QueryEngine } from '../../lib/query/query-engine.ts';
+import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
+import { verifyPack } from '../../lib/signing/verify-pack.ts';
+import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import { FUNCTION_ARN, lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
+
+const incident = {
+  action: 'export',
+  kind: 'incident',
+  incidentId: 'IR-123',
+  hosts: ['WS01'],
+  from: '2024-03-04T08:00:00Z',
+  to: '2024-03-04T20:00:00Z',
+  sources: ['windows'],
+} as const;
+
+describe('on-demand handler', () => {
+  it('answers check: the evidence schema and the PDF fonts load', async () => {
+    // Prepare
+    const handler = makeOnDemandHandler(await testRuntime({ engine: () => recordingEngine().engine }));
+    // Act
+    const answer = await handler({ action: 'check' }, lambdaContext());
+    // Assess
+    expect(answer).toEqual({
+      ok: true,
+      action: 'check',
+      schema: 'loaded',
+      fonts: ['bold', 'cjk', 'mono', 'regular'],
+    });
+  });
+
+  it('answers an export at once with the pack id and location, continues asynchronously, and the pack is found by its id', async () => {
+    // Prepare
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine });
+    const handler = makeOnDemandHandler(runtime);
+
+    // Act: the caller's invocation
+    const started = await handler(incident, lambdaContext());
+
+    // Assess: answered before any query ran, with an asynchronous invocation of itself
+    expect(started).toMatchObject({ ok: true, action: 'export', status: 'started', series: 'incident' });
+    if (!started.ok || started.action !== 'export' || !('statusEvent' in started))
+      throw new Error('unexpected');
+    expect(started.packId).toMatch(/^incident-2024-03-04-[0-9a-f]{12}$/);
+    expect(started.location).toBe(join(runtime.storeRoot, 'incident', started.packId));
+    expect(runtime.runs).toHaveLength(0);
+    expect(runtime.invocations).toEqual([
+      { functionArn: FUNCTION_ARN, payload: { ...incident, wait: true } },
+    ]);
+    expect(await handler(started.statusEvent, lambdaContext())).toMatchObject({
+      sealed: false,
+      state: 'not_started',
+    });
+
+    // Act: Lambda delivers the asynchronous invocation
+    const built = await handler(runtime.invocations[0]?.payload, lambdaContext('async-request-1'));
+
+    // Assess: the pack is the one announced, sealed, and the status says so
+    expect(built).toMatchObject({ ok: true, action: 'export', status: 'written', packId: started.packId });
+    expect(await handler(started.statusEvent, lambdaContext())).toEqual({
+      ok: true,
+      action: 'status',
+      packId: started.packId,
+      series: 'incident',
+      location: started.location,
+      sealed: true,
+      state: 'sealed',
+    });
+    // Asking again finds it sealed and starts nothing.
+    expect(await handler(incident, lambdaContext())).toMatchObject({
+      status: 'sealed',
+      packId: started.packId,
+    });
+    expect(runtime.invocations).toHaveLength(1);
+  });
+
+  it('with wait: true builds over the Athena raw tables through the engine port and drops its working tables', async () => {
+    // Prepare
+    const fake = recordingEngine();
+    const runtime = await testRuntime({ engine: () => fake.engine });
+    const handler = makeOnDemandHandler(runtime);
+    // Act
+    const answer = await handler({ ...incident, wait: true }, lambdaContext());
+    // Assess
+    expect(answer).toMatchObject({ ok: true, status: 'written', summary: { sessions: 0 } });
+    const normalise = fake.ran[0];
+    expect(normalise?.sql).toContain('FROM sessiontrail_raw.windows_raw WHERE dt BETWEEN');
+    // The partitions of the window and the 24 h look-back, inclusive.
+    expect(normalise?.params).toEqual(expect.arrayContaining(['2024-03-03', '2024-03-04']));
+    expect(fake.materialized).toContain('session_events');
+    expect(fake.closed()).toBe(true);
+    expect(runtime.runs[0]?.remainingMs).toBe(900_000);
+  });
+
+  it.each([
+    ['an unknown key', { ...incident, host: 'WS01' }, 'unknown key(s) host'],
+    ['a reversed window', { ...incident, from: '2024-03-05T00:00:00Z' }, 'to: must be after from'],
+    ['an incident without an id', { ...incident, incidentId: undefined }, 'needs --incident-id'],
+    ['an unknown action', { action: 'purge' }, 'expected action export, status or check'],
+  ])('refuses %s with a clear message instead of failing', async (_what, event, message) => {
+    // Prepare
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine });
+    // Act
+    const answer = await makeOnDemandHandler(runtime)(event, lambdaContext());
+    // Assess
+    expect(answer).toMatchObject({ ok: false, error: { code: expect.stringMatching(/^BAD_/) } });
+    if (answer.ok) throw new Error('unexpected');
+    expect(answer.error.message).toContain(message);
+    expect(runtime.invocations).toHaveLength(0);
+  });
+
+  it('throws an engine failure so that Lambda retries it and alarms', async () => {
+    // Prepare
+    const failing = recordingEngine();
+    const engine = {
+      ...failing.engine,
+      materialize: async () => {
+        throw new SessiontrailError('QUERY_FAILED', 'Athena query normalise failed: scan limit');
+      },
+    } satisfies QueryEngine;
+    const runtime = await testRuntime({ engine: () => engine });
+    // Act / Assess
+    await expect(
+      makeOnDemandHandler(runtime)({ ...incident, wait: true }, lambdaContext()),
+    ).rejects.toMatchObject({
+      code: 'QUERY_FAILED',
+    });
+    expect(failing.closed()).toBe(true);
+  });
+});
+
+describe('on-demand handler with the real DuckDB engine standing in for Athena (sample logs)', () => {
+  let logs: string;
+  beforeAll(async () => {
+    logs = await mkdtemp(join(tmpdir(), 'st-fn-logs-'));
+    await generateWindowsSample({ seed: 42, hosts: 6, days: 2, from: '2024-03-04', outDir: logs });
+  });
+
+  it('seals an audit pack that verifies, with the id announced before it was built', async () => {
+    // Prepare
+    const runtime = await testRuntime({
+      engine: () => DuckDbEngine.open({ threads: 2 }),
+      locate: async (source, fromMs, toMs) => {
+        const found = await findLocalLogs(logs, source, fromMs, toMs);
+        return {
+          input: { kind: 'files', files: found.files },
+          problems: found.problems,
+          cleanup: found.cleanup,
+        };
+      },
+    });
+    const handler = makeOnDemandHandler(runtime);
+    const audit = {
+      action: 'export',
+      kind: 'audit',
+      hosts: ['SRV01', 'DC01'],
+      requester: 'J. Auditor',
+      reason: 'privileged access review',
+      from: '2024-03-04',
+      to: '2024-03-06',
+      sources: ['windows'],
+    };
+
+    // Act
+    const started = await handler(audit, lambdaContext());
+    const built = await handler(runtime.invocations[0]?.payload, lambdaContext('async-2'));
+
+    // Assess
+    if (!started.ok || !built.ok || built.action !== 'export' || !('summary' in built))
+      throw new Error('unexpected');
+    expect(built.packId).toBe(started.ok && 'packId' in started ? started.packId : '');
+    expect(built.summary.sessions).toBeGreaterThan(0);
+    const verified = await verifyPack({ store: runtime.store(), packDir: `audit/${built.packId}` });
+    expect(verified.ok).toBe(true);
+  });
+});
+
+describe('on-demand handler and packs that already exist', () => {
+  it('fails (alarm, retry, dead letter) rather than answers when the pack folder holds an unfinished pack', async () => {
+    // Prepare: a pack folder with files but no manifest, as a build that died midway leaves it
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine });
+    const handler = makeOnDemandHandler(runtime);
+    const started = await handler(incident, lambdaContext());
+    if (!started.ok || !('statusEvent' in started)) throw new Error('unexpected');
+    await runtime.store().putNew(`incident/${started.packId}/evidence.json`, new TextEncoder().encode('{}'));
+    // Act / Assess
+    expect(await handler(started.statusEvent, lambdaContext())).toMatchObject({
+      state: 'in_progress',
+    });
+    await expect(handler({ ...incident, wait: true }, lambdaContext())).rejects.toMatchObject({
+      code: 'PACK_EXISTS',
+    });
+  });
+});

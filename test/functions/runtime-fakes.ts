@@ -1,0 +1,119 @@
+/**
+ * Runtimes for the handler tests: the handlers' AWS runtime with its engine, store and signer
+ * replaced. The store is a real FsEvidenceStore in a temp dir, the signer a real local key; the
+ * engine is a fake that records what it is asked (or the real DuckDB engine, where a test says so).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { athenaLocate, type HandlerRuntime, type RunInfo } from '../../functions/_shared/deps.ts';
+import { fixedClock } from '../../lib/clock.ts';
+import { type Config, DEFAULT_CONFIG } from '../../lib/config/config.ts';
+import type { ExportDeps } from '../../lib/evidence/export-evidence.ts';
+import { athenaDialect } from '../../lib/query/athena/athena-dialect.ts';
+import type { QueryEngine, QueryRun } from '../../lib/query/query-engine.ts';
+import type { SqlQuery } from '../../lib/query/sql.ts';
+import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
+import type { Signer } from '../../lib/signing/signer.ts';
+import type { EvidenceStore } from '../../lib/storage/evidence-store.ts';
+import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
+import { makeKey } from '../helpers/local-export.ts';
+
+/** An Athena stand-in: every query succeeds with no rows; it remembers what ran and that it was closed. */
+export function recordingEngine(runId = 'ptest') {
+  const ran: SqlQuery[] = [];
+  const materialized: string[] = [];
+  let closed = false;
+  const run = (q: SqlQuery, rows: number): QueryRun => ({
+    name: q.name,
+    engineQueryId: `q-${ran.length}`,
+    rows,
+    durationMs: 1,
+    bytesScanned: 1024,
+  });
+  const engine = {
+    dialect: athenaDialect('sessiontrail_work', runId),
+    describe: async () => ({ name: 'athena', version: 'Athena engine version 3' }),
+    materialize: async (table: string, q: SqlQuery) => {
+      ran.push(q);
+      materialized.push(table);
+      return run(q, 0);
+    },
+    select: async (q: SqlQuery) => {
+      ran.push(q);
+      return { rows: [], run: run(q, 0) };
+    },
+    close: async () => {
+      closed = true;
+    },
+  } satisfies QueryEngine;
+  return { engine, ran, materialized, closed: () => closed };
+}
+
+export interface TestRuntime extends HandlerRuntime {
+  readonly storeRoot: string;
+  readonly invocations: { functionArn: string; payload: unknown }[];
+  readonly runs: RunInfo[];
+}
+
+/**
+ * A runtime over a temp-dir store and a fresh local key; `engine` makes the engine of each export
+ * and `locate` defaults to the Athena one (raw Glue tables).
+ */
+export async function testRuntime(options: {
+  engine: () => QueryEngine | Promise<QueryEngine>;
+  locate?: ExportDeps['locate'];
+  config?: Config;
+}): Promise<TestRuntime> {
+  const storeRoot = await mkdtemp(join(tmpdir(), 'st-fn-store-'));
+  const store = new FsEvidenceStore(storeRoot) satisfies EvidenceStore;
+  const signer = (await LocalKeySigner.fromFile(await makeKey())) satisfies Signer;
+  const config = options.config ?? DEFAULT_CONFIG;
+  const invocations: TestRuntime['invocations'] = [];
+  const runs: RunInfo[] = [];
+  return {
+    storeRoot,
+    invocations,
+    runs,
+    store: () => store,
+    config: async () => config,
+    async exportDeps(run) {
+      runs.push(run);
+      const engine = await options.engine();
+      return {
+        engine,
+        store,
+        signer,
+        clock: fixedClock('2026-01-01T00:00:00.000Z'),
+        config,
+        locate: options.locate ?? athenaLocate('sessiontrail_raw'),
+        toolVersion: '0.0.0-test',
+        close: () => engine.close(),
+      };
+    },
+    async invokeAsync(functionArn, payload) {
+      invocations.push({ functionArn, payload });
+    },
+  };
+}
+
+export const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:sessiontrail-on-demand';
+
+/** A Lambda context with 15 minutes left. */
+export function lambdaContext(requestId = '6f1c2d3e-aaaa-bbbb-cccc-0123456789ab'): Context {
+  return {
+    awsRequestId: requestId,
+    invokedFunctionArn: FUNCTION_ARN,
+    functionName: 'sessiontrail-on-demand',
+    functionVersion: '$LATEST',
+    memoryLimitInMB: '2048',
+    logGroupName: '/aws/lambda/sessiontrail-on-demand',
+    logStreamName: 'test',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}

@@ -1,0 +1,117 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeScheduledReviewHandler } from '../../functions/scheduled-review.ts';
+import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
+import { verifyPack } from '../../lib/signing/verify-pack.ts';
+import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import { lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
+
+const schedulerInput = {
+  scheduledTime: '2024-04-01T06:00:00Z',
+  scheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/sessiontrail-monthly-review',
+  executionId: 'exec-1',
+  attempt: '1',
+  timeZone: 'UTC',
+};
+
+describe('scheduled-review handler', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("reviews the calendar month before the schedule's own time", async () => {
+    // Prepare
+    const fake = recordingEngine();
+    const handler = makeScheduledReviewHandler(await testRuntime({ engine: () => fake.engine }));
+    // Act
+    const answer = await handler(schedulerInput, lambdaContext());
+    // Assess
+    expect(answer).toMatchObject({
+      ok: true,
+      status: 'written',
+      window: { from: '2024-03-01T00:00:00.000Z', to: '2024-04-01T00:00:00.000Z' },
+    });
+    expect(answer.packId).toMatch(/^review-2024-03-01-[0-9a-f]{12}$/);
+    // Partitions from the look-back day before March to March 31st, inclusive.
+    expect(fake.ran[0]?.params).toEqual(expect.arrayContaining(['2024-02-29', '2024-03-31']));
+  });
+
+  it('builds the same pack whenever it runs: a retry days later finds it already sealed', async () => {
+    // Prepare
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine });
+    const handler = makeScheduledReviewHandler(runtime);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2024-04-01T06:40:00Z'));
+    const first = await handler(schedulerInput, lambdaContext('r1'));
+    // Act
+    vi.setSystemTime(new Date('2024-04-09T13:00:00Z'));
+    const retry = await handler({ ...schedulerInput, attempt: '2' }, lambdaContext('r2'));
+    // Assess
+    expect(first.status).toBe('written');
+    expect(retry).toMatchObject({ status: 'already_sealed', packId: first.packId, window: first.window });
+  });
+
+  it("takes an EventBridge event's time the same way", async () => {
+    const handler = makeScheduledReviewHandler(await testRuntime({ engine: () => recordingEngine().engine }));
+    const answer = await handler(
+      {
+        version: '0',
+        id: 'e-1',
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '123456789012',
+        time: '2024-04-01T06:00:00Z',
+        region: 'eu-west-1',
+        resources: [],
+        detail: {},
+      },
+      lambdaContext(),
+    );
+    expect(answer.window).toEqual({ from: '2024-03-01T00:00:00.000Z', to: '2024-04-01T00:00:00.000Z' });
+  });
+
+  it.each([
+    [{ scheduledTime: '2024-04-01T06:00:00' }, 'BAD_WINDOW', 'with a zone'],
+    [{ scheduledTime: '2024-04-01T06:00:00Z', from: '2020-01-01' }, 'BAD_REQUEST', 'unknown key(s) from'],
+    [{}, 'BAD_REQUEST', 'scheduledTime: Required'],
+  ])('refuses %j with %s', async (event, code, message) => {
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine });
+    await expect(makeScheduledReviewHandler(runtime)(event, lambdaContext())).rejects.toMatchObject({
+      code,
+      message: expect.stringContaining(message),
+    });
+    expect(runtime.runs).toHaveLength(0);
+  });
+});
+
+describe('scheduled-review handler with the real DuckDB engine standing in for Athena (sample logs)', () => {
+  let logs: string;
+  beforeAll(async () => {
+    logs = await mkdtemp(join(tmpdir(), 'st-fn-logs-'));
+    await generateWindowsSample({ seed: 7, hosts: 4, days: 2, from: '2024-03-04', outDir: logs });
+  });
+
+  it('seals the March review that verifies', async () => {
+    // Prepare
+    const runtime = await testRuntime({
+      engine: () => DuckDbEngine.open({ threads: 2 }),
+      locate: async (source, fromMs, toMs) => {
+        const found = await findLocalLogs(logs, source, fromMs, toMs);
+        return {
+          input: { kind: 'files', files: found.files },
+          problems: found.problems,
+          cleanup: found.cleanup,
+        };
+      },
+    });
+    // Act
+    const answer = await makeScheduledReviewHandler(runtime)(schedulerInput, lambdaContext());
+    // Assess
+    expect(answer.status).toBe('written');
+    const verified = await verifyPack({ store: runtime.store(), packDir: `review/${answer.packId}` });
+    expect(verified.ok).toBe(true);
+  });
+});

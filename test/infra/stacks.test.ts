@@ -1,0 +1,576 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KEY_ADMIN_ACTIONS } from '../../infra/constructs/evidence-storage.ts';
+import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
+import { type FlatStatement, flat, flatStatements, type Synthesised, synthApp } from './synth-app.ts';
+
+const GLUE = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>';
+const LOGS = 'arn:<AWS::Partition>:s3:::corp-security-logs';
+const RESULTS = 'arn:<AWS::Partition>:s3:::sessiontrail-athena-results-<AWS::AccountId>-<AWS::Region>';
+const EVIDENCE = 'arn:<AWS::Partition>:s3:::sessiontrail-evidence-<AWS::AccountId>-<AWS::Region>';
+
+/** Every statement both exporter roles get, by sid: the least-privilege contract. */
+function exporterStatements(logGroup: string): FlatStatement[] {
+  return [
+    {
+      sid: 'RunAthenaQueries',
+      effect: 'Allow',
+      actions: [
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:GetWorkGroup',
+        'athena:StartQueryExecution',
+        'athena:StopQueryExecution',
+      ],
+      resources: ['arn:<AWS::Partition>:athena:<AWS::Region>:<AWS::AccountId>:workgroup/sessiontrail'],
+    },
+    {
+      sid: 'ReadRawTables',
+      effect: 'Allow',
+      actions: ['glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable'],
+      resources: [
+        `${GLUE}:catalog`,
+        `${GLUE}:database/sessiontrail_raw`,
+        ...SOURCE_NAMES.map((s) => `${GLUE}:table/sessiontrail_raw/${s}_raw`),
+      ],
+    },
+    {
+      sid: 'ManageWorkTables',
+      effect: 'Allow',
+      actions: [
+        'glue:BatchDeletePartition',
+        'glue:CreateTable',
+        'glue:DeleteTable',
+        'glue:GetDatabase',
+        'glue:GetPartitions',
+        'glue:GetTable',
+      ],
+      resources: [
+        `${GLUE}:catalog`,
+        `${GLUE}:database/sessiontrail_work`,
+        `${GLUE}:table/sessiontrail_work/*`,
+      ],
+    },
+    { sid: 'LocateLogsBucket', effect: 'Allow', actions: ['s3:GetBucketLocation'], resources: [LOGS] },
+    {
+      sid: 'ListLogFolders',
+      effect: 'Allow',
+      actions: ['s3:ListBucket'],
+      resources: [LOGS],
+      condition: { StringLike: { 's3:prefix': SOURCE_NAMES.map((s) => `logs/${s}/*`) } },
+    },
+    {
+      sid: 'ReadLogs',
+      effect: 'Allow',
+      actions: ['s3:GetObject'],
+      resources: SOURCE_NAMES.map((s) => `${LOGS}/logs/${s}/*`),
+    },
+    {
+      sid: 'AthenaResultsBucket',
+      effect: 'Allow',
+      actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+      resources: [RESULTS],
+    },
+    {
+      sid: 'AthenaResultsObjects',
+      effect: 'Allow',
+      actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
+      resources: [`${RESULTS}/athena/*`],
+    },
+    {
+      sid: 'ListEvidence',
+      effect: 'Allow',
+      actions: ['s3:ListBucket'],
+      resources: [EVIDENCE],
+      condition: { StringLike: { 's3:prefix': ['packs/*'] } },
+    },
+    {
+      sid: 'WriteEvidence',
+      effect: 'Allow',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [`${EVIDENCE}/packs/*`],
+    },
+    {
+      sid: 'UseDataKey',
+      effect: 'Allow',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [
+        expect.stringMatching(
+          /^<import:sessiontrail-storage:ExportsOutputFnGetAttStorageDataKey/,
+        ) as unknown as string,
+      ],
+    },
+    {
+      sid: 'SignManifests',
+      effect: 'Allow',
+      actions: ['kms:GetPublicKey', 'kms:Sign'],
+      resources: [
+        expect.stringMatching(
+          /^<import:sessiontrail-storage:ExportsOutputFnGetAttStorageSigningKey/,
+        ) as unknown as string,
+      ],
+    },
+    {
+      sid: 'WriteOwnLogs',
+      effect: 'Allow',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [expect.stringMatching(new RegExp(`^<${logGroup}[A-F0-9]{8}\\.Arn>$`)) as unknown as string],
+    },
+  ];
+}
+
+function policyStatements(s: Synthesised, idPrefix: string): FlatStatement[] {
+  const found = Object.entries(s.exporterTemplate.findResources('AWS::IAM::Policy')).filter(([id]) =>
+    new RegExp(`^${idPrefix}[A-F0-9]{8}$`).test(id),
+  );
+  expect(found, idPrefix).toHaveLength(1);
+  const doc = (found[0]?.[1] as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
+    .PolicyDocument;
+  return flatStatements(doc.Statement);
+}
+
+describe('storage stack', () => {
+  let prod: Synthesised;
+  let dev: Synthesised;
+  beforeAll(() => {
+    prod = synthApp({ profile: 'prod' });
+    dev = synthApp({ profile: 'dev' });
+  });
+
+  it.each([
+    ['prod', 'COMPLIANCE', 2557],
+    ['dev', 'GOVERNANCE', 1],
+  ])('locks evidence with Object Lock: profile %s → %s for %i days, versioned', (profile, mode, days) => {
+    const s = profile === 'prod' ? prod : dev;
+    s.storageTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['sessiontrail-evidence-'])] }),
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: mode, Days: days } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('takes retention mode and days from the context over the profile', () => {
+    synthApp({
+      profile: 'dev',
+      retentionMode: 'COMPLIANCE',
+      retentionDays: 30,
+    }).storageTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 30 } },
+      },
+    });
+  });
+
+  it('encrypts evidence and results with the customer data key (SSE-KMS, bucket keys), access logs with SSE-S3', () => {
+    const buckets = Object.values(prod.storageTemplate.findResources('AWS::S3::Bucket')) as {
+      Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: unknown[] }; BucketName: unknown };
+    }[];
+    const byName = new Map(
+      buckets.map((b) => [flat(b.Properties.BucketName), b.Properties.BucketEncryption]),
+    );
+    const kms = {
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: {
+            KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^StorageDataKey/), 'Arn'] },
+            SSEAlgorithm: 'aws:kms',
+          },
+        },
+      ],
+    };
+    expect(byName.get('sessiontrail-evidence-<AWS::AccountId>-<AWS::Region>')).toEqual(kms);
+    expect(byName.get('sessiontrail-athena-results-<AWS::AccountId>-<AWS::Region>')).toEqual(kms);
+    expect(byName.get('sessiontrail-access-logs-<AWS::AccountId>-<AWS::Region>')).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    prod.storageTemplate.hasResourceProperties('AWS::KMS::Key', {
+      KeySpec: Match.absent(),
+      EnableKeyRotation: true,
+    });
+  });
+
+  it('blocks public access on every bucket and logs evidence and results access to the log bucket', () => {
+    const buckets = Object.values(prod.storageTemplate.findResources('AWS::S3::Bucket')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(buckets).toHaveLength(3);
+    for (const b of buckets) {
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+    for (const prefix of ['evidence/', 'athena-results/']) {
+      prod.storageTemplate.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: Match.stringLikeRegexp('^StorageAccessLogBucket') },
+          LogFilePrefix: prefix,
+        },
+      });
+    }
+  });
+
+  it('denies every request without TLS in every bucket policy', () => {
+    const policies = Object.values(prod.storageTemplate.findResources('AWS::S3::BucketPolicy')) as {
+      Properties: { PolicyDocument: { Statement: unknown[] } };
+    }[];
+    expect(policies).toHaveLength(3);
+    for (const p of policies) {
+      const deny = flatStatements(p.Properties.PolicyDocument.Statement).find(
+        (st) =>
+          st.effect === 'Deny' && JSON.stringify(st.condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+      );
+      expect(deny?.actions).toEqual(['s3:*']);
+      expect(deny?.resources).toHaveLength(2); // the bucket and its objects
+    }
+  });
+
+  it('expires Athena results after 7 days', () => {
+    prod.storageTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'expire-athena-results',
+            ExpirationInDays: 7,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          },
+        ],
+      },
+    });
+  });
+
+  it('creates an ECC P-256 signing key that only the two exporter roles may sign with or read', () => {
+    const keys = prod.storageTemplate.findResources('AWS::KMS::Key', {
+      Properties: { KeySpec: 'ECC_NIST_P256' },
+    });
+    const [key] = Object.values(keys) as {
+      Properties: Record<string, unknown> & { KeyPolicy: { Statement: unknown[] } };
+    }[];
+    expect(key?.Properties.KeyUsage).toBe('SIGN_VERIFY');
+    const statements = flatStatements(key?.Properties.KeyPolicy.Statement ?? []);
+    expect(statements).toEqual([
+      {
+        sid: 'AccountAdministersTheKey',
+        effect: 'Allow',
+        actions: [...KEY_ADMIN_ACTIONS],
+        resources: ['*'],
+      },
+      {
+        sid: 'ExporterRolesSign',
+        effect: 'Allow',
+        actions: ['kms:GetPublicKey', 'kms:Sign'],
+        resources: ['*'],
+      },
+    ]);
+    const raw = key?.Properties.KeyPolicy.Statement as { Principal: { AWS: unknown } }[];
+    expect(flat(raw[0]?.Principal.AWS)).toBe('arn:<AWS::Partition>:iam::<AWS::AccountId>:root');
+    expect((raw[1]?.Principal.AWS as unknown[]).map(flat)).toEqual([
+      expect.stringMatching(/^<StorageReviewRole[A-F0-9]{8}\.Arn>$/),
+      expect.stringMatching(/^<StorageOnDemandRole[A-F0-9]{8}\.Arn>$/),
+    ]);
+    // The administrator cannot use the key: no Sign, Verify, GetPublicKey, no kms:*.
+    for (const a of KEY_ADMIN_ACTIONS)
+      expect(['kms:*', 'kms:Get*', 'kms:Sign', 'kms:GetPublicKey']).not.toContain(a);
+  });
+
+  it('gives the exporter roles a Lambda trust and no managed policies', () => {
+    const roles = Object.values(prod.storageTemplate.findResources('AWS::IAM::Role')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(roles).toHaveLength(2);
+    for (const r of roles) {
+      expect(r.Properties.AssumeRolePolicyDocument).toEqual({
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        ],
+        Version: '2012-10-17',
+      });
+      expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('synthesises 12 resources', () => {
+    expect(Object.keys(prod.storageTemplate.toJSON().Resources)).toHaveLength(12);
+  });
+});
+
+describe('exporter stack', () => {
+  let s: Synthesised;
+  beforeAll(() => {
+    s = synthApp({ profile: 'prod', logsPrefix: '/logs/' });
+  });
+
+  it.each(SOURCE_NAMES)('generates the %s raw table from its raw-table spec, projected by day', (source) => {
+    const spec = SOURCES[source]!.rawTable;
+    s.exporterTemplate.hasResourceProperties('AWS::Glue::Table', {
+      DatabaseName: 'sessiontrail_raw',
+      TableInput: {
+        Name: spec.table,
+        TableType: 'EXTERNAL_TABLE',
+        PartitionKeys: [{ Name: 'dt', Type: 'string' }],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': `${spec.projectionStart},NOW`,
+          'storage.location.template': `s3://corp-security-logs/logs/${source}/dt=\${dt}/`,
+        }),
+        StorageDescriptor: Match.objectLike({
+          Location: `s3://corp-security-logs/logs/${source}/`,
+          Columns: [{ Name: 'line', Type: 'string' }],
+          InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          SerdeInfo: {
+            SerializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe',
+            Parameters: { 'field.delim': '\u0001', 'serialization.format': '\u0001' },
+          },
+        }),
+      },
+    });
+  });
+
+  it('has a raw and a work database', () => {
+    for (const name of ['sessiontrail_raw', 'sessiontrail_work'])
+      s.exporterTemplate.hasResourceProperties('AWS::Glue::Database', {
+        DatabaseInput: Match.objectLike({ Name: name }),
+      });
+  });
+
+  it.each([
+    ['prod', 1024 ** 4],
+    ['dev', 100 * 1024 ** 3],
+  ])('enforces the workgroup configuration: engine v3, encrypted results, scan cutoff (%s: %i bytes)', (profile, cutoff) => {
+    const t = profile === 'prod' ? s.exporterTemplate : synthApp({ profile }).exporterTemplate;
+    t.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'sessiontrail',
+      WorkGroupConfiguration: {
+        EnforceWorkGroupConfiguration: true,
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        BytesScannedCutoffPerQuery: cutoff,
+        PublishCloudWatchMetricsEnabled: true,
+        RequesterPaysEnabled: false,
+        ResultConfiguration: {
+          OutputLocation: Match.objectLike({
+            'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^s3://sessiontrail-athena-results-')])],
+          }),
+          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() },
+          ExpectedBucketOwner: { Ref: 'AWS::AccountId' },
+        },
+      },
+    });
+  });
+
+  it('takes the scan cutoff from the context', () => {
+    synthApp({ scanCutoffBytes: 50_000_000 }).exporterTemplate.hasResourceProperties(
+      'AWS::Athena::WorkGroup',
+      {
+        WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 50_000_000 }),
+      },
+    );
+  });
+
+  it('runs both Lambdas on Node.js 22, arm64, traced, 15 minutes, with the bundle two folders deep', () => {
+    const fns = Object.values(s.exporterTemplate.findResources('AWS::Lambda::Function')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(fns).toHaveLength(2);
+    for (const f of fns) {
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Timeout: 900,
+        MemorySize: 2048,
+        Handler: 'functions/bundle/index.handler',
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+      });
+      expect(Object.keys((f.Properties.Environment as { Variables: object }).Variables).sort()).toEqual([
+        'NODE_OPTIONS',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+        'SESSIONTRAIL_DATA_KEY_ARN',
+        'SESSIONTRAIL_EVIDENCE_BUCKET',
+        'SESSIONTRAIL_EVIDENCE_PREFIX',
+        'SESSIONTRAIL_RAW_DATABASE',
+        'SESSIONTRAIL_SIGNING_KEY_ARN',
+        'SESSIONTRAIL_VERSION',
+        'SESSIONTRAIL_WORK_DATABASE',
+        'SESSIONTRAIL_WORK_GROUP',
+      ]);
+    }
+    s.exporterTemplate.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, 2);
+  });
+
+  it('retries asynchronous invocations twice, then sends them to the dead-letter queue', () => {
+    s.exporterTemplate.resourcePropertiesCountIs(
+      'AWS::Lambda::EventInvokeConfig',
+      {
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 21600,
+        DestinationConfig: {
+          OnFailure: {
+            Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExporterDeadLetterQueue'), 'Arn'] },
+          },
+        },
+      },
+      2,
+    );
+  });
+
+  it('schedules the monthly review on the 1st with a flexible window, a retry policy and the dead-letter queue', () => {
+    s.exporterTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 6 1 * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 60 },
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExporterScheduledReviewFunction'), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExporterScheduleRole'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 43200 },
+        DeadLetterConfig: {
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ExporterDeadLetterQueue'), 'Arn'] },
+        },
+        Input: Match.stringLikeRegexp('"scheduledTime":"<aws.scheduler.scheduled-time>"'),
+      },
+    });
+  });
+
+  it('encrypts the dead-letter queue and refuses it over plain HTTP', () => {
+    s.exporterTemplate.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    s.exporterTemplate.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('alarms on errors of each function and on any dead letter', () => {
+    const alarms = Object.values(s.exporterTemplate.findResources('AWS::CloudWatch::Alarm')) as {
+      Properties: { MetricName: string; Namespace: string; Threshold: number; ComparisonOperator: string };
+    }[];
+    expect(alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort()).toEqual([
+      'AWS/Lambda/Errors',
+      'AWS/Lambda/Errors',
+      'AWS/SQS/ApproximateNumberOfMessagesVisible',
+    ]);
+    for (const a of alarms) {
+      expect(a.Properties.Threshold).toBe(1);
+      expect(a.Properties.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
+    }
+  });
+
+  it.each([
+    ['ExporterReviewPolicy', 'ExporterScheduledReviewLogs'],
+    ['ExporterOnDemandPolicy', 'ExporterOnDemandLogs'],
+  ])('gives %s exactly these statements', (policy, logGroup) => {
+    expect(policyStatements(s, policy)).toEqual(exporterStatements(logGroup));
+  });
+
+  it('lets the on-demand role invoke only its own function (the asynchronous continuation)', () => {
+    expect(policyStatements(s, 'ExporterOnDemandSelfInvokePolicy')).toEqual([
+      {
+        sid: 'ContinueAsynchronously',
+        effect: 'Allow',
+        actions: ['lambda:InvokeFunction'],
+        resources: [expect.stringMatching(/^<ExporterOnDemandFunction[A-F0-9]{8}\.Arn>$/)],
+      },
+    ]);
+  });
+
+  it.each([
+    'ExporterReviewRoleRefPolicy',
+    'ExporterOnDemandRoleRefPolicy',
+  ])('lets %s write traces and dead letters only (added by the Lambda construct)', (policy) => {
+    expect(policyStatements(s, policy)).toEqual([
+      { effect: 'Allow', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
+      {
+        effect: 'Allow',
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        resources: [expect.stringMatching(/^<ExporterDeadLetterQueue[A-F0-9]{8}\.Arn>$/)],
+      },
+    ]);
+  });
+
+  it('lets the scheduler invoke only the review function and write only to the dead-letter queue', () => {
+    expect(policyStatements(s, 'ExporterScheduleRoleDefaultPolicy')).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['lambda:InvokeFunction'],
+        resources: [
+          expect.stringMatching(/^<ExporterScheduledReviewFunction[A-F0-9]{8}\.Arn>$/),
+          expect.stringMatching(/^<ExporterScheduledReviewFunction[A-F0-9]{8}\.Arn>:\*$/),
+        ],
+      },
+      {
+        effect: 'Allow',
+        actions: ['sqs:SendMessage'],
+        resources: [expect.stringMatching(/^<ExporterDeadLetterQueue/)],
+      },
+    ]);
+    s.exporterTemplate.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    });
+  });
+
+  it('grants no delete, no retention change and no service-wide action anywhere', () => {
+    const all = Object.values(s.exporterTemplate.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      flatStatements(
+        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
+          .Statement,
+      ),
+    );
+    const actions = all.flatMap((st) => st.actions);
+    expect(
+      actions.filter((a) =>
+        /Delete(Object|Bucket)|PutObjectRetention|PutObjectLegalHold|Bypass|:\*$/.test(a),
+      ),
+    ).toEqual([]);
+    // Resource "*" only where the service has no resource-level permissions (X-Ray).
+    expect(all.filter((st) => st.resources.includes('*')).flatMap((st) => st.actions)).toEqual([
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+    ]);
+  });
+
+  it('adds kms:Decrypt on the logs key when the logs bucket has one', () => {
+    const withKey = synthApp({
+      logsKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0c1f9d2a-1111-2222-3333-444455556666',
+    });
+    expect(policyStatements(withKey, 'ExporterReviewPolicy').find((st) => st.sid === 'DecryptLogs')).toEqual({
+      sid: 'DecryptLogs',
+      effect: 'Allow',
+      actions: ['kms:Decrypt'],
+      resources: ['arn:aws:kms:eu-west-1:123456789012:key/0c1f9d2a-1111-2222-3333-444455556666'],
+    });
+  });
+
+  it(`synthesises ${22 + SOURCE_NAMES.length} resources (${SOURCE_NAMES.length} raw tables)`, () => {
+    // 2 databases + tables + workgroup + DLQ and its policy + 2 × (log group, function, invoke
+    // config) + 6 policies + schedule role + schedule + 3 alarms.
+    expect(Object.keys(s.exporterTemplate.toJSON().Resources)).toHaveLength(22 + SOURCE_NAMES.length);
+  });
+});
