@@ -10,7 +10,7 @@ import { SessiontrailError } from '../lib/errors.ts';
 import { type ExportResult, exportEvidence } from '../lib/evidence/export-evidence.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
 import { type ExportRequest, validateRequest } from '../lib/evidence/request.ts';
-import { generateWindowsSample } from '../lib/sample/windows-sample.ts';
+import { generateSamples, SAMPLE_KINDS, type SampleKind } from '../lib/sample/samples.ts';
 import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
 import { type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
@@ -47,7 +47,7 @@ export async function runKeygen(opts: Common & { key: string }): Promise<void> {
 }
 
 export async function runSample(
-  opts: Common & { out: string; hosts: number; days: number; seed: number; from: string },
+  opts: Common & { out: string; hosts: number; days: number; seed: number; from: string; source: string[] },
 ): Promise<void> {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.from) || Number.isNaN(Date.parse(opts.from))) {
     throw new SessiontrailError(
@@ -55,7 +55,9 @@ export async function runSample(
       `--from must be a day YYYY-MM-DD, received ${JSON.stringify(opts.from)}`,
     );
   }
-  const result = await generateWindowsSample({
+  const kinds = (opts.source.length > 0 ? opts.source : [...SAMPLE_KINDS]) as SampleKind[];
+  const result = await generateSamples({
+    kinds,
     seed: opts.seed,
     hosts: opts.hosts,
     days: opts.days,
@@ -66,9 +68,9 @@ export async function runSample(
     out(JSON.stringify({ ...result, out: resolve(opts.out) }));
     return;
   }
-  out(`wrote ${result.records} records in ${result.files.length} files under ${resolve(opts.out)}`);
-  out(`ground truth: ${result.groundTruthPath}`);
-  out(`window: ${result.window.from} .. ${result.window.to}`);
+  for (const o of result.outcomes)
+    out(`${o.kind.padEnd(11)} ${o.files} files; ground truth ${o.groundTruthPath}`);
+  out(`under ${resolve(opts.out)}; window ${result.window.from} .. ${result.window.to}`);
 }
 
 export async function runExport(
@@ -148,6 +150,10 @@ function printExport(result: ExportResult, root: string, json: boolean | undefin
   out(
     `  sessions       ${s.sessions} (${s.privileged_sessions} privileged; ${s.verdicts.complete} complete, ${s.verdicts.incomplete} incomplete) on ${s.hosts} hosts, ${s.accounts} accounts`,
   );
+  const bySource = new Map<string, number>();
+  for (const x of result.pack.sessions) bySource.set(x.source, (bySource.get(x.source) ?? 0) + 1);
+  const counts = [...bySource].map(([k, n]) => `${k} ${n}`).join(', ') || 'no sessions';
+  out(`  by source      ${counts} (read: ${result.pack.pack.sources.join(', ')})`);
   out(
     `  activity       ${s.activity_events} events in sessions; ${s.orphan_events} orphan events in ${s.orphan_groups} groups`,
   );
@@ -225,7 +231,8 @@ export async function runDemo(opts: Common & { out: string; key: string }): Prom
   const onProgress = progress(opts.json);
   onProgress?.('writing sample logs');
   await rm(logs, { recursive: true, force: true });
-  const sample = await generateWindowsSample({
+  const sample = await generateSamples({
+    kinds: SAMPLE_KINDS,
     seed: 42,
     hosts: 6,
     days: 2,
@@ -264,7 +271,9 @@ export async function runDemo(opts: Common & { out: string; key: string }): Prom
       }),
     );
   } else {
-    out(`sample logs: ${sample.records} records in ${sample.files.length} files under ${resolve(logs)}`);
+    out(
+      `sample logs under ${resolve(logs)}: ${sample.outcomes.map((o) => `${o.kind} ${o.files} files`).join(', ')}`,
+    );
     printExport(result, opts.out, false);
     out(
       `  verify         ${verified.ok ? 'ok: signature, every digest and the schema check out' : 'FAILED'}`,

@@ -38,12 +38,13 @@ program
 program
   .command('sample')
   .description(
-    'Write seeded, realistic Windows Security logs (NXLog and Winlogbeat layouts) and a ground-truth file.',
+    'Write seeded, realistic sample logs with ground-truth files: Windows Security (NXLog and Winlogbeat layouts), Linux auditd and auth.log, CloudTrail.',
   )
   .requiredOption(
     '--out <dir>',
-    'folder to write <out>/windows/dt=YYYY-MM-DD/*.json.gz and <out>/ground-truth.json',
+    'folder to write <out>/<source>/... and one <source>ground-truth.json per sample',
   )
+  .option('--source <name>', 'windows, linux or cloudtrail (repeatable); default: all three', collect, [])
   .option('--hosts <n>', 'number of hosts', positiveInt('--hosts'), 6)
   .option('--days <n>', 'number of days', positiveInt('--days'), 2)
   .option('--seed <n>', 'random seed: the same seed writes the same bytes', positiveInt('--seed'), 42)
