@@ -38,13 +38,18 @@ program
 program
   .command('sample')
   .description(
-    'Write seeded, realistic sample logs with ground-truth files: Windows Security (NXLog and Winlogbeat layouts), Linux auditd and auth.log, CloudTrail.',
+    'Write seeded, realistic sample logs with ground-truth files: Windows Security (NXLog and Winlogbeat layouts), Linux auditd and auth.log, CloudTrail, OCSF.',
   )
   .requiredOption(
     '--out <dir>',
     'folder to write <out>/<source>/... and one <source>ground-truth.json per sample',
   )
-  .option('--source <name>', 'windows, linux or cloudtrail (repeatable); default: all three', collect, [])
+  .option(
+    '--source <name>',
+    'windows, linux, cloudtrail or ocsf (repeatable); default: all four',
+    collect,
+    [],
+  )
   .option('--hosts <n>', 'number of hosts', positiveInt('--hosts'), 6)
   .option('--days <n>', 'number of days', positiveInt('--days'), 2)
   .option('--seed <n>', 'random seed: the same seed writes the same bytes', positiveInt('--seed'), 42)

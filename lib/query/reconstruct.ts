@@ -78,11 +78,12 @@ function userScopeSql(users: readonly string[], p: ParamList): string {
   return `(upper(coalesce(user_name, '')) IN (${list}) OR upper(concat_ws('\\', user_domain, user_name)) IN (${list}) OR upper(coalesce(user_uid, '')) IN (${list}))`;
 }
 
-/** Requested hosts match the full name or its first label (`WS01` matches `WS01.CORP.EXAMPLE`). */
+/** Requested hosts match the full name or its first label (`WS01` matches `ws01.corp.example`), in any case. */
 function hostScopeSql(hosts: readonly string[], p: ParamList): string {
   if (hosts.length === 0) return 'true';
   const list = p.addAll(hosts.map((h) => h.toUpperCase()));
-  return `(host IN (${list}) OR split_part(host, '.', 1) IN (${list}))`;
+  // Case-insensitive: sources spell host names as their producers do (Windows upper, Linux lower).
+  return `(upper(host) IN (${list}) OR upper(split_part(host, '.', 1)) IN (${list}))`;
 }
 
 /** Step 1: `session_events`. */

@@ -5,9 +5,10 @@
 import { SessiontrailError } from '../errors.ts';
 import { generateCloudTrailSample } from './cloudtrail-sample.ts';
 import { generateLinuxSample } from './linux-sample.ts';
+import { generateOcsfSample } from './ocsf-sample.ts';
 import { generateWindowsSample } from './windows-sample.ts';
 
-export const SAMPLE_KINDS = ['windows', 'linux', 'cloudtrail'] as const;
+export const SAMPLE_KINDS = ['windows', 'linux', 'cloudtrail', 'ocsf'] as const;
 export type SampleKind = (typeof SAMPLE_KINDS)[number];
 
 export interface SamplesOptions {
@@ -47,6 +48,9 @@ export async function generateSamples(options: SamplesOptions): Promise<{
         outcomes.push({ kind, files: r.files.length, groundTruthPath: r.groundTruthPath });
       } else if (kind === 'cloudtrail') {
         const r = await generateCloudTrailSample(base);
+        outcomes.push({ kind, files: r.files.length, groundTruthPath: r.groundTruthPath });
+      } else if (kind === 'ocsf') {
+        const r = await generateOcsfSample(base);
         outcomes.push({ kind, files: r.files.length, groundTruthPath: r.groundTruthPath });
       } else {
         throw new SessiontrailError(

@@ -91,9 +91,10 @@ base AS (
     ${jx('metadata', 'version')} AS version,
     ${jx('metadata', 'uid')} AS meta_uid,
     coalesce(try_cast(${jx('time')} AS BIGINT), ${d.awsTimeMillis(jx('time_dt'))}) AS time_ms,
-    coalesce(${jx('device', 'hostname')}, ${jx('cloud', 'account', 'uid')}, ${jx('cloud', 'account_uid')},
+    -- Upper-cased like the Windows and Linux sources, so one host is one host across sources.
+    upper(coalesce(${jx('device', 'hostname')}, ${jx('cloud', 'account', 'uid')}, ${jx('cloud', 'account_uid')},
       ${jx('unmapped', 'recipientAccountId')}, ${jx('actor', 'user', 'account', 'uid')}, ${jx('actor', 'user', 'account_uid')},
-      ${jx('dst_endpoint', 'hostname')}) AS host,
+      ${jx('dst_endpoint', 'hostname')})) AS host,
     ${jx('cloud', 'region')} AS region,
     ${jx('user', 'uid')} AS u_uid, ${jx('user', 'uuid')} AS u_uuid, ${jx('user', 'name')} AS u_name, ${jx('user', 'domain')} AS u_domain,
     ${jx('actor', 'user', 'uid')} AS a_uid, ${jx('actor', 'user', 'uuid')} AS a_uuid, ${jx('actor', 'user', 'name')} AS a_name,
