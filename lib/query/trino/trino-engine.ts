@@ -1,0 +1,311 @@
+/**
+ * Trino behind the {@link QueryEngine} port, over Trino's HTTP client protocol (`POST
+ * /v1/statement`, then `nextUri` until done).
+ *
+ * Why `fetch` and not the `trino-client` package: the client parses responses with `JSON.parse`
+ * (through axios), which rounds BIGINTs above 2^53 (the reconstruction's open-session sentinel
+ * `9223372036854775807` would come back as …808), and its errors do not tell an unreachable server
+ * from a failed query. The protocol is four headers and a loop.
+ *
+ * Parameters are bound with `EXECUTE IMMEDIATE '<query>' USING <values>`: the query text is sent
+ * as it is recorded in the pack (with `?`), and each value travels as a typed literal in the USING
+ * list, never spliced into the query. (`PREPARE` would need the prepared text echoed in an HTTP
+ * header on every request, and the normalising query is larger than Trino's default header limit.)
+ */
+import { performance } from 'node:perf_hooks';
+import { SessiontrailError } from '../../errors.ts';
+import { rawTableOf } from '../../sources/raw-table.ts';
+import type { RawInput } from '../dialects/dialect.ts';
+import { trinoDialect } from '../dialects/trino-dialect.ts';
+import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
+import { identifier, type SqlQuery, type SqlValue } from '../sql.ts';
+import { parseExactJson } from './trino-json.ts';
+
+export interface TrinoEngineOptions {
+  /** Coordinator URL, e.g. `http://127.0.0.1:8080`. */
+  readonly server: string;
+  /** Catalog of the raw-line tables, e.g. `hive`. */
+  readonly catalog: string;
+  /** Schema of the raw-line tables, e.g. `raw`. */
+  readonly schema: string;
+  /**
+   * Writable catalog that holds the working schema (`memory`, or a Hive catalog).
+   * @default the raw-table `catalog`
+   */
+  readonly workCatalog?: string;
+  /** Schema for this pack's working tables; created when missing. One per concurrent pack. */
+  readonly workSchema: string;
+  /** Trino user name (`X-Trino-User`). */
+  readonly user: string;
+  /**
+   * The qualified raw-line table of a source.
+   * @default `<catalog>.<schema>.<source>_raw` (see {@link rawTableOf})
+   */
+  readonly rawTableFor?: (source: string) => string;
+  /**
+   * Milliseconds one query may take, end to end, before it is cancelled.
+   * @default 600000
+   */
+  readonly queryTimeoutMs?: number;
+}
+
+interface StatementResponse {
+  readonly id: string;
+  readonly nextUri?: string;
+  readonly columns?: readonly { readonly name: string; readonly type: string }[];
+  readonly data?: readonly (readonly unknown[])[];
+  readonly stats?: {
+    readonly state?: string;
+    readonly elapsedTimeMillis?: number;
+    readonly processedBytes?: number;
+    readonly physicalInputBytes?: number;
+  };
+  readonly error?: { readonly message?: string; readonly errorName?: string; readonly errorType?: string };
+}
+
+interface Statement {
+  readonly queryId: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly rows: (readonly unknown[])[];
+  readonly elapsedMs: number;
+  readonly processedBytes: number | null;
+}
+
+/** Trino (or a Trino-compatible server) behind the {@link QueryEngine} port. */
+export class TrinoEngine implements QueryEngine {
+  readonly dialect;
+  private readonly server: string;
+  private readonly workCatalog: string;
+  private readonly workSchema: string;
+  private readonly catalog: string;
+  private readonly schema: string;
+  private readonly timeoutMs: number;
+  private readonly created = new Set<string>();
+  private schemaReady = false;
+
+  constructor(private readonly options: TrinoEngineOptions) {
+    this.server = options.server.replace(/\/+$/, '');
+    this.catalog = identifier(options.catalog);
+    this.schema = identifier(options.schema);
+    this.workCatalog = identifier(options.workCatalog ?? options.catalog);
+    this.workSchema = identifier(options.workSchema);
+    this.timeoutMs = options.queryTimeoutMs ?? 600_000;
+    this.dialect = trinoDialect(this.workSchema);
+  }
+
+  /** The qualified raw-line table of a source. */
+  rawTable(source: string): string {
+    return this.options.rawTableFor?.(source) ?? `${this.catalog}.${this.schema}.${rawTableOf(source).table}`;
+  }
+
+  /**
+   * The raw input of a source for the days `[fromMs, toMs)` touch, as the export's `locate` returns it.
+   * `keyPrefix` is the table location's prefix that the pack leaves out of object keys.
+   */
+  rawInput(source: string, fromMs: number, toMs: number, keyPrefix?: string): RawInput {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    return {
+      kind: 'table',
+      table: this.rawTable(source),
+      dtFrom: day(fromMs),
+      dtTo: day(toMs - 1),
+      skipEmptyLines: true,
+      ...(keyPrefix === undefined ? {} : { keyPrefix }),
+    };
+  }
+
+  /** @throws SessiontrailError `ENGINE_UNAVAILABLE` when the server cannot be reached. */
+  async describe(): Promise<{ name: string; version: string }> {
+    const info = await this.http(`${this.server}/v1/info`, { method: 'GET' });
+    const version = (info as { nodeVersion?: { version?: unknown } }).nodeVersion?.version;
+    return { name: 'trino', version: typeof version === 'string' ? version : 'unknown' };
+  }
+
+  /**
+   * `CREATE TABLE <workCatalog>.<workSchema>.<table> AS <query>`, dropping the table first.
+   * @throws SessiontrailError `QUERY_FAILED` (with Trino's error name) or `ENGINE_UNAVAILABLE`.
+   */
+  async materialize(table: string, query: SqlQuery): Promise<QueryRun> {
+    const started = performance.now();
+    await this.ensureWorkSchema();
+    const name = this.dialect.workTable(table);
+    await this.execute(`DROP TABLE IF EXISTS ${name}`, [], `${query.name} (drop)`);
+    this.created.add(name);
+    const result = await this.execute(`CREATE TABLE ${name} AS ${query.sql}`, query.params, query.name);
+    const count = Number(result.rows[0]?.[0] ?? 0);
+    return {
+      name: query.name,
+      engineQueryId: result.queryId,
+      rows: count,
+      durationMs: result.elapsedMs || performance.now() - started,
+      bytesScanned: result.processedBytes,
+    };
+  }
+
+  /** @throws SessiontrailError `QUERY_FAILED` (with Trino's error name) or `ENGINE_UNAVAILABLE`. */
+  async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
+    const started = performance.now();
+    const result = await this.execute(query.sql, query.params, query.name);
+    const rows = result.rows.map((values) => {
+      const row: Record<string, CellValue> = {};
+      result.columns.forEach((col, i) => {
+        row[col.name] = toCell(values[i], col.type);
+      });
+      return row;
+    });
+    return {
+      rows,
+      run: {
+        name: query.name,
+        engineQueryId: result.queryId,
+        rows: rows.length,
+        durationMs: result.elapsedMs || performance.now() - started,
+        bytesScanned: result.processedBytes,
+      },
+    };
+  }
+
+  /** Drops the working tables this engine created (memory catalogs keep them until dropped). */
+  async close(): Promise<void> {
+    for (const name of this.created) {
+      try {
+        await this.execute(`DROP TABLE IF EXISTS ${name}`, [], 'close');
+      } catch {
+        // Best effort: a server that went away has dropped its memory tables already.
+      }
+    }
+    this.created.clear();
+  }
+
+  /** Runs one statement with bound parameters to completion. */
+  async execute(sql: string, params: readonly SqlValue[], name: string): Promise<Statement> {
+    const text =
+      params.length === 0
+        ? sql
+        : `EXECUTE IMMEDIATE ${quote(sql)} USING ${params.map((v) => toLiteral(v)).join(', ')}`;
+    const deadline = Date.now() + this.timeoutMs;
+    let response = (await this.http(`${this.server}/v1/statement`, {
+      method: 'POST',
+      body: text,
+    })) as StatementResponse;
+    const rows: (readonly unknown[])[] = [];
+    let columns = response.columns;
+    for (;;) {
+      if (response.columns !== undefined) columns = response.columns;
+      if (response.data !== undefined) rows.push(...response.data);
+      if (response.error !== undefined) {
+        const e = response.error;
+        throw new SessiontrailError(
+          'QUERY_FAILED',
+          `Trino could not run query ${name} (${response.id}): ${e.errorName ?? e.errorType ?? 'error'}: ${e.message ?? 'no message'}`,
+          { cause: e },
+        );
+      }
+      if (response.nextUri === undefined) break;
+      if (Date.now() > deadline) {
+        await this.http(response.nextUri, { method: 'DELETE' }).catch(() => undefined);
+        throw new SessiontrailError(
+          'QUERY_FAILED',
+          `Trino query ${name} (${response.id}) did not finish within ${this.timeoutMs} ms; cancelled`,
+        );
+      }
+      response = (await this.http(response.nextUri, { method: 'GET' })) as StatementResponse;
+    }
+    const stats = response.stats;
+    return {
+      queryId: response.id,
+      columns: columns ?? [],
+      rows,
+      elapsedMs: stats?.elapsedTimeMillis ?? 0,
+      processedBytes: stats?.processedBytes ?? stats?.physicalInputBytes ?? null,
+    };
+  }
+
+  private async ensureWorkSchema(): Promise<void> {
+    if (this.schemaReady) return;
+    await this.execute(
+      `CREATE SCHEMA IF NOT EXISTS ${this.workCatalog}.${this.workSchema}`,
+      [],
+      'create work schema',
+    );
+    this.schemaReady = true;
+  }
+
+  private async http(url: string, init: { method: string; body?: string }): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: init.method,
+        ...(init.body === undefined ? {} : { body: init.body }),
+        headers: {
+          'X-Trino-User': this.options.user,
+          'X-Trino-Source': 'sessiontrail',
+          'X-Trino-Catalog': this.workCatalog,
+          'X-Trino-Schema': this.workSchema,
+          'X-Trino-Time-Zone': 'UTC',
+        },
+      });
+    } catch (cause) {
+      throw new SessiontrailError(
+        'ENGINE_UNAVAILABLE',
+        `expected a Trino server at ${this.server}, but it could not be reached: ${describeCause(cause)}`,
+        { cause },
+      );
+    }
+    const body = await res.text();
+    // 502/503/504: a coordinator that is starting or behind a proxy that lost it.
+    if (res.status === 502 || res.status === 503 || res.status === 504) {
+      throw new SessiontrailError(
+        'ENGINE_UNAVAILABLE',
+        `expected a Trino server at ${this.server}, received HTTP ${res.status}`,
+      );
+    }
+    if (!res.ok) {
+      throw new SessiontrailError(
+        'QUERY_FAILED',
+        `Trino answered HTTP ${res.status} to ${init.method} ${new URL(url).pathname}: ${body.slice(0, 300)}`,
+      );
+    }
+    return init.method === 'DELETE' ? null : parseExactJson(body);
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause;
+  const code = inner && typeof inner === 'object' && 'code' in inner ? ` (${String(inner.code)})` : '';
+  return `${cause.message}${code}`;
+}
+
+/** A SQL string literal: quotes doubled; Trino has no backslash escapes. */
+function quote(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** A parameter value as a typed Trino literal for the USING list. */
+export function toLiteral(value: SqlValue): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'bigint') return `BIGINT '${value.toString()}'`;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) {
+      throw new SessiontrailError('BAD_REQUEST', `expected a finite number parameter, received ${value}`);
+    }
+    return Number.isInteger(value) ? `BIGINT '${value}'` : `DOUBLE '${value}'`;
+  }
+  if (typeof value === 'string') return quote(value);
+  if (value.length === 0) return 'CAST(ARRAY[] AS ARRAY(VARCHAR))';
+  return `ARRAY[${value.map(quote).join(', ')}]`;
+}
+
+/** A Trino JSON result value as the use case sees it (same shapes as the DuckDB adapter). */
+function toCell(value: unknown, type: string): CellValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean' || typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    // DECIMAL arrives as text; DuckDB hands decimals over as numbers.
+    if (type.startsWith('decimal')) return Number(value);
+    return value;
+  }
+  return JSON.stringify(value);
+}

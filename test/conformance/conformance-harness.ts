@@ -1,0 +1,301 @@
+/**
+ * Cross-engine conformance: the same export, on DuckDB (files) and on Trino (a Hive raw-line table
+ * over the same files), compared query by query and then as `evidence.json`.
+ *
+ * What is compared:
+ * 1. Every query the export runs, in the order it runs them: for a materialised step
+ *    (normalise, session events, attribution, halves) the whole working table, read back with
+ *    `SELECT *`; for a select (pack sessions, activity, orphans, integrity, suppressions, coverage)
+ *    its rows. Rows are compared as multisets in a canonical order (each row as JSON with sorted
+ *    keys), so the engines' free choice of order among ties does not count; everything else does:
+ *    column names, values, types as the use case sees them (number, string, boolean, null).
+ * 2. `evidence.json`, byte for byte, once the fields that are engine-specific *by design* are set
+ *    aside. Those are exactly (see {@link ENGINE_SPECIFIC}):
+ *    - `tool.engine`: the engine's name and version, recorded so a reader knows what ran;
+ *    - `queries[].sql_sha256`: the hash of the query file as this engine ran it. The text differs by
+ *      dialect (JSON paths, `json_parse`, the raw-line relation, schema-qualified working tables)
+ *      for every query of the export, so the field is set aside for every query whose two files
+ *      differ, and compared for any query whose files are equal. The queries' names, file names and
+ *      row counts are compared.
+ *    Nothing else is set aside: sessions, timelines, verdicts, coverage, ids and the pack id must be
+ *    the same bytes.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixedClock } from '../../lib/clock.ts';
+import type { Config } from '../../lib/config/config.ts';
+import { canonicalBytes } from '../../lib/evidence/canonical-json.ts';
+import { type ExportDeps, type ExportResult, exportEvidence } from '../../lib/evidence/export-evidence.ts';
+import type { ExportRequest } from '../../lib/evidence/request.ts';
+import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+import type { QueryEngine, QueryRun, Row } from '../../lib/query/query-engine.ts';
+import type { SqlQuery } from '../../lib/query/sql.ts';
+import type { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
+import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
+import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
+import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+
+/** The fields of `evidence.json` that differ between engines by design (see the file comment). */
+export const ENGINE_SPECIFIC = [
+  'tool.engine',
+  'queries[].sql_sha256 (where the query files differ)',
+] as const;
+
+/** One step of an export as an engine ran it. */
+export interface RecordedStep {
+  readonly name: string;
+  readonly kind: 'materialize' | 'select';
+  readonly sql: string;
+  readonly rows: readonly Row[];
+}
+
+/** Passes every call through and keeps what each query returned (materialised tables read back). */
+export class RecordingEngine implements QueryEngine {
+  readonly steps: RecordedStep[] = [];
+  readonly dialect;
+
+  constructor(private readonly inner: QueryEngine) {
+    this.dialect = inner.dialect;
+  }
+
+  describe() {
+    return this.inner.describe();
+  }
+
+  async materialize(table: string, query: SqlQuery): Promise<QueryRun> {
+    const run = await this.inner.materialize(table, query);
+    const { rows } = await this.inner.select({
+      name: `${query.name} (table)`,
+      sql: `SELECT * FROM ${this.dialect.workTable(table)}`,
+      params: [],
+    });
+    this.steps.push({ name: query.name, kind: 'materialize', sql: query.sql, rows });
+    return run;
+  }
+
+  async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
+    const result = await this.inner.select(query);
+    this.steps.push({ name: query.name, kind: 'select', sql: query.sql, rows: result.rows });
+    return result;
+  }
+
+  close() {
+    return this.inner.close();
+  }
+}
+
+export interface EngineExport {
+  readonly result: ExportResult;
+  readonly steps: readonly RecordedStep[];
+  readonly evidence: Uint8Array;
+}
+
+export interface ConformanceInput {
+  /** Logs root laid out as the bucket (`<root>/windows/dt=…/`), read by DuckDB. */
+  readonly root: string;
+  /** `"$path"` prefix of the same files as Trino sees them. */
+  readonly keyPrefix: string;
+  readonly request: ExportRequest;
+  readonly config: Config;
+  readonly keyPath: string;
+}
+
+async function runExport(
+  engine: QueryEngine,
+  input: ConformanceInput,
+  locate: ExportDeps['locate'],
+): Promise<EngineExport> {
+  const recording = new RecordingEngine(engine);
+  const storeRoot = await mkdtemp(join(tmpdir(), 'st-conf-store-'));
+  const store = new FsEvidenceStore(storeRoot);
+  const result = await exportEvidence(input.request, {
+    engine: recording,
+    store,
+    signer: await LocalKeySigner.fromFile(input.keyPath),
+    clock: fixedClock('2026-01-01T00:00:00.000Z'),
+    config: input.config,
+    locate,
+    toolVersion: '0.0.0-conformance',
+  });
+  const evidence = await store.get(`${result.dir}/evidence.json`);
+  return { result, steps: recording.steps, evidence };
+}
+
+/** The export on DuckDB, reading the files under `root`. */
+export async function exportOnDuckDb(input: ConformanceInput): Promise<EngineExport> {
+  const engine = await DuckDbEngine.open({ threads: 2 });
+  try {
+    return await runExport(engine, input, async (source, fromMs, toMs) => {
+      const found = await findLocalLogs(input.root, source, fromMs, toMs);
+      return {
+        input: { kind: 'files', files: found.files },
+        problems: found.problems,
+        cleanup: found.cleanup,
+      };
+    });
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * The export on Trino, reading the Hive table over the same files. The file checks (truncated
+ * gzip) belong to the locator, not the engine: the Trino side reports what the same check finds.
+ */
+export async function exportOnTrino(engine: TrinoEngine, input: ConformanceInput): Promise<EngineExport> {
+  try {
+    return await runExport(engine, input, async (source, fromMs, toMs) => {
+      const found = await findLocalLogs(input.root, source, fromMs, toMs);
+      await found.cleanup();
+      return {
+        input: engine.rawInput(source, fromMs, toMs, input.keyPrefix),
+        problems: found.problems,
+        cleanup: async () => {},
+      };
+    });
+  } finally {
+    await engine.close();
+  }
+}
+
+/** A row as canonical JSON (sorted keys), the unit of comparison. */
+export function canonicalRow(row: Row): string {
+  return new TextDecoder().decode(canonicalBytes(row));
+}
+
+/**
+ * Compares two row lists as multisets; returns a readable account of the difference, or null.
+ * Columns are compared first, so that a renamed or missing column is named instead of failing
+ * every row.
+ */
+export function diffRows(
+  label: string,
+  duck: readonly Row[],
+  trino: readonly Row[],
+  limit = 8,
+): string | null {
+  const colsOf = (rows: readonly Row[]) => [...new Set(rows.flatMap((r) => Object.keys(r)))].sort();
+  const dc = colsOf(duck);
+  const tc = colsOf(trino);
+  const lines: string[] = [];
+  if (duck.length > 0 && trino.length > 0 && dc.join() !== tc.join()) {
+    lines.push(
+      `columns only on DuckDB: ${dc.filter((c) => !tc.includes(c)).join(', ') || '-'}; only on Trino: ${tc.filter((c) => !dc.includes(c)).join(', ') || '-'}`,
+    );
+  }
+  const count = new Map<string, number>();
+  for (const r of duck) {
+    const k = canonicalRow(r);
+    count.set(k, (count.get(k) ?? 0) + 1);
+  }
+  for (const r of trino) {
+    const k = canonicalRow(r);
+    count.set(k, (count.get(k) ?? 0) - 1);
+  }
+  const onlyDuck: string[] = [];
+  const onlyTrino: string[] = [];
+  for (const [k, n] of [...count.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (let i = 0; i < n; i++) onlyDuck.push(k);
+    for (let i = 0; i < -n; i++) onlyTrino.push(k);
+  }
+  if (onlyDuck.length === 0 && onlyTrino.length === 0 && lines.length === 0) return null;
+  lines.unshift(
+    `${label}: DuckDB ${duck.length} rows, Trino ${trino.length} rows; ${onlyDuck.length} only on DuckDB, ${onlyTrino.length} only on Trino`,
+  );
+  // Pair rows that differ in a few columns, so that the differing values stand out.
+  const parsed = (k: string) => JSON.parse(k) as Record<string, unknown>;
+  const shown = Math.min(limit, Math.max(onlyDuck.length, onlyTrino.length));
+  for (let i = 0; i < shown; i++) {
+    const a = onlyDuck[i];
+    const b = onlyTrino[i];
+    if (a !== undefined && b !== undefined) {
+      const ra = parsed(a);
+      const rb = parsed(b);
+      const keys = [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort();
+      const changed = keys.filter((key) => JSON.stringify(ra[key]) !== JSON.stringify(rb[key]));
+      lines.push(
+        `  #${i + 1} differs in ${changed.join(', ')}:`,
+        ...changed.map(
+          (key) =>
+            `     ${key}: DuckDB ${clip(JSON.stringify(ra[key]))} | Trino ${clip(JSON.stringify(rb[key]))}`,
+        ),
+        `     (DuckDB row ${clip(a, 400)})`,
+      );
+    } else if (a !== undefined) lines.push(`  only on DuckDB: ${clip(a, 400)}`);
+    else if (b !== undefined) lines.push(`  only on Trino:  ${clip(b, 400)}`);
+  }
+  return lines.join('\n');
+}
+
+function clip(text: string | undefined, max = 160): string {
+  if (text === undefined) return 'undefined';
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** Every step of the two exports, compared; a list of readable differences (empty when conformant). */
+export function diffSteps(duck: readonly RecordedStep[], trino: readonly RecordedStep[]): string[] {
+  const out: string[] = [];
+  const names = (s: readonly RecordedStep[]) => s.map((x) => `${x.kind}:${x.name}`).join(' → ');
+  if (names(duck) !== names(trino)) {
+    out.push(`the engines ran different steps:\n  DuckDB ${names(duck)}\n  Trino  ${names(trino)}`);
+    return out;
+  }
+  duck.forEach((step, i) => {
+    const other = trino[i] as RecordedStep;
+    const d = diffRows(`step ${i + 1} ${step.kind} ${step.name}`, step.rows, other.rows);
+    if (d !== null) out.push(d);
+  });
+  return out;
+}
+
+/**
+ * `evidence.json` of both engines with the engine-specific fields set aside (and nothing else);
+ * returns the canonical bytes of each and the queries whose SQL files differ.
+ */
+export function comparableEvidence(
+  duck: EngineExport,
+  trino: EngineExport,
+): { duck: string; trino: string; dialectQueries: string[] } {
+  const d = JSON.parse(new TextDecoder().decode(duck.evidence)) as EvidenceShape;
+  const t = JSON.parse(new TextDecoder().decode(trino.evidence)) as EvidenceShape;
+  const dialectQueries: string[] = [];
+  d.tool.engine = null;
+  t.tool.engine = null;
+  d.queries.forEach((q, i) => {
+    const other = t.queries[i];
+    if (other !== undefined && q.sql_sha256 !== other.sql_sha256 && q.file === other.file) {
+      dialectQueries.push(q.file);
+      q.sql_sha256 = '(engine-specific)';
+      other.sql_sha256 = '(engine-specific)';
+    }
+  });
+  const text = (x: unknown) => new TextDecoder().decode(canonicalBytes(x));
+  return { duck: text(d), trino: text(t), dialectQueries };
+}
+
+interface EvidenceShape {
+  tool: { engine: unknown };
+  queries: { file: string; sql_sha256: string }[];
+}
+
+/** The paths at which two JSON values differ, with both values, for a readable failure. */
+export function diffJson(a: unknown, b: unknown, path = '$', out: string[] = [], limit = 20): string[] {
+  if (out.length >= limit) return out;
+  if (JSON.stringify(a) === JSON.stringify(b)) return out;
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    if (Array.isArray(a) && Array.isArray(b)) {
+      if (a.length !== b.length) out.push(`${path}: DuckDB ${a.length} items, Trino ${b.length} items`);
+      for (let i = 0; i < Math.min(a.length, b.length); i++)
+        diffJson(a[i], b[i], `${path}[${i}]`, out, limit);
+      return out;
+    }
+    const ra = a as Record<string, unknown>;
+    const rb = b as Record<string, unknown>;
+    for (const k of [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort())
+      diffJson(ra[k], rb[k], `${path}.${k}`, out, limit);
+    return out;
+  }
+  out.push(`${path}: DuckDB ${clip(JSON.stringify(a))} | Trino ${clip(JSON.stringify(b))}`);
+  return out;
+}

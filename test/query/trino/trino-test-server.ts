@@ -1,0 +1,131 @@
+/**
+ * The Trino that the tests use, when there is one: `TRINO_URL` (started by `npm run trino:start`,
+ * i.e. scripts/trino-start.sh) with the `hive` catalog (file metastore, local file system rooted at
+ * `/`) and the `memory` catalog.
+ *
+ * Without a reachable Trino the Trino tests are reported as skipped with the reason; with
+ * `SESSIONTRAIL_REQUIRE_TRINO=1` (CI) the same absence fails them.
+ */
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { buildRawTableDdl } from '../../../lib/query/trino/raw-table-ddl.ts';
+import { TrinoEngine } from '../../../lib/query/trino/trino-engine.ts';
+import { SOURCES } from '../../../lib/sources/index.ts';
+
+export interface TrinoAvailability {
+  readonly url: string | null;
+  /** Null when reachable; else why the Trino tests cannot run. */
+  readonly unavailable: string | null;
+  /** True when an unavailable Trino must fail the tests instead of skipping them. */
+  readonly required: boolean;
+}
+
+/** Checks `TRINO_URL` once: set, reachable, and finished starting. */
+export async function trinoAvailability(): Promise<TrinoAvailability> {
+  const url = process.env.TRINO_URL ?? null;
+  const required = process.env.SESSIONTRAIL_REQUIRE_TRINO === '1';
+  if (url === null || url === '') {
+    return { url: null, required, unavailable: 'TRINO_URL is not set (start one: npm run trino:start)' };
+  }
+  try {
+    const res = await fetch(`${url.replace(/\/+$/, '')}/v1/info`, { signal: AbortSignal.timeout(5000) });
+    const info = (await res.json()) as { starting?: boolean };
+    if (info.starting !== false) return { url, required, unavailable: `Trino at ${url} is still starting` };
+    return { url, required, unavailable: null };
+  } catch (err) {
+    return {
+      url,
+      required,
+      unavailable: `Trino at ${url} is not reachable: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+}
+
+/** A name unique to this test process, usable as a schema name. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** An engine over the test server: raw tables in `hive.<rawSchema>`, work tables in `memory.<workSchema>`. */
+export function testEngine(url: string, rawSchema: string, workSchema = uniqueName('work')): TrinoEngine {
+  return new TrinoEngine({
+    server: url,
+    catalog: 'hive',
+    schema: rawSchema,
+    workCatalog: 'memory',
+    workSchema,
+    user: 'sessiontrail-test',
+  });
+}
+
+/** A folder laid out as the logs bucket (`<root>/<source>/dt=YYYY-MM-DD/<file>`), and its Hive tables. */
+export interface StagedLogs {
+  /** The logs root, for the local reader (DuckDB). */
+  readonly root: string;
+  /** The Hive schema of the raw tables. */
+  readonly schema: string;
+  /** `"$path"` prefix to leave out of object keys: `local://<root>/`. */
+  readonly keyPrefix: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Creates the Hive schema and the raw-line table of `source` over `root` (already laid out as the
+ * bucket), and registers the partitions present.
+ */
+export async function registerRawTables(
+  engine: TrinoEngine,
+  root: string,
+  schema: string,
+  sources: readonly string[],
+): Promise<StagedLogs> {
+  const location = `local://${root}`;
+  await engine.execute(
+    `CREATE SCHEMA IF NOT EXISTS hive.${schema} WITH (location = '${location}')`,
+    [],
+    'raw schema',
+  );
+  for (const source of sources) {
+    const spec = SOURCES[source]?.rawTable;
+    if (spec === undefined) throw new Error(`unknown source ${source}`);
+    for (const sql of buildRawTableDdl(spec, {
+      catalog: 'hive',
+      schema,
+      location: `${location}/${spec.source}`,
+    })) {
+      await engine.execute(sql, [], `raw table ${spec.table}`);
+    }
+  }
+  return {
+    root,
+    schema,
+    keyPrefix: `${location}/`,
+    remove: async () => {
+      for (const source of sources) {
+        await engine
+          .execute(`DROP TABLE IF EXISTS hive.${schema}.${source}_raw`, [], 'drop raw')
+          .catch(() => undefined);
+      }
+      await engine.execute(`DROP SCHEMA IF EXISTS hive.${schema}`, [], 'drop schema').catch(() => undefined);
+    },
+  };
+}
+
+/** Copies files into a fresh bucket-shaped folder under one `dt` partition each. */
+export async function stageFiles(
+  source: string,
+  files: readonly { readonly path: string; readonly dt: string }[],
+): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'st-trino-logs-'));
+  for (const f of files) {
+    const dir = join(root, source, `dt=${f.dt}`);
+    await mkdir(dir, { recursive: true });
+    await copyFile(f.path, join(dir, basename(f.path)));
+  }
+  return root;
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
