@@ -65,10 +65,10 @@ export type SessionEventKind =
 
 /** Per-layout JSON roots. `ed` is where EventData (or UserData for 1102) lives. */
 const LAYOUT = {
-  detect: (jp: (k: string[]) => string) => `CASE
-      WHEN json_extract_scalar(line, ${jp(['winlog', 'event_id'])}) IS NOT NULL THEN 'ecs'
+  detect: (jp: (k: string[]) => string, lv: (k: string[]) => string) => `CASE
+      WHEN ${lv(['winlog', 'event_id'])} IS NOT NULL THEN 'ecs'
       WHEN json_extract(line, ${jp(['Event', 'System'])}) IS NOT NULL THEN 'evtx'
-      WHEN json_extract_scalar(line, ${jp(['event_id'])}) IS NOT NULL THEN 'wlb6'
+      WHEN ${lv(['event_id'])} IS NOT NULL THEN 'wlb6'
       ELSE 'flat' END`,
 } as const;
 
@@ -390,7 +390,49 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
       ELSE ${d.toJson('line')} END`;
 
   const luidCols = ['SubjectLogonId', 'TargetLogonId', 'TargetLinkedLogonId', 'LogonID'] as const;
+  // Every field of the line is extracted in one pass (one parse per line where the engine can):
+  // lv() registers a path and returns its element of the \`sv\` list built by the scalars CTE.
+  const linePaths: string[][] = [];
+  const lv = (keys: string[]) => {
+    const at = linePaths.findIndex((k) => k.join('\u0000') === keys.join('\u0000'));
+    if (at >= 0) return `sv[${at + 1}]`;
+    linePaths.push(keys);
+    return `sv[${linePaths.length}]`;
+  };
 
+  // Built before the query text, so that every path it reads is registered for the scalars CTE.
+  const sysCte = `sys AS (
+  SELECT object_key, line, layout,
+    coalesce(
+      ${d.tryInteger(lv(['EventID']), 'INTEGER')},
+      ${d.tryInteger(lv(['event_id']), 'INTEGER')},
+      ${d.tryInteger(lv(['winlog', 'event_id']), 'INTEGER')},
+      ${d.tryInteger(lv(['Event', 'System', 'EventID']), 'INTEGER')},
+      ${d.tryInteger(lv(['Event', 'System', 'EventID', '#text']), 'INTEGER')}) AS event_id,
+    lower(coalesce(${lv(['Channel'])}, ${lv(['log_name'])}, ${lv(['winlog', 'channel'])}, ${lv(['Event', 'System', 'Channel'])})) AS channel_lc,
+    upper(trim(coalesce(${lv(['winlog', 'computer_name'])}, ${lv(['computer_name'])}, ${lv(['Event', 'System', 'Computer'])}, ${lv(['Hostname'])}, ${lv(['Computer'])}))) AS host,
+    coalesce(
+      ${d.tryInteger(lv(['RecordNumber']), 'BIGINT')},
+      ${d.tryInteger(lv(['record_number']), 'BIGINT')},
+      ${d.tryInteger(lv(['winlog', 'record_id']), 'BIGINT')},
+      ${d.tryInteger(lv(['Event', 'System', 'EventRecordID']), 'BIGINT')},
+      ${d.tryInteger(lv(['EventRecordID']), 'BIGINT')}) AS record_no,
+    CASE layout
+      WHEN 'evtx' THEN ${lv(['Event', 'System', 'TimeCreated', '#attributes', 'SystemTime'])}
+      WHEN 'flat' THEN CASE
+        WHEN ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} THEN ${lv(['TimeCreated'])}
+        WHEN ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)} THEN ${lv(['EventTime'])}
+        ELSE ${lv(['@timestamp'])} END
+      ELSE ${lv(['@timestamp'])} END AS time_text,
+    CASE layout
+      WHEN 'evtx' THEN 'Event.System.TimeCreated.SystemTime (event time, UTC)'
+      WHEN 'flat' THEN CASE
+        WHEN ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} THEN 'TimeCreated (event time, UTC)'
+        WHEN ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
+        ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
+      ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field
+  FROM (SELECT object_key, line, sv, ${LAYOUT.detect(jp, lv)} AS layout FROM scalars)
+),`;
   const sql = `
 WITH raw AS (
   SELECT object_key, line FROM ${d.rawLines(input, p)}
@@ -398,38 +440,10 @@ WITH raw AS (
 checked AS (
   SELECT object_key, line, ${d.isJson('line')} AS ok FROM raw
 ),
-sys AS (
-  SELECT object_key, line, layout,
-    coalesce(
-      ${d.tryInteger(jx('line', ['EventID']), 'INTEGER')},
-      ${d.tryInteger(jx('line', ['event_id']), 'INTEGER')},
-      ${d.tryInteger(jx('line', ['winlog', 'event_id']), 'INTEGER')},
-      ${d.tryInteger(jx('line', ['Event', 'System', 'EventID']), 'INTEGER')},
-      ${d.tryInteger(jx('line', ['Event', 'System', 'EventID', '#text']), 'INTEGER')}) AS event_id,
-    lower(coalesce(${jx('line', ['Channel'])}, ${jx('line', ['log_name'])}, ${jx('line', ['winlog', 'channel'])}, ${jx('line', ['Event', 'System', 'Channel'])})) AS channel_lc,
-    upper(trim(coalesce(${jx('line', ['winlog', 'computer_name'])}, ${jx('line', ['computer_name'])}, ${jx('line', ['Event', 'System', 'Computer'])}, ${jx('line', ['Hostname'])}, ${jx('line', ['Computer'])}))) AS host,
-    coalesce(
-      ${d.tryInteger(jx('line', ['RecordNumber']), 'BIGINT')},
-      ${d.tryInteger(jx('line', ['record_number']), 'BIGINT')},
-      ${d.tryInteger(jx('line', ['winlog', 'record_id']), 'BIGINT')},
-      ${d.tryInteger(jx('line', ['Event', 'System', 'EventRecordID']), 'BIGINT')},
-      ${d.tryInteger(jx('line', ['EventRecordID']), 'BIGINT')}) AS record_no,
-    CASE layout
-      WHEN 'evtx' THEN ${jx('line', ['Event', 'System', 'TimeCreated', '#attributes', 'SystemTime'])}
-      WHEN 'flat' THEN CASE
-        WHEN ${hasZone(`coalesce(${jx('line', ['TimeCreated'])}, '')`)} THEN ${jx('line', ['TimeCreated'])}
-        WHEN ${hasZone(`coalesce(${jx('line', ['EventTime'])}, '')`)} THEN ${jx('line', ['EventTime'])}
-        ELSE ${jx('line', ['@timestamp'])} END
-      ELSE ${jx('line', ['@timestamp'])} END AS time_text,
-    CASE layout
-      WHEN 'evtx' THEN 'Event.System.TimeCreated.SystemTime (event time, UTC)'
-      WHEN 'flat' THEN CASE
-        WHEN ${hasZone(`coalesce(${jx('line', ['TimeCreated'])}, '')`)} THEN 'TimeCreated (event time, UTC)'
-        WHEN ${hasZone(`coalesce(${jx('line', ['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
-        ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
-      ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field
-  FROM (SELECT object_key, line, ${LAYOUT.detect(jp)} AS layout FROM checked WHERE ok)
+scalars AS (
+  SELECT object_key, line, ${d.jsonScalars('line', linePaths)} AS sv FROM checked WHERE ok
 ),
+${sysCte}
 classified AS (
   SELECT *,
     -- A record without an event id or a usable time is of the wrong shape whatever its channel:
@@ -452,9 +466,16 @@ classified AS (
   FROM sys
 ),
 fields AS (
-  SELECT object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, time_field, line,
-    ${ED_FIELDS.map((f) => `${clean(jx('ed', [f]))} AS ed_${f}`).join(',\n    ')}
-  FROM (SELECT *, ${edRoot} AS ed FROM classified WHERE status = 'event')
+  SELECT object_key, host, record_no, event_code, time_text, time_field, line,
+    ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
+  FROM (
+    SELECT object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, time_field, line,
+      ${d.jsonScalars(
+        'ed',
+        ED_FIELDS.map((f) => [f]),
+      )} AS ev
+    FROM (SELECT *, ${edRoot} AS ed FROM classified WHERE status = 'event')
+  )
 ),
 luids AS (
   SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')}

@@ -9,6 +9,12 @@ export interface Dialect {
   readonly name: 'duckdb' | 'trino';
   /** A JSON path literal for the given keys, e.g. `['@timestamp']`. */
   jsonPath(keys: readonly string[]): string;
+  /**
+   * A list (1-based, `x[i]`) of the scalars at each path of a JSON text or value, with
+   * `json_extract_scalar`'s meaning (strings unquoted, NULL for objects, arrays and missing keys),
+   * extracted in one parse where the engine can: DuckDB takes a list of paths in one call.
+   */
+  jsonScalars(expr: string, paths: readonly (readonly string[])[]): string;
   /** A boolean expression: `expr` is a well-formed JSON text. */
   isJson(expr: string): string;
   /** Parses a JSON text known to be valid into the engine's JSON type. */
@@ -121,6 +127,19 @@ export type RawInput =
         readonly column: string;
         readonly format: 'yyyy-MM-dd' | 'yyyy/MM/dd' | 'yyyyMMdd' | 'timestamp';
       };
+      /**
+       * How the table holds records (read by {@link Dialect.jsonRecords}): `lines`, the raw-line
+       * table (`line`, one JSON document per line), or `parquet`, typed columns (Security Lake's
+       * OCSF tables). Unset: typed when the reader asks for columns ({@link JsonRecordsOptions}),
+       * as before this field existed.
+       */
+      readonly format?: 'lines' | 'parquet';
+      /**
+       * The top-level columns a `parquet` table has: a row is serialised from those of
+       * {@link JsonRecordsOptions.columns} that it has (a column the table lacks cannot be named).
+       * Unset: all of the requested columns.
+       */
+      readonly columns?: readonly string[];
     };
 
 /** How {@link Dialect.jsonRecords} reads a table. */

@@ -12,6 +12,10 @@ export const duckdbDialect: Dialect = {
   jsonPath: (keys) => literal(`$${keys.map((k) => `."${k.replaceAll('"', '\\"')}"`).join('')}`),
   // json_valid accepts what Trino's json_parse refuses (and RFC 8259 forbids): trailing commas and
   // NaN / Infinity. The pattern finds either outside string literals.
+  // One json_value call over a list of paths parses the text once (3-4x faster than one call per
+  // path); the transform gives json_extract_scalar's meaning (see the shim below).
+  jsonScalars: (expr, paths) =>
+    `list_transform(json_value(${expr}, [${paths.map((k) => duckdbDialect.jsonPath(k)).join(', ')}]), v -> CASE WHEN starts_with(CAST(v AS VARCHAR), '"') THEN json_extract_string(v, '$') ELSE CAST(v AS VARCHAR) END)`,
   isJson: (expr) => `(json_valid(${expr}) AND NOT regexp_matches(${expr}, ${literal(LENIENT_JSON)}))`,
   toJson: (expr) => `CAST(${expr} AS JSON)`,
   replaceAll: (expr, pattern, replacement) =>

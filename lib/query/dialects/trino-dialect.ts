@@ -8,12 +8,19 @@ import {
   type RawInput,
 } from './dialect.ts';
 
+/** Trino's JSON path: `$["a"]["b"]` (DuckDB's `$."a"` form is refused by Trino's parser). */
+function jsonPathOf(keys: readonly string[]): string {
+  return literal(`$${keys.map((k) => `["${k.replaceAll('"', '\\"')}"]`).join('')}`);
+}
+
 /** Trino's (and Athena engine v3's) side of the differences. */
 export function trinoDialect(workSchema: string): Dialect {
   const schema = identifier(workSchema);
   return {
     name: 'trino',
-    jsonPath: (keys) => literal(`$${keys.map((k) => `["${k.replaceAll('"', '\\"')}"]`).join('')}`),
+    jsonPath: jsonPathOf,
+    jsonScalars: (expr, paths) =>
+      `ARRAY[${paths.map((k) => `json_extract_scalar(${expr}, ${jsonPathOf(k)})`).join(', ')}]`,
     isJson: (expr) => `(try(json_parse(${expr})) IS NOT NULL)`,
     toJson: (expr) => `json_parse(${expr})`,
     replaceAll: (expr, pattern, replacement) =>
@@ -99,8 +106,9 @@ function trinoJsonRecords(input: RawInput, params: ParamList, options?: JsonReco
       ? '"$path"'
       : `CASE WHEN starts_with("$path", ${params.add(input.keyPrefix, '<logs root>/')}) THEN substr("$path", ${params.add([...input.keyPrefix].length + 1, '<length of logs root> + 1')}) ELSE "$path" END`;
   const where = dayPredicate(input, params);
-  if (options?.columns !== undefined) {
-    const cols = options.columns.map((c) => identifier(c));
+  if (options?.columns !== undefined && input.format !== 'lines') {
+    const has = input.columns === undefined ? null : new Set(input.columns);
+    const cols = options.columns.filter((c) => has === null || has.has(c)).map((c) => identifier(c));
     return `(SELECT ${key} AS object_key, CAST(NULL AS BIGINT) AS position,
   json_format(CAST(MAP(ARRAY[${cols.map((c) => literal(c)).join(', ')}], ARRAY[${cols.map((c) => `CAST("${c}" AS JSON)`).join(', ')}]) AS JSON)) AS record,
   CAST(NULL AS VARCHAR) AS problem
