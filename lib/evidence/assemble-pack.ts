@@ -595,6 +595,9 @@ function identityOf(r: Row): { uid: string | null; name: string | null; domain: 
 }
 
 function accountName(r: Row): string {
+  // Cloud principals are named by their ARN: `<account>\user/x` would read as a Windows domain.
+  const uid = opt(r.user_uid);
+  if (uid?.startsWith('arn:')) return uid;
   const name = opt(r.user_name);
   const domain = opt(r.user_domain);
   if (name === null) return opt(r.user_uid) ?? '(unknown)';

@@ -234,7 +234,7 @@ describe('CloudTrail stratus-red-team', () => {
     const s = admin.sessions[0] as Session;
     expect(s).toMatchObject({
       logon_id: 'AKIAOZUDECYXYM4ONAN4',
-      account: '229654561268\\user/christophe',
+      account: 'arn:aws:iam::229654561268:user/christophe',
       privileged: true,
       privileged_because: ['action:privileged_action'],
     });

@@ -137,7 +137,7 @@ function writeSessions(w: PdfWriter, m: RenderModel): void {
     } else {
       w.table(
         s.activity,
-        { widths: [86, 30, 38, 104, 162, 91], size: 6.8, mono: [4], maxLines: 10 },
+        { widths: [86, 58, 34, 94, 150, 89], size: 6.8, mono: [4], maxLines: 10 },
         { tagging: 'rows' },
       );
     }
