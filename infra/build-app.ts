@@ -55,6 +55,10 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       flexibleWindow: Duration.minutes(settings.flexibleWindowMinutes),
       ...(settings.configFile ? { configFile: settings.configFile } : {}),
       ...(settings.alarmTopicArn ? { alarmTopicArn: settings.alarmTopicArn } : {}),
+      ...(settings.logAccounts ? { logAccounts: settings.logAccounts } : {}),
+      ...(settings.logRegions ? { logRegions: settings.logRegions } : {}),
+      ...(settings.securityLakeTable ? { securityLakeTable: settings.securityLakeTable } : {}),
+      ...(settings.securityLakeVersion ? { securityLakeVersion: settings.securityLakeVersion } : {}),
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

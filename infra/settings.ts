@@ -12,7 +12,7 @@ export interface Settings {
   /** Prefix of stack names, the workgroup, databases and alarms: lower-case letters, digits and -. */
   readonly name: string;
   readonly profile: Profile;
-  /** The existing bucket that holds the logs, `s3://<logsBucket>/<logsPrefix>/<source>/dt=YYYY-MM-DD/`. */
+  /** The existing bucket that holds the logs under `logsPrefix` (layout per source: infra/README.md). */
   readonly logsBucket: string;
   /** Without leading or trailing `/`; empty when the sources sit at the bucket root. */
   readonly logsPrefix: string;
@@ -36,6 +36,14 @@ export interface Settings {
   readonly configFile: string | undefined;
   /** An SNS topic the alarms notify, if any. */
   readonly alarmTopicArn: string | undefined;
+  /** Accounts whose CloudTrail (and OCSF Parquet) partitions are projected; none = the deploying account. */
+  readonly logAccounts: readonly string[] | undefined;
+  /** Regions whose CloudTrail (and OCSF Parquet) partitions are projected; none = the deploying region. */
+  readonly logRegions: readonly string[] | undefined;
+  /** An existing Amazon Security Lake table `<database>.<table>` the OCSF source reads instead of a Parquet table of ours. */
+  readonly securityLakeTable: string | undefined;
+  /** Its Security Lake version, when its name does not end in `_1_0` / `_2_0`. */
+  readonly securityLakeVersion: 1 | 2 | undefined;
 }
 
 /** Per-profile defaults: prod keeps evidence immutable for seven years; dev can be cleaned up. */
@@ -74,6 +82,10 @@ export const CONTEXT_KEYS = [
   'flexibleWindowMinutes',
   'configFile',
   'alarmTopicArn',
+  'logAccounts',
+  'logRegions',
+  'securityLakeTable',
+  'securityLakeVersion',
 ] as const;
 
 // At most 20: bucket names are `<name>-athena-results-<account>-<region>`, at most 63 characters.
@@ -167,6 +179,30 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
   )
     bad('alarmTopicArn', 'an SNS topic ARN');
 
+  const list = (key: string, item: RegExp, what: string): string[] | undefined => {
+    const v = context[key];
+    if (v === undefined || v === null || v === '') return undefined;
+    const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((x) => x.trim()) : null;
+    if (items === null || items.length === 0 || !items.every((x) => typeof x === 'string' && item.test(x)))
+      return bad(key, `${what}, comma-separated or a JSON list`);
+    return [...new Set(items as string[])];
+  };
+  const logAccounts = list('logAccounts', /^\d{12}$/, '12-digit AWS account ids');
+  const logRegions = list('logRegions', /^[a-z]{2}(-[a-z]+)+-\d+$/, 'AWS region names such as eu-west-1');
+  const securityLakeTable = text('securityLakeTable');
+  if (securityLakeTable !== undefined && !/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(securityLakeTable))
+    bad(
+      'securityLakeTable',
+      '<database>.<table>, e.g. amazon_security_lake_glue_db_eu_west_1.amazon_security_lake_table_eu_west_1_cloud_trail_mgmt_2_0',
+    );
+  const securityLakeVersion = int('securityLakeVersion', 1, 2) as 1 | 2 | undefined;
+  if (
+    securityLakeTable !== undefined &&
+    securityLakeVersion === undefined &&
+    !/_[12]_0$/.test(securityLakeTable)
+  )
+    bad('securityLakeVersion', `1 or 2 (the name of ${securityLakeTable} does not say)`);
+
   return {
     name,
     profile: profile as Profile,
@@ -184,6 +220,10 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     flexibleWindowMinutes,
     configFile,
     alarmTopicArn,
+    logAccounts,
+    logRegions,
+    securityLakeTable,
+    securityLakeVersion,
   };
 }
 

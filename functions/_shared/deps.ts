@@ -12,6 +12,7 @@ import { type Config, DEFAULT_CONFIG, loadConfig } from '../../lib/config/config
 import { SessiontrailError } from '../../lib/errors.ts';
 import type { ExportDeps, LocatedInput } from '../../lib/evidence/export-evidence.ts';
 import { AthenaEngine } from '../../lib/query/athena/athena-engine.ts';
+import { parseSourceTables, planRawInput, type SourceTable } from '../../lib/query/raw-input-plan.ts';
 import { KmsSigner } from '../../lib/signing/kms-signer.ts';
 import type { Signer } from '../../lib/signing/signer.ts';
 import type { EvidenceStore } from '../../lib/storage/evidence-store.ts';
@@ -40,7 +41,8 @@ export interface HandlerRuntime {
 /** The environment the CDK app sets on the functions (infra/constructs/exporter.ts). */
 export interface LambdaEnvironment {
   readonly workGroup: string;
-  readonly rawDatabase: string;
+  /** Each deployed source's table (set by the CDK app from the raw-table specs). */
+  readonly sourceTables: Readonly<Record<string, SourceTable>>;
   readonly workDatabase: string;
   readonly evidenceBucket: string;
   readonly evidencePrefix: string;
@@ -66,7 +68,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnv
   };
   return {
     workGroup: need('SESSIONTRAIL_WORK_GROUP'),
-    rawDatabase: need('SESSIONTRAIL_RAW_DATABASE'),
+    sourceTables: parseSourceTables(need('SESSIONTRAIL_SOURCE_TABLES')),
     workDatabase: need('SESSIONTRAIL_WORK_DATABASE'),
     evidenceBucket: need('SESSIONTRAIL_EVIDENCE_BUCKET'),
     evidencePrefix: need('SESSIONTRAIL_EVIDENCE_PREFIX'),
@@ -78,21 +80,22 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnv
 }
 
 /**
- * `locate` over the raw Glue tables: `<rawDatabase>.<source>_raw`, partitions from the day of
- * `fromMs` to the day of the last millisecond before `toMs`. Athena reads the objects itself, so
- * there are no file problems to report and nothing to clean up.
+ * `locate` over the deployment's tables: each source's table, filtered on its day partition from
+ * the day of `fromMs` to the day of the last millisecond before `toMs` (plus the source's delivery
+ * lag), as {@link planRawInput} plans it. Athena reads the objects itself, so there are no file
+ * problems to report and nothing to clean up.
+ * @throws SessiontrailError `BAD_REQUEST` for a source the deployment has no table for.
  */
-export function athenaLocate(rawDatabase: string): ExportDeps['locate'] {
-  return async (source: string, fromMs: number, toMs: number): Promise<LocatedInput> => ({
-    input: {
-      kind: 'table',
-      table: `${rawDatabase}.${source}_raw`,
-      dtFrom: new Date(fromMs).toISOString().slice(0, 10),
-      dtTo: new Date(Math.max(fromMs, toMs - 1)).toISOString().slice(0, 10),
-    },
-    problems: [],
-    cleanup: async () => {},
-  });
+export function athenaLocate(tables: Readonly<Record<string, SourceTable>>): ExportDeps['locate'] {
+  return async (source: string, fromMs: number, toMs: number): Promise<LocatedInput> => {
+    const table = tables[source];
+    if (table === undefined)
+      throw new SessiontrailError(
+        'BAD_REQUEST',
+        `source ${JSON.stringify(source)} has no table in this deployment; deployed: ${Object.keys(tables).sort().join(', ')}`,
+      );
+    return { input: planRawInput(table, fromMs, toMs), problems: [], cleanup: async () => {} };
+  };
 }
 
 /** A run id Athena accepts (`[a-z0-9_]{1,64}`) from a Lambda request id. */
@@ -161,7 +164,8 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
         signer,
         clock: systemClock,
         config: await runtime.config(),
-        locate: athenaLocate(s.rawDatabase),
+        locate: athenaLocate(s.sourceTables),
+        availableSources: async () => Object.keys(s.sourceTables).sort(),
         toolVersion: s.version,
         close: () => engine.close(),
       };

@@ -4,7 +4,7 @@
  * the evidence code loads at run time (the evidence schema, the PDF fonts, pdfkit).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,10 +17,12 @@ import { Construct } from 'constructs';
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * Packages the bundle installs instead of inlining: pdfkit loads its standard fonts through
+ * Packages the bundle ships as folders instead of inlining: pdfkit loads its standard fonts through
  * `createRequire`, and the PDF's TrueType fonts are read from the `dejavu-fonts-ttf` and
  * `@embedpdf/fonts-jp` packages by path (lib/render/pdf/font-set.ts); fontkit is pdfkit's and ours,
- * installed once at pdfkit's version.
+ * shipped once. They and their production dependencies are **copied from the repository's own
+ * node_modules** (the versions `npm ci` installed from the lock file), never installed at synth
+ * time: `cdk synth` needs no registry and no network.
  */
 export const RUNTIME_NODE_MODULES = ['pdfkit', 'fontkit', 'dejavu-fonts-ttf', '@embedpdf/fonts-jp'] as const;
 
@@ -117,9 +119,9 @@ export function bundlingOptions(configFile?: string): nodejs.BundlingOptions {
     mainFields: ['module', 'main'],
     sourceMap: true,
     minify: false,
-    // Bundle the AWS SDK too: the version tested is the version that runs.
-    externalModules: [],
-    nodeModules: [...RUNTIME_NODE_MODULES],
+    // Bundle the AWS SDK too: the version tested is the version that runs. The runtime packages stay
+    // external and are copied below (no `nodeModules`: that would run npm install at synth).
+    externalModules: [...RUNTIME_NODE_MODULES],
     // CommonJS dependencies bundled into ESM still call require(); give them one.
     banner:
       "import { createRequire as __stCreateRequire } from 'node:module'; const require = __stCreateRequire(import.meta.url);",
@@ -131,8 +133,60 @@ export function bundlingOptions(configFile?: string): nodejs.BundlingOptions {
         `mkdir -p "${outputDir}/${BUNDLE_DIR}"`,
         `mv "${outputDir}/index.mjs" "${outputDir}/index.mjs.map" "${outputDir}/${BUNDLE_DIR}/"`,
         `cp -R "${inputDir}/schema" "${outputDir}/schema"`,
+        // Listed from the project root here (inputDir can be the Docker mount /asset-input).
+        ...runtimeModuleFolders().flatMap((folder) => [
+          `mkdir -p "${dirname(`${outputDir}/${folder}`)}"`,
+          `cp -R "${inputDir}/${folder}" "${outputDir}/${folder}"`,
+        ]),
         ...(configFile === undefined ? [] : [`cp "${configFile}" "${outputDir}/sessiontrail.config.json"`]),
       ],
     },
   };
+}
+
+interface PackageManifest {
+  readonly dependencies?: Readonly<Record<string, string>>;
+  readonly optionalDependencies?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The folders (relative to `root`, `/`-separated) to copy so that `names` and their production
+ * dependency closure resolve at run time exactly as in `root`: each package is found the way Node
+ * finds it (its own `node_modules`, then its parents'), and only top-level folders are listed, as a
+ * nested `node_modules` comes along with the package that holds it. Optional dependencies that are
+ * not installed are left out.
+ * @throws Error naming a package that is not installed (run `npm ci` first).
+ */
+export function runtimeModuleFolders(
+  root: string = PROJECT_ROOT,
+  names: readonly string[] = RUNTIME_NODE_MODULES,
+): string[] {
+  const find = (name: string, from: string): string | undefined => {
+    for (let dir = from; ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', name);
+      if (existsSync(join(candidate, 'package.json'))) return candidate;
+      if (dir === root || dirname(dir) === dir) return undefined;
+    }
+  };
+  const seen = new Set<string>();
+  const visit = (name: string, from: string, optional: boolean): void => {
+    const dir = find(name, from);
+    if (dir === undefined) {
+      if (optional) return;
+      throw new Error(
+        `bundling: package ${name} (needed from ${relative(root, from) || '.'}) is not installed; run npm ci`,
+      );
+    }
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageManifest;
+    for (const dep of Object.keys(manifest.dependencies ?? {})) visit(dep, dir, false);
+    for (const dep of Object.keys(manifest.optionalDependencies ?? {})) visit(dep, dir, true);
+  };
+  for (const name of names) visit(name, root, false);
+  const top = /^node_modules\/(@[^/]+\/)?[^/]+$/;
+  return [...seen]
+    .map((dir) => relative(root, dir).split(sep).join('/'))
+    .filter((folder) => top.test(folder))
+    .sort();
 }

@@ -19,9 +19,11 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/query/raw-input-plan.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
-import type { RawTableSpec } from '../../lib/sources/raw-table.ts';
+import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
 import { ExporterFunction } from './exporter-function.ts';
+import { glueTableInput, type RawTablePlacement, readPrefixes } from './raw-tables.ts';
 
 /** What the exporter uses from the storage half. */
 export interface ExporterStorage {
@@ -37,7 +39,7 @@ export interface ExporterProps {
   readonly storage: ExporterStorage;
   /** Prefix of the workgroup, databases and alarms (lower-case letters, digits, -). @default 'sessiontrail' */
   readonly name?: string;
-  /** The existing bucket with the logs (`s3://<bucket>/<logsPrefix>/<source>/dt=YYYY-MM-DD/`). */
+  /** The existing bucket with the logs (laid out as each source's raw-table spec says, under `logsPrefix`). */
   readonly logsBucketName: string;
   /** Key prefix of the sources' folders, without slashes; '' for the bucket root. @default 'logs' */
   readonly logsPrefix?: string;
@@ -47,6 +49,24 @@ export interface ExporterProps {
   readonly evidencePrefix?: string;
   /** Sources to create tables for. @default every source in lib/sources/index.ts */
   readonly sources?: readonly string[];
+  /**
+   * Accounts whose partitions the CloudTrail (and OCSF Parquet) tables project.
+   * @default - the account the stack is deployed in
+   */
+  readonly logAccounts?: readonly string[];
+  /**
+   * Regions whose partitions the CloudTrail (and OCSF Parquet) tables project.
+   * @default - the region the stack is deployed in
+   */
+  readonly logRegions?: readonly string[];
+  /**
+   * An existing Amazon Security Lake table, `<database>.<table>`, that the OCSF source reads; no OCSF
+   * table is created then. Lake Formation must grant the exporter roles SELECT on it.
+   * @default - an OCSF Parquet table over `<logsPrefix>/ocsf/` (lib/sources/ocsf-raw-table.ts)
+   */
+  readonly securityLakeTable?: string;
+  /** The Security Lake table's version. @default - read from the table name (`_1_0`, `_2_0`) */
+  readonly securityLakeVersion?: 1 | 2;
   /** Athena BytesScannedCutoffPerQuery. @default 1 TiB */
   readonly scanCutoffBytes?: number;
   /** @default logs.RetentionDays.ONE_YEAR */
@@ -90,7 +110,12 @@ export class Exporter extends Construct {
         );
     const { storage } = props;
     const partition = Stack.of(this).partition;
-    const logsFolder = (source: string) => (logsPrefix === '' ? source : `${logsPrefix}/${source}`);
+    const placement: RawTablePlacement = {
+      bucket: props.logsBucketName,
+      logsPrefix,
+      values: { accounts: props.logAccounts ?? [Aws.ACCOUNT_ID], regions: props.logRegions ?? [Aws.REGION] },
+    };
+    const logsRoot = `s3://${props.logsBucketName}/${logsPrefix === '' ? '' : `${logsPrefix}/`}`;
 
     // --- Glue: raw tables over the logs (one per source), and the work database -------------------
     this.rawDatabaseName = `${dbBase}_raw`;
@@ -109,16 +134,30 @@ export class Exporter extends Construct {
         description: 'sessiontrail: per-pack working tables (CTAS), dropped when a pack is done',
       },
     });
-    const rawTables = sources.map((source) => {
+    // One table per source from its raw-table spec, except OCSF when Security Lake's own table is named.
+    const lake =
+      props.securityLakeTable === undefined || !sources.includes(OCSF_SOURCE)
+        ? undefined
+        : securityLakeTable(props.securityLakeTable, props.securityLakeVersion);
+    const sourceTables: Record<string, SourceTable> = {};
+    const rawTables: string[] = [];
+    const readFolders: string[] = [];
+    for (const source of sources) {
+      if (source === OCSF_SOURCE && lake !== undefined) {
+        sourceTables[source] = lake;
+        continue;
+      }
       const spec = SOURCES[source]!.rawTable;
       const table = new glue.CfnTable(this, `RawTable-${source}`, {
         catalogId: Aws.ACCOUNT_ID,
         databaseName: this.rawDatabaseName,
-        tableInput: glueTableInput(spec, `s3://${props.logsBucketName}/${logsFolder(source)}`),
+        tableInput: glueTableInput(spec, placement),
       });
       table.node.addDependency(rawDb);
-      return spec.table;
-    });
+      rawTables.push(spec.table);
+      readFolders.push(...readPrefixes(spec, placement));
+      sourceTables[source] = sourceTableOf(spec, { database: this.rawDatabaseName, logsRoot });
+    }
 
     // --- Athena workgroup ---------------------------------------------------------------------------
     this.workGroupName = name;
@@ -165,7 +204,8 @@ export class Exporter extends Construct {
     // --- Functions -------------------------------------------------------------------------------------
     const environment = {
       SESSIONTRAIL_WORK_GROUP: this.workGroupName,
-      SESSIONTRAIL_RAW_DATABASE: this.rawDatabaseName,
+      // Each source's table, day partition, lag and key prefix (lib/query/raw-input-plan.ts).
+      SESSIONTRAIL_SOURCE_TABLES: JSON.stringify(sourceTables),
       SESSIONTRAIL_WORK_DATABASE: this.workDatabaseName,
       SESSIONTRAIL_EVIDENCE_BUCKET: storage.bucketNames.evidence,
       SESSIONTRAIL_EVIDENCE_PREFIX: evidencePrefix,
@@ -207,8 +247,9 @@ export class Exporter extends Construct {
       rawTables,
       workDatabase: this.workDatabaseName,
       logsBucketName: props.logsBucketName,
-      logsFolders: sources.map(logsFolder),
+      logsFolders: readFolders,
       logsKmsKeyArn: props.logsKmsKeyArn,
+      ...(lake === undefined ? {} : { securityLakeTable: lake.table }),
       resultsBucketArn: `arn:${partition}:s3:::${storage.bucketNames.results}`,
       evidenceBucketArn: `arn:${partition}:s3:::${storage.bucketNames.evidence}`,
       evidencePrefix,
@@ -232,8 +273,9 @@ export class Exporter extends Construct {
       policy.node.addDependency(workGroup, workDb);
       acknowledgeExporterWildcards(policy, {
         partition,
-        logsFolders: sources.map(logsFolder),
+        logsFolders: readFolders,
         logsBucketName: props.logsBucketName,
+        securityLake: lake !== undefined,
         evidenceBucketName: storage.bucketNames.evidence,
         evidencePrefix,
         resultsBucketName: storage.bucketNames.results,
@@ -345,36 +387,6 @@ export class Exporter extends Construct {
   }
 }
 
-/** The Glue `TableInput` of a source's raw-line table (projected `dt` partitions, one `line` column). */
-export function glueTableInput(spec: RawTableSpec, location: string): glue.CfnTable.TableInputProperty {
-  return {
-    name: spec.table,
-    description: `sessiontrail: raw ${spec.source} log lines, one row per line`,
-    tableType: 'EXTERNAL_TABLE',
-    parameters: {
-      EXTERNAL: 'TRUE',
-      'projection.enabled': 'true',
-      [`projection.${spec.partition.name}.type`]: 'date',
-      [`projection.${spec.partition.name}.format`]: spec.partition.format,
-      [`projection.${spec.partition.name}.range`]: `${spec.projectionStart},NOW`,
-      [`projection.${spec.partition.name}.interval`]: '1',
-      [`projection.${spec.partition.name}.interval.unit`]: 'DAYS',
-      'storage.location.template': `${location}/${spec.partition.name}=\${${spec.partition.name}}/`,
-    },
-    partitionKeys: [{ name: spec.partition.name, type: spec.partition.type }],
-    storageDescriptor: {
-      location: `${location}/`,
-      columns: spec.columns.map((c) => ({ name: c.name, type: c.type })),
-      inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-      outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-      serdeInfo: {
-        serializationLibrary: 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe',
-        parameters: { 'field.delim': spec.fieldDelimiter, 'serialization.format': spec.fieldDelimiter },
-      },
-    },
-  };
-}
-
 export interface ExporterStatementsInput {
   readonly partition: string;
   readonly workGroupName: string;
@@ -382,8 +394,11 @@ export interface ExporterStatementsInput {
   readonly rawTables: readonly string[];
   readonly workDatabase: string;
   readonly logsBucketName: string;
+  /** Folders the raw tables read (relative to the bucket), from {@link readPrefixes}. */
   readonly logsFolders: readonly string[];
   readonly logsKmsKeyArn: string | undefined;
+  /** The Security Lake table `<database>.<table>` the OCSF source reads, if any. */
+  readonly securityLakeTable?: string;
   readonly resultsBucketArn: string;
   readonly evidenceBucketArn: string;
   readonly evidencePrefix: string;
@@ -489,6 +504,27 @@ export function exporterStatements(i: ExporterStatementsInput): iam.PolicyStatem
       resources: [i.signingKeyArn],
     }),
   ];
+  if (i.securityLakeTable !== undefined) {
+    const [database, table] = i.securityLakeTable.split('.') as [string, string];
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ReadSecurityLakeTable',
+        actions: ['glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable'],
+        resources: [
+          glueArn('catalog'),
+          glueArn(`database/${database}`),
+          glueArn(`table/${database}/${table}`),
+        ],
+      }),
+      new iam.PolicyStatement({
+        // Security Lake's data is registered with Lake Formation, which vends the S3 credentials to
+        // Athena (SELECT on the table is granted in Lake Formation): no S3 statement for its bucket.
+        sid: 'LakeFormationDataAccess',
+        actions: ['lakeformation:GetDataAccess'],
+        resources: ['*'],
+      }),
+    );
+  }
   if (i.logsKmsKeyArn !== undefined) {
     statements.push(
       new iam.PolicyStatement({
@@ -511,6 +547,7 @@ function acknowledgeExporterWildcards(
     evidencePrefix: string;
     resultsBucketName: string;
     workDatabase: string;
+    securityLake: boolean;
   },
 ): void {
   const v = Validations.of(policy);
@@ -533,7 +570,14 @@ function acknowledgeExporterWildcards(
   for (const f of i.logsFolders) {
     v.acknowledge({
       id: `AwsSolutions-IAM5[Resource::${arn(`arn:${i.partition}:s3:::${i.logsBucketName}/${f}/*`)}]`,
-      reason: `Athena reads every log object of the ${f} folder (dt=YYYY-MM-DD/ partitions, any file name); read only, one source folder.`,
+      reason: `Athena reads every log object of the ${f} folder (the day partitions below it, any file name); read only, one folder of one source table.`,
+    });
+  }
+  if (i.securityLake) {
+    v.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'lakeformation:GetDataAccess supports no resource-level permissions (Service Authorization Reference, AWS Lake Formation); what it can read is bounded by the Lake Formation grants on the Security Lake table.',
     });
   }
 }

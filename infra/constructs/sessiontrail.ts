@@ -16,7 +16,7 @@ import { EvidenceStorage } from './evidence-storage.ts';
 import { Exporter } from './exporter.ts';
 
 export interface SessiontrailProps {
-  /** The existing bucket that holds the logs, laid out `<logsPrefix>/<source>/dt=YYYY-MM-DD/`. */
+  /** The existing bucket that holds the logs, laid out as infra/README.md says (per source, under `logsPrefix`). */
   readonly logsBucketName: string;
   /** Key prefix of the sources' folders in the logs bucket, without slashes. @default 'logs' */
   readonly logsPrefix?: string;
@@ -46,6 +46,14 @@ export interface SessiontrailProps {
   readonly configFile?: string;
   /** SNS topic ARN the alarms notify. @default - alarms without actions */
   readonly alarmTopicArn?: string;
+  /** Accounts the CloudTrail (and OCSF Parquet) tables project. @default - the stack's account */
+  readonly logAccounts?: readonly string[];
+  /** Regions the CloudTrail (and OCSF Parquet) tables project. @default - the stack's region */
+  readonly logRegions?: readonly string[];
+  /** An existing Security Lake table `<database>.<table>` for the OCSF source. @default - an OCSF Parquet table of ours */
+  readonly securityLakeTable?: string;
+  /** The Security Lake table's version. @default - from the table name */
+  readonly securityLakeVersion?: 1 | 2;
 }
 
 /** Storage and exporter in one scope. */
@@ -75,6 +83,10 @@ export class Sessiontrail extends Construct {
         'flexibleWindow',
         'configFile',
         'alarmTopicArn',
+        'logAccounts',
+        'logRegions',
+        'securityLakeTable',
+        'securityLakeVersion',
       ]),
     });
   }

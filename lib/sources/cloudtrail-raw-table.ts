@@ -7,8 +7,11 @@
  * same SQL runs on DuckDB, and fields the typed DDL lacks (`sessionContext.sourceIdentity`,
  * `sessionCredentialFromConsole`, `responseElements.credentials`) are read from the JSON.
  *
- * DDL the CDK app generates from {@link CLOUDTRAIL_ATHENA_TABLE} (one table per trail prefix; an
- * organisation trail adds `<org-id>/` after `AWSLogs/`):
+ * The partitions are AWS's partition-projection layout (domain notes §3.6, ATH-CT-PP) extended from
+ * one account and region to several: the trail delivers to `<logs prefix>/cloudtrail/` (the trail's
+ * S3 key prefix), so its files are `<logs prefix>/cloudtrail/AWSLogs/<account>/CloudTrail/<region>/
+ * YYYY/MM/DD/*.json.gz`, the layout the local reader expects under `<logs>/cloudtrail/`. DDL the CDK
+ * app generates from {@link CLOUDTRAIL_RAW_TABLE}:
  *
  * ```sql
  * CREATE EXTERNAL TABLE cloudtrail_raw (line string)
@@ -16,7 +19,7 @@
  * ROW FORMAT DELIMITED FIELDS TERMINATED BY '\u0001' LINES TERMINATED BY '\n'
  * STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
  *   OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
- * LOCATION 's3://<bucket>/<prefix>/AWSLogs/'
+ * LOCATION 's3://<bucket>/<prefix>/cloudtrail/AWSLogs/'
  * TBLPROPERTIES (
  *   'projection.enabled' = 'true',
  *   'projection.account.type' = 'enum', 'projection.account.values' = '<account ids, comma-separated>',
@@ -24,35 +27,34 @@
  *   'projection.day.type' = 'date', 'projection.day.format' = 'yyyy/MM/dd',
  *   'projection.day.range' = '2015/01/01,NOW', 'projection.day.interval' = '1',
  *   'projection.day.interval.unit' = 'DAYS',
- *   'storage.location.template' = 's3://<bucket>/<prefix>/AWSLogs/${account}/CloudTrail/${region}/${day}')
+ *   'storage.location.template' = 's3://<bucket>/<prefix>/cloudtrail/AWSLogs/${account}/CloudTrail/${region}/${day}')
  * ```
  *
- * The export reads it with `RawInput { kind: 'table', partition: { column: 'day', format: 'yyyy/MM/dd' } }`,
- * and should read one day past the window (files land in the folder of their delivery day, up to
- * about 15 minutes after their events). Gzip is decompressed by Hive from the `.gz` extension.
+ * The export reads it with `RawInput { kind: 'table', partition: { column: 'day', format: 'yyyy/MM/dd' } }`
+ * and one day past the window (files land in the folder of their delivery day, up to about 15
+ * minutes after their events). Gzip is decompressed by Hive from the `.gz` extension. An organisation
+ * trail (`AWSLogs/<org-id>/<account>/…`) is not covered by this layout.
  */
 
-import { type RawTableSpec, rawTableOf } from './raw-table.ts';
-
-/** The generic raw-line spec (what {@link RawTableSpec} can express today: `dt=YYYY-MM-DD` folders). */
-export const CLOUDTRAIL_RAW_TABLE: RawTableSpec = rawTableOf('cloudtrail');
+import { placeholder, type RawTableSpec } from './raw-table.ts';
 
 /** The table over CloudTrail's own layout (see the DDL above). */
-export const CLOUDTRAIL_ATHENA_TABLE = {
+export const CLOUDTRAIL_RAW_TABLE: RawTableSpec = {
+  source: 'cloudtrail',
   table: 'cloudtrail_raw',
+  format: 'lines',
   columns: [{ name: 'line', type: 'string' }],
   partitions: [
-    { name: 'account', type: 'string', projection: { type: 'enum', values: '<account ids>' } },
-    { name: 'region', type: 'string', projection: { type: 'enum', values: '<regions>' } },
-    {
-      name: 'day',
-      type: 'string',
-      projection: { type: 'date', format: 'yyyy/MM/dd', range: '2015/01/01,NOW', interval: 1, unit: 'DAYS' },
-    },
+    { name: 'account', type: 'string', projection: { type: 'enum', values: 'accounts' } },
+    { name: 'region', type: 'string', projection: { type: 'enum', values: 'regions' } },
+    { name: 'day', type: 'string', projection: { type: 'date', format: 'yyyy/MM/dd', start: '2015/01/01' } },
   ],
+  partition: { name: 'day', type: 'string', format: 'yyyy/MM/dd' },
   fieldDelimiter: '\u0001',
-  inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-  outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-  /** Athena's `storage.location.template`; `${x}` are projection placeholders, `$` kept out of templates. */
-  locationTemplate: `s3://<bucket>/<prefix>/AWSLogs/${'$'}{account}/CloudTrail/${'$'}{region}/${'$'}{day}`,
-} as const;
+  location: 'cloudtrail/AWSLogs',
+  locationTemplate: `cloudtrail/AWSLogs/${placeholder('account')}/CloudTrail/${placeholder('region')}/${placeholder('day')}`,
+  deliveryLagDays: 1,
+};
+
+/** The same table under the name the CloudTrail source's documentation uses. */
+export const CLOUDTRAIL_ATHENA_TABLE: RawTableSpec = CLOUDTRAIL_RAW_TABLE;

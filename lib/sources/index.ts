@@ -23,6 +23,7 @@ import {
   definedFields as linuxAuthFields,
 } from './linux-auth.ts';
 import { buildOcsfNormaliseQuery, OCSF_SOURCE, definedFields as ocsfFields } from './ocsf.ts';
+import { OCSF_PARQUET_TABLE } from './ocsf-raw-table.ts';
 import { type RawTableSpec, rawTableOf } from './raw-table.ts';
 import { buildWindowsNormaliseQuery, WINDOWS_SOURCE, definedFields as windowsFields } from './windows.ts';
 
@@ -71,7 +72,7 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     name: OCSF_SOURCE,
     buildNormaliseQuery: buildOcsfNormaliseQuery,
     definedFields: ocsfFields,
-    rawTable: rawTableOf(OCSF_SOURCE),
+    rawTable: OCSF_PARQUET_TABLE,
     traits: { privilegeEvents: false, logoffEvents: false },
   },
 };

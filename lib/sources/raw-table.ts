@@ -1,37 +1,144 @@
 /**
  * How a source's raw logs are laid out where they are stored, as a table: the one place that knows
- * the columns, used by the local reader (DuckDB reads the same files as lines), the Glue table of
- * the CDK app, and the Hive table of the Trino tests.
+ * the columns, the partitions and the folders. The Glue tables of the CDK app are generated from it
+ * (infra/constructs/raw-tables.ts), the Athena input of a pack is planned from it
+ * (lib/query/raw-input-plan.ts), and the Hive table of the Trino tests follows it.
  *
- * Every source is read as **one string column per line**: the normalising query parses the JSON (or
- * text) itself, so a malformed line reaches SQL and is counted instead of failing the table read,
- * and records of several layouts can share a file.
+ * Two formats:
+ * - `lines`: **one string column per line** (`line`). The normalising query parses the JSON (or
+ *   text) itself, so a malformed line reaches SQL and is counted instead of failing the table read,
+ *   and records of several layouts can share a file. Windows, Linux and CloudTrail.
+ * - `parquet`: typed columns (OCSF as Security Lake writes it); the reader serialises each row to
+ *   JSON, so the same mapping serves Parquet and JSON lines.
+ *
+ * Partitions are **projected** (Athena partition projection): no crawler, no `MSCK REPAIR`. A date
+ * partition is projected from its first day to `NOW`; an enum partition (account, region) takes its
+ * values from the deployment (`accounts`, `regions`), because the export's queries constrain only
+ * the day: an `injected` projection would make Athena refuse every query that does not pin the
+ * account and region with an equality.
  */
+
+/** How a day partition's values are written. */
+export type DayFormat = 'yyyy-MM-dd' | 'yyyy/MM/dd' | 'yyyyMMdd';
+
+/** How Athena projects a partition's values. */
+export type PartitionProjection =
+  | {
+      readonly type: 'date';
+      readonly format: DayFormat;
+      /** First day projected, written in `format`; the range ends at `NOW`. */
+      readonly start: string;
+    }
+  | {
+      readonly type: 'enum';
+      /** Which list of the deployment gives the values (`logAccounts`, `logRegions` context). */
+      readonly values: 'accounts' | 'regions';
+    };
+
+export interface RawTablePartition {
+  readonly name: string;
+  readonly type: 'string';
+  readonly projection: PartitionProjection;
+}
+
+export interface RawTableColumn {
+  readonly name: string;
+  /** A Hive type: `string`, `bigint`, `int`, `boolean`, `struct<…>`, `map<string,string>`. */
+  readonly type: string;
+}
+
 export interface RawTableSpec {
-  /** Source name, also the folder under the logs prefix: `<prefix>/<source>/dt=YYYY-MM-DD/`. */
+  /** Source name (the registry key). */
   readonly source: string;
   /** Table name in the raw-logs database (`windows_raw`). */
   readonly table: string;
-  readonly columns: readonly { readonly name: string; readonly type: 'string' }[];
-  /** The date partition: `dt=YYYY-MM-DD` folders, projected (no partition crawling). */
-  readonly partition: { readonly name: 'dt'; readonly type: 'string'; readonly format: 'yyyy-MM-dd' };
+  readonly format: 'lines' | 'parquet';
+  /** `lines`: exactly `[{ name: 'line', type: 'string' }]`. `parquet`: the top-level columns read. */
+  readonly columns: readonly RawTableColumn[];
+  /** Every partition key, in the order of the folders. */
+  readonly partitions: readonly RawTablePartition[];
+  /** The day partition the export filters on (one of `partitions`, with a `date` projection). */
+  readonly partition: { readonly name: string; readonly type: 'string'; readonly format: DayFormat };
   /**
-   * Lines are split on newlines only: the field delimiter is U+0001, which JSON text never holds
-   * raw, so one line is always one value. Gzip is read by file extension.
+   * `lines`: lines are split on newlines only; the field delimiter is U+0001, which JSON text never
+   * holds raw, so one line is always one value. Gzip is read by file extension. (Unused by `parquet`.)
    */
   readonly fieldDelimiter: '\u0001';
-  /** First day the partition projection allows. */
-  readonly projectionStart: string;
+  /** The table's LOCATION, a folder relative to the logs prefix, without slashes at either end. */
+  readonly location: string;
+  /**
+   * Athena's `storage.location.template`, relative to the logs prefix: `${name}` stands for the
+   * value of partition `name`; every partition appears once.
+   */
+  readonly locationTemplate: string;
+  /**
+   * Days read past the window's last day: a file lands in the folder of its **delivery** day, which
+   * can follow the day of its last record (CloudTrail: up to about 15 minutes; domain notes §3.6).
+   */
+  readonly deliveryLagDays: number;
 }
 
-/** The raw-line table of a source. */
+/** Where a `dt=YYYY-MM-DD` raw-line table's projection starts. */
+export const DT_PROJECTION_START = '2015-01-01';
+
+/**
+ * The simple raw-line table of a source: `<prefix>/<source>/dt=YYYY-MM-DD/*`, one `line` column,
+ * the `dt` partition projected by day.
+ */
 export function rawTableOf(source: string): RawTableSpec {
   return {
     source,
     table: `${source}_raw`,
+    format: 'lines',
     columns: [{ name: 'line', type: 'string' }],
+    partitions: [
+      {
+        name: 'dt',
+        type: 'string',
+        projection: { type: 'date', format: 'yyyy-MM-dd', start: DT_PROJECTION_START },
+      },
+    ],
     partition: { name: 'dt', type: 'string', format: 'yyyy-MM-dd' },
     fieldDelimiter: '\u0001',
-    projectionStart: '2015-01-01',
+    location: source,
+    locationTemplate: `${source}/dt=${placeholder('dt')}`,
+    deliveryLagDays: 0,
   };
+}
+
+/** `${name}`, the projection placeholder of a partition in a location template. */
+export function placeholder(name: string): string {
+  return `${'$'}{${name}}`;
+}
+
+/**
+ * Checks that a spec is coherent: the day partition is a projected date partition, every partition
+ * appears once in the template, the template starts at the location, a `lines` table has the one
+ * `line` column.
+ * @returns the problems found (empty when the spec is coherent).
+ */
+export function rawTableProblems(spec: RawTableSpec): string[] {
+  const problems: string[] = [];
+  const day = spec.partitions.find((p) => p.name === spec.partition.name);
+  if (day === undefined || day.projection.type !== 'date' || day.projection.format !== spec.partition.format)
+    problems.push(`day partition ${spec.partition.name} is not a projected ${spec.partition.format} date`);
+  for (const p of spec.partitions) {
+    const n = spec.locationTemplate.split(placeholder(p.name)).length - 1;
+    if (n !== 1) problems.push(`partition ${p.name} appears ${n} times in the location template`);
+  }
+  const unknown = [...spec.locationTemplate.matchAll(/\$\{([^}]*)\}/g)]
+    .map((m) => m[1])
+    .filter((name) => !spec.partitions.some((p) => p.name === name));
+  if (unknown.length > 0) problems.push(`template names unknown partitions ${unknown.join(', ')}`);
+  if (!spec.locationTemplate.startsWith(`${spec.location}/`))
+    problems.push(`template does not start at the location ${spec.location}/`);
+  if (/^\/|\/$/.test(spec.location)) problems.push('location has a leading or trailing /');
+  if (
+    spec.format === 'lines' &&
+    (spec.columns.length !== 1 || spec.columns[0]?.name !== 'line' || spec.columns[0]?.type !== 'string')
+  )
+    problems.push('a lines table has exactly one column, line string');
+  if (spec.partitions.some((p) => spec.columns.some((c) => c.name === p.name)))
+    problems.push('a partition key is also a column');
+  return problems;
 }

@@ -10,7 +10,15 @@ import { checkRunId } from '../../lib/query/athena/athena-dialect.ts';
 
 const ENV = {
   SESSIONTRAIL_WORK_GROUP: 'sessiontrail',
-  SESSIONTRAIL_RAW_DATABASE: 'sessiontrail_raw',
+  SESSIONTRAIL_SOURCE_TABLES: JSON.stringify({
+    windows: {
+      table: 'sessiontrail_raw.windows_raw',
+      day: { column: 'dt', format: 'yyyy-MM-dd' },
+      lagDays: 0,
+      format: 'lines',
+      keyPrefix: 's3://corp-security-logs/logs/',
+    },
+  }),
   SESSIONTRAIL_WORK_DATABASE: 'sessiontrail_work',
   SESSIONTRAIL_EVIDENCE_BUCKET: 'sessiontrail-evidence-123456789012-eu-west-1',
   SESSIONTRAIL_EVIDENCE_PREFIX: 'packs',
@@ -20,9 +28,9 @@ const ENV = {
 };
 
 describe('functions composition root', () => {
-  it('locates a source as its raw Glue table over the days of the window, inclusive', async () => {
+  it('locates a source as its deployed table over the days of the window, inclusive', async () => {
     // Act
-    const located = await athenaLocate('sessiontrail_raw')(
+    const located = await athenaLocate(readEnvironment(ENV).sourceTables)(
       'windows',
       Date.parse('2024-02-29T00:00:00Z'),
       Date.parse('2024-04-01T00:00:00Z'),
@@ -33,8 +41,25 @@ describe('functions composition root', () => {
       table: 'sessiontrail_raw.windows_raw',
       dtFrom: '2024-02-29',
       dtTo: '2024-03-31',
+      format: 'lines',
+      skipEmptyLines: true,
+      keyPrefix: 's3://corp-security-logs/logs/',
     });
     expect(located.problems).toEqual([]);
+  });
+
+  it('refuses a source the deployment has no table for, naming the deployed ones', async () => {
+    const locate = athenaLocate(readEnvironment(ENV).sourceTables);
+    await expect(locate('cloudtrail', 0, 86_400_000)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/cloudtrail.*deployed: windows/),
+    });
+  });
+
+  it('refuses source tables that are not as the CDK app writes them', () => {
+    expect(() =>
+      readEnvironment({ ...ENV, SESSIONTRAIL_SOURCE_TABLES: '{"windows":{"table":"x"}}' }),
+    ).toThrow(/windows\.table/);
   });
 
   it.each([

@@ -13,12 +13,19 @@ import { type Config, DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import type { ExportDeps } from '../../lib/evidence/export-evidence.ts';
 import { athenaDialect } from '../../lib/query/athena/athena-dialect.ts';
 import type { QueryEngine, QueryRun } from '../../lib/query/query-engine.ts';
+import { sourceTableOf } from '../../lib/query/raw-input-plan.ts';
 import type { SqlQuery } from '../../lib/query/sql.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
 import type { Signer } from '../../lib/signing/signer.ts';
+import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import type { EvidenceStore } from '../../lib/storage/evidence-store.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
 import { makeKey } from '../helpers/local-export.ts';
+
+/** Every source's table as the CDK app deploys it by default (raw database `sessiontrail_raw`). */
+export const DEPLOYED_TABLES = Object.fromEntries(
+  SOURCE_NAMES.map((s) => [s, sourceTableOf(SOURCES[s]!.rawTable, { database: 'sessiontrail_raw' })]),
+);
 
 /** An Athena stand-in: every query succeeds with no rows; it remembers what ran and that it was closed. */
 export function recordingEngine(runId = 'ptest') {
@@ -87,7 +94,7 @@ export async function testRuntime(options: {
         signer,
         clock: fixedClock('2026-01-01T00:00:00.000Z'),
         config,
-        locate: options.locate ?? athenaLocate('sessiontrail_raw'),
+        locate: options.locate ?? athenaLocate(DEPLOYED_TABLES),
         toolVersion: '0.0.0-test',
         close: () => engine.close(),
       };

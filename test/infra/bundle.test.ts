@@ -1,26 +1,85 @@
 /**
- * The real bundles, as `cdk synth` builds them (esbuild + npm ci of the runtime packages): run in
- * plain Node, outside the project, so nothing resolves from the project's node_modules.
+ * The real bundles, as `npx cdk synth` builds them **offline**: the CDK CLI runs with npm's registry
+ * pointed at an unreachable address and an empty npm cache, so any `npm install` at synth time
+ * would fail it. The bundles are then run in plain Node, outside the project, so nothing resolves
+ * from the project's node_modules.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_DIR, RUNTIME_NODE_MODULES } from '../../infra/constructs/exporter-function.ts';
-import { type Synthesised, synthApp } from './synth-app.ts';
+import {
+  BUNDLE_DIR,
+  PROJECT_ROOT,
+  RUNTIME_NODE_MODULES,
+  runtimeModuleFolders,
+} from '../../infra/constructs/exporter-function.ts';
 
-function assetDir(s: Synthesised, functionPrefix: string): string {
-  const fns = s.exporterTemplate.findResources('AWS::Lambda::Function');
-  const entry = Object.entries(fns).find(([id]) => id.startsWith(functionPrefix));
-  const key = (entry?.[1] as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key;
-  return join(s.assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+interface Synth {
+  readonly directory: string;
+  readonly template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 }
 
-describe('function bundles', () => {
-  let s: Synthesised;
+function assetDir(s: Synth, functionPrefix: string): string {
+  const entry = Object.entries(s.template.Resources).find(
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(functionPrefix),
+  );
+  const key = (entry?.[1].Properties.Code as { S3Key: string }).S3Key;
+  return join(s.directory, `asset.${key.replace(/\.zip$/, '')}`);
+}
+
+/** `cdk synth` through the CLI, with no registry, no npm cache, no credentials. */
+function synthOffline(): Synth {
+  const out = mkdtempSync(join(tmpdir(), 'st-cdk-offline-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: mkdtempSync(join(tmpdir(), 'st-home-')),
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // Nothing listens on port 9 (discard): a registry request fails at once.
+    npm_config_registry: 'http://127.0.0.1:9/',
+    npm_config_cache: mkdtempSync(join(tmpdir(), 'st-npm-cache-')),
+    npm_config_fetch_retries: '0',
+  };
+  execFileSync(
+    process.execPath,
+    [
+      join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'),
+      'synth',
+      '--quiet',
+      '--no-notices',
+      '-o',
+      out,
+      '-c',
+      'logsBucket=example-logs',
+    ],
+    { cwd: PROJECT_ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 },
+  );
+  const assembly = new CloudAssembly(out);
+  const stack = assembly.stacks.find((st) => st.stackName.endsWith('-exporter'));
+  if (stack === undefined) throw new Error(`no exporter stack in ${out}`);
+  return { directory: out, template: stack.template as Synth['template'] };
+}
+
+describe('function bundles (cdk synth offline)', () => {
+  let s: Synth;
   beforeAll(() => {
-    s = synthApp({}, true);
-  }, 180_000);
+    s = synthOffline();
+  }, 300_000);
+
+  it('copies the runtime packages and their whole production closure, nothing installed', () => {
+    const dir = assetDir(s, 'ExporterOnDemandFunction');
+    const shipped = readdirSync(join(dir, 'node_modules'), { withFileTypes: true }).flatMap((e) =>
+      e.name.startsWith('@')
+        ? readdirSync(join(dir, 'node_modules', e.name)).map((n) => `node_modules/${e.name}/${n}`)
+        : [`node_modules/${e.name}`],
+    );
+    expect(shipped.sort()).toEqual(runtimeModuleFolders());
+    // npm install would have left its lock file behind.
+    expect(existsSync(join(dir, 'package-lock.json'))).toBe(false);
+  });
 
   it.each([
     'ExporterOnDemandFunction',
@@ -33,9 +92,10 @@ describe('function bundles', () => {
       expect(existsSync(join(dir, 'node_modules', m, 'package.json')), m).toBe(true);
     expect(readdirSync(join(dir, 'node_modules', 'dejavu-fonts-ttf', 'ttf'))).toContain('DejaVuSans.ttf');
     expect(existsSync(join(dir, 'node_modules', '@duckdb'))).toBe(false);
-    expect(readFileSync(join(dir, BUNDLE_DIR, 'index.mjs'), 'utf8')).not.toMatch(
-      /@duckdb\/node-api|duckdb-engine/,
-    );
+    const bundle = readFileSync(join(dir, BUNDLE_DIR, 'index.mjs'), 'utf8');
+    expect(bundle).not.toMatch(/@duckdb\/node-api|duckdb-engine/);
+    // pdfkit is imported from the copied folder, not inlined.
+    expect(bundle).toMatch(/from ["']pdfkit["']/);
   });
 
   it('the bundled on-demand handler loads the evidence schema and the PDF fonts in plain Node', () => {

@@ -17,11 +17,24 @@ interface Report {
 }
 
 describe('cdk-nag AwsSolutions checks', () => {
-  it.each(['prod', 'dev'])('leave zero unacknowledged findings on the %s app', (profile) => {
+  it.each([
+    ['prod', {}],
+    ['dev', {}],
+    [
+      'prod (Security Lake, several accounts and regions)',
+      {
+        securityLakeTable:
+          'amazon_security_lake_glue_db_eu_west_1.amazon_security_lake_table_eu_west_1_cloud_trail_mgmt_2_0',
+        logAccounts: '111122223333,444455556666',
+        logRegions: 'eu-west-1,us-east-1',
+      },
+    ],
+  ])('leave zero unacknowledged findings on the %s app', (profile, extra) => {
     // Act: app.synth() runs the nag plugin and throws "Validation failed" on any open finding.
     const s = synthApp({
-      profile,
+      profile: profile.split(' ')[0],
       logsKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0c1f9d2a-1111-2222-3333-444455556666',
+      ...extra,
     });
     // Assess
     const report = JSON.parse(

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KEY_ADMIN_ACTIONS } from '../../infra/constructs/evidence-storage.ts';
+import { parseSourceTables } from '../../lib/query/raw-input-plan.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import { type FlatStatement, flat, flatStatements, type Synthesised, synthApp } from './synth-app.ts';
 
@@ -8,6 +9,15 @@ const GLUE = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>';
 const LOGS = 'arn:<AWS::Partition>:s3:::corp-security-logs';
 const RESULTS = 'arn:<AWS::Partition>:s3:::sessiontrail-athena-results-<AWS::AccountId>-<AWS::Region>';
 const EVIDENCE = 'arn:<AWS::Partition>:s3:::sessiontrail-evidence-<AWS::AccountId>-<AWS::Region>';
+
+/** The folders the default deployment's raw tables read: dt folders, and the projected account / region. */
+const READ_FOLDERS = [
+  'logs/cloudtrail/AWSLogs/<AWS::AccountId>/CloudTrail/<AWS::Region>',
+  'logs/linux_auditd',
+  'logs/linux_auth',
+  'logs/ocsf/region=<AWS::Region>/accountId=<AWS::AccountId>',
+  'logs/windows',
+];
 
 /** Every statement both exporter roles get, by sid: the least-privilege contract. */
 function exporterStatements(logGroup: string): FlatStatement[] {
@@ -57,13 +67,13 @@ function exporterStatements(logGroup: string): FlatStatement[] {
       effect: 'Allow',
       actions: ['s3:ListBucket'],
       resources: [LOGS],
-      condition: { StringLike: { 's3:prefix': SOURCE_NAMES.map((s) => `logs/${s}/*`) } },
+      condition: { StringLike: { 's3:prefix': READ_FOLDERS.map((f) => `${f}/*`) } },
     },
     {
       sid: 'ReadLogs',
       effect: 'Allow',
       actions: ['s3:GetObject'],
-      resources: SOURCE_NAMES.map((s) => `${LOGS}/logs/${s}/*`),
+      resources: READ_FOLDERS.map((f) => `${LOGS}/${f}/*`),
     },
     {
       sid: 'AthenaResultsBucket',
@@ -117,6 +127,22 @@ function exporterStatements(logGroup: string): FlatStatement[] {
       resources: [expect.stringMatching(new RegExp(`^<${logGroup}[A-F0-9]{8}\\.Arn>$`)) as unknown as string],
     },
   ];
+}
+
+/** The TableInput of the Glue table named `name`. */
+function glueTable(s: Synthesised, name: string): Record<string, unknown> {
+  const found = Object.values(s.exporterTemplate.findResources('AWS::Glue::Table'))
+    .map((t) => (t as { Properties: { TableInput: Record<string, unknown> } }).Properties.TableInput)
+    .filter((t) => t.Name === name);
+  expect(found, name).toHaveLength(1);
+  return found[0]!;
+}
+
+/** A table's parameters with CloudFormation values flattened (`{ Ref: AWS::Region }` → `<AWS::Region>`). */
+function flatParameters(table: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(table.Parameters as Record<string, unknown>).map(([k, v]) => [k, flat(v)]),
+  );
 }
 
 function policyStatements(s: Synthesised, idPrefix: string): FlatStatement[] {
@@ -309,7 +335,11 @@ describe('exporter stack', () => {
     s = synthApp({ profile: 'prod', logsPrefix: '/logs/' });
   });
 
-  it.each(SOURCE_NAMES)('generates the %s raw table from its raw-table spec, projected by day', (source) => {
+  it.each([
+    'windows',
+    'linux_auditd',
+    'linux_auth',
+  ])('generates the %s raw table from its raw-table spec: raw lines, projected dt days', (source) => {
     const spec = SOURCES[source]!.rawTable;
     s.exporterTemplate.hasResourceProperties('AWS::Glue::Table', {
       DatabaseName: 'sessiontrail_raw',
@@ -317,13 +347,16 @@ describe('exporter stack', () => {
         Name: spec.table,
         TableType: 'EXTERNAL_TABLE',
         PartitionKeys: [{ Name: 'dt', Type: 'string' }],
-        Parameters: Match.objectLike({
+        Parameters: {
+          EXTERNAL: 'TRUE',
           'projection.enabled': 'true',
           'projection.dt.type': 'date',
           'projection.dt.format': 'yyyy-MM-dd',
-          'projection.dt.range': `${spec.projectionStart},NOW`,
-          'storage.location.template': `s3://corp-security-logs/logs/${source}/dt=\${dt}/`,
-        }),
+          'projection.dt.range': '2015-01-01,NOW',
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'storage.location.template': `s3://corp-security-logs/logs/${source}/dt=\${dt}`,
+        },
         StorageDescriptor: Match.objectLike({
           Location: `s3://corp-security-logs/logs/${source}/`,
           Columns: [{ Name: 'line', Type: 'string' }],
@@ -335,6 +368,89 @@ describe('exporter stack', () => {
         }),
       },
     });
+  });
+
+  it("generates the CloudTrail table as AWS's partition-projection layout over the trail's own folders", () => {
+    const table = glueTable(s, 'cloudtrail_raw');
+    expect(table.PartitionKeys).toEqual([
+      { Name: 'account', Type: 'string' },
+      { Name: 'region', Type: 'string' },
+      { Name: 'day', Type: 'string' },
+    ]);
+    expect(flatParameters(table)).toEqual({
+      EXTERNAL: 'TRUE',
+      'projection.enabled': 'true',
+      'projection.account.type': 'enum',
+      'projection.account.values': '<AWS::AccountId>',
+      'projection.region.type': 'enum',
+      'projection.region.values': '<AWS::Region>',
+      'projection.day.type': 'date',
+      'projection.day.format': 'yyyy/MM/dd',
+      'projection.day.range': '2015/01/01,NOW',
+      'projection.day.interval': '1',
+      'projection.day.interval.unit': 'DAYS',
+      'storage.location.template': `s3://corp-security-logs/logs/cloudtrail/AWSLogs/\${account}/CloudTrail/\${region}/\${day}`,
+    });
+    expect(table.StorageDescriptor).toMatchObject({
+      Location: 's3://corp-security-logs/logs/cloudtrail/AWSLogs/',
+      Columns: [{ Name: 'line', Type: 'string' }],
+      InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+    });
+  });
+
+  it('projects the CloudTrail accounts and regions given in the context, and reads only their folders', () => {
+    const t = synthApp({ logAccounts: '111122223333,444455556666', logRegions: ['eu-west-1', 'us-east-1'] });
+    expect(flatParameters(glueTable(t, 'cloudtrail_raw'))).toMatchObject({
+      'projection.account.values': '111122223333,444455556666',
+      'projection.region.values': 'eu-west-1,us-east-1',
+    });
+    const read = policyStatements(t, 'ExporterReviewPolicy').find((st) => st.sid === 'ReadLogs');
+    expect(read?.resources.filter((r) => r.includes('/cloudtrail/'))).toEqual([
+      `${LOGS}/logs/cloudtrail/AWSLogs/111122223333/CloudTrail/eu-west-1/*`,
+      `${LOGS}/logs/cloudtrail/AWSLogs/111122223333/CloudTrail/us-east-1/*`,
+      `${LOGS}/logs/cloudtrail/AWSLogs/444455556666/CloudTrail/eu-west-1/*`,
+      `${LOGS}/logs/cloudtrail/AWSLogs/444455556666/CloudTrail/us-east-1/*`,
+    ]);
+  });
+
+  it('generates the OCSF table as Parquet with typed columns in Security Lake custom-source folders', () => {
+    const table = glueTable(s, 'ocsf_raw');
+    expect(table.PartitionKeys).toEqual([
+      { Name: 'region', Type: 'string' },
+      { Name: 'accountid', Type: 'string' },
+      { Name: 'eventday', Type: 'string' },
+    ]);
+    expect(flatParameters(table)).toMatchObject({
+      classification: 'parquet',
+      'projection.eventday.type': 'date',
+      'projection.eventday.format': 'yyyyMMdd',
+      'projection.eventday.range': '20150101,NOW',
+      'storage.location.template': `s3://corp-security-logs/logs/ocsf/region=\${region}/accountId=\${accountid}/eventDay=\${eventday}`,
+    });
+    expect(table.StorageDescriptor).toMatchObject({
+      Location: 's3://corp-security-logs/logs/ocsf/',
+      InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+      Columns: SOURCES.ocsf!.rawTable.columns.map((c) => ({ Name: c.name, Type: c.type })),
+    });
+  });
+
+  it('tells the functions each source table, its day partition, lag and key prefix', () => {
+    const fns = Object.values(s.exporterTemplate.findResources('AWS::Lambda::Function')) as {
+      Properties: { Environment: { Variables: Record<string, string> } };
+    }[];
+    for (const f of fns) {
+      const tables = parseSourceTables(f.Properties.Environment.Variables.SESSIONTRAIL_SOURCE_TABLES!);
+      expect(Object.keys(tables).sort()).toEqual([...SOURCE_NAMES]);
+      expect(tables.cloudtrail).toEqual({
+        table: 'sessiontrail_raw.cloudtrail_raw',
+        day: { column: 'day', format: 'yyyy/MM/dd' },
+        lagDays: 1,
+        format: 'lines',
+        keyPrefix: 's3://corp-security-logs/logs/',
+      });
+    }
   });
 
   it('has a raw and a work database', () => {
@@ -399,8 +515,8 @@ describe('exporter stack', () => {
         'SESSIONTRAIL_DATA_KEY_ARN',
         'SESSIONTRAIL_EVIDENCE_BUCKET',
         'SESSIONTRAIL_EVIDENCE_PREFIX',
-        'SESSIONTRAIL_RAW_DATABASE',
         'SESSIONTRAIL_SIGNING_KEY_ARN',
+        'SESSIONTRAIL_SOURCE_TABLES',
         'SESSIONTRAIL_VERSION',
         'SESSIONTRAIL_WORK_DATABASE',
         'SESSIONTRAIL_WORK_GROUP',
@@ -565,6 +681,68 @@ describe('exporter stack', () => {
       effect: 'Allow',
       actions: ['kms:Decrypt'],
       resources: ['arn:aws:kms:eu-west-1:123456789012:key/0c1f9d2a-1111-2222-3333-444455556666'],
+    });
+  });
+
+  describe('with an Amazon Security Lake table for OCSF', () => {
+    const LAKE_DB = 'amazon_security_lake_glue_db_eu_west_1';
+    const LAKE_TABLE = 'amazon_security_lake_table_eu_west_1_cloud_trail_mgmt_2_0';
+    let lake: Synthesised;
+    beforeAll(() => {
+      lake = synthApp({ securityLakeTable: `${LAKE_DB}.${LAKE_TABLE}` });
+    });
+
+    it('creates no OCSF table and reads the named one on time_dt', () => {
+      const names = Object.values(lake.exporterTemplate.findResources('AWS::Glue::Table')).map(
+        (t) => (t as { Properties: { TableInput: { Name: string } } }).Properties.TableInput.Name,
+      );
+      expect(names.sort()).toEqual(['cloudtrail_raw', 'linux_auditd_raw', 'linux_auth_raw', 'windows_raw']);
+      const fn = Object.values(lake.exporterTemplate.findResources('AWS::Lambda::Function'))[0] as {
+        Properties: { Environment: { Variables: Record<string, string> } };
+      };
+      expect(parseSourceTables(fn.Properties.Environment.Variables.SESSIONTRAIL_SOURCE_TABLES!).ocsf).toEqual(
+        {
+          table: `${LAKE_DB}.${LAKE_TABLE}`,
+          day: { column: 'time_dt', format: 'timestamp' },
+          lagDays: 0,
+          format: 'parquet',
+        },
+      );
+    });
+
+    it('grants Glue reads on that table and Lake Formation data access, and no S3 read of an ocsf folder', () => {
+      const statements = policyStatements(lake, 'ExporterReviewPolicy');
+      expect(
+        statements.filter((st) => st.sid === 'ReadSecurityLakeTable' || st.sid === 'LakeFormationDataAccess'),
+      ).toEqual([
+        {
+          sid: 'ReadSecurityLakeTable',
+          effect: 'Allow',
+          actions: ['glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable'],
+          resources: [
+            `${GLUE}:catalog`,
+            `${GLUE}:database/${LAKE_DB}`,
+            `${GLUE}:table/${LAKE_DB}/${LAKE_TABLE}`,
+          ],
+        },
+        {
+          sid: 'LakeFormationDataAccess',
+          effect: 'Allow',
+          actions: ['lakeformation:GetDataAccess'],
+          resources: ['*'],
+        },
+      ]);
+      const read = statements.find((st) => st.sid === 'ReadLogs');
+      expect(read?.resources.some((r) => r.includes('/ocsf'))).toBe(false);
+      expect(statements.find((st) => st.sid === 'ReadRawTables')?.resources).not.toContain(
+        `${GLUE}:table/sessiontrail_raw/ocsf_raw`,
+      );
+    });
+
+    it('synthesises one Glue table fewer', () => {
+      expect(Object.keys(lake.exporterTemplate.toJSON().Resources)).toHaveLength(
+        22 + SOURCE_NAMES.length - 1,
+      );
     });
   });
 

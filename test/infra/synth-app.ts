@@ -74,7 +74,17 @@ export function flatStatements(statements: unknown[]): FlatStatement[] {
       effect: s.Effect as string,
       actions: list(s.Action),
       resources: list(s.Resource),
-      ...(s.Condition === undefined ? {} : { condition: s.Condition }),
+      ...(s.Condition === undefined ? {} : { condition: flatCondition(s.Condition) }),
     };
   });
+}
+
+/** A condition block with its values flattened ({@link flat}); lists stay lists. */
+function flatCondition(condition: unknown): unknown {
+  return Object.fromEntries(
+    Object.entries(condition as Record<string, Record<string, unknown>>).map(([op, keys]) => [
+      op,
+      Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, Array.isArray(v) ? v.map(flat) : flat(v)])),
+    ]),
+  );
 }
