@@ -409,7 +409,7 @@ events AS (
       WHEN o.kind = 'failed_logon' THEN concat_ws(' ', o.acct, o.op, 'from ' || o.addr)
       WHEN o.rtype IN ('USER_START', 'USER_END', 'USER_LOGIN', 'USER_LOGOUT', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT') THEN concat_ws(' ', o.op, 'on ' || o.terminal)
       END AS target,
-    CASE WHEN o.kind = 'logon' THEN regexp_extract(coalesce(e.exe, ''), '([^/]+)$', 1) END AS logon_process,
+    CASE WHEN o.kind = 'logon' THEN ${d.regexpExtract("coalesce(e.exe, '')", '([^/]+)$', 1)} END AS logon_process,
     CAST(NULL AS VARCHAR) AS auth_package,
     -- auditd logs its session ends (USER_END), so no end hint
     CAST(NULL AS BIGINT) AS end_hint_ms,

@@ -48,6 +48,7 @@ export const OCSF_COLUMN_TYPES: Readonly<Record<(typeof OCSF_TABLE_COLUMNS)[numb
   is_mfa: 'boolean',
   mfa: 'boolean',
   unmapped: 'map<string,string>',
+  http_request: 'struct<user_agent:string>',
 };
 
 /** The OCSF Parquet table (see above). */

@@ -63,6 +63,7 @@ export const OCSF_TABLE_COLUMNS = [
   'is_mfa',
   'mfa',
   'unmapped',
+  'http_request',
 ] as const;
 
 export function definedFields(eventCode: string): readonly string[] {

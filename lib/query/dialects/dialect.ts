@@ -81,6 +81,11 @@ export interface Dialect {
    * and `0x10`; Trino's refuses those and reads full-width digits.
    */
   tryInteger(text: string, type: 'INTEGER' | 'BIGINT'): string;
+  /**
+   * `regexp_extract(text, pattern, group)` as DuckDB gives it: `''` when the pattern does not match
+   * (or the group takes no part), NULL only for a NULL text. Trino gives NULL for no match.
+   */
+  regexpExtract(text: string, pattern: string, group: number): string;
 }
 
 /**

@@ -63,6 +63,7 @@ export const duckdbDialect: Dialect = {
     `CASE WHEN regexp_matches(${isoText}, ${literal(ISO_TIME_PROFILE)}) THEN regexp_replace(${isoText}, '([+-][0-9]{2})([0-9]{2})$', '\\1:\\2') END`,
   tryInteger: (text, type) =>
     `CASE WHEN regexp_matches(${text}, ${literal(INTEGER_TEXT)}) THEN try_cast(${text} AS ${type === 'INTEGER' ? 'INTEGER' : 'BIGINT'}) END`,
+  regexpExtract: (text, pattern, group) => `regexp_extract(${text}, ${literal(pattern)}, ${group})`,
   jsonObjectText: (entries) =>
     `CAST(json_object(${entries.map(([k, v]) => `${literal(k)}, CAST(${v} AS VARCHAR)`).join(', ')}) AS VARCHAR)`,
 };

@@ -64,10 +64,19 @@ export function trinoDialect(workSchema: string): Dialect {
       `CASE WHEN regexp_like(${isoText}, ${literal(ISO_TIME_PROFILE)}) THEN regexp_replace(${isoText}, '([+-][0-9]{2})([0-9]{2})$', '$1:$2') END`,
     tryInteger: (text, type) =>
       `CASE WHEN regexp_like(${text}, ${literal(INTEGER_TEXT)}) THEN try_cast(${text} AS ${type === 'INTEGER' ? 'INTEGER' : 'BIGINT'}) END`,
+    regexpExtract: (text, pattern, group) =>
+      `CASE WHEN ${text} IS NOT NULL THEN coalesce(regexp_extract(${text}, ${literal(pattern)}, ${group}), '') END`,
+    // Keys in the given order, as DuckDB's json_object writes them: CAST(map AS JSON) sorts them.
+    // CAST(varchar AS JSON) is a JSON string (quoted and escaped), not a parse.
     jsonObjectText: (entries) =>
       entries.length === 0
         ? `'{}'`
-        : `json_format(CAST(map(ARRAY[${entries.map(([k]) => literal(k)).join(', ')}], ARRAY[${entries.map(([, v]) => `CAST(${v} AS VARCHAR)`).join(', ')}]) AS JSON))`,
+        : `concat('{', ${entries
+            .map(
+              ([k, v], i) =>
+                `${literal(`${i === 0 ? '' : ','}${JSON.stringify(k)}:`)}, coalesce(json_format(CAST(CAST(${v} AS VARCHAR) AS JSON)), 'null')`,
+            )
+            .join(', ')}, '}')`,
   };
 }
 
@@ -114,17 +123,19 @@ function trinoJsonRecords(input: RawInput, params: ParamList, options?: JsonReco
   CAST(NULL AS VARCHAR) AS problem
 FROM ${table} WHERE ${where})`;
   }
-  return `(WITH src AS (SELECT ${key} AS object_key, line, try(json_parse(line)) AS j FROM ${table} WHERE ${where}),
+  // json_parse checks the line (strictly); the records are cut from json_extract's copy of it, which
+  // keeps the members in the order of the file, as DuckDB does (json_parse sorts them by name).
+  return `(WITH src AS (SELECT ${key} AS object_key, line, try(json_parse(line)) AS ok FROM ${table} WHERE ${where}),
   docs AS (
     SELECT object_key, j,
       CASE WHEN json_array_length(j) IS NOT NULL THEN CAST(j AS ARRAY(JSON))
            WHEN json_array_length(json_extract(j, '$.Records')) IS NOT NULL THEN CAST(json_extract(j, '$.Records') AS ARRAY(JSON))
            END AS recs
-    FROM src WHERE j IS NOT NULL)
+    FROM (SELECT object_key, json_extract(line, '$') AS j FROM src WHERE ok IS NOT NULL) v)
 SELECT object_key, CAST(o - 1 AS BIGINT) AS position, json_format(r) AS record, CAST(NULL AS VARCHAR) AS problem
 FROM docs CROSS JOIN UNNEST(recs) WITH ORDINALITY AS u(r, o) WHERE recs IS NOT NULL
 UNION ALL
 SELECT object_key, CAST(NULL AS BIGINT), json_format(j), CAST(NULL AS VARCHAR) FROM docs WHERE recs IS NULL
 UNION ALL
-SELECT object_key, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), 'malformed_json' FROM src WHERE j IS NULL AND trim(line) <> '')`;
+SELECT object_key, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), 'malformed_json' FROM src WHERE ok IS NULL AND trim(line) <> '')`;
 }

@@ -14,7 +14,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { SessiontrailError } from '../../errors.ts';
-import { rawTableOf } from '../../sources/raw-table.ts';
+import { SOURCES } from '../../sources/index.ts';
+import { type RawTableSpec, rawTableOf } from '../../sources/raw-table.ts';
 import type { RawInput } from '../dialects/dialect.ts';
 import { trinoDialect } from '../dialects/trino-dialect.ts';
 import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
@@ -42,6 +43,12 @@ export interface TrinoEngineOptions {
    * @default `<catalog>.<schema>.<source>_raw` (see {@link rawTableOf})
    */
   readonly rawTableFor?: (source: string) => string;
+  /**
+   * The layout of a source's raw table when it is not the source's own spec (`SOURCES[source].rawTable`):
+   * e.g. OCSF as JSON lines ({@link asLinesTable}) where the spec describes Security Lake's Parquet.
+   * @default the source's spec
+   */
+  readonly rawTableSpecs?: Readonly<Record<string, RawTableSpec>>;
   /**
    * Milliseconds one query may take, end to end, before it is cancelled.
    * @default 600000
@@ -95,22 +102,37 @@ export class TrinoEngine implements QueryEngine {
 
   /** The qualified raw-line table of a source. */
   rawTable(source: string): string {
-    return this.options.rawTableFor?.(source) ?? `${this.catalog}.${this.schema}.${rawTableOf(source).table}`;
+    return (
+      this.options.rawTableFor?.(source) ??
+      `${this.catalog}.${this.schema}.${this.rawTableSpec(source).table}`
+    );
+  }
+
+  /** The layout of a source's raw table (see {@link TrinoEngineOptions.rawTableSpecs}). */
+  rawTableSpec(source: string): RawTableSpec {
+    return this.options.rawTableSpecs?.[source] ?? SOURCES[source]?.rawTable ?? rawTableOf(source);
   }
 
   /**
-   * The raw input of a source for the days `[fromMs, toMs)` touch, as the export's `locate` returns it.
+   * The raw input of a source for the days `[fromMs, toMs)` touch, as the export's `locate` returns it:
+   * the day partition of the source's table, the days after the window its files can be delivered in
+   * (`deliveryLagDays`, as the local reader reads them), and for a Parquet table its columns.
    * `keyPrefix` is the table location's prefix that the pack leaves out of object keys.
    */
   rawInput(source: string, fromMs: number, toMs: number, keyPrefix?: string): RawInput {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const spec = this.rawTableSpec(source);
+    const dt = spec.partition.name === 'dt' && spec.partition.format === 'yyyy-MM-dd';
     return {
       kind: 'table',
       table: this.rawTable(source),
       dtFrom: day(fromMs),
-      dtTo: day(toMs - 1),
+      dtTo: day(toMs - 1 + spec.deliveryLagDays * 86_400_000),
       skipEmptyLines: true,
       ...(keyPrefix === undefined ? {} : { keyPrefix }),
+      ...(dt ? {} : { partition: { column: spec.partition.name, format: spec.partition.format } }),
+      format: spec.format,
+      ...(spec.format === 'parquet' ? { columns: spec.columns.map((c) => c.name) } : {}),
     };
   }
 
@@ -268,6 +290,14 @@ export class TrinoEngine implements QueryEngine {
     }
     return init.method === 'DELETE' ? null : parseExactJson(body);
   }
+}
+
+/**
+ * The raw-line version of a table layout: the same location, folders and partitions, one `line`
+ * column. For OCSF written as JSON lines in Security Lake's folders instead of Parquet.
+ */
+export function asLinesTable(spec: RawTableSpec): RawTableSpec {
+  return { ...spec, format: 'lines', columns: [{ name: 'line', type: 'string' }] };
 }
 
 function describeCause(cause: unknown): string {

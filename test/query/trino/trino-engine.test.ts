@@ -60,11 +60,11 @@ describe('buildRawTableDdl', () => {
       location: 'local:///logs/windows',
     });
     expect(drop).toBe('DROP TABLE IF EXISTS hive.raw.windows_raw');
-    expect(create).toContain('CREATE TABLE hive.raw.windows_raw (line varchar, dt varchar)');
+    expect(create).toContain('CREATE TABLE hive.raw.windows_raw ("line" varchar, dt varchar)');
     expect(create).toContain("external_location = 'local:///logs/windows'");
     expect(create).toContain("partitioned_by = ARRAY['dt']");
     expect(create).toContain("textfile_field_separator = U&'\\0001'");
-    expect(sync).toBe("CALL hive.system.sync_partition_metadata('raw', 'windows_raw', 'FULL')");
+    expect(sync).toBe("CALL hive.system.sync_partition_metadata('raw', 'windows_raw', 'FULL', false)");
   });
 });
 
@@ -98,6 +98,7 @@ describe('TrinoEngine without a server', () => {
       dtFrom: '2024-05-05',
       dtTo: '2024-05-08',
       skipEmptyLines: true,
+      format: 'lines',
     });
     const p = new ParamList();
     const sql = engine.dialect.rawLines(

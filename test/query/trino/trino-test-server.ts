@@ -6,12 +6,17 @@
  * Without a reachable Trino the Trino tests are reported as skipped with the reason; with
  * `SESSIONTRAIL_REQUIRE_TRINO=1` (CI) the same absence fails them.
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { buildRawTableDdl } from '../../../lib/query/trino/raw-table-ddl.ts';
+import { basename, join, relative, sep } from 'node:path';
+import {
+  buildPartitionRegistrations,
+  buildRawTableDdl,
+  isHiveLayout,
+} from '../../../lib/query/trino/raw-table-ddl.ts';
 import { TrinoEngine } from '../../../lib/query/trino/trino-engine.ts';
 import { SOURCES } from '../../../lib/sources/index.ts';
+import type { RawTableSpec } from '../../../lib/sources/raw-table.ts';
 
 export interface TrinoAvailability {
   readonly url: string | null;
@@ -48,7 +53,12 @@ export function uniqueName(prefix: string): string {
 }
 
 /** An engine over the test server: raw tables in `hive.<rawSchema>`, work tables in `memory.<workSchema>`. */
-export function testEngine(url: string, rawSchema: string, workSchema = uniqueName('work')): TrinoEngine {
+export function testEngine(
+  url: string,
+  rawSchema: string,
+  workSchema = uniqueName('work'),
+  rawTableSpecs: Readonly<Record<string, RawTableSpec>> = {},
+): TrinoEngine {
   return new TrinoEngine({
     server: url,
     catalog: 'hive',
@@ -56,6 +66,7 @@ export function testEngine(url: string, rawSchema: string, workSchema = uniqueNa
     workCatalog: 'memory',
     workSchema,
     user: 'sessiontrail-test',
+    rawTableSpecs,
   });
 }
 
@@ -71,14 +82,16 @@ export interface StagedLogs {
 }
 
 /**
- * Creates the Hive schema and the raw-line table of `source` over `root` (already laid out as the
- * bucket), and registers the partitions present.
+ * Creates the Hive schema and the raw table of each source over `root` (already laid out as the
+ * bucket: each table at `<root>/<spec.location>`), and registers the partition folders present.
+ * `specs` replaces a source's own layout (e.g. OCSF as JSON lines, see `asLinesTable`).
  */
 export async function registerRawTables(
   engine: TrinoEngine,
   root: string,
   schema: string,
   sources: readonly string[],
+  specs: Readonly<Record<string, RawTableSpec>> = {},
 ): Promise<StagedLogs> {
   const location = `local://${root}`;
   await engine.execute(
@@ -86,25 +99,31 @@ export async function registerRawTables(
     [],
     'raw schema',
   );
+  const tables: string[] = [];
   for (const source of sources) {
-    const spec = SOURCES[source]?.rawTable;
+    const spec = specs[source] ?? SOURCES[source]?.rawTable;
     if (spec === undefined) throw new Error(`unknown source ${source}`);
-    for (const sql of buildRawTableDdl(spec, {
-      catalog: 'hive',
-      schema,
-      location: `${location}/${spec.source}`,
-    })) {
-      await engine.execute(sql, [], `raw table ${spec.table}`);
+    const dir = join(root, spec.location);
+    await mkdir(dir, { recursive: true });
+    const target = { catalog: 'hive', schema, location: `${location}/${spec.location}` };
+    const statements = [...buildRawTableDdl(spec, target)];
+    if (!isHiveLayout(spec)) {
+      const folders = (await readdir(dir, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isDirectory())
+        .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
+      statements.push(...buildPartitionRegistrations(spec, target, folders));
     }
+    for (const sql of statements) await engine.execute(sql, [], `raw table ${spec.table}`);
+    tables.push(spec.table);
   }
   return {
     root,
     schema,
     keyPrefix: `${location}/`,
     remove: async () => {
-      for (const source of sources) {
+      for (const table of tables) {
         await engine
-          .execute(`DROP TABLE IF EXISTS hive.${schema}.${source}_raw`, [], 'drop raw')
+          .execute(`DROP TABLE IF EXISTS hive.${schema}.${table}`, [], 'drop raw')
           .catch(() => undefined);
       }
       await engine.execute(`DROP SCHEMA IF EXISTS hive.${schema}`, [], 'drop schema').catch(() => undefined);
