@@ -110,34 +110,47 @@ WHERE copy_no = 1`;
 export function buildAttributionQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
   const p = new ParamList();
   const ev = d.workTable('session_events');
+  // Each event takes the logon of its key that comes last before it in (time, record) order. A
+  // window over logons and events together finds it in one sorted pass: a range join would pair
+  // every event with every logon of the key, and SYSTEM (0x3e7) logs a logon per service start.
   const sql = `
-WITH logons AS (
-  SELECT host, boot_ms, session_uid, record_uid AS instance_uid, time_ms AS start_ms, coalesce(record_no, 0) AS start_rec,
-    lead(time_ms) OVER (PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, record_no, record_uid) AS next_ms,
-    lead(coalesce(record_no, 0)) OVER (PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, record_no, record_uid) AS next_rec
-  FROM ${ev} WHERE kind = 'logon' AND session_uid IS NOT NULL
-),
-candidates AS (
+WITH candidates AS (
   SELECT *,
     time_ms + CASE WHEN kind = 'privilege' THEN ${PRIVILEGE_LEAD_MS} ELSE 0 END AS eff_ms,
     CASE WHEN kind = 'privilege' THEN 9223372036854775807 ELSE coalesce(record_no, 0) END AS eff_rec
   FROM ${ev}
   WHERE kind NOT IN ('logon', 'boot', 'shutdown', 'failed_logon') AND session_uid IS NOT NULL
 ),
-joined AS (
-  SELECT e.*, l.instance_uid,
-    row_number() OVER (PARTITION BY e.record_uid ORDER BY l.start_ms DESC, l.start_rec DESC) AS pick
-  FROM candidates e
-  LEFT JOIN logons l
-    ON l.host = e.host AND l.boot_ms = e.boot_ms AND l.session_uid = e.session_uid
-   AND (l.start_ms < e.eff_ms OR (l.start_ms = e.eff_ms AND l.start_rec <= e.eff_rec))
-   AND (l.next_ms IS NULL OR e.eff_ms < l.next_ms OR (e.eff_ms = l.next_ms AND e.eff_rec < l.next_rec))
+merged AS (
+  SELECT host, boot_ms, session_uid, time_ms AS k_ms, coalesce(record_no, 0) AS k_rec, 0 AS k_kind,
+    record_uid AS instance_uid, CAST(NULL AS VARCHAR) AS event_uid
+  FROM ${ev} WHERE kind = 'logon' AND session_uid IS NOT NULL
+  UNION ALL
+  SELECT host, boot_ms, session_uid, eff_ms, eff_rec, 1, CAST(NULL AS VARCHAR), record_uid FROM candidates
+),
+ordered AS (
+  SELECT *,
+    row_number() OVER (PARTITION BY host, boot_ms, session_uid ORDER BY k_ms, k_rec, k_kind, instance_uid, event_uid) AS ord
+  FROM merged
+),
+marked AS (
+  SELECT *,
+    max(CASE WHEN k_kind = 0 THEN ord END) OVER (
+      PARTITION BY host, boot_ms, session_uid ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS logon_ord
+  FROM ordered
+),
+picked AS (
+  SELECT m.event_uid, l.instance_uid
+  FROM marked m
+  LEFT JOIN ordered l
+    ON l.host = m.host AND l.boot_ms = m.boot_ms AND l.session_uid = m.session_uid AND l.ord = m.logon_ord
+  WHERE m.k_kind = 1
 )
-SELECT source, host, record_no, record_uid, event_code, kind, time_ms, time_field, session_uid, user_uid, user_name,
-  user_domain, is_elevated, privileges, src_ip, src_host, process, parent_process, command_line, action, target, raw_ref,
-  boot_ms, instance_uid,
+SELECT e.source, e.host, e.record_no, e.record_uid, e.event_code, e.kind, e.time_ms, e.time_field, e.session_uid,
+  e.user_uid, e.user_name, e.user_domain, e.is_elevated, e.privileges, e.src_ip, e.src_host, e.process,
+  e.parent_process, e.command_line, e.action, e.target, e.raw_ref, e.boot_ms, k.instance_uid,
   ${suppressionSql(plan.activeRules, p, null)} AS suppressed_by
-FROM joined WHERE pick = 1`;
+FROM candidates e JOIN picked k ON k.event_uid = e.record_uid`;
   return p.finish('attribute-activity', sql);
 }
 
