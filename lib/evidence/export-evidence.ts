@@ -146,7 +146,7 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
       orphans: await select(buildOrphanQuery(engine.dialect, plan)),
       integrity: await select(buildIntegrityQuery(engine.dialect, plan)),
       suppressionCounts: await select(buildSuppressionCountsQuery(engine.dialect, plan)),
-      coverageRecords: await select(buildCoverageQuery(engine.dialect, WORK_LINES(source))),
+      coverageRecords: await select(buildCoverageQuery(engine.dialect, WORK_LINES(source), def.derivedRows)),
       sourceStats: await select(buildSourceStatsQuery(engine.dialect, WORK_LINES(source))),
       fieldPopulation: await select(buildFieldPopulationQuery(engine.dialect)),
       hostCoverage: await select(buildHostCoverageQuery(engine.dialect)),

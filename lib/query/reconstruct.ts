@@ -343,13 +343,19 @@ ORDER BY what, rule_id`;
   return p.finish('suppression-counts', sql);
 }
 
-/** Coverage: records per status and reason with up to five example references. */
-export function buildCoverageQuery(d: Dialect, linesTable: string): SqlQuery {
+/**
+ * Coverage: records per status and reason with up to five example references. `derivedRows` is a
+ * source's predicate for rows it derives from another record (a CloudTrail call that is also its
+ * caller's activity, an inferred logon): they are not records read, so they are not counted.
+ */
+export function buildCoverageQuery(d: Dialect, linesTable: string, derivedRows?: string): SqlQuery {
   const t = d.workTable(linesTable);
+  const derived = derivedRows === undefined ? 'false' : `(status = 'event' AND (${derivedRows}))`;
   return new ParamList().finish(
     'coverage-records',
     `SELECT c.source, c.status, c.reason, c.n, c.files, x.raw_ref AS example
-FROM (SELECT source, status, coalesce(reason, '') AS reason, count(*) AS n, count(DISTINCT object_key) AS files
+FROM (SELECT source, status, coalesce(reason, '') AS reason, sum(CASE WHEN ${derived} THEN 0 ELSE 1 END) AS n,
+        count(DISTINCT object_key) AS files
       FROM ${t} GROUP BY source, status, coalesce(reason, '')) c
 LEFT JOIN (SELECT source, status, coalesce(reason, '') AS reason, raw_ref,
              row_number() OVER (PARTITION BY source, status, coalesce(reason, '') ORDER BY raw_ref) AS rn

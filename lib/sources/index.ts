@@ -35,6 +35,8 @@ export interface SourceDefinition {
   /** The raw-line table (Glue, Hive) over the source's files. */
   readonly rawTable: RawTableSpec;
   readonly traits: SourceTraits;
+  /** SQL predicate over the source's classified rows for rows derived from another record (not records read). */
+  readonly derivedRows?: string;
 }
 
 export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
@@ -66,6 +68,8 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     buildNormaliseQuery: (d: Dialect, input: RawInput) => buildCloudTrailNormaliseQuery(d, input),
     definedFields: cloudTrailFields,
     rawTable: CLOUDTRAIL_RAW_TABLE,
+    // The caller's side of a credential-issuing call and the inferred logon of a long-term key's burst.
+    derivedRows: `record_uid LIKE '%#caller' OR record_uid LIKE '%#inferred-logon'`,
     traits: { privilegeEvents: false, logoffEvents: false },
   },
   [OCSF_SOURCE]: {

@@ -379,7 +379,6 @@ function identityPart(part: 'uid' | 'name' | 'domain'): string {
 export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuery {
   const p = new ParamList();
   const jp = (keys: string[]) => d.jsonPath(keys);
-  const jx = (src: string, keys: string[]) => `json_extract_scalar(${src}, ${jp(keys)})`;
   const clean = (x: string) => `nullif(nullif(trim(${x}), '-'), '')`;
   const hasZone = (x: string) => `regexp_like(${x}, '(Z|[+-][0-9][0-9]:?[0-9][0-9])$')`;
 
