@@ -2,6 +2,7 @@ import { chmod, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promise
 import { dirname, join, resolve } from 'node:path';
 import { SessiontrailError } from '../errors.ts';
 import type { EvidenceStore } from './evidence-store.ts';
+import { storePathSegments } from './store-path.ts';
 
 /**
  * An {@link EvidenceStore} over a local folder. Files are created with `O_EXCL` (`wx`) so nothing is
@@ -136,25 +137,6 @@ export class FsEvidenceStore implements EvidenceStore {
   }
 
   #resolve(path: string): string {
-    return join(this.#root, ...checkedSegments(path));
+    return join(this.#root, ...storePathSegments(path));
   }
-}
-
-/** Splits a store path into segments, refusing anything that could leave the root or be ambiguous. */
-function checkedSegments(path: string): string[] {
-  const bad = (why: string): SessiontrailError =>
-    new SessiontrailError(
-      'BAD_REQUEST',
-      `store path ${JSON.stringify(path)}: expected a relative path, ${why}`,
-    );
-  if (typeof path !== 'string' || path === '') throw bad('received an empty path');
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) throw bad('received an absolute path');
-  // Backslashes are separators on Windows and ordinary characters on S3: refuse both readings.
-  if (path.includes('\\') || path.includes('\0')) throw bad('received a backslash or NUL');
-  const segments = path.split('/');
-  for (const segment of segments) {
-    if (segment === '') throw bad('received an empty segment');
-    if (segment === '.' || segment === '..') throw bad(`received a "${segment}" segment`);
-  }
-  return segments;
 }
