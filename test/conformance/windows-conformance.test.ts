@@ -6,47 +6,11 @@
  * Needs a Trino (`npm run trino:start`, then TRINO_URL); skipped with the reason without one,
  * failed without one when SESSIONTRAIL_REQUIRE_TRINO=1.
  */
-import { copyFile, mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, DEFAULT_CONFIG, loadConfig } from '../../lib/config/config.ts';
-import type { ExportRequest } from '../../lib/evidence/request.ts';
 import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
 import { dataset } from '../helpers/datasets.ts';
-import { makeKey } from '../helpers/local-export.ts';
-import {
-  registerRawTables,
-  removeDir,
-  type StagedLogs,
-  testEngine,
-  trinoAvailability,
-  uniqueName,
-} from '../query/trino/trino-test-server.ts';
-import {
-  comparableEvidence,
-  diffJson,
-  diffSteps,
-  exportOnDuckDb,
-  exportOnTrino,
-} from './conformance-harness.ts';
-
-const trino = await trinoAvailability();
-const DEMO_CONFIG = new URL('../../config/demo.config.json', import.meta.url).pathname;
-const TIMEOUT = 600_000;
-
-interface Case {
-  readonly name: string;
-  readonly request: ExportRequest;
-  readonly config?: 'demo';
-}
-
-/** A staged logs root (bucket layout) and its Hive raw table, shared by the cases of one dataset. */
-interface Dataset {
-  readonly name: string;
-  stage(root: string): Promise<void>;
-  readonly cases: readonly Case[];
-}
+import { type ConformanceDataset, describeConformance } from './conformance-suite.ts';
 
 const OTRF_DIR = dataset('windows', 'otrf');
 const EVTX_DIR = dataset('windows', 'evtx-to-mitre-attack', 'jsonl');
@@ -74,9 +38,10 @@ async function firstDay(path: string): Promise<string> {
   return min;
 }
 
-const DATASETS: readonly Dataset[] = [
+const DATASETS: readonly ConformanceDataset[] = [
   {
     name: 'otrf',
+    sources: ['windows'],
     stage: async (root) => {
       for (const [file, day] of OTRF_FILES) {
         const dir = join(root, 'windows', `dt=${day}`);
@@ -93,6 +58,7 @@ const DATASETS: readonly Dataset[] = [
     // 90 captures by ATT&CK technique, kept in their technique folders inside each partition (the
     // local reader and Hive both read sub-folders); three windows cover all of them.
     name: 'evtx-to-mitre-attack',
+    sources: ['windows'],
     stage: async (root) => {
       const entries = await readdir(EVTX_DIR, { recursive: true, withFileTypes: true });
       for (const e of entries.filter((x) => x.isFile() && x.name.endsWith('.jsonl'))) {
@@ -121,6 +87,7 @@ const DATASETS: readonly Dataset[] = [
     // The seeded sample (the ground-truth test's parameters): every layout, duplicates, UAC pairs,
     // reboots, log clears, bad lines; a review pack and an incident pack over every host.
     name: 'sample',
+    sources: ['windows'],
     stage: async (root) => {
       await generateWindowsSample({ seed: 7, hosts: 8, days: 3, from: '2024-05-06', outDir: root });
     },
@@ -146,69 +113,4 @@ const DATASETS: readonly Dataset[] = [
   },
 ];
 
-if (trino.unavailable !== null && trino.required) {
-  describe('cross-engine conformance (Trino required)', () => {
-    it('has a reachable Trino', () => {
-      throw new Error(`SESSIONTRAIL_REQUIRE_TRINO=1 but ${trino.unavailable}`);
-    });
-  });
-}
-
-describe.skipIf(trino.unavailable !== null)(
-  `cross-engine conformance, DuckDB vs Trino${trino.unavailable === null ? '' : ` (skipped: ${trino.unavailable})`}`,
-  () => {
-    let keyPath: string;
-    let demoConfig: Config;
-    beforeAll(async () => {
-      keyPath = await makeKey();
-      demoConfig = await loadConfig(DEMO_CONFIG);
-    });
-
-    describe.each(DATASETS)('dataset $name', (ds) => {
-      let root: string;
-      let staged: StagedLogs;
-      const admin = () => testEngine(trino.url as string, rawSchema, uniqueName('admin'));
-      const rawSchema = uniqueName(`raw_${ds.name.replaceAll('-', '_')}`);
-
-      beforeAll(async () => {
-        root = await mkdtemp(join(tmpdir(), 'st-conf-logs-'));
-        await ds.stage(root);
-        staged = await registerRawTables(admin(), root, rawSchema, ['windows']);
-      }, TIMEOUT);
-
-      afterAll(async () => {
-        await staged?.remove();
-        await removeDir(root);
-      });
-
-      it.each(ds.cases)(
-        '$name: every query gives the same rows and evidence.json is the same bytes',
-        async (c) => {
-          const input = {
-            root,
-            keyPrefix: staged.keyPrefix,
-            request: c.request,
-            config: c.config === 'demo' ? demoConfig : DEFAULT_CONFIG,
-            keyPath,
-          };
-          const duck = await exportOnDuckDb(input);
-          const tri = await exportOnTrino(testEngine(trino.url as string, rawSchema), input);
-
-          const problems = diffSteps(duck.steps, tri.steps);
-          const ev = comparableEvidence(duck, tri);
-          if (ev.duck !== ev.trino) {
-            problems.push(
-              `evidence.json differs beyond the engine-specific fields:\n  ${diffJson(JSON.parse(ev.duck), JSON.parse(ev.trino)).join('\n  ')}`,
-            );
-          }
-          expect(problems.join('\n\n')).toBe('');
-          // The pack is not empty: the comparison covered real rows.
-          expect(duck.steps.find((s) => s.name === 'normalise-windows')?.rows.length).toBeGreaterThan(0);
-          expect(tri.result.packId).toBe(duck.result.packId);
-          expect(tri.result.pack.tool.engine.name).toBe('trino');
-        },
-        TIMEOUT,
-      );
-    });
-  },
-);
+await describeConformance('cross-engine conformance, Windows', DATASETS);
