@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { systemClock } from '../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts';
-import type { ExportDeps, LocatedInput } from '../lib/evidence/export-evidence.ts';
+import type { ExportDeps } from '../lib/evidence/export-evidence.ts';
 import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
 import { SOURCE_NAMES } from '../lib/sources/index.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
-import { findLocalLogs } from '../lib/storage/local-logs.ts';
+import { localLocator } from '../lib/storage/local-logs.ts';
 import { detectLocalSources } from '../lib/storage/local-sources.ts';
 
 /** The tool's version, from package.json (read here, at the edge). */
@@ -34,10 +34,7 @@ export async function localDeps(options: LocalDepsOptions): Promise<ExportDeps &
   const config: Config = options.configPath ? await loadConfig(options.configPath) : DEFAULT_CONFIG;
   const signer = await LocalKeySigner.fromFile(options.keyPath);
   const engine = await DuckDbEngine.open(options.threads === undefined ? {} : { threads: options.threads });
-  const locate = async (source: string, fromMs: number, toMs: number): Promise<LocatedInput> => {
-    const found = await findLocalLogs(options.logs, source, fromMs, toMs);
-    return { input: { kind: 'files', files: found.files }, problems: found.problems, cleanup: found.cleanup };
-  };
+  const locate = localLocator(options.logs);
   return {
     engine,
     store: new FsEvidenceStore(options.out),

@@ -266,3 +266,19 @@ async function head(path: string): Promise<string> {
   }
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
+
+/**
+ * The `locate` dependency of a local export (`ExportDeps.locate`): a source's files under `logs`
+ * for the days `[fromMs, toMs)`, with the damaged files reported.
+ * @throws SessiontrailError `LOGS_NOT_FOUND` as {@link findLocalLogs}.
+ */
+export function localLocator(logs: string) {
+  return async (source: string, fromMs: number, toMs: number) => {
+    const found = await findLocalLogs(logs, source, fromMs, toMs);
+    return {
+      input: { kind: 'files' as const, files: found.files },
+      problems: found.problems,
+      cleanup: found.cleanup,
+    };
+  };
+}

@@ -34,7 +34,7 @@ import type { SqlQuery } from '../../lib/query/sql.ts';
 import type { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
-import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import { findLocalLogs, localLocator } from '../../lib/storage/local-logs.ts';
 
 /** The fields of `evidence.json` that differ between engines by design (see the file comment). */
 export const ENGINE_SPECIFIC = [
@@ -126,14 +126,7 @@ async function runExport(
 export async function exportOnDuckDb(input: ConformanceInput): Promise<EngineExport> {
   const engine = await DuckDbEngine.open({ threads: 2 });
   try {
-    return await runExport(engine, input, async (source, fromMs, toMs) => {
-      const found = await findLocalLogs(input.root, source, fromMs, toMs);
-      return {
-        input: { kind: 'files', files: found.files },
-        problems: found.problems,
-        cleanup: found.cleanup,
-      };
-    });
+    return await runExport(engine, input, localLocator(input.root));
   } finally {
     await engine.close();
   }

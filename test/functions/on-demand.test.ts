@@ -8,7 +8,7 @@ import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine } from '../../lib/query/query-engine.ts';
 import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
 import { verifyPack } from '../../lib/signing/verify-pack.ts';
-import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import { localLocator } from '../../lib/storage/local-logs.ts';
 import { FUNCTION_ARN, lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
 
 const incident = {
@@ -147,14 +147,7 @@ describe('on-demand handler with the real DuckDB engine standing in for Athena (
     // Prepare
     const runtime = await testRuntime({
       engine: () => DuckDbEngine.open({ threads: 2 }),
-      locate: async (source, fromMs, toMs) => {
-        const found = await findLocalLogs(logs, source, fromMs, toMs);
-        return {
-          input: { kind: 'files', files: found.files },
-          problems: found.problems,
-          cleanup: found.cleanup,
-        };
-      },
+      locate: localLocator(logs),
     });
     const handler = makeOnDemandHandler(runtime);
     const audit = {

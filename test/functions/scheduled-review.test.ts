@@ -6,7 +6,7 @@ import { makeScheduledReviewHandler } from '../../functions/scheduled-review.ts'
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
 import { verifyPack } from '../../lib/signing/verify-pack.ts';
-import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import { localLocator } from '../../lib/storage/local-logs.ts';
 import { lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
 
 const schedulerInput = {
@@ -101,14 +101,7 @@ describe('scheduled-review handler with the real DuckDB engine standing in for A
     // Prepare
     const runtime = await testRuntime({
       engine: () => DuckDbEngine.open({ threads: 2 }),
-      locate: async (source, fromMs, toMs) => {
-        const found = await findLocalLogs(logs, source, fromMs, toMs);
-        return {
-          input: { kind: 'files', files: found.files },
-          problems: found.problems,
-          cleanup: found.cleanup,
-        };
-      },
+      locate: localLocator(logs),
     });
     // Act
     const answer = await makeScheduledReviewHandler(runtime)(schedulerInput, lambdaContext());

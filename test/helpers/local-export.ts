@@ -14,7 +14,7 @@ import { generateKeyPair } from '../../lib/signing/keygen.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
 import { SOURCE_NAMES } from '../../lib/sources/index.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
-import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import { localLocator } from '../../lib/storage/local-logs.ts';
 import { detectLocalSources } from '../../lib/storage/local-sources.ts';
 
 export interface LocalExport {
@@ -45,14 +45,7 @@ export async function localExport(
       signer: await LocalKeySigner.fromFile(keyPath),
       clock: fixedClock('2026-01-01T00:00:00.000Z'),
       config: options.config ?? DEFAULT_CONFIG,
-      locate: async (source, fromMs, toMs) => {
-        const found = await findLocalLogs(logs, source, fromMs, toMs);
-        return {
-          input: { kind: 'files', files: found.files },
-          problems: found.problems,
-          cleanup: found.cleanup,
-        };
-      },
+      locate: localLocator(logs),
       availableSources: () => detectLocalSources(logs, SOURCE_NAMES),
       toolVersion: '0.0.0-test',
     });
