@@ -4,13 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { systemClock } from '../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts';
-import type { ExportDeps } from '../lib/evidence/export-evidence.ts';
+import type { ExportDeps } from '../lib/export/export-evidence.ts';
 import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
-import { SOURCE_NAMES } from '../lib/sources/index.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { localLocator } from '../lib/storage/local-logs.ts';
-import { detectLocalSources } from '../lib/storage/local-sources.ts';
 
 /** The tool's version, from package.json (read here, at the edge). */
 export const TOOL_VERSION: string = (
@@ -34,15 +32,13 @@ export async function localDeps(options: LocalDepsOptions): Promise<ExportDeps &
   const config: Config = options.configPath ? await loadConfig(options.configPath) : DEFAULT_CONFIG;
   const signer = await LocalKeySigner.fromFile(options.keyPath);
   const engine = await DuckDbEngine.open(options.threads === undefined ? {} : { threads: options.threads });
-  const locate = localLocator(options.logs);
   return {
     engine,
     store: new FsEvidenceStore(options.out),
     signer,
     clock: systemClock,
     config,
-    locate,
-    availableSources: () => detectLocalSources(options.logs, SOURCE_NAMES),
+    locator: localLocator(options.logs),
     toolVersion: TOOL_VERSION,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     close: () => engine.close(),

@@ -11,15 +11,11 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type ExportResult, exportEvidence } from '../lib/evidence/export-evidence.ts';
 import type { Summary } from '../lib/evidence/model.ts';
-import {
-  type ExportEvent,
-  parseOnDemandEvent,
-  plannedPack,
-  toExportRequest,
-} from '../lib/evidence/request-schema.ts';
+import { type ExportEvent, parseOnDemandEvent, toExportRequest } from '../lib/evidence/request-schema.ts';
 import { validateEvidence } from '../lib/evidence/schema.ts';
+import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { planPack } from '../lib/export/plan-pack.ts';
 import { loadFontSet } from '../lib/render/pdf/font-set.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { awsRuntime, type HandlerRuntime } from './_shared/deps.ts';
@@ -122,8 +118,12 @@ async function status(store: EvidenceStore, series: string, packId: string): Pro
 
 async function start(runtime: HandlerRuntime, event: ExportEvent, context: Context): Promise<OnDemandAnswer> {
   const request = toExportRequest(event);
-  const { packId, dir } = plannedPack(request, await runtime.config());
-  const series = dir.slice(0, dir.indexOf('/'));
+  const {
+    packId,
+    dir,
+    request: planned,
+  } = await planPack(request, await runtime.config(), runtime.locator());
+  const series = planned.series;
   const store = runtime.store();
   const state = await packState(store, dir);
   if (state === 'not_started') {

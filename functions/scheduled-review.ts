@@ -5,9 +5,9 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type ExportResult, exportEvidence } from '../lib/evidence/export-evidence.ts';
 import { parseScheduledEvent } from '../lib/evidence/request-schema.ts';
 import { previousMonthWindow, type ReviewWindow } from '../lib/evidence/schedule-window.ts';
+import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
 import { awsRuntime, type HandlerRuntime } from './_shared/deps.ts';
 import { logger, observability, recordExport } from './_shared/observability.ts';
 

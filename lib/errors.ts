@@ -3,6 +3,8 @@
  * an input or an adapter can fail; messages say what was expected and what was received.
  */
 export type ErrorCode =
+  // a bug in sessiontrail: never the caller's fault
+  | 'INTERNAL'
   // request and configuration
   | 'BAD_REQUEST'
   | 'BAD_WINDOW'

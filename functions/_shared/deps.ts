@@ -10,9 +10,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { systemClock } from '../../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../../lib/config/config.ts';
 import { SessiontrailError } from '../../lib/errors.ts';
-import type { ExportDeps, LocatedInput } from '../../lib/evidence/export-evidence.ts';
+import type { ExportDeps } from '../../lib/export/export-evidence.ts';
+import { parseSourceTables, type SourceTable } from '../../lib/locate/raw-input-plan.ts';
+import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
+import { tableLocator } from '../../lib/locate/table-locator.ts';
 import { AthenaEngine } from '../../lib/query/athena/athena-engine.ts';
-import { parseSourceTables, planRawInput, type SourceTable } from '../../lib/query/raw-input-plan.ts';
 import { KmsSigner } from '../../lib/signing/kms-signer.ts';
 import type { Signer } from '../../lib/signing/signer.ts';
 import type { EvidenceStore } from '../../lib/storage/evidence-store.ts';
@@ -32,6 +34,8 @@ export interface HandlerRuntime {
   exportDeps(run: RunInfo): Promise<ExportDeps & { close(): Promise<void> }>;
   /** The evidence store alone (pack status). */
   store(): EvidenceStore;
+  /** Where the raw logs are: the same locator the export reads, so a planned pack id is the built one. */
+  locator(): RawLogLocator;
   /** The configuration packs are built with (its digest is part of the pack id). */
   config(): Promise<Config>;
   /** Invokes a function asynchronously (InvocationType `Event`) with a JSON payload. */
@@ -79,25 +83,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnv
   };
 }
 
-/**
- * `locate` over the deployment's tables: each source's table, filtered on its day partition from
- * the day of `fromMs` to the day of the last millisecond before `toMs` (plus the source's delivery
- * lag), as {@link planRawInput} plans it. Athena reads the objects itself, so there are no file
- * problems to report and nothing to clean up.
- * @throws SessiontrailError `BAD_REQUEST` for a source the deployment has no table for.
- */
-export function athenaLocate(tables: Readonly<Record<string, SourceTable>>): ExportDeps['locate'] {
-  return async (source: string, fromMs: number, toMs: number): Promise<LocatedInput> => {
-    const table = tables[source];
-    if (table === undefined)
-      throw new SessiontrailError(
-        'BAD_REQUEST',
-        `source ${JSON.stringify(source)} has no table in this deployment; deployed: ${Object.keys(tables).sort().join(', ')}`,
-      );
-    return { input: planRawInput(table, fromMs, toMs), problems: [], cleanup: async () => {} };
-  };
-}
-
 /** A run id Athena accepts (`[a-z0-9_]{1,64}`) from a Lambda request id. */
 export function runIdOf(requestId: string): string {
   const clean = requestId.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -129,6 +114,7 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
   let store: EvidenceStore | undefined;
   let signer: Signer | undefined;
   let config: Promise<Config> | undefined;
+  let locator: RawLogLocator | undefined;
 
   const runtime: HandlerRuntime = {
     store() {
@@ -142,6 +128,10 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
         kmsKeyId: s.dataKeyArn,
       });
       return store;
+    },
+    locator() {
+      locator ??= tableLocator(read().sourceTables);
+      return locator;
     },
     config() {
       const path = read().configPath;
@@ -164,8 +154,7 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
         signer,
         clock: systemClock,
         config: await runtime.config(),
-        locate: athenaLocate(s.sourceTables),
-        availableSources: async () => Object.keys(s.sourceTables).sort(),
+        locator: runtime.locator(),
         toolVersion: s.version,
         close: () => engine.close(),
       };

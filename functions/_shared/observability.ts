@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { ExportResult } from '../../lib/evidence/export-evidence.ts';
+import type { ExportResult } from '../../lib/export/export-evidence.ts';
 
 export const logger = new Logger();
 export const metrics = new Metrics();

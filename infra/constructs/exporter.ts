@@ -19,7 +19,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/query/raw-input-plan.ts';
+import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
 import { ExporterFunction } from './exporter-function.ts';
@@ -204,7 +204,7 @@ export class Exporter extends Construct {
     // --- Functions -------------------------------------------------------------------------------------
     const environment = {
       SESSIONTRAIL_WORK_GROUP: this.workGroupName,
-      // Each source's table, day partition, lag and key prefix (lib/query/raw-input-plan.ts).
+      // Each source's table, day partition, lag and key prefix (lib/locate/raw-input-plan.ts).
       SESSIONTRAIL_SOURCE_TABLES: JSON.stringify(sourceTables),
       SESSIONTRAIL_WORK_DATABASE: this.workDatabaseName,
       SESSIONTRAIL_EVIDENCE_BUCKET: storage.bucketNames.evidence,

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Row } from '../query/query-engine.ts';
+import type { SourceTraits } from '../sources/session-events.ts';
 import { tieToPerson } from './identity.ts';
 import type {
   AccountSummary,
@@ -58,18 +59,6 @@ export interface AssembleInput {
   readonly definedFields: (source: string, eventCode: string) => readonly string[];
   /** What a source logs at all: a session without a logoff is incomplete only where logoffs are logged. */
   readonly traitsOf: (source: string) => SourceTraits;
-}
-
-export interface SourceTraits {
-  /** The source logs a privilege assignment at logon (Windows 4672). */
-  readonly privilegeEvents: boolean;
-  /** The source logs logoffs (Windows 4634/4647); else sessions end by the source's end hint. */
-  readonly logoffEvents: boolean;
-  /**
-   * Prefixes of session ids the source gives activity that belongs to no login session (auditd's
-   * unset `ses`, a sudo line no open session explains): their orphan groups say so.
-   */
-  readonly orphanMarkers?: readonly string[];
 }
 
 const LOGON_TYPE_NAMES: Readonly<Record<number, string>> = {

@@ -5,10 +5,7 @@
  * need no AWS (audit needs a requester, …) stay in {@link validateRequest}; this adds the shape.
  */
 import { z } from 'zod';
-import type { Config } from '../config/config.ts';
 import { SessiontrailError } from '../errors.ts';
-import { SOURCE_NAMES } from '../sources/index.ts';
-import { packIdOf } from './export-evidence.ts';
 import { type ExportRequest, MAX_WINDOW_DAYS, PACK_KINDS, validateRequest } from './request.ts';
 
 const ZONED_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
@@ -153,22 +150,6 @@ export function parseScheduledEvent(input: unknown): ScheduledEvent {
 export function toExportRequest(event: ExportEvent): ExportRequest {
   const { action: _action, wait: _wait, ...rest } = event;
   return rest as ExportRequest;
-}
-
-/**
- * The id and folder the pack of `request` will have, before it is built: the same recipe as
- * exportEvidence (the request's normalised content and the configuration's digest), so that a
- * caller who does not wait can look the pack up. A test pins the two together.
- *
- * @throws SessiontrailError `BAD_REQUEST` / `BAD_WINDOW` as {@link validateRequest}.
- */
-export function plannedPack(request: ExportRequest, config: Config): { packId: string; dir: string } {
-  const req = validateRequest(request);
-  // A deployment reads every registered source when the request names none (its deps give no
-  // `availableSources`), exactly as exportEvidence resolves it.
-  const sources = req.sources ?? [...SOURCE_NAMES].sort();
-  const packId = packIdOf({ ...req, sources }, config);
-  return { packId, dir: `${req.series}/${packId}` };
 }
 
 function checkWindow(from: string, to: string, ctx: z.RefinementCtx): void {

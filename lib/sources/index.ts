@@ -3,7 +3,6 @@
  * into session events (one query) and which fields each of its event codes defines.
  */
 import type { Config } from '../config/config.ts';
-import type { SourceTraits } from '../evidence/assemble-pack.ts';
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import type { SqlQuery } from '../query/sql.ts';
 import {
@@ -25,6 +24,7 @@ import {
 import { buildOcsfNormaliseQuery, OCSF_SOURCE, definedFields as ocsfFields } from './ocsf.ts';
 import { OCSF_PARQUET_TABLE } from './ocsf-raw-table.ts';
 import { type RawTableSpec, rawTableOf } from './raw-table.ts';
+import type { SourceTraits } from './session-events.ts';
 import { buildWindowsNormaliseQuery, WINDOWS_SOURCE, definedFields as windowsFields } from './windows.ts';
 
 export interface SourceDefinition {

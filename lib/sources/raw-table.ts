@@ -2,7 +2,7 @@
  * How a source's raw logs are laid out where they are stored, as a table: the one place that knows
  * the columns, the partitions and the folders. The Glue tables of the CDK app are generated from it
  * (infra/constructs/raw-tables.ts), the Athena input of a pack is planned from it
- * (lib/query/raw-input-plan.ts), and the Hive table of the Trino tests follows it.
+ * (lib/locate/raw-input-plan.ts), and the Hive table of the Trino tests follows it.
  *
  * Two formats:
  * - `lines`: **one string column per line** (`line`). The normalising query parses the JSON (or
@@ -141,4 +141,12 @@ export function rawTableProblems(spec: RawTableSpec): string[] {
   if (spec.partitions.some((p) => spec.columns.some((c) => c.name === p.name)))
     problems.push('a partition key is also a column');
   return problems;
+}
+
+/**
+ * The raw-line version of a table layout: the same location, folders and partitions, one `line`
+ * column. For OCSF written as JSON lines in Security Lake's folders instead of Parquet.
+ */
+export function asLinesTable(spec: RawTableSpec): RawTableSpec {
+  return { ...spec, format: 'lines', columns: [{ name: 'line', type: 'string' }] };
 }

@@ -14,6 +14,9 @@ import { basename, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { SessiontrailError } from '../errors.ts';
+import type { RawLogLocator } from '../locate/raw-log-locator.ts';
+import { SOURCE_NAMES } from '../sources/index.ts';
+import { detectLocalSources } from './local-sources.ts';
 
 export interface LocalFile {
   /** Where DuckDB reads it. */
@@ -268,17 +271,21 @@ async function head(path: string): Promise<string> {
 }
 
 /**
- * The `locate` dependency of a local export (`ExportDeps.locate`): a source's files under `logs`
- * for the days `[fromMs, toMs)`, with the damaged files reported.
- * @throws SessiontrailError `LOGS_NOT_FOUND` as {@link findLocalLogs}.
+ * The locator of a local export: a source's files under `logs` for the days `[fromMs, toMs)`, with
+ * the damaged files reported; the sources are the `<source>/` folders of `logs`
+ * ({@link detectLocalSources}).
+ * `locate` throws SessiontrailError `LOGS_NOT_FOUND` as {@link findLocalLogs}.
  */
-export function localLocator(logs: string) {
-  return async (source: string, fromMs: number, toMs: number) => {
-    const found = await findLocalLogs(logs, source, fromMs, toMs);
-    return {
-      input: { kind: 'files' as const, files: found.files },
-      problems: found.problems,
-      cleanup: found.cleanup,
-    };
+export function localLocator(logs: string): RawLogLocator {
+  return {
+    sources: () => detectLocalSources(logs, SOURCE_NAMES),
+    async locate(source, fromMs, toMs) {
+      const found = await findLocalLogs(logs, source, fromMs, toMs);
+      return {
+        input: { kind: 'files' as const, files: found.files },
+        problems: found.problems,
+        cleanup: found.cleanup,
+      };
+    },
   };
 }

@@ -26,15 +26,16 @@ import { join } from 'node:path';
 import { fixedClock } from '../../lib/clock.ts';
 import type { Config } from '../../lib/config/config.ts';
 import { canonicalBytes } from '../../lib/evidence/canonical-json.ts';
-import { type ExportDeps, type ExportResult, exportEvidence } from '../../lib/evidence/export-evidence.ts';
 import type { ExportRequest } from '../../lib/evidence/request.ts';
+import { type ExportResult, exportEvidence } from '../../lib/export/export-evidence.ts';
+import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine, QueryRun, Row } from '../../lib/query/query-engine.ts';
 import type { SqlQuery } from '../../lib/query/sql.ts';
-import type { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
 import { findLocalLogs, localLocator } from '../../lib/storage/local-logs.ts';
+import type { TestTrinoEngine } from '../query/trino/trino-test-server.ts';
 
 /** The fields of `evidence.json` that differ between engines by design (see the file comment). */
 export const ENGINE_SPECIFIC = [
@@ -104,7 +105,7 @@ export interface ConformanceInput {
 async function runExport(
   engine: QueryEngine,
   input: ConformanceInput,
-  locate: ExportDeps['locate'],
+  locator: RawLogLocator,
 ): Promise<EngineExport> {
   const recording = new RecordingEngine(engine);
   const storeRoot = await mkdtemp(join(tmpdir(), 'st-conf-store-'));
@@ -115,7 +116,7 @@ async function runExport(
     signer: await LocalKeySigner.fromFile(input.keyPath),
     clock: fixedClock('2026-01-01T00:00:00.000Z'),
     config: input.config,
-    locate,
+    locator,
     toolVersion: '0.0.0-conformance',
   });
   const evidence = await store.get(`${result.dir}/evidence.json`);
@@ -136,16 +137,20 @@ export async function exportOnDuckDb(input: ConformanceInput): Promise<EngineExp
  * The export on Trino, reading the Hive table over the same files. The file checks (truncated
  * gzip) belong to the locator, not the engine: the Trino side reports what the same check finds.
  */
-export async function exportOnTrino(engine: TrinoEngine, input: ConformanceInput): Promise<EngineExport> {
+export async function exportOnTrino(engine: TestTrinoEngine, input: ConformanceInput): Promise<EngineExport> {
   try {
-    return await runExport(engine, input, async (source, fromMs, toMs) => {
-      const found = await findLocalLogs(input.root, source, fromMs, toMs);
-      await found.cleanup();
-      return {
-        input: engine.rawInput(source, fromMs, toMs, input.keyPrefix),
-        problems: found.problems,
-        cleanup: async () => {},
-      };
+    const local = localLocator(input.root);
+    return await runExport(engine, input, {
+      sources: () => local.sources(),
+      async locate(source, fromMs, toMs) {
+        const found = await findLocalLogs(input.root, source, fromMs, toMs);
+        await found.cleanup();
+        return {
+          input: engine.rawInput(source, fromMs, toMs, input.keyPrefix),
+          problems: found.problems,
+          cleanup: async () => {},
+        };
+      },
     });
   } finally {
     await engine.close();

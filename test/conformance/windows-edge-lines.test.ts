@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../lib/query/query-engine.ts';
 import type { SqlQuery } from '../../lib/query/sql.ts';
-import type { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
 import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
 import { findLocalLogs } from '../../lib/storage/local-logs.ts';
+import type { TestTrinoEngine } from '../query/trino/trino-test-server.ts';
 import {
   registerRawTables,
   removeDir,
@@ -201,7 +201,7 @@ describe.skipIf(trino.unavailable !== null)(
     let root: string;
     let staged: StagedLogs;
     let duck: DuckDbEngine;
-    let tri: TrinoEngine;
+    let tri: TestTrinoEngine;
     const schema = uniqueName('raw_edges');
     const day = (i: number) => new Date(Date.UTC(2030, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
 
@@ -226,7 +226,7 @@ describe.skipIf(trino.unavailable !== null)(
       if (root !== undefined) await removeDir(root);
     });
 
-    const rowsOf = async (engine: DuckDbEngine | TrinoEngine, q: SqlQuery): Promise<Row[]> => {
+    const rowsOf = async (engine: DuckDbEngine | TestTrinoEngine, q: SqlQuery): Promise<Row[]> => {
       await engine.materialize('edge_lines', q);
       return (
         await engine.select({

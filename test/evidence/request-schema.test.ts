@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import { isSessiontrailError } from '../../lib/errors.ts';
 import {
-  PACK_ID,
   parseOnDemandEvent,
   parseScheduledEvent,
-  plannedPack,
   toExportRequest,
 } from '../../lib/evidence/request-schema.ts';
 
@@ -122,17 +119,5 @@ describe('parseScheduledEvent', () => {
     const { code, message } = refusal(() => parseScheduledEvent(event));
     expect(code).toBe('BAD_REQUEST');
     expect(message).toContain(expected);
-  });
-});
-
-describe('plannedPack', () => {
-  it('names the pack from the request content: same request, same id; another reason, another id', () => {
-    const request = toExportRequest(parseOnDemandEvent(audit) as never);
-    const first = plannedPack(request, DEFAULT_CONFIG);
-    expect(first.packId).toMatch(PACK_ID);
-    expect(first.dir).toBe(`audit/${first.packId}`);
-    expect(plannedPack({ ...request }, DEFAULT_CONFIG)).toEqual(first);
-    expect(plannedPack({ ...request, reason: 'Q4' }, DEFAULT_CONFIG).packId).not.toBe(first.packId);
-    expect(plannedPack(request, { ...DEFAULT_CONFIG, lookback_hours: 1 }).packId).not.toBe(first.packId);
   });
 });

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  athenaLocate,
-  awsRuntime,
-  queryDeadlineMs,
-  readEnvironment,
-  runIdOf,
-} from '../../functions/_shared/deps.ts';
+import { awsRuntime, queryDeadlineMs, readEnvironment, runIdOf } from '../../functions/_shared/deps.ts';
+import { tableLocator } from '../../lib/locate/table-locator.ts';
 import { checkRunId } from '../../lib/query/athena/athena-dialect.ts';
 
 const ENV = {
@@ -30,7 +25,7 @@ const ENV = {
 describe('functions composition root', () => {
   it('locates a source as its deployed table over the days of the window, inclusive', async () => {
     // Act
-    const located = await athenaLocate(readEnvironment(ENV).sourceTables)(
+    const located = await tableLocator(readEnvironment(ENV).sourceTables).locate(
       'windows',
       Date.parse('2024-02-29T00:00:00Z'),
       Date.parse('2024-04-01T00:00:00Z'),
@@ -49,10 +44,10 @@ describe('functions composition root', () => {
   });
 
   it('refuses a source the deployment has no table for, naming the deployed ones', async () => {
-    const locate = athenaLocate(readEnvironment(ENV).sourceTables);
-    await expect(locate('cloudtrail', 0, 86_400_000)).rejects.toMatchObject({
+    const locator = tableLocator(readEnvironment(ENV).sourceTables);
+    await expect(locator.locate('cloudtrail', 0, 86_400_000)).rejects.toMatchObject({
       code: 'BAD_REQUEST',
-      message: expect.stringMatching(/cloudtrail.*deployed: windows/),
+      message: expect.stringMatching(/cloudtrail.*tables read are: windows/),
     });
   });
 

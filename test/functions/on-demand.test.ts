@@ -147,7 +147,7 @@ describe('on-demand handler with the real DuckDB engine standing in for Athena (
     // Prepare
     const runtime = await testRuntime({
       engine: () => DuckDbEngine.open({ threads: 2 }),
-      locate: localLocator(logs),
+      locator: localLocator(logs),
     });
     const handler = makeOnDemandHandler(runtime);
     const audit = {

@@ -7,13 +7,14 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { athenaLocate, type HandlerRuntime, type RunInfo } from '../../functions/_shared/deps.ts';
+import type { HandlerRuntime, RunInfo } from '../../functions/_shared/deps.ts';
 import { fixedClock } from '../../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG } from '../../lib/config/config.ts';
-import type { ExportDeps } from '../../lib/evidence/export-evidence.ts';
+import { sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
+import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
+import { tableLocator } from '../../lib/locate/table-locator.ts';
 import { athenaDialect } from '../../lib/query/athena/athena-dialect.ts';
 import type { QueryEngine, QueryRun } from '../../lib/query/query-engine.ts';
-import { sourceTableOf } from '../../lib/query/raw-input-plan.ts';
 import type { SqlQuery } from '../../lib/query/sql.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
 import type { Signer } from '../../lib/signing/signer.ts';
@@ -66,11 +67,11 @@ export interface TestRuntime extends HandlerRuntime {
 
 /**
  * A runtime over a temp-dir store and a fresh local key; `engine` makes the engine of each export
- * and `locate` defaults to the Athena one (raw Glue tables).
+ * and `locator` defaults to the Athena one (raw Glue tables).
  */
 export async function testRuntime(options: {
   engine: () => QueryEngine | Promise<QueryEngine>;
-  locate?: ExportDeps['locate'];
+  locator?: RawLogLocator;
   config?: Config;
 }): Promise<TestRuntime> {
   const storeRoot = await mkdtemp(join(tmpdir(), 'st-fn-store-'));
@@ -79,11 +80,13 @@ export async function testRuntime(options: {
   const config = options.config ?? DEFAULT_CONFIG;
   const invocations: TestRuntime['invocations'] = [];
   const runs: RunInfo[] = [];
+  const locator = options.locator ?? tableLocator(DEPLOYED_TABLES);
   return {
     storeRoot,
     invocations,
     runs,
     store: () => store,
+    locator: () => locator,
     config: async () => config,
     async exportDeps(run) {
       runs.push(run);
@@ -94,7 +97,7 @@ export async function testRuntime(options: {
         signer,
         clock: fixedClock('2026-01-01T00:00:00.000Z'),
         config,
-        locate: options.locate ?? athenaLocate(DEPLOYED_TABLES),
+        locator,
         toolVersion: '0.0.0-test',
         close: () => engine.close(),
       };

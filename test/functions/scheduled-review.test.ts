@@ -101,7 +101,7 @@ describe('scheduled-review handler with the real DuckDB engine standing in for A
     // Prepare
     const runtime = await testRuntime({
       engine: () => DuckDbEngine.open({ threads: 2 }),
-      locate: localLocator(logs),
+      locator: localLocator(logs),
     });
     // Act
     const answer = await makeScheduledReviewHandler(runtime)(schedulerInput, lambdaContext());

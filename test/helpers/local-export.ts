@@ -7,15 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedClock } from '../../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG } from '../../lib/config/config.ts';
-import { type ExportResult, exportEvidence } from '../../lib/evidence/export-evidence.ts';
 import type { ExportRequest } from '../../lib/evidence/request.ts';
+import { type ExportResult, exportEvidence } from '../../lib/export/export-evidence.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { generateKeyPair } from '../../lib/signing/keygen.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
-import { SOURCE_NAMES } from '../../lib/sources/index.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
 import { localLocator } from '../../lib/storage/local-logs.ts';
-import { detectLocalSources } from '../../lib/storage/local-sources.ts';
 
 export interface LocalExport {
   readonly result: ExportResult;
@@ -45,8 +43,7 @@ export async function localExport(
       signer: await LocalKeySigner.fromFile(keyPath),
       clock: fixedClock('2026-01-01T00:00:00.000Z'),
       config: options.config ?? DEFAULT_CONFIG,
-      locate: localLocator(logs),
-      availableSources: () => detectLocalSources(logs, SOURCE_NAMES),
+      locator: localLocator(logs),
       toolVersion: '0.0.0-test',
     });
     return { result, storeRoot, keyPath };

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KEY_ADMIN_ACTIONS } from '../../infra/constructs/evidence-storage.ts';
-import { parseSourceTables } from '../../lib/query/raw-input-plan.ts';
+import { parseSourceTables } from '../../lib/locate/raw-input-plan.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import { type FlatStatement, flat, flatStatements, type Synthesised, synthApp } from './synth-app.ts';
 

@@ -14,9 +14,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { SessiontrailError } from '../../errors.ts';
-import { SOURCES } from '../../sources/index.ts';
-import { type RawTableSpec, rawTableOf } from '../../sources/raw-table.ts';
-import type { RawInput } from '../dialects/dialect.ts';
 import { trinoDialect } from '../dialects/trino-dialect.ts';
 import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
 import { identifier, type SqlQuery, type SqlValue } from '../sql.ts';
@@ -25,30 +22,15 @@ import { parseExactJson } from './trino-json.ts';
 export interface TrinoEngineOptions {
   /** Coordinator URL, e.g. `http://127.0.0.1:8080`. */
   readonly server: string;
-  /** Catalog of the raw-line tables, e.g. `hive`. */
-  readonly catalog: string;
-  /** Schema of the raw-line tables, e.g. `raw`. */
-  readonly schema: string;
   /**
-   * Writable catalog that holds the working schema (`memory`, or a Hive catalog).
-   * @default the raw-table `catalog`
+   * Writable catalog that holds the working schema (`memory`, or a Hive catalog). The raw tables
+   * are named by the locator (`lib/locate/`), not by the engine.
    */
-  readonly workCatalog?: string;
+  readonly workCatalog: string;
   /** Schema for this pack's working tables; created when missing. One per concurrent pack. */
   readonly workSchema: string;
   /** Trino user name (`X-Trino-User`). */
   readonly user: string;
-  /**
-   * The qualified raw-line table of a source.
-   * @default `<catalog>.<schema>.<source>_raw` (see {@link rawTableOf})
-   */
-  readonly rawTableFor?: (source: string) => string;
-  /**
-   * The layout of a source's raw table when it is not the source's own spec (`SOURCES[source].rawTable`):
-   * e.g. OCSF as JSON lines ({@link asLinesTable}) where the spec describes Security Lake's Parquet.
-   * @default the source's spec
-   */
-  readonly rawTableSpecs?: Readonly<Record<string, RawTableSpec>>;
   /**
    * Milliseconds one query may take, end to end, before it is cancelled.
    * @default 600000
@@ -84,56 +66,16 @@ export class TrinoEngine implements QueryEngine {
   private readonly server: string;
   private readonly workCatalog: string;
   private readonly workSchema: string;
-  private readonly catalog: string;
-  private readonly schema: string;
   private readonly timeoutMs: number;
   private readonly created = new Set<string>();
   private schemaReady = false;
 
   constructor(private readonly options: TrinoEngineOptions) {
     this.server = options.server.replace(/\/+$/, '');
-    this.catalog = identifier(options.catalog);
-    this.schema = identifier(options.schema);
-    this.workCatalog = identifier(options.workCatalog ?? options.catalog);
+    this.workCatalog = identifier(options.workCatalog);
     this.workSchema = identifier(options.workSchema);
     this.timeoutMs = options.queryTimeoutMs ?? 600_000;
     this.dialect = trinoDialect(this.workSchema);
-  }
-
-  /** The qualified raw-line table of a source. */
-  rawTable(source: string): string {
-    return (
-      this.options.rawTableFor?.(source) ??
-      `${this.catalog}.${this.schema}.${this.rawTableSpec(source).table}`
-    );
-  }
-
-  /** The layout of a source's raw table (see {@link TrinoEngineOptions.rawTableSpecs}). */
-  rawTableSpec(source: string): RawTableSpec {
-    return this.options.rawTableSpecs?.[source] ?? SOURCES[source]?.rawTable ?? rawTableOf(source);
-  }
-
-  /**
-   * The raw input of a source for the days `[fromMs, toMs)` touch, as the export's `locate` returns it:
-   * the day partition of the source's table, the days after the window its files can be delivered in
-   * (`deliveryLagDays`, as the local reader reads them), and for a Parquet table its columns.
-   * `keyPrefix` is the table location's prefix that the pack leaves out of object keys.
-   */
-  rawInput(source: string, fromMs: number, toMs: number, keyPrefix?: string): RawInput {
-    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-    const spec = this.rawTableSpec(source);
-    const dt = spec.partition.name === 'dt' && spec.partition.format === 'yyyy-MM-dd';
-    return {
-      kind: 'table',
-      table: this.rawTable(source),
-      dtFrom: day(fromMs),
-      dtTo: day(toMs - 1 + spec.deliveryLagDays * 86_400_000),
-      skipEmptyLines: true,
-      ...(keyPrefix === undefined ? {} : { keyPrefix }),
-      ...(dt ? {} : { partition: { column: spec.partition.name, format: spec.partition.format } }),
-      format: spec.format,
-      ...(spec.format === 'parquet' ? { columns: spec.columns.map((c) => c.name) } : {}),
-    };
   }
 
   /** @throws SessiontrailError `ENGINE_UNAVAILABLE` when the server cannot be reached. */
@@ -290,14 +232,6 @@ export class TrinoEngine implements QueryEngine {
     }
     return init.method === 'DELETE' ? null : parseExactJson(body);
   }
-}
-
-/**
- * The raw-line version of a table layout: the same location, folders and partitions, one `line`
- * column. For OCSF written as JSON lines in Security Lake's folders instead of Parquet.
- */
-export function asLinesTable(spec: RawTableSpec): RawTableSpec {
-  return { ...spec, format: 'lines', columns: [{ name: 'line', type: 'string' }] };
 }
 
 function describeCause(cause: unknown): string {

@@ -5,8 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../../lib/errors.ts';
+import { catalogTables } from '../../../lib/locate/catalog-tables.ts';
+import { buildRawTableDdl } from '../../../lib/locate/raw-table-ddl.ts';
+import { tableLocator } from '../../../lib/locate/table-locator.ts';
 import { ParamList } from '../../../lib/query/sql.ts';
-import { buildRawTableDdl } from '../../../lib/query/trino/raw-table-ddl.ts';
 import { TrinoEngine, toLiteral } from '../../../lib/query/trino/trino-engine.ts';
 import { parseExactJson } from '../../../lib/query/trino/trino-json.ts';
 import { rawTableOf } from '../../../lib/sources/raw-table.ts';
@@ -72,8 +74,7 @@ describe('TrinoEngine without a server', () => {
   it('reports ENGINE_UNAVAILABLE when nothing listens at the URL', async () => {
     const engine = new TrinoEngine({
       server: 'http://127.0.0.1:1',
-      catalog: 'hive',
-      schema: 'raw',
+      workCatalog: 'memory',
       workSchema: 'work',
       user: 'test',
     });
@@ -82,17 +83,21 @@ describe('TrinoEngine without a server', () => {
     expect(String((err as Error).message)).toContain('http://127.0.0.1:1');
   });
 
-  it('reads raw lines from <catalog>.<schema>.<source>_raw for the days of the window', () => {
+  it('reads raw lines from <catalog>.<schema>.<source>_raw for the days of the window', async () => {
     const engine = new TrinoEngine({
       server: 'http://127.0.0.1:1',
-      catalog: 'hive',
-      schema: 'raw',
+      workCatalog: 'memory',
       workSchema: 'work',
       user: 'test',
     });
-    expect(
-      engine.rawInput('windows', Date.parse('2024-05-05T00:00:00Z'), Date.parse('2024-05-09T00:00:00Z')),
-    ).toEqual({
+    const locator = tableLocator(catalogTables(['windows'], { catalog: 'hive', schema: 'raw' }));
+    expect(await locator.sources()).toEqual(['windows']);
+    const located = await locator.locate(
+      'windows',
+      Date.parse('2024-05-05T00:00:00Z'),
+      Date.parse('2024-05-09T00:00:00Z'),
+    );
+    expect(located.input).toEqual({
       kind: 'table',
       table: 'hive.raw.windows_raw',
       dtFrom: '2024-05-05',

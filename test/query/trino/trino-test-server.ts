@@ -9,11 +9,14 @@
 import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
+import { catalogTables } from '../../../lib/locate/catalog-tables.ts';
+import { planRawInput } from '../../../lib/locate/raw-input-plan.ts';
 import {
   buildPartitionRegistrations,
   buildRawTableDdl,
   isHiveLayout,
-} from '../../../lib/query/trino/raw-table-ddl.ts';
+} from '../../../lib/locate/raw-table-ddl.ts';
+import type { RawInput } from '../../../lib/query/dialects/dialect.ts';
 import { TrinoEngine } from '../../../lib/query/trino/trino-engine.ts';
 import { SOURCES } from '../../../lib/sources/index.ts';
 import type { RawTableSpec } from '../../../lib/sources/raw-table.ts';
@@ -52,22 +55,40 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/**
+ * An engine over the test server (work tables in `memory.<workSchema>`), with the raw input of the
+ * `hive.<rawSchema>` tables as the production locator plans it (`catalogTables` + `planRawInput`).
+ */
+export class TestTrinoEngine extends TrinoEngine {
+  constructor(
+    url: string,
+    private readonly rawSchema: string,
+    workSchema: string,
+    private readonly specs: Readonly<Record<string, RawTableSpec>>,
+  ) {
+    super({ server: url, workCatalog: 'memory', workSchema, user: 'sessiontrail-test' });
+  }
+
+  /** The raw input of `source` for `[fromMs, toMs)`, object keys relative to `keyPrefix`. */
+  rawInput(source: string, fromMs: number, toMs: number, keyPrefix?: string): RawInput {
+    const tables = catalogTables([source], {
+      catalog: 'hive',
+      schema: this.rawSchema,
+      specs: this.specs,
+      ...(keyPrefix === undefined ? {} : { keyPrefix }),
+    });
+    return planRawInput(tables[source]!, fromMs, toMs);
+  }
+}
+
 /** An engine over the test server: raw tables in `hive.<rawSchema>`, work tables in `memory.<workSchema>`. */
 export function testEngine(
   url: string,
   rawSchema: string,
   workSchema = uniqueName('work'),
   rawTableSpecs: Readonly<Record<string, RawTableSpec>> = {},
-): TrinoEngine {
-  return new TrinoEngine({
-    server: url,
-    catalog: 'hive',
-    schema: rawSchema,
-    workCatalog: 'memory',
-    workSchema,
-    user: 'sessiontrail-test',
-    rawTableSpecs,
-  });
+): TestTrinoEngine {
+  return new TestTrinoEngine(url, rawSchema, workSchema, rawTableSpecs);
 }
 
 /** A folder laid out as the logs bucket (`<root>/<source>/dt=YYYY-MM-DD/<file>`), and its Hive tables. */

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../lib/errors.ts';
-import { athenaDialect } from '../../lib/query/athena/athena-dialect.ts';
 import {
   parseSourceTables,
   planRawInput,
   type SourceTable,
   securityLakeTable,
   sourceTableOf,
-} from '../../lib/query/raw-input-plan.ts';
+} from '../../lib/locate/raw-input-plan.ts';
+import { athenaDialect } from '../../lib/query/athena/athena-dialect.ts';
 import { ParamList } from '../../lib/query/sql.ts';
 import { SOURCES } from '../../lib/sources/index.ts';
 import { OCSF_TABLE_COLUMNS } from '../../lib/sources/ocsf.ts';

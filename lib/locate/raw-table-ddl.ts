@@ -11,8 +11,8 @@
  * must allow (`hive.allow-register-partition-procedure=true`, scripts/trino/catalog/hive.properties).
  */
 
-import type { RawTableSpec } from '../../sources/raw-table.ts';
-import { identifier, literal } from '../sql.ts';
+import { identifier, literal } from '../query/sql.ts';
+import type { RawTableSpec } from '../sources/raw-table.ts';
 
 export interface HiveTarget {
   readonly catalog: string;

@@ -7,8 +7,8 @@
  * plan each pack's input with {@link planRawInput}.
  */
 import { SessiontrailError } from '../errors.ts';
+import type { RawInput } from '../query/dialects/dialect.ts';
 import type { DayFormat, RawTableSpec } from '../sources/raw-table.ts';
-import type { RawInput } from './dialects/dialect.ts';
 
 /** The formats of a day partition a table input can filter on (`timestamp`: Security Lake v2 `time_dt`). */
 export type DayPartitionFormat = DayFormat | 'timestamp';

@@ -1,0 +1,137 @@
+/**
+ * The one use case: `exportEvidence(request, deps)`. The CLI and the Lambdas build a request and
+ * the dependencies, then call it. Each step is a named function of its own:
+ *
+ *   planPack → runQueries → assembleEvidence → (pack state) → renderPdf → sealPack
+ */
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/config.ts';
+import { SessiontrailError } from '../errors.ts';
+import type { EvidencePack } from '../evidence/model.ts';
+import type { ExportRequest } from '../evidence/request.ts';
+import type { RawLogLocator } from '../locate/raw-log-locator.ts';
+import type { QueryEngine, QueryRun } from '../query/query-engine.ts';
+import { renderPdf } from '../render/pdf/render-pdf.ts';
+import { buildRenderModel } from '../render/render-model.ts';
+import { fingerprint } from '../signing/keygen.ts';
+import { findPreviousPack, sealPack } from '../signing/seal-pack.ts';
+import type { Signer } from '../signing/signer.ts';
+import type { EvidenceStore } from '../storage/evidence-store.ts';
+import { assembleEvidence } from './assemble-evidence.ts';
+import { planPack } from './plan-pack.ts';
+import { runQueries } from './run-queries.ts';
+
+export interface ExportDeps {
+  readonly engine: QueryEngine;
+  readonly store: EvidenceStore;
+  readonly signer: Signer;
+  readonly clock: Clock;
+  readonly config: Config;
+  /** Where the raw logs are, and which sources they hold. */
+  readonly locator: RawLogLocator;
+  readonly toolVersion: string;
+  readonly onProgress?: (step: string) => void;
+}
+
+export interface ExportResult {
+  /** `written`: a new pack; `already_sealed`: the same pack (same evidence.json bytes) was already in the store. */
+  readonly status: 'written' | 'already_sealed';
+  readonly packId: string;
+  /** `<series>/<pack id>` relative to the store root. */
+  readonly dir: string;
+  readonly location: string;
+  readonly evidenceSha256: string;
+  readonly keyId: string;
+  readonly pack: EvidencePack;
+  readonly runs: readonly QueryRun[];
+}
+
+/**
+ * Builds, renders, seals and stores one evidence pack.
+ *
+ * @throws SessiontrailError `BAD_REQUEST` / `BAD_WINDOW` for a bad request; `NO_SOURCE_DATA` when
+ *   the logs hold no source; `LOGS_NOT_FOUND` when the logs cannot be read; `QUERY_FAILED` from the
+ *   engine; `PACK_EXISTS` when a different pack of the same id is already stored; `INTERNAL` if the
+ *   pack fails its own schema (a bug).
+ */
+export async function exportEvidence(request: ExportRequest, deps: ExportDeps): Promise<ExportResult> {
+  const progress = deps.onProgress ?? (() => {});
+  const plan = await planPack(request, deps.config, deps.locator);
+  const { results, queryFiles, runs } = await runQueries(plan, {
+    engine: deps.engine,
+    locator: deps.locator,
+    onProgress: progress,
+  });
+
+  progress('assembling evidence.json');
+  const evidence = assembleEvidence(plan, results, queryFiles, {
+    toolVersion: deps.toolVersion,
+    engine: await deps.engine.describe(),
+  });
+  const keyId = await deps.signer.keyId();
+  const outcome = (status: ExportResult['status'], dir: string, signedBy: string): ExportResult => ({
+    status,
+    packId: plan.packId,
+    dir,
+    location: deps.store.describe(dir),
+    evidenceSha256: evidence.sha256,
+    keyId: signedBy,
+    pack: evidence.pack,
+    runs,
+  });
+
+  const existing = await existingEvidenceDigest(deps.store, plan.dir);
+  if (existing !== null) {
+    if (existing === evidence.sha256) return outcome('already_sealed', plan.dir, keyId);
+    throw new SessiontrailError(
+      'PACK_EXISTS',
+      `pack ${deps.store.describe(plan.dir)} is already sealed with different evidence (sha256 ${existing}); packs are written once: use another --series or --out`,
+    );
+  }
+
+  progress('rendering evidence.pdf');
+  const publicKeyPem = await deps.signer.publicKeyPem();
+  const pdf = await renderPdf(
+    buildRenderModel(evidence.pack, {
+      evidenceSha256: evidence.sha256,
+      keyId,
+      keyFingerprint: fingerprint(publicKeyPem),
+    }),
+    evidence.bytes,
+  );
+
+  progress('sealing');
+  const series = plan.request.series;
+  const previous = await findPreviousPack(deps.store, series);
+  const sealed = await sealPack(
+    { store: deps.store, signer: deps.signer, clock: deps.clock },
+    {
+      series,
+      packId: plan.packId,
+      artifacts: [
+        { name: 'evidence.json', bytes: evidence.bytes },
+        { name: 'evidence.pdf', bytes: pdf },
+        ...queryFiles.map((f) => ({ name: f.name, bytes: f.bytes })),
+      ],
+      previous,
+      tool: { name: 'sessiontrail', version: deps.toolVersion },
+    },
+  );
+  return outcome('written', sealed.dir, sealed.keyId);
+}
+
+async function existingEvidenceDigest(store: EvidenceStore, dir: string): Promise<string | null> {
+  if (!(await store.exists(`${dir}/manifest.json`))) {
+    if ((await store.list(dir)).length > 0) {
+      throw new SessiontrailError(
+        'PACK_EXISTS',
+        `pack folder ${store.describe(dir)} holds an unfinished pack (no manifest): move it aside`,
+      );
+    }
+    return null;
+  }
+  const manifest = JSON.parse(new TextDecoder().decode(await store.get(`${dir}/manifest.json`))) as {
+    subject?: { name: string; digest: { sha256: string } }[];
+  };
+  return manifest.subject?.find((s) => s.name === 'evidence.json')?.digest.sha256 ?? 'unknown';
+}

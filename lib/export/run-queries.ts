@@ -1,0 +1,147 @@
+/**
+ * The query step: for each source of the plan, locate its raw logs, normalise them once into the
+ * classified-lines working table, rebuild sessions, and select the rows the pack is made of. Every
+ * statement run is recorded, in order, as the pack's `queries/*.sql`.
+ */
+import { SessiontrailError } from '../errors.ts';
+import type { QueryResults } from '../evidence/assemble-pack.ts';
+import { sha256Hex } from '../evidence/canonical-json.ts';
+import type { QueryRecord } from '../evidence/model.ts';
+import type { RawLogLocator } from '../locate/raw-log-locator.ts';
+import type { QueryEngine, QueryRun, Row } from '../query/query-engine.ts';
+import {
+  buildAttributionQuery,
+  buildCoverageQuery,
+  buildFieldPopulationQuery,
+  buildHostCoverageQuery,
+  buildIntegrityQuery,
+  buildOrphanQuery,
+  buildPackActivityQuery,
+  buildPackHalvesQuery,
+  buildSessionEventsQuery,
+  buildSessionHalvesQuery,
+  buildSourceStatsQuery,
+  buildSuppressionCountsQuery,
+} from '../query/reconstruct.ts';
+import type { SqlQuery } from '../query/sql.ts';
+import { SOURCES } from '../sources/index.ts';
+import type { PackPlan } from './plan-pack.ts';
+
+/** One statement as the pack records it: `queries/NN-<name>.sql`. */
+export interface QueryFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly record: QueryRecord;
+}
+
+export interface QueryStepResult {
+  readonly results: QueryResults;
+  readonly queryFiles: readonly QueryFile[];
+  /** What the engine reported per statement (ids, times, bytes): not part of evidence.json. */
+  readonly runs: readonly QueryRun[];
+}
+
+export interface QueryStepDeps {
+  readonly engine: QueryEngine;
+  readonly locator: RawLogLocator;
+  readonly onProgress?: (step: string) => void;
+}
+
+/** The working table of a source's classified lines. */
+const linesTable = (source: string) => `${source}_lines`;
+
+/**
+ * Runs the plan's queries, source by source.
+ * @throws SessiontrailError `BAD_REQUEST` for an unknown source; `LOGS_NOT_FOUND` from the
+ *   locator; `QUERY_FAILED` / `ENGINE_UNAVAILABLE` from the engine.
+ */
+export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<QueryStepResult> {
+  const { engine } = deps;
+  const d = engine.dialect;
+  const progress = deps.onProgress ?? (() => {});
+  const rp = plan.reconstruction;
+  const runs: QueryRun[] = [];
+  const ran: { query: SqlQuery; rows: number }[] = [];
+  const materialize = async (table: string, q: SqlQuery) => {
+    progress(`running ${q.name}`);
+    const run = await engine.materialize(table, q);
+    runs.push(run);
+    ran.push({ query: q, rows: run.rows });
+  };
+  const select = async (q: SqlQuery): Promise<Row[]> => {
+    progress(`running ${q.name}`);
+    const { rows, run } = await engine.select(q);
+    runs.push(run);
+    ran.push({ query: q, rows: rows.length });
+    return rows;
+  };
+
+  const fileProblems: { source: string; key: string; reason: string }[] = [];
+  const perSource: QueryResults[] = [];
+  for (const source of plan.request.sources) {
+    const def = SOURCES[source];
+    if (def === undefined) throw new SessiontrailError('BAD_REQUEST', `unknown source ${source}`);
+    progress(`finding ${source} logs`);
+    const located = await deps.locator.locate(source, plan.dataFromMs, rp.toMs);
+    try {
+      fileProblems.push(...located.problems.map((p) => ({ source, key: p.key, reason: p.reason })));
+      await materialize(linesTable(source), def.buildNormaliseQuery(d, located.input, rp.config));
+    } finally {
+      await located.cleanup();
+    }
+    await materialize('session_events', buildSessionEventsQuery(d, rp, linesTable(source)));
+    await materialize('attributed', buildAttributionQuery(d, rp));
+    await materialize('session_halves', buildSessionHalvesQuery(d, rp));
+    perSource.push({
+      halves: await select(buildPackHalvesQuery(d)),
+      activity: await select(buildPackActivityQuery(d)),
+      orphans: await select(buildOrphanQuery(d, rp)),
+      integrity: await select(buildIntegrityQuery(d, rp)),
+      suppressionCounts: await select(buildSuppressionCountsQuery(d, rp)),
+      coverageRecords: await select(buildCoverageQuery(d, linesTable(source), def.derivedRows)),
+      sourceStats: await select(buildSourceStatsQuery(d, linesTable(source))),
+      fieldPopulation: await select(buildFieldPopulationQuery(d)),
+      hostCoverage: await select(buildHostCoverageQuery(d)),
+      fileProblems: [],
+    });
+  }
+  const encoder = new TextEncoder();
+  const queryFiles = ran.map((r, i): QueryFile => {
+    const name = `queries/${String(i + 1).padStart(2, '0')}-${r.query.name}.sql`;
+    const bytes = encoder.encode(sqlFileText(r.query));
+    return {
+      name,
+      bytes,
+      record: { name: r.query.name, file: name, sql_sha256: sha256Hex(bytes), rows: r.rows },
+    };
+  });
+  return { results: mergeResults(perSource, fileProblems), queryFiles, runs };
+}
+
+/** A statement as the pack keeps it: its parameters as comments, then the SQL exactly as sent. */
+function sqlFileText(q: SqlQuery): string {
+  const params = (q.recordedParams ?? q.params)
+    .map((v, i) => `-- $${i + 1} = ${JSON.stringify(v)}`)
+    .join('\n');
+  return `-- ${q.name}: positional parameters, bound by the engine (never spliced into the text);\n-- local file paths are shown by their names relative to the logs folder\n${params}${params ? '\n' : ''}${q.sql.trim()}\n`;
+}
+
+function mergeResults(
+  list: readonly QueryResults[],
+  fileProblems: QueryResults['fileProblems'],
+): QueryResults {
+  const cat = <K extends keyof QueryResults>(k: K) =>
+    list.flatMap((r) => r[k] as readonly unknown[]) as unknown as QueryResults[K];
+  return {
+    halves: cat('halves'),
+    activity: cat('activity'),
+    orphans: cat('orphans'),
+    integrity: cat('integrity'),
+    suppressionCounts: cat('suppressionCounts'),
+    coverageRecords: cat('coverageRecords'),
+    sourceStats: cat('sourceStats'),
+    fieldPopulation: cat('fieldPopulation'),
+    hostCoverage: cat('hostCoverage'),
+    fileProblems,
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The `RawLogLocator` port: where a source's raw logs are for one pack, and which sources the logs
+ * hold. One answer to "where are the logs", with one adapter per place they can be: a local folder
+ * ({@link localLocator}), the deployment's Athena tables ({@link athenaLocator}), the raw tables of
+ * a Trino catalog ({@link trinoLocator}). The export use case and the pack plan ask only this port.
+ */
+import type { RawInput } from '../query/dialects/dialect.ts';
+
+/** A file the locator found but could not hand over whole, and why. */
+export interface FileProblem {
+  readonly key: string;
+  readonly reason: string;
+}
+
+/** Where a source's raw lines are for one pack, and what was wrong with its files. */
+export interface LocatedInput {
+  readonly input: RawInput;
+  readonly problems: readonly FileProblem[];
+  /** Releases what locating made (scratch files); called once the input has been read. */
+  cleanup(): Promise<void>;
+}
+
+export interface RawLogLocator {
+  /**
+   * The sources these logs hold, sorted: the `<source>/` folders of a local layout, the tables of a
+   * deployment or a catalog. A request that names no source reads exactly these, so the pack plan
+   * and the build agree on them (the pack id depends on them).
+   */
+  sources(): Promise<readonly string[]>;
+  /**
+   * A source's raw input for the days `[fromMs, toMs)` touch.
+   * @throws SessiontrailError `LOGS_NOT_FOUND` when the logs cannot be read; `BAD_REQUEST` for a
+   *   source these logs do not hold.
+   */
+  locate(source: string, fromMs: number, toMs: number): Promise<LocatedInput>;
+}
