@@ -3,20 +3,26 @@
  * terminal, or JSON with --json). Long work reports progress on stderr when it is a terminal.
  */
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SessiontrailError } from '../lib/errors.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
 import { type ExportRequest, validateRequest } from '../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.ts';
+import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
 import { generateSamples, SAMPLE_KINDS, type SampleKind } from '../lib/sample/samples.ts';
 import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
 import { type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
+import { SOURCE_NAMES } from '../lib/sources/index.ts';
+import { OCSF_PARQUET_TABLE } from '../lib/sources/ocsf-raw-table.ts';
+import { asLinesTable, type RawTableSpec } from '../lib/sources/raw-table.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { S3EvidenceStore } from '../lib/storage/s3-evidence-store.ts';
-import { localDeps } from './deps.ts';
+import { type EngineChoice, localDeps } from './deps.ts';
 
 interface Common {
   readonly json?: boolean;
@@ -78,7 +84,7 @@ export async function runExport(
     kind: PackKind;
     from: string;
     to: string;
-    logs: string;
+    logs?: string;
     out: string;
     source: string[];
     user: string[];
@@ -90,7 +96,7 @@ export async function runExport(
     config?: string;
     key: string;
     threads?: number;
-  },
+  } & TrinoOptions,
 ): Promise<void> {
   const request: ExportRequest = {
     kind: opts.kind,
@@ -108,11 +114,10 @@ export async function runExport(
   validateRequest(request);
   const onProgress = progress(opts.json);
   const deps = await localDeps({
-    logs: opts.logs,
+    engine: engineChoice(opts),
     out: opts.out,
     keyPath: opts.key,
     ...(opts.config ? { configPath: opts.config } : {}),
-    ...(opts.threads ? { threads: opts.threads } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
   try {
@@ -121,6 +126,109 @@ export async function runExport(
     printExport(result, opts.out, opts.json);
   } finally {
     await deps.close();
+  }
+}
+
+/** The Trino options of `export` and `trino-tables`. */
+export interface TrinoOptions {
+  readonly engine?: 'duckdb' | 'trino';
+  readonly trinoUrl?: string;
+  readonly trinoCatalog: string;
+  readonly trinoSchema: string;
+  readonly trinoWorkCatalog: string;
+  readonly trinoWorkSchema: string;
+  readonly trinoLogsRoot?: string;
+  readonly trinoUser?: string;
+}
+
+/**
+ * The engine an export runs on, from its options.
+ * @throws SessiontrailError `BAD_REQUEST` when the options of the chosen engine are missing.
+ */
+function engineChoice(opts: TrinoOptions & { logs?: string; threads?: number }): EngineChoice {
+  if ((opts.engine ?? 'duckdb') === 'duckdb') {
+    if (opts.logs === undefined)
+      throw new SessiontrailError('BAD_REQUEST', '--logs is required with the DuckDB engine (the default)');
+    return { kind: 'duckdb', logs: opts.logs, ...(opts.threads ? { threads: opts.threads } : {}) };
+  }
+  if (opts.trinoUrl === undefined)
+    throw new SessiontrailError('BAD_REQUEST', '--engine trino needs --trino-url, e.g. http://trino:8080');
+  if (opts.logs !== undefined)
+    throw new SessiontrailError(
+      'BAD_REQUEST',
+      '--engine trino reads the raw tables of --trino-catalog/--trino-schema, not --logs: leave --logs out',
+    );
+  return {
+    kind: 'trino',
+    url: opts.trinoUrl,
+    catalog: opts.trinoCatalog,
+    schema: opts.trinoSchema,
+    workCatalog: opts.trinoWorkCatalog,
+    workSchema: opts.trinoWorkSchema,
+    ...(opts.trinoLogsRoot ? { logsRoot: opts.trinoLogsRoot } : {}),
+    ...(opts.trinoUser ? { user: opts.trinoUser } : {}),
+  };
+}
+
+/**
+ * `trino-tables`: creates (or prints, with --print) the raw tables of the given sources in a Trino
+ * Hive catalog over logs laid out as the S3 bucket at `--location`. CloudTrail's date folders are
+ * listed from `--logs` (the same folder on this machine), or from the location itself when it is a
+ * `local://` path.
+ */
+export async function runTrinoTables(
+  opts: Common &
+    TrinoOptions & {
+      location: string;
+      source: string[];
+      logs?: string;
+      print?: boolean;
+      ocsfLines?: boolean;
+    },
+): Promise<void> {
+  const location = opts.location.replace(/\/+$/, '');
+  const sources = opts.source.length > 0 ? [...new Set(opts.source)].sort() : [...SOURCE_NAMES];
+  for (const s of sources)
+    if (!SOURCE_NAMES.includes(s))
+      throw new SessiontrailError('BAD_REQUEST', `unknown source ${s}: known are ${SOURCE_NAMES.join(', ')}`);
+  const localRoot =
+    opts.logs ?? (location.startsWith('local://') ? location.slice('local://'.length) : undefined);
+  const folders = async (spec: RawTableSpec): Promise<readonly string[]> => {
+    if (localRoot === undefined) return [];
+    const dir = join(localRoot, spec.location);
+    if (!existsSync(dir)) return [];
+    return (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
+  };
+  const target = {
+    catalog: opts.trinoCatalog,
+    schema: opts.trinoSchema,
+    location,
+    ...(opts.ocsfLines ? { specs: { ocsf: asLinesTable(OCSF_PARQUET_TABLE) } } : {}),
+  };
+  if (opts.print) {
+    const { statements } = await rawTableStatements(sources, target, folders);
+    out(statements.map((x) => `${x};`).join('\n\n'));
+    return;
+  }
+  if (opts.trinoUrl === undefined)
+    throw new SessiontrailError(
+      'BAD_REQUEST',
+      'trino-tables needs --trino-url (or --print to only print the DDL)',
+    );
+  const engine = new TrinoEngine({
+    server: opts.trinoUrl,
+    workCatalog: opts.trinoWorkCatalog,
+    workSchema: opts.trinoWorkSchema,
+    user: opts.trinoUser ?? userInfo().username,
+  });
+  try {
+    const tables = await createRawTables(engine, sources, target, folders);
+    if (opts.json) out(JSON.stringify({ catalog: opts.trinoCatalog, schema: opts.trinoSchema, tables }));
+    else out(`created ${tables.map((t) => `${opts.trinoCatalog}.${opts.trinoSchema}.${t}`).join(', ')}`);
+  } finally {
+    await engine.close();
   }
 }
 
@@ -241,7 +349,7 @@ export async function runDemo(opts: Common & { out: string; key: string }): Prom
   });
   if (!existsSync(opts.key)) await generateKeyPair(opts.key);
   const deps = await localDeps({
-    logs,
+    engine: { kind: 'duckdb', logs },
     out: opts.out,
     keyPath: opts.key,
     configPath: new URL('../config/demo.config.json', import.meta.url).pathname,

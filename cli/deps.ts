@@ -2,10 +2,16 @@
  * The CLI's composition root: the only place the command line calls `new` on adapters.
  */
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { systemClock } from '../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts';
 import type { ExportDeps } from '../lib/export/export-evidence.ts';
+import { existingCatalogTables } from '../lib/locate/catalog-tables.ts';
+import type { RawLogLocator } from '../lib/locate/raw-log-locator.ts';
+import { tableLocator } from '../lib/locate/table-locator.ts';
 import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
+import type { QueryEngine } from '../lib/query/query-engine.ts';
+import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { localLocator } from '../lib/storage/local-logs.ts';
@@ -18,29 +24,66 @@ export const TOOL_VERSION: string = (
 export const DEFAULT_KEY_PATH = '.sessiontrail/signing-key.pem';
 export const DEFAULT_OUT = 'evidence';
 
+/** Where the queries run: embedded DuckDB over local files, or a Trino cluster over its raw tables. */
+export type EngineChoice =
+  | { readonly kind: 'duckdb'; readonly logs: string; readonly threads?: number }
+  | {
+      readonly kind: 'trino';
+      readonly url: string;
+      /** Catalog and schema of the raw tables (`sessiontrail trino-tables` creates them). */
+      readonly catalog: string;
+      readonly schema: string;
+      /** Writable catalog and schema of the pack's working tables. */
+      readonly workCatalog: string;
+      readonly workSchema: string;
+      /** `"$path"` prefix the pack leaves out of object keys (the tables' logs root). */
+      readonly logsRoot?: string;
+      readonly user?: string;
+    };
+
 export interface LocalDepsOptions {
-  readonly logs: string;
+  readonly engine: EngineChoice;
   readonly out: string;
   readonly keyPath: string;
   readonly configPath?: string;
-  readonly threads?: number;
   readonly onProgress?: (step: string) => void;
 }
 
-/** Builds the dependencies of a local export: DuckDB, a folder store and a local key. */
+/** Builds the dependencies of an export from the command line: an engine, a folder store, a local key. */
 export async function localDeps(options: LocalDepsOptions): Promise<ExportDeps & { close(): Promise<void> }> {
   const config: Config = options.configPath ? await loadConfig(options.configPath) : DEFAULT_CONFIG;
   const signer = await LocalKeySigner.fromFile(options.keyPath);
-  const engine = await DuckDbEngine.open(options.threads === undefined ? {} : { threads: options.threads });
+  const { engine, locator } = await engineAndLocator(options.engine);
   return {
     engine,
     store: new FsEvidenceStore(options.out),
     signer,
     clock: systemClock,
     config,
-    locator: localLocator(options.logs),
+    locator,
     toolVersion: TOOL_VERSION,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     close: () => engine.close(),
   };
+}
+
+async function engineAndLocator(
+  choice: EngineChoice,
+): Promise<{ engine: QueryEngine; locator: RawLogLocator }> {
+  if (choice.kind === 'duckdb') {
+    const engine = await DuckDbEngine.open(choice.threads === undefined ? {} : { threads: choice.threads });
+    return { engine, locator: localLocator(choice.logs) };
+  }
+  const engine = new TrinoEngine({
+    server: choice.url,
+    workCatalog: choice.workCatalog,
+    workSchema: choice.workSchema,
+    user: choice.user ?? userInfo().username,
+  });
+  const tables = await existingCatalogTables(engine, {
+    catalog: choice.catalog,
+    schema: choice.schema,
+    ...(choice.logsRoot === undefined ? {} : { keyPrefix: choice.logsRoot }),
+  });
+  return { engine, locator: tableLocator(tables) };
 }

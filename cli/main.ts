@@ -3,8 +3,8 @@
  * Exit codes: 0 success, 1 verification failed, 2 bad input (what to fix is printed), 3 other errors.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isSessiontrailError } from '../lib/errors.ts';
-import { runDemo, runExport, runKeygen, runSample, runVerify } from './commands.ts';
+import { classifyError, isSessiontrailError } from '../lib/errors.ts';
+import { runDemo, runExport, runKeygen, runSample, runTrinoTables, runVerify } from './commands.ts';
 import { TOOL_VERSION } from './deps.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -70,9 +70,9 @@ program
   )
   .requiredOption('--from <iso>', 'window start (inclusive), e.g. 2024-07-01 or 2024-07-01T00:00:00Z')
   .requiredOption('--to <iso>', 'window end (exclusive)')
-  .requiredOption(
+  .option(
     '--logs <path>',
-    'a folder laid out like S3 (<logs>/windows/dt=YYYY-MM-DD/), a plain folder, or one file',
+    'a folder laid out like S3 (<logs>/windows/dt=YYYY-MM-DD/), a plain folder, or one file (DuckDB engine)',
   )
   .option('--out <dir>', 'where packs are written (the store root)', 'evidence')
   .option('--source <name>', 'source to read (repeatable); default: all', collect, [])
@@ -85,17 +85,67 @@ program
   .option('--config <file>', 'configuration JSON: privileged accounts, suppression rules, look-back')
   .option('--key <file>', 'signing key (PEM) made by `sessiontrail keygen`', '.sessiontrail/signing-key.pem')
   .option('--threads <n>', 'DuckDB worker threads (default: all cores)', positiveInt('--threads'))
+  .addOption(
+    new Option('--engine <engine>', 'duckdb: local files (--logs); trino: the raw tables of a Trino catalog')
+      .choices(['duckdb', 'trino'])
+      .default('duckdb'),
+  )
+  .option('--trino-url <url>', 'Trino coordinator, e.g. http://trino:8080 (--engine trino)')
+  .option('--trino-catalog <name>', 'catalog of the raw tables', 'hive')
+  .option(
+    '--trino-schema <name>',
+    'schema of the raw tables (see `sessiontrail trino-tables`)',
+    'sessiontrail_raw',
+  )
+  .option('--trino-work-catalog <name>', 'writable catalog for the working tables', 'memory')
+  .option(
+    '--trino-work-schema <name>',
+    'schema for the working tables (one pack at a time per schema)',
+    'sessiontrail_work',
+  )
+  .option(
+    '--trino-logs-root <uri>',
+    "the raw tables' logs root, left out of the object keys the pack records",
+  )
+  .option('--trino-user <name>', 'Trino user (default: the OS user)')
   .option('--json', 'print the outcome as JSON')
   .addHelpText(
     'after',
     '\nExamples:\n' +
       '  sessiontrail export --kind review --from 2024-03-01 --to 2024-04-01 --logs ./logs\n' +
+      '  sessiontrail export --kind review --from 2024-03-01 --to 2024-04-01 --engine trino \\\n' +
+      '      --trino-url http://trino:8080 --trino-schema sessiontrail_raw --trino-logs-root s3://corp-logs/logs/\n' +
       '  sessiontrail export --kind audit --from 2024-07-01 --to 2024-10-01 --logs ./logs \\\n' +
       '      --user CORP\\\\adm.alice --requester "J. Auditor" --reason "Q3 SOX review"\n' +
       '  sessiontrail export --kind incident --incident-id IR-123 --host WS01 \\\n' +
       '      --from 2024-03-04T08:00:00Z --to 2024-03-04T20:00:00Z --logs ./logs',
   )
   .action(runExport);
+
+program
+  .command('trino-tables')
+  .description(
+    'Create the raw tables sessiontrail reads in a Trino Hive catalog, over logs laid out like the S3 bucket.',
+  )
+  .requiredOption(
+    '--location <uri>',
+    'the logs root as Trino reads it, e.g. s3://corp-logs/logs or local:///srv/logs',
+  )
+  .option('--source <name>', 'source whose table to create (repeatable); default: all', collect, [])
+  .option(
+    '--logs <dir>',
+    "the same logs on this machine, to list CloudTrail's date folders (else none are registered)",
+  )
+  .option('--trino-url <url>', 'Trino coordinator, e.g. http://trino:8080')
+  .option('--trino-catalog <name>', 'a Hive catalog', 'hive')
+  .option('--trino-schema <name>', 'schema to create the tables in', 'sessiontrail_raw')
+  .option('--trino-user <name>', 'Trino user (default: the OS user)')
+  .option('--ocsf-lines', 'OCSF is written as JSON lines, not Parquet (as the sample writes it)')
+  .option('--print', 'only print the statements')
+  .option('--json', 'print the outcome as JSON')
+  .action((opts) =>
+    runTrinoTables({ ...opts, trinoWorkCatalog: 'memory', trinoWorkSchema: 'sessiontrail_work' }),
+  );
 
 program
   .command('verify')
@@ -126,8 +176,10 @@ try {
     // commander has printed its message; help and version are successes, the rest bad input.
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else if (isSessiontrailError(err)) {
-    process.stderr.write(`sessiontrail: ${err.message} [${err.code}]\n`);
-    process.exitCode = /^(BAD_|LOGS_NOT_FOUND|KEY_|NO_SOURCE_DATA|PACK_EXISTS)/.test(err.code) ? 2 : 3;
+    const { exit, fault } = classifyError(err);
+    const bug = fault === 'internal' ? ' (a bug in sessiontrail: please report it with this message)' : '';
+    process.stderr.write(`sessiontrail: ${err.message} [${err.code}]${bug}\n`);
+    process.exitCode = exit;
   } else {
     process.stderr.write(
       `sessiontrail: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

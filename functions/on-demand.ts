@@ -20,7 +20,7 @@ import { loadFontSet } from '../lib/render/pdf/font-set.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { awsRuntime, type HandlerRuntime } from './_shared/deps.ts';
 import { answerFor, type ErrorAnswer } from './_shared/errors.ts';
-import { logger, observability, recordExport } from './_shared/observability.ts';
+import { logFailure, logger, observability, recordExport } from './_shared/observability.ts';
 
 export type PackState = 'sealed' | 'in_progress' | 'not_started';
 
@@ -84,11 +84,24 @@ export function makeOnDemandHandler(runtime: HandlerRuntime) {
       }
     } catch (err) {
       const answer = answerFor(err);
-      if (answer === null) throw err;
+      if (answer === null) {
+        logFailure('on-demand request failed', err, packKeysOf(event));
+        throw err;
+      }
       logger.warn('request refused', { code: answer.error.code, reason: answer.error.message });
       return answer;
     }
   };
+}
+
+/** The pack keys an event carries (series, pack id, kind, window), for the failure's log line. */
+function packKeysOf(event: unknown): Record<string, unknown> {
+  if (typeof event !== 'object' || event === null) return {};
+  const e = event as Record<string, unknown>;
+  const keys: Record<string, unknown> = {};
+  for (const k of ['action', 'kind', 'series', 'packId', 'from', 'to', 'incidentId'])
+    if (typeof e[k] === 'string') keys[k] = e[k];
+  return keys;
 }
 
 function check(): OnDemandAnswer {

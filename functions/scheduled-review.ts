@@ -9,7 +9,7 @@ import { parseScheduledEvent } from '../lib/evidence/request-schema.ts';
 import { previousMonthWindow, type ReviewWindow } from '../lib/evidence/schedule-window.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
 import { awsRuntime, type HandlerRuntime } from './_shared/deps.ts';
-import { logger, observability, recordExport } from './_shared/observability.ts';
+import { logFailure, logger, observability, recordExport } from './_shared/observability.ts';
 
 export interface ScheduledReviewAnswer {
   readonly ok: true;
@@ -34,6 +34,7 @@ export function makeScheduledReviewHandler(runtime: HandlerRuntime) {
       requestId: context.awsRequestId,
       remainingMs: context.getRemainingTimeInMillis(),
     });
+    const keys = { series: scheduled.series ?? 'review', window, scheduledTime: scheduled.scheduledTime };
     let result: ExportResult;
     try {
       result = await exportEvidence(
@@ -45,6 +46,9 @@ export function makeScheduledReviewHandler(runtime: HandlerRuntime) {
         },
         { ...deps, onProgress: (step) => logger.debug(step) },
       );
+    } catch (err) {
+      logFailure('scheduled review failed', err, keys);
+      throw err;
     } finally {
       await deps.close();
     }

@@ -48,3 +48,63 @@ export class SessiontrailError extends Error {
 export function isSessiontrailError(err: unknown, code?: ErrorCode): err is SessiontrailError {
   return err instanceof SessiontrailError && (code === undefined || err.code === code);
 }
+
+/**
+ * Whose problem an error is: `request` (the request as asked: the caller fixes it and asks again),
+ * `setup` (what the operator gave the tool: configuration, keys, logs path, identifiers), `conflict`
+ * (the store holds something else under the same name: a person decides), `verification` (a pack
+ * failed a check: the evidence, not the tool, is at fault), `environment` (an engine, store, signer
+ * or network outside the tool), `internal` (a bug in sessiontrail).
+ */
+export type ErrorFault = 'request' | 'setup' | 'conflict' | 'verification' | 'environment' | 'internal';
+
+export interface ErrorClass {
+  readonly fault: ErrorFault;
+  /** The CLI's exit code: 2 bad input, 1 verification failed, 3 anything else. */
+  readonly exit: 1 | 2 | 3;
+  /** The same call may succeed later without any change (a transient outage). */
+  readonly retryable: boolean;
+}
+
+const request: ErrorClass = { fault: 'request', exit: 2, retryable: false };
+const setup: ErrorClass = { fault: 'setup', exit: 2, retryable: false };
+const verification: ErrorClass = { fault: 'verification', exit: 1, retryable: false };
+const transient: ErrorClass = { fault: 'environment', exit: 3, retryable: true };
+const environment: ErrorClass = { fault: 'environment', exit: 3, retryable: false };
+
+/**
+ * Every error code, classified: the one table the CLI (exit codes), the Lambdas (answer or throw,
+ * retry) and the docs read. Exhaustive by type: a new code does not compile until it is classified.
+ */
+export const ERROR_CLASSES: Readonly<Record<ErrorCode, ErrorClass>> = {
+  INTERNAL: { fault: 'internal', exit: 3, retryable: false },
+  BAD_REQUEST: request,
+  BAD_WINDOW: request,
+  BAD_CONFIG: setup,
+  BAD_IDENTIFIER: setup,
+  LOGS_NOT_FOUND: setup,
+  NO_SOURCE_DATA: request,
+  KEY_NOT_FOUND: setup,
+  KEY_INVALID: setup,
+  KEY_EXISTS: setup,
+  SIGNER_UNAVAILABLE: transient,
+  // A pack of the same id with other evidence (late logs, a changed configuration) needs a person.
+  PACK_EXISTS: { fault: 'conflict', exit: 2, retryable: false },
+  STORE_WRITE_FAILED: transient,
+  STORE_READ_FAILED: transient,
+  QUERY_FAILED: environment,
+  ENGINE_UNAVAILABLE: transient,
+  VERIFY_MISSING_FILE: verification,
+  VERIFY_BAD_SIGNATURE: verification,
+  VERIFY_DIGEST_MISMATCH: verification,
+  VERIFY_UNLISTED_FILE: verification,
+  VERIFY_SCHEMA: verification,
+  VERIFY_MANIFEST_INVALID: verification,
+  VERIFY_KEY_MISMATCH: verification,
+};
+
+/** The class of any thrown value: a {@link SessiontrailError}'s code, else an internal error (a bug). */
+export function classifyError(err: unknown): ErrorClass & { readonly code: ErrorCode } {
+  const code: ErrorCode = err instanceof SessiontrailError ? err.code : 'INTERNAL';
+  return { code, ...ERROR_CLASSES[code] };
+}

@@ -19,6 +19,7 @@ import { KmsSigner } from '../../lib/signing/kms-signer.ts';
 import type { Signer } from '../../lib/signing/signer.ts';
 import type { EvidenceStore } from '../../lib/storage/evidence-store.ts';
 import { S3EvidenceStore } from '../../lib/storage/s3-evidence-store.ts';
+import { tracer } from './observability.ts';
 
 /** What one invocation needs to know about its run, from the Lambda context. */
 export interface RunInfo {
@@ -104,10 +105,10 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
   let clients: { athena: AthenaClient; s3: S3Client; kms: KMSClient; lambda: LambdaClient } | undefined;
   const aws = () => {
     clients ??= {
-      athena: new AthenaClient({}),
-      s3: new S3Client({}),
-      kms: new KMSClient({}),
-      lambda: new LambdaClient({}),
+      athena: tracer.captureAWSv3Client(new AthenaClient({})),
+      s3: tracer.captureAWSv3Client(new S3Client({})),
+      kms: tracer.captureAWSv3Client(new KMSClient({})),
+      lambda: tracer.captureAWSv3Client(new LambdaClient({})),
     };
     return clients;
   };

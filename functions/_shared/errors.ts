@@ -3,7 +3,7 @@
  * resends; no alarm, no retry); everything else is thrown, so that Lambda counts an error, retries
  * an asynchronous invocation and finally parks it in the dead-letter queue.
  */
-import { type ErrorCode, isSessiontrailError } from '../../lib/errors.ts';
+import { ERROR_CLASSES, type ErrorCode, isSessiontrailError } from '../../lib/errors.ts';
 
 export interface ErrorAnswer {
   readonly ok: false;
@@ -11,11 +11,13 @@ export interface ErrorAnswer {
 }
 
 /**
- * Codes that mean "the request cannot be served as asked": retrying the same event cannot help.
- * PACK_EXISTS is not one of them: an unfinished pack, or a sealed one whose evidence now differs
- * (late logs), needs a person, so it fails the invocation and raises the alarm.
+ * Codes answered to the caller (the request's own faults, from the one classification table
+ * `ERROR_CLASSES`): retrying the same event cannot help. Everything else fails the invocation and
+ * raises the alarm: a deployment's setup, a conflicting pack (late logs need a person), an outage, a bug.
  */
-export const CALLER_ERRORS: readonly ErrorCode[] = ['BAD_REQUEST', 'BAD_WINDOW', 'NO_SOURCE_DATA'];
+export const CALLER_ERRORS: readonly ErrorCode[] = (Object.keys(ERROR_CLASSES) as ErrorCode[]).filter(
+  (code) => ERROR_CLASSES[code].fault === 'request',
+);
 
 /** The answer for a caller's error, or `null` when the error must be thrown. */
 export function answerFor(err: unknown): ErrorAnswer | null {

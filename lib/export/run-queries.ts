@@ -80,7 +80,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
   const perSource: QueryResults[] = [];
   for (const source of plan.request.sources) {
     const def = SOURCES[source];
-    if (def === undefined) throw new SessiontrailError('BAD_REQUEST', `unknown source ${source}`);
+    if (def === undefined) throw new SessiontrailError('INTERNAL', `unknown source ${source} after planning`);
     progress(`finding ${source} logs`);
     const located = await deps.locator.locate(source, plan.dataFromMs, rp.toMs);
     try {

@@ -8,7 +8,7 @@ import { SessiontrailError } from '../errors.ts';
 import type { QueryEngine } from '../query/query-engine.ts';
 import { identifier } from '../query/sql.ts';
 import { SOURCE_NAMES, SOURCES } from '../sources/index.ts';
-import type { RawTableSpec } from '../sources/raw-table.ts';
+import { asLinesTable, type RawTableSpec } from '../sources/raw-table.ts';
 import { type SourceTable, sourceTableOf } from './raw-input-plan.ts';
 
 export interface CatalogTablesOptions {
@@ -50,7 +50,9 @@ export function catalogTables(
 
 /**
  * The known sources whose raw table exists in `<catalog>.<schema>`, asked of the engine's
- * `information_schema` (the schema name is a validated identifier, the values are parameters).
+ * `information_schema` (the catalog is a validated identifier, the schema a parameter). A table of
+ * a Parquet source that has a single `line` column holds JSON lines (OCSF written as JSON) and is
+ * read as such ({@link asLinesTable}), so the reader follows the table as it was created.
  * @throws SessiontrailError `QUERY_FAILED` / `ENGINE_UNAVAILABLE` from the engine.
  */
 export async function existingCatalogTables(
@@ -60,10 +62,28 @@ export async function existingCatalogTables(
   const catalog = identifier(options.catalog);
   const { rows } = await engine.select({
     name: 'raw-tables',
-    sql: `SELECT table_name FROM ${catalog}.information_schema.tables WHERE table_schema = ?`,
+    sql: `SELECT table_name, column_name FROM ${catalog}.information_schema.columns WHERE table_schema = ?`,
     params: [options.schema],
   });
-  const present = new Set(rows.map((r) => String(r.table_name)));
-  const sources = SOURCE_NAMES.filter((s) => present.has(specOf(s, options.specs).table));
-  return catalogTables(sources, options);
+  const columns = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const table = String(r.table_name);
+    if (!columns.has(table)) columns.set(table, new Set());
+    columns.get(table)?.add(String(r.column_name));
+  }
+  const specs: Record<string, RawTableSpec> = {};
+  const sources: string[] = [];
+  for (const source of SOURCE_NAMES) {
+    const spec = specOf(source, options.specs);
+    const have = columns.get(spec.table);
+    if (have === undefined) continue;
+    sources.push(source);
+    specs[source] =
+      spec.format === 'parquet' &&
+      have.has('line') &&
+      !spec.columns.some((c) => have.has(c.name.toLowerCase()))
+        ? asLinesTable(spec)
+        : spec;
+  }
+  return catalogTables(sources, { ...options, specs });
 }

@@ -117,20 +117,22 @@ export function buildAttributionQuery(d: Dialect, plan: ReconstructionPlan): Sql
 WITH candidates AS (
   SELECT *,
     time_ms + CASE WHEN kind = 'privilege' THEN ${PRIVILEGE_LEAD_MS} ELSE 0 END AS eff_ms,
-    CASE WHEN kind = 'privilege' THEN 9223372036854775807 ELSE coalesce(record_no, 0) END AS eff_rec
+    -- A privilege event sorts after every logon of its (shifted) millisecond: k_last before k_rec.
+    CASE WHEN kind = 'privilege' THEN 1 ELSE 0 END AS eff_last,
+    CASE WHEN kind = 'privilege' THEN 0 ELSE coalesce(record_no, 0) END AS eff_rec
   FROM ${ev}
   WHERE kind NOT IN ('logon', 'boot', 'shutdown', 'failed_logon') AND session_uid IS NOT NULL
 ),
 merged AS (
-  SELECT host, boot_ms, session_uid, time_ms AS k_ms, coalesce(record_no, 0) AS k_rec, 0 AS k_kind,
+  SELECT host, boot_ms, session_uid, time_ms AS k_ms, 0 AS k_last, coalesce(record_no, 0) AS k_rec, 0 AS k_kind,
     record_uid AS instance_uid, CAST(NULL AS VARCHAR) AS event_uid
   FROM ${ev} WHERE kind = 'logon' AND session_uid IS NOT NULL
   UNION ALL
-  SELECT host, boot_ms, session_uid, eff_ms, eff_rec, 1, CAST(NULL AS VARCHAR), record_uid FROM candidates
+  SELECT host, boot_ms, session_uid, eff_ms, eff_last, eff_rec, 1, CAST(NULL AS VARCHAR), record_uid FROM candidates
 ),
 ordered AS (
   SELECT *,
-    row_number() OVER (PARTITION BY host, boot_ms, session_uid ORDER BY k_ms, k_rec, k_kind, instance_uid, event_uid) AS ord
+    row_number() OVER (PARTITION BY host, boot_ms, session_uid ORDER BY k_ms, k_last, k_rec, k_kind, instance_uid, event_uid) AS ord
   FROM merged
 ),
 marked AS (
@@ -275,15 +277,17 @@ judged AS (
     (priv_by_privilege OR priv_by_elevation OR priv_by_account OR priv_by_action) AS half_privileged,
     max(CASE WHEN priv_by_privilege OR priv_by_elevation OR priv_by_account OR priv_by_action THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS privileged,
     min(start_ms) OVER (PARTITION BY group_uid) AS group_start_ms,
-    max(coalesce(end_ms, 9223372036854775807)) OVER (PARTITION BY group_uid) AS group_end_ms,
+    -- NULL while any half is still open: the group ends when its last half does.
+    CASE WHEN count(end_ms) OVER (PARTITION BY group_uid) = count(*) OVER (PARTITION BY group_uid)
+      THEN max(end_ms) OVER (PARTITION BY group_uid) END AS group_end_ms,
     max(CASE WHEN user_in_scope THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS group_in_scope,
     min(suppressed_by) OVER (PARTITION BY group_uid) AS group_suppressed_by
   FROM grouped
 )
 SELECT *,
-  (group_start_ms < ${p.add(plan.toMs)} AND group_end_ms >= ${p.add(plan.fromMs)} AND group_in_scope
+  (group_start_ms < ${p.add(plan.toMs)} AND (group_end_ms IS NULL OR group_end_ms >= ${p.add(plan.fromMs)}) AND group_in_scope
    AND (privileged OR ${plan.includeUnprivileged ? 'true' : 'false'})) AS candidate,
-  (group_start_ms < ${p.add(plan.toMs)} AND group_end_ms >= ${p.add(plan.fromMs)} AND group_in_scope
+  (group_start_ms < ${p.add(plan.toMs)} AND (group_end_ms IS NULL OR group_end_ms >= ${p.add(plan.fromMs)}) AND group_in_scope
    AND (privileged OR ${plan.includeUnprivileged ? 'true' : 'false'}) AND group_suppressed_by IS NULL) AS in_pack
 FROM judged`;
   return p.finish('session-halves', sql);

@@ -29,7 +29,7 @@ export const duckdbDialect: Dialect = {
   },
   rawLines: (input: RawInput, params: ParamList) => {
     if (input.kind !== 'files') {
-      throw new SessiontrailError('BAD_REQUEST', `DuckDB reads files, received a ${input.kind} input`);
+      throw new SessiontrailError('INTERNAL', `DuckDB reads files, received a ${input.kind} input`);
     }
     // One column per line: JSON never holds a raw U+0001, so no line is split; quoting is off so that
     // a malformed line reaches SQL as text and is counted, not dropped by the reader. File paths
@@ -97,7 +97,7 @@ const PARQUET = /\.parquet$/i;
  */
 function duckdbJsonRecords(input: RawInput, params: ParamList): string {
   if (input.kind !== 'files') {
-    throw new SessiontrailError('BAD_REQUEST', `DuckDB reads files, received a ${input.kind} input`);
+    throw new SessiontrailError('INTERNAL', `DuckDB reads files, received a ${input.kind} input`);
   }
   const empty = `SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS BIGINT) AS position, CAST(NULL AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem WHERE false`;
   const text = input.files.filter((f) => !PARQUET.test(f.path));

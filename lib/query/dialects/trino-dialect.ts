@@ -31,7 +31,7 @@ export function trinoDialect(workSchema: string): Dialect {
       `CAST(round(to_unixtime(date_trunc('millisecond', from_iso8601_timestamp_nanos(${isoText}))) * 1000) AS BIGINT)`,
     rawLines: (input: RawInput, params: ParamList) => {
       if (input.kind !== 'table') {
-        throw new SessiontrailError('BAD_REQUEST', `Trino reads tables, received a ${input.kind} input`);
+        throw new SessiontrailError('INTERNAL', `Trino reads tables, received a ${input.kind} input`);
       }
       const table = input.table
         .split('.')
@@ -104,7 +104,7 @@ function dayPredicate(input: Extract<RawInput, { kind: 'table' }>, params: Param
  */
 function trinoJsonRecords(input: RawInput, params: ParamList, options?: JsonRecordsOptions): string {
   if (input.kind !== 'table') {
-    throw new SessiontrailError('BAD_REQUEST', `Trino reads tables, received a ${input.kind} input`);
+    throw new SessiontrailError('INTERNAL', `Trino reads tables, received a ${input.kind} input`);
   }
   const table = input.table
     .split('.')

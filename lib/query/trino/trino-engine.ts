@@ -2,10 +2,9 @@
  * Trino behind the {@link QueryEngine} port, over Trino's HTTP client protocol (`POST
  * /v1/statement`, then `nextUri` until done).
  *
- * Why `fetch` and not the `trino-client` package: the client parses responses with `JSON.parse`
- * (through axios), which rounds BIGINTs above 2^53 (the reconstruction's open-session sentinel
- * `9223372036854775807` would come back as …808), and its errors do not tell an unreachable server
- * from a failed query. The protocol is four headers and a loop.
+ * Why `fetch` and not a Trino client package: those parse responses with `JSON.parse`, which
+ * rounds BIGINTs above 2^53 (log fields such as record numbers can be that large), and their errors
+ * do not tell an unreachable server from a failed query. The protocol is four headers and a loop.
  *
  * Parameters are bound with `EXECUTE IMMEDIATE '<query>' USING <values>`: the query text is sent
  * as it is recorded in the pack (with `?`), and each value travels as a typed literal in the USING
@@ -253,7 +252,7 @@ export function toLiteral(value: SqlValue): string {
   if (typeof value === 'bigint') return `BIGINT '${value.toString()}'`;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
-      throw new SessiontrailError('BAD_REQUEST', `expected a finite number parameter, received ${value}`);
+      throw new SessiontrailError('INTERNAL', `expected a finite number parameter, received ${value}`);
     }
     return Number.isInteger(value) ? `BIGINT '${value}'` : `DOUBLE '${value}'`;
   }

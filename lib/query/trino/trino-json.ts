@@ -1,8 +1,10 @@
 /**
- * A JSON parser for Trino's result documents that keeps BIGINTs exact: `JSON.parse` turns
- * `9223372036854775807` (the open-session end sentinel of the reconstruction) into
- * `9223372036854775808`. Integers beyond `Number.MAX_SAFE_INTEGER` come back as their decimal text,
- * which is what the DuckDB adapter returns for them too; every other value is as `JSON.parse` gives.
+ * A JSON parser for Trino's result documents that keeps BIGINTs exact: `JSON.parse` rounds integers
+ * beyond 2^53 (`9007199254740993` becomes `…992`). The reconstruction itself returns no such value,
+ * but log fields do reach results as BIGINTs (record numbers, auditd serials, uids are the log
+ * writer's, or an attacker's, numbers), and a rounded one would change the evidence. Integers beyond
+ * `Number.MAX_SAFE_INTEGER` come back as their decimal text, which is what the DuckDB adapter returns
+ * for them too; every other value is as `JSON.parse` gives.
  */
 import { SessiontrailError } from '../../errors.ts';
 

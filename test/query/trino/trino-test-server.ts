@@ -11,11 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
 import { catalogTables } from '../../../lib/locate/catalog-tables.ts';
 import { planRawInput } from '../../../lib/locate/raw-input-plan.ts';
-import {
-  buildPartitionRegistrations,
-  buildRawTableDdl,
-  isHiveLayout,
-} from '../../../lib/locate/raw-table-ddl.ts';
+import { createRawTables } from '../../../lib/locate/trino-tables.ts';
 import type { RawInput } from '../../../lib/query/dialects/dialect.ts';
 import { TrinoEngine } from '../../../lib/query/trino/trino-engine.ts';
 import { SOURCES } from '../../../lib/sources/index.ts';
@@ -115,28 +111,22 @@ export async function registerRawTables(
   specs: Readonly<Record<string, RawTableSpec>> = {},
 ): Promise<StagedLogs> {
   const location = `local://${root}`;
-  await engine.execute(
-    `CREATE SCHEMA IF NOT EXISTS hive.${schema} WITH (location = '${location}')`,
-    [],
-    'raw schema',
-  );
-  const tables: string[] = [];
+  // An external location must exist as a folder, even when the source has no file in it.
   for (const source of sources) {
     const spec = specs[source] ?? SOURCES[source]?.rawTable;
-    if (spec === undefined) throw new Error(`unknown source ${source}`);
-    const dir = join(root, spec.location);
-    await mkdir(dir, { recursive: true });
-    const target = { catalog: 'hive', schema, location: `${location}/${spec.location}` };
-    const statements = [...buildRawTableDdl(spec, target)];
-    if (!isHiveLayout(spec)) {
-      const folders = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    if (spec !== undefined) await mkdir(join(root, spec.location), { recursive: true });
+  }
+  const tables = await createRawTables(
+    engine,
+    sources,
+    { catalog: 'hive', schema, location, specs },
+    async (spec) => {
+      const dir = join(root, spec.location);
+      return (await readdir(dir, { recursive: true, withFileTypes: true }))
         .filter((e) => e.isDirectory())
         .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'));
-      statements.push(...buildPartitionRegistrations(spec, target, folders));
-    }
-    for (const sql of statements) await engine.execute(sql, [], `raw table ${spec.table}`);
-    tables.push(spec.table);
-  }
+    },
+  );
   return {
     root,
     schema,
