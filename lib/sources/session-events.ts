@@ -15,3 +15,120 @@ export interface SourceTraits {
    */
   readonly orphanMarkers?: readonly string[];
 }
+
+/**
+ * What happened, in the reconstruction's words. A source maps each of its event codes to one kind;
+ * the reconstruction never reads a source's codes (DESIGN.md, decision 3).
+ */
+export const SESSION_EVENT_KINDS = [
+  'logon',
+  'logoff',
+  'privilege',
+  'activity',
+  'failed_logon',
+  'boot',
+  'shutdown',
+  'integrity',
+  'reconnect',
+  'disconnect',
+] as const;
+
+export type SessionEventKind = (typeof SESSION_EVENT_KINDS)[number];
+
+/** How a raw record was classified: used as a session event, skipped (not ours), or rejected (broken). */
+export const LINE_STATUSES = ['event', 'skipped', 'rejected'] as const;
+
+export type LineStatus = (typeof LINE_STATUSES)[number];
+
+/** A column of the classified-lines table, its SQL type as DuckDB describes it, and what it holds. */
+export interface ClassifiedColumn {
+  readonly name: string;
+  readonly type: 'VARCHAR' | 'BIGINT' | 'INTEGER' | 'BOOLEAN';
+  readonly meaning: string;
+}
+
+/**
+ * The classified-lines table every source's normalising query produces (`<source>_lines`), in
+ * this order: one row per raw record, whatever became of it. The reconstruction reads only these
+ * columns; `test/sources/session-events-contract.test.ts` runs every source on DuckDB and compares
+ * its table with this list, column by column. Names follow OCSF where one fits.
+ */
+export const CLASSIFIED_COLUMNS: readonly ClassifiedColumn[] = [
+  { name: 'status', type: 'VARCHAR', meaning: 'event, skipped or rejected (LINE_STATUSES)' },
+  { name: 'reason', type: 'VARCHAR', meaning: 'why a record was skipped or rejected; NULL for an event' },
+  { name: 'source', type: 'VARCHAR', meaning: 'the source name (windows, linux_auditd, …)' },
+  {
+    name: 'host',
+    type: 'VARCHAR',
+    meaning: 'where the session lives (computer; for CloudTrail the account)',
+  },
+  {
+    name: 'record_no',
+    type: 'BIGINT',
+    meaning: "the source's record number, for order within a millisecond",
+  },
+  {
+    name: 'record_uid',
+    type: 'VARCHAR',
+    meaning: "the source's natural unique key: duplicates collapse on it",
+  },
+  { name: 'event_code', type: 'VARCHAR', meaning: '4624, USER_LOGIN, AssumeRole, …' },
+  { name: 'kind', type: 'VARCHAR', meaning: 'SESSION_EVENT_KINDS' },
+  { name: 'time_ms', type: 'BIGINT', meaning: 'event time, UTC, milliseconds since the epoch' },
+  {
+    name: 'time_field',
+    type: 'VARCHAR',
+    meaning: 'which field of the record gave the time (the pack counts them)',
+  },
+  {
+    name: 'session_uid',
+    type: 'VARCHAR',
+    meaning: 'what ties activity to its session on that host (logon id, ses, key)',
+  },
+  {
+    name: 'linked_session_uid',
+    type: 'VARCHAR',
+    meaning: 'UAC partner logon, or the credentials a role session came from',
+  },
+  { name: 'user_uid', type: 'VARCHAR', meaning: 'SID, uid or ARN' },
+  { name: 'user_name', type: 'VARCHAR', meaning: 'account name' },
+  { name: 'user_domain', type: 'VARCHAR', meaning: 'domain, or the account the name belongs to' },
+  { name: 'logon_type_id', type: 'INTEGER', meaning: 'OCSF logon type' },
+  { name: 'is_elevated', type: 'BOOLEAN', meaning: 'elevated token' },
+  { name: 'privileges', type: 'VARCHAR', meaning: 'privilege list' },
+  { name: 'src_ip', type: 'VARCHAR', meaning: 'where the session came from' },
+  { name: 'src_host', type: 'VARCHAR', meaning: 'the workstation it came from, where logged' },
+  { name: 'process', type: 'VARCHAR', meaning: 'the process that acted' },
+  { name: 'parent_process', type: 'VARCHAR', meaning: 'its parent' },
+  { name: 'command_line', type: 'VARCHAR', meaning: 'its command line' },
+  { name: 'action', type: 'VARCHAR', meaning: "what happened, in the reconstruction's vocabulary" },
+  { name: 'target', type: 'VARCHAR', meaning: 'what it happened to (account, group, object, API resource)' },
+  { name: 'logon_process', type: 'VARCHAR', meaning: 'logon process (Windows)' },
+  { name: 'auth_package', type: 'VARCHAR', meaning: 'authentication package (Windows)' },
+  {
+    name: 'end_hint_ms',
+    type: 'BIGINT',
+    meaning: 'when the session ends if no logoff says so (credential expiry, …)',
+  },
+  { name: 'end_hint', type: 'VARCHAR', meaning: 'what that end is' },
+  { name: 'details', type: 'VARCHAR', meaning: "a JSON object of the source's own facts, shown in the pack" },
+  { name: 'raw_ref', type: 'VARCHAR', meaning: 'where the record came from: object key and record position' },
+  { name: 'object_key', type: 'VARCHAR', meaning: 'the object (file) the record came from' },
+];
+
+/** The name of every classified column, in order. */
+export type ClassifiedColumnName = (typeof CLASSIFIED_COLUMNS)[number]['name'];
+
+/**
+ * A SELECT list in contract order: each column's expression from `values`, else a typed NULL, each
+ * aliased to its name. Sources write the columns they know and nothing positional.
+ * @throws Error naming a key that is not a classified column (a bug in the source).
+ */
+export function classifiedRow(values: Readonly<Record<string, string>>): string {
+  const names = new Set(CLASSIFIED_COLUMNS.map((c) => c.name));
+  for (const key of Object.keys(values))
+    if (!names.has(key)) throw new Error(`${key} is not a classified-lines column`);
+  return CLASSIFIED_COLUMNS.map((c) => `${values[c.name] ?? `CAST(NULL AS ${c.type})`} AS ${c.name}`).join(
+    ',\n  ',
+  );
+}

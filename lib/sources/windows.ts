@@ -19,8 +19,10 @@
  * Logon ids are compared in a canonical form (`0x` + lower-case hex without leading zeros), which
  * orders and matches exactly as the numbers do: `0x00000000000003E7` = `0x3e7`.
  */
+
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
+import type { SessionEventKind } from './session-events.ts';
 
 export const WINDOWS_SOURCE = 'windows';
 
@@ -50,18 +52,6 @@ export const WINDOWS_EVENT_IDS = [
   '4778',
   '4779',
 ] as const;
-
-export type SessionEventKind =
-  | 'logon'
-  | 'logoff'
-  | 'privilege'
-  | 'activity'
-  | 'failed_logon'
-  | 'boot'
-  | 'shutdown'
-  | 'integrity'
-  | 'reconnect'
-  | 'disconnect';
 
 /** Per-layout JSON roots. `ed` is where EventData (or UserData for 1102) lives. */
 const LAYOUT = {

@@ -1,12 +1,20 @@
 import type { ParamList } from '../sql.ts';
 
 /**
- * What differs between the engines' SQL and cannot be hidden behind a DuckDB macro. The queries are
- * Trino SQL (Athena engine v3); each difference is one small pure function here, never an
- * `if (engine === …)` in a builder.
+ * What differs between the engines' SQL and cannot be hidden behind a DuckDB macro, as two small
+ * interfaces: {@link ExpressionShims} (pure expression rewrites a builder writes inline) and
+ * {@link RawReaders} (the relations a source reads its raw logs from: files for DuckDB, tables for
+ * Trino and Athena). The queries are Trino SQL (Athena engine v3); each difference is one small pure
+ * function here, never an `if (engine === …)` in a builder.
  */
-export interface Dialect {
+export interface Dialect extends ExpressionShims, RawReaders {
   readonly name: 'duckdb' | 'trino';
+  /** A qualified name for a working table of this pack (validated identifier). */
+  workTable(name: string): string;
+}
+
+/** Expression shims: one SQL expression in, one out, the same meaning on every engine. */
+export interface ExpressionShims {
   /** A JSON path literal for the given keys, e.g. `['@timestamp']`. */
   jsonPath(keys: readonly string[]): string;
   /**
@@ -29,23 +37,6 @@ export interface Dialect {
   epochMillis(isoText: string): string;
   /** Lower-case hex SHA-256 of a string. */
   sha256Hex(expr: string): string;
-  /**
-   * The relation of raw log lines for a source as `(object_key, line)`: files on disk for DuckDB,
-   * a partitioned table for Trino and Athena. Values go through `params`.
-   */
-  rawLines(input: RawInput, params: ParamList): string;
-  /** A qualified name for a working table of this pack (validated identifier). */
-  workTable(name: string): string;
-  /**
-   * The records of JSON log files, one row each, as `(object_key, position, record, problem)`:
-   * a file holding one JSON document yields the elements of its `Records` array (CloudTrail), or of
-   * the array it is, or the object it is; a file of JSON lines yields one record per line; Parquet
-   * files (DuckDB) yield one record per row (`to_json` of the row). A file or line that is not JSON
-   * yields one row with `record` NULL and `problem` `malformed_json` (an empty file `empty_file`), so
-   * that the source counts it instead of the reader failing. `position` is the record's index in its
-   * file (array index, line or row number, from 0), NULL where the engine cannot know it.
-   */
-  jsonRecords(input: RawInput, params: ParamList, options?: JsonRecordsOptions): string;
   /**
    * Milliseconds since the epoch of an AWS time text, NULL when it is none of: ISO 8601 with a zone
    * (`2023-07-10T12:09:47Z`), ISO basic (`20131102T010628Z`), or STS's `credentials.expiration`
@@ -86,6 +77,25 @@ export interface Dialect {
    * (or the group takes no part), NULL only for a NULL text. Trino gives NULL for no match.
    */
   regexpExtract(text: string, pattern: string, group: number): string;
+}
+
+/** The raw relations a source reads: what a locator's {@link RawInput} becomes in SQL. */
+export interface RawReaders {
+  /**
+   * The relation of raw log lines for a source as `(object_key, line)`: files on disk for DuckDB,
+   * a partitioned table for Trino and Athena. Values go through `params`.
+   */
+  rawLines(input: RawInput, params: ParamList): string;
+  /**
+   * The records of JSON log files, one row each, as `(object_key, position, record, problem)`:
+   * a file holding one JSON document yields the elements of its `Records` array (CloudTrail), or of
+   * the array it is, or the object it is; a file of JSON lines yields one record per line; Parquet
+   * files (DuckDB) yield one record per row (`to_json` of the row). A file or line that is not JSON
+   * yields one row with `record` NULL and `problem` `malformed_json` (an empty file `empty_file`), so
+   * that the source counts it instead of the reader failing. `position` is the record's index in its
+   * file (array index, line or row number, from 0), NULL where the engine cannot know it.
+   */
+  jsonRecords(input: RawInput, params: ParamList, options?: JsonRecordsOptions): string;
 }
 
 /**
