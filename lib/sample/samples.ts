@@ -8,8 +8,31 @@ import { generateLinuxSample } from './linux-sample.ts';
 import { generateOcsfSample } from './ocsf-sample.ts';
 import { generateWindowsSample } from './windows-sample.ts';
 
-export const SAMPLE_KINDS = ['windows', 'linux', 'cloudtrail', 'ocsf'] as const;
-export type SampleKind = (typeof SAMPLE_KINDS)[number];
+/** What a sample generator is given: the options shared by every source's sample. */
+interface SampleBase {
+  readonly seed: number;
+  readonly days: number;
+  readonly from: string;
+  readonly outDir: string;
+  readonly hosts: number;
+}
+
+/**
+ * The sample generators, one line per sample: adding a source's sample is one line here. `linux`
+ * writes both Linux sources (auditd and auth.log of the same hosts).
+ */
+const GENERATORS = {
+  windows: (b: SampleBase) => generateWindowsSample(b),
+  linux: (b: SampleBase) => generateLinuxSample({ ...b, hosts: Math.min(b.hosts, 100) }),
+  cloudtrail: (b: SampleBase) => generateCloudTrailSample(b),
+  ocsf: (b: SampleBase) => generateOcsfSample(b),
+} as const satisfies Record<
+  string,
+  (b: SampleBase) => Promise<{ readonly files: readonly unknown[]; readonly groundTruthPath: string }>
+>;
+
+export type SampleKind = keyof typeof GENERATORS;
+export const SAMPLE_KINDS = Object.keys(GENERATORS) as readonly SampleKind[];
 
 export interface SamplesOptions {
   readonly kinds: readonly SampleKind[];
@@ -37,27 +60,25 @@ export async function generateSamples(options: SamplesOptions): Promise<{
   readonly window: { readonly from: string; readonly to: string };
 }> {
   const outcomes: SampleOutcome[] = [];
-  const base = { seed: options.seed, days: options.days, from: options.from, outDir: options.outDir };
+  const base: SampleBase = {
+    seed: options.seed,
+    days: options.days,
+    from: options.from,
+    outDir: options.outDir,
+    hosts: options.hosts,
+  };
   try {
     for (const kind of [...new Set(options.kinds)]) {
-      if (kind === 'windows') {
-        const r = await generateWindowsSample({ ...base, hosts: options.hosts });
-        outcomes.push({ kind, files: r.files.length, groundTruthPath: r.groundTruthPath });
-      } else if (kind === 'linux') {
-        const r = await generateLinuxSample({ ...base, hosts: Math.min(options.hosts, 100) });
-        outcomes.push({ kind, files: r.files.length, groundTruthPath: r.groundTruthPath });
-      } else if (kind === 'cloudtrail') {
-        const r = await generateCloudTrailSample(base);
-        outcomes.push({ kind, files: r.files.length, groundTruthPath: r.groundTruthPath });
-      } else if (kind === 'ocsf') {
-        const r = await generateOcsfSample(base);
-        outcomes.push({ kind, files: r.files.length, groundTruthPath: r.groundTruthPath });
-      } else {
+      // Kinds come from the command line too: an unknown one is refused, not looked up blindly.
+      const generate = Object.hasOwn(GENERATORS, kind) ? GENERATORS[kind] : undefined;
+      if (generate === undefined) {
         throw new SessiontrailError(
           'BAD_REQUEST',
           `unknown sample ${JSON.stringify(kind)}: use ${SAMPLE_KINDS.join(', ')}`,
         );
       }
+      const r = await generate(base);
+      outcomes.push({ kind, files: r.files.length, groundTruthPath: r.groundTruthPath });
     }
   } catch (err) {
     if (err instanceof SessiontrailError) throw err;
