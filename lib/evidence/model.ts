@@ -7,10 +7,46 @@
  *   the evidence does not show them.
  * - Arrays are in a defined order (documented on each field), so that serialisation is deterministic.
  * - Fields that the logs left empty are `null`, never an empty string or a guess.
- * - `schema/evidence.schema.json` validates this shape; keep the two in step.
+ * - This file is the one source of truth: `schema/evidence.schema.json` is generated from it
+ *   (`npm run generate:schema`), TSDoc becoming descriptions and tags (`@pattern`, `@format`,
+ *   `@minimum`, `@minItems`) constraints; a test fails when the committed schema is stale.
  */
 
 export const EVIDENCE_SCHEMA_ID = 'https://sessiontrail.dev/schemas/evidence/v1.json';
+
+/**
+ * ISO 8601 UTC with milliseconds, e.g. `2020-09-14T12:06:03.852Z`.
+ * @format date-time
+ * @pattern ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$
+ */
+export type Time = string;
+
+/**
+ * Lower-case hex SHA-256.
+ * @pattern ^[0-9a-f]{64}$
+ */
+export type Sha256 = string;
+
+/**
+ * A count of things.
+ * @asType integer
+ * @minimum 0
+ */
+export type Count = number;
+
+/**
+ * Used as a folder name in the store: `<series>/<pack-id>/`.
+ * @pattern ^[A-Za-z0-9][A-Za-z0-9._-]*$
+ * @maxLength 128
+ */
+export type PathSegment = string;
+
+/**
+ * A calendar day, `YYYY-MM-DD`.
+ * @format date
+ * @pattern ^[0-9]{4}-[0-9]{2}-[0-9]{2}$
+ */
+export type Day = string;
 
 export type PackKind = 'review' | 'audit' | 'incident';
 
@@ -38,13 +74,13 @@ export interface EvidencePack {
 
 export interface PackInfo {
   /** Derived from the request's content: the same request gives the same id. */
-  readonly id: string;
+  readonly id: PathSegment;
   readonly kind: PackKind;
   /** Packs of one series form a chain (e.g. `review-monthly`). */
-  readonly series: string;
-  readonly window: { readonly from: string; readonly to: string };
+  readonly series: PathSegment;
+  readonly window: { readonly from: Time; readonly to: Time };
   /** Start of the data read: the window start less the look-back for sessions that began earlier. */
-  readonly data_from: string;
+  readonly data_from: Time;
   readonly scope: Scope;
   readonly sources: readonly string[];
 }
@@ -63,24 +99,25 @@ export interface Scope {
 
 export interface ToolInfo {
   readonly name: 'sessiontrail';
+  /** @minLength 1 */
   readonly version: string;
   readonly engine: { readonly name: string; readonly version: string };
   /** sha256 of the canonical configuration (rules, privileged lists, time settings). */
-  readonly config_sha256: string;
+  readonly config_sha256: Sha256;
 }
 
 export interface Summary {
-  readonly sessions: number;
-  readonly privileged_sessions: number;
-  readonly accounts: number;
-  readonly hosts: number;
-  readonly activity_events: number;
-  readonly orphan_groups: number;
-  readonly orphan_events: number;
-  readonly verdicts: { readonly complete: number; readonly incomplete: number };
-  readonly suppressed_sessions: number;
-  readonly integrity_events: number;
-  readonly rejected_records: number;
+  readonly sessions: Count;
+  readonly privileged_sessions: Count;
+  readonly accounts: Count;
+  readonly hosts: Count;
+  readonly activity_events: Count;
+  readonly orphan_groups: Count;
+  readonly orphan_events: Count;
+  readonly verdicts: { readonly complete: Count; readonly incomplete: Count };
+  readonly suppressed_sessions: Count;
+  readonly integrity_events: Count;
+  readonly rejected_records: Count;
 }
 
 export interface AccountSummary {
@@ -94,16 +131,16 @@ export interface AccountSummary {
   readonly source_accounts: readonly string[];
   /** How each source account was tied to the person, sorted; empty when not tied. */
   readonly ties: readonly string[];
-  readonly sessions: number;
-  readonly privileged_sessions: number;
-  readonly first_seen: string | null;
-  readonly last_seen: string | null;
+  readonly sessions: Count;
+  readonly privileged_sessions: Count;
+  readonly first_seen: Time | null;
+  readonly last_seen: Time | null;
   /** Sorted. */
   readonly hosts: readonly string[];
   /** Sorted ascending. */
   readonly logon_types: readonly number[];
   readonly elevated: boolean;
-  readonly activity_events: number;
+  readonly activity_events: Count;
 }
 
 export type EndReason =
@@ -143,8 +180,8 @@ export interface SessionHalf {
   readonly logon_id: string;
   /** `true` elevated token (%%1842), `false` filtered (%%1843), `null` not logged. */
   readonly elevated: boolean | null;
-  readonly start: string | null;
-  readonly end: string | null;
+  readonly start: Time | null;
+  readonly end: Time | null;
   readonly end_reason: EndReason;
   readonly privileges: readonly string[];
   readonly logon_ref: string | null;
@@ -158,7 +195,7 @@ export interface Session {
   readonly source: string;
   readonly host: string;
   /** Time of the boot (4608) that began this session's boot epoch, or null if none was in the data. */
-  readonly boot_time: string | null;
+  readonly boot_time: Time | null;
   /** The primary logon id: the elevated half of a UAC pair, else the only one. Canonical lower-case hex. */
   readonly logon_id: string;
   /** The partner of a UAC pair when it is in the data, else the linked id the logon named (or null). */
@@ -179,8 +216,8 @@ export interface Session {
   readonly auth_package: string | null;
   /** Source-specific facts of the logon (role ARN, source identity, MFA, TTY, …), sorted by name. */
   readonly details: readonly { readonly name: string; readonly value: string }[];
-  readonly start: string | null;
-  readonly end: string | null;
+  readonly start: Time | null;
+  readonly end: Time | null;
   readonly end_reason: EndReason;
   readonly privileged: boolean;
   /** Why the session counts as privileged, e.g. `privilege:SeDebugPrivilege`, `elevated_token`, `account:…`. Sorted. */
@@ -188,18 +225,22 @@ export interface Session {
   readonly elevated: boolean;
   /** Union of the halves' privileges; sorted. */
   readonly privileges: readonly string[];
-  /** One entry for an ordinary session; two for a UAC pair (elevated first). */
+  /**
+   * One entry for an ordinary session; two for a UAC pair (elevated first).
+   * @minItems 1
+   * @maxItems 2
+   */
   readonly halves: readonly SessionHalf[];
   readonly completeness: Completeness;
   /** RDP reconnects and disconnects (4778/4779), by time. */
   readonly reconnects: readonly ActivityEvent[];
-  readonly activity_count: number;
+  readonly activity_count: Count;
   /** By time, then record. */
   readonly activity: readonly ActivityEvent[];
 }
 
 export interface ActivityEvent {
-  readonly time: string;
+  readonly time: Time;
   readonly event_code: string;
   readonly action: string;
   /** The logon id the event ran under (tells which half of a UAC pair ran it). */
@@ -216,7 +257,7 @@ export interface ActivityEvent {
 
 export interface OrphanGroup {
   readonly host: string;
-  readonly boot_time: string | null;
+  readonly boot_time: Time | null;
   readonly logon_id: string | null;
   readonly user: {
     readonly uid: string | null;
@@ -224,16 +265,16 @@ export interface OrphanGroup {
     readonly domain: string | null;
   };
   readonly account: string;
-  readonly first_seen: string;
-  readonly last_seen: string;
-  readonly event_count: number;
+  readonly first_seen: Time;
+  readonly last_seen: Time;
+  readonly event_count: Count;
   /** Why no logon ties this activity to a session, as far as the data tells. */
   readonly likely_reason: 'began_before_data' | 'log_cleared' | 'logon_not_in_data' | 'no_login_session';
   readonly events: readonly ActivityEvent[];
 }
 
 export interface IntegrityEvent {
-  readonly time: string;
+  readonly time: Time;
   readonly host: string;
   readonly event_code: string;
   readonly kind: 'log_cleared' | 'audit_service_stopped' | 'time_changed' | 'boot' | 'shutdown';
@@ -258,21 +299,24 @@ export interface Coverage {
 
 export interface SourceCoverage {
   readonly source: string;
-  readonly files: number;
-  readonly records_read: number;
-  readonly records_used: number;
-  readonly records_skipped: number;
-  readonly records_rejected: number;
-  readonly duplicates_collapsed: number;
+  readonly files: Count;
+  readonly records_read: Count;
+  readonly records_used: Count;
+  readonly records_skipped: Count;
+  readonly records_rejected: Count;
+  readonly duplicates_collapsed: Count;
   /** Which field gave event times and why, e.g. `@timestamp (collector time, UTC)`. Sorted. */
-  readonly time_fields: readonly { readonly field: string; readonly records: number }[];
+  readonly time_fields: readonly { readonly field: string; readonly records: Count }[];
 }
 
 export interface ReasonCount {
   readonly source: string;
   readonly reason: string;
-  readonly count: number;
-  /** Up to 5 example references (file and record position), sorted. */
+  readonly count: Count;
+  /**
+   * Up to 5 example references (file and record position), sorted.
+   * @maxItems 5
+   */
   readonly examples: readonly string[];
 }
 
@@ -280,16 +324,16 @@ export interface FieldPopulation {
   readonly source: string;
   readonly event_code: string;
   readonly field: string;
-  readonly populated: number;
-  readonly total: number;
+  readonly populated: Count;
+  readonly total: Count;
 }
 
 export interface HostCoverage {
   readonly host: string;
-  readonly first_event: string;
-  readonly last_event: string;
-  readonly events: number;
-  readonly logoff_events: number;
+  readonly first_event: Time;
+  readonly last_event: Time;
+  readonly events: Count;
+  readonly logoff_events: Count;
 }
 
 export interface SuppressionCount {
@@ -297,18 +341,21 @@ export interface SuppressionCount {
   readonly description: string;
   readonly owner: string | null;
   readonly reason: string | null;
-  readonly expires: string | null;
+  readonly expires: Day | null;
   /** Day (`YYYY-MM-DD`) after which the rule no longer applies, as configured. */
   /** True when the rule's expiry is before the window end: it no longer suppresses anything. */
   readonly expired: boolean;
-  readonly sessions_suppressed: number;
-  readonly orphan_events_suppressed: number;
+  readonly sessions_suppressed: Count;
+  readonly orphan_events_suppressed: Count;
 }
 
 export interface QueryRecord {
   readonly name: string;
-  /** Path of the SQL inside the pack, e.g. `queries/01-normalise-windows.sql`. */
+  /**
+   * Path of the SQL inside the pack, e.g. `queries/01-normalise-windows.sql`.
+   * @pattern ^queries/[^/]+\.sql$
+   */
   readonly file: string;
-  readonly sql_sha256: string;
-  readonly rows: number;
+  readonly sql_sha256: Sha256;
+  readonly rows: Count;
 }
