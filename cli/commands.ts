@@ -3,9 +3,10 @@
  * terminal, or JSON with --json). Long work reports progress on stderr when it is a terminal.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SessiontrailError } from '../lib/errors.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
@@ -15,7 +16,9 @@ import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
 import { generateSamples, SAMPLE_KINDS, type SampleKind } from '../lib/sample/samples.ts';
 import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
-import { type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
+import { KmsSigner } from '../lib/signing/kms-signer.ts';
+import { parseTrustFile, type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
+import { verifySeries } from '../lib/signing/verify-series.ts';
 import { SOURCE_NAMES } from '../lib/sources/index.ts';
 import { OCSF_PARQUET_TABLE } from '../lib/sources/ocsf-raw-table.ts';
 import { asLinesTable, type RawTableSpec } from '../lib/sources/raw-table.ts';
@@ -121,7 +124,7 @@ export async function runExport(
     ...(onProgress ? { onProgress } : {}),
   });
   try {
-    const result = await exportEvidence(request, deps);
+    const result = await exportEvidence(request, { ...deps, operator: operatorOf(opts.requester) });
     endProgress(opts.json);
     printExport(result, opts.out, opts.json);
   } finally {
@@ -232,6 +235,19 @@ export async function runTrinoTables(
   }
 }
 
+/**
+ * Who seals, for the manifest and the PDF cover: `--requester` when given, else the OS account that
+ * runs the command (os.userInfo), named as such so neither reads as more than it is.
+ */
+function operatorOf(requester: string | undefined): string {
+  if (requester) return `${requester} (--requester)`;
+  try {
+    return `${userInfo().username} (OS user on ${hostname()})`;
+  } catch {
+    return 'unknown (no --requester, and the OS user cannot be read)';
+  }
+}
+
 function printExport(result: ExportResult, root: string, json: boolean | undefined): void {
   const dir = resolve(root, result.dir);
   const s = result.pack.summary;
@@ -270,41 +286,149 @@ function printExport(result: ExportResult, root: string, json: boolean | undefin
   );
 }
 
-export async function runVerify(packDir: string, opts: Common & { key?: string }): Promise<void> {
-  const result = await verifyFolder(packDir, opts.key);
-  if (opts.json) out(JSON.stringify(result));
+/** Options of `sessiontrail verify`. */
+export interface VerifyOptions extends Common {
+  /** Trusted public keys (PEM files), repeatable. */
+  readonly key?: string[];
+  /** A file of trusted PEM public keys; default `SESSIONTRAIL_TRUST_FILE` when set. */
+  readonly trustFile?: string;
+  /** A KMS key whose public key (GetPublicKey) is trusted. */
+  readonly kmsKeyId?: string;
+  readonly allowUntrustedKey?: boolean;
+  /** Verify a whole series folder instead of one pack. */
+  readonly series?: string;
+  /** The series head recorded at the last check. */
+  readonly expectHead?: number;
+}
+
+export async function runVerify(packDir: string | undefined, opts: VerifyOptions): Promise<void> {
+  const trustedKeys = await loadTrustedKeys(opts);
+  if (opts.series !== undefined) {
+    if (packDir !== undefined) {
+      throw new SessiontrailError('BAD_REQUEST', 'give either a pack folder or --series <dir>, not both');
+    }
+    const { store, relative } = storeOf(opts.series, 1);
+    const result = await verifySeries({
+      store,
+      series: relative,
+      trustedKeys,
+      ...(opts.allowUntrustedKey ? { allowUntrustedKey: true } : {}),
+      ...(opts.expectHead !== undefined ? { expectedHead: opts.expectHead } : {}),
+    });
+    if (opts.json) {
+      out(
+        JSON.stringify({
+          ok: result.ok,
+          series: opts.series,
+          head: result.head,
+          origin: trustedKeys.length > 0 ? 'checked' : 'not checked',
+          checks: result.checks,
+          packs: result.packs.map((p) => ({
+            folder: p.folder,
+            sequence: p.sequence,
+            ok: p.result.ok,
+            origin: p.result.origin,
+          })),
+        }),
+      );
+    } else {
+      for (const p of result.packs) {
+        out(
+          `${p.result.ok ? 'ok  ' : 'FAIL'} pack ${String(p.sequence ?? '?').padStart(4)} ${p.folder} (origin: ${p.result.origin})`,
+        );
+      }
+      for (const c of result.checks) out(`FAIL ${c.code.padEnd(30)} ${c.message}`);
+      out(`head: sequence ${result.head} (record it, and pass --expect-head ${result.head} next time)`);
+      out(result.ok ? `verified series: ${opts.series}` : `NOT verified series: ${opts.series}`);
+    }
+    if (!result.ok) process.exitCode = 1;
+    return;
+  }
+  if (packDir === undefined) {
+    throw new SessiontrailError(
+      'BAD_REQUEST',
+      'give a pack folder <out>/<series>/<pack-id>, or --series <dir>',
+    );
+  }
+  const result = await verifyFolder(packDir, trustedKeys, opts.allowUntrustedKey === true);
+  if (opts.json) out(JSON.stringify(verifyJson(result)));
   else printVerify(result, packDir);
   if (!result.ok) process.exitCode = 1;
 }
 
-async function verifyFolder(packDir: string, keyPath?: string): Promise<VerifyResult> {
-  let store: EvidenceStore;
-  let relative: string;
-  if (packDir.startsWith('s3://')) {
-    ({ store, packDir: relative } = s3PackLocation(packDir));
-  } else {
-    const abs = resolve(packDir);
-    if (!existsSync(abs))
-      throw new SessiontrailError(
-        'BAD_REQUEST',
-        `no pack folder at ${abs}: give the folder <out>/<series>/<pack-id>`,
-      );
-    store = new FsEvidenceStore(dirname(dirname(abs)));
-    relative = `${basename(dirname(abs))}/${basename(abs)}`;
-  }
-  let publicKeyPem: string | undefined;
-  if (keyPath) {
+/** `--json` output of a pack check: the trust basis first, then every check. */
+function verifyJson(result: VerifyResult) {
+  return {
+    ok: result.ok,
+    origin: result.origin,
+    trust_basis: result.trustBasis,
+    pack_id: result.packId,
+    key_id: result.keyId,
+    manifest_sha256: result.manifestSha256,
+    checks: result.checks,
+  };
+}
+
+/**
+ * The keys the auditor trusts, from `--key` files, a trust file (`--trust-file`, else
+ * `SESSIONTRAIL_TRUST_FILE`) and KMS `GetPublicKey` (`--kms-key-id`); never from the evidence store.
+ */
+async function loadTrustedKeys(opts: VerifyOptions): Promise<string[]> {
+  const keys: string[] = [];
+  const readText = async (path: string, what: string): Promise<string> => {
     try {
-      publicKeyPem = await readFile(keyPath, 'utf8');
+      return await readFile(path, 'utf8');
     } catch (cause) {
-      throw new SessiontrailError('KEY_NOT_FOUND', `cannot read the public key ${keyPath}`, { cause });
+      throw new SessiontrailError('KEY_NOT_FOUND', `cannot read ${what} ${path}`, { cause });
     }
+  };
+  for (const path of opts.key ?? [])
+    keys.push(...parseTrustFile(await readText(path, 'the public key'), path));
+  const trustFile = opts.trustFile ?? (process.env.SESSIONTRAIL_TRUST_FILE || undefined);
+  if (trustFile) keys.push(...parseTrustFile(await readText(trustFile, 'the trust file'), trustFile));
+  if (opts.kmsKeyId) {
+    const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
+    keys.push(
+      await new KmsSigner({ client: new KMSClient({ region }), keyId: opts.kmsKeyId }).publicKeyPem(),
+    );
   }
+  return keys;
+}
+
+async function verifyFolder(
+  packDir: string,
+  trustedKeys: string[],
+  allowUntrustedKey: boolean,
+): Promise<VerifyResult> {
+  const { store, relative } = storeOf(packDir, 2);
   return verifyPack({
     store,
     packDir: relative,
-    ...(publicKeyPem ? { publicKeyPem } : {}),
+    trustedKeys,
+    ...(allowUntrustedKey ? { allowUntrustedKey: true } : {}),
   });
+}
+
+/** A store and the path inside it for a pack folder (`depth` 2) or a series folder (`depth` 1). */
+function storeOf(location: string, depth: 1 | 2): { store: EvidenceStore; relative: string } {
+  if (location.startsWith('s3://')) {
+    const { store, packDir } = s3PackLocation(location, depth);
+    return { store, relative: packDir };
+  }
+  const abs = resolve(location);
+  if (!existsSync(abs)) {
+    throw new SessiontrailError(
+      'BAD_REQUEST',
+      depth === 2
+        ? `no pack folder at ${abs}: give the folder <out>/<series>/<pack-id>`
+        : `no series folder at ${abs}: give the folder <out>/<series>`,
+    );
+  }
+  if (depth === 1) return { store: new FsEvidenceStore(dirname(abs)), relative: basename(abs) };
+  return {
+    store: new FsEvidenceStore(dirname(dirname(abs))),
+    relative: `${basename(dirname(abs))}/${basename(abs)}`,
+  };
 }
 
 /**
@@ -313,24 +437,28 @@ async function verifyFolder(packDir: string, keyPath?: string): Promise<VerifyRe
  * (`AWS_ENDPOINT_URL_S3` points it at another S3) and its first region from `AWS_REGION` or
  * `AWS_DEFAULT_REGION` (else us-east-1); S3's region redirects are followed.
  */
-function s3PackLocation(url: string): { store: EvidenceStore; packDir: string } {
+function s3PackLocation(url: string, depth: 1 | 2 = 2): { store: EvidenceStore; packDir: string } {
   const [bucket = '', ...parts] = url.slice('s3://'.length).replace(/\/+$/, '').split('/');
-  if (bucket === '' || parts.length < 2) {
+  if (bucket === '' || parts.length < depth) {
     throw new SessiontrailError(
       'BAD_REQUEST',
-      `expected s3://<bucket>[/<prefix>]/<series>/<pack-id>, received ${JSON.stringify(url)}`,
+      `expected s3://<bucket>[/<prefix>]/<series>${depth === 2 ? '/<pack-id>' : ''}, received ${JSON.stringify(url)}`,
     );
   }
   // Any region reaches any bucket once redirects are followed, so a missing region is not an error.
   const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
   const client = new S3Client({ region, followRegionRedirects: true });
-  const store = new S3EvidenceStore({ client, bucket, prefix: parts.slice(0, -2).join('/') });
-  return { store, packDir: parts.slice(-2).join('/') };
+  const store = new S3EvidenceStore({ client, bucket, prefix: parts.slice(0, -depth).join('/') });
+  return { store, packDir: parts.slice(-depth).join('/') };
 }
 
 function printVerify(result: VerifyResult, packDir: string): void {
   for (const c of result.checks)
-    out(`${c.code === 'OK' ? 'ok  ' : 'FAIL'} ${c.code.padEnd(24)} ${c.file ?? ''} ${c.message}`);
+    out(`${c.code === 'OK' ? 'ok  ' : 'FAIL'} ${c.code.padEnd(30)} ${c.file ?? ''} ${c.message}`);
+  // The trust basis last, beside the verdict, where it cannot be missed.
+  out(
+    `origin: ${result.origin === 'verified' ? `verified with ${result.trustBasis}` : result.origin === 'not checked' ? `NOT CHECKED (${result.trustBasis}): integrity only, pass --key, --trust-file or --kms-key-id` : 'FAILED'}`,
+  );
   out(result.ok ? `verified: ${packDir}` : `NOT verified: ${packDir}`);
 }
 
@@ -359,14 +487,18 @@ export async function runDemo(opts: Common & { out: string; key: string }): Prom
   try {
     result = await exportEvidence(
       { kind: 'review', from: sample.window.from, to: sample.window.to, series: 'demo-review' },
-      deps,
+      { ...deps, operator: operatorOf(undefined) },
     );
   } finally {
     await deps.close();
   }
   onProgress?.('verifying');
   const dir = resolve(opts.out, result.dir);
-  const verified = await verifyFolder(dir);
+  // The demo made the key itself, so its public half is a key it trusts.
+  const ownKey = await deps.signer.publicKeyPem();
+  const verified = await verifyFolder(dir, [ownKey], false);
+  const keyFile = resolve(dirname(opts.key), `${result.keyId}.pub.pem`);
+  if (!existsSync(keyFile)) await writeFile(keyFile, ownKey, { flag: 'wx' });
   endProgress(opts.json);
   if (opts.json) {
     out(
@@ -387,12 +519,12 @@ export async function runDemo(opts: Common & { out: string; key: string }): Prom
       `  verify         ${verified.ok ? 'ok: signature, every digest and the schema check out' : 'FAILED'}`,
     );
     out('');
-    out('Check it with nothing but openssl and sha256sum:');
+    out('Check it with nothing but openssl and sha256sum, using the public key you trust (here the');
+    out('demo key itself; an auditor uses the key the publisher handed over, never the copy under keys/):');
     out(`  cd ${dir}`);
-    out(
-      `  openssl dgst -sha256 -verify ../../keys/${result.keyId}.pem -signature manifest.sig manifest.json`,
-    );
+    out(`  openssl dgst -sha256 -verify ${keyFile} -signature manifest.sig manifest.json`);
     out(`  sha256sum evidence.json evidence.pdf   # compare with the digests listed in manifest.json`);
+    out(`  (or: sessiontrail verify --key ${keyFile} ${dir})`);
   }
   if (!verified.ok) process.exitCode = 1;
 }

@@ -150,14 +150,46 @@ program
 program
   .command('verify')
   .description(
-    'Verify a pack: signature, every digest, no extra files, schema. Prints what failed with a code.',
+    'Verify a pack (signature, DSSE envelope, every digest, no extra files, schema, the PDF attachment, the folder it sits in) ' +
+      'or, with --series, a whole series (sequence, links, replaced or reordered packs, cadence gaps). ' +
+      'Says what it proved: without a trusted key only integrity ("origin: not checked"), and it exits 1 unless --allow-untrusted-key.',
   )
-  .argument('<pack-dir>', 'the pack folder, <out>/<series>/<pack-id>')
+  .argument(
+    '[pack-dir]',
+    'the pack folder, <out>/<series>/<pack-id> or s3://bucket[/prefix]/<series>/<pack-id>',
+  )
   .option(
     '--key <public.pem>',
-    'the public key you trust (default: the one published beside the packs, which proves integrity, not origin)',
+    'a public key you trust, obtained from the publisher out of band (repeatable)',
+    collect,
+    [],
+  )
+  .option(
+    '--trust-file <file>',
+    'a file of trusted PEM public keys (default: $SESSIONTRAIL_TRUST_FILE when set)',
+  )
+  .option('--kms-key-id <id>', 'trust the public key of this AWS KMS key (GetPublicKey)')
+  .option(
+    '--allow-untrusted-key',
+    'accept a pack checked only with the key stored beside it (integrity, not origin); the output still says "origin: not checked"',
+  )
+  .option(
+    '--series <dir>',
+    'verify every pack of a series folder, <out>/<series> or s3://bucket[/prefix]/<series>',
+  )
+  .option(
+    '--expect-head <n>',
+    'with --series: the head sequence you recorded last time',
+    positiveInt('--expect-head'),
   )
   .option('--json', 'print the checks as JSON')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 verified (origin checked, or --allow-untrusted-key), 1 not verified, 2 bad input.\n' +
+      'Examples:\n' +
+      '  sessiontrail verify --key publisher.pem evidence/review/review-2024-03-01-0123456789ab\n' +
+      '  sessiontrail verify --trust-file trusted-keys.pem --series evidence/review --expect-head 12',
+  )
   .action(runVerify);
 
 program

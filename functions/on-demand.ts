@@ -6,7 +6,8 @@
  *   and location, and builds it in an asynchronous invocation of this function; the pack id comes
  *   from the request's content, so the caller can ask for it later. `wait: true` builds it in this
  *   invocation instead and answers with the outcome.
- * - `{ action: 'status', series, packId }`: whether `<series>/<packId>/manifest.sig` exists.
+ * - `{ action: 'status', series, packId }`: whether the pack is sealed (its signature and every
+ *   digest verify with the key published beside the packs), unfinished or not started.
  * - `{ action: 'check' }`: loads the evidence schema and the PDF fonts (a post-deploy smoke test).
  */
 import middy from '@middy/core';
@@ -17,6 +18,7 @@ import { validateEvidence } from '../lib/evidence/schema.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
 import { planPack } from '../lib/export/plan-pack.ts';
 import { loadFontSet } from '../lib/render/pdf/font-set.ts';
+import { packState } from '../lib/signing/pack-state.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { awsRuntime, type HandlerRuntime } from './_shared/deps.ts';
 import { answerFor, type ErrorAnswer } from './_shared/errors.ts';
@@ -110,14 +112,15 @@ function check(): OnDemandAnswer {
   return { ok: true, action: 'check', schema: 'loaded', fonts: Object.keys(loadFontSet().fonts).sort() };
 }
 
-async function packState(store: EvidenceStore, dir: string): Promise<PackState> {
-  if (await store.exists(`${dir}/manifest.sig`)) return 'sealed';
-  return (await store.list(dir)).length > 0 ? 'in_progress' : 'not_started';
+/** The one pack-state decision (lib/signing/pack-state.ts) in this answer's words. */
+async function stateOf(store: EvidenceStore, dir: string): Promise<PackState> {
+  const { state } = await packState(store, dir);
+  return state === 'sealed' ? 'sealed' : state === 'unfinished' ? 'in_progress' : 'not_started';
 }
 
 async function status(store: EvidenceStore, series: string, packId: string): Promise<OnDemandAnswer> {
   const dir = `${series}/${packId}`;
-  const state = await packState(store, dir);
+  const state = await stateOf(store, dir);
   return {
     ok: true,
     action: 'status',
@@ -138,7 +141,7 @@ async function start(runtime: HandlerRuntime, event: ExportEvent, context: Conte
   } = await planPack(request, await runtime.config(), runtime.locator());
   const series = planned.series;
   const store = runtime.store();
-  const state = await packState(store, dir);
+  const state = await stateOf(store, dir);
   if (state === 'not_started') {
     await runtime.invokeAsync(context.invokedFunctionArn, { ...event, wait: true });
     logger.info('export started', { packId });
@@ -163,6 +166,7 @@ async function build(runtime: HandlerRuntime, event: ExportEvent, context: Conte
   try {
     result = await exportEvidence(toExportRequest(event), {
       ...deps,
+      operator: operatorOf(event, context),
       onProgress: (step) => logger.debug(step),
     });
   } finally {
@@ -181,6 +185,18 @@ async function build(runtime: HandlerRuntime, event: ExportEvent, context: Conte
     keyId: result.keyId,
     summary: result.pack.summary,
   };
+}
+
+/**
+ * Lambda does not tell a function which IAM principal invoked it (the context carries no caller for
+ * IAM-signed Invoke), so the operator says what is known: the requester the request states, marked
+ * as stated, and the function it came through. CloudTrail's Invoke data events hold the principal.
+ */
+function operatorOf(event: ExportEvent, context: Context): string {
+  const via = context.invokedFunctionArn;
+  return event.requester
+    ? `${event.requester} (as stated in the request), via ${via}`
+    : `caller of ${via} (the IAM principal is in CloudTrail's Invoke data events)`;
 }
 
 export const handler = middy().use(observability()).handler(makeOnDemandHandler(awsRuntime()));

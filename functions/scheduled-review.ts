@@ -44,7 +44,12 @@ export function makeScheduledReviewHandler(runtime: HandlerRuntime) {
           to: window.to,
           ...(scheduled.series ? { series: scheduled.series } : {}),
         },
-        { ...deps, onProgress: (step) => logger.debug(step) },
+        {
+          ...deps,
+          // The schedule is who asked; an EventBridge rule's event carries no ARN of its own.
+          operator: scheduled.scheduleArn ?? `EventBridge event to ${context.invokedFunctionArn}`,
+          onProgress: (step) => logger.debug(step),
+        },
       );
     } catch (err) {
       logFailure('scheduled review failed', err, keys);

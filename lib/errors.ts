@@ -19,6 +19,10 @@ export type ErrorCode =
   | 'SIGNER_UNAVAILABLE'
   // storage
   | 'PACK_EXISTS'
+  /** An unfinished pack holds a file whose content differs from what the resumed build would write. */
+  | 'PACK_CONFLICT'
+  /** A path in the store is a symlink or not a regular file: evidence is read only from real files. */
+  | 'STORE_NOT_REGULAR_FILE'
   | 'STORE_WRITE_FAILED'
   | 'STORE_READ_FAILED'
   // engines
@@ -31,7 +35,40 @@ export type ErrorCode =
   | 'VERIFY_UNLISTED_FILE'
   | 'VERIFY_SCHEMA'
   | 'VERIFY_MANIFEST_INVALID'
-  | 'VERIFY_KEY_MISMATCH';
+  | 'VERIFY_KEY_MISMATCH'
+  /** No trusted key was given: the signature was checked with the key beside the pack (integrity only). */
+  | 'VERIFY_ORIGIN_NOT_CHECKED'
+  /** The folder's series or pack id differs from the manifest's: a pack copied or moved elsewhere. */
+  | 'VERIFY_PACK_MOVED'
+  /** manifest.json holds an object with the same key twice. */
+  | 'VERIFY_DUPLICATE_KEY'
+  /** manifest.json is not in RFC 8785 canonical form. */
+  | 'VERIFY_NOT_CANONICAL'
+  /** A subject is a symlink or otherwise not a regular file inside the pack. */
+  | 'VERIFY_NOT_REGULAR_FILE'
+  /** The evidence.json embedded in evidence.pdf differs from the pack's evidence.json (or is absent). */
+  | 'VERIFY_PDF_ATTACHMENT_MISMATCH'
+  /** manifest.dsse.json is missing, malformed, or does not carry manifest.json signed by the key. */
+  | 'VERIFY_DSSE_INVALID'
+  // series
+  /** Another seal of the series holds the next sequence number, or its latest pack is unfinished. */
+  | 'SERIES_BUSY'
+  /** The latest pack of the series does not verify: it is never linked as `previous`. */
+  | 'SERIES_PREDECESSOR_UNVERIFIED'
+  /** A sequence number between 1 and the head has no sealed pack (a deleted pack). */
+  | 'SERIES_MISSING_SEQUENCE'
+  /** A pack's `previous` does not name the manifest digest of the pack before it. */
+  | 'SERIES_BROKEN_LINK'
+  /** Two packs of a series claim the same sequence number or the same predecessor. */
+  | 'SERIES_FORK'
+  /** A pack's manifest differs from the one recorded when it was sealed (a replaced pack). */
+  | 'SERIES_REPLACED_PACK'
+  /** A pack sits in the folder of another pack of the series (packs swapped or reordered). */
+  | 'SERIES_REORDERED'
+  /** Consecutive packs of a scheduled (review) series leave part of the time uncovered. */
+  | 'SERIES_CADENCE_GAP'
+  /** The series' head is below the head the auditor recorded earlier (the latest packs are gone). */
+  | 'SERIES_HEAD_MISSING';
 
 /** An error with a code from {@link ErrorCode}, a message for a person, and the underlying cause. */
 export class SessiontrailError extends Error {
@@ -101,6 +138,27 @@ export const ERROR_CLASSES: Readonly<Record<ErrorCode, ErrorClass>> = {
   VERIFY_SCHEMA: verification,
   VERIFY_MANIFEST_INVALID: verification,
   VERIFY_KEY_MISMATCH: verification,
+  // An unfinished pack holding other content, or a file that is a symlink: a person looks.
+  PACK_CONFLICT: { fault: 'conflict', exit: 2, retryable: false },
+  STORE_NOT_REGULAR_FILE: { fault: 'conflict', exit: 2, retryable: false },
+  VERIFY_ORIGIN_NOT_CHECKED: verification,
+  VERIFY_PACK_MOVED: verification,
+  VERIFY_DUPLICATE_KEY: verification,
+  VERIFY_NOT_CANONICAL: verification,
+  VERIFY_NOT_REGULAR_FILE: verification,
+  VERIFY_PDF_ATTACHMENT_MISMATCH: verification,
+  VERIFY_DSSE_INVALID: verification,
+  // Another seal of the series is running (or died and is rerun): the same call succeeds later.
+  SERIES_BUSY: transient,
+  // The series' latest pack does not verify: never linked past silently; a person decides.
+  SERIES_PREDECESSOR_UNVERIFIED: { fault: 'conflict', exit: 2, retryable: false },
+  SERIES_MISSING_SEQUENCE: verification,
+  SERIES_BROKEN_LINK: verification,
+  SERIES_FORK: verification,
+  SERIES_REPLACED_PACK: verification,
+  SERIES_REORDERED: verification,
+  SERIES_CADENCE_GAP: verification,
+  SERIES_HEAD_MISSING: verification,
 };
 
 /** The class of any thrown value: a {@link SessiontrailError}'s code, else an internal error (a bug). */

@@ -111,6 +111,8 @@ export interface ScheduledEvent {
   readonly timeZone: string | undefined;
   readonly series: string | undefined;
   readonly executionId: string | undefined;
+  /** The schedule's ARN (`<aws.scheduler.schedule-arn>`), recorded as the pack's operator. */
+  readonly scheduleArn?: string | undefined;
 }
 
 /**
@@ -141,6 +143,7 @@ export function parseScheduledEvent(input: unknown): ScheduledEvent {
       timeZone: e.timeZone,
       series: e.series,
       executionId: e.executionId,
+      scheduleArn: e.scheduleArn,
     };
   }
   return { scheduledTime: e.time, timeZone: undefined, series: undefined, executionId: e.id };

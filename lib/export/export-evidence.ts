@@ -14,7 +14,9 @@ import type { QueryEngine, QueryRun } from '../query/query-engine.ts';
 import { renderPdf } from '../render/pdf/render-pdf.ts';
 import { buildRenderModel } from '../render/render-model.ts';
 import { fingerprint } from '../signing/keygen.ts';
-import { findPreviousPack, sealPack } from '../signing/seal-pack.ts';
+import type { JsonValue } from '../signing/manifest.ts';
+import { packState } from '../signing/pack-state.ts';
+import { reserveSequence, sealPack } from '../signing/seal-pack.ts';
 import type { Signer } from '../signing/signer.ts';
 import type { EvidenceStore } from '../storage/evidence-store.ts';
 import { assembleEvidence } from './assemble-evidence.ts';
@@ -30,6 +32,12 @@ export interface ExportDeps {
   /** Where the raw logs are, and which sources they hold. */
   readonly locator: RawLogLocator;
   readonly toolVersion: string;
+  /**
+   * Who seals the pack, recorded in its manifest and on the PDF cover: the CLI passes `--requester`
+   * or the OS user, the Lambdas the stated requester and function, or the schedule's ARN.
+   * @default 'unspecified'
+   */
+  readonly operator?: string;
   readonly onProgress?: (step: string) => void;
 }
 
@@ -51,8 +59,10 @@ export interface ExportResult {
  *
  * @throws SessiontrailError `BAD_REQUEST` / `BAD_WINDOW` for a bad request; `NO_SOURCE_DATA` when
  *   the logs hold no source; `LOGS_NOT_FOUND` when the logs cannot be read; `QUERY_FAILED` from the
- *   engine; `PACK_EXISTS` when a different pack of the same id is already stored; `INTERNAL` if the
- *   pack fails its own schema (a bug).
+ *   engine; `PACK_EXISTS` when a different pack of the same id is already sealed; `PACK_CONFLICT`
+ *   when an unfinished pack of the same id holds other content; `SERIES_BUSY` while another seal of
+ *   the series is unfinished; `SERIES_PREDECESSOR_UNVERIFIED` when the series' latest pack does not
+ *   verify; `INTERNAL` if the pack fails its own schema (a bug).
  */
 export async function exportEvidence(request: ExportRequest, deps: ExportDeps): Promise<ExportResult> {
   const progress = deps.onProgress ?? (() => {});
@@ -80,29 +90,44 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
     runs,
   });
 
-  const existing = await existingEvidenceDigest(deps.store, plan.dir);
-  if (existing !== null) {
-    if (existing === evidence.sha256) return outcome('already_sealed', plan.dir, keyId);
+  const publicKeyPem = await deps.signer.publicKeyPem();
+  const state = await packState(deps.store, plan.dir, publicKeyPem);
+  if (state.state === 'sealed') {
+    if (state.evidenceSha256 === evidence.sha256) return outcome('already_sealed', plan.dir, keyId);
     throw new SessiontrailError(
       'PACK_EXISTS',
-      `pack ${deps.store.describe(plan.dir)} is already sealed with different evidence (sha256 ${existing}); packs are written once: use another --series or --out`,
+      `pack ${deps.store.describe(plan.dir)} is already sealed with different evidence (sha256 ${state.evidenceSha256}); packs are written once: use another --series or --out`,
     );
   }
 
+  // An absent pack takes the series' next sequence; an unfinished one (a build that died) keeps
+  // the sequence and sealing time it reserved, so the files it wrote compare equal and it resumes.
+  progress('reserving the sequence number');
+  const series = plan.request.series;
+  const reservation = await reserveSequence(
+    { store: deps.store, clock: deps.clock, trustedKeyPem: publicKeyPem },
+    {
+      series,
+      packId: plan.packId,
+      operator: deps.operator ?? 'unspecified',
+      request: JSON.parse(JSON.stringify(request)) as JsonValue,
+    },
+  );
+
   progress('rendering evidence.pdf');
-  const publicKeyPem = await deps.signer.publicKeyPem();
   const pdf = await renderPdf(
     buildRenderModel(evidence.pack, {
       evidenceSha256: evidence.sha256,
       keyId,
       keyFingerprint: fingerprint(publicKeyPem),
+      sealedAt: reservation.sealedAt,
+      operator: reservation.operator,
+      sequence: reservation.sequence,
     }),
     evidence.bytes,
   );
 
   progress('sealing');
-  const series = plan.request.series;
-  const previous = await findPreviousPack(deps.store, series);
   const sealed = await sealPack(
     { store: deps.store, signer: deps.signer, clock: deps.clock },
     {
@@ -113,25 +138,9 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
         { name: 'evidence.pdf', bytes: pdf },
         ...queryFiles.map((f) => ({ name: f.name, bytes: f.bytes })),
       ],
-      previous,
+      reservation,
       tool: { name: 'sessiontrail', version: deps.toolVersion },
     },
   );
   return outcome('written', sealed.dir, sealed.keyId);
-}
-
-async function existingEvidenceDigest(store: EvidenceStore, dir: string): Promise<string | null> {
-  if (!(await store.exists(`${dir}/manifest.json`))) {
-    if ((await store.list(dir)).length > 0) {
-      throw new SessiontrailError(
-        'PACK_EXISTS',
-        `pack folder ${store.describe(dir)} holds an unfinished pack (no manifest): move it aside`,
-      );
-    }
-    return null;
-  }
-  const manifest = JSON.parse(new TextDecoder().decode(await store.get(`${dir}/manifest.json`))) as {
-    subject?: { name: string; digest: { sha256: string } }[];
-  };
-  return manifest.subject?.find((s) => s.name === 'evidence.json')?.digest.sha256 ?? 'unknown';
 }

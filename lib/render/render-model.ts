@@ -21,6 +21,15 @@ export interface SealFacts {
   readonly keyId: string;
   /** Fingerprint of the public key, as the signer publishes it. */
   readonly keyFingerprint: string;
+  /**
+   * When the pack is sealed (ISO 8601 UTC, fixed when its sequence is reserved): shown on the cover
+   * and used as the PDF's CreationDate/ModDate. Without it (a render outside sealing) the window end.
+   */
+  readonly sealedAt?: string;
+  /** Who sealed it (`--requester`, the OS user, the Lambda caller or schedule). */
+  readonly operator?: string;
+  /** The pack's sequence number in its series. */
+  readonly sequence?: number;
 }
 
 /** A label and a value, for the cover and the per-session identity block. */
@@ -103,10 +112,16 @@ export interface Verification {
 /** The whole PDF as plain data. */
 export interface RenderModel {
   readonly packId: string;
+  /** The signer's key id (sha256 of its SPKI DER), for the verification commands. */
+  readonly keyId: string;
   readonly kind: PackKind;
   /** The PDF's Title, Subject and Keywords; keywords include the pack id. */
   readonly meta: { readonly title: string; readonly subject: string; readonly keywords: readonly string[] };
-  /** CreationDate and ModDate of the PDF: the window end, so that no clock enters the bytes. */
+  /**
+   * CreationDate and ModDate of the PDF: the sealing time (the window end when rendered without
+   * one), a fact of the seal rather than a clock reading, so the same evidence and seal time give
+   * the same bytes.
+   */
   readonly documentDate: string;
   readonly evidenceSha256: string;
   /** The first 12 hex digits of the evidence.json digest, for the page footers. */
@@ -181,13 +196,14 @@ export function buildRenderModel(
   );
   return {
     packId: p.id,
+    keyId: seal.keyId,
     kind: p.kind,
     meta: {
       title: `sessiontrail ${p.kind} evidence pack ${p.id}`,
       subject: `Privileged logon sessions ${formatTime(p.window.from)} to ${formatTime(p.window.to)} (${p.series})`,
       keywords: [p.id, p.kind, p.series, 'sessiontrail', 'evidence'],
     },
-    documentDate: p.window.to,
+    documentDate: seal.sealedAt ?? p.window.to,
     evidenceSha256: seal.evidenceSha256,
     shortSha256: seal.evidenceSha256.slice(0, 12),
     cover: buildCover(pack, seal),
@@ -253,6 +269,16 @@ function buildCover(pack: EvidencePack, seal: SealFacts): RenderModel['cover'] {
       { label: 'evidence.json sha256', value: seal.evidenceSha256 },
       { label: 'Signer key id', value: seal.keyId },
       { label: 'Signer key fingerprint', value: seal.keyFingerprint },
+      ...(seal.sealedAt === undefined
+        ? []
+        : [
+            { label: 'Sealed (UTC)', value: formatTime(seal.sealedAt) },
+            { label: 'Sealed by', value: seal.operator ?? NONE },
+            {
+              label: 'Sequence in series',
+              value: seal.sequence === undefined ? NONE : String(seal.sequence),
+            },
+          ]),
       { label: 'Tool', value: `${pack.tool.name} ${pack.tool.version}` },
       { label: 'Engine', value: `${pack.tool.engine.name} ${pack.tool.engine.version}` },
       { label: 'Configuration sha256', value: pack.tool.config_sha256 },
@@ -622,7 +648,9 @@ function buildMethod(pack: EvidencePack, seal: SealFacts): RenderModel['method']
         'what was observed, and the likely reasons for what is missing.',
     ],
     verification: {
-      signatureCommand: `openssl dgst -sha256 -verify keys/${seal.keyId}.pem -signature manifest.sig manifest.json`,
+      // Run from the pack folder, with the publisher's key obtained out of band (never the copy
+      // beside the packs: whoever can change a pack can change that copy too).
+      signatureCommand: 'openssl dgst -sha256 -verify trusted-key.pem -signature manifest.sig manifest.json',
       // "*" marks binary mode: one space, so the line survives copying out of a PDF viewer intact.
       evidenceCheckCommand: `echo "${seal.evidenceSha256} *evidence.json" | sha256sum -c`,
       otherFilesCommand: 'sha256sum evidence.json evidence.pdf queries/*.sql',

@@ -64,14 +64,15 @@ export function keyIdOf(publicKey: KeyObject | string): string {
 }
 
 /**
- * A short fingerprint for people: `SHA256:` and the first 16 hex digits of the key id, in groups of
- * four (`SHA256:3f2a:9c01:77be:0d14`). It is a prefix of the full key id, so it can be matched by eye
- * against the `key_id` in a manifest and the file name under `keys/`.
+ * The key's fingerprint for people: `SHA256:` and all 64 hex digits of the key id (sha256 of the
+ * SPKI DER), in groups of four. The full 256 bits: a 64-bit prefix can be matched by a key an
+ * attacker grinds for (issue 13). `openssl pkey -pubin -in key.pem -outform DER | sha256sum` prints
+ * the same digits.
  *
  * @throws {SessiontrailError} `KEY_INVALID` when the PEM does not hold a key.
  */
 export function fingerprint(publicKeyPem: string): string {
-  const groups = keyIdOf(publicKeyPem).slice(0, 16).match(/.{4}/g) ?? [];
+  const groups = keyIdOf(publicKeyPem).match(/.{4}/g) ?? [];
   return `SHA256:${groups.join(':')}`;
 }
 

@@ -1,4 +1,3 @@
-import type { Clock } from '../clock.ts';
 import { SessiontrailError } from '../errors.ts';
 import { canonicalBytes, sha256Hex } from '../evidence/canonical-json.ts';
 import { SIGNATURE_ALGORITHM } from './signer.ts';
@@ -10,6 +9,10 @@ export const PACK_PREDICATE_TYPE = 'https://sessiontrail.dev/pack/v1';
 /** The two files of a pack that the manifest cannot list: itself and its signature. */
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
+/** The DSSE envelope of `manifest.json`, for in-toto and cosign tooling (signed over the PAE). */
+export const DSSE_FILE = 'manifest.dsse.json';
+/** Files of a pack folder that the manifest cannot list, because they hold or sign it. */
+export const SEAL_FILES: readonly string[] = [MANIFEST_FILE, SIGNATURE_FILE, DSSE_FILE];
 
 /** One artifact of a pack: its path inside the pack folder and its sha256. */
 export interface ManifestSubject {
@@ -20,6 +23,8 @@ export interface ManifestSubject {
 /** The pack that came before in the same series, chaining packs into a tamper-evident sequence. */
 export interface PreviousPack {
   readonly pack_id: string;
+  /** The previous pack's sequence number: this pack's `sequence` less one. */
+  readonly sequence: number;
   /** sha256 (hex) of the previous pack's `manifest.json` bytes. */
   readonly manifest_sha256: string;
 }
@@ -28,12 +33,27 @@ export interface PreviousPack {
 export interface PackPredicate {
   readonly pack_id: string;
   readonly series: string;
+  /** 1, 2, 3, … per series, taken by a conditional write (see `reserveSequence`). */
+  readonly sequence: number;
   /** When the pack was sealed (ISO 8601 UTC, from the Clock): the only wall-clock time in a pack. */
   readonly created: string;
+  /** Who sealed it: `--requester` or the OS user (CLI), the caller's principal or the schedule ARN (Lambda). */
+  readonly operator: string;
+  /** The request the pack was built from, as received (JSON), or null when sealed without one. */
+  readonly request: JsonValue;
   readonly signer: { readonly key_id: string; readonly algorithm: typeof SIGNATURE_ALGORITHM };
   readonly previous: PreviousPack | null;
   readonly tool: { readonly name: string; readonly version: string };
 }
+
+/** A JSON value, as the request is recorded. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
 
 /** The manifest: an in-toto Statement v1 over every artifact of a pack. */
 export interface PackStatement {
@@ -51,9 +71,13 @@ export interface ManifestInput {
   /** Paths relative to the pack folder (`evidence.json`, `queries/01-x.sql`). */
   readonly artifacts: readonly { readonly name: string; readonly bytes: Uint8Array }[];
   readonly previous: PreviousPack | null;
+  readonly sequence: number;
+  /** The sealing time, ISO 8601 UTC: fixed when the sequence is reserved, so a resumed seal keeps it. */
+  readonly sealedAt: string;
+  readonly operator: string;
+  readonly request: JsonValue;
   readonly tool: { readonly name: string; readonly version: string };
   readonly keyId: string;
-  readonly clock: Clock;
 }
 
 /**
@@ -75,7 +99,10 @@ export function buildManifest(input: ManifestInput): PackStatement {
     predicate: {
       pack_id: input.packId,
       series: input.series,
-      created: input.clock.now().toISOString(),
+      sequence: input.sequence,
+      created: input.sealedAt,
+      operator: input.operator,
+      request: input.request,
       signer: { key_id: input.keyId, algorithm: SIGNATURE_ALGORITHM },
       previous: input.previous,
       tool: { name: input.tool.name, version: input.tool.version },
@@ -128,10 +155,11 @@ export function parseManifest(bytes: Uint8Array): PackStatement {
   const p = asRecord(
     root.predicate,
     'predicate',
-    ['pack_id', 'series', 'created', 'signer', 'previous', 'tool'],
+    ['pack_id', 'series', 'sequence', 'created', 'operator', 'request', 'signer', 'previous', 'tool'],
     invalid,
   );
-  for (const field of ['pack_id', 'series', 'created'] as const) {
+  if (!isSequence(p.sequence)) throw invalid('predicate.sequence: expected a whole number of at least 1');
+  for (const field of ['pack_id', 'series', 'created', 'operator'] as const) {
     if (typeof p[field] !== 'string' || p[field] === '')
       throw invalid(`predicate.${field}: expected a string`);
   }
@@ -148,11 +176,22 @@ export function parseManifest(bytes: Uint8Array): PackStatement {
   }
   let previous: PreviousPack | null = null;
   if (p.previous !== null) {
-    const prev = asRecord(p.previous, 'predicate.previous', ['pack_id', 'manifest_sha256'], invalid);
-    if (typeof prev.pack_id !== 'string' || !isSha256(prev.manifest_sha256)) {
-      throw invalid('predicate.previous: expected { pack_id, manifest_sha256 } or null');
+    const prev = asRecord(
+      p.previous,
+      'predicate.previous',
+      ['pack_id', 'sequence', 'manifest_sha256'],
+      invalid,
+    );
+    if (typeof prev.pack_id !== 'string' || !isSequence(prev.sequence) || !isSha256(prev.manifest_sha256)) {
+      throw invalid('predicate.previous: expected { pack_id, sequence, manifest_sha256 } or null');
     }
-    previous = { pack_id: prev.pack_id, manifest_sha256: prev.manifest_sha256 };
+    previous = { pack_id: prev.pack_id, sequence: prev.sequence, manifest_sha256: prev.manifest_sha256 };
+  }
+  const expectedPrevious = (p.sequence as number) - 1;
+  if ((previous?.sequence ?? 0) !== expectedPrevious) {
+    throw invalid(
+      `predicate.previous: sequence ${p.sequence as number} expects ${expectedPrevious === 0 ? 'null' : `the pack of sequence ${expectedPrevious}`}, received ${previous === null ? 'null' : `sequence ${previous.sequence}`}`,
+    );
   }
   const tool = asRecord(p.tool, 'predicate.tool', ['name', 'version'], invalid);
   if (typeof tool.name !== 'string' || typeof tool.version !== 'string') {
@@ -165,7 +204,10 @@ export function parseManifest(bytes: Uint8Array): PackStatement {
     predicate: {
       pack_id: p.pack_id as string,
       series: p.series as string,
+      sequence: p.sequence as number,
       created: p.created as string,
+      operator: p.operator as string,
+      request: p.request as JsonValue,
       signer: { key_id: signer.key_id, algorithm: SIGNATURE_ALGORITHM },
       previous,
       tool: { name: tool.name, version: tool.version },
@@ -181,7 +223,7 @@ export function parseManifest(bytes: Uint8Array): PackStatement {
 export function artifactNameProblem(names: readonly string[]): string | null {
   const seen = new Set<string>();
   for (const name of names) {
-    if (name === MANIFEST_FILE || name === SIGNATURE_FILE) return `artifact name ${name} is reserved`;
+    if (SEAL_FILES.includes(name)) return `artifact name ${name} is reserved`;
     if (seen.has(name)) return `artifact ${JSON.stringify(name)} is listed twice`;
     seen.add(name);
     const segments = name.split('/');
@@ -199,6 +241,10 @@ export function artifactNameProblem(names: readonly string[]): string | null {
 /** Orders strings by UTF-16 code unit, as RFC 8785 orders keys: independent of locale. */
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isSequence(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
 }
 
 function isSha256(value: unknown): value is string {

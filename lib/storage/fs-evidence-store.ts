@@ -1,8 +1,13 @@
-import { chmod, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { SessiontrailError } from '../errors.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 import { storePathSegments } from './store-path.ts';
+
+/** Temporary files of unfinished writes: never listed, never read as evidence. */
+const TEMP_PREFIX = '.sessiontrail-partial-';
 
 /**
  * An {@link EvidenceStore} over a local folder. Files are created with `O_EXCL` (`wx`) so nothing is
@@ -28,9 +33,27 @@ export class FsEvidenceStore implements EvidenceStore {
     } catch (cause) {
       throw new SessiontrailError('STORE_WRITE_FAILED', `cannot create the folder for ${file}`, { cause });
     }
-    let handle: Awaited<ReturnType<typeof open>>;
+    // Written whole to a temporary name, then hard-linked into place: link(2) fails with EEXIST
+    // when the name exists, so the file appears complete or not at all. A build killed mid-write
+    // leaves at most a temporary file (never listed), not a truncated pack file that would
+    // conflict with the resumed build's bytes.
+    const temp = join(dirname(file), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     try {
-      handle = await open(file, 'wx', 0o600);
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        await handle.writeFile(bytes);
+        // Evidence must survive a crash right after the signature is written.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await chmod(temp, 0o444);
+    } catch (cause) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw new SessiontrailError('STORE_WRITE_FAILED', `cannot write ${file}`, { cause });
+    }
+    try {
+      await link(temp, file);
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new SessiontrailError(
@@ -42,20 +65,8 @@ export class FsEvidenceStore implements EvidenceStore {
         );
       }
       throw new SessiontrailError('STORE_WRITE_FAILED', `cannot create ${file}`, { cause });
-    }
-    try {
-      try {
-        await handle.writeFile(bytes);
-        // Evidence must survive a crash right after the signature is written.
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await chmod(file, 0o444);
-    } catch (cause) {
-      // The file is ours (we created it with O_EXCL) and incomplete: remove it so a retry can write it.
-      await rm(file, { force: true }).catch(() => undefined);
-      throw new SessiontrailError('STORE_WRITE_FAILED', `cannot write ${file}`, { cause });
+    } finally {
+      await rm(temp, { force: true }).catch(() => undefined);
     }
   }
 
@@ -79,25 +90,67 @@ export class FsEvidenceStore implements EvidenceStore {
     }
   }
 
-  /** @throws {SessiontrailError} `BAD_REQUEST` for a bad path; `STORE_READ_FAILED` when missing or unreadable. */
+  /**
+   * Reads a regular file. Symlinks are refused, at the file and at every folder below the root: a
+   * pack's evidence is the bytes stored in it, never a file elsewhere on the machine that a link
+   * points to (an attacker with write access could otherwise make a subject read any file).
+   *
+   * @throws {SessiontrailError} `BAD_REQUEST` for a bad path; `STORE_NOT_REGULAR_FILE` for a symlink
+   *   or anything but a regular file; `STORE_READ_FAILED` when missing or unreadable.
+   */
   async get(path: string): Promise<Uint8Array> {
-    const file = this.#resolve(path);
+    const segments = storePathSegments(path);
+    const file = join(this.#root, ...segments);
+    await this.#refuseLinks(segments);
+    let handle: Awaited<ReturnType<typeof open>>;
     try {
-      const data = await readFile(file);
+      // O_NOFOLLOW closes the race between the lstat checks and the open for the last segment.
+      handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') {
+        throw new SessiontrailError('STORE_NOT_REGULAR_FILE', `${file} is a symlink`, { cause });
+      }
+      const reason = code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+      throw new SessiontrailError('STORE_READ_FAILED', `${file} ${reason}`, { cause });
+    }
+    try {
+      if (!(await handle.stat()).isFile()) {
+        throw new SessiontrailError('STORE_NOT_REGULAR_FILE', `${file} is not a regular file`);
+      }
+      const data = await handle.readFile();
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     } catch (cause) {
-      const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
-      throw new SessiontrailError('STORE_READ_FAILED', `${file} ${reason}`, { cause });
+      if (cause instanceof SessiontrailError) throw cause;
+      throw new SessiontrailError('STORE_READ_FAILED', `${file} cannot be read`, { cause });
+    } finally {
+      await handle.close();
     }
   }
 
-  /** True when a regular file exists at `path`. @throws {SessiontrailError} `BAD_REQUEST` for a bad path. */
+  /**
+   * True when something other than a folder exists at `path` (a regular file, or a symlink, which
+   * {@link get} then refuses with its own code). @throws {SessiontrailError} `BAD_REQUEST` for a bad path.
+   */
   async exists(path: string): Promise<boolean> {
     const file = this.#resolve(path);
     try {
-      return (await stat(file)).isFile();
+      return !(await lstat(file)).isDirectory();
     } catch {
       return false;
+    }
+  }
+
+  async #refuseLinks(segments: readonly string[]): Promise<void> {
+    for (let n = 1; n < segments.length; n++) {
+      const folder = join(this.#root, ...segments.slice(0, n));
+      let isLink = false;
+      try {
+        isLink = (await lstat(folder)).isSymbolicLink();
+      } catch {
+        return; // missing: the open reports it
+      }
+      if (isLink) throw new SessiontrailError('STORE_NOT_REGULAR_FILE', `${folder} is a symlink`);
     }
   }
 
@@ -121,6 +174,7 @@ export class FsEvidenceStore implements EvidenceStore {
         throw new SessiontrailError('STORE_READ_FAILED', `cannot list ${dir}`, { cause });
       }
       for (const entry of entries) {
+        if (entry.name.startsWith(TEMP_PREFIX)) continue;
         const name = rel === '' ? entry.name : `${rel}/${entry.name}`;
         if (entry.isDirectory()) await walk(join(dir, entry.name), name);
         else found.push(name);

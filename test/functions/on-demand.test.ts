@@ -170,14 +170,18 @@ describe('on-demand handler with the real DuckDB engine standing in for Athena (
       throw new Error('unexpected');
     expect(built.packId).toBe(started.ok && 'packId' in started ? started.packId : '');
     expect(built.summary.sessions).toBeGreaterThan(0);
-    const verified = await verifyPack({ store: runtime.store(), packDir: `audit/${built.packId}` });
+    const verified = await verifyPack({
+      store: runtime.store(),
+      packDir: `audit/${built.packId}`,
+      allowUntrustedKey: true,
+    });
     expect(verified.ok).toBe(true);
   });
 });
 
 describe('on-demand handler and packs that already exist', () => {
-  it('fails (alarm, retry, dead letter) rather than answers when the pack folder holds an unfinished pack', async () => {
-    // Prepare: a pack folder with files but no manifest, as a build that died midway leaves it
+  it('fails (alarm, retry, dead letter) rather than answers when the pack folder holds an unfinished pack of other content', async () => {
+    // Prepare: a pack folder with files but no manifest, as a build of other evidence that died midway leaves it
     const runtime = await testRuntime({ engine: () => recordingEngine().engine });
     const handler = makeOnDemandHandler(runtime);
     const started = await handler(incident, lambdaContext());
@@ -188,7 +192,7 @@ describe('on-demand handler and packs that already exist', () => {
       state: 'in_progress',
     });
     await expect(handler({ ...incident, wait: true }, lambdaContext())).rejects.toMatchObject({
-      code: 'PACK_EXISTS',
+      code: 'PACK_CONFLICT',
     });
   });
 });

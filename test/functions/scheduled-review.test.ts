@@ -107,7 +107,11 @@ describe('scheduled-review handler with the real DuckDB engine standing in for A
     const answer = await makeScheduledReviewHandler(runtime)(schedulerInput, lambdaContext());
     // Assess
     expect(answer.status).toBe('written');
-    const verified = await verifyPack({ store: runtime.store(), packDir: `review/${answer.packId}` });
+    const verified = await verifyPack({
+      store: runtime.store(),
+      packDir: `review/${answer.packId}`,
+      allowUntrustedKey: true,
+    });
     expect(verified.ok).toBe(true);
   });
 });

@@ -67,7 +67,7 @@ describe('generateKeyPair', () => {
 });
 
 describe('fingerprint', () => {
-  it('shows SHA256: and the first 16 hex digits of the key id in groups of four', async () => {
+  it('shows SHA256: and all 64 hex digits of the key id (256 bits) in groups of four, as openssl prints them', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'sessiontrail-fp-'));
     const { keyId, publicKeyPem } = await generateKeyPair(join(dir, 'key.pem'));
@@ -77,8 +77,10 @@ describe('fingerprint', () => {
     const shown = fingerprint(publicKeyPem);
 
     // Assess
-    expect(shown).toMatch(/^SHA256:[0-9a-f]{4}:[0-9a-f]{4}:[0-9a-f]{4}:[0-9a-f]{4}$/);
-    expect(shown.slice('SHA256:'.length).replaceAll(':', '')).toBe(keyId.slice(0, 16));
+    expect(shown).toMatch(/^SHA256:[0-9a-f]{4}(:[0-9a-f]{4}){15}$/);
+    expect(shown.slice('SHA256:'.length).replaceAll(':', '')).toBe(keyId);
+    const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: publicKeyPem });
+    expect(execFileSync('sha256sum', { input: der }).toString().split(' ')[0]).toBe(keyId);
     expect(keyIdOf(publicKeyPem)).toBe(keyId);
   });
 

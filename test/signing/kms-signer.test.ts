@@ -111,11 +111,10 @@ describe('KmsSigner (aws-sdk-client-mock)', () => {
             bytes: canonicalBytes(minimalPack({ pack: { ...minimalPack().pack, id: 'review-2024-01-kms' } })),
           },
         ],
-        previous: null,
         tool: { name: 'sessiontrail', version: '0.1.0' },
       },
     );
-    const result = await verifyPack({ store, packDir: sealed.dir, publicKeyPem: await s.publicKeyPem() });
+    const result = await verifyPack({ store, packDir: sealed.dir, trustedKeys: [await s.publicKeyPem()] });
 
     // Assess
     expect(result.checks.filter((c) => c.code !== 'OK')).toEqual([]);

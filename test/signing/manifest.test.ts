@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { fixedClock } from '../../lib/clock.ts';
 import { isSessiontrailError } from '../../lib/errors.ts';
 import {
   buildManifest,
@@ -23,9 +22,12 @@ function input(overrides: Partial<ManifestInput> = {}): ManifestInput {
       { name: 'evidence.pdf', bytes: bytes('%PDF') },
     ],
     previous: null,
+    sequence: 1,
+    sealedAt: '2024-02-01T03:00:00.000Z',
+    operator: 'j.doe (--requester)',
+    request: { kind: 'review', from: '2024-01-01', to: '2024-02-01' },
     tool: { name: 'sessiontrail', version: '0.1.0' },
     keyId: KEY_ID,
-    clock: fixedClock('2024-02-01T03:00:00.000Z'),
     ...overrides,
   };
 }
@@ -40,7 +42,7 @@ function errorOf(fn: () => unknown): unknown {
 }
 
 describe('buildManifest', () => {
-  it('builds an in-toto Statement v1 with subjects sorted by name and the time from the clock', () => {
+  it('builds an in-toto Statement v1 with subjects sorted by name and the seal facts of the reservation', () => {
     // Act
     const statement = buildManifest(input());
 
@@ -58,7 +60,10 @@ describe('buildManifest', () => {
     expect(statement.predicate).toEqual({
       pack_id: 'review-2024-01',
       series: 'review-monthly',
+      sequence: 1,
       created: '2024-02-01T03:00:00.000Z',
+      operator: 'j.doe (--requester)',
+      request: { kind: 'review', from: '2024-01-01', to: '2024-02-01' },
       signer: { key_id: KEY_ID, algorithm: 'ECDSA_P256_SHA256' },
       previous: null,
       tool: { name: 'sessiontrail', version: '0.1.0' },
@@ -68,6 +73,7 @@ describe('buildManifest', () => {
   it.each([
     ['manifest.json as an artifact', [{ name: 'manifest.json', bytes: bytes('x') }]],
     ['manifest.sig as an artifact', [{ name: 'manifest.sig', bytes: bytes('x') }]],
+    ['manifest.dsse.json as an artifact', [{ name: 'manifest.dsse.json', bytes: bytes('x') }]],
     [
       'the same name twice',
       [
@@ -89,20 +95,22 @@ describe('buildManifest', () => {
 describe('manifestBytes', () => {
   it('is canonical JSON without a trailing newline, and the same for the same input', () => {
     // Prepare
-    const previous = { pack_id: 'review-2023-12', manifest_sha256: 'd'.repeat(64) };
+    const previous = { pack_id: 'review-2023-12', sequence: 1, manifest_sha256: 'd'.repeat(64) };
 
     // Act
-    const first = manifestBytes(buildManifest(input({ previous })));
+    const first = manifestBytes(buildManifest(input({ previous, sequence: 2 })));
     const second = manifestBytes(
-      buildManifest(input({ previous, artifacts: [...input().artifacts].reverse() })),
+      buildManifest(input({ previous, sequence: 2, artifacts: [...input().artifacts].reverse() })),
     );
 
     // Assess
     const text = new TextDecoder().decode(first);
     expect(text).toBe(
       '{"_type":"https://in-toto.io/Statement/v1","predicate":{"created":"2024-02-01T03:00:00.000Z",' +
-        `"pack_id":"review-2024-01","previous":{"manifest_sha256":"${'d'.repeat(64)}","pack_id":"review-2023-12"},` +
-        `"series":"review-monthly","signer":{"algorithm":"ECDSA_P256_SHA256","key_id":"${KEY_ID}"},` +
+        '"operator":"j.doe (--requester)",' +
+        `"pack_id":"review-2024-01","previous":{"manifest_sha256":"${'d'.repeat(64)}","pack_id":"review-2023-12","sequence":1},` +
+        '"request":{"from":"2024-01-01","kind":"review","to":"2024-02-01"},' +
+        `"sequence":2,"series":"review-monthly","signer":{"algorithm":"ECDSA_P256_SHA256","key_id":"${KEY_ID}"},` +
         '"tool":{"name":"sessiontrail","version":"0.1.0"}},"predicateType":"https://sessiontrail.dev/pack/v1",' +
         '"subject":[{"digest":{"sha256":"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"name":"evidence.json"},' +
         '{"digest":{"sha256":"315d429b7714cedb6ad04ac31240145257692630457f3c88253c5beceac76027"},"name":"evidence.pdf"},' +
@@ -155,6 +163,24 @@ describe('parseManifest', () => {
         return bytes(JSON.stringify(m));
       },
       'algorithm',
+    ],
+    [
+      'a sequence that is not a whole number of at least 1',
+      () => {
+        const m = good() as { predicate: { sequence: number } };
+        m.predicate.sequence = 0;
+        return bytes(JSON.stringify(m));
+      },
+      'predicate.sequence',
+    ],
+    [
+      'a sequence above 1 without a previous pack',
+      () => {
+        const m = good() as { predicate: { sequence: number } };
+        m.predicate.sequence = 3;
+        return bytes(JSON.stringify(m));
+      },
+      'expects the pack of sequence 2',
     ],
   ])('refuses %s with VERIFY_MANIFEST_INVALID', (_what, build, mention) => {
     // Act

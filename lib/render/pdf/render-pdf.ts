@@ -192,7 +192,10 @@ function writeMethod(w: PdfWriter, m: RenderModel): void {
   for (const p of m.method.paragraphs) w.paragraph(p);
   w.heading('How to verify this pack', 2);
   w.paragraph(
-    '1. Check the signature over the manifest with the published public key of the signer. It prints "Verified OK":',
+    "1. From the pack folder, check the signature over the manifest with the signer's public key as you " +
+      'obtained it from the publisher (not the copy stored beside the packs, which whoever can change a pack ' +
+      `can change too), saved as trusted-key.pem. Its key id, printed by "openssl pkey -pubin -in trusted-key.pem ` +
+      `-outform DER | sha256sum", must be ${m.keyId}. It prints "Verified OK":`,
   );
   w.paragraph(v.signatureCommand, { role: 'mono', size: 8 });
   w.paragraph('2. Check that evidence.json is the file this PDF shows. It prints "evidence.json: OK":');

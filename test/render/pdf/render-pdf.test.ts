@@ -33,7 +33,14 @@ function inkedPixels(pgm: Buffer): { inked: number; total: number } {
 const pack = makeSamplePack({ sessions: 50, activityPerSession: 20, seed: 42 });
 const json = new TextEncoder().encode(JSON.stringify(pack));
 const sha = createHash('sha256').update(json).digest('hex');
-const seal = { evidenceSha256: sha, keyId: 'k-1f3a', keyFingerprint: 'SHA256:5bq8e0' };
+const seal = {
+  evidenceSha256: sha,
+  keyId: 'k-1f3a',
+  keyFingerprint: 'SHA256:5bq8e0',
+  sealedAt: '2024-03-09T10:15:00.000Z',
+  operator: 'j.doe (--requester)',
+  sequence: 7,
+};
 
 describe('renderPdf', () => {
   let dir: string;
@@ -54,7 +61,17 @@ describe('renderPdf', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('prints the cover facts', () => {
+  it('prints the cover facts, including when, by whom and as which sequence number the pack was sealed', () => {
+    const cover = poppler('pdftotext', ['-enc', 'UTF-8', '-l', '1', pdfPath, '-']).toString('utf8');
+    for (const fact of [
+      'Sealed (UTC)',
+      '2024-03-09 10:15:00Z',
+      'Sealed by',
+      'j.doe (--requester)',
+      'Sequence in series',
+    ]) {
+      expect(cover).toContain(fact);
+    }
     for (const fact of [pack.pack.id, 'INC-2024-0042', sha, 'k-1f3a', 'SHA256:5bq8e0', 'duckdb 1.5.6']) {
       expect(text).toContain(fact);
     }
@@ -71,7 +88,7 @@ describe('renderPdf', () => {
   it('prints the verification commands', () => {
     const flat = text.replace(/\s+/g, ' ');
     expect(flat).toContain(
-      `openssl dgst -sha256 -verify keys/k-1f3a.pem -signature manifest.sig manifest.json`,
+      'openssl dgst -sha256 -verify trusted-key.pem -signature manifest.sig manifest.json',
     );
     expect(flat).toContain(`echo "${sha} *evidence.json" | sha256sum -c`);
   });
@@ -119,14 +136,16 @@ describe('renderPdf', () => {
     expect(Buffer.compare(readFileSync(out), Buffer.from(json))).toBe(0);
   });
 
-  it('is tagged and declares PDF/A-3b with dates from the pack', () => {
+  it('is tagged and declares PDF/A-3b with the sealing time as its document dates', () => {
     const info = poppler('pdfinfo', ['-meta', pdfPath]).toString();
     expect(info).toContain('<pdfaid:part>3</pdfaid:part>');
     expect(info).toContain('<pdfaid:conformance>B</pdfaid:conformance>');
     const plain = poppler('pdfinfo', [pdfPath]).toString();
     expect(plain).toMatch(/Tagged:\s+yes/);
     expect(plain).toMatch(/Keywords:.*pk-/);
-    expect(plain).toContain('Mar  8 00:00:00 2024 UTC');
+    expect(plain).toMatch(/CreationDate:\s+Sat Mar {2}9 10:15:00 2024 UTC/);
+    expect(plain).toMatch(/ModDate:\s+Sat Mar {2}9 10:15:00 2024 UTC/);
+    expect(info).toContain('2024-03-09T10:15:00');
   });
 
   it('renders the same model to the same bytes', async () => {
