@@ -361,10 +361,10 @@ function verifyJson(result: VerifyResult) {
   return {
     ok: result.ok,
     origin: result.origin,
-    trust_basis: result.trustBasis,
-    pack_id: result.packId,
-    key_id: result.keyId,
-    manifest_sha256: result.manifestSha256,
+    trustBasis: result.trustBasis,
+    packId: result.packId,
+    keyId: result.keyId,
+    manifestSha256: result.manifestSha256,
     checks: result.checks,
   };
 }

@@ -77,6 +77,7 @@ export async function verifySeries(input: VerifySeriesInput): Promise<SeriesResu
 
   const packs: SeriesPack[] = [];
   const claims = new Map<number, Claim[]>();
+  const unsound = new Set<string>();
   for (const folder of folders) {
     const dir = `${series}/${folder}`;
     if (!files.includes(`${folder}/${SIGNATURE_FILE}`)) continue; // unfinished: its number shows as missing
@@ -106,7 +107,9 @@ export async function verifySeries(input: VerifySeriesInput): Promise<SeriesResu
         folder,
       );
     }
-    if (sequence === null || manifest === null || result.manifestSha256 === null) continue;
+    // A pack that does not verify proves nothing, not even the sequence it claims.
+    if (!sound) unsound.add(folder);
+    if (!sound || sequence === null || manifest === null || result.manifestSha256 === null) continue;
     const evidence = await readWindow(store, `${dir}/evidence.json`);
     claims.set(sequence, [
       ...(claims.get(sequence) ?? []),
@@ -133,6 +136,8 @@ export async function verifySeries(input: VerifySeriesInput): Promise<SeriesResu
     const here = claims.get(n) ?? [];
     if (here.length === 0) {
       const reserved = await readJson(store, `${series}/${SEQUENCE_DIR}/${n}.json`);
+      // Its folder is there but does not verify: reported once, as replaced.
+      if (typeof reserved?.pack_id === 'string' && unsound.has(reserved.pack_id)) continue;
       const sealed = listing.sealed.includes(n);
       fail(
         'SERIES_MISSING_SEQUENCE',
@@ -173,13 +178,13 @@ export async function verifySeries(input: VerifySeriesInput): Promise<SeriesResu
   }
 
   // Cadence: a scheduled review covers the window after the previous one's, with no hole between.
-  const ordered = [...claims.entries()]
-    .filter(([, c]) => c.length === 1)
-    .sort((a, b) => a[0] - b[0])
-    .map(([n, c]) => ({ n, ...(c[0] as Claim) }));
-  for (let i = 1; i < ordered.length; i++) {
-    const a = ordered[i - 1] as (typeof ordered)[number];
-    const b = ordered[i] as (typeof ordered)[number];
+  // Only consecutive sequence numbers are compared: a hole next to a missing or replaced pack is
+  // already reported with that pack's own code.
+  for (let n = 2; n <= head; n++) {
+    const [before, after] = [claims.get(n - 1), claims.get(n)];
+    if (before?.length !== 1 || after?.length !== 1) continue;
+    const a = { n: n - 1, ...(before[0] as Claim) };
+    const b = { n, ...(after[0] as Claim) };
     if (a.kind !== 'review' || b.kind !== 'review' || a.window === null || b.window === null) continue;
     if (Date.parse(b.window.from) > Date.parse(a.window.to)) {
       fail(

@@ -35,6 +35,7 @@ describe('sessiontrail demo', () => {
     expect(readdirSync(packDir).sort()).toEqual([
       'evidence.json',
       'evidence.pdf',
+      'manifest.dsse.json',
       'manifest.json',
       'manifest.sig',
       'queries',
@@ -50,7 +51,8 @@ describe('sessiontrail demo', () => {
         'dgst',
         '-sha256',
         '-verify',
-        join(packDir, '..', '..', 'keys', `${keyId}.pem`),
+        // The key as the operator holds it (the demo wrote it beside its private key), not keys/.
+        join(cwd, '.sessiontrail', `${keyId}.pub.pem`),
         '-signature',
         'manifest.sig',
         'manifest.json',
@@ -74,6 +76,43 @@ describe('sessiontrail demo', () => {
     ).toBe(true);
   });
 
+  it('verify says what it proved: without a trusted key "origin: not checked" and exit 1; --allow-untrusted-key exit 0 still saying so; --key exit 0, origin verified', () => {
+    const keyId = JSON.parse(readFileSync(join(packDir, 'manifest.json'), 'utf8')).predicate.signer.key_id;
+    const key = join(cwd, '.sessiontrail', `${keyId}.pub.pem`);
+    const bare = run(['verify', packDir], cwd);
+    const bareJson = run(['verify', packDir, '--json'], cwd);
+    const allowed = run(['verify', packDir, '--allow-untrusted-key', '--json'], cwd);
+    const trusted = run(['verify', packDir, '--key', key, '--json'], cwd);
+    const trustFile = run(['verify', packDir, '--trust-file', key], cwd);
+
+    expect(bare.code).toBe(1);
+    expect(bare.stdout).toMatch(/FAIL VERIFY_ORIGIN_NOT_CHECKED/);
+    expect(bare.stdout).toMatch(/^origin: NOT CHECKED/m);
+    expect(bareJson.code).toBe(1);
+    expect(JSON.parse(bareJson.stdout)).toMatchObject({ ok: false, origin: 'not checked' });
+    expect(allowed.code, allowed.stdout).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ ok: true, origin: 'not checked' });
+    expect(trusted.code, trusted.stdout).toBe(0);
+    expect(JSON.parse(trusted.stdout)).toMatchObject({ ok: true, origin: 'verified', keyId });
+    expect(trustFile.code).toBe(0);
+    expect(trustFile.stdout).toMatch(/^origin: verified with trusted key/m);
+  });
+
+  it('verify --series walks the series and prints its head', () => {
+    const keyId = JSON.parse(readFileSync(join(packDir, 'manifest.json'), 'utf8')).predicate.signer.key_id;
+    const key = join(cwd, '.sessiontrail', `${keyId}.pub.pem`);
+    const r = run(
+      ['verify', '--series', join(packDir, '..'), '--key', key, '--expect-head', '1', '--json'],
+      cwd,
+    );
+    const behind = run(['verify', '--series', join(packDir, '..'), '--key', key, '--expect-head', '2'], cwd);
+
+    expect(r.code, r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, head: 1, packs: [{ sequence: 1, ok: true }] });
+    expect(behind.code).toBe(1);
+    expect(behind.stdout).toMatch(/SERIES_HEAD_MISSING/);
+  });
+
   it('finds the same pack again on a second run: same request, same evidence.json bytes', () => {
     const again = run(['demo', '--json'], cwd);
     expect(again.code, again.stderr).toBe(0);
@@ -89,7 +128,11 @@ describe('sessiontrail demo', () => {
     execFileSync('cp', ['-r', join(packDir, '..', '..'), copy]);
     const store = join(copy, readdirSync(copy)[0] as string);
     const series = readdirSync(store).find((n) => n !== 'keys') as string;
-    const pack = join(store, series, readdirSync(join(store, series))[0] as string);
+    const pack = join(
+      store,
+      series,
+      readdirSync(join(store, series)).find((n) => !n.startsWith('_')) as string,
+    );
     const pdf = join(pack, 'evidence.pdf');
     chmodSync(pdf, 0o644);
     const bytes = readFileSync(pdf);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -159,6 +159,43 @@ describe('FsEvidenceStore', () => {
       's/p/queries/02.sql',
     ]);
     expect(missing).toEqual([]);
+  });
+
+  it.each([
+    ['a file that is a symlink', 'series/pack/evidence.json', 'series/pack'],
+    ['a file under a folder that is a symlink', 'series/pack/queries/01.sql', 'series/pack'],
+  ])('refuses to read %s (STORE_NOT_REGULAR_FILE), even to a file with the right bytes', async (_what, path) => {
+    // Prepare: the bytes live outside the store; a link inside points at them.
+    const outside = await mkdtemp(join(tmpdir(), 'sessiontrail-outside-'));
+    await writeFile(join(outside, 'evidence.json'), 'outside');
+    await mkdir(join(outside, 'queries'));
+    await writeFile(join(outside, 'queries', '01.sql'), 'outside');
+    await mkdir(join(root, 'series/pack'), { recursive: true });
+    if (path.endsWith('evidence.json')) await symlink(join(outside, 'evidence.json'), join(root, path));
+    else await symlink(join(outside, 'queries'), join(root, 'series/pack/queries'));
+
+    // Act
+    const code = await codeOf(store.get(path));
+
+    // Assess
+    expect(code).toBe('STORE_NOT_REGULAR_FILE');
+    await rm(outside, { recursive: true, force: true });
+  });
+
+  it('never lists the temporary file of a write that did not finish, and leaves none behind', async () => {
+    // Prepare: what a process killed between writing and linking leaves in the folder.
+    await store.putNew('series/pack/evidence.json', bytes('{}'));
+    await writeFile(join(root, 'series/pack/.sessiontrail-partial-0123456789abcdef'), 'half a fi');
+
+    // Act
+    const listed = await store.list('series/pack');
+
+    // Assess
+    expect(listed).toEqual(['evidence.json']);
+    expect((await readdir(join(root, 'series/pack'))).sort()).toEqual([
+      '.sessiontrail-partial-0123456789abcdef',
+      'evidence.json',
+    ]);
   });
 
   it('describes a path as an absolute file path', () => {

@@ -319,14 +319,21 @@ describe('S3EvidenceStore (moto server on 127.0.0.1)', () => {
 
     it('is sealed into S3 and verifyPack reading from S3 passes every check', async () => {
       // Act
-      const result = await verifyPack({ store, packDir: `${series}/${packId}` });
+      const result = await verifyPack({
+        store,
+        packDir: `${series}/${packId}`,
+        trustedKeys: [await signer.publicKeyPem()],
+      });
 
       // Assess
       expect(result.checks.filter((c) => c.code !== 'OK')).toEqual([]);
       expect(result.ok).toBe(true);
       expect(await store.list('')).toEqual([
         `keys/${await signer.keyId()}.pem`,
+        `${series}/_sequence/1.json`,
+        `${series}/_sequence/1.seal.json`,
         `${series}/${packId}/evidence.json`,
+        `${series}/${packId}/manifest.dsse.json`,
         `${series}/${packId}/manifest.json`,
         `${series}/${packId}/manifest.sig`,
         `${series}/${packId}/queries/01-normalise.sql`,
@@ -344,12 +351,17 @@ describe('S3EvidenceStore (moto server on 127.0.0.1)', () => {
 
     it('is verified by `sessiontrail verify s3://bucket/prefix/<series>/<pack>` with standard AWS variables', () => {
       // Act
-      const run = cli(['verify', `s3://${name}/tenant-a/evidence/${series}/${packId}`, '--json']);
+      const run = cli([
+        'verify',
+        `s3://${name}/tenant-a/evidence/${series}/${packId}`,
+        '--allow-untrusted-key',
+        '--json',
+      ]);
 
       // Assess
       expect(run.status, run.stderr).toBe(0);
       const out = JSON.parse(run.stdout) as { ok: boolean; packId: string };
-      expect(out).toMatchObject({ ok: true, packId });
+      expect(out).toMatchObject({ ok: true, packId, origin: 'not checked' });
     });
 
     it('makes `sessiontrail verify s3://…` exit 1 naming VERIFY_UNLISTED_FILE when a file is slipped into the pack', async () => {
