@@ -17,6 +17,7 @@ import {
   SIGNATURE_FILE,
 } from './manifest.ts';
 import { KEYS_DIR, parseSequenceListing, receiptPath, reservationPath, SEQUENCE_DIR } from './pack-layout.ts';
+import { packReadme, README_FILE } from './pack-readme.ts';
 import { packState } from './pack-state.ts';
 import type { Signer } from './signer.ts';
 
@@ -226,7 +227,8 @@ export function receiptBytes(packId: string, sequence: number, manifestSha256: s
 
 /**
  * Seals a pack into the store, or finishes an unfinished one: publishes the signer's public key at
- * `keys/<key id>.pem`, writes every artifact under `<series>/<packId>/`, then `manifest.json`,
+ * `keys/<key id>.pem`, writes every artifact under `<series>/<packId>/` and a `README.txt` that
+ * says what each file is and how to verify it from that folder, then `manifest.json`,
  * `manifest.dsse.json`, and `manifest.sig` last, then the series receipt. A pack folder without a
  * valid `manifest.sig` is therefore unfinished by definition (DESIGN.md, decision 7).
  *
@@ -250,7 +252,9 @@ export async function sealPack(deps: SealPackDeps, input: SealPackInput): Promis
   if (input.series === KEYS_DIR) {
     throw new SessiontrailError('BAD_REQUEST', `series "${KEYS_DIR}" is reserved for published public keys`);
   }
-  const problem = artifactNameProblem(input.artifacts.map((a) => a.name));
+  const problem =
+    artifactNameProblem(input.artifacts.map((a) => a.name)) ??
+    (input.artifacts.some((a) => a.name === README_FILE) ? `artifact name ${README_FILE} is reserved` : null);
   if (problem) throw new SessiontrailError('BAD_REQUEST', `pack ${input.packId}: ${problem}`);
 
   const dir = `${input.series}/${input.packId}`;
@@ -279,7 +283,7 @@ export async function sealPack(deps: SealPackDeps, input: SealPackInput): Promis
       `pack ${store.describe(dir)} is already sealed; packs are written once`,
     );
   }
-  const names = new Set(input.artifacts.map((a) => a.name));
+  const names = new Set([...input.artifacts.map((a) => a.name), README_FILE]);
   const extra =
     state.state === 'unfinished' ? state.files.filter((f) => !names.has(f) && !SEAL_FILES.includes(f)) : [];
   if (extra.length > 0) {
@@ -306,10 +310,22 @@ export async function sealPack(deps: SealPackDeps, input: SealPackInput): Promis
     );
   }
 
+  // Every pack folder explains itself: what each file is and the commands that check it.
+  const readme = new TextEncoder().encode(
+    packReadme({
+      series: input.series,
+      packId: input.packId,
+      sequence: reservation.sequence,
+      sealedAt: reservation.sealedAt,
+      keyId,
+      artifacts: input.artifacts,
+    }),
+  );
+  const artifacts = [...input.artifacts, { name: README_FILE, bytes: readme }];
   const statement = buildManifest({
     series: input.series,
     packId: input.packId,
-    artifacts: input.artifacts,
+    artifacts,
     previous: reservation.previous,
     sequence: reservation.sequence,
     sealedAt: reservation.sealedAt,
@@ -328,7 +344,7 @@ export async function sealPack(deps: SealPackDeps, input: SealPackInput): Promis
   }
 
   await store.putIdempotent(`${KEYS_DIR}/${keyId}.pem`, new TextEncoder().encode(publicKeyPem));
-  for (const artifact of input.artifacts) {
+  for (const artifact of artifacts) {
     await putResumed(store, `${dir}/${artifact.name}`, artifact.bytes);
   }
   await putResumed(store, `${dir}/${MANIFEST_FILE}`, manifest);

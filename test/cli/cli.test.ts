@@ -33,6 +33,7 @@ describe('sessiontrail demo', () => {
     expect(out).toMatchObject({ status: 'written', verified: true });
     expect(out.summary.privileged_sessions).toBeGreaterThan(10);
     expect(readdirSync(packDir).sort()).toEqual([
+      'README.txt',
       'evidence.json',
       'evidence.pdf',
       'manifest.dsse.json',
@@ -96,6 +97,30 @@ describe('sessiontrail demo', () => {
     expect(JSON.parse(trusted.stdout)).toMatchObject({ ok: true, origin: 'verified', keyId });
     expect(trustFile.code).toBe(0);
     expect(trustFile.stdout).toMatch(/^origin: verified with trusted key/m);
+  });
+
+  it("runs the PDF's verification commands as printed, from the pack folder, with the key saved as trusted-key.pem", () => {
+    const keyId = JSON.parse(readFileSync(join(packDir, 'manifest.json'), 'utf8')).predicate.signer.key_id;
+    const work = mkdtempSync(join(tmpdir(), 'st-pdf-cmds-'));
+    execFileSync('cp', ['-r', `${packDir}/.`, work]);
+    writeFileSync(
+      join(work, 'trusted-key.pem'),
+      readFileSync(join(cwd, '.sessiontrail', `${keyId}.pub.pem`)),
+    );
+    const text = execFileSync('pdftotext', ['-enc', 'UTF-8', join(packDir, 'evidence.pdf'), '-'], {
+      encoding: 'utf8',
+    }).replace(/\s+/g, ' ');
+    const signature =
+      /openssl dgst -sha256 -verify trusted-key\.pem -signature manifest\.sig manifest\.json/.exec(text)?.[0];
+    const evidence = /echo "[0-9a-f]{64} \*evidence\.json" \| sha256sum -c/.exec(text)?.[0];
+    const keyCheck = /openssl pkey -pubin -in trusted-key\.pem -outform DER \| sha256sum/.exec(text)?.[0];
+
+    const sh = (c: string | undefined) =>
+      execFileSync('sh', ['-c', c ?? 'false'], { cwd: work, encoding: 'utf8' }).trim();
+    expect(sh(signature)).toBe('Verified OK');
+    expect(sh(evidence)).toBe('evidence.json: OK');
+    expect(sh(keyCheck)).toBe(`${keyId}  -`);
+    expect(text).toContain(`must be ${keyId}`);
   });
 
   it('verify --series walks the series and prints its head', () => {

@@ -52,7 +52,7 @@ describe('manifest.dsse.json and independent DSSE verifiers', () => {
 
     // Assess
     expect(run.status, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^OK signature by [0-9a-f]{64} and 4 subjects/);
+    expect(run.stdout).toMatch(/^OK signature by [0-9a-f]{64} and 5 subjects/);
   });
 
   it('is accepted by openssl over the PAE assembled with printf, and rejected once a subject digest in the payload changes', async () => {

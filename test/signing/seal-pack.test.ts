@@ -59,7 +59,7 @@ describe('sealPack', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('reserves the sequence, writes the artifacts, manifest.json, the DSSE envelope, manifest.sig last, then the receipt', async () => {
+  it('reserves the sequence, writes the artifacts, README.txt, manifest.json, the DSSE envelope, manifest.sig last, then the receipt', async () => {
     // Prepare
     const writes: string[] = [];
     const recording = {
@@ -90,6 +90,7 @@ describe('sealPack', () => {
       `keys/${keyId}.pem`,
       'review-monthly/review-2024-01/evidence.json',
       'review-monthly/review-2024-01/queries/01-normalise.sql',
+      'review-monthly/review-2024-01/README.txt',
       'review-monthly/review-2024-01/manifest.json',
       'review-monthly/review-2024-01/manifest.dsse.json',
       'review-monthly/review-2024-01/manifest.sig',
@@ -298,7 +299,7 @@ describe('sealPack on an unfinished pack (resume)', () => {
         '2.seal.json',
       ]);
     }
-    expect(writes).toBe(8); // reservation, key, 2 artifacts, manifest, envelope, signature, receipt
+    expect(writes).toBe(9); // reservation, key, 2 artifacts, README, manifest, envelope, signature, receipt
     expect(failures).toEqual([]);
   });
 

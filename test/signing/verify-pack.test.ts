@@ -105,7 +105,7 @@ describe('verifyPack', () => {
     expect(openssl.stdout.toString().trim()).toBe('Verified OK');
     expect(sha256sum.status).toBe(0);
     expect(sha256sum.stdout.toString().trim().split('\n').sort()).toEqual(
-      ARTIFACTS.map((a) => `${a}: OK`).sort(),
+      [...ARTIFACTS, 'README.txt'].map((a) => `${a}: OK`).sort(),
     );
   });
 
@@ -504,5 +504,64 @@ describe('verifyPack against forgeries, each with its own code, even with the tr
     expect(
       parseManifest(await readFile(join(f.root, 'store', sealed.dir, 'manifest.json'))).predicate.operator,
     ).toBe('unspecified');
+  });
+});
+
+describe('README.txt of a pack', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await prepare();
+  });
+  afterAll(async () => {
+    await rm(f.root, { recursive: true, force: true });
+  });
+
+  it('names every file of the pack, and its commands, run as printed from the pack folder, verify it', async () => {
+    // Prepare: the key from the publisher, saved where the README says.
+    const sealed = await seal(f, 'readme-pack');
+    const packPath = join(f.root, 'store', sealed.dir);
+    await writeFile(join(packPath, 'trusted-key.pem'), f.publicKeyPem);
+    const readme = await readFile(join(packPath, 'README.txt'), 'utf8');
+    const commands = readme
+      .split('\n')
+      .filter((l) => l.startsWith('  $ ') && !l.includes('cosign'))
+      .map((l) => l.slice(4));
+
+    // Act
+    const outputs = commands.map((c) => {
+      const r = spawnSync('sh', ['-c', c], { cwd: packPath, encoding: 'utf8' });
+      return { c, status: r.status, out: r.stdout.trim() };
+    });
+    await unlink(join(packPath, 'trusted-key.pem'));
+
+    // Assess
+    for (const name of [...ARTIFACTS, 'README.txt', 'manifest.json', 'manifest.sig', 'manifest.dsse.json']) {
+      expect(readme).toContain(`  ${name} `);
+    }
+    expect(outputs.map((o) => o.status)).toEqual([0, 0, 0, 0]);
+    expect(outputs[0]?.out).toBe(`${sealed.keyId}  -`);
+    expect(outputs[1]?.out).toBe('Verified OK');
+    expect(outputs[2]?.out).toBe('1');
+    expect(outputs[3]?.out.split('\n').sort()).toEqual(ARTIFACTS.map((a) => `${a}: OK`).sort());
+  });
+
+  it('makes its checks fail when a file is changed', async () => {
+    // Prepare
+    const sealed = await seal(f, 'readme-tampered');
+    const packPath = join(f.root, 'store', sealed.dir);
+    await overwrite(join(packPath, 'queries/02-sessions.sql'), bytes('SELECT 2\n'));
+    const readme = await readFile(join(packPath, 'README.txt'), 'utf8');
+    const check =
+      readme
+        .split('\n')
+        .find((l) => l.includes('sha256sum -c'))
+        ?.slice(4) ?? 'false';
+
+    // Act
+    const r = spawnSync('sh', ['-c', check], { cwd: packPath, encoding: 'utf8' });
+
+    // Assess
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain('queries/02-sessions.sql: FAILED');
   });
 });

@@ -332,6 +332,7 @@ describe('S3EvidenceStore (moto server on 127.0.0.1)', () => {
         `keys/${await signer.keyId()}.pem`,
         `${series}/_sequence/1.json`,
         `${series}/_sequence/1.seal.json`,
+        `${series}/${packId}/README.txt`,
         `${series}/${packId}/evidence.json`,
         `${series}/${packId}/manifest.dsse.json`,
         `${series}/${packId}/manifest.json`,

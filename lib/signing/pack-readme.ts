@@ -1,0 +1,75 @@
+import { sha256Hex } from '../evidence/canonical-json.ts';
+import { compareCodeUnits, PACK_PREDICATE_TYPE } from './manifest.ts';
+
+/** The name of the README every pack folder holds (a subject of the manifest like any artifact). */
+export const README_FILE = 'README.txt';
+
+/** What the README of one pack says. */
+export interface PackReadmeInput {
+  readonly series: string;
+  readonly packId: string;
+  readonly sequence: number;
+  readonly sealedAt: string;
+  readonly keyId: string;
+  /** Every other artifact of the pack (not the README, manifest, signature or envelope). */
+  readonly artifacts: readonly { readonly name: string; readonly bytes: Uint8Array }[];
+}
+
+const DESCRIPTIONS: readonly [RegExp, string][] = [
+  [
+    /^evidence\.json$/,
+    'the evidence: sessions and timelines, completeness, orphans, coverage (RFC 8785 JSON)',
+  ],
+  [/^evidence\.pdf$/, 'the same evidence for a person (PDF/A-3b); evidence.json is attached to it'],
+  [/^queries\/.+\.sql$/, 'SQL that ran, with its parameters'],
+];
+
+/**
+ * The text of `README.txt`: what each file of the pack is and the exact commands that verify it,
+ * run from the pack folder with openssl and sha256sum only (cosign where installed). It lists the
+ * sha256 of every other artifact in `sha256sum -c` format, so one grep checks them all; the README's
+ * own digest is in the signed manifest. The same input gives the same bytes (no clock).
+ */
+export function packReadme(input: PackReadmeInput): string {
+  const files = [...input.artifacts].sort((a, b) => compareCodeUnits(a.name, b.name));
+  const describe = (name: string) =>
+    DESCRIPTIONS.find(([re]) => re.test(name))?.[1] ?? 'an artifact of the pack';
+  const width = Math.max(20, ...files.map((f) => f.name.length + 2));
+  const rows = [
+    ...files.map((f) => `  ${f.name.padEnd(width)}${describe(f.name)}`),
+    `  ${README_FILE.padEnd(width)}this file`,
+    `  ${'manifest.json'.padEnd(width)}in-toto Statement v1: every file above with its sha256, the sequence, sealing time, operator, request`,
+    `  ${'manifest.sig'.padEnd(width)}ECDSA P-256 / SHA-256 signature of manifest.json (DER)`,
+    `  ${'manifest.dsse.json'.padEnd(width)}manifest.json in a DSSE envelope, for in-toto and cosign tools`,
+  ];
+  return [
+    `sessiontrail evidence pack ${input.series}/${input.packId}`,
+    `sequence ${input.sequence} of series ${input.series}, sealed ${input.sealedAt}`,
+    `signed by key ${input.keyId}`,
+    '',
+    'Files',
+    ...rows,
+    '',
+    "How to verify, from this folder. First save the signer's public key as trusted-key.pem,",
+    'obtained from the publisher out of band: NOT the copy in keys/ beside the packs, which whoever',
+    'can change a pack can change too.',
+    '',
+    "1. The key is the signer's: prints the key id above.",
+    '  $ openssl pkey -pubin -in trusted-key.pem -outform DER | sha256sum',
+    '2. The manifest is signed by it: prints "Verified OK".',
+    '  $ openssl dgst -sha256 -verify trusted-key.pem -signature manifest.sig manifest.json',
+    '3. This README is the one the manifest lists: prints 1.',
+    `  $ grep -c "$(sha256sum ${README_FILE} | cut -c1-64)\\"},\\"name\\":\\"${README_FILE}\\"" manifest.json`,
+    '4. Every other file is as sealed: prints "<file>: OK" for each.',
+    `  $ grep -E '^[0-9a-f]{64}  ' ${README_FILE} | sha256sum -c`,
+    '5. Where cosign v2 is installed, the DSSE envelope (no transparency log: the key is yours).',
+    `  $ cosign verify-blob-attestation --key trusted-key.pem --insecure-ignore-tlog --type ${PACK_PREDICATE_TYPE} --signature manifest.dsse.json evidence.json`,
+    '',
+    'With sessiontrail: sessiontrail verify --key trusted-key.pem .',
+    'and the whole series: sessiontrail verify --key trusted-key.pem --series ..',
+    '',
+    'sha256 of the files above (for step 4):',
+    ...files.map((f) => `${sha256Hex(f.bytes)}  ${f.name}`),
+    '',
+  ].join('\n');
+}
