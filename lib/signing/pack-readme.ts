@@ -26,7 +26,7 @@ const DESCRIPTIONS: readonly [RegExp, string][] = [
 
 /**
  * The text of `README.txt`: what each file of the pack is and the exact commands that verify it,
- * run from the pack folder with openssl and sha256sum only (cosign where installed). It lists the
+ * run from the pack folder with openssl and sha256sum only. It lists the
  * sha256 of every other artifact in `sha256sum -c` format, so one grep checks them all; the README's
  * own digest is in the signed manifest. The same input gives the same bytes (no clock).
  */
@@ -62,8 +62,9 @@ export function packReadme(input: PackReadmeInput): string {
     `  $ grep -c "$(sha256sum ${README_FILE} | cut -c1-64)\\"},\\"name\\":\\"${README_FILE}\\"" manifest.json`,
     '4. Every other file is as sealed: prints "<file>: OK" for each.',
     `  $ grep -E '^[0-9a-f]{64}  ' ${README_FILE} | sha256sum -c`,
-    '5. Where cosign v2 is installed, the DSSE envelope (no transparency log: the key is yours).',
-    `  $ cosign verify-blob-attestation --key trusted-key.pem --insecure-ignore-tlog --type ${PACK_PREDICATE_TYPE} --signature manifest.dsse.json evidence.json`,
+    '',
+    `manifest.dsse.json carries the same manifest (predicate type ${PACK_PREDICATE_TYPE}) for DSSE`,
+    'tools; its signature is over the DSSE pre-authentication encoding, not over manifest.json.',
     '',
     'With sessiontrail: sessiontrail verify --key trusted-key.pem .',
     'and the whole series: sessiontrail verify --key trusted-key.pem --series ..',
