@@ -16,6 +16,7 @@ import type {
   Coverage,
   EndReason,
   EvidencePack,
+  InputRecord,
   IntegrityEvent,
   MissingReason,
   OrphanGroup,
@@ -55,6 +56,8 @@ export interface AssembleInput {
   readonly expiredRules: readonly string[];
   readonly results: QueryResults;
   readonly queries: readonly QueryRecord[];
+  /** The input objects read, when the locator listed them (sorted here). */
+  readonly inputs?: readonly InputRecord[];
   /** For each source, which population fields each event code defines. */
   readonly definedFields: (source: string, eventCode: string) => readonly string[];
   /** What a source logs at all: a session without a logoff is incomplete only where logoffs are logged. */
@@ -137,6 +140,21 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     coverage,
     suppressions,
     queries: input.queries,
+    ...(input.inputs === undefined
+      ? {}
+      : {
+          inputs: [...input.inputs].sort((a, b) =>
+            a.source !== b.source
+              ? a.source < b.source
+                ? -1
+                : 1
+              : a.key < b.key
+                ? -1
+                : a.key > b.key
+                  ? 1
+                  : 0,
+          ),
+        }),
     limitations: buildLimitations(input, coverage, integrity_events, summary.orphan_events),
   };
 }

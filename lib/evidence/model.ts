@@ -68,6 +68,11 @@ export interface EvidencePack {
   readonly suppressions: readonly SuppressionCount[];
   /** The queries that produced this pack, in the order they ran. */
   readonly queries: readonly QueryRecord[];
+  /**
+   * Every input object read, with its size and sha256, sorted by source then key: what an auditor
+   * re-reads to re-derive the pack. Absent where the locator cannot tell (Athena tables).
+   */
+  readonly inputs?: readonly InputRecord[];
   /** What this pack does not show, one sentence each. */
   readonly limitations: readonly string[];
 }
@@ -358,4 +363,19 @@ export interface QueryRecord {
   readonly file: string;
   readonly sql_sha256: Sha256;
   readonly rows: Count;
+}
+
+/** One input object read for a pack (chain of custody). */
+export interface InputRecord {
+  /** The source the object was read for. */
+  readonly source: string;
+  /**
+   * Path relative to the logs root (local), or the object key.
+   * @minLength 1
+   */
+  readonly key: string;
+  /** Size in bytes, as stored. */
+  readonly size: Count;
+  /** sha256 (hex) of the bytes as stored (compressed bytes for `.gz`). */
+  readonly sha256: Sha256;
 }

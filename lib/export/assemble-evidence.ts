@@ -5,7 +5,7 @@
 import { SessiontrailError } from '../errors.ts';
 import { assemblePack, type QueryResults } from '../evidence/assemble-pack.ts';
 import { canonicalBytes, sha256Hex } from '../evidence/canonical-json.ts';
-import type { EvidencePack } from '../evidence/model.ts';
+import type { EvidencePack, InputRecord } from '../evidence/model.ts';
 import { validateEvidence } from '../evidence/schema.ts';
 import { SOURCES } from '../sources/index.ts';
 import type { PackPlan } from './plan-pack.ts';
@@ -14,6 +14,8 @@ import type { QueryFile } from './run-queries.ts';
 export interface AssembleFacts {
   readonly toolVersion: string;
   readonly engine: { readonly name: string; readonly version: string };
+  /** The input objects read, when the locator listed them. */
+  readonly inputs?: readonly InputRecord[];
 }
 
 export interface AssembledEvidence {
@@ -62,6 +64,7 @@ export function assembleEvidence(
     expiredRules: plan.expiredRules,
     results,
     queries: queryFiles.map((f) => f.record),
+    ...(facts.inputs === undefined ? {} : { inputs: facts.inputs }),
     definedFields: (source, code) => SOURCES[source]?.definedFields(code) ?? [],
     traitsOf: (source) => SOURCES[source]?.traits ?? { privilegeEvents: false, logoffEvents: false },
   });

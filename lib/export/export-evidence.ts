@@ -67,7 +67,7 @@ export interface ExportResult {
 export async function exportEvidence(request: ExportRequest, deps: ExportDeps): Promise<ExportResult> {
   const progress = deps.onProgress ?? (() => {});
   const plan = await planPack(request, deps.config, deps.locator);
-  const { results, queryFiles, runs } = await runQueries(plan, {
+  const { results, queryFiles, runs, inputs } = await runQueries(plan, {
     engine: deps.engine,
     locator: deps.locator,
     onProgress: progress,
@@ -77,6 +77,7 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
   const evidence = assembleEvidence(plan, results, queryFiles, {
     toolVersion: deps.toolVersion,
     engine: await deps.engine.describe(),
+    ...(inputs === undefined ? {} : { inputs }),
   });
   const keyId = await deps.signer.keyId();
   const outcome = (status: ExportResult['status'], dir: string, signedBy: string): ExportResult => ({

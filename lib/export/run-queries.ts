@@ -6,7 +6,7 @@
 import { SessiontrailError } from '../errors.ts';
 import type { QueryResults } from '../evidence/assemble-pack.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
-import type { QueryRecord } from '../evidence/model.ts';
+import type { InputRecord, QueryRecord } from '../evidence/model.ts';
 import type { RawLogLocator } from '../locate/raw-log-locator.ts';
 import type { QueryEngine, QueryRun, Row } from '../query/query-engine.ts';
 import {
@@ -39,6 +39,11 @@ export interface QueryStepResult {
   readonly queryFiles: readonly QueryFile[];
   /** What the engine reported per statement (ids, times, bytes): not part of evidence.json. */
   readonly runs: readonly QueryRun[];
+  /**
+   * Every input object read, when every source's locator listed them; undefined otherwise, so that
+   * a partial list is never presented as the whole.
+   */
+  readonly inputs: readonly InputRecord[] | undefined;
 }
 
 export interface QueryStepDeps {
@@ -78,6 +83,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
 
   const fileProblems: { source: string; key: string; reason: string }[] = [];
   const perSource: QueryResults[] = [];
+  let inputs: InputRecord[] | undefined = [];
   for (const source of plan.request.sources) {
     const def = SOURCES[source];
     if (def === undefined) throw new SessiontrailError('INTERNAL', `unknown source ${source} after planning`);
@@ -85,6 +91,10 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
     const located = await deps.locator.locate(source, plan.dataFromMs, rp.toMs);
     try {
       fileProblems.push(...located.problems.map((p) => ({ source, key: p.key, reason: p.reason })));
+      inputs =
+        located.inputs === undefined
+          ? undefined
+          : inputs?.concat(located.inputs.map((i) => ({ source, ...i })));
       await materialize(linesTable(source), def.buildNormaliseQuery(d, located.input, rp.config));
     } finally {
       await located.cleanup();
@@ -115,7 +125,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       record: { name: r.query.name, file: name, sql_sha256: sha256Hex(bytes), rows: r.rows },
     };
   });
-  return { results: mergeResults(perSource, fileProblems), queryFiles, runs };
+  return { results: mergeResults(perSource, fileProblems), queryFiles, runs, inputs };
 }
 
 /** A statement as the pack keeps it: its parameters as comments, then the SQL exactly as sent. */

@@ -12,10 +12,21 @@ export interface FileProblem {
   readonly reason: string;
 }
 
+/** One input object read for a pack, as `evidence.json` lists it (chain of custody). */
+export interface InputObject {
+  /** Path relative to the logs root (local), or the object key. */
+  readonly key: string;
+  readonly size: number;
+  /** sha256 (hex) of the object's bytes as stored (compressed bytes for `.gz`). */
+  readonly sha256: string;
+}
+
 /** Where a source's raw lines are for one pack, and what was wrong with its files. */
 export interface LocatedInput {
   readonly input: RawInput;
   readonly problems: readonly FileProblem[];
+  /** Every object the input reads, with its size and digest, where the locator can tell. */
+  readonly inputs?: readonly InputObject[];
   /** Releases what locating made (scratch files); called once the input has been read. */
   cleanup(): Promise<void>;
 }

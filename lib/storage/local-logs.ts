@@ -7,6 +7,7 @@
  * error, so without this check a cut-off file would lose its tail silently. A damaged file's
  * readable prefix is recovered into a scratch file and still used; the damage is reported.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { basename, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { SessiontrailError } from '../errors.ts';
-import type { RawLogLocator } from '../locate/raw-log-locator.ts';
+import type { InputObject, RawLogLocator } from '../locate/raw-log-locator.ts';
 import { SOURCE_NAMES } from '../sources/index.ts';
 import { detectLocalSources } from './local-sources.ts';
 
@@ -33,6 +34,8 @@ export interface FileProblem {
 
 export interface LocalInput {
   readonly files: readonly LocalFile[];
+  /** Each file found, as stored: key, size and sha256 (what the pack lists as read). */
+  readonly inputs: readonly InputObject[];
   readonly problems: readonly FileProblem[];
   /** Removes scratch files made for recovered prefixes. */
   cleanup(): Promise<void>;
@@ -83,8 +86,10 @@ export async function findLocalLogs(
 
   const problems: FileProblem[] = [];
   const files: LocalFile[] = [];
+  const inputs: InputObject[] = [];
   let scratch: string | null = null;
   for (const file of found) {
+    inputs.push({ key: file.key, ...(await sizeAndDigest(file.path)) });
     if (!file.path.toLowerCase().endsWith('.gz')) {
       files.push(file);
       continue;
@@ -103,6 +108,7 @@ export async function findLocalLogs(
   const dir = scratch;
   return {
     files,
+    inputs,
     problems,
     cleanup: async () => {
       if (dir !== null) await rm(dir, { recursive: true, force: true });
@@ -284,8 +290,24 @@ export function localLocator(logs: string): RawLogLocator {
       return {
         input: { kind: 'files' as const, files: found.files },
         problems: found.problems,
+        inputs: found.inputs,
         cleanup: found.cleanup,
       };
     },
   };
+}
+
+/** Size and sha256 of a file as stored, streamed (log files can be large). */
+async function sizeAndDigest(path: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).byteLength;
+    }
+  } catch (cause) {
+    throw new SessiontrailError('LOGS_NOT_FOUND', `cannot read ${path} to record its digest`, { cause });
+  }
+  return { size, sha256: hash.digest('hex') };
 }

@@ -93,6 +93,7 @@ describe('parseScheduledEvent', () => {
       timeZone: 'UTC',
       series: undefined,
       executionId: 'e1',
+      scheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/x',
     });
   });
 
