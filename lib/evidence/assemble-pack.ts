@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Row } from '../query/query-engine.ts';
+import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
 import type { SourceTraits } from '../sources/session-events.ts';
 import { tieToPerson } from './identity.ts';
 import type {
@@ -25,6 +26,7 @@ import type {
   ReasonCount,
   Session,
   SessionHalf,
+  SessionPairing,
   SourceCoverage,
   SuppressionCount,
   ToolInfo,
@@ -87,7 +89,7 @@ export function assemblePack(input: AssembleInput): EvidencePack {
   const activityByGroup = groupBy(results.activity, (r) => str(r.group_uid));
   const halvesByGroup = groupBy(results.halves, (r) => str(r.group_uid));
 
-  const sessions = [...halvesByGroup.entries()]
+  const built = [...halvesByGroup.entries()]
     .map(([groupUid, halves]) =>
       buildSession(
         groupUid,
@@ -105,6 +107,7 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     results.hostCoverage,
     input.traitsOf,
   );
+  const sessions = linkCreators(built, orphan_activity);
   const integrity_events = results.integrity.map(buildIntegrity);
   const coverage = buildCoverage(results, input.definedFields);
   const suppressions = buildSuppressions(config, input.expiredRules, results.suppressionCounts);
@@ -155,7 +158,7 @@ export function assemblePack(input: AssembleInput): EvidencePack {
                   : 0,
           ),
         }),
-    limitations: buildLimitations(input, coverage, integrity_events, summary.orphan_events),
+    limitations: buildLimitations(input, coverage, integrity_events, summary.orphan_events, sessions),
   };
 }
 
@@ -248,11 +251,57 @@ function buildSession(
     elevated: ordered.some((r) => r.is_elevated === true),
     privileges,
     halves,
+    pairing: partner === undefined ? null : pairingOf(primary, partner),
     completeness: completeness(ordered, privileged, traits),
     reconnects,
     activity_count: activityRows.length,
     activity,
   };
+}
+
+/** How the two halves were tied, in words a reader can check against the two logons. */
+function pairingOf(primary: Row, partner: Row): SessionPairing {
+  const gap = Math.abs(num(primary.start_ms) - num(partner.start_ms));
+  if (primary.pair_method !== 'inferred') {
+    return {
+      method: 'linked_logon_id',
+      gap_ms: gap,
+      basis: `each logon names the other as its linked logon (TargetLinkedLogonId ${str(primary.session_uid)} <-> ${str(partner.session_uid)})`,
+    };
+  }
+  return {
+    method: 'inferred',
+    gap_ms: gap,
+    basis:
+      `inferred, not logged: neither logon names a linked logon or an elevation flag (4624 versions 0 and 1 log neither); ` +
+      `both are logons of ${str(primary.user_uid)} of type ${str(primary.logon_type_id)} on ${str(primary.host)} in the same boot, ` +
+      `logged ${gap} ms apart (bound ${UAC_INFERRED_PAIR_MAX_GAP_MS} ms), and only ${str(primary.session_uid)} received special privileges (4672), ` +
+      'as the full token of a UAC split-token pair does',
+  };
+}
+
+/**
+ * A NewCredentials logon (type 9) is made by another logon (its `created_by_logon` detail): say
+ * where that logon is in this pack, a session or an orphan group, or that it is not in the data.
+ */
+function linkCreators(sessions: readonly Session[], orphans: readonly OrphanGroup[]): Session[] {
+  return sessions.map((s) => {
+    const creator = s.details.find((d) => d.name === 'created_by_logon')?.value;
+    if (creator === undefined) return s;
+    const before = (t: string | null) => t !== null && s.start !== null && t <= s.start;
+    const session = sessions.find(
+      (o) => o !== s && o.host === s.host && o.halves.some((h) => h.logon_id === creator) && before(o.start),
+    );
+    const orphan = orphans.find((o) => o.host === s.host && o.logon_id === creator);
+    const where =
+      session !== undefined
+        ? `session ${session.id}`
+        : orphan !== undefined
+          ? `orphan activity of ${orphan.account} (${orphan.host} ${creator})`
+          : 'not in this pack';
+    const details = [...s.details, { name: 'created_by', value: where }].sort((a, b) => cmp(a.name, b.name));
+    return { ...s, details };
+  });
 }
 
 function completeness(halves: readonly Row[], privileged: boolean, traits: SourceTraits): Completeness {
@@ -335,6 +384,7 @@ function buildOrphans(
     const firstMs = Math.min(...times);
     const host = str(first.host);
     const cleared = clears.some((c) => c.host === first.host && num(c.time_ms) <= firstMs);
+    const logoffs = events.filter((e) => e.kind === 'logoff').map((e) => num(e.time_ms));
     out.push({
       host,
       boot_time: num(first.boot_ms) < 0 ? null : iso(first.boot_ms),
@@ -344,6 +394,7 @@ function buildOrphans(
       first_seen: new Date(firstMs).toISOString(),
       last_seen: new Date(Math.max(...times)).toISOString(),
       event_count: events.length,
+      ended: logoffs.length === 0 ? null : new Date(Math.min(...logoffs)).toISOString(),
       likely_reason: (traitsOf(str(first.source)).orphanMarkers ?? []).some((m) =>
         str(first.session_uid).startsWith(m),
       )
@@ -536,6 +587,7 @@ function buildLimitations(
   coverage: Coverage,
   integrity: readonly IntegrityEvent[],
   orphanEvents: number,
+  sessions: readonly Session[],
 ): string[] {
   const out: string[] = [];
   const files = coverage.sources.reduce((n, s) => n + s.files, 0);
@@ -550,6 +602,11 @@ function buildLimitations(
   out.push(
     `Sessions that began more than ${input.config.lookback_hours} hours before the window start have no logon in the data read; their activity in the window is shown as orphan activity.`,
   );
+  const inferred = sessions.filter((s) => s.pairing?.method === 'inferred');
+  if (inferred.length > 0)
+    out.push(
+      `${inferred.length} UAC split-token pairs were inferred, not logged: their logons name no linked logon, so each pair was matched by host, boot, SID, logon type, a gap of at most ${UAC_INFERRED_PAIR_MAX_GAP_MS} ms and which half received special privileges (each session says how).`,
+    );
   if (orphanEvents > 0)
     out.push(
       `${orphanEvents} activity events in the window could not be tied to a logon in the data; they are listed as orphan activity.`,

@@ -236,12 +236,28 @@ export interface Session {
    * @maxItems 2
    */
   readonly halves: readonly SessionHalf[];
+  /** How the two halves of a UAC pair were tied together; null for a single logon. */
+  readonly pairing: SessionPairing | null;
   readonly completeness: Completeness;
   /** RDP reconnects and disconnects (4778/4779), by time. */
   readonly reconnects: readonly ActivityEvent[];
   readonly activity_count: Count;
   /** By time, then record. */
   readonly activity: readonly ActivityEvent[];
+}
+
+/** How the halves of a UAC split-token pair were paired. */
+export interface SessionPairing {
+  /**
+   * `linked_logon_id`: each logon names the other (`TargetLinkedLogonId`, 4624 v2). `inferred`: no
+   * logon names a partner (4624 v0/v1 log no link), so the pair is inferred from host, boot, SID,
+   * logon type, time and which half received special privileges; `basis` says so in words.
+   */
+  readonly method: 'linked_logon_id' | 'inferred';
+  /** Milliseconds between the two logons. */
+  readonly gap_ms: Count;
+  /** How the pair was made, one sentence. */
+  readonly basis: string;
 }
 
 export interface ActivityEvent {
@@ -273,6 +289,8 @@ export interface OrphanGroup {
   readonly first_seen: Time;
   readonly last_seen: Time;
   readonly event_count: Count;
+  /** Time of the logoff (4634/4647) in the data that ended this logon, else null: the group is then open-ended. */
+  readonly ended: Time | null;
   /** Why no logon ties this activity to a session, as far as the data tells. */
   readonly likely_reason: 'began_before_data' | 'log_cleared' | 'logon_not_in_data' | 'no_login_session';
   readonly events: readonly ActivityEvent[];

@@ -10,6 +10,7 @@ import { canonicalBytes, sha256Hex } from '../evidence/canonical-json.ts';
 import { type ExportRequest, type ValidRequest, validateRequest } from '../evidence/request.ts';
 import type { RawLogLocator } from '../locate/raw-log-locator.ts';
 import type { ReconstructionPlan } from '../query/reconstruct.ts';
+import { SOURCES } from '../sources/index.ts';
 
 export interface PackPlan {
   /** The request, validated, with the sources it reads (named, or what the logs hold). */
@@ -62,6 +63,7 @@ export async function planPack(
       includeUnprivileged: req.kind === 'incident',
       config,
       activeRules: active,
+      splitTokenSources: req.sources.filter((s) => SOURCES[s]?.traits.splitTokenPairs === true),
     },
     expiredRules: expired.map((r) => r.id),
   };

@@ -24,6 +24,13 @@ import { ParamList, type SqlQuery } from './sql.ts';
 export const PRIVILEGE_LEAD_MS = 5000;
 /** UAC partners are logged together; a linked logon further apart than this is not the partner. */
 export const UAC_PAIR_MAX_GAP_MS = 60_000;
+/**
+ * The bound for pairing UAC split-token logons that name no partner (4624 versions 0 and 1, before
+ * `TargetLinkedLogonId` and `ElevatedToken` existed): Windows writes both halves within
+ * milliseconds (MS-UAC, domain notes §1.8), but records timed by a collector's receipt time
+ * (`@timestamp`) may each lag by a few seconds, so the bound allows for that lag.
+ */
+export const UAC_INFERRED_PAIR_MAX_GAP_MS = 5000;
 
 export interface ReconstructionPlan {
   readonly fromMs: number;
@@ -35,10 +42,17 @@ export interface ReconstructionPlan {
   readonly config: Config;
   /** Rules whose expiry is before the window end do not apply (conservative: show, don't hide). */
   readonly activeRules: readonly SuppressionRule[];
+  /**
+   * Sources whose logons come as UAC split-token pairs (Windows): only there are two logons without
+   * a link id paired by inference. Absent: none.
+   */
+  readonly splitTokenSources?: readonly string[];
 }
 
 const ACTIVITY_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect')`;
-const ORPHAN_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect', 'privilege')`;
+// A logoff whose logon is not in the data (the session began before it) ends that logon's orphan
+// group: it is evidence of the session, so it is shown, not dropped.
+const ORPHAN_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect', 'privilege', 'logoff')`;
 
 /** SQL that is true when the event's or logon's account matches a {@link MatchSpec}. */
 function matchSql(spec: MatchSpec, p: ParamList, logonType: string | null): string {
@@ -72,10 +86,10 @@ function suppressionSql(rules: readonly SuppressionRule[], p: ParamList, logonTy
 }
 
 /** Requested users match a name, `DOMAIN\name` or SID, case-insensitively. */
-function userScopeSql(users: readonly string[], p: ParamList): string {
+function userScopeSql(users: readonly string[], p: ParamList, q = ''): string {
   if (users.length === 0) return 'true';
   const list = p.addAll(users.map((u) => u.toUpperCase()));
-  return `(upper(coalesce(user_name, '')) IN (${list}) OR upper(concat_ws('\\', user_domain, user_name)) IN (${list}) OR upper(coalesce(user_uid, '')) IN (${list}))`;
+  return `(upper(coalesce(${q}user_name, '')) IN (${list}) OR upper(concat_ws('\\', ${q}user_domain, ${q}user_name)) IN (${list}) OR upper(coalesce(${q}user_uid, '')) IN (${list}))`;
 }
 
 /** Requested hosts match the full name or its first label (`WS01` matches `ws01.corp.example`), in any case. */
@@ -165,6 +179,7 @@ export function buildSessionHalvesQuery(d: Dialect, plan: ReconstructionPlan): S
   const toMs = p.add(plan.toMs);
   // Privileged actions (configured globs over `source:event_code`, e.g. `cloudtrail:iam.amazonaws.com:create*`).
   const actions = plan.config.privileged.actions;
+  const splitSources = p.addAll(plan.splitTokenSources ?? []);
   const actionsSql =
     actions.length === 0
       ? 'false'
@@ -252,16 +267,46 @@ classified AS (
     ${userScopeSql(plan.users, p)} AS user_in_scope
   FROM ended
 ),
-partners AS (
+linked_partners AS (
   SELECT h.instance_uid, q.instance_uid AS partner_uid, q.is_elevated AS partner_elevated, q.privileges AS partner_privileges,
+    'linked_logon_id' AS pair_method, abs(q.start_ms - h.start_ms) AS pair_gap_ms,
     row_number() OVER (PARTITION BY h.instance_uid ORDER BY abs(q.start_ms - h.start_ms), q.instance_uid) AS rn
   FROM classified h JOIN classified q
     ON q.host = h.host AND q.boot_ms = h.boot_ms AND q.session_uid = h.linked_session_uid
    AND q.linked_session_uid = h.session_uid AND q.instance_uid <> h.instance_uid
    AND abs(q.start_ms - h.start_ms) <= ${UAC_PAIR_MAX_GAP_MS}
 ),
+-- Logons that name no partner and carry no elevation flag (4624 v0/v1): a UAC pair shows as two
+-- logons of one SID and logon type on one host, logged together, exactly one of which received the
+-- special-privileges event (MS-UAC: only the full token is privileged). Each half takes its
+-- nearest such twin, and a pair is kept only when each is the other's nearest.
+inferred_candidates AS (
+  SELECT h.instance_uid AS priv_uid, q.instance_uid AS plain_uid, abs(q.start_ms - h.start_ms) AS gap_ms,
+    row_number() OVER (PARTITION BY h.instance_uid ORDER BY abs(q.start_ms - h.start_ms), q.instance_uid) AS rn_priv,
+    row_number() OVER (PARTITION BY q.instance_uid ORDER BY abs(q.start_ms - h.start_ms), h.instance_uid) AS rn_plain
+  FROM classified h JOIN classified q
+    ON q.host = h.host AND q.boot_ms = h.boot_ms AND q.user_uid = h.user_uid AND q.logon_type_id = h.logon_type_id
+   AND q.source = h.source AND q.instance_uid <> h.instance_uid
+   AND h.privilege_ref IS NOT NULL AND q.privilege_ref IS NULL
+   AND h.linked_session_uid IS NULL AND q.linked_session_uid IS NULL
+   AND h.is_elevated IS NULL AND q.is_elevated IS NULL
+   AND abs(q.start_ms - h.start_ms) <= ${UAC_INFERRED_PAIR_MAX_GAP_MS}
+  WHERE h.source IN (${splitSources})
+),
+inferred_pairs AS (
+  SELECT priv_uid, plain_uid, gap_ms FROM inferred_candidates WHERE rn_priv = 1 AND rn_plain = 1
+),
+partners AS (
+  SELECT instance_uid, partner_uid, partner_elevated, partner_privileges, pair_method, pair_gap_ms, rn FROM linked_partners
+  UNION ALL
+  SELECT ip.priv_uid, ip.plain_uid, q.is_elevated, q.privileges, 'inferred', ip.gap_ms, 1
+  FROM inferred_pairs ip JOIN classified q ON q.instance_uid = ip.plain_uid
+  UNION ALL
+  SELECT ip.plain_uid, ip.priv_uid, q.is_elevated, q.privileges, 'inferred', ip.gap_ms, 1
+  FROM inferred_pairs ip JOIN classified q ON q.instance_uid = ip.priv_uid
+),
 grouped AS (
-  SELECT c.*, pa.partner_uid,
+  SELECT c.*, pa.partner_uid, pa.pair_method, pa.pair_gap_ms,
     CASE
       WHEN pa.partner_uid IS NULL THEN c.instance_uid
       WHEN coalesce(c.is_elevated, false) AND NOT coalesce(pa.partner_elevated, false) THEN c.instance_uid
@@ -312,13 +357,23 @@ ORDER BY h.group_uid, a.time_ms, a.record_no, a.record_uid`,
   );
 }
 
-/** Activity in the window that no logon in the data explains, not suppressed, in scope. */
+/**
+ * Activity in the window that no logon in the data explains, not suppressed, in scope. A user scope
+ * takes the whole group of a matching event (same host, boot epoch and logon id): one event may
+ * name the account by SID and another only by name (a 4688 whose target SID is the NULL SID).
+ */
 export function buildOrphanQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
   const p = new ParamList();
-  const sql = `SELECT * FROM ${d.workTable('attributed')}
+  const at = d.workTable('attributed');
+  const scope =
+    plan.users.length === 0
+      ? 'true'
+      : `EXISTS (SELECT 1 FROM ${at} o WHERE o.instance_uid IS NULL AND o.host = a.host AND o.boot_ms = a.boot_ms
+      AND o.session_uid = a.session_uid AND ${userScopeSql(plan.users, p, 'o.')})`;
+  const sql = `SELECT * FROM ${at} a
 WHERE instance_uid IS NULL AND kind IN ${ORPHAN_KINDS}
   AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)}
-  AND suppressed_by IS NULL AND ${userScopeSql(plan.users, p)}
+  AND suppressed_by IS NULL AND (${userScopeSql(plan.users, p, 'a.')} OR ${scope})
 ORDER BY host, boot_ms, session_uid, time_ms, record_no, record_uid`;
   return p.finish('orphan-activity', sql);
 }

@@ -486,6 +486,14 @@ function buildSessionDetail(s: Session, maxRows: number): SessionDetail {
         ? `${s.linked_logon_id}${partner ? ` (${halfName(partner.elevated)} half, merged)` : ' (not in the data)'}`
         : NONE,
     },
+    ...(s.pairing === null
+      ? []
+      : [
+          {
+            label: 'Pairing',
+            value: `${s.pairing.method === 'inferred' ? 'inferred' : 'logged'}, ${s.pairing.gap_ms} ms apart: ${s.pairing.basis}`,
+          },
+        ]),
     {
       label: 'Privileged because',
       value: s.privileged ? s.privileged_because.join(', ') || 'yes' : 'not privileged',
@@ -557,12 +565,16 @@ function buildOrphans(groups: readonly OrphanGroup[]): OrphanHostBlock[] {
       formatTime(g.first_seen),
       formatTime(g.last_seen),
       String(g.event_count),
+      g.ended === null ? NONE : `${formatTime(g.ended)} (logoff)`,
       g.likely_reason.replaceAll('_', ' '),
     ]);
   }
   return [...byHost.entries()].map(([host, rows]) => ({
     host,
-    groups: { headers: ['Account', 'Logon id', 'First seen', 'Last seen', 'Events', 'Likely reason'], rows },
+    groups: {
+      headers: ['Account', 'Logon id', 'First seen', 'Last seen', 'Events', 'Ended', 'Likely reason'],
+      rows,
+    },
   }));
 }
 

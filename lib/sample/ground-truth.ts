@@ -53,6 +53,11 @@ export interface GtSession {
   readonly privileged: boolean;
   /** `ElevatedToken` %%1842 on either half. */
   readonly elevated: boolean;
+  /**
+   * How a correct reader ties the halves of a UAC pair: `linked_logon_id` where the 4624s name each
+   * other, `inferred` where they cannot (a legacy host's 4624 v0); null for a single logon.
+   */
+  readonly pairing: 'linked_logon_id' | 'inferred' | null;
   readonly suppressed_by: GtSuppression | null;
   /** Sorted by record. Empty for SYSTEM / LOCAL SERVICE / NETWORK SERVICE: see `system_activity_records`. */
   readonly activity: readonly GtActivity[];
@@ -63,7 +68,9 @@ export interface GtOrphan {
   readonly host: string;
   readonly logon_id: string;
   readonly user_name: string;
-  /** Sorted by record. */
+  /** True time of the logoff (4647/4634) of that session when it is in the data, else null. */
+  readonly ended: string | null;
+  /** Sorted by record; includes the logoffs. */
   readonly activity: readonly { readonly record: number; readonly event_code: string }[];
 }
 
@@ -84,6 +91,8 @@ export interface GtHost {
   readonly channel: string;
   /** False for the host with logoff auditing off: no 4634/4647 at all from it. */
   readonly logoff_audited: boolean;
+  /** True for the host that writes 4624 version 0 (no TargetLinkedLogonId, no ElevatedToken). */
+  readonly legacy_logon_events: boolean;
 }
 
 /** The whole ground-truth document. */

@@ -31,6 +31,11 @@ export interface HostPlan {
   readonly utcOffsetMinutes: number;
   readonly channel: string;
   readonly logoffAudited: boolean;
+  /**
+   * Writes 4624 version 0 (Windows 7 / 2008 R2): no `TargetLinkedLogonId` or `ElevatedToken`, so its
+   * UAC split-token pairs can only be inferred.
+   */
+  readonly legacyLogonEvents: boolean;
   readonly ip: string;
   readonly machine: Account;
 }
@@ -119,6 +124,8 @@ export function planHosts(count: number): HostPlan[] {
   const lowerChannel = servers >= 2 ? `SRV${pad2(servers)}` : null;
   const noLogoff =
     workstations >= 2 ? `WS${pad2(workstations)}` : servers >= 2 ? `SRV${pad2(servers)}` : `WS${pad2(1)}`;
+  // The first server runs an older Windows when there are two or more servers (small samples unchanged).
+  const legacyLogons = servers >= 2 ? `SRV${pad2(1)}` : null;
   return specs.map((s, index) => ({
     index,
     short: s.short,
@@ -128,6 +135,7 @@ export function planHosts(count: number): HostPlan[] {
     utcOffsetMinutes: -300,
     channel: s.short === lowerChannel ? 'security' : 'Security',
     logoffAudited: s.short !== noLogoff,
+    legacyLogonEvents: s.short === legacyLogons,
     ip:
       s.role === 'workstation'
         ? `10.20.${Math.floor(index / 200)}.${(index % 200) + 20}`

@@ -68,6 +68,22 @@ export interface SimSession {
   readonly companions: SimSession[];
 }
 
+/** 4624 as Windows 7 / 2008 R2 write it (version 0): none of the fields that versions 1 and 2 added (MS-4624). */
+function legacy(data: Record<string, string>): Record<string, string> {
+  const out = { ...data };
+  for (const k of [
+    'ImpersonationLevel',
+    'RestrictedAdminMode',
+    'TargetOutboundUserName',
+    'TargetOutboundDomainName',
+    'VirtualAccount',
+    'TargetLinkedLogonId',
+    'ElevatedToken',
+  ])
+    delete out[k];
+  return out;
+}
+
 /** A stretch of uptime between boots. */
 export interface Interval {
   readonly start: number;
@@ -374,6 +390,24 @@ export class HostSim {
         });
         t += r.int(1, 25) * MIN;
       }
+      // The session that began before the window ends inside it: its logoff is in the data, its logon not.
+      if (this.host.logoffAudited) {
+        const at = t + 7 * MIN;
+        this.schedule(at, () => {
+          const who = {
+            TargetUserSid: admin.sid,
+            TargetUserName: admin.name,
+            TargetDomainName: admin.domain,
+          };
+          for (const [code, dt, extra] of [
+            [4647, 0, {}],
+            [4634, 900, { LogonType: this.host.role === 'workstation' ? '2' : '10' }],
+          ] as const) {
+            const ev = this.emit(at + dt, code, { ...who, TargetLogonId: hexId(luid), ...extra });
+            if (ev !== null) orphan.events.push(ev);
+          }
+        });
+      }
     }
   }
 
@@ -520,7 +554,9 @@ export class HostSim {
     const primary = o.luid ?? this.allocLuid();
     this.interval.used.add(primary);
     const twin = o.uac ? this.allocLuid() : null;
-    const data = (luid: number, linked: number, elevated: boolean): Record<string, string> => ({
+    const data = (luid: number, linked: number, elevated: boolean): Record<string, string> =>
+      this.host.legacyLogonEvents ? legacy(fields(luid, linked, elevated)) : fields(luid, linked, elevated);
+    const fields = (luid: number, linked: number, elevated: boolean): Record<string, string> => ({
       SubjectUserSid: network ? 'S-1-0-0' : SYSTEM.sid,
       SubjectUserName: network ? '-' : this.host.machine.name,
       SubjectDomainName: network ? '-' : DOMAIN,

@@ -32,6 +32,8 @@ export interface RenderHost {
   readonly utcOffsetMinutes: number;
   /** `Security` or, on some NXLog hosts, `security`. */
   readonly channel: string;
+  /** Writes 4624 version 0 (Windows 7 / 2008 R2 era): no `TargetLinkedLogonId`, no `ElevatedToken`. */
+  readonly legacyLogonEvents?: boolean;
 }
 
 interface EventMeta {
@@ -197,6 +199,11 @@ function metaFor(ev: RenderableEvent): EventMeta {
   return m;
 }
 
+/** The event's schema version as the host's Windows writes it (4624 v0 on a legacy host, MS-4624). */
+function versionOf(ev: RenderableEvent, host: RenderHost, m: EventMeta): number {
+  return ev.code === 4624 && host.legacyLogonEvents === true ? 0 : m.version;
+}
+
 /** Renders `ev` in the host's layout: one line of JSON, no newline. */
 export function renderEvent(ev: RenderableEvent, host: RenderHost, rng: Rng): string {
   return host.layout === 'nxlog' ? renderNxlog(ev, host, rng) : renderWinlogbeat(ev, host, rng);
@@ -215,7 +222,7 @@ function renderNxlog(ev: RenderableEvent, host: RenderHost, rng: Rng): string {
     EventID: ev.code,
     SourceName: ev.provider,
     ProviderGuid: PROVIDER_GUID[ev.provider] ?? '-',
-    Version: m.version,
+    Version: versionOf(ev, host, m),
     Task: m.task,
     OpcodeValue: 0,
     RecordNumber: ev.record,
@@ -258,7 +265,7 @@ function renderWinlogbeat(ev: RenderableEvent, host: RenderHost, rng: Rng): stri
     provider_name: ev.provider,
     record_id: String(ev.record),
     task: m.category,
-    version: m.version,
+    version: versionOf(ev, host, m),
   };
   if (userData) {
     winlog.user_data = {

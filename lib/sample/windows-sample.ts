@@ -252,6 +252,12 @@ function endOf(s: SimSession): { end: string | null; reason: GtEndReason } {
   return { end: null, reason: 'open_at_window_end' };
 }
 
+/** The first logoff (4647/4634) among an orphan's events: the logoff that ended its session. */
+function endedAt(events: readonly { t: number; code: number }[]): string | null {
+  const logoffs = events.filter((e) => e.code === 4647 || e.code === 4634).map((e) => e.t);
+  return logoffs.length === 0 ? null : iso(Math.min(...logoffs));
+}
+
 function collect(gt: Accumulator, host: HostPlan, sim: HostSimResult): void {
   const name = host.fqdn.toUpperCase();
   for (const s of sim.sessions) {
@@ -275,8 +281,10 @@ function collect(gt: Accumulator, host: HostPlan, sim: HostSimResult): void {
       start: iso(Math.min(...s.halves.map((h) => h.logon.t))),
       end,
       end_reason: reason,
-      privileged: !systemLike && (s.elevated || s.adminPrivileges),
-      elevated: s.elevated,
+      // A legacy host's 4624 logs no ElevatedToken: elevation is not in its data.
+      privileged: !systemLike && ((s.elevated && !host.legacyLogonEvents) || s.adminPrivileges),
+      elevated: s.elevated && !host.legacyLogonEvents,
+      pairing: twin === undefined ? null : host.legacyLogonEvents ? 'inferred' : 'linked_logon_id',
       suppressed_by: suppression(s.account),
       activity,
     });
@@ -287,6 +295,7 @@ function collect(gt: Accumulator, host: HostPlan, sim: HostSimResult): void {
       host: name,
       logon_id: hexId(o.luid),
       user_name: o.userName,
+      ended: endedAt(o.events),
       activity: o.events
         .map((e) => ({ record: e.record, event_code: String(e.code) }))
         .sort((a, b) => a.record - b.record),
@@ -393,6 +402,7 @@ function hostDetail(h: HostPlan): GtHost {
     utc_offset_minutes: h.utcOffsetMinutes,
     channel: h.channel,
     logoff_audited: h.logoffAudited,
+    legacy_logon_events: h.legacyLogonEvents,
   };
 }
 

@@ -45,7 +45,7 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     buildNormaliseQuery: buildWindowsNormaliseQuery,
     definedFields: windowsFields,
     rawTable: rawTableOf(WINDOWS_SOURCE),
-    traits: { privilegeEvents: true, logoffEvents: true },
+    traits: { privilegeEvents: true, logoffEvents: true, splitTokenPairs: true },
   },
   [LINUX_AUDITD_SOURCE]: {
     name: LINUX_AUDITD_SOURCE,

@@ -14,6 +14,8 @@ export interface SourceTraits {
    * unset `ses`, a sudo line no open session explains): their orphan groups say so.
    */
   readonly orphanMarkers?: readonly string[];
+  /** An administrator's logon comes as two linked logons, a UAC split-token pair (Windows, MS-UAC). */
+  readonly splitTokenPairs?: boolean;
 }
 
 /**

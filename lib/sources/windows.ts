@@ -102,6 +102,8 @@ const ED_FIELDS = [
   'NewTime',
   'Status',
   'SubStatus',
+  'TargetOutboundUserName',
+  'TargetOutboundDomainName',
 ] as const;
 type EdField = (typeof ED_FIELDS)[number];
 
@@ -305,6 +307,12 @@ const MAPPINGS: Readonly<Record<(typeof WINDOWS_EVENT_IDS)[number], EventMapping
   },
 };
 
+/** The NULL SID (S-1-0-0): "no security principal", never an account. */
+export const NULL_SID = 'S-1-0-0';
+
+/** Logon type 9 (NewCredentials, `runas /netonly`): a copy of the caller's logon with other outbound credentials (MS-4624). */
+export const NEW_CREDENTIALS_LOGON_TYPE = 9;
+
 /** Fields whose population the pack reports (per event code). */
 export const POPULATION_FIELDS = [
   'session_uid',
@@ -482,7 +490,9 @@ events AS (
     time_field,
     ${byEvent((m) => (m.session === undefined ? undefined : m.session === 'ProcessOwner' ? `CASE WHEN ${ownerIsTarget} THEN luid_TargetLogonId ELSE luid_SubjectLogonId END` : `luid_${m.session}`))} AS session_uid,
     ${byEvent((m) => (m.linked ? `nullif(luid_${m.linked}, '0x0')` : undefined))} AS linked_session_uid,
-    ${identityPart('uid')} AS user_uid,
+    -- S-1-0-0 (NULL SID) names no account: real 4688 v2 records write it as the target of every
+    -- process whose owner the log does not resolve (MS-4688), so it is no identity.
+    nullif(${identityPart('uid')}, ${literal(NULL_SID)}) AS user_uid,
     ${identityPart('name')} AS user_name,
     ${identityPart('domain')} AS user_domain,
     ${byEvent((m) => (m.logonType ? d.tryInteger(ed(m.logonType), 'INTEGER') : undefined))} AS logon_type_id,
@@ -504,10 +514,21 @@ events AS (
     ${byEvent((m) => m.target)} AS target,
     ${byEvent((m) => (m.logonProcess ? ed(m.logonProcess) : undefined))} AS logon_process,
     ${byEvent((m) => (m.authPackage ? ed(m.authPackage) : undefined))} AS auth_package,
-    -- Windows logs its logoffs, so no end hint; no source-specific details are carried yet.
+    -- Windows logs its logoffs, so no end hint.
     CAST(NULL AS BIGINT) AS end_hint_ms,
     CAST(NULL AS VARCHAR) AS end_hint,
-    CAST(NULL AS VARCHAR) AS details,
+    -- A NewCredentials logon (type 9) keeps the caller's identity locally and uses the outbound
+    -- account (TargetOutbound*, 4624 v2) on the network; SubjectLogonId is the logon that made it
+    -- (MS-4624). Both are what a reader needs to follow it.
+    CASE WHEN event_code = '4624' AND ${d.tryInteger('ed_LogonType', 'INTEGER')} = ${NEW_CREDENTIALS_LOGON_TYPE} THEN ${d.jsonObjectText(
+      [
+        [
+          'outbound_account',
+          `nullif(concat_ws('\\', ed_TargetOutboundDomainName, ed_TargetOutboundUserName), '')`,
+        ],
+        ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
+      ],
+    )} END AS details,
     object_key || '#record=' || coalesce(CAST(record_no AS VARCHAR), 'none') AS raw_ref,
     object_key
   FROM luids

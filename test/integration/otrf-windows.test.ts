@@ -187,3 +187,18 @@ describe('OTRF psh_control_panel_execution', () => {
     expect(p.limitations.some((l) => l.includes('was cleared'))).toBe(true);
   });
 });
+
+describe('OTRF 4688 whose target SID is the NULL SID (S-1-0-0)', () => {
+  it('never makes the NULL SID an owner, and a --user <SID> scope finds every event of the logon', async () => {
+    const file = 'psh_control_panel_execution_2020-10-2201312134.json.gz';
+    const all = await pack(file, '2020-10-22', '2020-10-23');
+    const group = all.orphan_activity.find((g) => g.logon_id === '0xc61d9');
+    expect(group?.user.uid).toMatch(/^S-1-5-21-.*-500$/);
+    const events = all.orphan_activity.flatMap((g) => g.events);
+    expect(all.orphan_activity.some((g) => g.user.uid === 'S-1-0-0')).toBe(false);
+    expect(events.filter((e) => e.event_code === '4688').length).toBeGreaterThan(0);
+    const scoped = await pack(file, '2020-10-22', '2020-10-23', { users: [group?.user.uid] });
+    const same = scoped.orphan_activity.find((g) => g.logon_id === '0xc61d9');
+    expect(same?.events.map((e) => e.raw_ref)).toEqual(group?.events.map((e) => e.raw_ref));
+  });
+});

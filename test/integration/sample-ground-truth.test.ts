@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
+import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../../lib/query/reconstruct.ts';
 import type { GroundTruth, GtSession } from '../../lib/sample/ground-truth.ts';
 import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
@@ -91,6 +92,7 @@ function compareSessions(pack: EvidencePack, expected: readonly GtSession[]) {
       linked: got.linked_logon_id,
       end_reason: got.end_reason,
       elevated: got.elevated,
+      pairing: got.pairing?.method ?? null,
       user: got.user.uid,
       type: got.logon_type,
     }).toEqual({
@@ -98,6 +100,7 @@ function compareSessions(pack: EvidencePack, expected: readonly GtSession[]) {
       linked: want.linked_logon_id,
       end_reason: want.end_reason,
       elevated: want.elevated,
+      pairing: want.pairing,
       user: want.user_sid,
       type: want.logon_type,
     });
@@ -133,6 +136,39 @@ describe('sample ground truth: review pack', () => {
     );
     const expectedOrphans = gt.orphans.flatMap((o) => o.activity.map((a) => `${o.host}|${a.record}`));
     expect(orphanRecords.sort()).toEqual(expectedOrphans.sort());
+  });
+
+  it('ends an orphan group at the logoff of the session that began before the data', () => {
+    const ended = gt.orphans.filter((o) => o.ended !== null);
+    expect(ended.length).toBeGreaterThan(0);
+    for (const o of gt.orphans) {
+      const group = review.orphan_activity.find((g) => g.host === o.host && g.logon_id === o.logon_id);
+      expect(group?.ended === null, `${o.host} ${o.logon_id}`).toBe(o.ended === null);
+      if (o.ended === null || group?.ended == null) continue;
+      const lag = Date.parse(group.ended) - Date.parse(o.ended);
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThanOrEqual(COLLECTOR_LAG_MS);
+    }
+  });
+
+  it('infers the UAC pairs of the host whose 4624 names no linked logon, says how, and counts them', () => {
+    const legacy = gt.host_details.filter((h) => h.legacy_logon_events).map((h) => h.host);
+    expect(legacy.length).toBe(1);
+    const expected = gt.sessions.filter(
+      (s) => s.pairing === 'inferred' && s.privileged && s.suppressed_by === null,
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    const inferred = review.sessions.filter((s) => s.pairing?.method === 'inferred');
+    expect(inferred.map((s) => `${s.host}|${s.logon_id}`).sort()).toEqual(
+      expected.map((s) => `${s.host}|${s.logon_id}`).sort(),
+    );
+    for (const s of inferred) {
+      expect(legacy).toContain(s.host);
+      expect(s.pairing?.basis).toMatch(/^inferred, not logged: .* received special privileges \(4672\)/);
+    }
+    expect(review.limitations).toContain(
+      `${inferred.length} UAC split-token pairs were inferred, not logged: their logons name no linked logon, so each pair was matched by host, boot, SID, logon type, a gap of at most ${UAC_INFERRED_PAIR_MAX_GAP_MS} ms and which half received special privileges (each session says how).`,
+    );
   });
 
   it('counts every bad line, duplicate and skipped record', () => {

@@ -55,6 +55,30 @@ describe('buildRenderModel', () => {
     expect(model.timeline.lanes.flatMap((l) => l.orphans)).toHaveLength(pack.orphan_activity.length);
   });
 
+  it('says how a UAC pair was tied and when an orphan group was ended, as evidence.json does', () => {
+    const base = makeSamplePack({ sessions: 12, activityPerSession: 1, seed: 5 });
+    const paired = base.sessions.find((s) => s.halves.length === 2);
+    if (paired === undefined) throw new Error('the sample pack has no UAC pair');
+    const pairing = { method: 'inferred' as const, gap_ms: 87, basis: 'inferred, not logged: because' };
+    const orphan = base.orphan_activity[0];
+    if (orphan === undefined) throw new Error('the sample pack has no orphan group');
+    const pack = {
+      ...base,
+      sessions: base.sessions.map((s) => (s === paired ? { ...s, pairing } : s)),
+      orphan_activity: [{ ...orphan, ended: '2024-01-10T10:00:00.000Z' }, ...base.orphan_activity.slice(1)],
+    };
+    const model = buildRenderModel(pack, seal);
+    const detail = model.sessions.find((s) => s.id === paired.id);
+    expect(detail?.facts.find((f) => f.label === 'Pairing')?.value).toBe(
+      'inferred, 87 ms apart: inferred, not logged: because',
+    );
+    const block = model.orphans.find((b) => b.host === orphan.host);
+    const ended = block?.groups.headers.indexOf('Ended') ?? -1;
+    expect(block?.groups.rows.map((r) => r[ended])).toContain(
+      `${formatTime('2024-01-10T10:00:00.000Z')} (logoff)`,
+    );
+  });
+
   it('is pure: the same pack gives an equal model and the pack is not changed', () => {
     const pack = makeSamplePack({ sessions: 8, activityPerSession: 4, seed: 4 });
     const before = JSON.stringify(pack);

@@ -161,7 +161,7 @@ function writeOrphans(w: PdfWriter, m: RenderModel): void {
   if (m.orphans.length === 0) w.paragraph('None.');
   for (const block of m.orphans) {
     w.heading(block.host, 2);
-    w.table(block.groups, { widths: [140, 60, 80, 80, 40, 111], size: 7.5 });
+    w.table(block.groups, { widths: [120, 55, 70, 70, 36, 80, 80], size: 7.5 });
   }
 }
 
