@@ -4,9 +4,11 @@
  *
  * A configuration file is JSON with exactly these keys (unknown keys are refused). Missing keys take
  * the defaults of {@link DEFAULT_CONFIG}; `suppress` rules in a file are added after the built-in
- * rules unless `builtin_rules` is `false`.
+ * rules unless `builtin_rules` is `false`, and `privileged` criteria are added to the built-in ones
+ * unless `builtin_privileged` is `false`.
  */
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { SessiontrailError } from '../errors.ts';
 
 export interface MatchSpec {
@@ -171,117 +173,198 @@ const PRIVILEGE_NAME = /^Se[A-Za-z]+Privilege$/;
 const RULE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+const text = z.string().refine((v) => v.trim() !== '', 'must be a non-empty string');
+const texts = z.array(text);
+const MATCH_KEYS = {
+  sids: texts.optional(),
+  sid_patterns: texts.optional(),
+  names: texts.optional(),
+  name_patterns: texts.optional(),
+};
+const matchSchema = z
+  .object({ ...MATCH_KEYS, logon_types: z.array(z.number().int().min(0).max(13)).optional() })
+  .strict();
+const knownZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /**
- * Parses and validates a configuration object.
+ * The configuration file's shape: every object strict (an unknown key is refused, so a typo never
+ * silently drops a criterion), every value checked.
+ */
+export const CONFIG_FILE_SCHEMA = z
+  .object({
+    $schema: z.string().optional(),
+    privileged: z
+      .object({
+        privileges: z.array(z.string().regex(PRIVILEGE_NAME, 'holds names like SeDebugPrivilege')).optional(),
+        accounts: matchSchema.optional(),
+        actions: texts.optional(),
+      })
+      .strict()
+      .optional(),
+    builtin_privileged: z.boolean().optional(),
+    suppress: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(RULE_ID, 'must be lower-case letters, digits and -'),
+            description: text,
+            owner: z.string().optional(),
+            reason: z.string().optional(),
+            expires: z
+              .string()
+              .regex(DAY, 'must be a day YYYY-MM-DD')
+              .refine((d) => !Number.isNaN(Date.parse(d)), 'must be a day YYYY-MM-DD')
+              .optional(),
+            match: matchSchema.refine((m) => Object.keys(m).length > 0, 'must name at least one criterion'),
+          })
+          .strict(),
+      )
+      .optional(),
+    builtin_rules: z.boolean().optional(),
+    lookback_hours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 31)
+      .optional(),
+    identities: z
+      .array(
+        z
+          .object({
+            person: text,
+            accounts: z
+              .array(
+                z
+                  .object({ ...MATCH_KEYS, sources: texts.optional(), details: z.record(texts).optional() })
+                  .strict()
+                  .refine(
+                    (a) => Object.keys(a).some((k) => k !== 'sources'),
+                    'must name at least one account criterion',
+                  ),
+                {
+                  required_error: 'must be a non-empty list',
+                  invalid_type_error: 'must be a non-empty list',
+                },
+              )
+              .min(1, 'must be a non-empty list'),
+          })
+          .strict(),
+      )
+      .optional(),
+    linux: z
+      .object({
+        syslog_timezone: z
+          .string()
+          .refine(knownZone, 'must be an IANA time zone such as UTC or Europe/Paris')
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Values of the built-in list first, then the file's, each once. */
+function union(builtin: readonly string[] | undefined, own: readonly string[] | undefined): string[] {
+  return [...new Set([...(builtin ?? []), ...(own ?? [])])];
+}
+
+/** The built-in account criteria with the file's added, key by key (values within a key are ORed). */
+function mergeAccounts(builtin: MatchSpec, own: MatchSpec | undefined): MatchSpec {
+  if (own === undefined) return builtin;
+  const out: Record<string, unknown> = {};
+  for (const k of ['sids', 'sid_patterns', 'names', 'name_patterns'] as const) {
+    const values = union(builtin[k], own[k]);
+    if (values.length > 0) out[k] = values;
+  }
+  const types = [...new Set([...(builtin.logon_types ?? []), ...(own.logon_types ?? [])])];
+  if (types.length > 0) out.logon_types = types;
+  return out as MatchSpec;
+}
+
+/**
+ * Parses and validates a configuration object. Built-in privileged criteria (admin privileges, the
+ * RID-500 and AWS root / SSO-administrator patterns, the privileged AWS actions) are kept and the
+ * file's criteria added to them, as built-in suppression rules are, unless the file says
+ * `builtin_privileged: false` (then only its own criteria count).
  * @throws SessiontrailError `BAD_CONFIG` naming the first bad key or value.
  */
 export function parseConfig(input: unknown, origin = 'configuration'): Config {
+  const parsed = CONFIG_FILE_SCHEMA.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.ZodIssue;
+    // `identities[0].accounts`, as a reader of the file names the place
+    const where = issue.path
+      .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`))
+      .join('');
+    const got = issue.path.reduce<unknown>(
+      (v, k) =>
+        v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined,
+      input,
+    );
+    const what =
+      issue.code === 'unrecognized_keys'
+        ? `unknown key ${issue.keys.map((k) => (where === '' ? k : `${where}.${k}`)).join(', ')}`
+        : `${where === '' ? 'the configuration' : where} ${issue.message}`;
+    throw new SessiontrailError('BAD_CONFIG', `${origin}: ${what}, received ${JSON.stringify(got)}`, {
+      cause: parsed.error,
+    });
+  }
+  const file = parsed.data;
   const bad = (what: string, got: unknown): never => {
     throw new SessiontrailError('BAD_CONFIG', `${origin}: ${what}, received ${JSON.stringify(got)}`);
   };
-  if (!isObject(input)) return bad('expected a JSON object', input);
-  refuseUnknown(
-    input,
-    ['privileged', 'suppress', 'builtin_rules', 'lookback_hours', 'identities', 'linux', '$schema'],
-    origin,
-    '',
+
+  const builtinPrivileged = file.builtin_privileged ?? true;
+  const base = builtinPrivileged
+    ? DEFAULT_CONFIG.privileged
+    : ({ privileges: [], accounts: {}, actions: [] } satisfies Config['privileged']);
+  const privileged: Config['privileged'] = {
+    privileges: union(base.privileges, file.privileged?.privileges),
+    accounts: builtinPrivileged
+      ? mergeAccounts(base.accounts, file.privileged?.accounts as MatchSpec | undefined)
+      : ((file.privileged?.accounts ?? {}) as MatchSpec),
+    actions: union(base.actions, file.privileged?.actions),
+  };
+
+  const own = (file.suppress ?? []).map(
+    (r): SuppressionRule => ({
+      id: r.id,
+      description: r.description,
+      ...(r.owner === undefined ? {} : { owner: r.owner }),
+      ...(r.reason === undefined ? {} : { reason: r.reason }),
+      ...(r.expires === undefined ? {} : { expires: r.expires }),
+      match: r.match as MatchSpec,
+    }),
   );
-
-  let privileged = DEFAULT_CONFIG.privileged;
-  if (input.privileged !== undefined) {
-    const p = input.privileged;
-    if (!isObject(p)) return bad('privileged must be an object', p);
-    refuseUnknown(p, ['privileges', 'accounts', 'actions'], origin, 'privileged.');
-    const privileges =
-      p.privileges === undefined ? ADMIN_PRIVILEGES : stringList(p.privileges, 'privileged.privileges', bad);
-    for (const name of privileges)
-      if (!PRIVILEGE_NAME.test(name)) bad('privileged.privileges holds names like SeDebugPrivilege', name);
-    const accounts =
-      p.accounts === undefined
-        ? DEFAULT_CONFIG.privileged.accounts
-        : matchSpec(p.accounts, 'privileged.accounts', origin, bad);
-    const actions =
-      p.actions === undefined
-        ? DEFAULT_CONFIG.privileged.actions
-        : stringList(p.actions, 'privileged.actions', bad);
-    privileged = { privileges, accounts, actions };
-  }
-
-  const builtin = input.builtin_rules === undefined ? true : input.builtin_rules;
-  if (typeof builtin !== 'boolean') return bad('builtin_rules must be true or false', builtin);
-  const own: SuppressionRule[] = [];
-  if (input.suppress !== undefined) {
-    if (!Array.isArray(input.suppress)) return bad('suppress must be a list of rules', input.suppress);
-    for (const [i, r] of (input.suppress as unknown[]).entries()) {
-      const where = `suppress[${i}]`;
-      if (!isObject(r)) bad(`${where} must be an object`, r);
-      if (!isObject(r)) continue;
-      refuseUnknown(r, ['id', 'description', 'owner', 'reason', 'expires', 'match'], origin, `${where}.`);
-      if (typeof r.id !== 'string' || !RULE_ID.test(r.id))
-        bad(`${where}.id must be lower-case letters, digits and -`, r.id);
-      if (typeof r.description !== 'string' || r.description === '')
-        bad(`${where}.description must be a non-empty string`, r.description);
-      for (const k of ['owner', 'reason'] as const)
-        if (r[k] !== undefined && typeof r[k] !== 'string') bad(`${where}.${k} must be a string`, r[k]);
-      if (
-        r.expires !== undefined &&
-        (typeof r.expires !== 'string' || !DAY.test(r.expires) || Number.isNaN(Date.parse(r.expires)))
-      )
-        bad(`${where}.expires must be a day YYYY-MM-DD`, r.expires);
-      const match = matchSpec(r.match, `${where}.match`, origin, bad);
-      if (Object.keys(match).length === 0) bad(`${where}.match must name at least one criterion`, r.match);
-      own.push({
-        id: r.id as string,
-        description: r.description as string,
-        ...(r.owner === undefined ? {} : { owner: r.owner as string }),
-        ...(r.reason === undefined ? {} : { reason: r.reason as string }),
-        ...(r.expires === undefined ? {} : { expires: r.expires as string }),
-        match,
-      });
-    }
-  }
-  const suppress = [...(builtin ? BUILTIN_RULES : []), ...own];
+  const suppress = [...((file.builtin_rules ?? true) ? BUILTIN_RULES : []), ...own];
   const ids = new Set<string>();
   for (const r of suppress) {
     if (ids.has(r.id)) bad('suppress rule ids must be unique', r.id);
     ids.add(r.id);
   }
 
-  const lookback = input.lookback_hours ?? DEFAULT_CONFIG.lookback_hours;
-  if (typeof lookback !== 'number' || !Number.isInteger(lookback) || lookback < 0 || lookback > 24 * 31)
-    bad('lookback_hours must be a whole number from 0 to 744', lookback);
-
-  const identities = parseIdentities(input.identities, origin, bad);
-
-  const linux = parseLinux(input.linux, origin, bad);
+  const people = new Set<string>();
+  const identities = (file.identities ?? []).map((entry): IdentitySpec => {
+    const person = entry.person.trim();
+    if (people.has(person)) bad('identities must name each person once', person);
+    people.add(person);
+    return { person, accounts: entry.accounts as IdentityMatch[] };
+  });
 
   return {
     privileged,
     suppress,
-    lookback_hours: lookback as number,
+    lookback_hours: file.lookback_hours ?? DEFAULT_CONFIG.lookback_hours,
     identities,
-    ...(linux === undefined ? {} : { linux }),
+    ...(file.linux === undefined ? {} : { linux: { syslog_timezone: file.linux.syslog_timezone ?? 'UTC' } }),
   };
-}
-
-/** `linux.syslog_timezone`: an IANA zone the runtime knows (default UTC). */
-function parseLinux(
-  value: unknown,
-  origin: string,
-  bad: (w: string, g: unknown) => never,
-): Config['linux'] | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) return bad('linux must be an object', value);
-  refuseUnknown(value, ['syslog_timezone'], origin, 'linux.');
-  const zone = value.syslog_timezone ?? 'UTC';
-  let known = typeof zone === 'string' && zone !== '';
-  try {
-    if (known) new Intl.DateTimeFormat('en', { timeZone: zone as string });
-  } catch {
-    known = false;
-  }
-  if (!known) bad('linux.syslog_timezone must be an IANA time zone such as UTC or Europe/Paris', zone);
-  return { syslog_timezone: zone as string };
 }
 
 /**
@@ -313,104 +396,4 @@ export function globToRegex(glob: string): string {
     .split('*')
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*')}$`;
-}
-
-function parseIdentities(
-  value: unknown,
-  origin: string,
-  bad: (w: string, g: unknown) => never,
-): IdentitySpec[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) return bad('identities must be a list of { person, accounts }', value);
-  const people = new Set<string>();
-  return value.map((entry: unknown, i: number) => {
-    const where = `identities[${i}]`;
-    if (!isObject(entry)) return bad(`${where} must be an object`, entry);
-    refuseUnknown(entry, ['person', 'accounts'], origin, `${where}.`);
-    if (typeof entry.person !== 'string' || entry.person.trim() === '')
-      bad(`${where}.person must be a non-empty string`, entry.person);
-    const person = (entry.person as string).trim();
-    if (people.has(person)) bad('identities must name each person once', person);
-    people.add(person);
-    if (!Array.isArray(entry.accounts) || entry.accounts.length === 0)
-      bad(`${where}.accounts must be a non-empty list`, entry.accounts);
-    const accounts = (entry.accounts as unknown[]).map((a, j) => {
-      const at = `${where}.accounts[${j}]`;
-      if (!isObject(a)) return bad(`${at} must be an object`, a);
-      refuseUnknown(
-        a,
-        ['sids', 'sid_patterns', 'names', 'name_patterns', 'sources', 'details'],
-        origin,
-        `${at}.`,
-      );
-      const { details, sources, ...rest } = a;
-      const spec: Record<string, unknown> = { ...matchSpec(rest, at, origin, bad) };
-      if (sources !== undefined) spec.sources = stringList(sources, `${at}.sources`, bad);
-      if (details !== undefined) {
-        if (!isObject(details)) bad(`${at}.details must map a detail name to a list of values`, details);
-        spec.details = Object.fromEntries(
-          Object.entries(details as Record<string, unknown>).map(([k, v]) => [
-            k,
-            stringList(v, `${at}.details.${k}`, bad),
-          ]),
-        );
-      }
-      if (Object.keys(spec).filter((k) => k !== 'sources').length === 0)
-        bad(`${at} must name at least one account criterion`, a);
-      return spec as IdentityMatch;
-    });
-    return { person, accounts };
-  });
-}
-
-function matchSpec(
-  value: unknown,
-  where: string,
-  origin: string,
-  bad: (w: string, g: unknown) => never,
-): MatchSpec {
-  if (!isObject(value)) return bad(`${where} must be an object`, value);
-  refuseUnknown(
-    value,
-    ['sids', 'sid_patterns', 'names', 'name_patterns', 'logon_types'],
-    origin,
-    `${where}.`,
-  );
-  const spec: Record<string, unknown> = {};
-  for (const k of ['sids', 'sid_patterns', 'names', 'name_patterns'] as const) {
-    if (value[k] !== undefined) spec[k] = stringList(value[k], `${where}.${k}`, bad);
-  }
-  if (value.logon_types !== undefined) {
-    const types = value.logon_types;
-    if (!Array.isArray(types) || types.some((t) => !Number.isInteger(t) || t < 0 || t > 13))
-      bad(`${where}.logon_types must be a list of logon types 0-13`, types);
-    spec.logon_types = types;
-  }
-  return spec as MatchSpec;
-}
-
-function stringList(value: unknown, where: string, bad: (w: string, g: unknown) => never): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.trim() === ''))
-    return bad(`${where} must be a list of non-empty strings`, value);
-  return value as string[];
-}
-
-function refuseUnknown(
-  obj: Record<string, unknown>,
-  allowed: readonly string[],
-  origin: string,
-  prefix: string,
-): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) {
-      throw new SessiontrailError(
-        'BAD_CONFIG',
-        `${origin}: unknown key ${prefix}${key}; allowed: ${allowed.join(', ')}`,
-      );
-    }
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -142,6 +142,17 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     integrity_events,
     coverage,
     suppressions,
+    privileged_criteria: {
+      privileges: [...config.privileged.privileges],
+      accounts: {
+        sids: [...(config.privileged.accounts.sids ?? [])],
+        sid_patterns: [...(config.privileged.accounts.sid_patterns ?? [])],
+        names: [...(config.privileged.accounts.names ?? [])],
+        name_patterns: [...(config.privileged.accounts.name_patterns ?? [])],
+        logon_types: [...(config.privileged.accounts.logon_types ?? [])],
+      },
+      actions: [...config.privileged.actions],
+    },
     queries: input.queries,
     ...(input.inputs === undefined
       ? {}

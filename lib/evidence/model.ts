@@ -66,6 +66,8 @@ export interface EvidencePack {
   readonly coverage: Coverage;
   /** One entry per suppression rule in the configuration, in configuration order. */
   readonly suppressions: readonly SuppressionCount[];
+  /** The privileged criteria in effect (built-in and configured, merged), as the configuration lists them. */
+  readonly privileged_criteria: PrivilegedCriteria;
   /** The queries that produced this pack, in the order they ran. */
   readonly queries: readonly QueryRecord[];
   /**
@@ -75,6 +77,21 @@ export interface EvidencePack {
   readonly inputs?: readonly InputRecord[];
   /** What this pack does not show, one sentence each. */
   readonly limitations: readonly string[];
+}
+
+export interface PrivilegedCriteria {
+  /** Privileges (4672) that make a session privileged. */
+  readonly privileges: readonly string[];
+  /** Accounts privileged by SID, name, pattern or logon type: every key, empty when unused. */
+  readonly accounts: {
+    readonly sids: readonly string[];
+    readonly sid_patterns: readonly string[];
+    readonly names: readonly string[];
+    readonly name_patterns: readonly string[];
+    readonly logon_types: readonly number[];
+  };
+  /** Globs over `source:event_code` whose action makes a session privileged. */
+  readonly actions: readonly string[];
 }
 
 export interface PackInfo {

@@ -277,33 +277,38 @@ linked_partners AS (
    AND abs(q.start_ms - h.start_ms) <= ${UAC_PAIR_MAX_GAP_MS}
 ),
 -- Logons that name no partner and carry no elevation flag (4624 v0/v1): a UAC pair shows as two
--- logons of one SID and logon type on one host, logged together, exactly one of which received the
--- special-privileges event (MS-UAC: only the full token is privileged). Each half takes its
--- nearest such twin, and a pair is kept only when each is the other's nearest.
-inferred_candidates AS (
-  SELECT h.instance_uid AS priv_uid, q.instance_uid AS plain_uid, abs(q.start_ms - h.start_ms) AS gap_ms,
-    row_number() OVER (PARTITION BY h.instance_uid ORDER BY abs(q.start_ms - h.start_ms), q.instance_uid) AS rn_priv,
-    row_number() OVER (PARTITION BY q.instance_uid ORDER BY abs(q.start_ms - h.start_ms), h.instance_uid) AS rn_plain
-  FROM classified h JOIN classified q
-    ON q.host = h.host AND q.boot_ms = h.boot_ms AND q.user_uid = h.user_uid AND q.logon_type_id = h.logon_type_id
-   AND q.source = h.source AND q.instance_uid <> h.instance_uid
-   AND h.privilege_ref IS NOT NULL AND q.privilege_ref IS NULL
-   AND h.linked_session_uid IS NULL AND q.linked_session_uid IS NULL
-   AND h.is_elevated IS NULL AND q.is_elevated IS NULL
-   AND abs(q.start_ms - h.start_ms) <= ${UAC_INFERRED_PAIR_MAX_GAP_MS}
-  WHERE h.source IN (${splitSources})
+-- logons of one SID and logon type on one host and boot, logged together, exactly one of which
+-- received the special-privileges event (MS-UAC: only the full token is privileged). Only an
+-- unambiguous twin is paired: no other such logon lies within the bound before or after the two.
+-- (Neighbours by window, not a self-join: Trino inlines each reference to a WITH query.)
+uac_candidates AS (
+  SELECT instance_uid, start_ms, is_elevated, privileges, privilege_ref IS NOT NULL AS has_priv,
+    lag(start_ms) OVER (PARTITION BY host, boot_ms, user_uid, logon_type_id ORDER BY start_ms, instance_uid) AS prev_ms,
+    lead(start_ms) OVER (PARTITION BY host, boot_ms, user_uid, logon_type_id ORDER BY start_ms, instance_uid) AS next_ms,
+    lead(start_ms, 2) OVER (PARTITION BY host, boot_ms, user_uid, logon_type_id ORDER BY start_ms, instance_uid) AS next2_ms,
+    lead(instance_uid) OVER (PARTITION BY host, boot_ms, user_uid, logon_type_id ORDER BY start_ms, instance_uid) AS next_uid,
+    lead(privilege_ref IS NOT NULL) OVER (PARTITION BY host, boot_ms, user_uid, logon_type_id ORDER BY start_ms, instance_uid) AS next_has_priv,
+    lead(is_elevated) OVER (PARTITION BY host, boot_ms, user_uid, logon_type_id ORDER BY start_ms, instance_uid) AS next_elevated,
+    lead(privileges) OVER (PARTITION BY host, boot_ms, user_uid, logon_type_id ORDER BY start_ms, instance_uid) AS next_privileges
+  FROM classified
+  WHERE source IN (${splitSources}) AND linked_session_uid IS NULL AND is_elevated IS NULL
+    AND user_uid IS NOT NULL AND logon_type_id IS NOT NULL
 ),
 inferred_pairs AS (
-  SELECT priv_uid, plain_uid, gap_ms FROM inferred_candidates WHERE rn_priv = 1 AND rn_plain = 1
+  SELECT * FROM uac_candidates
+  WHERE next_uid IS NOT NULL AND has_priv <> next_has_priv AND next_ms - start_ms <= ${UAC_INFERRED_PAIR_MAX_GAP_MS}
+    AND (prev_ms IS NULL OR start_ms - prev_ms > ${UAC_INFERRED_PAIR_MAX_GAP_MS})
+    AND (next2_ms IS NULL OR next2_ms - next_ms > ${UAC_INFERRED_PAIR_MAX_GAP_MS})
 ),
 partners AS (
   SELECT instance_uid, partner_uid, partner_elevated, partner_privileges, pair_method, pair_gap_ms, rn FROM linked_partners
   UNION ALL
-  SELECT ip.priv_uid, ip.plain_uid, q.is_elevated, q.privileges, 'inferred', ip.gap_ms, 1
-  FROM inferred_pairs ip JOIN classified q ON q.instance_uid = ip.plain_uid
-  UNION ALL
-  SELECT ip.plain_uid, ip.priv_uid, q.is_elevated, q.privileges, 'inferred', ip.gap_ms, 1
-  FROM inferred_pairs ip JOIN classified q ON q.instance_uid = ip.priv_uid
+  SELECT CASE WHEN side = 0 THEN instance_uid ELSE next_uid END,
+    CASE WHEN side = 0 THEN next_uid ELSE instance_uid END,
+    CASE WHEN side = 0 THEN next_elevated ELSE is_elevated END,
+    CASE WHEN side = 0 THEN next_privileges ELSE privileges END,
+    'inferred', next_ms - start_ms, 1
+  FROM inferred_pairs CROSS JOIN (VALUES (0), (1)) AS sides (side)
 ),
 grouped AS (
   SELECT c.*, pa.partner_uid, pa.pair_method, pa.pair_gap_ms,

@@ -652,10 +652,12 @@ function buildMethod(pack: EvidencePack, seal: SealFacts): RenderModel['method']
         'delivered twice by at-least-once shippers collapse on their source record id; order is by time, then record number.',
       'A UAC split-token logon writes two 4624 events with linked logon ids, one elevated (%%1842) and one ' +
         'filtered (%%1843). The two halves are merged into one session whose primary logon id is the elevated ' +
-        'half; each activity row says which half ran it.',
+        'half; each activity row says which half ran it. Older Windows (4624 versions 0 and 1) logs no linked ' +
+        'logon id: there a pair is inferred, and the session says so and on what basis.',
       'A session is privileged when it holds an elevated token, is assigned a sensitive privilege (event 4672, ' +
         `e.g. SeDebugPrivilege), or belongs to an account on the configured privileged list. The configuration ` +
         `that decided this has sha256 ${pack.tool.config_sha256}.`,
+      `The privileged criteria in effect (built-in and configured): ${criteriaText(pack.privileged_criteria)}.`,
       'Each session carries a completeness verdict: what was expected (logon, privilege assignment, logoff), ' +
         'what was observed, and the likely reasons for what is missing.',
     ],
@@ -675,6 +677,20 @@ function buildMethod(pack: EvidencePack, seal: SealFacts): RenderModel['method']
       },
     },
   };
+}
+
+function criteriaText(c: EvidencePack['privileged_criteria']): string {
+  const part = (label: string, values: readonly (string | number)[]) =>
+    `${label}: ${values.length === 0 ? 'none' : values.join(', ')}`;
+  return [
+    part('privileges', c.privileges),
+    part('account SIDs', c.accounts.sids),
+    part('account SID or ARN patterns', c.accounts.sid_patterns),
+    part('account names', c.accounts.names),
+    part('account name patterns', c.accounts.name_patterns),
+    part('logon types', c.accounts.logon_types),
+    part('actions', c.actions),
+  ].join('; ');
 }
 
 /** `2024-03-01T10:22:03.852Z` → `2024-03-01 10:22:03Z`; null → an em dash. Milliseconds stay in evidence.json. */
