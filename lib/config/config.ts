@@ -51,6 +51,11 @@ export interface Config {
   /** Hours read before the window start, for sessions that began earlier. */
   readonly lookback_hours: number;
   /**
+   * Hours without any record from a host that make a coverage gap: reported per host, and a session
+   * still open when its host's data stops this long before the window end ends with the data.
+   */
+  readonly coverage_gap_hours: number;
+  /**
    * People whose accounts in different sources are one person: each entry names the person and the
    * accounts (any spec matches) that are theirs. The pack says which spec tied each session.
    */
@@ -166,6 +171,7 @@ export const DEFAULT_CONFIG: Config = {
   },
   suppress: BUILTIN_RULES,
   lookback_hours: 24,
+  coverage_gap_hours: 24,
   identities: [],
 };
 
@@ -233,6 +239,11 @@ export const CONFIG_FILE_SCHEMA = z
       .int()
       .min(0)
       .max(24 * 31)
+      .optional(),
+    coverage_gap_hours: z
+      .number()
+      .positive()
+      .max(24 * 366)
       .optional(),
     identities: z
       .array(
@@ -362,6 +373,7 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
     privileged,
     suppress,
     lookback_hours: file.lookback_hours ?? DEFAULT_CONFIG.lookback_hours,
+    coverage_gap_hours: file.coverage_gap_hours ?? DEFAULT_CONFIG.coverage_gap_hours,
     identities,
     ...(file.linux === undefined ? {} : { linux: { syslog_timezone: file.linux.syslog_timezone ?? 'UTC' } }),
   };

@@ -43,6 +43,8 @@ export interface QueryResults {
   readonly sourceStats: readonly Row[];
   readonly fieldPopulation: readonly Row[];
   readonly hostCoverage: readonly Row[];
+  /** Per host, stretches of the window without any record (see `buildCoverageGapsQuery`). */
+  readonly coverageGaps?: readonly Row[];
   readonly fileProblems: readonly {
     readonly source: string;
     readonly key: string;
@@ -107,9 +109,9 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     results.hostCoverage,
     input.traitsOf,
   );
-  const sessions = linkCreators(built, orphan_activity);
-  const integrity_events = results.integrity.map(buildIntegrity);
   const coverage = buildCoverage(results, input.definedFields);
+  const sessions = markCoverageGaps(linkCreators(built, orphan_activity), coverage, input.pack.window.to);
+  const integrity_events = results.integrity.map(buildIntegrity);
   const suppressions = buildSuppressions(config, input.expiredRules, results.suppressionCounts);
   const accounts = buildAccounts(sessions);
 
@@ -270,6 +272,22 @@ function buildSession(
   };
 }
 
+/**
+ * A session during which its host logged nothing for longer than the configured gap may have had
+ * activity that is not in the data: its verdict says so.
+ */
+function markCoverageGaps(sessions: readonly Session[], coverage: Coverage, windowTo: string): Session[] {
+  const gapsOf = new Map(coverage.hosts.map((h) => [h.host, h.gaps]));
+  return sessions.map((s) => {
+    const from = s.start ?? '';
+    const to = s.end ?? windowTo;
+    const during = (gapsOf.get(s.host) ?? []).some((g) => g.from < to && g.to > from);
+    if (!during) return s;
+    const reasons = [...new Set([...s.completeness.reasons, 'coverage_gap' as const])].sort(cmp);
+    return { ...s, completeness: { ...s.completeness, verdict: 'incomplete', reasons } };
+  });
+}
+
 /** How the two halves were tied, in words a reader can check against the two logons. */
 function pairingOf(primary: Row, partner: Row): SessionPairing {
   const gap = Math.abs(num(primary.start_ms) - num(partner.start_ms));
@@ -324,9 +342,11 @@ function completeness(halves: readonly Row[], privileged: boolean, traits: Sourc
       ? 'missing'
       : 'not_expected';
   if (privilege_assignment === 'missing') reasons.add('no_privilege_event');
+  const dataEnds = halves.some((r) => r.end_reason === 'data_ends');
   if (!traits.logoffEvents) {
     // The source never logs a logoff: the end comes from its end hint (credential expiry, last activity).
-    const verdict = privilege_assignment === 'missing' ? 'incomplete' : 'complete';
+    if (dataEnds) reasons.add('data_ends');
+    const verdict = reasons.size > 0 ? 'incomplete' : 'complete';
     return {
       logon: 'observed',
       privilege_assignment,
@@ -342,6 +362,7 @@ function completeness(halves: readonly Row[], privileged: boolean, traits: Sourc
     logoffSeen = false;
     if (reason === 'shutdown') reasons.add('shutdown');
     else if (reason === 'reboot' || reason === 'id_reused') reasons.add('reboot');
+    else if (reason === 'data_ends') reasons.add('data_ends');
     else if (num(r.host_logoffs) === 0) reasons.add('logoff_not_audited');
     else reasons.add('open_at_window_end');
     if (r.cleared_ms !== null && (r.end_ms === null || num(r.cleared_ms) <= num(r.end_ms)))
@@ -529,6 +550,10 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
       last_event: iso(r.last_ms) as string,
       events: num(r.events),
       logoff_events: num(r.logoffs),
+      gaps: (results.coverageGaps ?? [])
+        .filter((g) => g.host === r.host)
+        .map((g) => ({ from: iso(g.from_ms) as string, to: iso(g.to_ms) as string }))
+        .sort((a, b) => cmp(a.from, b.from)),
     }))
     .sort((a, b) => cmp(a.host, b.host));
 
@@ -630,6 +655,15 @@ function buildLimitations(
         `${n} ${s.source} records carry only the collector's receipt time (@timestamp, UTC), which may be a few seconds after the event; their local EventTime has no zone and was not used.`,
       );
   }
+  const gapped = coverage.hosts.filter((h) => h.gaps.length > 0);
+  if (gapped.length > 0)
+    out.push(
+      `${gapped.length} hosts logged nothing for more than ${input.config.coverage_gap_hours} hours within the window (${gapped
+        .map((h) => `${h.host}: ${h.gaps.map((g) => `${g.from} to ${g.to}`).join(', ')}`)
+        .join(
+          '; ',
+        )}): activity then is not in the data, and sessions still open when a host's data stops end there (data_ends).`,
+    );
   const silent = coverage.hosts.filter((h) => h.logoff_events === 0).map((h) => h.host);
   if (silent.length > 0)
     out.push(

@@ -176,6 +176,8 @@ export type EndReason =
   | 'credentials_expired'
   /** The last activity of a session split by inactivity (sources that log no logon or logoff). */
   | 'last_activity'
+  /** Still open when the host's data stops, well before the window end: it ends with the data. */
+  | 'data_ends'
   | 'open_at_window_end';
 
 export type MissingReason =
@@ -185,7 +187,11 @@ export type MissingReason =
   | 'shutdown'
   | 'log_cleared'
   | 'open_at_window_end'
-  | 'no_privilege_event';
+  | 'no_privilege_event'
+  /** The host's data stops while the session is open. */
+  | 'data_ends'
+  /** The host logged nothing for a while during the session: activity then is not in the data. */
+  | 'coverage_gap';
 
 export interface Completeness {
   readonly logon: 'observed' | 'missing';
@@ -374,6 +380,11 @@ export interface HostCoverage {
   readonly last_event: Time;
   readonly events: Count;
   readonly logoff_events: Count;
+  /**
+   * Stretches of the window longer than the configured gap (`coverage_gap_hours`) without any record
+   * from the host, the window's edges included; sorted.
+   */
+  readonly gaps: readonly { readonly from: Time; readonly to: Time }[];
 }
 
 export interface SuppressionCount {

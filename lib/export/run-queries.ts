@@ -11,6 +11,7 @@ import type { RawLogLocator } from '../locate/raw-log-locator.ts';
 import type { QueryEngine, QueryRun, Row } from '../query/query-engine.ts';
 import {
   buildAttributionQuery,
+  buildCoverageGapsQuery,
   buildCoverageQuery,
   buildFieldPopulationQuery,
   buildHostCoverageQuery,
@@ -112,6 +113,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       sourceStats: await select(buildSourceStatsQuery(d, linesTable(source))),
       fieldPopulation: await select(buildFieldPopulationQuery(d)),
       hostCoverage: await select(buildHostCoverageQuery(d)),
+      coverageGaps: await select(buildCoverageGapsQuery(d, rp)),
       fileProblems: [],
     });
   }
@@ -152,6 +154,7 @@ function mergeResults(
     sourceStats: cat('sourceStats'),
     fieldPopulation: cat('fieldPopulation'),
     hostCoverage: cat('hostCoverage'),
+    coverageGaps: cat('coverageGaps'),
     fileProblems,
   };
 }

@@ -47,6 +47,11 @@ export interface ReconstructionPlan {
    * a link id paired by inference. Absent: none.
    */
   readonly splitTokenSources?: readonly string[];
+  /**
+   * A host that logs nothing for longer than this has a coverage gap; a session still open when its
+   * host's data stops more than this before the window end ends there (`data_ends`).
+   */
+  readonly coverageGapMs: number;
 }
 
 const ACTIVITY_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect')`;
@@ -227,14 +232,18 @@ clears AS (
   GROUP BY h.instance_uid
 ),
 host_logoffs AS (
-  SELECT host, count(CASE WHEN kind = 'logoff' THEN 1 END) AS logoffs, min(time_ms) AS first_ms FROM ${ev} GROUP BY host
+  SELECT host, count(CASE WHEN kind = 'logoff' THEN 1 END) AS logoffs, min(time_ms) AS first_ms, max(time_ms) AS last_ms
+  FROM ${ev} GROUP BY host
 ),
 ended AS (
   SELECT h.*,
     lo.time_ms AS logoff_ms, lo.action AS logoff_action, lo.raw_ref AS logoff_ref,
     pr.privileges, pr.raw_ref AS privilege_ref, coalesce(c.activity_count, 0) AS activity_count,
     coalesce(c.elevated_by_privilege_event, 0) = 1 AS elevated_by_privilege_event, coalesce(c.privileged_action, 0) = 1 AS privileged_action,
-    b.next_boot_ms, s.shutdown_ms, s.service_stop_ms, cl.cleared_ms, hl.logoffs AS host_logoffs
+    b.next_boot_ms, s.shutdown_ms, s.service_stop_ms, cl.cleared_ms, hl.logoffs AS host_logoffs,
+    -- The host's data stops well before the window end: a session still open then is open only
+    -- because nothing after it was read (domain notes §5.11), so it ends with the data.
+    CASE WHEN hl.last_ms < ${toMs} - ${p.add(plan.coverageGapMs)} THEN hl.last_ms END AS data_end_ms
   FROM halves h
   LEFT JOIN firsts lo ON lo.instance_uid = h.instance_uid AND lo.kind = 'logoff' AND lo.rn = 1
   LEFT JOIN firsts pr ON pr.instance_uid = h.instance_uid AND pr.kind = 'privilege' AND pr.rn = 1
@@ -251,6 +260,7 @@ classified AS (
       WHEN shutdown_ms IS NOT NULL THEN shutdown_ms
       WHEN next_boot_ms IS NOT NULL THEN coalesce(service_stop_ms, next_boot_ms)
       WHEN end_hint_ms IS NOT NULL AND end_hint_ms < ${toMs} THEN end_hint_ms
+      WHEN reused_ms IS NULL AND data_end_ms IS NOT NULL THEN data_end_ms
       END AS end_ms,
     CASE
       WHEN logoff_ms IS NOT NULL THEN CASE WHEN logoff_action = 'user_logoff' THEN 'user_logoff' ELSE 'logoff' END
@@ -258,6 +268,7 @@ classified AS (
       WHEN next_boot_ms IS NOT NULL THEN CASE WHEN service_stop_ms IS NOT NULL THEN 'shutdown' ELSE 'reboot' END
       WHEN end_hint_ms IS NOT NULL AND end_hint_ms < ${toMs} THEN end_hint
       WHEN reused_ms IS NOT NULL THEN 'id_reused'
+      WHEN data_end_ms IS NOT NULL THEN 'data_ends'
       ELSE 'open_at_window_end' END AS end_reason,
     coalesce(regexp_like(privileges, ${p.add(privPattern)}), false) AS priv_by_privilege,
     (coalesce(is_elevated, false) OR elevated_by_privilege_event) AS priv_by_elevation,
@@ -451,6 +462,32 @@ export function buildFieldPopulationQuery(d: Dialect): SqlQuery {
   count(logon_type_id) AS logon_type_id, count(linked_session_uid) AS linked_session_uid, count(is_elevated) AS is_elevated
 FROM ${d.workTable('session_events')} GROUP BY source, event_code ORDER BY source, event_code`,
   );
+}
+
+/**
+ * Coverage gaps: stretches of the window longer than {@link ReconstructionPlan.coverageGapMs} in
+ * which a host logged nothing, counting the window's start and end as edges, so a host whose data
+ * stops early shows a gap to the window end.
+ */
+export function buildCoverageGapsQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
+  const p = new ParamList();
+  const ev = d.workTable('session_events');
+  const sql = `
+WITH edges AS (
+  SELECT host, time_ms FROM ${ev}
+  UNION ALL
+  SELECT host, CAST(${p.add(plan.fromMs)} AS BIGINT) FROM ${ev} GROUP BY host
+  UNION ALL
+  SELECT host, CAST(${p.add(plan.toMs)} AS BIGINT) FROM ${ev} GROUP BY host
+),
+ordered AS (
+  SELECT host, time_ms, lag(time_ms) OVER (PARTITION BY host ORDER BY time_ms) AS prev_ms FROM edges
+)
+SELECT host, prev_ms AS from_ms, time_ms AS to_ms FROM ordered
+WHERE prev_ms IS NOT NULL AND time_ms - prev_ms > ${p.add(plan.coverageGapMs)}
+  AND prev_ms >= ${p.add(plan.fromMs)} AND time_ms <= ${p.add(plan.toMs)}
+ORDER BY host, from_ms`;
+  return p.finish('coverage-gaps', sql);
 }
 
 /** Coverage: hosts in the data read. */

@@ -73,6 +73,8 @@ export interface TimelineLane {
   readonly label: string;
   readonly bars: readonly TimelineBar[];
   readonly orphans: readonly TimelineMark[];
+  /** Stretches without any record from the lane's host(s) (coverage gaps), clipped to the window. */
+  readonly gaps: readonly TimelineMark[];
 }
 
 /** The timeline chart: a time axis over the window and one lane per host or per account. */
@@ -339,6 +341,8 @@ const REASON_TEXT: Readonly<Record<MissingReason, string>> = {
   log_cleared: 'log cleared',
   open_at_window_end: 'still open at window end',
   no_privilege_event: 'no privilege assignment logged',
+  data_ends: "the host's data stops while it is open",
+  coverage_gap: 'the host logged nothing for a while during it',
 };
 
 /** The one paragraph that says what the pack does not show, from coverage and `limitations`. */
@@ -390,19 +394,28 @@ function buildTimeline(pack: EvidencePack): Timeline {
   // Lanes by host unless there are fewer accounts than hosts: fewer lanes read better.
   const laneBy: Timeline['laneBy'] = accounts.size < hosts.size ? 'account' : 'host';
   const keyOf = (x: { host: string; account: string }) => (laneBy === 'host' ? x.host : x.account);
-  const lanes = new Map<string, { bars: TimelineBar[]; orphans: TimelineMark[] }>();
+  const lanes = new Map<string, { bars: TimelineBar[]; orphans: TimelineMark[]; hosts: Set<string> }>();
   const lane = (key: string) => {
     let l = lanes.get(key);
     if (!l) {
-      l = { bars: [], orphans: [] };
+      l = { bars: [], orphans: [], hosts: new Set() };
       lanes.set(key, l);
     }
     return l;
   };
   const clip = (t: number) => Math.min(Math.max(t, from), to);
+  // A lane shows the coverage gaps of the hosts it holds (its own host, or the hosts of its account).
+  const gapsOf = (hosts: ReadonlySet<string>): TimelineMark[] =>
+    pack.coverage.hosts
+      .filter((h) => hosts.has(h.host))
+      .flatMap((h) =>
+        h.gaps.map((g) => ({ start: clip(Date.parse(g.from)), end: clip(Date.parse(g.to)), events: 0 })),
+      )
+      .sort((a, b) => a.start - b.start || a.end - b.end);
   for (const s of pack.sessions) {
     const startMs = s.start === null ? null : Date.parse(s.start);
     const endMs = s.end === null ? null : Date.parse(s.end);
+    lane(keyOf(s)).hosts.add(s.host);
     lane(keyOf(s)).bars.push({
       sessionId: s.id,
       start: clip(startMs ?? from),
@@ -414,6 +427,7 @@ function buildTimeline(pack: EvidencePack): Timeline {
     });
   }
   for (const o of pack.orphan_activity) {
+    lane(keyOf(o)).hosts.add(o.host);
     lane(keyOf(o)).orphans.push({
       start: clip(Date.parse(o.first_seen)),
       end: clip(Date.parse(o.last_seen)),
@@ -426,7 +440,7 @@ function buildTimeline(pack: EvidencePack): Timeline {
     laneBy,
     lanes: [...lanes.entries()]
       .sort(([a], [b]) => compare(a, b))
-      .map(([label, l]) => ({ label, bars: l.bars, orphans: l.orphans })),
+      .map(([label, l]) => ({ label, bars: l.bars, orphans: l.orphans, gaps: gapsOf(l.hosts) })),
   };
 }
 
@@ -543,6 +557,7 @@ const END_TEXT: Readonly<Record<Session['end_reason'], string>> = {
   id_reused: 'logon id reused: a reboot the data does not show',
   credentials_expired: 'credentials expired',
   last_activity: 'last activity (the source logs no logoff)',
+  data_ends: "the host's data stops here",
   open_at_window_end: 'open at window end',
 };
 
@@ -628,13 +643,14 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
       ]),
     },
     hosts: {
-      headers: ['Host', 'First event', 'Last event', 'Events', 'Logoff events'],
+      headers: ['Host', 'First event', 'Last event', 'Events', 'Logoff events', 'Coverage gaps'],
       rows: c.hosts.map((h) => [
         h.host,
         formatTime(h.first_event),
         formatTime(h.last_event),
         String(h.events),
         String(h.logoff_events),
+        h.gaps.map((g) => `${formatTime(g.from)} to ${formatTime(g.to)}`).join(', ') || NONE,
       ]),
     },
   };

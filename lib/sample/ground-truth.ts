@@ -13,7 +13,14 @@
  */
 
 /** Why a session ended, as the data shows it (same meanings as the evidence model's `EndReason`). */
-export type GtEndReason = 'logoff' | 'user_logoff' | 'shutdown' | 'reboot' | 'open_at_window_end';
+export type GtEndReason =
+  | 'logoff'
+  | 'user_logoff'
+  | 'shutdown'
+  | 'reboot'
+  /** Open when the host's data stops (see {@link GtHost.data_stops_at}): ends at its last Security record. */
+  | 'data_ends'
+  | 'open_at_window_end';
 
 /**
  * The suppression rule a correct configuration applies to a session; the first that matches, in this
@@ -93,6 +100,8 @@ export interface GtHost {
   readonly logoff_audited: boolean;
   /** True for the host that writes 4624 version 0 (no TargetLinkedLogonId, no ElevatedToken). */
   readonly legacy_logon_events: boolean;
+  /** When the host's log shipping stops (nothing later is in the data), or null. */
+  readonly data_stops_at: string | null;
 }
 
 /** The whole ground-truth document. */

@@ -112,6 +112,8 @@ export interface HostTraps {
   readonly crashDay: number | null;
   /** Processes of an admin session that began before the window. */
   readonly orphans: boolean;
+  /** The host's log shipping stops here (ms, UTC): nothing after it reaches the data. */
+  readonly dataStopsAt: number | null;
 }
 
 export interface HostSimResult {
@@ -479,6 +481,7 @@ export class HostSim {
     // ground truth is exactly what the data can show.
     const at = this.nxlog ? Math.floor(t / SEC) * SEC : Math.floor(t) + this.shift;
     if (at >= this.limit || at < this.from) return null;
+    if (this.traps.dataStopsAt !== null && at >= this.traps.dataStopsAt) return null;
     const ev: SimEvent = {
       t: at,
       seq: this.seq++,

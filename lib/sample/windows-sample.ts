@@ -92,11 +92,20 @@ export async function generateWindowsSample(options: WindowsSampleOptions): Prom
   const mid = Math.floor((days - 1) / 2);
   const servers = hosts.filter((h) => h.role === 'server');
   const crashHost = servers[1] ?? hosts[0];
+  // One workstation's shipping stops more than a day before the window end (more than the default
+  // coverage gap of 24 h): its open sessions end with its data.
+  const workstations = hosts.filter((h) => h.role === 'workstation');
+  const dataStopHost = workstations.length >= 4 ? workstations[workstations.length - 2] : undefined;
   const trapsFor = (h: HostPlan): HostTraps => ({
     logClearDay: h.role === 'dc' ? mid : null,
     shutdownReuseDay: h === servers[0] ? mid : null,
     crashDay: h === crashHost ? mid : null,
     orphans: h.short === 'WS01',
+    // 11:00 local on the day before last, while its owner is logged on (workstations run UTC-5 here).
+    dataStopsAt:
+      h === dataStopHost && days >= 3
+        ? from + (days - 2) * DAY + (11 * 60 - h.utcOffsetMinutes) * 60_000
+        : null,
   });
   const badLines: BadLinePlan[] = [];
   for (let day = 0; day < days; day++) {
@@ -119,7 +128,7 @@ export async function generateWindowsSample(options: WindowsSampleOptions): Prom
     number(events, rng);
     const mine = badLines.filter((b) => b.host === host.index);
     plantDefects(events, mine, from, rng);
-    collect(gt, host, sim);
+    collect(gt, host, sim, trapsFor(host).dataStopsAt);
     const written = await writeHost(host, events, mine, {
       outDir: options.outDir,
       from,
@@ -137,7 +146,9 @@ export async function generateWindowsSample(options: WindowsSampleOptions): Prom
     seed,
     window,
     hosts: hosts.map((h) => h.fqdn.toUpperCase()).sort(),
-    host_details: hosts.map(hostDetail).sort((a, b) => cmp(a.host, b.host)),
+    host_details: hosts
+      .map((h) => hostDetail(h, trapsFor(h).dataStopsAt))
+      .sort((a, b) => cmp(a.host, b.host)),
     sessions: gt.sessions.sort(
       (a, b) => cmp(a.host, b.host) || cmp(a.start, b.start) || cmp(a.logon_id, b.logon_id),
     ),
@@ -238,7 +249,15 @@ function suppression(a: Account): GtSuppression | null {
   return null;
 }
 
-function endOf(s: SimSession): { end: string | null; reason: GtEndReason } {
+function endOf(s: SimSession, lastEventT: number | null): { end: string | null; reason: GtEndReason } {
+  const end = endInData(s);
+  // A host whose data stops: a session still open then ends with the host's last record.
+  if (end.reason === 'open_at_window_end' && lastEventT !== null)
+    return { end: iso(lastEventT), reason: 'data_ends' };
+  return end;
+}
+
+function endInData(s: SimSession): { end: string | null; reason: GtEndReason } {
   const logoffs = s.halves.flatMap((h) => h.logoffs);
   if (logoffs.length > 0) {
     const end = Math.min(...logoffs.map((e) => e.t));
@@ -258,12 +277,14 @@ function endedAt(events: readonly { t: number; code: number }[]): string | null 
   return logoffs.length === 0 ? null : iso(Math.min(...logoffs));
 }
 
-function collect(gt: Accumulator, host: HostPlan, sim: HostSimResult): void {
+function collect(gt: Accumulator, host: HostPlan, sim: HostSimResult, dataStopsAt: number | null): void {
   const name = host.fqdn.toUpperCase();
+  const securityTimes = sim.events.filter((e) => e.channel === 'security').map((e) => e.t);
+  const lastEventT = dataStopsAt === null ? null : Math.max(...securityTimes);
   for (const s of sim.sessions) {
     const [primary, twin] = s.halves;
     if (primary === undefined) continue;
-    const { end, reason } = endOf(s);
+    const { end, reason } = endOf(s, lastEventT);
     const systemLike =
       s.account.kind === 'system' || s.account.kind === 'machine' || s.account.kind === 'window-manager';
     const activity: GtActivity[] = s.activity
@@ -395,7 +416,7 @@ async function writeHost(
   return { files, lines };
 }
 
-function hostDetail(h: HostPlan): GtHost {
+function hostDetail(h: HostPlan, dataStopsAt: number | null): GtHost {
   return {
     host: h.fqdn.toUpperCase(),
     layout: h.layout,
@@ -403,6 +424,7 @@ function hostDetail(h: HostPlan): GtHost {
     channel: h.channel,
     logoff_audited: h.logoffAudited,
     legacy_logon_events: h.legacyLogonEvents,
+    data_stops_at: dataStopsAt === null ? null : iso(dataStopsAt),
   };
 }
 

@@ -171,6 +171,29 @@ describe('sample ground truth: review pack', () => {
     );
   });
 
+  it('ends the open sessions of the host whose data stops early with the data, and reports its coverage gap', () => {
+    const stopped = gt.host_details.filter((h) => h.data_stops_at !== null);
+    expect(stopped.length).toBe(1);
+    const host = stopped[0]?.host as string;
+    const stopAt = Date.parse(stopped[0]?.data_stops_at as string);
+    const expected = gt.sessions.filter(
+      (s) => s.host === host && s.end_reason === 'data_ends' && s.suppressed_by === null,
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    for (const want of expected) {
+      const got = incident.sessions.find((x) => x.host === host && x.logon_id === want.logon_id);
+      expect(got?.end_reason).toBe('data_ends');
+      expect(Date.parse(got?.end as string)).toBeLessThanOrEqual(Date.parse(want.end as string));
+      expect(Date.parse(got?.end as string)).toBeGreaterThanOrEqual(Date.parse(got?.start as string));
+      expect(got?.completeness.reasons).toContain('data_ends');
+    }
+    const coverage = review.coverage.hosts.find((h) => h.host === host);
+    const last = coverage?.gaps[coverage.gaps.length - 1];
+    expect(last?.to).toBe(gt.window.to);
+    expect(Date.parse(last?.from as string)).toBeLessThan(stopAt);
+    expect(review.limitations.some((l) => l.includes(`${host}: ${last?.from} to ${last?.to}`))).toBe(true);
+  });
+
   it('counts every bad line, duplicate and skipped record', () => {
     const rejected = Object.fromEntries(review.coverage.rejected.map((r) => [r.reason, r.count]));
     expect(rejected).toEqual(gt.bad_lines);

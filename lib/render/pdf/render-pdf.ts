@@ -180,7 +180,7 @@ function writeDataQuality(w: PdfWriter, m: RenderModel): void {
     w.paragraph('No log clearing, audit stop, time change, boot or shutdown in the data.');
   else w.table(q.integrity, { widths: [75, 75, 35, 90, 90, 146], size: 7.5 });
   w.heading('Hosts in the data', 2);
-  w.table(q.hosts, { widths: [140, 100, 100, 80, 91], size: 7.5 });
+  w.table(q.hosts, { widths: [110, 70, 70, 45, 45, 171], size: 7.5 });
 }
 
 function writeMethod(w: PdfWriter, m: RenderModel): void {

@@ -18,6 +18,7 @@ const PRIVILEGED = '#e3873d';
 const UNPRIVILEGED = '#9aa6b2';
 const ELEVATED = '#9d1c20';
 const ORPHAN = '#1d4e89';
+const GAP = '#dfe3e8';
 
 /**
  * Draws the chart on as many landscape pages as its lanes need; the caller has opened the section
@@ -49,7 +50,7 @@ export function drawTimeline(w: PdfWriter, timeline: Timeline, sessionCount: num
     const partLabel = slices.length > 1 ? `part ${i + 1} of ${slices.length}` : '';
     const alt =
       `${describe} ${partLabel ? `${partLabel}: ` : ''}` +
-      `lanes ${slice.map((l) => `${l.label} (${l.bars.length} sessions, ${l.orphans.length} orphan groups)`).join('; ')}.`;
+      `lanes ${slice.map((l) => `${l.label} (${l.bars.length} sessions, ${l.orphans.length} orphan groups, ${l.gaps.length} coverage gaps)`).join('; ')}.`;
     w.tagged('Figure', () => drawPart(w, timeline, slice, partLabel), { alt });
   });
 }
@@ -103,6 +104,12 @@ function drawPart(w: PdfWriter, t: Timeline, lanes: readonly TimelineLane[], par
     const label = fitLabel(w, lane.label, LABEL_WIDTH - 6, 7);
     w.drawLine(label, left, top + 4, { size: 7 });
     const barTop = top + (LANE_HEIGHT - BAR_HEIGHT) / 2;
+    // Coverage gaps first, under the bars: a band where the host logged nothing.
+    for (const gap of lane.gaps) {
+      const x0 = xOf(gap.start);
+      const x1 = Math.max(xOf(gap.end), x0 + 1);
+      doc.rect(x0, top + 1, x1 - x0, LANE_HEIGHT - 2).fill(GAP);
+    }
     // Unprivileged bars first so privileged ones stay visible where they overlap.
     const ordered = [...lane.bars].sort((a, b) => Number(a.privileged) - Number(b.privileged));
     for (const bar of ordered) drawBar(w, bar, xOf, barTop, plotLeft, plotRight);
@@ -194,6 +201,7 @@ function drawLegend(w: PdfWriter, y: number, partLabel: string): void {
       .fill(PRIVILEGED);
   }, 'open: began before / still open at window end');
   item((at) => diamond(w, at + 9, y + 1 + BAR_HEIGHT / 2, 3), 'orphan activity');
+  item(box(GAP), 'no records (coverage gap)');
   if (partLabel) w.drawLine(`(${partLabel})`, x, y + 1, { size: 7.5, color: MUTED });
 }
 
