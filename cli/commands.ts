@@ -99,6 +99,7 @@ export async function runExport(
     config?: string;
     key: string;
     threads?: number;
+    allowEmpty?: boolean;
   } & TrinoOptions,
 ): Promise<void> {
   const request: ExportRequest = {
@@ -112,6 +113,7 @@ export async function runExport(
     ...(opts.requester ? { requester: opts.requester } : {}),
     ...(opts.reason ? { reason: opts.reason } : {}),
     ...(opts.series ? { series: opts.series } : {}),
+    ...(opts.allowEmpty ? { allowEmpty: true } : {}),
   };
   // Refuse a bad request before keys and engines are touched, so the first message is about it.
   validateRequest(request);

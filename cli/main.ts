@@ -76,8 +76,17 @@ program
   )
   .option('--out <dir>', 'where packs are written (the store root)', 'evidence')
   .option('--source <name>', 'source to read (repeatable); default: all', collect, [])
-  .option('--user <name>', 'account name, DOMAIN\\name or SID (repeatable)', collect, [])
+  .option(
+    '--user <name>',
+    'account: name, DOMAIN\\name, SID, uid, IAM user name or ARN (repeatable)',
+    collect,
+    [],
+  )
   .option('--host <name>', 'host name or its short name (repeatable)', collect, [])
+  .option(
+    '--allow-empty',
+    'seal the pack even when a --user or --host matches nothing (refused with the nearest matches otherwise)',
+  )
   .option('--incident-id <id>', 'incident identifier (incident packs)')
   .option('--requester <who>', 'who asked for the pack (audit packs)')
   .option('--reason <text>', 'why the pack was asked for (audit packs)')

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'BAD_WINDOW'
   | 'BAD_CONFIG'
   | 'BAD_IDENTIFIER'
+  /** A user or host in the request's scope matches nothing in the data read. */
+  | 'BAD_SCOPE'
   | 'LOGS_NOT_FOUND'
   | 'NO_SOURCE_DATA'
   // signing and keys
@@ -119,6 +121,7 @@ export const ERROR_CLASSES: Readonly<Record<ErrorCode, ErrorClass>> = {
   BAD_WINDOW: request,
   BAD_CONFIG: setup,
   BAD_IDENTIFIER: setup,
+  BAD_SCOPE: request,
   LOGS_NOT_FOUND: setup,
   NO_SOURCE_DATA: request,
   KEY_NOT_FOUND: setup,

@@ -45,6 +45,8 @@ export interface QueryResults {
   readonly hostCoverage: readonly Row[];
   /** Per host, stretches of the window without any record (see `buildCoverageGapsQuery`). */
   readonly coverageGaps?: readonly Row[];
+  /** Users and hosts of the scope that matched no record, when an empty pack was asked for on purpose. */
+  readonly unmatchedScope?: readonly string[];
   readonly fileProblems: readonly {
     readonly source: string;
     readonly key: string;
@@ -626,6 +628,11 @@ function buildLimitations(
   sessions: readonly Session[],
 ): string[] {
   const out: string[] = [];
+  const unmatched = input.results.unmatchedScope ?? [];
+  if (unmatched.length > 0)
+    out.push(
+      `The scope's ${unmatched.join(', ')} matched no record of the data read; this pack was asked for anyway (allow empty), so it shows nothing for them.`,
+    );
   const files = coverage.sources.reduce((n, s) => n + s.files, 0);
   if (files === 0)
     out.push('No log files were found for the window: this pack shows no evidence either way.');

@@ -20,6 +20,11 @@ export interface ExportRequest {
   readonly reason?: string;
   /** Series folder; defaults to the kind (`review`, `audit`, `incident`). */
   readonly series?: string;
+  /**
+   * Seal the pack even when a user or host in scope matches nothing in the data (the pack then says
+   * so); without it such a request is refused with the nearest matches. Default false.
+   */
+  readonly allowEmpty?: boolean;
 }
 
 /** A request checked and normalised: times parsed, lists sorted and de-duplicated. */
@@ -37,6 +42,7 @@ export interface ValidRequest {
   readonly requester: string | null;
   readonly reason: string | null;
   readonly series: string;
+  readonly allowEmpty: boolean;
 }
 
 export const PACK_KINDS: readonly PackKind[] = ['review', 'audit', 'incident'];
@@ -110,6 +116,7 @@ export function validateRequest(req: ExportRequest): ValidRequest {
     requester,
     reason,
     series,
+    allowEmpty: req.allowEmpty === true,
   };
 }
 

@@ -7,6 +7,7 @@ import { SessiontrailError } from '../errors.ts';
 import type { QueryResults } from '../evidence/assemble-pack.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { InputRecord, QueryRecord } from '../evidence/model.ts';
+import { checkScope, type ScopeMatch, scopeForms } from '../evidence/scope-match.ts';
 import type { RawLogLocator } from '../locate/raw-log-locator.ts';
 import type { QueryEngine, QueryRun, Row } from '../query/query-engine.ts';
 import {
@@ -19,6 +20,8 @@ import {
   buildOrphanQuery,
   buildPackActivityQuery,
   buildPackHalvesQuery,
+  buildScopeCandidatesQuery,
+  buildScopeMatchQuery,
   buildSessionEventsQuery,
   buildSessionHalvesQuery,
   buildSourceStatsQuery,
@@ -85,6 +88,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
   const fileProblems: { source: string; key: string; reason: string }[] = [];
   const perSource: QueryResults[] = [];
   let inputs: InputRecord[] | undefined = [];
+  const scopeCounts = new Map<string, number>();
   for (const source of plan.request.sources) {
     const def = SOURCES[source];
     if (def === undefined) throw new SessiontrailError('INTERNAL', `unknown source ${source} after planning`);
@@ -99,6 +103,12 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       await materialize(linesTable(source), def.buildNormaliseQuery(d, located.input, rp.config));
     } finally {
       await located.cleanup();
+    }
+    if (rp.users.length + rp.hosts.length > 0) {
+      for (const r of await select(buildScopeMatchQuery(d, rp, linesTable(source)))) {
+        const key = `${String(r.kind)}\u0000${Number(r.idx)}`;
+        scopeCounts.set(key, (scopeCounts.get(key) ?? 0) + Number(r.n));
+      }
     }
     await materialize('session_events', buildSessionEventsQuery(d, rp, linesTable(source)));
     await materialize('attributed', buildAttributionQuery(d, rp));
@@ -117,6 +127,28 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       fileProblems: [],
     });
   }
+  // A user or host of the scope that matches no record is refused (BAD_SCOPE) with the nearest
+  // names the data holds, unless an empty pack was asked for on purpose.
+  const scopeMatches: ScopeMatch[] = [
+    ...rp.users.map((value, i) => ({
+      kind: 'user' as const,
+      value,
+      records: scopeCounts.get(`user\u0000${i}`) ?? 0,
+    })),
+    ...rp.hosts.map((value, i) => ({
+      kind: 'host' as const,
+      value,
+      records: scopeCounts.get(`host\u0000${i}`) ?? 0,
+    })),
+  ];
+  let candidates: Row[] = [];
+  if (scopeMatches.some((m) => m.records === 0) && !plan.request.allowEmpty) {
+    for (const source of plan.request.sources)
+      candidates = candidates.concat(
+        (await engine.select(buildScopeCandidatesQuery(d, linesTable(source)))).rows,
+      );
+  }
+  const unmatched = checkScope(scopeMatches, () => scopeForms(candidates), plan.request.allowEmpty);
   const encoder = new TextEncoder();
   const queryFiles = ran.map((r, i): QueryFile => {
     const name = `queries/${String(i + 1).padStart(2, '0')}-${r.query.name}.sql`;
@@ -127,7 +159,11 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       record: { name: r.query.name, file: name, sql_sha256: sha256Hex(bytes), rows: r.rows },
     };
   });
-  return { results: mergeResults(perSource, fileProblems), queryFiles, runs, inputs };
+  const results = {
+    ...mergeResults(perSource, fileProblems),
+    unmatchedScope: unmatched.map((m) => `${m.kind} ${m.value}`),
+  };
+  return { results, queryFiles, runs, inputs };
 }
 
 /** A statement as the pack keeps it: its parameters as comments, then the SQL exactly as sent. */

@@ -90,11 +90,16 @@ function suppressionSql(rules: readonly SuppressionRule[], p: ParamList, logonTy
   return `CASE ${rules.map((r) => `WHEN ${matchSql(r.match, p, logonType)} THEN ${p.add(r.id)}`).join(' ')} END`;
 }
 
-/** Requested users match a name, `DOMAIN\name` or SID, case-insensitively. */
+/**
+ * Requested users match any form the logs name an account by, case-insensitively: the name,
+ * `DOMAIN\name`, the SID / uid / ARN, and for IAM users the bare name of `user/<name>` (CloudTrail
+ * names a user by its ARN's resource part).
+ */
 function userScopeSql(users: readonly string[], p: ParamList, q = ''): string {
   if (users.length === 0) return 'true';
   const list = p.addAll(users.map((u) => u.toUpperCase()));
-  return `(upper(coalesce(${q}user_name, '')) IN (${list}) OR upper(concat_ws('\\', ${q}user_domain, ${q}user_name)) IN (${list}) OR upper(coalesce(${q}user_uid, '')) IN (${list}))`;
+  const iamUsers = p.addAll(users.map((u) => `USER/${u.toUpperCase()}`));
+  return `(upper(coalesce(${q}user_name, '')) IN (${list}) OR upper(concat_ws('\\', ${q}user_domain, ${q}user_name)) IN (${list}) OR upper(coalesce(${q}user_uid, '')) IN (${list}) OR upper(coalesce(${q}user_name, '')) IN (${iamUsers}))`;
 }
 
 /** Requested hosts match the full name or its first label (`WS01` matches `ws01.corp.example`), in any case. */
@@ -488,6 +493,34 @@ WHERE prev_ms IS NOT NULL AND time_ms - prev_ms > ${p.add(plan.coverageGapMs)}
   AND prev_ms >= ${p.add(plan.fromMs)} AND time_ms <= ${p.add(plan.toMs)}
 ORDER BY host, from_ms`;
   return p.finish('coverage-gaps', sql);
+}
+
+/**
+ * How many records of the data read each requested user and host matches (one row per value, in the
+ * request's order: `kind`, `idx`, `n`), with the same matching the reconstruction uses.
+ */
+export function buildScopeMatchQuery(d: Dialect, plan: ReconstructionPlan, linesTable: string): SqlQuery {
+  const p = new ParamList();
+  const t = d.workTable(linesTable);
+  const arms = [
+    ...plan.users.map((u, i) => ['user', i, (pl: ParamList) => userScopeSql([u], pl)] as const),
+    ...plan.hosts.map((h, i) => ['host', i, (pl: ParamList) => hostScopeSql([h], pl)] as const),
+  ].map(
+    ([kind, i, where]) =>
+      `SELECT '${kind}' AS kind, ${i} AS idx, count(*) AS n FROM ${t} WHERE status = 'event' AND ${where(p)}`,
+  );
+  const sql =
+    arms.length === 0 ? `SELECT 'none' AS kind, 0 AS idx, 0 AS n WHERE false` : arms.join('\nUNION ALL\n');
+  return p.finish('scope-matches', `${sql}\nORDER BY kind, idx`);
+}
+
+/** The accounts and hosts of the data read, to name the nearest matches of a scope that matched nothing. */
+export function buildScopeCandidatesQuery(d: Dialect, linesTable: string): SqlQuery {
+  return new ParamList().finish(
+    'scope-candidates',
+    `SELECT DISTINCT host, user_name, user_domain, user_uid FROM ${d.workTable(linesTable)} WHERE status = 'event'
+ORDER BY host, user_name, user_domain, user_uid`,
+  );
 }
 
 /** Coverage: hosts in the data read. */

@@ -1,0 +1,87 @@
+/**
+ * A scope that matches nothing is refused with the nearest matches; users match across the forms
+ * the logs name them by. Real logs: invictus-ir CloudTrail, OTRF Windows (../shared/datasets).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isSessiontrailError } from '../../lib/errors.ts';
+import { nearest } from '../../lib/evidence/scope-match.ts';
+import { dataset } from '../helpers/datasets.ts';
+import { localExport, makeKey } from '../helpers/local-export.ts';
+
+const INVICTUS = dataset('cloudtrail', 'invictus-ir');
+const OTRF_BACKDOOR = dataset('windows', 'otrf', 'empire_wmic_add_user_backdoor_2020-09-14080546.json.gz');
+const CT = {
+  kind: 'incident',
+  incidentId: 'IR-1',
+  from: '2023-07-10',
+  to: '2023-07-11',
+  sources: ['cloudtrail'],
+} as const;
+let keyPath: string;
+
+beforeAll(async () => {
+  keyPath = await makeKey();
+});
+
+async function refusal(logs: string, request: Parameters<typeof localExport>[1]): Promise<string> {
+  try {
+    await localExport(logs, request, { keyPath });
+  } catch (err) {
+    if (isSessiontrailError(err, 'BAD_SCOPE')) return err.message;
+    throw err;
+  }
+  throw new Error('expected a BAD_SCOPE refusal');
+}
+
+describe('user scope across the forms the logs use', () => {
+  it('finds the sessions of the IAM user bert-jan by its bare name, as by user/<name> and by its ARN', async () => {
+    const ids = async (user: string) =>
+      (await localExport(INVICTUS, { ...CT, users: [user] }, { keyPath })).result.pack.sessions.map(
+        (s) => s.id,
+      );
+    const byForm = await ids('user/bert-jan');
+    expect(byForm.length).toBeGreaterThan(0);
+    expect(await ids('bert-jan')).toEqual(byForm);
+    expect(await ids('arn:aws:iam::123837392027:user/bert-jan')).toEqual(byForm);
+  }, 120_000);
+});
+
+describe('a scope that matches nothing', () => {
+  it('is refused (BAD_SCOPE) naming the nearest accounts of the data', async () => {
+    const message = await refusal(INVICTUS, { ...CT, users: ['bert-jn'] });
+    expect(message).toMatch(/^user "bert-jn" matches no record of the data read; nearest: "bert-jan"/);
+    expect(message).toMatch(/--allow-empty/);
+  }, 60_000);
+
+  it('is refused for a host, naming the host the data holds', async () => {
+    const message = await refusal(OTRF_BACKDOOR, {
+      kind: 'incident',
+      incidentId: 'IR-2',
+      from: '2020-09-14',
+      to: '2020-09-15',
+      sources: ['windows'],
+      hosts: ['WORKSTATION9'],
+    });
+    expect(message).toMatch(
+      /^host "WORKSTATION9" matches no record of the data read; nearest: "WORKSTATION5", "WORKSTATION6"/,
+    );
+  }, 60_000);
+
+  it('is sealed when an empty pack is asked for on purpose, and the pack says so', async () => {
+    const { result } = await localExport(
+      INVICTUS,
+      { ...CT, users: ['bert-jn'], allowEmpty: true },
+      { keyPath },
+    );
+    expect(result.pack.sessions).toEqual([]);
+    expect(result.pack.limitations[0]).toBe(
+      "The scope's user bert-jn matched no record of the data read; this pack was asked for anyway (allow empty), so it shows nothing for them.",
+    );
+  }, 60_000);
+});
+
+describe('nearest', () => {
+  it('orders by edit distance, case-insensitively, then by code point', () => {
+    expect(nearest('WS1', ['ws10', 'WS01', 'DC01', 'ws1x'], 3)).toEqual(['WS01', 'ws10', 'ws1x']);
+  });
+});
