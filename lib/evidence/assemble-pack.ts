@@ -47,6 +47,8 @@ export interface QueryResults {
   readonly coverageGaps?: readonly Row[];
   /** Users and hosts of the scope that matched no record, when an empty pack was asked for on purpose. */
   readonly unmatchedScope?: readonly string[];
+  /** Short host names read as the one full name of the data with that first label (`host_as_logged`, `host`). */
+  readonly hostAliases?: readonly Row[];
   readonly fileProblems: readonly {
     readonly source: string;
     readonly key: string;
@@ -662,6 +664,13 @@ function buildLimitations(
         `${n} ${s.source} records carry only the collector's receipt time (@timestamp, UTC), which may be a few seconds after the event; their local EventTime has no zone and was not used.`,
       );
   }
+  const aliases = [
+    ...new Set((input.results.hostAliases ?? []).map((r) => `${str(r.host_as_logged)} = ${str(r.host)}`)),
+  ].sort(cmp);
+  if (aliases.length > 0)
+    out.push(
+      `Hosts logged by their short name were read as the one host of the data with that full name (${aliases.join(', ')}): one host, one lane, one count.`,
+    );
   const gapped = coverage.hosts.filter((h) => h.gaps.length > 0);
   if (gapped.length > 0)
     out.push(

@@ -15,6 +15,7 @@ import {
   buildCoverageGapsQuery,
   buildCoverageQuery,
   buildFieldPopulationQuery,
+  buildHostAliasesQuery,
   buildHostCoverageQuery,
   buildIntegrityQuery,
   buildOrphanQuery,
@@ -124,6 +125,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       fieldPopulation: await select(buildFieldPopulationQuery(d)),
       hostCoverage: await select(buildHostCoverageQuery(d)),
       coverageGaps: await select(buildCoverageGapsQuery(d, rp)),
+      hostAliases: await select(buildHostAliasesQuery(d)),
       fileProblems: [],
     });
   }
@@ -191,6 +193,7 @@ function mergeResults(
     fieldPopulation: cat('fieldPopulation'),
     hostCoverage: cat('hostCoverage'),
     coverageGaps: cat('coverageGaps'),
+    hostAliases: cat('hostAliases'),
     fileProblems,
   };
 }

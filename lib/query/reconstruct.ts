@@ -110,20 +110,67 @@ function hostScopeSql(hosts: readonly string[], p: ParamList): string {
   return `(upper(host) IN (${list}) OR upper(split_part(host, '.', 1)) IN (${list}))`;
 }
 
+/** The normalised columns that reconstruction reads from a source's classified lines. */
+const EVENT_COLUMNS = [
+  'source',
+  'host',
+  'record_no',
+  'record_uid',
+  'event_code',
+  'kind',
+  'time_ms',
+  'time_field',
+  'session_uid',
+  'linked_session_uid',
+  'user_uid',
+  'user_name',
+  'user_domain',
+  'logon_type_id',
+  'is_elevated',
+  'privileges',
+  'src_ip',
+  'src_host',
+  'process',
+  'parent_process',
+  'command_line',
+  'action',
+  'target',
+  'logon_process',
+  'auth_package',
+  'end_hint_ms',
+  'end_hint',
+  'details',
+  'raw_ref',
+] as const;
+
 /** Step 1: `session_events`. */
 export function buildSessionEventsQuery(d: Dialect, plan: ReconstructionPlan, linesTable: string): SqlQuery {
   const p = new ParamList();
+  const t = d.workTable(linesTable);
+  // One identity per host: a host logged by its short name (`WORKSTATION5`) is the host of the data
+  // whose full name has that first label (`WORKSTATION5.THESHIRE.LOCAL`), when exactly one has it;
+  // scope, counts, lanes and sentences then all speak of one host. `host_as_logged` keeps the spelling.
   const sql = `
 SELECT *,
   coalesce(max(CASE WHEN kind = 'boot' THEN time_ms END) OVER (
     PARTITION BY host ORDER BY time_ms, record_no, record_uid ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), -1) AS boot_ms
 FROM (
-  SELECT source, host, record_no, record_uid, event_code, kind, time_ms, time_field, session_uid, linked_session_uid,
+  SELECT source, host, host_as_logged, record_no, record_uid, event_code, kind, time_ms, time_field, session_uid, linked_session_uid,
     user_uid, user_name, user_domain, logon_type_id, is_elevated, privileges, src_ip, src_host, process,
     parent_process, command_line, action, target, logon_process, auth_package, end_hint_ms, end_hint, details, raw_ref,
     row_number() OVER (PARTITION BY record_uid ORDER BY raw_ref) AS copy_no
-  FROM ${d.workTable(linesTable)}
-  WHERE status = 'event' AND time_ms >= ${p.add(plan.dataFromMs)} AND time_ms < ${p.add(plan.toMs)}
+  FROM (
+    SELECT ${EVENT_COLUMNS.map((c) => `l.${c}`).join(', ')}, l.host AS host_as_logged
+    FROM (SELECT * FROM ${t} WHERE status = 'event' AND strpos(host, '.') > 0) l
+    UNION ALL
+    SELECT ${EVENT_COLUMNS.map((c) => (c === 'host' ? 'CASE WHEN fq.n = 1 THEN fq.fqdn ELSE l.host END' : `l.${c}`)).join(', ')}, l.host
+    FROM (SELECT * FROM ${t} WHERE status = 'event' AND (host IS NULL OR strpos(host, '.') = 0)) l
+    LEFT JOIN (
+      SELECT upper(split_part(host, '.', 1)) AS short, min(host) AS fqdn, count(DISTINCT host) AS n
+      FROM ${t} WHERE status = 'event' AND strpos(host, '.') > 0 GROUP BY upper(split_part(host, '.', 1))
+    ) fq ON fq.short = upper(l.host)
+  ) canonical
+  WHERE time_ms >= ${p.add(plan.dataFromMs)} AND time_ms < ${p.add(plan.toMs)}
     AND ${hostScopeSql(plan.hosts, p)}
 ) deduped
 WHERE copy_no = 1`;
@@ -520,6 +567,15 @@ export function buildScopeCandidatesQuery(d: Dialect, linesTable: string): SqlQu
     'scope-candidates',
     `SELECT DISTINCT host, user_name, user_domain, user_uid FROM ${d.workTable(linesTable)} WHERE status = 'event'
 ORDER BY host, user_name, user_domain, user_uid`,
+  );
+}
+
+/** Hosts logged by a short name and read as the one full name of the data with that first label. */
+export function buildHostAliasesQuery(d: Dialect): SqlQuery {
+  return new ParamList().finish(
+    'host-aliases',
+    `SELECT DISTINCT host_as_logged, host FROM ${d.workTable('session_events')}
+WHERE host_as_logged <> host ORDER BY host, host_as_logged`,
   );
 }
 

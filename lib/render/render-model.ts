@@ -348,8 +348,12 @@ const REASON_TEXT: Readonly<Record<MissingReason, string>> = {
 /** The one paragraph that says what the pack does not show, from coverage and `limitations`. */
 function buildGaps(pack: EvidencePack): string {
   const phrases: string[] = [];
-  const seenHosts = new Set(pack.coverage.hosts.map((h) => h.host.toLowerCase()));
-  const silent = pack.pack.scope.hosts.filter((h) => !seenHosts.has(h.toLowerCase()));
+  // A requested host is seen when a host of the data has its name or its first label, as the scope
+  // matched it (reconstruct.ts hostScopeSql): `WORKSTATION6` is `WORKSTATION6.THESHIRE.LOCAL`.
+  const seenHosts = new Set(
+    pack.coverage.hosts.flatMap((h) => [h.host.toUpperCase(), (h.host.split('.')[0] ?? '').toUpperCase()]),
+  );
+  const silent = pack.pack.scope.hosts.filter((h) => !seenHosts.has(h.toUpperCase()));
   if (silent.length > 0) phrases.push(`any event from ${silent.join(', ')} (in scope, but no records read)`);
   if (pack.pack.data_from < pack.pack.window.from) {
     phrases.push(`logons before ${formatTime(pack.pack.data_from)}, where the data read begins`);

@@ -4,11 +4,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
+import { buildRenderModel } from '../../lib/render/render-model.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
 const OTRF = `${dataset('windows', 'otrf')}/`;
 let keyPath: string;
+const SEAL = { evidenceSha256: 'ab'.repeat(32), keyId: 'key-1', keyFingerprint: 'SHA256:fp' };
 
 beforeAll(async () => {
   keyPath = await makeKey();
@@ -200,5 +202,41 @@ describe('OTRF 4688 whose target SID is the NULL SID (S-1-0-0)', () => {
     const scoped = await pack(file, '2020-10-22', '2020-10-23', { users: [group?.user.uid] });
     const same = scoped.orphan_activity.find((g) => g.logon_id === '0xc61d9');
     expect(same?.events.map((e) => e.raw_ref)).toEqual(group?.events.map((e) => e.raw_ref));
+  });
+});
+
+describe('OTRF captures read together: one identity per host', () => {
+  it('reads WORKSTATION5 (short name) as the WORKSTATION5.THESHIRE.LOCAL of the other captures, and says so', async () => {
+    const { result } = await localExport(
+      OTRF,
+      { kind: 'review', sources: ['windows'], from: '2020-09-14', to: '2020-10-23' },
+      { keyPath },
+    );
+    const p = result.pack;
+    const hosts = p.coverage.hosts.map((h) => h.host);
+    expect(hosts).toContain('WORKSTATION5.THESHIRE.LOCAL');
+    expect(hosts).not.toContain('WORKSTATION5');
+    expect(p.orphan_activity.find((g) => g.logon_id === '0xc61d9')?.host).toBe('WORKSTATION5.THESHIRE.LOCAL');
+    expect(p.limitations.some((l) => l.includes('(WORKSTATION5 = WORKSTATION5.THESHIRE.LOCAL)'))).toBe(true);
+    const lanes = buildRenderModel(p, SEAL).timeline.lanes.map((l) => l.label);
+    expect(lanes).not.toContain('WORKSTATION5');
+  }, 120_000);
+
+  it('does not call a host in scope unseen when the data names it by its full name', async () => {
+    const p = await pack(
+      'empire_wmic_add_user_backdoor_2020-09-14080546.json.gz',
+      '2020-09-14',
+      '2020-09-15',
+      {
+        kind: 'audit',
+        hosts: ['WORKSTATION6'],
+        requester: 'auditor',
+        reason: 'test',
+      },
+    );
+    expect(p.sessions.length).toBeGreaterThan(0);
+    expect(buildRenderModel(p, SEAL).summary.gaps).not.toMatch(
+      /WORKSTATION6 \(in scope, but no records read\)/,
+    );
   });
 });
