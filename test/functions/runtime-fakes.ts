@@ -28,7 +28,10 @@ export const DEPLOYED_TABLES = Object.fromEntries(
   SOURCE_NAMES.map((s) => [s, sourceTableOf(SOURCES[s]!.rawTable, { database: 'sessiontrail_raw' })]),
 );
 
-/** An Athena stand-in: every query succeeds with no rows; it remembers what ran and that it was closed. */
+/**
+ * An Athena stand-in: every query succeeds with no rows (the scope check finds every value once); it
+ * remembers what ran and that it was closed.
+ */
 export function recordingEngine(runId = 'ptest') {
   const ran: SqlQuery[] = [];
   const materialized: string[] = [];
@@ -50,6 +53,15 @@ export function recordingEngine(runId = 'ptest') {
     },
     select: async (q: SqlQuery) => {
       ran.push(q);
+      // The scope check: the stand-in's data holds every user and host asked for (one record each).
+      if (q.name === 'scope-matches') {
+        const rows = [...q.sql.matchAll(/SELECT '(user|host)' AS kind, (\d+) AS idx/g)].map((m) => ({
+          kind: m[1] as string,
+          idx: Number(m[2]),
+          n: 1,
+        }));
+        return { rows, run: run(q, rows.length) };
+      }
       return { rows: [], run: run(q, 0) };
     },
     close: async () => {
