@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Row } from '../query/query-engine.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
-import type { SourceTraits } from '../sources/session-events.ts';
+import { INFERRED_LOGON_ACTION, type SourceTraits } from '../sources/session-events.ts';
 import { tieToPerson } from './identity.ts';
 import type {
   AccountSummary,
@@ -114,7 +114,11 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     input.traitsOf,
   );
   const coverage = buildCoverage(results, input.definedFields);
-  const sessions = markCoverageGaps(linkCreators(built, orphan_activity), coverage, input.pack.window.to);
+  const sessions = markCoverageGaps(
+    linkSessions(linkCreators(built, orphan_activity)),
+    coverage,
+    input.pack.window.to,
+  );
   const integrity_events = results.integrity.map(buildIntegrity);
   const suppressions = buildSuppressions(config, input.expiredRules, results.suppressionCounts);
   const accounts = buildAccounts(sessions);
@@ -337,6 +341,24 @@ function linkCreators(sessions: readonly Session[], orphans: readonly OrphanGrou
   });
 }
 
+/**
+ * A session whose linked logon (the credentials a role session was assumed from) is another
+ * session of this pack says which one, so a reader follows the chain inside the pack.
+ */
+function linkSessions(sessions: readonly Session[]): Session[] {
+  return sessions.map((s) => {
+    if (s.linked_logon_id === null || s.halves.length > 1) return s;
+    const linked = sessions.find(
+      (o) => o !== s && o.host === s.host && o.halves.some((h) => h.logon_id === s.linked_logon_id),
+    );
+    if (linked === undefined) return s;
+    const details = [...s.details, { name: 'linked_session', value: `session ${linked.id}` }].sort((a, b) =>
+      cmp(a.name, b.name),
+    );
+    return { ...s, details };
+  });
+}
+
 function completeness(halves: readonly Row[], privileged: boolean, traits: SourceTraits): Completeness {
   const reasons = new Set<MissingReason>();
   const privilegeSeen = halves.some((r) => r.privilege_ref !== null);
@@ -346,17 +368,21 @@ function completeness(halves: readonly Row[], privileged: boolean, traits: Sourc
       ? 'missing'
       : 'not_expected';
   if (privilege_assignment === 'missing') reasons.add('no_privilege_event');
+  // A logon derived from the first activity (no record logged it) is a start inferred, not observed.
+  const inferred = halves.every((r) => r.logon_action === INFERRED_LOGON_ACTION);
+  if (inferred) reasons.add('start_inferred');
+  const logon = inferred ? 'inferred' : 'observed';
   const dataEnds = halves.some((r) => r.end_reason === 'data_ends');
   if (!traits.logoffEvents) {
     // The source never logs a logoff: the end comes from its end hint (credential expiry, last activity).
     if (dataEnds) reasons.add('data_ends');
     const verdict = reasons.size > 0 ? 'incomplete' : 'complete';
     return {
-      logon: 'observed',
+      logon,
       privilege_assignment,
       logoff: 'not_expected',
       verdict,
-      reasons: [...reasons],
+      reasons: [...reasons].sort(cmp),
     };
   }
   let logoffSeen = true;
@@ -372,9 +398,9 @@ function completeness(halves: readonly Row[], privileged: boolean, traits: Sourc
     if (r.cleared_ms !== null && (r.end_ms === null || num(r.cleared_ms) <= num(r.end_ms)))
       reasons.add('log_cleared');
   }
-  const complete = privilege_assignment !== 'missing' && logoffSeen;
+  const complete = privilege_assignment !== 'missing' && logoffSeen && !inferred;
   return {
-    logon: 'observed',
+    logon,
     privilege_assignment,
     logoff: logoffSeen ? 'observed' : 'missing',
     verdict: complete ? 'complete' : 'incomplete',
@@ -680,7 +706,11 @@ function buildLimitations(
           '; ',
         )}): activity then is not in the data, and sessions still open when a host's data stops end there (data_ends).`,
     );
-  const silent = coverage.hosts.filter((h) => h.logoff_events === 0).map((h) => h.host);
+  // Only where the source logs logoffs at all is their absence a sign (CloudTrail never logs one).
+  const sourceOf = new Map(input.results.hostCoverage.map((r) => [str(r.host), str(r.source)]));
+  const silent = coverage.hosts
+    .filter((h) => h.logoff_events === 0 && input.traitsOf(sourceOf.get(h.host) ?? '').logoffEvents)
+    .map((h) => h.host);
   if (silent.length > 0)
     out.push(
       `No logoff events were logged by ${silent.join(', ')}: session ends there are unknown (logoff auditing may be off).`,

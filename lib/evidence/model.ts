@@ -191,10 +191,13 @@ export type MissingReason =
   /** The host's data stops while the session is open. */
   | 'data_ends'
   /** The host logged nothing for a while during the session: activity then is not in the data. */
-  | 'coverage_gap';
+  | 'coverage_gap'
+  /** No record logged the logon: the start is the first activity seen, and may be later than the true start. */
+  | 'start_inferred';
 
 export interface Completeness {
-  readonly logon: 'observed' | 'missing';
+  /** `inferred`: no record logged the logon; the source derived the start from the first activity. */
+  readonly logon: 'observed' | 'inferred' | 'missing';
   readonly privilege_assignment: 'observed' | 'missing' | 'not_expected';
   /** `not_expected` where the source never logs a logoff (the end then comes from the source's end hint). */
   readonly logoff: 'observed' | 'missing' | 'not_expected';

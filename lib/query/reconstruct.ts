@@ -245,7 +245,7 @@ export function buildSessionHalvesQuery(d: Dialect, plan: ReconstructionPlan): S
 WITH halves AS (
   SELECT record_uid AS instance_uid, source, host, boot_ms, session_uid, linked_session_uid, time_ms AS start_ms,
     coalesce(record_no, 0) AS start_rec, user_uid, user_name, user_domain, logon_type_id, is_elevated, src_ip, src_host,
-    logon_process, auth_package, end_hint_ms, end_hint, details, raw_ref AS logon_ref,
+    logon_process, auth_package, end_hint_ms, end_hint, details, raw_ref AS logon_ref, action AS logon_action,
     lead(time_ms) OVER (PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, record_no, record_uid) AS reused_ms
   FROM ${ev} WHERE kind = 'logon' AND session_uid IS NOT NULL
 ),
@@ -583,7 +583,7 @@ WHERE host_as_logged <> host ORDER BY host, host_as_logged`,
 export function buildHostCoverageQuery(d: Dialect): SqlQuery {
   return new ParamList().finish(
     'coverage-hosts',
-    `SELECT host, min(time_ms) AS first_ms, max(time_ms) AS last_ms, count(*) AS events,
+    `SELECT host, min(source) AS source, min(time_ms) AS first_ms, max(time_ms) AS last_ms, count(*) AS events,
   count(CASE WHEN kind = 'logoff' THEN 1 END) AS logoffs, count(CASE WHEN kind = 'logon' THEN 1 END) AS logons
 FROM ${d.workTable('session_events')} GROUP BY host ORDER BY host`,
   );

@@ -229,7 +229,14 @@ export function buildRenderModel(
         formatTime(a.last_seen),
         a.hosts.join(', ') || NONE,
         a.logon_types.join(', ') || NONE,
-        a.elevated ? 'yes' : 'no',
+        // "no" only where elevation is logged at all for the account (not for CloudTrail or auditd).
+        a.elevated
+          ? 'yes'
+          : pack.sessions.some(
+                (s) => a.source_accounts.includes(s.account) && s.halves.some((h) => h.elevated !== null),
+              )
+            ? 'no'
+            : NONE,
         String(a.activity_events),
       ]),
     },
@@ -343,6 +350,7 @@ const REASON_TEXT: Readonly<Record<MissingReason, string>> = {
   no_privilege_event: 'no privilege assignment logged',
   data_ends: "the host's data stops while it is open",
   coverage_gap: 'the host logged nothing for a while during it',
+  start_inferred: 'its start is inferred from its first activity (no logon was logged)',
 };
 
 /** The one paragraph that says what the pack does not show, from coverage and `limitations`. */
@@ -496,12 +504,19 @@ function buildSessionDetail(s: Session, maxRows: number): SessionDetail {
     { label: 'End', value: `${s.end ? formatTime(s.end) : 'not in the data'} (${END_TEXT[s.end_reason]})` },
     {
       label: 'Logon id',
-      value: `${s.logon_id}${primary ? ` (${halfName(primary.elevated)})` : ''}`,
+      // The token type is a Windows notion: said only where it is logged or the session is a UAC pair.
+      value: `${s.logon_id}${primary && (partner || primary.elevated !== null) ? ` (${halfName(primary.elevated)})` : ''}`,
     },
     {
       label: 'Linked session',
       value: s.linked_logon_id
-        ? `${s.linked_logon_id}${partner ? ` (${halfName(partner.elevated)} half, merged)` : ' (not in the data)'}`
+        ? `${s.linked_logon_id}${
+            partner
+              ? ` (${halfName(partner.elevated)} half, merged)`
+              : s.details.some((d) => d.name === 'linked_session')
+                ? ` (${s.details.find((d) => d.name === 'linked_session')?.value}, in this pack)`
+                : ' (not in the data)'
+          }`
         : NONE,
     },
     ...(s.pairing === null

@@ -38,6 +38,7 @@
  */
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
+import { INFERRED_LOGON_ACTION } from './session-events.ts';
 
 export const CLOUDTRAIL_SOURCE = 'cloudtrail';
 
@@ -288,7 +289,7 @@ events AS (
   UNION ALL
   -- Inferred logons of long-term-key bursts.
   SELECT 'event', NULL, host, uid || '#inferred-logon', event_source || ':' || event_name, 'logon', time_ms,
-    caller_session, NULL, coalesce(ui_arn, ui_user_name), 'logon_inferred_from_activity', NULL,
+    caller_session, NULL, coalesce(ui_arn, ui_user_name), ${literal(INFERRED_LOGON_ACTION)}, NULL,
     last_ms, 'last_activity',
     ${d.jsonObjectText([
       [

@@ -118,6 +118,12 @@ export const CLASSIFIED_COLUMNS: readonly ClassifiedColumn[] = [
   { name: 'object_key', type: 'VARCHAR', meaning: 'the object (file) the record came from' },
 ];
 
+/**
+ * The `action` of a logon that no record logged but a source derived from activity (a CloudTrail
+ * long-term key's first call): its session's start is inferred, and the verdict says so.
+ */
+export const INFERRED_LOGON_ACTION = 'logon_inferred_from_activity';
+
 /** The name of every classified column, in order. */
 export type ClassifiedColumnName = (typeof CLASSIFIED_COLUMNS)[number]['name'];
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { validateEvidence } from '../../lib/evidence/schema.ts';
+import { buildRenderModel } from '../../lib/render/render-model.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
@@ -245,5 +246,63 @@ describe('CloudTrail stratus-red-team', () => {
       'CreateUser',
     ]);
     expect(s.halves[0]?.logon_ref).toMatch(/^aws\.persistence\.iam-create-admin-user\.json#record=\d$/);
+  });
+});
+
+describe('CloudTrail invictus-ir: verdicts and sentences true to the source', () => {
+  let p: EvidencePack;
+  beforeAll(async () => {
+    p = (
+      await localExport(
+        INVICTUS,
+        {
+          from: '2023-07-10',
+          to: '2023-07-11',
+          sources: ['cloudtrail'],
+          kind: 'incident',
+          incidentId: 'IR-CT2',
+          hosts: ['123837392027'],
+        },
+        { keyPath },
+      )
+    ).result.pack;
+  }, 120_000);
+
+  it('says the start of a session inferred from a long-term key’s first call is inferred, not observed', () => {
+    const inferred = p.sessions.filter((s) =>
+      s.details.some((d) => d.name === 'how' && d.value.startsWith('inferred')),
+    );
+    expect(inferred.length).toBeGreaterThan(0);
+    for (const s of inferred) {
+      expect(s.completeness.logon).toBe('inferred');
+      expect(s.completeness.verdict).toBe('incomplete');
+      expect(s.completeness.reasons).toContain('start_inferred');
+    }
+    const observed = p.sessions.filter((s) => !inferred.includes(s));
+    expect(observed.every((s) => s.completeness.logon === 'observed')).toBe(true);
+  });
+
+  it('links a session to the session in the pack whose credentials it came from', () => {
+    const linked = p.sessions.filter((s) =>
+      p.sessions.some((o) => o !== s && o.host === s.host && o.logon_id === s.linked_logon_id),
+    );
+    expect(linked.length).toBeGreaterThan(0);
+    const model = buildRenderModel(p, { evidenceSha256: 'ab'.repeat(32), keyId: 'k', keyFingerprint: 'fp' });
+    for (const s of linked) {
+      const target = p.sessions.find((o) => o !== s && o.host === s.host && o.logon_id === s.linked_logon_id);
+      expect(s.details).toContainEqual({ name: 'linked_session', value: `session ${target?.id}` });
+      const fact = model.sessions.find((d) => d.id === s.id)?.facts.find((f) => f.label === 'Linked session');
+      expect(fact?.value).toContain('in this pack');
+      expect(fact?.value).not.toContain('not in the data');
+    }
+  });
+
+  it('says nothing of logoff auditing or token types, which CloudTrail does not have', () => {
+    expect(p.limitations.some((l) => /logoff auditing/.test(l))).toBe(false);
+    const model = buildRenderModel(p, { evidenceSha256: 'ab'.repeat(32), keyId: 'k', keyFingerprint: 'fp' });
+    const facts = model.sessions.flatMap((d) => d.facts.map((f) => f.value));
+    expect(facts.some((v) => v.includes('token type not logged'))).toBe(false);
+    const elevated = model.accounts.headers.indexOf('Elevated');
+    expect(model.accounts.rows.every((r) => r[elevated] !== 'no')).toBe(true);
   });
 });
