@@ -42,6 +42,11 @@ import { INFERRED_LOGON_ACTION } from './session-events.ts';
 
 export const CLOUDTRAIL_SOURCE = 'cloudtrail';
 
+/** The time field of a record as CloudTrail writes it. */
+const EVENT_TIME_FIELD = 'eventTime (UTC)';
+/** The time field of a record shipped by Logstash, whose date filter moved eventTime to @timestamp. */
+const LOGSTASH_TIME_FIELD = '@timestamp (Logstash copy of eventTime, UTC)';
+
 /** Calls of a long-term key further apart than this begin a new (inferred) session. */
 export const CLOUDTRAIL_INACTIVITY_GAP_MS = 30 * 60_000;
 
@@ -108,7 +113,13 @@ WITH recs AS (
 base AS (
   SELECT object_key, position, record,
     ${jx('eventID')} AS event_id,
-    ${jx('eventTime')} AS time_text,
+    -- Logstash's date filter replaces eventTime by @timestamp (the same instant, UTC) in shipped
+    -- records; the field used is recorded per record.
+    -- (Logstash writes milliseconds, .000Z: dropped when zero, so that the text of a sign-in's time
+    -- still equals its sessions' creationDate, which CloudTrail writes without them.)
+    coalesce(${jx('eventTime')}, ${d.replaceAll(jx('@timestamp'), '\\.0+Z$', 'Z')}) AS time_text,
+    CASE WHEN ${jx('eventTime')} IS NOT NULL THEN ${literal(EVENT_TIME_FIELD)}
+      WHEN ${jx('@timestamp')} IS NOT NULL THEN ${literal(LOGSTASH_TIME_FIELD)} ELSE ${literal(EVENT_TIME_FIELD)} END AS time_field,
     ${jx('eventSource')} AS event_source,
     ${jx('eventName')} AS event_name,
     ${jx('awsRegion')} AS region,
@@ -239,7 +250,7 @@ console_last AS (
 events AS (
   -- Credential-issuing STS calls: the new session's logon.
   SELECT 'event' AS status, CAST(NULL AS VARCHAR) AS reason, host, event_id AS record_uid,
-    event_source || ':' || event_name AS event_code, 'logon' AS kind, time_ms,
+    event_source || ':' || event_name AS event_code, 'logon' AS kind, time_ms, time_field,
     issued_key AS session_uid,
     CASE WHEN ui_type IN ${principalTypes} THEN ui_key END AS linked_session_uid,
     CASE WHEN event_name = 'GetSessionToken' THEN ui_arn ELSE issued_arn END AS user_uid,
@@ -265,7 +276,7 @@ events AS (
   FROM keyed WHERE role = 'issue'
   UNION ALL
   -- Console sign-ins and role switches: the console session's logon.
-  SELECT 'event', NULL, k.host, k.event_id, k.event_source || ':' || k.event_name, 'logon', k.time_ms,
+  SELECT 'event', NULL, k.host, k.event_id, k.event_source || ':' || k.event_name, 'logon', k.time_ms, k.time_field,
     k.ui_arn || '@' || k.time_text, NULL, k.ui_arn, k.event_name, k.login_to,
     coalesce(cl.last_ms, k.time_ms), 'last_activity',
     ${d.jsonObjectText([
@@ -282,13 +293,13 @@ events AS (
   WHERE k.role = 'console'
   UNION ALL
   -- Failed console sign-ins.
-  SELECT 'event', NULL, host, event_id, event_source || ':' || event_name, 'failed_logon', time_ms,
+  SELECT 'event', NULL, host, event_id, event_source || ':' || event_name, 'failed_logon', time_ms, time_field,
     NULL, NULL, coalesce(ui_arn, ui_user_name), event_name || ' failed', concat_ws(': ', error_code, coalesce(error_message, signin_result)),
     NULL, NULL, NULL, src_ip, user_agent, object_key, position, event_name, NULL
   FROM keyed WHERE role = 'console_failed'
   UNION ALL
   -- Inferred logons of long-term-key bursts.
-  SELECT 'event', NULL, host, uid || '#inferred-logon', event_source || ':' || event_name, 'logon', time_ms,
+  SELECT 'event', NULL, host, uid || '#inferred-logon', event_source || ':' || event_name, 'logon', time_ms, time_field,
     caller_session, NULL, coalesce(ui_arn, ui_user_name), ${literal(INFERRED_LOGON_ACTION)}, NULL,
     last_ms, 'last_activity',
     ${d.jsonObjectText([
@@ -306,7 +317,7 @@ events AS (
   FROM inferred
   UNION ALL
   -- Calls: activity of the caller's session.
-  SELECT 'event', NULL, host, uid, event_source || ':' || event_name, 'activity', time_ms,
+  SELECT 'event', NULL, host, uid, event_source || ':' || event_name, 'activity', time_ms, time_field,
     caller_session, NULL, coalesce(ui_arn, ui_user_name),
     CASE WHEN error_code IS NULL THEN event_name ELSE event_name || ' failed: ' || error_code END,
     nullif(concat_ws(' ', coalesce(target_param, first_resource), CASE WHEN error_code IS NOT NULL THEN '(' || concat_ws(': ', error_code, error_message) || ')' END), ''),
@@ -314,7 +325,7 @@ events AS (
   FROM calls
 )
 SELECT status, reason, ${literal(CLOUDTRAIL_SOURCE)} AS source, host, CAST(NULL AS BIGINT) AS record_no, record_uid,
-  event_code, kind, time_ms, 'eventTime (UTC)' AS time_field, session_uid, linked_session_uid,
+  event_code, kind, time_ms, time_field, session_uid, linked_session_uid,
   user_uid, coalesce(nullif(regexp_extract(user_uid, '^arn:aws[a-z-]*:(?:iam|sts)::[0-9]*:(.+)$', 1), ''), user_uid) AS user_name,
   nullif(regexp_extract(user_uid, '^arn:aws[a-z-]*:(?:iam|sts)::([0-9]+):', 1), '') AS user_domain,
   CAST(NULL AS INTEGER) AS logon_type_id, CAST(NULL AS BOOLEAN) AS is_elevated, CAST(NULL AS VARCHAR) AS privileges,
@@ -327,7 +338,7 @@ FROM events
 UNION ALL
 SELECT CASE WHEN role = 'rejected' THEN 'rejected' ELSE 'skipped' END, skip_reason, ${literal(CLOUDTRAIL_SOURCE)}, host, NULL,
   event_id, CASE WHEN event_source IS NOT NULL AND event_name IS NOT NULL THEN event_source || ':' || event_name END, NULL, time_ms,
-  'eventTime (UTC)', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  time_field, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, object_key || coalesce('#record=' || CAST(position AS VARCHAR), ''), object_key
 FROM roles WHERE role IN ('rejected', 'skipped')
 UNION ALL

@@ -5,6 +5,8 @@
  * with JSON.parse.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
@@ -305,4 +307,38 @@ describe('CloudTrail invictus-ir: verdicts and sentences true to the source', ()
     const elevated = model.accounts.headers.indexOf('Elevated');
     expect(model.accounts.rows.every((r) => r[elevated] !== 'no')).toBe(true);
   });
+});
+
+describe('CloudTrail shipped by Logstash (eventTime moved to @timestamp), built from the invictus-ir records', () => {
+  it('reads every record by @timestamp, says so, and rebuilds the same sessions as from the originals', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'st-logstash-'));
+    const lines: string[] = [];
+    for (const name of (readdirSync(INVICTUS, { recursive: true }) as string[]).sort()) {
+      if (!name.endsWith('.json')) continue;
+      const doc = JSON.parse(readFileSync(join(INVICTUS, name), 'utf8')) as {
+        Records: Record<string, unknown>[];
+      };
+      for (const { eventTime, ...rest } of doc.Records) {
+        // Logstash's date filter: the event's time becomes @timestamp, with milliseconds.
+        lines.push(JSON.stringify({ '@timestamp': String(eventTime).replace(/Z$/, '.000Z'), ...rest }));
+      }
+    }
+    await mkdir(join(dir, 'cloudtrail'), { recursive: true });
+    await writeFile(join(dir, 'cloudtrail', 'logstash.json'), `${lines.join('\n')}\n`);
+    const request = {
+      from: '2023-07-10',
+      to: '2023-07-11',
+      sources: ['cloudtrail'],
+      kind: 'review',
+    } as const;
+    const shipped = (await localExport(dir, request, { keyPath })).result.pack;
+    const original = (await localExport(INVICTUS, request, { keyPath })).result.pack;
+    const cov = shipped.coverage.sources[0];
+    expect(cov?.records_read).toBe(recordsIn(INVICTUS));
+    expect(cov?.records_rejected).toBe(0);
+    expect(cov?.time_fields.map((t) => t.field)).toEqual(['@timestamp (Logstash copy of eventTime, UTC)']);
+    const shape = (p: EvidencePack) =>
+      p.sessions.map((s) => [s.logon_id, s.start, s.end, s.activity_count, s.completeness.verdict]);
+    expect(shape(shipped)).toEqual(shape(original));
+  }, 180_000);
 });
