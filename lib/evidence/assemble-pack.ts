@@ -682,14 +682,23 @@ function buildLimitations(
     out.push(
       `${orphanEvents} activity events in the window could not be tied to a logon in the data; they are listed as orphan activity.`,
     );
-  for (const s of coverage.sources) {
-    const collector = s.time_fields.filter((t) => t.field.startsWith('@timestamp (collector'));
-    const n = collector.reduce((a, t) => a + t.records, 0);
-    if (n > 0)
-      out.push(
-        `${n} ${s.source} records carry only the collector's receipt time (@timestamp, UTC), which may be a few seconds after the event; their local EventTime has no zone and was not used.`,
-      );
+  // Counted over the records this pack shows (its logons, their activity, the orphan activity), not
+  // over the data read: a one-user pack speaks of that user's records.
+  const collectorTimed = new Map<string, number>();
+  const isCollector = (field: Row[string] | undefined) => str(field).startsWith('@timestamp (collector');
+  for (const [rows, field] of [
+    [input.results.halves, 'logon_time_field'],
+    [input.results.activity, 'time_field'],
+    [input.results.orphans, 'time_field'],
+  ] as const) {
+    for (const r of rows)
+      if (isCollector(r[field]))
+        collectorTimed.set(str(r.source), (collectorTimed.get(str(r.source)) ?? 0) + 1);
   }
+  for (const [source, n] of [...collectorTimed.entries()].sort(([a], [b]) => cmp(a, b)))
+    out.push(
+      `${n} ${source} records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event by an amount the record does not show (seconds, more after a backlog); their local EventTime has no zone and was not used.`,
+    );
   const aliases = [
     ...new Set((input.results.hostAliases ?? []).map((r) => `${str(r.host_as_logged)} = ${str(r.host)}`)),
   ].sort(cmp);

@@ -246,6 +246,7 @@ WITH halves AS (
   SELECT record_uid AS instance_uid, source, host, boot_ms, session_uid, linked_session_uid, time_ms AS start_ms,
     coalesce(record_no, 0) AS start_rec, user_uid, user_name, user_domain, logon_type_id, is_elevated, src_ip, src_host,
     logon_process, auth_package, end_hint_ms, end_hint, details, raw_ref AS logon_ref, action AS logon_action,
+    time_field AS logon_time_field,
     lead(time_ms) OVER (PARTITION BY host, boot_ms, session_uid ORDER BY time_ms, record_no, record_uid) AS reused_ms
   FROM ${ev} WHERE kind = 'logon' AND session_uid IS NOT NULL
 ),

@@ -194,6 +194,25 @@ describe('sample ground truth: review pack', () => {
     expect(review.limitations.some((l) => l.includes(`${host}: ${last?.from} to ${last?.to}`))).toBe(true);
   });
 
+  it('counts the collector-timed records of the pack itself, not of all the data read', () => {
+    const nxlog = new Set(gt.host_details.filter((h) => h.layout === 'nxlog').map((h) => h.host));
+    const expected =
+      review.sessions
+        .filter((x) => nxlog.has(x.host))
+        .reduce((n, x) => n + x.halves.length + x.activity_count, 0) +
+      review.orphan_activity.filter((g) => nxlog.has(g.host)).reduce((n, g) => n + g.event_count, 0);
+    expect(expected).toBeGreaterThan(0);
+    const read = (review.coverage.sources[0]?.time_fields ?? [])
+      .filter((t) => t.field.startsWith('@timestamp (collector'))
+      .reduce((n, t) => n + t.records, 0);
+    expect(read).toBeGreaterThan(expected);
+    expect(review.limitations).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^${expected} windows records of this pack carry only the collector's receipt time`),
+      ),
+    );
+  });
+
   it('counts every bad line, duplicate and skipped record', () => {
     const rejected = Object.fromEntries(review.coverage.rejected.map((r) => [r.reason, r.count]));
     expect(rejected).toEqual(gt.bad_lines);
