@@ -103,7 +103,8 @@ const DATASETS: readonly ConformanceDataset[] = [
           kind: 'incident',
           sources: ['windows'],
           incidentId: 'IR-1',
-          hosts: ['DC01', 'SRV01', 'SRV02', 'SRV03', 'WS01', 'WS02', 'WS03', 'WS04'],
+          // every host of the 8-host sample (planHosts: DC01, 2 servers, 5 workstations)
+          hosts: ['DC01', 'SRV01', 'SRV02', 'WS01', 'WS02', 'WS03', 'WS04', 'WS05'],
           from: '2024-05-06',
           to: '2024-05-09',
         },
