@@ -24,6 +24,7 @@ import { OCSF_PARQUET_TABLE } from '../lib/sources/ocsf-raw-table.ts';
 import { asLinesTable, type RawTableSpec } from '../lib/sources/raw-table.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
+import { checkLocalPaths } from '../lib/storage/local-sources.ts';
 import { S3EvidenceStore } from '../lib/storage/s3-evidence-store.ts';
 import { type EngineChoice, localDeps } from './deps.ts';
 
@@ -99,6 +100,7 @@ export async function runExport(
     config?: string;
     key: string;
     threads?: number;
+    maxFileMib?: number;
   } & TrinoOptions,
 ): Promise<void> {
   const request: ExportRequest = {
@@ -115,6 +117,7 @@ export async function runExport(
   };
   // Refuse a bad request before keys and engines are touched, so the first message is about it.
   validateRequest(request);
+  await checkLocalPaths(opts.logs, opts.out);
   const onProgress = progress(opts.json);
   const deps = await localDeps({
     engine: engineChoice(opts),
@@ -148,11 +151,18 @@ export interface TrinoOptions {
  * The engine an export runs on, from its options.
  * @throws SessiontrailError `BAD_REQUEST` when the options of the chosen engine are missing.
  */
-function engineChoice(opts: TrinoOptions & { logs?: string; threads?: number }): EngineChoice {
+function engineChoice(
+  opts: TrinoOptions & { logs?: string; threads?: number; maxFileMib?: number },
+): EngineChoice {
   if ((opts.engine ?? 'duckdb') === 'duckdb') {
     if (opts.logs === undefined)
       throw new SessiontrailError('BAD_REQUEST', '--logs is required with the DuckDB engine (the default)');
-    return { kind: 'duckdb', logs: opts.logs, ...(opts.threads ? { threads: opts.threads } : {}) };
+    return {
+      kind: 'duckdb',
+      logs: opts.logs,
+      ...(opts.threads ? { threads: opts.threads } : {}),
+      ...(opts.maxFileMib ? { maxFileBytes: opts.maxFileMib * 1024 * 1024 } : {}),
+    };
   }
   if (opts.trinoUrl === undefined)
     throw new SessiontrailError('BAD_REQUEST', '--engine trino needs --trino-url, e.g. http://trino:8080');

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import type { Row } from '../query/query-engine.ts';
 import type { SourceTraits } from '../sources/session-events.ts';
+import type { InputFile } from '../storage/log-intake.ts';
 import { tieToPerson } from './identity.ts';
 import type {
   AccountSummary,
@@ -16,6 +17,7 @@ import type {
   Coverage,
   EndReason,
   EvidencePack,
+  InputListing,
   InputRecord,
   IntegrityEvent,
   MissingReason,
@@ -41,11 +43,16 @@ export interface QueryResults {
   readonly sourceStats: readonly Row[];
   readonly fieldPopulation: readonly Row[];
   readonly hostCoverage: readonly Row[];
+  /** Files, or records of them, rejected before the engine read them (see `LocatedInput.problems`). */
   readonly fileProblems: readonly {
     readonly source: string;
     readonly key: string;
     readonly reason: string;
+    readonly count?: number;
+    readonly examples?: readonly string[];
   }[];
+  /** Every file found per source, with its status (local inputs). */
+  readonly inputFiles?: readonly (InputFile & { readonly source: string })[];
 }
 
 export interface AssembleInput {
@@ -406,8 +413,9 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
       for (const p of results.fileProblems) {
         const key = `${p.source}\u0000${p.reason}`;
         const entry = map.get(key) ?? { source: p.source, reason: p.reason, count: 0, examples: [] };
-        entry.count += 1;
-        if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(p.key);
+        entry.count += p.count ?? 1;
+        for (const example of p.examples ?? [p.key])
+          if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
         map.set(key, entry);
       }
     }
@@ -432,13 +440,17 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
         .reduce((acc, r) => acc.set(str(r.reason), num(r.n)), new Map<string, number>());
     const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
     const used = sum(countStatus('event'));
+    const outside = sum(countStatus('outside_window'));
     const skippedN = sum(countStatus('skipped'));
-    const rejectedN = sum(countStatus('rejected'));
+    const rejectedN =
+      sum(countStatus('rejected')) +
+      results.fileProblems.filter((p) => p.source === source).reduce((n, p) => n + (p.count ?? 1), 0);
     return {
       source,
       files: stat('files').reduce((n, r) => n + num(r.n), 0),
-      records_read: used + skippedN + rejectedN,
+      records_read: used + outside + skippedN + rejectedN,
       records_used: used,
+      records_outside_window: outside,
       records_skipped: skippedN,
       records_rejected: rejectedN,
       duplicates_collapsed: stat('duplicates').reduce((n, r) => n + num(r.n), 0),
@@ -470,7 +482,19 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
     }))
     .sort((a, b) => cmp(a.host, b.host));
 
-  return { sources, rejected, skipped, field_population, hosts };
+  const inputs: InputListing[] = (results.inputFiles ?? [])
+    .map((f) => ({
+      source: f.source,
+      key: f.key,
+      status: f.status,
+      reason: f.reason,
+      bytes: f.bytes,
+      lines: f.lines,
+      records: f.records,
+    }))
+    .sort((a, b) => cmp(a.source, b.source) || cmp(a.key, b.key));
+
+  return { sources, rejected, skipped, field_population, hosts, inputs };
 }
 
 function buildSuppressions(

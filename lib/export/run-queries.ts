@@ -81,7 +81,8 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
     return rows;
   };
 
-  const fileProblems: { source: string; key: string; reason: string }[] = [];
+  const fileProblems: QueryResults['fileProblems'][number][] = [];
+  const inputFiles: NonNullable<QueryResults['inputFiles']>[number][] = [];
   const perSource: QueryResults[] = [];
   let inputs: InputRecord[] | undefined = [];
   for (const source of plan.request.sources) {
@@ -90,7 +91,8 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
     progress(`finding ${source} logs`);
     const located = await deps.locator.locate(source, plan.dataFromMs, rp.toMs);
     try {
-      fileProblems.push(...located.problems.map((p) => ({ source, key: p.key, reason: p.reason })));
+      fileProblems.push(...located.problems.map((p) => ({ source, ...p })));
+      inputFiles.push(...(located.found ?? []).map((f) => ({ source, ...f })));
       inputs =
         located.inputs === undefined
           ? undefined
@@ -108,7 +110,12 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       orphans: await select(buildOrphanQuery(d, rp)),
       integrity: await select(buildIntegrityQuery(d, rp)),
       suppressionCounts: await select(buildSuppressionCountsQuery(d, rp)),
-      coverageRecords: await select(buildCoverageQuery(d, linesTable(source), def.derivedRows)),
+      coverageRecords: await select(
+        buildCoverageQuery(d, linesTable(source), def.derivedRows, {
+          fromMs: plan.dataFromMs,
+          toMs: rp.toMs,
+        }),
+      ),
       sourceStats: await select(buildSourceStatsQuery(d, linesTable(source))),
       fieldPopulation: await select(buildFieldPopulationQuery(d)),
       hostCoverage: await select(buildHostCoverageQuery(d)),
@@ -125,7 +132,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       record: { name: r.query.name, file: name, sql_sha256: sha256Hex(bytes), rows: r.rows },
     };
   });
-  return { results: mergeResults(perSource, fileProblems), queryFiles, runs, inputs };
+  return { results: { ...mergeResults(perSource, fileProblems), inputFiles }, queryFiles, runs, inputs };
 }
 
 /** A statement as the pack keeps it: its parameters as comments, then the SQL exactly as sent. */

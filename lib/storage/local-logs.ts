@@ -1,23 +1,35 @@
 /**
- * Finds a source's log files on local disk for one pack: a folder laid out like the S3 bucket
- * (`<root>/<source>/dt=YYYY-MM-DD/*.json[.gz]`, pruned to the days the pack reads), a plain folder
- * (every `.json`, `.jsonl`, `.ndjson`, `.log` file below it, optionally gzipped), or a single file.
+ * Finds a source's log files on local disk for one pack, and takes each one in
+ * ({@link intakeTextFile}): a folder laid out like the S3 bucket (`<root>/<source>/`, whose
+ * `dt=YYYY-MM-DD` folders are pruned to the days the pack reads; files outside any `dt=` folder
+ * are read too, their days taken from their records), a plain folder (every log file below it),
+ * or a single file.
  *
- * Gzip files are checked end to end first: DuckDB reads a truncated gzip file's prefix without any
- * error, so without this check a cut-off file would lose its tail silently. A damaged file's
- * readable prefix is recovered into a scratch file and still used; the damage is reported.
+ * Paths are taken literally: the tree is walked here, symbolic links to files and folders are
+ * followed (a folder reached twice, e.g. through a link loop, and a file reached twice are read
+ * once and listed as skipped), and the engine reads each file through a link with a neutral name,
+ * so that `[`, `?` and `*` in a name are never a glob. Rotated names (`auth.log.1`,
+ * `a.json.2.gz`) are log files. Every file found is in {@link LocalInput.inputs} with its status.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { createReadStream, rmSync } from 'node:fs';
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { SessiontrailError } from '../errors.ts';
 import type { InputObject, RawLogLocator } from '../locate/raw-log-locator.ts';
 import { SOURCE_NAMES } from '../sources/index.ts';
 import { detectLocalSources } from './local-sources.ts';
+import {
+  DEFAULT_LIMITS,
+  type InputFile,
+  type IntakeLimits,
+  intakeParquetFile,
+  intakeTextFile,
+} from './log-intake.ts';
+
+export type { InputFile, IntakeLimits } from './log-intake.ts';
 
 export interface LocalFile {
   /** Where DuckDB reads it. */
@@ -26,10 +38,15 @@ export interface LocalFile {
   readonly key: string;
 }
 
+/** A file, or lines of it, that could not be read, counted among the source's rejected records. */
 export interface FileProblem {
   readonly key: string;
-  readonly reason: 'truncated_gzip' | 'unreadable_file';
-  readonly detail: string;
+  /** `unreadable_file`, `truncated_gzip`, `decompressed_too_large`, `invalid_utf8`, … */
+  readonly reason: string;
+  /** Records rejected (1 for a whole file). */
+  readonly count: number;
+  /** The first positions (`<key>#line=N`, `<key>#record=N`), or the file's key. */
+  readonly examples: readonly string[];
 }
 
 export interface LocalInput {
@@ -37,22 +54,36 @@ export interface LocalInput {
   /** Each file found, as stored: key, size and sha256 (what the pack lists as read). */
   readonly inputs: readonly InputObject[];
   readonly problems: readonly FileProblem[];
-  /** Removes scratch files made for recovered prefixes. */
+  /** Every file found for the source, with what became of it; sorted by key. */
+  readonly found: readonly InputFile[];
+  /** Removes the scratch folder (links and rewritten files). */
   cleanup(): Promise<void>;
 }
 
-const LOG_FILE = /\.(json|jsonl|ndjson|log)(\.gz)?$/i;
+const LOG_FILE = /\.(json|jsonl|ndjson|log)(\.\d{1,3})?(\.gz)?$/i;
 const DAY_PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
+const PARQUET_FILE = /\.parquet$/i;
+/** Sources whose reader splits JSON documents into records ({@link intakeTextFile}). */
+const DOCUMENT_SOURCES = new Set(['cloudtrail', 'ocsf']);
+
+/** A file the walk found, or passed over with a reason. */
+interface Found {
+  readonly path: string;
+  readonly key: string;
+  readonly skip?: string;
+}
 
 /**
- * Lists the files of `source` under `logs` for the days `[fromMs, toMs)` touch.
- * @throws SessiontrailError `LOGS_NOT_FOUND` when `logs` does not exist or cannot be read.
+ * Lists the files of `source` under `logs` for the days `[fromMs, toMs)` touch and takes each in.
+ * @throws SessiontrailError `LOGS_NOT_FOUND` when `logs` does not exist, cannot be read, or is
+ *   neither a folder nor a regular file (a FIFO, a device such as `/dev/null`).
  */
 export async function findLocalLogs(
   logs: string,
   source: string,
   fromMs: number,
   toMs: number,
+  limits: IntakeLimits = DEFAULT_LIMITS,
 ): Promise<LocalInput> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -64,7 +95,13 @@ export async function findLocalLogs(
       { cause },
     );
   }
-  let found: LocalFile[];
+  if (!info.isFile() && !info.isDirectory()) {
+    throw new SessiontrailError(
+      'LOGS_NOT_FOUND',
+      `the logs at ${logs} are neither a folder nor a regular file (a pipe or a device cannot be read twice): give --logs a folder or a file`,
+    );
+  }
+  let found: Found[];
   const own = OWN_DISCOVERY[source];
   if (own !== undefined) {
     found = await own(logs, info.isFile(), fromMs, toMs);
@@ -73,47 +110,70 @@ export async function findLocalLogs(
   } else {
     const partitioned = join(logs, source);
     const hasLayout = await isDir(partitioned);
-    const root = hasLayout ? partitioned : logs;
-    const paths = hasLayout ? await listPartitions(partitioned, fromMs, toMs) : await listRecursive(logs);
-    found = paths.map((path) => ({
-      path,
-      key: relative(hasLayout ? logs : root, path)
-        .split(sep)
-        .join('/'),
-    }));
+    found = hasLayout ? await walk(partitioned, logs, dayPrune(fromMs, toMs)) : await walk(logs, logs);
   }
   found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
-  const problems: FileProblem[] = [];
+  const scratch = await mkdtemp(join(tmpdir(), 'sessiontrail-input-'));
+  trackScratch(scratch);
+  const inputs: InputFile[] = [];
   const files: LocalFile[] = [];
-  const inputs: InputObject[] = [];
-  let scratch: string | null = null;
-  for (const file of found) {
-    inputs.push({ key: file.key, ...(await sizeAndDigest(file.path)) });
-    if (!file.path.toLowerCase().endsWith('.gz')) {
-      files.push(file);
-      continue;
+  const objects: InputObject[] = [];
+  const problems: FileProblem[] = [];
+  try {
+    for (const [n, file] of found.entries()) {
+      if (file.skip !== undefined) {
+        inputs.push({
+          key: file.key,
+          status: 'skipped',
+          reason: file.skip,
+          bytes: 0,
+          lines: null,
+          records: null,
+          rejected: [],
+        });
+        continue;
+      }
+      const taken = PARQUET_FILE.test(file.path)
+        ? await intakeParquetFile(file.path, file.key)
+        : await intakeTextFile(file.path, file.key, n, scratch, {
+            documents: DOCUMENT_SOURCES.has(source),
+            limits,
+          });
+      inputs.push(taken.input);
+      // What the pack lists as read (chain of custody): the file as stored, when it could be read.
+      if (taken.input.status === 'read' || taken.input.status === 'damaged')
+        objects.push({ key: file.key, ...(await sizeAndDigest(file.path)) });
+      if (taken.readPath !== null) files.push({ path: taken.readPath, key: file.key });
+      const { status, reason } = taken.input;
+      // A damaged file whose readable part is read (cut gzip) counts as one rejected record, as
+      // does a file of which nothing is read; its lines' rejections are counted line by line.
+      if ((status === 'damaged' || status === 'unreadable') && reason !== null)
+        problems.push({ key: file.key, reason, count: 1, examples: [file.key] });
+      for (const r of taken.input.rejected) problems.push({ key: file.key, ...r });
     }
-    const damage = await gzipDamage(file.path);
-    if (damage === null) {
-      files.push(file);
-      continue;
-    }
-    scratch ??= await mkdtemp(join(tmpdir(), 'sessiontrail-recovered-'));
-    const recovered = join(scratch, `${files.length}-${basename(file.path).replace(/\.gz$/i, '')}`);
-    await recoverPrefix(file.path, recovered);
-    problems.push({ key: file.key, reason: 'truncated_gzip', detail: damage });
-    files.push({ path: recovered, key: file.key });
+  } catch (err) {
+    await removeScratch(scratch);
+    throw err;
   }
-  const dir = scratch;
-  return {
-    files,
-    inputs,
-    problems,
-    cleanup: async () => {
-      if (dir !== null) await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return { files, problems, inputs: objects, found: inputs, cleanup: () => removeScratch(scratch) };
+}
+
+/** Scratch folders not yet removed: removed at process exit if an export ends without cleanup. */
+const OPEN_SCRATCH = new Set<string>();
+let exitHookInstalled = false;
+function trackScratch(dir: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const d of OPEN_SCRATCH) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  OPEN_SCRATCH.add(dir);
+}
+async function removeScratch(dir: string): Promise<void> {
+  OPEN_SCRATCH.delete(dir);
+  await rm(dir, { recursive: true, force: true });
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -128,57 +188,81 @@ function day(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-async function listPartitions(root: string, fromMs: number, toMs: number): Promise<string[]> {
+/** Prunes `dt=` folders outside the days of `[fromMs, toMs)`. */
+function dayPrune(fromMs: number, toMs: number): (name: string) => boolean {
   const first = day(fromMs);
-  const last = day(toMs - 1);
-  const out: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true })) {
-    const m = DAY_PARTITION.exec(entry.name);
-    if (!entry.isDirectory() || m === null) continue;
-    const d = m[1] as string;
-    if (d < first || d > last) continue;
-    out.push(...(await listRecursive(join(root, entry.name))));
-  }
-  return out;
+  const last = day(Math.max(fromMs, toMs - 1));
+  return (name) => {
+    const m = DAY_PARTITION.exec(name);
+    return m !== null && ((m[1] as string) < first || (m[1] as string) > last);
+  };
 }
 
-async function listRecursive(root: string, parquet = false): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && (LOG_FILE.test(entry.name) || (parquet && PARQUET_FILE.test(entry.name))))
-      out.push(join(entry.parentPath, entry.name));
-  }
-  return out;
-}
-
-/** Decompresses the whole file; returns why it failed, or null when it is intact. */
-async function gzipDamage(path: string): Promise<string | null> {
-  try {
-    await pipeline(createReadStream(path), createGunzip(), async (source) => {
-      for await (const _ of source) {
-        // drain
+/**
+ * Every log file below `root` (names relative to `keyRoot`), following symbolic links. A folder or
+ * file reached a second time (a link loop, two links to one target) is listed as skipped; files
+ * whose names are no log names, and what is neither file nor folder, are listed as skipped too.
+ */
+async function walk(
+  root: string,
+  keyRoot: string,
+  prune: (dirName: string) => boolean = () => false,
+  parquet = false,
+): Promise<Found[]> {
+  const out: Found[] = [];
+  const seen = new Set<string>();
+  const keyOf = (path: string) => relative(keyRoot, path).split(sep).join('/') || basename(path);
+  const visit = async (dir: string): Promise<void> => {
+    const id = await stat(dir).then(
+      (s) => `${s.dev}:${s.ino}`,
+      () => null,
+    );
+    if (id !== null) {
+      if (seen.has(id)) {
+        out.push({ path: dir, key: `${keyOf(dir)}/`, skip: 'folder_already_read' });
+        return;
       }
-    });
-    return null;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
-}
-
-/** Writes what can be decompressed of a damaged gzip file. */
-async function recoverPrefix(path: string, target: string): Promise<void> {
-  const out = createWriteStream(target);
-  // Flush what each block yields so that a cut in the last block still gives its whole lines.
-  const gunzip = createGunzip({ finishFlush: 2 /* Z_SYNC_FLUSH */ });
-  await new Promise<void>((resolve) => {
-    const input = createReadStream(path);
-    const done = () => out.end(() => resolve());
-    gunzip.on('data', (chunk: Buffer) => out.write(chunk));
-    gunzip.on('error', done);
-    gunzip.on('end', done);
-    input.on('error', done);
-    input.pipe(gunzip);
-  });
+      seen.add(id);
+    }
+    let entries: string[];
+    try {
+      entries = (await readdir(dir)).sort();
+    } catch {
+      out.push({ path: dir, key: `${keyOf(dir)}/`, skip: 'unreadable_folder' });
+      return;
+    }
+    for (const name of entries) {
+      const path = join(dir, name);
+      let s: Awaited<ReturnType<typeof stat>>;
+      try {
+        s = await stat(path);
+      } catch {
+        out.push({ path, key: keyOf(path), skip: 'broken_link' });
+        continue;
+      }
+      if (s.isDirectory()) {
+        if (!prune(name)) await visit(path);
+        continue;
+      }
+      if (!s.isFile()) {
+        out.push({ path, key: keyOf(path), skip: 'not_a_regular_file' });
+        continue;
+      }
+      if (!(LOG_FILE.test(name) || (parquet && PARQUET_FILE.test(name)))) {
+        out.push({ path, key: keyOf(path), skip: 'not_a_log_file_name' });
+        continue;
+      }
+      const fileId = `${s.dev}:${s.ino}`;
+      if (seen.has(fileId)) {
+        out.push({ path, key: keyOf(path), skip: 'file_already_read' });
+        continue;
+      }
+      seen.add(fileId);
+      out.push({ path, key: keyOf(path) });
+    }
+  };
+  await visit(root);
+  return out;
 }
 
 /**
@@ -194,7 +278,7 @@ async function recoverPrefix(path: string, target: string): Promise<void> {
  * several sources.
  */
 const OWN_DISCOVERY: Readonly<
-  Record<string, (logs: string, isFile: boolean, fromMs: number, toMs: number) => Promise<LocalFile[]>>
+  Record<string, (logs: string, isFile: boolean, fromMs: number, toMs: number) => Promise<Found[]>>
 > = {
   cloudtrail: (logs, isFile, fromMs, toMs) =>
     discoverOwn(logs, isFile, 'cloudtrail', fromMs, toMs, isCloudTrailFile, cloudTrailDay),
@@ -203,7 +287,6 @@ const OWN_DISCOVERY: Readonly<
 
 const CLOUDTRAIL_DAY = /\/CloudTrail(?:-[A-Za-z]+)?\/[a-z0-9-]+\/(\d{4})\/(\d{2})\/(\d{2})\//;
 const OCSF_DAY = /\/eventDay=(\d{4})(\d{2})(\d{2})\//i;
-const PARQUET_FILE = /\.parquet$/i;
 
 function cloudTrailDay(path: string): string | null {
   const m = CLOUDTRAIL_DAY.exec(path.split(sep).join('/'));
@@ -223,22 +306,22 @@ async function discoverOwn(
   toMs: number,
   belongs: (path: string) => Promise<boolean>,
   dayOf: (path: string) => string | null,
-): Promise<LocalFile[]> {
+): Promise<Found[]> {
   if (isFile) return (await belongs(logs)) ? [{ path: logs, key: basename(logs) }] : [];
   const layout = join(logs, source);
   if (await isDir(layout)) {
     const first = day(fromMs);
     // The day after the last: files are delivered after their events (see OWN_DISCOVERY).
     const last = day(toMs - 1 + 86_400_000);
-    const paths = (await listRecursive(layout, true)).filter((path) => {
-      const d = dayOf(path);
-      return d === null || (d >= first && d <= last);
+    return (await walk(layout, logs, () => false, true)).filter((f) => {
+      const d = dayOf(f.path);
+      return f.skip !== undefined || d === null || (d >= first && d <= last);
     });
-    return paths.map((path) => ({ path, key: relative(logs, path).split(sep).join('/') }));
   }
-  const out: LocalFile[] = [];
-  for (const path of await listRecursive(logs, true)) {
-    if (await belongs(path)) out.push({ path, key: relative(logs, path).split(sep).join('/') });
+  const out: Found[] = [];
+  for (const f of await walk(logs, logs, () => false, true)) {
+    // In a plain folder another source's files are not this source's to list.
+    if (f.skip === undefined ? await belongs(f.path) : f.skip !== 'not_a_log_file_name') out.push(f);
   }
   return out;
 }
@@ -256,14 +339,18 @@ async function isOcsfFile(path: string): Promise<boolean> {
   return /"class_uid"\s*:/.test(await head(path));
 }
 
-/** The first 64 KiB of a file (decompressed when gzip), as text; empty when unreadable. */
+/** The first 64 KiB of a file (decompressed when its bytes say gzip), as text; empty when unreadable. */
 async function head(path: string): Promise<string> {
   const limit = 64 * 1024;
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    const input = createReadStream(path, path.toLowerCase().endsWith('.gz') ? {} : { end: limit - 1 });
-    const stream = path.toLowerCase().endsWith('.gz') ? input.pipe(createGunzip()) : input;
+    const fh = await open(path, 'r');
+    const magic = Buffer.alloc(2);
+    await fh.read(magic, 0, 2, 0).finally(() => fh.close());
+    const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
+    const input = createReadStream(path, gzip ? {} : { end: limit - 1 });
+    const stream = gzip ? input.pipe(createGunzip()) : input;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       chunks.push(chunk);
       size += chunk.length;
@@ -278,19 +365,20 @@ async function head(path: string): Promise<string> {
 
 /**
  * The locator of a local export: a source's files under `logs` for the days `[fromMs, toMs)`, with
- * the damaged files reported; the sources are the `<source>/` folders of `logs`
- * ({@link detectLocalSources}).
+ * every file found and what was wrong with it; the sources are the `<source>/` folders of `logs`
+ * ({@link detectLocalSources}); `limits` bound each file ({@link IntakeLimits}).
  * `locate` throws SessiontrailError `LOGS_NOT_FOUND` as {@link findLocalLogs}.
  */
-export function localLocator(logs: string): RawLogLocator {
+export function localLocator(logs: string, limits: IntakeLimits = DEFAULT_LIMITS): RawLogLocator {
   return {
     sources: () => detectLocalSources(logs, SOURCE_NAMES),
     async locate(source, fromMs, toMs) {
-      const found = await findLocalLogs(logs, source, fromMs, toMs);
+      const found = await findLocalLogs(logs, source, fromMs, toMs, limits);
       return {
         input: { kind: 'files' as const, files: found.files },
         problems: found.problems,
         inputs: found.inputs,
+        found: found.found,
         cleanup: found.cleanup,
       };
     },
