@@ -12,6 +12,7 @@ import { SessiontrailError } from '../lib/errors.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
 import { type ExportRequest, validateRequest } from '../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { checkLocalPaths } from '../lib/locate/local-sources.ts';
 import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
 import { generateSamples, SAMPLE_KINDS, type SampleKind } from '../lib/sample/samples.ts';
@@ -100,6 +101,7 @@ export async function runExport(
     key: string;
     threads?: number;
     allowEmpty?: boolean;
+    maxFileMib?: number;
   } & TrinoOptions,
 ): Promise<void> {
   const request: ExportRequest = {
@@ -117,6 +119,7 @@ export async function runExport(
   };
   // Refuse a bad request before keys and engines are touched, so the first message is about it.
   validateRequest(request);
+  await checkLocalPaths(opts.logs, opts.out);
   const onProgress = progress(opts.json);
   const deps = await localDeps({
     engine: engineChoice(opts),
@@ -150,11 +153,18 @@ export interface TrinoOptions {
  * The engine an export runs on, from its options.
  * @throws SessiontrailError `BAD_REQUEST` when the options of the chosen engine are missing.
  */
-function engineChoice(opts: TrinoOptions & { logs?: string; threads?: number }): EngineChoice {
+function engineChoice(
+  opts: TrinoOptions & { logs?: string; threads?: number; maxFileMib?: number },
+): EngineChoice {
   if ((opts.engine ?? 'duckdb') === 'duckdb') {
     if (opts.logs === undefined)
       throw new SessiontrailError('BAD_REQUEST', '--logs is required with the DuckDB engine (the default)');
-    return { kind: 'duckdb', logs: opts.logs, ...(opts.threads ? { threads: opts.threads } : {}) };
+    return {
+      kind: 'duckdb',
+      logs: opts.logs,
+      ...(opts.threads ? { threads: opts.threads } : {}),
+      ...(opts.maxFileMib ? { maxFileBytes: opts.maxFileMib * 1024 * 1024 } : {}),
+    };
   }
   if (opts.trinoUrl === undefined)
     throw new SessiontrailError('BAD_REQUEST', '--engine trino needs --trino-url, e.g. http://trino:8080');

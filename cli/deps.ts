@@ -7,6 +7,8 @@ import { systemClock } from '../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts';
 import type { ExportDeps } from '../lib/export/export-evidence.ts';
 import { existingCatalogTables } from '../lib/locate/catalog-tables.ts';
+import { localLocator } from '../lib/locate/local-logs.ts';
+import { DEFAULT_LIMITS } from '../lib/locate/log-intake.ts';
 import type { RawLogLocator } from '../lib/locate/raw-log-locator.ts';
 import { tableLocator } from '../lib/locate/table-locator.ts';
 import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
@@ -14,7 +16,6 @@ import type { QueryEngine } from '../lib/query/query-engine.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
-import { localLocator } from '../lib/storage/local-logs.ts';
 
 /** The tool's version, from package.json (read here, at the edge). */
 export const TOOL_VERSION: string = (
@@ -26,7 +27,13 @@ export const DEFAULT_OUT = 'evidence';
 
 /** Where the queries run: embedded DuckDB over local files, or a Trino cluster over its raw tables. */
 export type EngineChoice =
-  | { readonly kind: 'duckdb'; readonly logs: string; readonly threads?: number }
+  | {
+      readonly kind: 'duckdb';
+      readonly logs: string;
+      readonly threads?: number;
+      /** Largest decompressed size of one log file (default 4 GiB); a larger file is reported, not read. */
+      readonly maxFileBytes?: number;
+    }
   | {
       readonly kind: 'trino';
       readonly url: string;
@@ -72,7 +79,11 @@ async function engineAndLocator(
 ): Promise<{ engine: QueryEngine; locator: RawLogLocator }> {
   if (choice.kind === 'duckdb') {
     const engine = await DuckDbEngine.open(choice.threads === undefined ? {} : { threads: choice.threads });
-    return { engine, locator: localLocator(choice.logs) };
+    const limits = {
+      ...DEFAULT_LIMITS,
+      ...(choice.maxFileBytes === undefined ? {} : { maxDecompressedBytes: choice.maxFileBytes }),
+    };
+    return { engine, locator: localLocator(choice.logs, limits) };
   }
   const engine = new TrinoEngine({
     server: choice.url,

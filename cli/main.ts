@@ -117,6 +117,11 @@ program
     "the raw tables' logs root, left out of the object keys the pack records",
   )
   .option('--trino-user <name>', 'Trino user (default: the OS user)')
+  .option(
+    '--max-file-mib <n>',
+    'largest decompressed size of one log file in MiB (default 4096); a larger file is reported as damaged, not read',
+    positiveInt('--max-file-mib'),
+  )
   .option('--json', 'print the outcome as JSON')
   .addHelpText(
     'after',
@@ -209,6 +214,14 @@ program
   .action(runKeygen);
 
 for (const command of program.commands) command.exitOverride();
+
+// A signal ends the process without its 'exit' event unless handled: handled, so that the engine's
+// spill folder and the scratch copies of logs are removed (their 'exit' hooks) on Ctrl-C too.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(signal, () => process.exit(code));
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.ts';
+import type { InputFile } from '../locate/log-intake.ts';
 import type { Row } from '../query/query-engine.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
 import { INFERRED_LOGON_ACTION, type SourceTraits } from '../sources/session-events.ts';
@@ -17,6 +18,7 @@ import type {
   Coverage,
   EndReason,
   EvidencePack,
+  InputListing,
   InputRecord,
   IntegrityEvent,
   MissingReason,
@@ -49,11 +51,16 @@ export interface QueryResults {
   readonly unmatchedScope?: readonly string[];
   /** Short host names read as the one full name of the data with that first label (`host_as_logged`, `host`). */
   readonly hostAliases?: readonly Row[];
+  /** Files, or records of them, rejected before the engine read them (see `LocatedInput.problems`). */
   readonly fileProblems: readonly {
     readonly source: string;
     readonly key: string;
     readonly reason: string;
+    readonly count?: number;
+    readonly examples?: readonly string[];
   }[];
+  /** Every file found per source, with its status (local inputs). */
+  readonly inputFiles?: readonly (InputFile & { readonly source: string })[];
 }
 
 export interface AssembleInput {
@@ -519,8 +526,9 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
       for (const p of results.fileProblems) {
         const key = `${p.source}\u0000${p.reason}`;
         const entry = map.get(key) ?? { source: p.source, reason: p.reason, count: 0, examples: [] };
-        entry.count += 1;
-        if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(p.key);
+        entry.count += p.count ?? 1;
+        for (const example of p.examples ?? [p.key])
+          if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
         map.set(key, entry);
       }
     }
@@ -545,13 +553,17 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
         .reduce((acc, r) => acc.set(str(r.reason), num(r.n)), new Map<string, number>());
     const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
     const used = sum(countStatus('event'));
+    const outside = sum(countStatus('outside_window'));
     const skippedN = sum(countStatus('skipped'));
-    const rejectedN = sum(countStatus('rejected'));
+    const rejectedN =
+      sum(countStatus('rejected')) +
+      results.fileProblems.filter((p) => p.source === source).reduce((n, p) => n + (p.count ?? 1), 0);
     return {
       source,
       files: stat('files').reduce((n, r) => n + num(r.n), 0),
-      records_read: used + skippedN + rejectedN,
+      records_read: used + outside + skippedN + rejectedN,
       records_used: used,
+      records_outside_window: outside,
       records_skipped: skippedN,
       records_rejected: rejectedN,
       duplicates_collapsed: stat('duplicates').reduce((n, r) => n + num(r.n), 0),
@@ -587,7 +599,19 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
     }))
     .sort((a, b) => cmp(a.host, b.host));
 
-  return { sources, rejected, skipped, field_population, hosts };
+  const inputs: InputListing[] = (results.inputFiles ?? [])
+    .map((f) => ({
+      source: f.source,
+      key: f.key,
+      status: f.status,
+      reason: f.reason,
+      bytes: f.bytes,
+      lines: f.lines,
+      records: f.records,
+    }))
+    .sort((a, b) => cmp(a.source, b.source) || cmp(a.key, b.key));
+
+  return { sources, rejected, skipped, field_population, hosts, inputs };
 }
 
 function buildSuppressions(

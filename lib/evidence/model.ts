@@ -344,13 +344,40 @@ export interface Coverage {
   readonly field_population: readonly FieldPopulation[];
   /** Hosts seen in the data read, with first and last event; sorted. */
   readonly hosts: readonly HostCoverage[];
+  /**
+   * Every file found for each source, with what became of it; sorted by source and key. Empty for
+   * table inputs (Athena, Trino), where the engine lists the files.
+   */
+  readonly inputs: readonly InputListing[];
+}
+
+/** One file found for a source. */
+export interface InputListing {
+  readonly source: string;
+  /** The file relative to the logs root (`/`-separated). */
+  readonly key: string;
+  /**
+   * `read`; `skipped` (by name, empty, reached twice: `reason` says); `unreadable`; `damaged` (cut,
+   * trailing bytes, too large: `reason` says; whatever could be read of it is read).
+   */
+  readonly status: 'read' | 'skipped' | 'unreadable' | 'damaged';
+  readonly reason: string | null;
+  /** Bytes read (after decompression; the size on disk for Parquet). */
+  readonly bytes: Count;
+  /** Lines read after decompression (blank ones included); null when not read as lines. */
+  readonly lines: Count | null;
+  /** Records the file holds (rejected ones included); null when unknown (Parquet) or not read. */
+  readonly records: Count | null;
 }
 
 export interface SourceCoverage {
   readonly source: string;
   readonly files: Count;
   readonly records_read: Count;
+  /** Records of the window (and its look-back) that the pack's timelines are built from. */
   readonly records_used: Count;
+  /** Records read whose time lies outside the data window (`data_from` to the window end): not used. */
+  readonly records_outside_window: Count;
   readonly records_skipped: Count;
   readonly records_rejected: Count;
   readonly duplicates_collapsed: Count;

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SessiontrailError } from '../errors.ts';
+import { parseCalendarTime } from './calendar-time.ts';
 import { type ExportRequest, MAX_WINDOW_DAYS, PACK_KINDS, validateRequest } from './request.ts';
 
 const ZONED_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
@@ -18,7 +19,12 @@ export const EARLIEST_DAY = '2015-01-01';
 const time = z
   .string()
   .max(40)
-  .regex(ZONED_TIME, 'expected a day (2024-07-01) or a time with a zone (2024-07-01T00:00:00Z)');
+  .regex(ZONED_TIME, 'expected a day (2024-07-01) or a time with a zone (2024-07-01T00:00:00Z)')
+  .superRefine((v, ctx) => {
+    const t = parseCalendarTime(v);
+    if ('problem' in t && ZONED_TIME.test(v))
+      ctx.addIssue({ code: 'custom', message: `not a real date: it ${t.problem}` });
+  });
 const name = z
   .string()
   .min(1)
@@ -156,7 +162,10 @@ export function toExportRequest(event: ExportEvent): ExportRequest {
 }
 
 function checkWindow(from: string, to: string, ctx: z.RefinementCtx): void {
-  const ms = (v: string) => Date.parse(v.includes('T') ? v : `${v}T00:00:00Z`);
+  const ms = (v: string) => {
+    const t = parseCalendarTime(v);
+    return 'ms' in t ? t.ms : Number.NaN;
+  };
   const fromMs = ms(from);
   const toMs = ms(to);
   if (Number.isNaN(fromMs) || Number.isNaN(toMs)) return; // the field checks already said so

@@ -4,6 +4,7 @@
  */
 import { SessiontrailError } from '../errors.ts';
 import { SOURCE_NAMES } from '../sources/index.ts';
+import { parseCalendarTime } from './calendar-time.ts';
 import type { PackKind } from './model.ts';
 
 export interface ExportRequest {
@@ -134,9 +135,10 @@ function parseTime(name: string, value: string): number {
       `--${name} ${value} has no zone: add Z (UTC) or an offset such as +02:00`,
     );
   }
-  const ms = Date.parse(value.includes('T') ? value : `${value}T00:00:00Z`);
-  if (Number.isNaN(ms)) throw new SessiontrailError('BAD_WINDOW', `--${name} ${value} is not a real date`);
-  return ms;
+  const t = parseCalendarTime(value);
+  if ('problem' in t)
+    throw new SessiontrailError('BAD_WINDOW', `--${name} ${value} is not a real date: it ${t.problem}`);
+  return t.ms;
 }
 
 function normaliseList(values: readonly string[], what: string): string[] {

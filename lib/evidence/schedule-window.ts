@@ -5,6 +5,7 @@
  * the same month, and so builds the same pack.
  */
 import { SessiontrailError } from '../errors.ts';
+import { parseCalendarTime } from './calendar-time.ts';
 
 /** A review window: `[from, to)` as ISO 8601 UTC instants with milliseconds. */
 export interface ReviewWindow {
@@ -31,15 +32,24 @@ export function previousMonthWindow(scheduledTime: string, timeZone = 'UTC'): Re
       `scheduled time: expected ISO 8601 with a zone such as 2024-04-01T06:00:00Z, received ${JSON.stringify(scheduledTime)}`,
     );
   }
-  const at = Date.parse(scheduledTime);
-  if (Number.isNaN(at)) {
-    throw new SessiontrailError('BAD_WINDOW', `scheduled time ${scheduledTime} is not a real instant`);
+  const t = parseCalendarTime(scheduledTime);
+  if ('problem' in t) {
+    throw new SessiontrailError(
+      'BAD_WINDOW',
+      `scheduled time ${scheduledTime} is not a real instant: it ${t.problem}`,
+    );
   }
+  const at = t.ms;
   const wall = wallClock(at, timeZone);
   // Month arithmetic on (year, month) only: day-of-month and time of day play no part.
   const thisMonth = { year: wall.year, month: wall.month };
   const previous =
     wall.month === 1 ? { year: wall.year - 1, month: 12 } : { year: wall.year, month: wall.month - 1 };
+  if (previous.year < 1)
+    throw new SessiontrailError(
+      'BAD_WINDOW',
+      `scheduled time ${scheduledTime}: the month before it is before year 0001`,
+    );
   return {
     from: new Date(zonedMidnightOfFirst(previous.year, previous.month, timeZone)).toISOString(),
     to: new Date(zonedMidnightOfFirst(thisMonth.year, thisMonth.month, timeZone)).toISOString(),
@@ -94,16 +104,24 @@ function wallClock(ms: number, timeZone: string): Wall {
   };
 }
 
+/** `Date.UTC` without its mapping of years 0-99 to 1900-1999 (month 1-12). */
+function utc(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, 0);
+  return d.getTime();
+}
+
 /** The zone's offset from UTC at an instant, in milliseconds (wall clock minus UTC). */
 function offsetAt(ms: number, timeZone: string): number {
   const w = wallClock(ms, timeZone);
-  const wallAsUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  const wallAsUtc = utc(w.year, w.month, w.day, w.hour, w.minute, w.second);
   return wallAsUtc - Math.floor(ms / 1000) * 1000;
 }
 
 /** The instant of 00:00 on the 1st of `month` in `timeZone`. */
 function zonedMidnightOfFirst(year: number, month: number, timeZone: string): number {
-  const guess = Date.UTC(year, month - 1, 1);
+  const guess = utc(year, month, 1, 0, 0, 0);
   // Two passes settle the offset; no zone changes its offset twice within hours of midnight.
   let instant = guess - offsetAt(guess, timeZone);
   instant = guess - offsetAt(instant, timeZone);

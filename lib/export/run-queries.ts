@@ -86,7 +86,8 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
     return rows;
   };
 
-  const fileProblems: { source: string; key: string; reason: string }[] = [];
+  const fileProblems: QueryResults['fileProblems'][number][] = [];
+  const inputFiles: NonNullable<QueryResults['inputFiles']>[number][] = [];
   const perSource: QueryResults[] = [];
   let inputs: InputRecord[] | undefined = [];
   const scopeCounts = new Map<string, number>();
@@ -96,7 +97,8 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
     progress(`finding ${source} logs`);
     const located = await deps.locator.locate(source, plan.dataFromMs, rp.toMs);
     try {
-      fileProblems.push(...located.problems.map((p) => ({ source, key: p.key, reason: p.reason })));
+      fileProblems.push(...located.problems.map((p) => ({ source, ...p })));
+      inputFiles.push(...(located.found ?? []).map((f) => ({ source, ...f })));
       inputs =
         located.inputs === undefined
           ? undefined
@@ -120,7 +122,12 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       orphans: await select(buildOrphanQuery(d, rp)),
       integrity: await select(buildIntegrityQuery(d, rp)),
       suppressionCounts: await select(buildSuppressionCountsQuery(d, rp)),
-      coverageRecords: await select(buildCoverageQuery(d, linesTable(source), def.derivedRows)),
+      coverageRecords: await select(
+        buildCoverageQuery(d, linesTable(source), def.derivedRows, {
+          fromMs: plan.dataFromMs,
+          toMs: rp.toMs,
+        }),
+      ),
       sourceStats: await select(buildSourceStatsQuery(d, linesTable(source))),
       fieldPopulation: await select(buildFieldPopulationQuery(d)),
       hostCoverage: await select(buildHostCoverageQuery(d)),
@@ -163,6 +170,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
   });
   const results = {
     ...mergeResults(perSource, fileProblems),
+    inputFiles,
     unmatchedScope: unmatched.map((m) => `${m.kind} ${m.value}`),
   };
   return { results, queryFiles, runs, inputs };

@@ -5,11 +5,18 @@
  * a Trino catalog ({@link trinoLocator}). The export use case and the pack plan ask only this port.
  */
 import type { RawInput } from '../query/dialects/dialect.ts';
+import type { InputFile } from './log-intake.ts';
 
-/** A file the locator found but could not hand over whole, and why. */
+/**
+ * A file the locator found but could not hand over whole, or records of it rejected before the
+ * engine read them, and why: `count` records (1 when absent) with their first positions
+ * (`examples`, the file's key when absent).
+ */
 export interface FileProblem {
   readonly key: string;
   readonly reason: string;
+  readonly count?: number;
+  readonly examples?: readonly string[];
 }
 
 /** One input object read for a pack, as `evidence.json` lists it (chain of custody). */
@@ -27,6 +34,8 @@ export interface LocatedInput {
   readonly problems: readonly FileProblem[];
   /** Every object the input reads, with its size and digest, where the locator can tell. */
   readonly inputs?: readonly InputObject[];
+  /** Every file found, with what became of it (local files; a table input has none). */
+  readonly found?: readonly InputFile[];
   /** Releases what locating made (scratch files); called once the input has been read. */
   cleanup(): Promise<void>;
 }

@@ -476,18 +476,38 @@ ORDER BY what, rule_id`;
  * source's predicate for rows it derives from another record (a CloudTrail call that is also its
  * caller's activity, an inferred logon): they are not records read, so they are not counted.
  */
-export function buildCoverageQuery(d: Dialect, linesTable: string, derivedRows?: string): SqlQuery {
+export function buildCoverageQuery(
+  d: Dialect,
+  linesTable: string,
+  derivedRows?: string,
+  window?: { readonly fromMs: number; readonly toMs: number },
+): SqlQuery {
   const t = d.workTable(linesTable);
   const derived = derivedRows === undefined ? 'false' : `(status = 'event' AND (${derivedRows}))`;
+  // An event whose time lies outside the data window [data_from, to) is read but not used: counted
+  // as outside_window, so that "used" means what the pack's timelines can hold. The bounds are
+  // whole numbers computed from the validated request, written as integer literals (Athena takes
+  // `?` in WHERE only).
+  const ms = (v: number) => {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`coverage window bound ${v} is not a whole number`);
+    return `CAST(${v} AS BIGINT)`;
+  };
+  const outside =
+    window === undefined ? 'false' : `(time_ms < ${ms(window.fromMs)} OR time_ms >= ${ms(window.toMs)})`;
   return new ParamList().finish(
     'coverage-records',
-    `SELECT c.source, c.status, c.reason, c.n, c.files, x.raw_ref AS example
-FROM (SELECT source, status, coalesce(reason, '') AS reason, sum(CASE WHEN ${derived} THEN 0 ELSE 1 END) AS n,
+    `WITH s AS (
+  SELECT source, CASE WHEN status = 'event' AND ${outside} THEN 'outside_window' ELSE status END AS status,
+    coalesce(reason, '') AS reason, object_key, raw_ref, ${derived} AS is_derived
+  FROM ${t}
+)
+SELECT c.source, c.status, c.reason, c.n, c.files, x.raw_ref AS example
+FROM (SELECT source, status, reason, sum(CASE WHEN is_derived THEN 0 ELSE 1 END) AS n,
         count(DISTINCT object_key) AS files
-      FROM ${t} GROUP BY source, status, coalesce(reason, '')) c
-LEFT JOIN (SELECT source, status, coalesce(reason, '') AS reason, raw_ref,
-             row_number() OVER (PARTITION BY source, status, coalesce(reason, '') ORDER BY raw_ref) AS rn
-           FROM ${t} WHERE status <> 'event') x
+      FROM s GROUP BY source, status, reason) c
+LEFT JOIN (SELECT source, status, reason, raw_ref,
+             row_number() OVER (PARTITION BY source, status, reason ORDER BY raw_ref) AS rn
+           FROM s WHERE status NOT IN ('event', 'outside_window')) x
   ON x.source = c.source AND x.status = c.status AND x.reason = c.reason AND x.rn <= 5
 ORDER BY c.source, c.status, c.reason, x.raw_ref`,
   );

@@ -177,6 +177,9 @@ roles AS (
       WHEN event_source = 'signin.amazonaws.com' AND event_name = 'ConsoleLogin' THEN 'console_failed'
       WHEN event_source = 'signin.amazonaws.com' THEN 'skipped'
       WHEN ui_type IS NULL OR ui_type NOT IN ${principalTypes} THEN 'skipped'
+      -- A principal's call with neither ARN nor access key belongs to no session that can be told:
+      -- counted as rejected (it would otherwise fall out of every list below).
+      WHEN ui_key IS NULL AND ui_arn IS NULL AND event_source <> 'signin.amazonaws.com' AND NOT (event_source = 'sts.amazonaws.com' AND event_name IN (${credentialEvents}) AND error_code IS NULL AND issued_key IS NOT NULL) THEN 'rejected'
       ELSE 'call' END AS role,
     CASE
       WHEN event_id IS NULL OR event_name IS NULL OR event_source IS NULL THEN 'not_a_cloudtrail_record'
@@ -187,7 +190,8 @@ roles AS (
       WHEN ui_type IS NULL THEN 'service_event'
       WHEN ui_type = 'AWSService' THEN 'aws_service_caller'
       WHEN ui_type = 'AWSAccount' THEN 'other_account_caller'
-      ELSE 'other_identity_type' END AS skip_reason
+      WHEN ui_type NOT IN ${principalTypes} THEN 'other_identity_type'
+      ELSE 'missing_caller_identity' END AS skip_reason
   FROM timed
 ),
 issued AS (

@@ -8,7 +8,7 @@
  * locator makes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,11 @@ describe.skipIf(trino.unavailable !== null)(
         const r = run(args, cwd);
         expect(r.code, r.stderr).toBe(0);
       }
+      // The sample's CloudTrail file cut off mid-record is left out: the local intake splits it per
+      // record and a raw-line table rejects it whole, a difference of input paths, not of engines
+      // (see test/conformance/cloudtrail-conformance.test.ts).
+      for (const f of readdirSync(logs, { recursive: true }) as string[])
+        if (f.includes('CutOffMidRecord')) rmSync(join(logs, f));
     }, 120_000);
 
     afterAll(async () => {

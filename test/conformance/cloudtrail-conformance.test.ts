@@ -14,14 +14,14 @@
  * stratus files (`<name>.minified.json`, the same records) for both engines, and a last test shows
  * the pretty-printed files still differ, so that the limit is noticed if it ever goes away.
  */
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../lib/query/query-engine.ts';
 import { generateCloudTrailSample } from '../../lib/sample/cloudtrail-sample.ts';
 import { buildCloudTrailNormaliseQuery } from '../../lib/sources/cloudtrail.ts';
-import { findLocalLogs } from '../../lib/storage/local-logs.ts';
 import { dataset } from '../helpers/datasets.ts';
 import {
   registerRawTables,
@@ -140,6 +140,13 @@ const DATASETS: readonly ConformanceDataset[] = [
     sources: ['cloudtrail'],
     stage: async (root) => {
       await generateCloudTrailSample({ seed: 11, days: 3, from: '2024-03-04', outDir: root });
+      // The sample's file cut off mid-record is left out here on purpose: the local intake splits
+      // a CloudTrail document per record (its whole records are read, the cut one is rejected as
+      // truncated_record), while a raw-line table (Trino, Athena) holds the file as one line and
+      // rejects it whole. That is a difference of the input paths, not of the engines; the local
+      // behaviour is tested in test/locate/local-logs.test.ts.
+      for (const f of (await readdir(root, { recursive: true })) as string[])
+        if (f.includes('CutOffMidRecord')) await rm(join(root, f));
     },
     cases: [
       {

@@ -28,13 +28,13 @@ import type { Config } from '../../lib/config/config.ts';
 import { canonicalBytes } from '../../lib/evidence/canonical-json.ts';
 import type { ExportRequest } from '../../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../../lib/export/export-evidence.ts';
+import { findLocalLogs, localLocator } from '../../lib/locate/local-logs.ts';
 import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine, QueryRun, Row } from '../../lib/query/query-engine.ts';
 import type { SqlQuery } from '../../lib/query/sql.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
-import { findLocalLogs, localLocator } from '../../lib/storage/local-logs.ts';
 import type { TestTrinoEngine } from '../query/trino/trino-test-server.ts';
 
 /** The fields of `evidence.json` that differ between engines by design (see the file comment). */
@@ -262,6 +262,10 @@ export function comparableEvidence(
   const dialectQueries: string[] = [];
   d.tool.engine = null;
   t.tool.engine = null;
+  // The list of files found is the local locator's (its intake), not the engine's: a table input
+  // has none. What the files hold is compared through every count and row below.
+  d.coverage.inputs = [];
+  t.coverage.inputs = [];
   d.queries.forEach((q, i) => {
     const other = t.queries[i];
     if (other !== undefined && q.sql_sha256 !== other.sql_sha256 && q.file === other.file) {
@@ -276,6 +280,7 @@ export function comparableEvidence(
 
 interface EvidenceShape {
   tool: { engine: unknown };
+  coverage: { inputs: unknown[] };
   queries: { file: string; sql_sha256: string }[];
 }
 

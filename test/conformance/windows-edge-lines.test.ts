@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../lib/query/query-engine.ts';
 import type { SqlQuery } from '../../lib/query/sql.ts';
 import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
-import { findLocalLogs } from '../../lib/storage/local-logs.ts';
 import type { TestTrinoEngine } from '../query/trino/trino-test-server.ts';
 import {
   registerRawTables,

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeOnDemandHandler } from '../../functions/on-demand.ts';
 import { SessiontrailError } from '../../lib/errors.ts';
+import { localLocator } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine } from '../../lib/query/query-engine.ts';
 import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
 import { verifyPack } from '../../lib/signing/verify-pack.ts';
-import { localLocator } from '../../lib/storage/local-logs.ts';
 import { FUNCTION_ARN, lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
 
 const incident = {

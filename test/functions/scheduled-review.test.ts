@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeScheduledReviewHandler } from '../../functions/scheduled-review.ts';
+import { localLocator } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
 import { verifyPack } from '../../lib/signing/verify-pack.ts';
-import { localLocator } from '../../lib/storage/local-logs.ts';
 import { lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
 
 const schedulerInput = {

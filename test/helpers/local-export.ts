@@ -9,11 +9,11 @@ import { fixedClock } from '../../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import type { ExportRequest } from '../../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../../lib/export/export-evidence.ts';
+import { localLocator } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { generateKeyPair } from '../../lib/signing/keygen.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
-import { localLocator } from '../../lib/storage/local-logs.ts';
 
 export interface LocalExport {
   readonly result: ExportResult;

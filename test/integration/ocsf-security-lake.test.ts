@@ -4,10 +4,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateEvidence } from '../../lib/evidence/schema.ts';
+import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../lib/query/query-engine.ts';
 import { buildOcsfNormaliseQuery } from '../../lib/sources/ocsf.ts';
-import { findLocalLogs } from '../../lib/storage/local-logs.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport } from '../helpers/local-export.ts';
 

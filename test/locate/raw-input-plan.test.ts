@@ -105,7 +105,7 @@ describe('planRawInput', () => {
       'probe',
       athenaDialect('w', 'r').rawLines(planRawInput(deployed('windows'), FROM, TO), p),
     );
-    expect(q.sql).toMatch(/WHERE dt BETWEEN \? AND \? AND \(line IS NULL OR line <> ''\)/);
+    expect(q.sql).toMatch(/WHERE dt BETWEEN \? AND \? AND \(line IS NULL OR trim\(line\) <> ''\)/);
     expect(q.sql).toMatch(/starts_with\("\$path", \?\)/);
     expect(q.params).toEqual([ROOT, ROOT.length + 1, '2024-03-01', '2024-03-31']);
   });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
+import { localLocator } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { generateSamples, SAMPLE_KINDS } from '../../lib/sample/samples.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
@@ -18,7 +19,6 @@ import {
   LINE_STATUSES,
   SESSION_EVENT_KINDS,
 } from '../../lib/sources/session-events.ts';
-import { localLocator } from '../../lib/storage/local-logs.ts';
 
 describe('the session-events contract', () => {
   let logs: string;

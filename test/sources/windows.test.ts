@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../lib/query/query-engine.ts';
 import {
@@ -14,7 +15,6 @@ import {
   canonicalLogonId,
   WINDOWS_EVENT_IDS,
 } from '../../lib/sources/windows.ts';
-import { findLocalLogs } from '../../lib/storage/local-logs.ts';
 import { dataset } from '../helpers/datasets.ts';
 
 const DATASETS = dataset('windows');

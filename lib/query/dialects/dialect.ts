@@ -90,9 +90,10 @@ export interface RawReaders {
    * The records of JSON log files, one row each, as `(object_key, position, record, problem)`:
    * a file holding one JSON document yields the elements of its `Records` array (CloudTrail), or of
    * the array it is, or the object it is; a file of JSON lines yields one record per line; Parquet
-   * files (DuckDB) yield one record per row (`to_json` of the row). A file or line that is not JSON
-   * yields one row with `record` NULL and `problem` `malformed_json` (an empty file `empty_file`), so
-   * that the source counts it instead of the reader failing. `position` is the record's index in its
+   * files (DuckDB) yield one record per row (`to_json` of the row). A line that is not JSON yields
+   * one row with `record` NULL and `problem` `malformed_json` (an empty file `empty_file`), so that
+   * the source counts it instead of the reader failing. Lines the local intake marked (U+0002) and
+   * blank lines are no records (the intake counted them). `position` is the record's index in its
    * file (array index, line or row number, from 0), NULL where the engine cannot know it.
    */
   jsonRecords(input: RawInput, params: ParamList, options?: JsonRecordsOptions): string;

@@ -31,9 +31,12 @@ export const duckdbDialect: Dialect = {
     if (input.kind !== 'files') {
       throw new SessiontrailError('INTERNAL', `DuckDB reads files, received a ${input.kind} input`);
     }
-    // One column per line: JSON never holds a raw U+0001, so no line is split; quoting is off so that
-    // a malformed line reaches SQL as text and is counted, not dropped by the reader. File paths
-    // are mapped to their keys so that the pack names files the same way on every machine.
+    // One column per line: the files were taken in first (lib/locate/log-intake.ts), so no line
+    // holds a raw U+0001 (the delimiter) or a byte that is not UTF-8; quoting is off so that a
+    // malformed line reaches SQL as text and is counted, not dropped by the reader. Lines that the
+    // intake marked as no record (LINE_MARKER) and blank lines are left out: no records, for every
+    // source. File paths are mapped to their keys so that the pack names files the same way on
+    // every machine.
     if (input.files.length === 0) {
       return `(SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS VARCHAR) AS line WHERE false)`;
     }
@@ -44,8 +47,9 @@ export const duckdbDialect: Dialect = {
     );
     const keyList = params.add(keys);
     return `(SELECT k.object_key, r.line
-  FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 16777216) r
-  JOIN (SELECT unnest(${paths}) AS path, unnest(${keyList}) AS object_key) k ON k.path = r.filename)`;
+  FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = ${MAX_LINE_BYTES}) r
+  JOIN (SELECT unnest(${paths}) AS path, unnest(${keyList}) AS object_key) k ON k.path = r.filename
+  WHERE ${KEPT_LINE('r.line')})`;
   },
   jsonRecords: (input, params) => duckdbJsonRecords(input, params),
   awsTimeMillis: (text) =>
@@ -89,6 +93,17 @@ const LENIENT_JSON = '^(?:[^"]|"(?:[^"\\\\]|\\\\.)*")*?(?:,\\s*[\\]}]|[:,\\[]\\s
 const PARQUET = /\.parquet$/i;
 
 /**
+ * The reader's longest line: the intake rejects longer lines (and splits JSON documents into one
+ * line per record), so no line the reader sees is longer. DuckDB sizes its read buffers from it, so
+ * a larger value costs memory under the engine's memory limit.
+ */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+
+/** A line that is a record: not a marker of the intake (U+0002, see log-intake.ts), not blank. */
+const KEPT_LINE = (line: string) =>
+  `(NOT starts_with(${line}, chr(2)) AND trim(${line}, ' ' || chr(9) || chr(13)) <> '')`;
+
+/**
  * DuckDB's {@link Dialect.jsonRecords}: text files are read as lines (gzip by extension, as for
  * `rawLines`) and put back together per file, so that a pretty-printed document, a minified one and
  * JSON lines are all read, and a malformed file reaches SQL instead of failing the reader (DuckDB's
@@ -113,20 +128,23 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
   WITH k AS (SELECT unnest(${paths}) AS path, unnest(${keys}) AS object_key),
   l AS (
     SELECT filename AS path, line, row_number() OVER (PARTITION BY filename ORDER BY ordinality) - 1 AS line_no
-    FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = 268435456) WITH ORDINALITY
+    FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = ${MAX_LINE_BYTES}) WITH ORDINALITY
   ),
+  -- Marker and blank lines are numbered (positions stay the file's) but are no records.
   d AS (
-    SELECT path, string_agg(line, chr(10) ORDER BY line_no) AS doc,
-      count(CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN 1 END) AS object_lines
-    FROM l GROUP BY path
+    SELECT path, string_agg(line, chr(10) ORDER BY line_no) AS doc
+    FROM l WHERE NOT starts_with(line, chr(2)) GROUP BY path
   ),
+  n AS (SELECT path, count(*) AS all_lines FROM l GROUP BY path),
   f AS (
-    SELECT k.object_key, k.path, d.doc, coalesce(d.object_lines, 0) AS object_lines,
-      CASE WHEN d.path IS NULL OR trim(d.doc, chr(10) || chr(13) || ' ' || chr(9)) = '' THEN 'empty_file'
+    SELECT k.object_key, k.path, d.doc,
+      CASE WHEN n.path IS NULL THEN 'empty_file'
+           WHEN d.path IS NULL OR trim(d.doc, chr(10) || chr(13) || ' ' || chr(9)) = '' THEN 'no_records'
            WHEN json_valid(d.doc) THEN 'document'
-           WHEN coalesce(d.object_lines, 0) > 0 THEN 'lines'
-           ELSE 'malformed_json' END AS shape
-    FROM k LEFT JOIN d ON d.path = k.path
+           -- Not one document: each line is a record or a malformed one, counted as the intake
+           -- counted the file's lines.
+           ELSE 'lines' END AS shape
+    FROM k LEFT JOIN d ON d.path = k.path LEFT JOIN n ON n.path = k.path
   ),
   docs AS (
     SELECT object_key,
@@ -138,9 +156,9 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
   SELECT object_key, CAST(unnest(range(len(recs))) AS BIGINT) AS position, CAST(unnest(recs) AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem FROM docs
   UNION ALL
   SELECT f.object_key, l.line_no, CASE WHEN json_valid(l.line) THEN l.line END, CASE WHEN NOT json_valid(l.line) THEN 'malformed_json' END
-  FROM f JOIN l ON l.path = f.path WHERE f.shape = 'lines' AND trim(l.line, chr(13) || ' ' || chr(9)) <> ''
+  FROM f JOIN l ON l.path = f.path WHERE f.shape = 'lines' AND ${KEPT_LINE('l.line')}
   UNION ALL
-  SELECT object_key, NULL, NULL, shape FROM f WHERE shape IN ('empty_file', 'malformed_json')
+  SELECT object_key, NULL, NULL, shape FROM f WHERE shape = 'empty_file'
 )`);
   }
   if (parquet.length > 0) {

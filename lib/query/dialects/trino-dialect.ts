@@ -43,7 +43,8 @@ export function trinoDialect(workSchema: string): Dialect {
           : // The prefix is machine-specific; the pack's copy of the query records a portable name.
             `CASE WHEN starts_with("$path", ${params.add(input.keyPrefix, '<logs root>/')}) THEN substr("$path", ${params.add([...input.keyPrefix].length + 1, '<length of logs root> + 1')}) ELSE "$path" END`;
       // Hive reads a line `\N` as NULL (its default null format): kept, to be counted as malformed.
-      const lines = input.skipEmptyLines === true ? ` AND (line IS NULL OR line <> '')` : '';
+      // Blank and whitespace-only lines are no records, for every source (as the file reader).
+      const lines = input.skipEmptyLines === true ? ` AND (line IS NULL OR trim(line) <> '')` : '';
       return `(SELECT ${key} AS object_key, line FROM ${table} WHERE dt BETWEEN ${params.add(input.dtFrom)} AND ${params.add(input.dtTo)}${lines})`;
     },
     jsonRecords: (input, params, options) => trinoJsonRecords(input, params, options),

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue, listValue } from '@duckdb/node-api';
 import { SessiontrailError } from '../../errors.ts';
@@ -8,8 +11,28 @@ import type { SqlQuery, SqlValue } from '../sql.ts';
 export interface DuckDbEngineOptions {
   /** Worker threads; `undefined` lets DuckDB use every core. */
   readonly threads?: number;
-  /** Memory limit, e.g. `'2GB'`. */
+  /** Memory limit, e.g. `'2GB'`; default {@link DEFAULT_MEMORY_LIMIT}. */
   readonly memoryLimit?: string;
+  /**
+   * The folder under which the engine makes its own spill folder (removed on close and at process
+   * exit); default the system temporary folder. Never the working directory: DuckDB's own default
+   * (`.tmp` there) outlives the process and can fill the disk.
+   */
+  readonly tempRoot?: string;
+}
+
+/**
+ * 2 GB: the pack's working tables hold normalised columns, never raw lines (DESIGN 14); what does
+ * not fit spills to the engine's temp folder.
+ */
+export const DEFAULT_MEMORY_LIMIT = '2GB';
+
+/** Spill folders of open engines, removed at exit if their engine was not closed (a crash, a signal). */
+const OPEN_SPILL_DIRS = new Set<string>();
+let exitHookInstalled = false;
+function removeOpenSpillDirs(): void {
+  for (const dir of OPEN_SPILL_DIRS) rmSync(dir, { recursive: true, force: true });
+  OPEN_SPILL_DIRS.clear();
 }
 
 /** Embedded DuckDB behind the {@link QueryEngine} port: an in-memory database per pack. */
@@ -19,18 +42,41 @@ export class DuckDbEngine implements QueryEngine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    /** The spill folder this engine owns. */
+    readonly tempDirectory: string,
   ) {}
 
-  /** Opens an in-memory database with the Trino-name shims and UTC as the session zone. */
+  /**
+   * Opens an in-memory database with the Trino-name shims and UTC as the session zone, a memory
+   * limit, and a spill folder of its own.
+   */
   static async open(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
-    const config: Record<string, string> = {};
+    const tempDirectory = mkdtempSync(join(options.tempRoot ?? tmpdir(), 'sessiontrail-duckdb-'));
+    OPEN_SPILL_DIRS.add(tempDirectory);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', removeOpenSpillDirs);
+    }
+    const config: Record<string, string> = {
+      memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      temp_directory: tempDirectory,
+    };
     if (options.threads !== undefined) config.threads = String(options.threads);
-    if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
-    const instance = await DuckDBInstance.create(':memory:', config);
-    const connection = await instance.connect();
-    await connection.run(`SET TimeZone = 'UTC'`);
-    for (const shim of DUCKDB_SHIMS) await connection.run(shim);
-    return new DuckDbEngine(instance, connection);
+    try {
+      const instance = await DuckDBInstance.create(':memory:', config);
+      const connection = await instance.connect();
+      await connection.run(`SET TimeZone = 'UTC'`);
+      for (const shim of DUCKDB_SHIMS) await connection.run(shim);
+      return new DuckDbEngine(instance, connection, tempDirectory);
+    } catch (cause) {
+      OPEN_SPILL_DIRS.delete(tempDirectory);
+      rmSync(tempDirectory, { recursive: true, force: true });
+      throw new SessiontrailError(
+        'QUERY_FAILED',
+        `DuckDB could not start: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    }
   }
 
   async describe() {
@@ -68,9 +114,15 @@ export class DuckDbEngine implements QueryEngine {
     };
   }
 
+  /** Closes the database and removes its spill folder. */
   async close(): Promise<void> {
-    this.connection.closeSync();
-    this.instance.closeSync();
+    try {
+      this.connection.closeSync();
+      this.instance.closeSync();
+    } finally {
+      OPEN_SPILL_DIRS.delete(this.tempDirectory);
+      rmSync(this.tempDirectory, { recursive: true, force: true });
+    }
   }
 
   private async run(query: SqlQuery, text: string) {

@@ -1,0 +1,401 @@
+/**
+ * Finds a source's log files on local disk for one pack, and takes each one in
+ * ({@link intakeTextFile}): a folder laid out like the S3 bucket (`<root>/<source>/`, whose
+ * `dt=YYYY-MM-DD` folders are pruned to the days the pack reads; files outside any `dt=` folder
+ * are read too, their days taken from their records), a plain folder (every log file below it),
+ * or a single file.
+ *
+ * Paths are taken literally: the tree is walked here, symbolic links to files and folders are
+ * followed (a folder reached twice, e.g. through a link loop, and a file reached twice are read
+ * once and listed as skipped), and the engine reads each file through a link with a neutral name,
+ * so that `[`, `?` and `*` in a name are never a glob. Rotated names (`auth.log.1`,
+ * `a.json.2.gz`) are log files. Every file found is in {@link LocalInput.inputs} with its status.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, rmSync } from 'node:fs';
+import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, sep } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { SessiontrailError } from '../errors.ts';
+import { SOURCE_NAMES } from '../sources/index.ts';
+import { detectLocalSources } from './local-sources.ts';
+import {
+  DEFAULT_LIMITS,
+  type InputFile,
+  type IntakeLimits,
+  intakeParquetFile,
+  intakeTextFile,
+} from './log-intake.ts';
+import type { InputObject, RawLogLocator } from './raw-log-locator.ts';
+
+export type { InputFile, IntakeLimits } from './log-intake.ts';
+
+export interface LocalFile {
+  /** Where DuckDB reads it. */
+  readonly path: string;
+  /** The name recorded in the pack (relative to the logs root, `/`-separated): deterministic across machines. */
+  readonly key: string;
+}
+
+/** A file, or lines of it, that could not be read, counted among the source's rejected records. */
+export interface FileProblem {
+  readonly key: string;
+  /** `unreadable_file`, `truncated_gzip`, `decompressed_too_large`, `invalid_utf8`, … */
+  readonly reason: string;
+  /** Records rejected (1 for a whole file). */
+  readonly count: number;
+  /** The first positions (`<key>#line=N`, `<key>#record=N`), or the file's key. */
+  readonly examples: readonly string[];
+}
+
+export interface LocalInput {
+  readonly files: readonly LocalFile[];
+  /** Each file found, as stored: key, size and sha256 (what the pack lists as read). */
+  readonly inputs: readonly InputObject[];
+  readonly problems: readonly FileProblem[];
+  /** Every file found for the source, with what became of it; sorted by key. */
+  readonly found: readonly InputFile[];
+  /** Removes the scratch folder (links and rewritten files). */
+  cleanup(): Promise<void>;
+}
+
+const LOG_FILE = /\.(json|jsonl|ndjson|log)(\.\d{1,3})?(\.gz)?$/i;
+const DAY_PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
+const PARQUET_FILE = /\.parquet$/i;
+/** Sources whose reader splits JSON documents into records ({@link intakeTextFile}). */
+const DOCUMENT_SOURCES = new Set(['cloudtrail', 'ocsf']);
+
+/** A file the walk found, or passed over with a reason. */
+interface Found {
+  readonly path: string;
+  readonly key: string;
+  readonly skip?: string;
+}
+
+/**
+ * Lists the files of `source` under `logs` for the days `[fromMs, toMs)` touch and takes each in.
+ * @throws SessiontrailError `LOGS_NOT_FOUND` when `logs` does not exist, cannot be read, or is
+ *   neither a folder nor a regular file (a FIFO, a device such as `/dev/null`).
+ */
+export async function findLocalLogs(
+  logs: string,
+  source: string,
+  fromMs: number,
+  toMs: number,
+  limits: IntakeLimits = DEFAULT_LIMITS,
+): Promise<LocalInput> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(logs);
+  } catch (cause) {
+    throw new SessiontrailError(
+      'LOGS_NOT_FOUND',
+      `cannot read the logs at ${logs}: give --logs a folder or file that exists`,
+      { cause },
+    );
+  }
+  if (!info.isFile() && !info.isDirectory()) {
+    throw new SessiontrailError(
+      'LOGS_NOT_FOUND',
+      `the logs at ${logs} are neither a folder nor a regular file (a pipe or a device cannot be read twice): give --logs a folder or a file`,
+    );
+  }
+  let found: Found[];
+  const own = OWN_DISCOVERY[source];
+  if (own !== undefined) {
+    found = await own(logs, info.isFile(), fromMs, toMs);
+  } else if (info.isFile()) {
+    found = [{ path: logs, key: basename(logs) }];
+  } else {
+    const partitioned = join(logs, source);
+    const hasLayout = await isDir(partitioned);
+    found = hasLayout ? await walk(partitioned, logs, dayPrune(fromMs, toMs)) : await walk(logs, logs);
+  }
+  found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+  const scratch = await mkdtemp(join(tmpdir(), 'sessiontrail-input-'));
+  trackScratch(scratch);
+  const inputs: InputFile[] = [];
+  const files: LocalFile[] = [];
+  const objects: InputObject[] = [];
+  const problems: FileProblem[] = [];
+  try {
+    for (const [n, file] of found.entries()) {
+      if (file.skip !== undefined) {
+        inputs.push({
+          key: file.key,
+          status: 'skipped',
+          reason: file.skip,
+          bytes: 0,
+          lines: null,
+          records: null,
+          rejected: [],
+        });
+        continue;
+      }
+      const taken = PARQUET_FILE.test(file.path)
+        ? await intakeParquetFile(file.path, file.key)
+        : await intakeTextFile(file.path, file.key, n, scratch, {
+            documents: DOCUMENT_SOURCES.has(source),
+            limits,
+          });
+      inputs.push(taken.input);
+      // What the pack lists as read (chain of custody): the file as stored, when it could be read.
+      if (taken.input.status === 'read' || taken.input.status === 'damaged')
+        objects.push({ key: file.key, ...(await sizeAndDigest(file.path)) });
+      if (taken.readPath !== null) files.push({ path: taken.readPath, key: file.key });
+      const { status, reason } = taken.input;
+      // A damaged file whose readable part is read (cut gzip) counts as one rejected record, as
+      // does a file of which nothing is read; its lines' rejections are counted line by line.
+      if ((status === 'damaged' || status === 'unreadable') && reason !== null)
+        problems.push({ key: file.key, reason, count: 1, examples: [file.key] });
+      for (const r of taken.input.rejected) problems.push({ key: file.key, ...r });
+    }
+  } catch (err) {
+    await removeScratch(scratch);
+    throw err;
+  }
+  return { files, problems, inputs: objects, found: inputs, cleanup: () => removeScratch(scratch) };
+}
+
+/** Scratch folders not yet removed: removed at process exit if an export ends without cleanup. */
+const OPEN_SCRATCH = new Set<string>();
+let exitHookInstalled = false;
+function trackScratch(dir: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const d of OPEN_SCRATCH) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  OPEN_SCRATCH.add(dir);
+}
+async function removeScratch(dir: string): Promise<void> {
+  OPEN_SCRATCH.delete(dir);
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Prunes `dt=` folders outside the days of `[fromMs, toMs)`. */
+function dayPrune(fromMs: number, toMs: number): (name: string) => boolean {
+  const first = day(fromMs);
+  const last = day(Math.max(fromMs, toMs - 1));
+  return (name) => {
+    const m = DAY_PARTITION.exec(name);
+    return m !== null && ((m[1] as string) < first || (m[1] as string) > last);
+  };
+}
+
+/**
+ * Every log file below `root` (names relative to `keyRoot`), following symbolic links. A folder or
+ * file reached a second time (a link loop, two links to one target) is listed as skipped; files
+ * whose names are no log names, and what is neither file nor folder, are listed as skipped too.
+ */
+async function walk(
+  root: string,
+  keyRoot: string,
+  prune: (dirName: string) => boolean = () => false,
+  parquet = false,
+): Promise<Found[]> {
+  const out: Found[] = [];
+  const seen = new Set<string>();
+  const keyOf = (path: string) => relative(keyRoot, path).split(sep).join('/') || basename(path);
+  const visit = async (dir: string): Promise<void> => {
+    const id = await stat(dir).then(
+      (s) => `${s.dev}:${s.ino}`,
+      () => null,
+    );
+    if (id !== null) {
+      if (seen.has(id)) {
+        out.push({ path: dir, key: `${keyOf(dir)}/`, skip: 'folder_already_read' });
+        return;
+      }
+      seen.add(id);
+    }
+    let entries: string[];
+    try {
+      entries = (await readdir(dir)).sort();
+    } catch {
+      out.push({ path: dir, key: `${keyOf(dir)}/`, skip: 'unreadable_folder' });
+      return;
+    }
+    for (const name of entries) {
+      const path = join(dir, name);
+      let s: Awaited<ReturnType<typeof stat>>;
+      try {
+        s = await stat(path);
+      } catch {
+        out.push({ path, key: keyOf(path), skip: 'broken_link' });
+        continue;
+      }
+      if (s.isDirectory()) {
+        if (!prune(name)) await visit(path);
+        continue;
+      }
+      if (!s.isFile()) {
+        out.push({ path, key: keyOf(path), skip: 'not_a_regular_file' });
+        continue;
+      }
+      if (!(LOG_FILE.test(name) || (parquet && PARQUET_FILE.test(name)))) {
+        out.push({ path, key: keyOf(path), skip: 'not_a_log_file_name' });
+        continue;
+      }
+      const fileId = `${s.dev}:${s.ino}`;
+      if (seen.has(fileId)) {
+        out.push({ path, key: keyOf(path), skip: 'file_already_read' });
+        continue;
+      }
+      seen.add(fileId);
+      out.push({ path, key: keyOf(path) });
+    }
+  };
+  await visit(root);
+  return out;
+}
+
+/**
+ * Sources whose files are found their own way (the others use `<source>/dt=YYYY-MM-DD/`):
+ * - `cloudtrail`: `<logs>/cloudtrail/AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/`
+ *   as CloudTrail delivers to S3, pruned to the days read plus the next day (a file is delivered
+ *   up to about 15 minutes after its events, into the folder of its delivery day); else a plain
+ *   folder or one file, keeping only files that hold CloudTrail records (below).
+ * - `ocsf`: Parquet and JSON files under `<logs>/ocsf/` (Security Lake's `region=…/accountId=…/
+ *   eventDay=YYYYMMDD/` folders pruned by day), else a plain folder or one file, keeping Parquet
+ *   files and JSON files that hold OCSF records.
+ * In a plain folder the other sources' files are left out, so that one `--logs` folder can hold
+ * several sources.
+ */
+const OWN_DISCOVERY: Readonly<
+  Record<string, (logs: string, isFile: boolean, fromMs: number, toMs: number) => Promise<Found[]>>
+> = {
+  cloudtrail: (logs, isFile, fromMs, toMs) =>
+    discoverOwn(logs, isFile, 'cloudtrail', fromMs, toMs, isCloudTrailFile, cloudTrailDay),
+  ocsf: (logs, isFile, fromMs, toMs) => discoverOwn(logs, isFile, 'ocsf', fromMs, toMs, isOcsfFile, ocsfDay),
+};
+
+const CLOUDTRAIL_DAY = /\/CloudTrail(?:-[A-Za-z]+)?\/[a-z0-9-]+\/(\d{4})\/(\d{2})\/(\d{2})\//;
+const OCSF_DAY = /\/eventDay=(\d{4})(\d{2})(\d{2})\//i;
+
+function cloudTrailDay(path: string): string | null {
+  const m = CLOUDTRAIL_DAY.exec(path.split(sep).join('/'));
+  return m === null ? null : `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+function ocsfDay(path: string): string | null {
+  const m = OCSF_DAY.exec(path.split(sep).join('/'));
+  return m === null ? null : `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+async function discoverOwn(
+  logs: string,
+  isFile: boolean,
+  source: string,
+  fromMs: number,
+  toMs: number,
+  belongs: (path: string) => Promise<boolean>,
+  dayOf: (path: string) => string | null,
+): Promise<Found[]> {
+  if (isFile) return (await belongs(logs)) ? [{ path: logs, key: basename(logs) }] : [];
+  const layout = join(logs, source);
+  if (await isDir(layout)) {
+    const first = day(fromMs);
+    // The day after the last: files are delivered after their events (see OWN_DISCOVERY).
+    const last = day(toMs - 1 + 86_400_000);
+    return (await walk(layout, logs, () => false, true)).filter((f) => {
+      const d = dayOf(f.path);
+      return f.skip !== undefined || d === null || (d >= first && d <= last);
+    });
+  }
+  const out: Found[] = [];
+  for (const f of await walk(logs, logs, () => false, true)) {
+    // In a plain folder another source's files are not this source's to list.
+    if (f.skip === undefined ? await belongs(f.path) : f.skip !== 'not_a_log_file_name') out.push(f);
+  }
+  return out;
+}
+
+/** Named as CloudTrail names its files, or in a `CloudTrail` folder, or its first bytes say so. */
+async function isCloudTrailFile(path: string): Promise<boolean> {
+  if (PARQUET_FILE.test(path)) return false;
+  if (/_CloudTrail_/.test(basename(path)) || /(^|[\\/])CloudTrail[\\/]/.test(path)) return true;
+  return /"(eventVersion|eventSource)"\s*:/.test(await head(path));
+}
+
+/** Parquet, or JSON whose first bytes hold an OCSF `class_uid`. */
+async function isOcsfFile(path: string): Promise<boolean> {
+  if (PARQUET_FILE.test(path)) return true;
+  return /"class_uid"\s*:/.test(await head(path));
+}
+
+/** The first 64 KiB of a file (decompressed when its bytes say gzip), as text; empty when unreadable. */
+async function head(path: string): Promise<string> {
+  const limit = 64 * 1024;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    const fh = await open(path, 'r');
+    const magic = Buffer.alloc(2);
+    await fh.read(magic, 0, 2, 0).finally(() => fh.close());
+    const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
+    const input = createReadStream(path, gzip ? {} : { end: limit - 1 });
+    const stream = gzip ? input.pipe(createGunzip()) : input;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) break;
+    }
+    input.destroy();
+  } catch {
+    // a damaged file: what was read is enough to decide
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+/**
+ * The locator of a local export: a source's files under `logs` for the days `[fromMs, toMs)`, with
+ * every file found and what was wrong with it; the sources are the `<source>/` folders of `logs`
+ * ({@link detectLocalSources}); `limits` bound each file ({@link IntakeLimits}).
+ * `locate` throws SessiontrailError `LOGS_NOT_FOUND` as {@link findLocalLogs}.
+ */
+export function localLocator(logs: string, limits: IntakeLimits = DEFAULT_LIMITS): RawLogLocator {
+  return {
+    sources: () => detectLocalSources(logs, SOURCE_NAMES),
+    async locate(source, fromMs, toMs) {
+      const found = await findLocalLogs(logs, source, fromMs, toMs, limits);
+      return {
+        input: { kind: 'files' as const, files: found.files },
+        problems: found.problems,
+        inputs: found.inputs,
+        found: found.found,
+        cleanup: found.cleanup,
+      };
+    },
+  };
+}
+
+/** Size and sha256 of a file as stored, streamed (log files can be large). */
+async function sizeAndDigest(path: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).byteLength;
+    }
+  } catch (cause) {
+    throw new SessiontrailError('LOGS_NOT_FOUND', `cannot read ${path} to record its digest`, { cause });
+  }
+  return { size, sha256: hash.digest('hex') };
+}

@@ -1,0 +1,678 @@
+/**
+ * Reads each local log file once, before the engine does, so that no byte of it can stop an export
+ * and none is lost without a count (issue "nothing lost, nothing stops it"):
+ * - gzip is recognised by its magic bytes, not by its name (a plain file named `.gz` is read as
+ *   text), and read member by member to the real end: a truncated member keeps its readable prefix
+ *   and is reported; bytes after the last member are reported and the records before them kept
+ *   (DuckDB's reader loses the tail of such a file silently); the decompressed size is bounded, so a
+ *   gzip bomb ends as a damaged file instead of filling memory and disk;
+ * - every line is checked: not UTF-8 (`invalid_utf8`), a control character other than tab
+ *   (`control_character`; JSON forbids them raw, RFC 8259 §7, and DuckDB's line reader fails on
+ *   0x01, its column delimiter here), longer than the line limit (`line_too_long`); a line ending in
+ *   CR LF loses its CR; blank and whitespace-only lines are no records, for every source;
+ * - a whole JSON document (`{"Records":[…]}` as CloudTrail delivers it, or an array) is split into
+ *   one line per record, so that one bad record rejects that record only.
+ *
+ * A clean file is handed to the engine as it is (through a link with a neutral name, so that no
+ * reader reads its name as a glob); a file with anything to correct is rewritten once into a
+ * scratch file where a line that is not a record becomes the single byte {@link LINE_MARKER}: the
+ * readers drop those lines after numbering, so every position stays the line (or record) number
+ * of the original file. Rejected lines are counted here, by reason, with their first positions.
+ */
+
+import { isUtf8 } from 'node:buffer';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { open, symlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { constants, crc32, createInflateRaw } from 'node:zlib';
+
+/** The byte that stands for a line that is no record in a rewritten file (never in a kept line: it is a control character). */
+export const LINE_MARKER = 0x02;
+
+/** What became of one file found for a source. */
+export type InputStatus = 'read' | 'skipped' | 'unreadable' | 'damaged';
+
+/** Lines (or records of a document) rejected before the engine, by reason. */
+export interface LineRejects {
+  readonly reason: string;
+  readonly count: number;
+  /** The first positions, `<key>#line=N` (1-based) or `<key>#record=N` (0-based array index). */
+  readonly examples: readonly string[];
+}
+
+/** One file found for a source, as the pack lists it. */
+export interface InputFile {
+  readonly key: string;
+  readonly status: InputStatus;
+  /** Why it was skipped, or what is wrong with it; null for a file read whole. */
+  readonly reason: string | null;
+  /**
+   * Bytes read: after decompression for gzip (the same for the same lines however they are
+   * compressed), the size on disk otherwise; 0 when nothing could be read.
+   */
+  readonly bytes: number;
+  /** Lines read (after decompression), blank ones included; null when not read as text. */
+  readonly lines: number | null;
+  /** Records the file holds (non-blank lines, or the elements of a document); null when unknown (Parquet). */
+  readonly records: number | null;
+  readonly rejected: readonly LineRejects[];
+}
+
+export interface IntakeLimits {
+  /** Largest decompressed size of one file; a larger file is damaged (`decompressed_too_large`) and not read. */
+  readonly maxDecompressedBytes: number;
+  /** Longest line (or document record). */
+  readonly maxLineBytes: number;
+}
+
+/** 4 GiB per file, 16 MiB per line (DuckDB's line limit as the reader used it). */
+export const DEFAULT_LIMITS: IntakeLimits = {
+  maxDecompressedBytes: 4 * 1024 ** 3,
+  maxLineBytes: 16 * 1024 ** 2,
+};
+
+export interface IntakeResult {
+  readonly input: InputFile;
+  /** What the engine reads; null when nothing of the file is to be read. */
+  readonly readPath: string | null;
+}
+
+const MAX_EXAMPLES = 5;
+const CHUNK = 1 << 20;
+
+/** Why a gzip stream stopped early, if it did. */
+interface GzipState {
+  members: number;
+  notGzip: boolean;
+  /** Bytes after the last complete member that start no member. */
+  trailing: number;
+  damage: string | null;
+  tooLarge: boolean;
+  out: number;
+}
+
+/**
+ * Takes one text file in: checks it and either links it (clean) or rewrites it into `scratch`
+ * under the name `<n>.json` (`n` the file's index). `documents`: the source's reader splits JSON
+ * documents into records (CloudTrail, OCSF).
+ */
+export async function intakeTextFile(
+  path: string,
+  key: string,
+  n: number,
+  scratch: string,
+  options: { readonly documents: boolean; readonly limits: IntakeLimits },
+): Promise<IntakeResult> {
+  let bytes: number;
+  let gzip: boolean;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      bytes = (await fh.stat()).size;
+      const magic = Buffer.alloc(2);
+      const { bytesRead } = await fh.read(magic, 0, 2, 0);
+      gzip = bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    return unreadable(key, err);
+  }
+  const scan = async (sink: WriteStream | null) => {
+    const gz: GzipState = { members: 0, notGzip: false, trailing: 0, damage: null, tooLarge: false, out: 0 };
+    const chunks = gzip
+      ? gunzipFile(path, gz, options.limits.maxDecompressedBytes)
+      : plainFile(path, gz, options.limits);
+    const scanner = new Scanner(key, options, sink);
+    for await (const chunk of chunks) scanner.push(chunk);
+    scanner.end();
+    return { gz, scanner };
+  };
+  let first: Awaited<ReturnType<typeof scan>>;
+  try {
+    first = await scan(null);
+  } catch (err) {
+    return unreadable(key, err, bytes);
+  }
+  const { gz, scanner } = first;
+  if (gz.tooLarge) {
+    return { input: damagedInput(key, 'decompressed_too_large', gz.out), readPath: null };
+  }
+  const reason = gz.damage ?? (gz.trailing > 0 ? 'trailing_bytes' : null);
+  const status: InputStatus = reason === null ? 'read' : 'damaged';
+  const input: InputFile = {
+    key,
+    status: scanner.records === 0 && scanner.rejectedTotal === 0 && reason === null ? 'skipped' : status,
+    reason: scanner.records === 0 && scanner.rejectedTotal === 0 && reason === null ? 'empty_file' : reason,
+    bytes: gz.out,
+    lines: scanner.lines,
+    records: scanner.records + scanner.rejectedTotal,
+    rejected: scanner.rejectSummary(),
+  };
+  if (scanner.records === 0) return { input, readPath: null };
+  if (!scanner.needsRewrite && reason === null && gz.members <= 1) {
+    // Clean: the engine reads the file itself, through a link whose name is no glob and whose
+    // extension says how it is compressed.
+    const link = join(scratch, `${n}.json${gzip ? '.gz' : ''}`);
+    // An absolute target: a relative one would be read from the scratch folder.
+    await symlink(resolve(path), link);
+    return { input, readPath: link };
+  }
+  const target = join(scratch, `${n}.json`);
+  const out = createWriteStream(target);
+  try {
+    await scan(out);
+  } finally {
+    await new Promise<void>((resolve, reject) =>
+      out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
+  }
+  return { input, readPath: target };
+}
+
+/** A Parquet file: whole when it starts and ends with `PAR1` (the format's magic, Apache Parquet spec). */
+export async function intakeParquetFile(path: string, key: string): Promise<IntakeResult> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      if (size === 0)
+        return { input: { ...damagedInput(key, 'empty_file', 0), status: 'skipped' }, readPath: null };
+      const head = Buffer.alloc(4);
+      const tail = Buffer.alloc(4);
+      await fh.read(head, 0, 4, 0);
+      if (size >= 12) await fh.read(tail, 0, 4, size - 4);
+      const whole = size >= 12 && head.toString('latin1') === 'PAR1' && tail.toString('latin1') === 'PAR1';
+      return whole
+        ? {
+            input: {
+              key,
+              status: 'read',
+              reason: null,
+              bytes: size,
+              lines: null,
+              records: null,
+              rejected: [],
+            },
+            readPath: path,
+          }
+        : {
+            input: damagedInput(
+              key,
+              head.toString('latin1') === 'PAR1' ? 'truncated_parquet' : 'not_parquet',
+              size,
+            ),
+            readPath: null,
+          };
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    return unreadable(key, err);
+  }
+}
+
+function damagedInput(key: string, reason: string, bytes: number): InputFile {
+  return { key, status: 'damaged', reason, bytes, lines: null, records: null, rejected: [] };
+}
+
+function unreadable(key: string, _err: unknown, bytes = 0): IntakeResult {
+  return {
+    input: {
+      key,
+      status: 'unreadable',
+      reason: 'unreadable_file',
+      bytes,
+      lines: null,
+      records: null,
+      rejected: [],
+    },
+    readPath: null,
+  };
+}
+
+async function* plainFile(path: string, state: GzipState, limits: IntakeLimits): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    state.out += chunk.length;
+    if (state.out > limits.maxDecompressedBytes) {
+      state.tooLarge = true;
+      return;
+    }
+    yield chunk;
+  }
+}
+
+/**
+ * The decompressed bytes of every gzip member (RFC 1952) of a file, stopping at `limit` bytes.
+ * Each member's header is parsed here and its deflate data inflated on its own, so that the end
+ * of each member is known exactly (`bytesWritten` of the raw inflater) and what follows is told
+ * apart: another member, trailing bytes, or nothing.
+ */
+async function* gunzipFile(path: string, state: GzipState, limit: number): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    let pos = 0;
+    while (pos < size) {
+      const head = Buffer.alloc(Math.min(64 * 1024, size - pos));
+      await fh.read(head, 0, head.length, pos);
+      if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
+        // RFC 1952 allows nothing after the last member; NUL padding (tape blocks) is common and harmless.
+        if (!head.every((b) => b === 0) || head.length < size - pos) state.trailing = size - pos;
+        return;
+      }
+      const hdr = gzipHeaderLength(head);
+      if (hdr === null) {
+        state.damage = 'truncated_gzip';
+        return;
+      }
+      const start = pos + hdr;
+      const input = Readable.from(
+        (async function* () {
+          for (let at = start; at < size; at += CHUNK) {
+            const buf = Buffer.alloc(Math.min(CHUNK, size - at));
+            await fh.read(buf, 0, buf.length, at);
+            yield buf;
+          }
+        })(),
+      );
+      // Sync-flush: a cut member still yields all it can; the missing trailer tells that it was cut.
+      const inflater = createInflateRaw({ finishFlush: constants.Z_SYNC_FLUSH });
+      let crc = 0;
+      let isize = 0;
+      try {
+        for await (const out of input.pipe(inflater) as AsyncIterable<Buffer>) {
+          state.out += out.length;
+          if (state.out > limit) {
+            state.tooLarge = true;
+            input.destroy();
+            inflater.destroy();
+            return;
+          }
+          crc = crc32(out, crc);
+          isize = (isize + out.length) >>> 0;
+          yield out;
+        }
+      } catch {
+        state.damage = 'corrupt_gzip';
+        return;
+      } finally {
+        input.destroy();
+      }
+      const trailerAt = start + inflater.bytesWritten;
+      if (trailerAt + 8 > size) {
+        state.damage = 'truncated_gzip';
+        return;
+      }
+      const trailer = Buffer.alloc(8);
+      await fh.read(trailer, 0, 8, trailerAt);
+      if (trailer.readUInt32LE(0) !== crc >>> 0 || trailer.readUInt32LE(4) !== isize) {
+        state.damage = 'gzip_checksum_mismatch';
+        return;
+      }
+      state.members += 1;
+      pos = trailerAt + 8;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The length of a gzip member header at the start of `b`, or null when `b` ends inside it. */
+function gzipHeaderLength(b: Buffer): number | null {
+  if (b.length < 10 || b[2] !== 8) return null;
+  const flags = b[3] as number;
+  let at = 10;
+  if (flags & 4) {
+    if (at + 2 > b.length) return null;
+    at += 2 + b.readUInt16LE(at);
+  }
+  for (const bit of [8, 16]) {
+    if (flags & bit) {
+      const zero = b.indexOf(0, at);
+      if (zero < 0) return null;
+      at = zero + 1;
+    }
+  }
+  if (flags & 2) at += 2;
+  return at > b.length ? null : at;
+}
+
+const RECORDS_DOCUMENT = /^\s*\{\s*"Records"\s*:\s*\[/;
+
+/**
+ * Splits decompressed bytes into lines (or, for a JSON document, records) and checks each one;
+ * writes the kept ones to `sink` when given, and a {@link LINE_MARKER} line for each other one.
+ */
+class Scanner {
+  /** Lines read; null for a JSON document (its records are counted instead). */
+  lines: number | null = 0;
+  records = 0;
+  private lineNo = 0;
+  rejectedTotal = 0;
+  needsRewrite = false;
+  private readonly rejects = new Map<string, { count: number; examples: string[] }>();
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private overlong = false;
+  private mode: 'unknown' | 'lines' | 'document' = 'unknown';
+  private head = Buffer.alloc(0);
+  private readonly doc = new DocumentSplitter((rec) => this.record(rec));
+
+  constructor(
+    private readonly key: string,
+    private readonly options: { readonly documents: boolean; readonly limits: IntakeLimits },
+    private readonly sink: WriteStream | null,
+  ) {
+    this.doc.maxBytes = options.limits.maxLineBytes;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.mode === 'unknown') {
+      // The first 4 KiB (or the whole file) tell a JSON document from JSON lines.
+      this.head = Buffer.concat([this.head, chunk]);
+      if (this.head.length < 4096) return;
+      this.decide();
+      chunk = this.head;
+      this.head = Buffer.alloc(0);
+    }
+    if (this.mode === 'document') {
+      this.doc.push(chunk);
+      return;
+    }
+    let from = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, from);
+      if (nl < 0) {
+        this.add(chunk.subarray(from));
+        return;
+      }
+      this.add(chunk.subarray(from, nl));
+      this.endLine();
+      from = nl + 1;
+    }
+  }
+
+  end(): void {
+    if (this.mode === 'unknown') {
+      this.decide();
+      const head = this.head;
+      this.head = Buffer.alloc(0);
+      if (head.length > 0) this.push(head);
+    }
+    if (this.mode === 'document') {
+      this.doc.end();
+      return;
+    }
+    if (this.pendingLength > 0 || this.overlong) this.endLine();
+  }
+
+  private decide(): void {
+    const text = this.head
+      .subarray(0, 4096)
+      .toString('latin1')
+      .replace(/^\xef\xbb\xbf/, '')
+      .trimStart();
+    const document = this.options.documents && (text.startsWith('[') || RECORDS_DOCUMENT.test(text));
+    this.mode = document ? 'document' : 'lines';
+    if (document) {
+      this.needsRewrite = true;
+      this.lines = null;
+    }
+  }
+
+  rejectSummary(): LineRejects[] {
+    return [...this.rejects.entries()]
+      .map(([reason, r]) => ({ reason, count: r.count, examples: r.examples }))
+      .sort((a, b) => (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0));
+  }
+
+  private add(part: Buffer): void {
+    if (this.overlong || part.length === 0) return;
+    if (this.pendingLength + part.length > this.options.limits.maxLineBytes) {
+      this.overlong = true;
+      this.pending = [];
+      this.pendingLength = 0;
+      return;
+    }
+    this.pending.push(part);
+    this.pendingLength += part.length;
+  }
+
+  private endLine(): void {
+    this.lineNo += 1;
+    this.lines = this.lineNo;
+    const position = `${this.key}#line=${this.lineNo}`;
+    if (this.overlong) {
+      this.overlong = false;
+      this.reject('line_too_long', position);
+      return;
+    }
+    let line = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingLength = 0;
+    if (this.lineNo === 1 && line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf) {
+      // A UTF-8 byte order mark: no part of the record (RFC 8259 §8.1 lets a parser ignore it).
+      line = line.subarray(3);
+      this.needsRewrite = true;
+    }
+    if (line[line.length - 1] === 0x0d) {
+      line = line.subarray(0, line.length - 1);
+      this.needsRewrite = true;
+    }
+    if (isBlank(line)) {
+      if (line.length === 0) this.needsRewrite = true;
+      this.write(null);
+      return;
+    }
+    const problem = lineProblem(line);
+    if (problem !== null) {
+      this.reject(problem, position);
+      return;
+    }
+    this.records += 1;
+    this.write(line);
+  }
+
+  /** One record of a JSON document (already without line breaks) or its problem. */
+  private record(rec: { bytes: Buffer; index: number } | { problem: string; index: number }): void {
+    const position = `${this.key}#record=${rec.index}`;
+    if ('problem' in rec) {
+      this.reject(rec.problem, position);
+      return;
+    }
+    const problem = lineProblem(rec.bytes) ?? jsonProblem(rec.bytes);
+    if (problem !== null) {
+      this.reject(problem, position);
+      return;
+    }
+    this.records += 1;
+    this.write(rec.bytes);
+  }
+
+  private reject(reason: string, position: string): void {
+    this.needsRewrite = true;
+    this.rejectedTotal += 1;
+    const entry = this.rejects.get(reason) ?? { count: 0, examples: [] };
+    entry.count += 1;
+    if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(position);
+    this.rejects.set(reason, entry);
+    this.write(null);
+  }
+
+  private write(line: Buffer | null): void {
+    if (this.sink === null) return;
+    if (line === null) this.sink.write(MARKER_LINE);
+    else {
+      this.sink.write(line);
+      this.sink.write(NEWLINE);
+    }
+  }
+}
+
+const MARKER_LINE = Buffer.from([LINE_MARKER, 0x0a]);
+const NEWLINE = Buffer.from([0x0a]);
+
+function isBlank(line: Buffer): boolean {
+  for (const b of line) if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  return true;
+}
+
+/** Why a line cannot be read as text: not UTF-8, or a control character other than tab. */
+function lineProblem(line: Buffer): string | null {
+  if (!isUtf8(line)) return 'invalid_utf8';
+  for (const b of line) if ((b < 0x20 && b !== 0x09) || b === 0x7f) return 'control_character';
+  return null;
+}
+
+/** JSON that Node reads but the engines refuse: a lone UTF-16 surrogate escape (RFC 8259 §8.2). */
+function jsonProblem(bytes: Buffer): string | null {
+  const text = bytes.toString('utf8');
+  try {
+    JSON.parse(text);
+  } catch {
+    return 'malformed_json';
+  }
+  if (
+    /\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/.test(
+      text,
+    )
+  )
+    return 'lone_surrogate';
+  return null;
+}
+
+/**
+ * Splits a JSON document that is an array, or an object whose `Records` is an array, into its
+ * elements, streaming: a byte-level scan that knows strings and nesting depth, never parsing the
+ * whole document. Raw line breaks between tokens become spaces so that each record is one line.
+ * What follows the array is ignored; an element cut by the end of the file is `truncated_record`.
+ */
+class DocumentSplitter {
+  maxBytes = Number.POSITIVE_INFINITY;
+  private state: 'prefix' | 'between' | 'element' | 'done' = 'prefix';
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private index = 0;
+  private parts: Buffer[] = [];
+  private size = 0;
+  private overlong = false;
+  private prefixText: number[] = [];
+
+  constructor(
+    private readonly emit: (
+      rec: { bytes: Buffer; index: number } | { problem: string; index: number },
+    ) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let elementStart = -1;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i] as number;
+      if (this.state === 'done') continue;
+      if (this.state === 'prefix') {
+        if (this.prefix(b)) this.state = 'between';
+        continue;
+      }
+      if (this.state === 'between') {
+        if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09 || b === 0x2c) continue;
+        if (b === 0x5d) {
+          this.state = 'done';
+          continue;
+        }
+        this.state = 'element';
+        this.depth = 0;
+        this.inString = false;
+        this.escaped = false;
+        elementStart = i;
+      }
+      // element
+      if (elementStart < 0) elementStart = i;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (b === 0x5c) this.escaped = true;
+        else if (b === 0x22) this.inString = false;
+        continue;
+      }
+      if (b === 0x22) this.inString = true;
+      else if (b === 0x7b || b === 0x5b) this.depth += 1;
+      else if (b === 0x7d || b === 0x5d || b === 0x2c) {
+        if (this.depth === 0) {
+          // a scalar element ends before `,` or `]`
+          this.collect(chunk.subarray(elementStart, i));
+          this.finish();
+          elementStart = -1;
+          this.state = b === 0x5d ? 'done' : 'between';
+          continue;
+        }
+        if (b !== 0x2c) this.depth -= 1;
+        if (this.depth === 0) {
+          this.collect(chunk.subarray(elementStart, i + 1));
+          this.finish();
+          elementStart = -1;
+          this.state = 'between';
+        }
+      }
+    }
+    if (this.state === 'element' && elementStart >= 0) this.collect(chunk.subarray(elementStart));
+  }
+
+  end(): void {
+    if (this.state === 'element') {
+      const text = Buffer.concat(this.parts);
+      this.parts = [];
+      this.size = 0;
+      if (!isBlank(text) || this.overlong) this.emit({ problem: 'truncated_record', index: this.index++ });
+    }
+    this.state = 'done';
+  }
+
+  /** Consumes the bytes before the records array: `[` or `{ "Records" : [`. True at the array's `[`. */
+  private prefix(b: number): boolean {
+    if (this.prefixText.length === 0 && (b === 0xef || b === 0xbb || b === 0xbf)) return false;
+    this.prefixText.push(b);
+    const text = Buffer.from(this.prefixText).toString('latin1');
+    if (/^\s*\[$/.test(text)) return true;
+    return RECORDS_DOCUMENT.test(text);
+  }
+
+  private collect(part: Buffer): void {
+    if (this.overlong) return;
+    if (this.size + part.length > this.maxBytes) {
+      this.overlong = true;
+      this.parts = [];
+      this.size = 0;
+      return;
+    }
+    this.parts.push(part);
+    this.size += part.length;
+  }
+
+  private finish(): void {
+    const index = this.index++;
+    if (this.overlong) {
+      this.overlong = false;
+      this.emit({ problem: 'record_too_long', index });
+      return;
+    }
+    const bytes = Buffer.concat(this.parts);
+    this.parts = [];
+    this.size = 0;
+    // Raw line breaks between tokens are JSON whitespace: made spaces. Inside a string they stay,
+    // so that the record is rejected (a raw control character) rather than silently changed.
+    let inString = false;
+    let escaped = false;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i];
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (b === 0x5c) escaped = true;
+        else if (b === 0x22) inString = false;
+      } else if (b === 0x22) inString = true;
+      else if (b === 0x0a || b === 0x0d) bytes[i] = 0x20;
+    }
+    this.emit({ bytes, index });
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * Finding local logs: partition pruning, plain folders and files, and damaged gzip files whose
+ * readable prefix is still used (real zlib, real DuckDB).
+ */
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { isSessiontrailError } from '../../lib/errors.ts';
+import type { EvidencePack } from '../../lib/evidence/model.ts';
+import { findLocalLogs } from '../../lib/locate/local-logs.ts';
+import { DEFAULT_LIMITS } from '../../lib/locate/log-intake.ts';
+import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
+import { dataset } from '../helpers/datasets.ts';
+import { localExport } from '../helpers/local-export.ts';
+
+const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
+const line = (n: number) =>
+  JSON.stringify({
+    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
+    Hostname: 'WS01',
+    Channel: 'Security',
+    EventID: 4634,
+    RecordNumber: n,
+    TargetLogonId: `0x${n.toString(16)}`,
+    Message: 'x'.repeat(200),
+  });
+
+describe('findLocalLogs', () => {
+  it('reads only the dt= partitions of the window, and names files relative to the logs root', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'st-logs-'));
+    for (const d of ['2024-03-03', '2024-03-04', '2024-03-05', '2024-03-06']) {
+      await mkdir(join(root, 'windows', `dt=${d}`), { recursive: true });
+      await writeFile(join(root, 'windows', `dt=${d}`, 'a.json'), `${line(1)}\n`);
+    }
+    await writeFile(join(root, 'windows', 'dt=2024-03-05', 'notes.txt'), 'not a log');
+    const found = await findLocalLogs(root, 'windows', day('2024-03-04'), day('2024-03-06'));
+    expect(found.files.map((f) => f.key)).toEqual([
+      'windows/dt=2024-03-04/a.json',
+      'windows/dt=2024-03-05/a.json',
+    ]);
+  });
+
+  it('takes a plain folder (recursively) or a single file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'st-logs-'));
+    await mkdir(join(root, 'x', 'y'), { recursive: true });
+    await writeFile(join(root, 'x', 'y', 'b.jsonl'), `${line(1)}\n`);
+    await writeFile(join(root, 'a.json.gz'), gzipSync(`${line(2)}\n`));
+    expect((await findLocalLogs(root, 'windows', 0, day('2030-01-01'))).files.map((f) => f.key)).toEqual([
+      'a.json.gz',
+      'x/y/b.jsonl',
+    ]);
+    expect((await findLocalLogs(join(root, 'a.json.gz'), 'windows', 0, 1)).files.map((f) => f.key)).toEqual([
+      'a.json.gz',
+    ]);
+  });
+
+  it('refuses a path that does not exist with LOGS_NOT_FOUND', async () => {
+    const err = await findLocalLogs('/nonexistent/logs', 'windows', 0, 1).catch((e: unknown) => e);
+    expect(isSessiontrailError(err, 'LOGS_NOT_FOUND')).toBe(true);
+  });
+
+  it('reports a truncated gzip file and still uses its readable lines (DuckDB alone would drop the tail silently)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'st-logs-'));
+    const lines = Array.from({ length: 2000 }, (_, i) => line(i + 1));
+    const whole = gzipSync(`${lines.join('\n')}\n`);
+    await writeFile(join(root, 'cut.json.gz'), whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const found = await findLocalLogs(root, 'windows', 0, day('2030-01-01'));
+    expect(found.problems).toEqual([
+      expect.objectContaining({ key: 'cut.json.gz', reason: 'truncated_gzip' }),
+    ]);
+    const engine = await DuckDbEngine.open({ threads: 1 });
+    try {
+      await engine.materialize(
+        'l',
+        buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: found.files }),
+      );
+      const { rows } = await engine.select({
+        name: 't',
+        sql: `SELECT status, count(*) AS n, min(object_key) AS k FROM l GROUP BY status ORDER BY status`,
+        params: [],
+      });
+      const events = rows.find((r) => r.status === 'event');
+      expect(Number(events?.n)).toBeGreaterThan(500);
+      expect(Number(events?.n)).toBeLessThan(2000);
+      expect(events?.k).toBe('cut.json.gz');
+      // The line cut in the middle is counted as malformed, not lost.
+      expect(rows.find((r) => r.status === 'rejected')?.n).toBe(1);
+    } finally {
+      await engine.close();
+      await found.cleanup();
+    }
+  });
+});
+
+/** A Windows 4634 line (a logoff: an event of the source) with its own record number. */
+const logoff = (n: number, host = 'WS01') =>
+  JSON.stringify({
+    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
+    Hostname: host,
+    Channel: 'Security',
+    EventID: 4634,
+    RecordNumber: n,
+    TargetLogonId: `0x${n.toString(16)}`,
+  });
+const WINDOW = { kind: 'review' as const, from: '2024-03-05T00:00:00Z', to: '2024-03-06T00:00:00Z' };
+
+async function windowsLayout(files: Record<string, string | Buffer>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'st-hostile-'));
+  for (const [name, body] of Object.entries(files)) {
+    const path = join(root, 'windows', name);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, body);
+  }
+  return root;
+}
+
+const coverageOf = (pack: EvidencePack, source = 'windows') => ({
+  source: pack.coverage.sources.find((s) => s.source === source),
+  rejected: Object.fromEntries(
+    pack.coverage.rejected.filter((r) => r.source === source).map((r) => [r.reason, r]),
+  ),
+  inputs: pack.coverage.inputs.filter((i) => i.source === source),
+});
+
+describe('bad input degrades, never aborts (issue 10)', () => {
+  it('rejects a line of invalid UTF-8, a raw 0x01, a lone CR and an over-16-MiB line by reason with its line number; reads CR LF lines', async () => {
+    const body = Buffer.concat([
+      Buffer.from(`${logoff(1)}\r\n${logoff(2)}\r\n${logoff(3)}\n`), // two captures: CR LF then LF
+      Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a]), // line 4: not UTF-8
+      Buffer.from(`{"a":"\u0001"}\n`), // line 5: raw 0x01
+      Buffer.from(`${logoff(6)}\r${logoff(7)}\n`), // line 6: a CR inside a line
+      Buffer.from(`{"x":"${'y'.repeat(16 * 1024 * 1024)}"}\n`), // line 7: over 16 MiB
+      Buffer.from('   \n\n'), // lines 8, 9: blank, no records
+      Buffer.from(`${logoff(10)}\n`),
+    ]);
+    const logs = await windowsLayout({ 'dt=2024-03-05/a.json': body });
+    const { result } = await localExport(logs, { ...WINDOW, sources: ['windows'] });
+    const c = coverageOf(result.pack);
+    expect(c.rejected.invalid_utf8?.examples).toEqual(['windows/dt=2024-03-05/a.json#line=4']);
+    expect(c.rejected.control_character?.examples).toEqual([
+      'windows/dt=2024-03-05/a.json#line=5',
+      'windows/dt=2024-03-05/a.json#line=6',
+    ]);
+    expect(c.rejected.line_too_long?.examples).toEqual(['windows/dt=2024-03-05/a.json#line=7']);
+    // 4 logoffs read (lines 1-3 and 10), 4 lines rejected, blank lines no records.
+    expect(c.source).toMatchObject({ records_read: 8, records_used: 4, records_rejected: 4 });
+    expect(c.inputs).toEqual([
+      expect.objectContaining({ key: 'windows/dt=2024-03-05/a.json', status: 'read', lines: 10, records: 8 }),
+    ]);
+  }, 60_000);
+
+  it('reports an unreadable file as unreadable_file and reads the others', async () => {
+    const logs = await windowsLayout({ 'dt=2024-03-05/good.json': `${logoff(1)}\n` });
+    // /proc/self/mem is a regular file that no one can read from offset 0 (EIO), root included.
+    await symlink('/proc/self/mem', join(logs, 'windows', 'dt=2024-03-05', 'bad.json'));
+    const { result } = await localExport(logs, { ...WINDOW, sources: ['windows'] });
+    const c = coverageOf(result.pack);
+    expect(c.rejected.unreadable_file?.examples).toEqual(['windows/dt=2024-03-05/bad.json']);
+    expect(c.inputs.map((i) => [i.key, i.status, i.reason])).toEqual([
+      ['windows/dt=2024-03-05/bad.json', 'unreadable', 'unreadable_file'],
+      ['windows/dt=2024-03-05/good.json', 'read', null],
+    ]);
+    expect(c.source?.records_used).toBe(1);
+  });
+
+  it('reads an intact gzip with trailing bytes whole, a multi-member gzip whole, and a plain file named .json.gz as text', async () => {
+    const lines = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `${logoff(from + i)}\n`).join('');
+    const logs = await windowsLayout({
+      'dt=2024-03-05/trailing.json.gz': Buffer.concat([
+        gzipSync(lines(1, 40)),
+        Buffer.from('garbage after it'),
+      ]),
+      'dt=2024-03-05/members.json.gz': Buffer.concat([gzipSync(lines(100, 10)), gzipSync(lines(110, 10))]),
+      'dt=2024-03-05/plain.json.gz': lines(200, 5),
+    });
+    const { result } = await localExport(logs, { ...WINDOW, sources: ['windows'] });
+    const c = coverageOf(result.pack);
+    expect(c.source).toMatchObject({ records_used: 65 });
+    expect(c.inputs.map((i) => [i.key.split('/').pop(), i.status, i.reason, i.records])).toEqual([
+      ['members.json.gz', 'read', null, 20],
+      ['plain.json.gz', 'read', null, 5],
+      ['trailing.json.gz', 'damaged', 'trailing_bytes', 40],
+    ]);
+  });
+
+  it('reads what a cut gzip holds and reports it as truncated_gzip', async () => {
+    const whole = gzipSync(Array.from({ length: 3000 }, (_, i) => `${logoff(i)}\n`).join(''));
+    const logs = await windowsLayout({ 'dt=2024-03-05/cut.json.gz': whole.subarray(0, whole.length >> 1) });
+    const { result } = await localExport(logs, { ...WINDOW, sources: ['windows'] });
+    const c = coverageOf(result.pack);
+    expect(c.inputs[0]).toMatchObject({ status: 'damaged', reason: 'truncated_gzip' });
+    expect(c.rejected.truncated_gzip?.count).toBe(1);
+    expect(c.source?.records_used).toBeGreaterThan(500);
+  });
+
+  it('reports an empty and a truncated .parquet as damaged and goes on', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'st-parquet-'));
+    await mkdir(join(root, 'ocsf'), { recursive: true });
+    const sample = dataset('ocsf', 'security-lake-samples');
+    const parquet = (await readdir(sample, { recursive: true })).find((f) => f.endsWith('.parquet'));
+    const bytes = await readFile(join(sample, parquet as string));
+    await writeFile(join(root, 'ocsf', 'empty.parquet'), '');
+    await writeFile(join(root, 'ocsf', 'cut.parquet'), bytes.subarray(0, bytes.length >> 1));
+    const { result } = await localExport(root, { ...WINDOW, sources: ['ocsf'] });
+    const c = coverageOf(result.pack, 'ocsf');
+    expect(c.inputs.map((i) => [i.key, i.status, i.reason])).toEqual([
+      ['ocsf/cut.parquet', 'damaged', 'truncated_parquet'],
+      ['ocsf/empty.parquet', 'skipped', 'empty_file'],
+    ]);
+    expect(c.rejected.truncated_parquet?.count).toBe(1);
+  });
+
+  it('splits a CloudTrail {"Records":[…]} document so that one bad record (lone \\ud800, raw CR in a string, cut) rejects that record only', async () => {
+    const rec = (i: number, extra = '') =>
+      `{"eventVersion":"1.08","eventTime":"2024-03-05T10:00:${String(i).padStart(2, '0')}Z","eventSource":"sts.amazonaws.com","eventName":"GetCallerIdentity","awsRegion":"us-east-1","eventID":"e-${i}","recipientAccountId":"111122223333","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u${extra}","accessKeyId":"AKIA${i}"}}`;
+    const root = await mkdtemp(join(tmpdir(), 'st-ct-'));
+    await mkdir(join(root, 'cloudtrail'), { recursive: true });
+    const records = Array.from({ length: 13 }, (_, i) => rec(i));
+    records[3] = rec(3, '\\ud800');
+    records[7] = rec(7, '\r');
+    await writeFile(
+      join(root, 'cloudtrail', 'a_CloudTrail_x.json'),
+      `\ufeff{"Records":[\r\n${records.join(',\r\n')}]}`,
+    );
+    await writeFile(
+      join(root, 'cloudtrail', 'b_CloudTrail_x.json'),
+      `{"Records":[${rec(20)},${rec(21).slice(0, 50)}`,
+    );
+    const { result } = await localExport(root, { ...WINDOW, sources: ['cloudtrail'] });
+    const c = coverageOf(result.pack, 'cloudtrail');
+    expect(c.rejected.lone_surrogate?.examples).toEqual(['cloudtrail/a_CloudTrail_x.json#record=3']);
+    expect(c.rejected.control_character?.examples).toEqual(['cloudtrail/a_CloudTrail_x.json#record=7']);
+    expect(c.rejected.truncated_record?.examples).toEqual(['cloudtrail/b_CloudTrail_x.json#record=1']);
+    expect(c.inputs.map((i) => [i.key, i.records])).toEqual([
+      ['cloudtrail/a_CloudTrail_x.json', 13],
+      ['cloudtrail/b_CloudTrail_x.json', 2],
+    ]);
+    expect(c.source?.records_read).toBe(15);
+    expect(c.source?.records_rejected).toBe(3);
+  });
+
+  it('stops a gzip bomb at the decompressed-size limit, reports it, and stays far below 2 GB', async () => {
+    // 80 members of 64 MiB of NUL bytes: 5 MiB on disk, 5 GiB decompressed, over the 4 GiB default.
+    const member = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+    const logs = await windowsLayout({
+      'dt=2024-03-05/bomb.json.gz': Buffer.concat(Array.from({ length: 80 }, () => member)),
+      'dt=2024-03-05/good.json': `${logoff(1)}\n`,
+    });
+    const { result } = await localExport(logs, { ...WINDOW, sources: ['windows'] });
+    const c = coverageOf(result.pack);
+    expect(c.inputs.find((i) => i.key.endsWith('bomb.json.gz'))).toMatchObject({
+      status: 'damaged',
+      reason: 'decompressed_too_large',
+    });
+    expect(c.rejected.decompressed_too_large?.count).toBe(1);
+    expect(c.source?.records_used).toBe(1);
+    expect(process.resourceUsage().maxRSS * 1024).toBeLessThan(2 * 1024 ** 3);
+  }, 60_000);
+
+  it('applies a smaller decompressed-size limit when given one', async () => {
+    const logs = await windowsLayout({
+      'dt=2024-03-05/big.json.gz': gzipSync(
+        Array.from({ length: 2000 }, (_, i) => `${logoff(i)}\n`).join(''),
+      ),
+    });
+    const found = await findLocalLogs(logs, 'windows', day('2024-03-05'), day('2024-03-06'), {
+      ...DEFAULT_LIMITS,
+      maxDecompressedBytes: 64 * 1024,
+    });
+    await found.cleanup();
+    expect(found.found[0]).toMatchObject({ status: 'damaged', reason: 'decompressed_too_large' });
+    expect(found.files).toEqual([]);
+  });
+});
+
+describe('accounting (issue 10)', () => {
+  it('counts a record stamped outside the window (1970 in a dt= folder of the window) as outside_window, not used', async () => {
+    const stale = JSON.parse(logoff(2)) as Record<string, unknown>;
+    stale['@timestamp'] = '1970-01-01T00:00:00.000Z';
+    const logs = await windowsLayout({ 'dt=2024-03-05/a.json': `${logoff(1)}\n${JSON.stringify(stale)}\n` });
+    const { result } = await localExport(logs, { ...WINDOW, sources: ['windows'] });
+    expect(coverageOf(result.pack).source).toMatchObject({
+      records_read: 2,
+      records_used: 1,
+      records_outside_window: 1,
+    });
+  });
+});
+
+describe('paths taken literally (issue 10)', () => {
+  it('reads [x].json, x.json, a?.json and *.json each once, never as globs', async () => {
+    const logs = await windowsLayout({
+      'dt=2024-03-05/[x].json': `${logoff(1)}\n`,
+      'dt=2024-03-05/x.json': `${logoff(2)}\n`,
+      'dt=2024-03-05/a?.json': `${logoff(3)}\n`,
+      'dt=2024-03-05/*.json': `${logoff(4)}\n`,
+    });
+    const { result } = await localExport(logs, { ...WINDOW, sources: ['windows'] });
+    const c = coverageOf(result.pack);
+    expect(c.inputs.map((i) => [i.key.split('/').pop(), i.records])).toEqual([
+      ['*.json', 1],
+      ['[x].json', 1],
+      ['a?.json', 1],
+      ['x.json', 1],
+    ]);
+    expect(c.source).toMatchObject({ records_read: 4, records_used: 4, duplicates_collapsed: 0 });
+  });
+
+  it('follows symlinked files and dt= folders, once, and survives a link loop', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'st-elsewhere-'));
+    await mkdir(join(elsewhere, 'day'), { recursive: true });
+    await writeFile(join(elsewhere, 'linked.json'), `${logoff(1)}\n`);
+    await writeFile(join(elsewhere, 'day', 'in-linked-folder.json'), `${logoff(2)}\n`);
+    const logs = await windowsLayout({ 'dt=2024-03-04/own.json': `${logoff(3)}\n` });
+    await symlink(join(elsewhere, 'linked.json'), join(logs, 'windows', 'dt=2024-03-04', 'linked.json'));
+    await symlink(join(elsewhere, 'day'), join(logs, 'windows', 'dt=2024-03-05'));
+    await symlink(join(logs, 'windows'), join(logs, 'windows', 'dt=2024-03-04', 'loop'));
+    const found = await findLocalLogs(logs, 'windows', day('2024-03-04'), day('2024-03-06'));
+    await found.cleanup();
+    expect(found.found.map((i) => [i.key, i.status, i.reason])).toEqual([
+      ['windows/dt=2024-03-04/linked.json', 'read', null],
+      ['windows/dt=2024-03-04/loop/', 'skipped', 'folder_already_read'],
+      ['windows/dt=2024-03-04/own.json', 'read', null],
+      ['windows/dt=2024-03-05/in-linked-folder.json', 'read', null],
+    ]);
+  });
+
+  it('reads logs given by a relative path (the links the engine reads point at absolute paths)', async () => {
+    const logs = await windowsLayout({ 'dt=2024-03-05/a.json': `${logoff(1)}\n` });
+    const { result } = await localExport(relative(process.cwd(), logs), { ...WINDOW, sources: ['windows'] });
+    expect(coverageOf(result.pack).source?.records_used).toBe(1);
+  });
+
+  it('reads rotated names and files outside any dt= folder, and lists a file of another name as skipped', async () => {
+    const logs = await windowsLayout({
+      'undated.json': `${logoff(1)}\n`,
+      'dt=2024-03-05/a.json.1': `${logoff(2)}\n`,
+      'dt=2024-03-05/a.json.2.gz': gzipSync(`${logoff(3)}\n`),
+      'dt=2024-03-05/notes.txt': 'not a log',
+    });
+    const { result } = await localExport(logs, { ...WINDOW, sources: ['windows'] });
+    const c = coverageOf(result.pack);
+    expect(c.inputs.map((i) => [i.key, i.status, i.reason])).toEqual([
+      ['windows/dt=2024-03-05/a.json.1', 'read', null],
+      ['windows/dt=2024-03-05/a.json.2.gz', 'read', null],
+      ['windows/dt=2024-03-05/notes.txt', 'skipped', 'not_a_log_file_name'],
+      ['windows/undated.json', 'read', null],
+    ]);
+    expect(c.source?.records_used).toBe(3);
+  });
+});

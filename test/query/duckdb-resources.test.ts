@@ -1,0 +1,45 @@
+/**
+ * DuckDB runs with a memory limit and a spill folder the tool owns, removed on close and when the
+ * process exits without closing (issue 10: a gzip bomb once left 13 GB of spill files in `.tmp`).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MEMORY_LIMIT, DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+
+describe('DuckDbEngine resources', () => {
+  it('sets the memory limit and a spill folder of its own, and removes the folder on close', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'st-spill-'));
+    const engine = await DuckDbEngine.open({ threads: 1, tempRoot: root });
+    const { rows } = await engine.select({
+      name: 'settings',
+      sql: `SELECT current_setting('memory_limit') AS mem, current_setting('temp_directory') AS tmp`,
+      params: [],
+    });
+    expect(DEFAULT_MEMORY_LIMIT).toBe('2GB');
+    // DuckDB reports the limit in GiB-based units: 2 GB = 1.8 GiB.
+    expect(String(rows[0]?.mem)).toMatch(/^1\.8 GiB$/);
+    expect(rows[0]?.tmp).toBe(engine.tempDirectory);
+    expect(engine.tempDirectory.startsWith(root)).toBe(true);
+    expect(existsSync(engine.tempDirectory)).toBe(true);
+    await engine.close();
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('removes the spill folder when the process exits without closing the engine', () => {
+    const root = mkdtempSync(join(tmpdir(), 'st-spill-exit-'));
+    const engineModule = new URL('../../lib/query/duckdb/duckdb-engine.ts', import.meta.url).pathname;
+    const script = `import { DuckDbEngine } from ${JSON.stringify(engineModule)};
+const e = await DuckDbEngine.open({ threads: 1, tempRoot: ${JSON.stringify(root)} });
+console.log(e.tempDirectory);
+process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stdout.trim().startsWith(root)).toBe(true);
+    expect(readdirSync(root)).toEqual([]);
+  });
+});
