@@ -35,6 +35,7 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       retentionMode: settings.retentionMode,
       retentionDays: settings.retentionDays,
       resultsExpiryDays: settings.resultsExpiryDays,
+      evidencePrefix: settings.evidencePrefix,
     },
   });
   const exporter = new ExporterStack(app, 'Exporter', {

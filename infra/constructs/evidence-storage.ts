@@ -53,6 +53,33 @@ export interface EvidenceStorageProps {
    * @default 'sessiontrail'
    */
   readonly name?: string;
+  /** Folder of the evidence bucket the packs go to; writes there must be conditional. @default 'packs' */
+  readonly evidencePrefix?: string;
+}
+
+/**
+ * The evidence bucket's refusal of any object creation under the packs' folder that does not carry
+ * `If-None-Match` (S3 user guide, "Enforce conditional writes on Amazon S3 buckets", example 1):
+ * even a role allowed `s3:PutObject` cannot put a new current version over a pack's file. The
+ * multipart operations that accept no conditional header (CreateMultipartUpload, UploadPart,
+ * UploadPartCopy) are exempted by `s3:ObjectCreationOperation` being false for them; the upload's
+ * CompleteMultipartUpload is an object creation and needs the header. It applies to every principal.
+ */
+export function conditionalWriteStatement(
+  evidenceBucketArn: string,
+  evidencePrefix: string,
+): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'PacksAreWrittenOnlyIfAbsent',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:PutObject'],
+    resources: [`${evidenceBucketArn}/${evidencePrefix}/*`],
+    conditions: {
+      Null: { 's3:if-none-match': 'true' },
+      Bool: { 's3:ObjectCreationOperation': 'true' },
+    },
+  });
 }
 
 /**
@@ -183,6 +210,10 @@ export class EvidenceStorage extends Construct {
       serverAccessLogsPrefix: 'evidence/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const evidencePrefix = (props.evidencePrefix ?? 'packs').replace(/^\/+|\/+$/g, '');
+    this.evidenceBucket.addToResourcePolicy(
+      conditionalWriteStatement(this.evidenceBucket.bucketArn, evidencePrefix),
+    );
 
     this.resultsBucket = new s3.Bucket(this, 'AthenaResultsBucket', {
       bucketName: this.bucketNames.results,

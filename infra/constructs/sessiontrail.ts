@@ -66,7 +66,7 @@ export class Sessiontrail extends Construct {
     const name = props.name ?? 'sessiontrail';
     this.storage = new EvidenceStorage(this, 'Storage', {
       name,
-      ...pick(props, ['retentionMode', 'retentionDays', 'resultsExpiryDays']),
+      ...pick(props, ['retentionMode', 'retentionDays', 'resultsExpiryDays', 'evidencePrefix']),
     });
     this.exporter = new Exporter(this, 'Exporter', {
       storage: this.storage,
