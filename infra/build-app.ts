@@ -36,6 +36,7 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       retentionDays: settings.retentionDays,
       resultsExpiryDays: settings.resultsExpiryDays,
       evidencePrefix: settings.evidencePrefix,
+      ...(settings.auditorPrincipalArn ? { auditorPrincipalArn: settings.auditorPrincipalArn } : {}),
     },
   });
   const exporter = new ExporterStack(app, 'Exporter', {
@@ -60,6 +61,7 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       ...(settings.logRegions ? { logRegions: settings.logRegions } : {}),
       ...(settings.securityLakeTable ? { securityLakeTable: settings.securityLakeTable } : {}),
       ...(settings.securityLakeVersion ? { securityLakeVersion: settings.securityLakeVersion } : {}),
+      reservedConcurrency: settings.reservedConcurrency,
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

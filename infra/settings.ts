@@ -44,6 +44,17 @@ export interface Settings {
   readonly securityLakeTable: string | undefined;
   /** Its Security Lake version, when its name does not end in `_1_0` / `_2_0`. */
   readonly securityLakeVersion: 1 | 2 | undefined;
+  /**
+   * An IAM principal (role, user or account root ARN) that may read the signing key's public key and
+   * verify signatures with it (`kms:GetPublicKey`, `kms:Verify`, `kms:DescribeKey`): the auditor.
+   */
+  readonly auditorPrincipalArn: string | undefined;
+  /**
+   * Reserved concurrency of the on-demand function (the scheduled review gets 1): caps parallel
+   * builds and Athena load, and keeps other functions from starving them. 0: none reserved (an
+   * account whose concurrency limit is 10 cannot reserve any).
+   */
+  readonly reservedConcurrency: number;
 }
 
 /** Per-profile defaults: prod keeps evidence immutable for seven years; dev can be cleaned up. */
@@ -86,6 +97,8 @@ export const CONTEXT_KEYS = [
   'logRegions',
   'securityLakeTable',
   'securityLakeVersion',
+  'auditorPrincipalArn',
+  'reservedConcurrency',
 ] as const;
 
 // At most 20: bucket names are `<name>-athena-results-<account>-<region>`, at most 63 characters.
@@ -203,6 +216,14 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
   )
     bad('securityLakeVersion', `1 or 2 (the name of ${securityLakeTable} does not say)`);
 
+  const auditorPrincipalArn = text('auditorPrincipalArn');
+  if (
+    auditorPrincipalArn !== undefined &&
+    !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/.test(auditorPrincipalArn)
+  )
+    bad('auditorPrincipalArn', 'an IAM role, user or account root ARN');
+  const reservedConcurrency = int('reservedConcurrency', 0, 1000) ?? 2;
+
   return {
     name,
     profile: profile as Profile,
@@ -224,6 +245,8 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     logRegions,
     securityLakeTable,
     securityLakeVersion,
+    auditorPrincipalArn,
+    reservedConcurrency,
   };
 }
 

@@ -34,6 +34,9 @@ export const KEY_ADMIN_ACTIONS = [
 /** The only actions anyone may use the signing key for. */
 export const SIGNING_ACTIONS = ['kms:GetPublicKey', 'kms:Sign'] as const;
 
+/** What an auditor may do with the signing key: read it and its public key, check a signature; never sign. */
+export const AUDITOR_ACTIONS = ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify'] as const;
+
 export interface EvidenceStorageProps {
   /**
    * Object Lock default retention mode of the evidence bucket. COMPLIANCE: nobody, root included,
@@ -55,6 +58,11 @@ export interface EvidenceStorageProps {
   readonly name?: string;
   /** Folder of the evidence bucket the packs go to; writes there must be conditional. @default 'packs' */
   readonly evidencePrefix?: string;
+  /**
+   * An IAM principal ARN (role, user or account root) the signing key lets read its public key and
+   * verify signatures: the auditor, who then needs no exporter role. @default - none
+   */
+  readonly auditorPrincipalArn?: string;
 }
 
 /**
@@ -164,6 +172,18 @@ export class EvidenceStorage extends Construct {
             actions: [...SIGNING_ACTIONS],
             resources: ['*'],
           }),
+          // `aws kms get-public-key` / `aws kms verify` for the auditor (infra/README.md), who must
+          // not depend on an exporter role to check a pack's origin.
+          ...(props.auditorPrincipalArn === undefined
+            ? []
+            : [
+                new iam.PolicyStatement({
+                  sid: 'AuditorReadsPublicKeyAndVerifies',
+                  principals: [new iam.ArnPrincipal(props.auditorPrincipalArn)],
+                  actions: [...AUDITOR_ACTIONS],
+                  resources: ['*'],
+                }),
+              ]),
         ],
       }),
     });

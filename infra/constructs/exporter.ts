@@ -81,6 +81,11 @@ export interface ExporterProps {
   readonly configFile?: string;
   /** SNS topic the alarms notify. @default - alarms without actions */
   readonly alarmTopicArn?: string;
+  /**
+   * Reserved concurrency of the on-demand function; the scheduled review reserves 1 (one review a
+   * month; a retry waits for the run in progress). 0: nothing reserved. @default 2
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /** Folder of the Athena results (and of the CTAS working tables' files) in the results bucket. */
@@ -217,14 +222,19 @@ export class Exporter extends Construct {
       ...(props.configFile === undefined ? {} : { configFile: props.configFile }),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
     };
+    const reserved = props.reservedConcurrency ?? 2;
+    if (!Number.isInteger(reserved) || reserved < 0)
+      throw new Error(`Exporter reservedConcurrency: expected a whole number >= 0, received ${reserved}`);
     this.reviewFunction = new ExporterFunction(this, 'ScheduledReview', {
       ...common,
+      ...(reserved > 0 ? { reservedConcurrency: 1 } : {}),
       entry: 'functions/scheduled-review.ts',
       role: reviewRole,
       description: 'sessiontrail: monthly review pack of the previous calendar month',
     });
     this.onDemandFunction = new ExporterFunction(this, 'OnDemand', {
       ...common,
+      ...(reserved > 0 ? { reservedConcurrency: reserved } : {}),
       entry: 'functions/on-demand.ts',
       role: onDemandRole,
       description: 'sessiontrail: audit and incident packs on request; pack status',

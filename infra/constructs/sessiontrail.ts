@@ -54,6 +54,10 @@ export interface SessiontrailProps {
   readonly securityLakeTable?: string;
   /** The Security Lake table's version. @default - from the table name */
   readonly securityLakeVersion?: 1 | 2;
+  /** An IAM principal ARN that may read the signing key's public key and verify with it. @default - none */
+  readonly auditorPrincipalArn?: string;
+  /** Reserved concurrency of the on-demand function (the review reserves 1); 0: none. @default 2 */
+  readonly reservedConcurrency?: number;
 }
 
 /** Storage and exporter in one scope. */
@@ -66,7 +70,13 @@ export class Sessiontrail extends Construct {
     const name = props.name ?? 'sessiontrail';
     this.storage = new EvidenceStorage(this, 'Storage', {
       name,
-      ...pick(props, ['retentionMode', 'retentionDays', 'resultsExpiryDays', 'evidencePrefix']),
+      ...pick(props, [
+        'retentionMode',
+        'retentionDays',
+        'resultsExpiryDays',
+        'evidencePrefix',
+        'auditorPrincipalArn',
+      ]),
     });
     this.exporter = new Exporter(this, 'Exporter', {
       storage: this.storage,
@@ -87,6 +97,7 @@ export class Sessiontrail extends Construct {
         'logRegions',
         'securityLakeTable',
         'securityLakeVersion',
+        'reservedConcurrency',
       ]),
     });
   }

@@ -5,13 +5,14 @@
  * from the project's node_modules.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BUNDLE_DIR,
+  FONT_FILES_USED,
   PROJECT_ROOT,
   RUNTIME_NODE_MODULES,
   runtimeModuleFolders,
@@ -96,6 +97,22 @@ describe('function bundles (cdk synth offline)', () => {
     expect(bundle).not.toMatch(/@duckdb\/node-api|duckdb-engine/);
     // pdfkit is imported from the copied folder, not inlined.
     expect(bundle).toMatch(/from ["']pdfkit["']/);
+  });
+
+  it.each([
+    'ExporterOnDemandFunction',
+    'ExporterScheduledReviewFunction',
+  ])('%s ships only the font files the PDF uses, and the asset is under 15 MB unzipped', (fn) => {
+    const dir = assetDir(s, fn);
+    for (const [folder, keep] of Object.entries(FONT_FILES_USED))
+      expect(readdirSync(join(dir, folder)).sort(), folder).toEqual([...keep].sort());
+    const sizeOf = (path: string): number =>
+      statSync(path).isDirectory()
+        ? readdirSync(path).reduce((n, name) => n + sizeOf(join(path, name)), 0)
+        : statSync(path).size;
+    const bytes = sizeOf(dir);
+    console.info(`${fn}: asset ${(bytes / 1024 ** 2).toFixed(1)} MiB unzipped`);
+    expect(bytes).toBeLessThan(15 * 1024 ** 2);
   });
 
   it('the bundled on-demand handler loads the evidence schema and the PDF fonts in plain Node', () => {

@@ -308,6 +308,41 @@ describe('storage stack', () => {
       expect(['kms:*', 'kms:Get*', 'kms:Sign', 'kms:GetPublicKey']).not.toContain(a);
   });
 
+  it('lets a configured auditor principal read the public key and verify, never sign', () => {
+    const auditor = 'arn:aws:iam::210987654321:role/evidence-auditor';
+    const keys = synthApp({ profile: 'prod', auditorPrincipalArn: auditor }).storageTemplate.findResources(
+      'AWS::KMS::Key',
+      { Properties: { KeySpec: 'ECC_NIST_P256' } },
+    );
+    const [key] = Object.values(keys) as { Properties: { KeyPolicy: { Statement: unknown[] } } }[];
+    const raw = key?.Properties.KeyPolicy.Statement as { Sid: string; Principal: { AWS: unknown } }[];
+    const statement = flatStatements(raw).find((st) => st.sid === 'AuditorReadsPublicKeyAndVerifies');
+    expect(statement).toEqual({
+      sid: 'AuditorReadsPublicKeyAndVerifies',
+      effect: 'Allow',
+      actions: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify'],
+      resources: ['*'],
+    });
+    expect(raw.find((st) => st.Sid === 'AuditorReadsPublicKeyAndVerifies')?.Principal.AWS).toBe(auditor);
+    expect(() => synthApp({ auditorPrincipalArn: 'alice' })).toThrow(/auditorPrincipalArn/);
+  });
+
+  it('refuses any PutObject under the packs folder without If-None-Match, multipart parts exempted', () => {
+    const policies = Object.values(prod.storageTemplate.findResources('AWS::S3::BucketPolicy')) as {
+      Properties: { Bucket: unknown; PolicyDocument: { Statement: unknown[] } };
+    }[];
+    const deny = policies
+      .flatMap((p) => flatStatements(p.Properties.PolicyDocument.Statement))
+      .filter((st) => st.sid === 'PacksAreWrittenOnlyIfAbsent');
+    expect(deny).toHaveLength(1);
+    expect(deny[0]).toMatchObject({
+      effect: 'Deny',
+      actions: ['s3:PutObject'],
+      resources: [expect.stringMatching(/EvidenceBucket.*\/packs\/\*$/)],
+      condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+    });
+  });
+
   it('gives the exporter roles a Lambda trust and no managed policies', () => {
     const roles = Object.values(prod.storageTemplate.findResources('AWS::IAM::Role')) as {
       Properties: Record<string, unknown>;
@@ -523,6 +558,24 @@ describe('exporter stack', () => {
       ]);
     }
     s.exporterTemplate.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, 2);
+  });
+
+  it('reserves concurrency: 1 for the monthly review, 2 (or the context value, 0 = none) on demand', () => {
+    const reservedOf = (t: typeof s.exporterTemplate) =>
+      Object.entries(t.findResources('AWS::Lambda::Function'))
+        .map(([id, r]) => [
+          id.replace(/[A-F0-9]{8}$/, ''),
+          (r as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions,
+        ])
+        .sort();
+    expect(reservedOf(s.exporterTemplate)).toEqual([
+      ['ExporterOnDemandFunction', 2],
+      ['ExporterScheduledReviewFunction', 1],
+    ]);
+    expect(reservedOf(synthApp({ reservedConcurrency: 0 }).exporterTemplate)).toEqual([
+      ['ExporterOnDemandFunction', undefined],
+      ['ExporterScheduledReviewFunction', undefined],
+    ]);
   });
 
   it('retries asynchronous invocations twice, then sends them to the dead-letter queue', () => {
