@@ -38,9 +38,10 @@ export const FONT_FILES_USED: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * Files of the runtime packages Node never loads here, left out of the asset: browser and
- * standalone builds (pdfkit's and fontkit's `exports` give Node `pdfkit.node.mjs` / `pdfkit.js` and
- * `module.mjs` / `main.cjs`), the TypeScript sources of fontkit, @swc/helpers and @noble, brotli's encoder (fontkit imports
+ * Files of the runtime packages Node never loads here, left out of the asset: the bundle imports
+ * pdfkit and fontkit as ES modules, and their `exports` give Node's `import` `pdfkit.node.mjs` and
+ * `module.mjs` (which imports `@swc/helpers/_/…`, mapped to its `esm/`), so the browser, standalone
+ * and CommonJS builds (`pdfkit.js`, `main.cjs`, `@swc/helpers/cjs`) are never loaded; the TypeScript sources of fontkit, @swc/helpers and @noble, brotli's encoder (fontkit imports
  * `brotli/decompress.js` only), DejaVu's coverage tables and fontconfig snippets. Source maps and
  * pdfkit's vendored yarn release are removed by pattern ({@link bundlingOptions}).
  */
@@ -51,8 +52,11 @@ export const UNUSED_RUNTIME_FILES = [
   'node_modules/pdfkit/js/pdfkit.browser.old.mjs',
   'node_modules/pdfkit/js/pdfkit.standalone.js',
   'node_modules/pdfkit/js/pdfkit.old.js',
+  'node_modules/pdfkit/js/pdfkit.js',
   'node_modules/fontkit/dist/browser.cjs',
   'node_modules/fontkit/dist/browser-module.mjs',
+  'node_modules/fontkit/dist/main.cjs',
+  'node_modules/@swc/helpers/cjs',
   'node_modules/fontkit/src',
   'node_modules/@swc/helpers/src',
   'node_modules/@swc/helpers/scripts',

@@ -118,7 +118,10 @@ export class Exporter extends Construct {
     const placement: RawTablePlacement = {
       bucket: props.logsBucketName,
       logsPrefix,
-      values: { accounts: props.logAccounts ?? [Aws.ACCOUNT_ID], regions: props.logRegions ?? [Aws.REGION] },
+      values: {
+        accounts: props.logAccounts ?? [Aws.ACCOUNT_ID],
+        regions: withGlobalServiceRegion(props.logRegions ?? [Stack.of(this).region]),
+      },
     };
     const logsRoot = `s3://${props.logsBucketName}/${logsPrefix === '' ? '' : `${logsPrefix}/`}`;
 
@@ -395,6 +398,23 @@ export class Exporter extends Construct {
     new CfnOutput(this, 'OnDemandFunctionName', { value: this.onDemandFunction.function.functionName });
     new CfnOutput(this, 'WorkGroupName', { value: this.workGroupName });
   }
+}
+
+/**
+ * CloudTrail records the events of global services (IAM, STS, CloudFront) in us-east-1 (CloudTrail
+ * user guide, "Understanding global service events"): a trail's us-east-1 folder holds the role
+ * assumptions and console sign-ins of every region, so it is always projected and read.
+ */
+export const GLOBAL_SERVICE_REGION = 'us-east-1';
+
+/**
+ * The regions the CloudTrail table projects: the given ones (or the stack's) and us-east-1. A
+ * region only known at deploy time (an environment-agnostic synth) cannot be compared: us-east-1 is
+ * added, and a deployment into us-east-1 then projects it twice (its records are read twice and
+ * collapse on their eventID; Athena bills the bytes twice).
+ */
+export function withGlobalServiceRegion(regions: readonly string[]): string[] {
+  return regions.includes(GLOBAL_SERVICE_REGION) ? [...regions] : [...regions, GLOBAL_SERVICE_REGION];
 }
 
 export interface ExporterStatementsInput {

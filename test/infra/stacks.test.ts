@@ -10,12 +10,17 @@ const LOGS = 'arn:<AWS::Partition>:s3:::corp-security-logs';
 const RESULTS = 'arn:<AWS::Partition>:s3:::sessiontrail-athena-results-<AWS::AccountId>-<AWS::Region>';
 const EVIDENCE = 'arn:<AWS::Partition>:s3:::sessiontrail-evidence-<AWS::AccountId>-<AWS::Region>';
 
-/** The folders the default deployment's raw tables read: dt folders, and the projected account / region. */
+/**
+ * The folders the default deployment's raw tables read: dt folders, and the projected account and
+ * regions (the deploying one and us-east-1, where CloudTrail records global services' events).
+ */
 const READ_FOLDERS = [
   'logs/cloudtrail/AWSLogs/<AWS::AccountId>/CloudTrail/<AWS::Region>',
+  'logs/cloudtrail/AWSLogs/<AWS::AccountId>/CloudTrail/us-east-1',
   'logs/linux_auditd',
   'logs/linux_auth',
   'logs/ocsf/region=<AWS::Region>/accountId=<AWS::AccountId>',
+  'logs/ocsf/region=us-east-1/accountId=<AWS::AccountId>',
   'logs/windows',
 ];
 
@@ -418,7 +423,7 @@ describe('exporter stack', () => {
       'projection.account.type': 'enum',
       'projection.account.values': '<AWS::AccountId>',
       'projection.region.type': 'enum',
-      'projection.region.values': '<AWS::Region>',
+      'projection.region.values': '<AWS::Region>,us-east-1',
       'projection.day.type': 'date',
       'projection.day.format': 'yyyy/MM/dd',
       'projection.day.range': '2015/01/01,NOW',
@@ -430,6 +435,13 @@ describe('exporter stack', () => {
       Location: 's3://corp-security-logs/logs/cloudtrail/AWSLogs/',
       Columns: [{ Name: 'line', Type: 'string' }],
       InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+    });
+  });
+
+  it('always projects us-east-1, where CloudTrail records IAM, STS and CloudFront events', () => {
+    const t = synthApp({ logRegions: 'eu-west-1,eu-central-1' });
+    expect(flatParameters(glueTable(t, 'cloudtrail_raw'))).toMatchObject({
+      'projection.region.values': 'eu-west-1,eu-central-1,us-east-1',
     });
   });
 
