@@ -115,6 +115,31 @@ describe('function bundles (cdk synth offline)', () => {
     expect(bytes).toBeLessThan(15 * 1024 ** 2);
   });
 
+  it('renders a PDF in plain Node with the shipped pdfkit, fontkit and every shipped font (nothing pruned that runs)', () => {
+    const dir = assetDir(s, 'ExporterOnDemandFunction');
+    const fonts = Object.entries(FONT_FILES_USED).flatMap(([folder, files]) =>
+      files.map((f) => join(dir, folder, f)),
+    );
+    const script = `
+      const { default: PDFDocument } = await import('pdfkit');
+      const doc = new PDFDocument({ compress: true });
+      const chunks = [];
+      doc.on('data', (c) => chunks.push(c));
+      const done = new Promise((r) => doc.on('end', r));
+      for (const f of ${JSON.stringify(fonts)}) doc.font(f).text('Logon 4624 セッション ' + f);
+      doc.font('Helvetica').text('standard font');
+      doc.end();
+      await done;
+      process.stdout.write('BYTES' + Buffer.concat(chunks).length + '\\n');`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    const bytes = Number(/BYTES(\d+)/.exec(out)?.[1] ?? 0);
+    expect(bytes).toBeGreaterThan(1000);
+  });
+
   it('the bundled on-demand handler loads the evidence schema and the PDF fonts in plain Node', () => {
     // Prepare
     const dir = assetDir(s, 'ExporterOnDemandFunction');
