@@ -18,14 +18,14 @@ import {
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { athenaLocate } from '../../../functions/_shared/deps.ts';
 import { fixedClock } from '../../../lib/clock.ts';
 import { DEFAULT_CONFIG } from '../../../lib/config/config.ts';
-import { exportEvidence } from '../../../lib/evidence/export-evidence.ts';
+import { exportEvidence } from '../../../lib/export/export-evidence.ts';
+import { sourceTableOf } from '../../../lib/locate/raw-input-plan.ts';
+import { tableLocator } from '../../../lib/locate/table-locator.ts';
 import { AthenaEngine } from '../../../lib/query/athena/athena-engine.ts';
 import { athenaQuery, placeholderClauses } from '../../../lib/query/athena/athena-sql.ts';
 import type { QueryEngine } from '../../../lib/query/query-engine.ts';
-import { sourceTableOf } from '../../../lib/query/raw-input-plan.ts';
 import type { SqlQuery } from '../../../lib/query/sql.ts';
 import { LocalKeySigner } from '../../../lib/signing/local-key-signer.ts';
 import { SOURCE_NAMES, SOURCES } from '../../../lib/sources/index.ts';
@@ -100,7 +100,7 @@ describe('the statements AthenaEngine sends for a pack over every source (aws-sd
         signer: await LocalKeySigner.fromFile(await makeKey()),
         clock: fixedClock('2026-01-01T00:00:00.000Z'),
         config: DEFAULT_CONFIG,
-        locate: athenaLocate(tables),
+        locator: tableLocator(tables),
         toolVersion: '0.0.0-test',
       },
     );
