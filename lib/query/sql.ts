@@ -121,10 +121,7 @@ export function sqlLiteral(value: SqlValue): string {
       return value ? 'true' : 'false';
     case 'bigint':
       if (value > BIGINT_MAX || value < BIGINT_MIN) {
-        throw new SessiontrailError(
-          'BAD_REQUEST',
-          `expected a BIGINT value, received ${value} (out of range)`,
-        );
+        throw new SessiontrailError('INTERNAL', `expected a BIGINT value, received ${value} (out of range)`);
       }
       return `BIGINT '${value.toString()}'`;
     case 'number':
