@@ -212,7 +212,7 @@ function normalised(e: EngineExport, known: readonly KnownDifference[] = []): En
   const fix = (text: string) => known.reduce((t, k) => k.normalise(t), text);
   const fixValue = (v: unknown) => (typeof v === 'string' ? fix(v) : v);
   return {
-    result: e.result,
+    ...e,
     steps: e.steps.map((s) => ({
       ...s,
       rows: s.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fixValue(v)]))),
