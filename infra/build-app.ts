@@ -62,6 +62,7 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       ...(settings.securityLakeTable ? { securityLakeTable: settings.securityLakeTable } : {}),
       ...(settings.securityLakeVersion ? { securityLakeVersion: settings.securityLakeVersion } : {}),
       reservedConcurrency: settings.reservedConcurrency,
+      ...(settings.trailOrganizationId ? { trailOrganizationId: settings.trailOrganizationId } : {}),
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -55,6 +55,8 @@ export interface Settings {
    * account whose concurrency limit is 10 cannot reserve any).
    */
   readonly reservedConcurrency: number;
+  /** The AWS Organizations id when the CloudTrail logs come from an organization trail (`AWSLogs/<org-id>/<account>/…`). */
+  readonly trailOrganizationId: string | undefined;
 }
 
 /** Per-profile defaults: prod keeps evidence immutable for seven years; dev can be cleaned up. */
@@ -99,6 +101,7 @@ export const CONTEXT_KEYS = [
   'securityLakeVersion',
   'auditorPrincipalArn',
   'reservedConcurrency',
+  'trailOrganizationId',
 ] as const;
 
 // At most 20: bucket names are `<name>-athena-results-<account>-<region>`, at most 63 characters.
@@ -223,6 +226,9 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
   )
     bad('auditorPrincipalArn', 'an IAM role, user or account root ARN');
   const reservedConcurrency = int('reservedConcurrency', 0, 1000) ?? 2;
+  const trailOrganizationId = text('trailOrganizationId');
+  if (trailOrganizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(trailOrganizationId))
+    bad('trailOrganizationId', 'an AWS Organizations id such as o-a1b2c3d4e5');
 
   return {
     name,
@@ -247,6 +253,7 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     securityLakeVersion,
     auditorPrincipalArn,
     reservedConcurrency,
+    trailOrganizationId,
   };
 }
 

@@ -20,6 +20,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
+import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
+import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
 import { ExporterFunction } from './exporter-function.ts';
@@ -86,6 +88,11 @@ export interface ExporterProps {
    * month; a retry waits for the run in progress). 0: nothing reserved. @default 2
    */
   readonly reservedConcurrency?: number;
+  /**
+   * The AWS Organizations id when the logs come from an organization trail, which writes
+   * `AWSLogs/<org-id>/<account>/CloudTrail/…`. @default - a single-account trail (`AWSLogs/<account>/…`)
+   */
+  readonly trailOrganizationId?: string;
 }
 
 /** Folder of the Athena results (and of the CTAS working tables' files) in the results bucket. */
@@ -155,7 +162,10 @@ export class Exporter extends Construct {
         sourceTables[source] = lake;
         continue;
       }
-      const spec = SOURCES[source]!.rawTable;
+      const spec =
+        source === CLOUDTRAIL_SOURCE && props.trailOrganizationId !== undefined
+          ? cloudTrailRawTable(props.trailOrganizationId)
+          : SOURCES[source]!.rawTable;
       const table = new glue.CfnTable(this, `RawTable-${source}`, {
         catalogId: Aws.ACCOUNT_ID,
         databaseName: this.rawDatabaseName,

@@ -58,6 +58,8 @@ export interface SessiontrailProps {
   readonly auditorPrincipalArn?: string;
   /** Reserved concurrency of the on-demand function (the review reserves 1); 0: none. @default 2 */
   readonly reservedConcurrency?: number;
+  /** The organization id of an organization trail (`AWSLogs/<org-id>/<account>/…`). @default - a single-account trail */
+  readonly trailOrganizationId?: string;
 }
 
 /** Storage and exporter in one scope. */
@@ -98,6 +100,7 @@ export class Sessiontrail extends Construct {
         'securityLakeTable',
         'securityLakeVersion',
         'reservedConcurrency',
+        'trailOrganizationId',
       ]),
     });
   }

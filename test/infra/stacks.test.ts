@@ -438,6 +438,27 @@ describe('exporter stack', () => {
     });
   });
 
+  it('reads an organization trail under AWSLogs/<org-id>/ when trailOrganizationId is given', () => {
+    const t = synthApp({
+      trailOrganizationId: 'o-a1b2c3d4e5',
+      logAccounts: '111122223333',
+      logRegions: 'eu-west-1',
+    });
+    const table = glueTable(t, 'cloudtrail_raw');
+    expect((table.StorageDescriptor as { Location: string }).Location).toBe(
+      's3://corp-security-logs/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/',
+    );
+    expect(flatParameters(table)['storage.location.template']).toBe(
+      `s3://corp-security-logs/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/\${account}/CloudTrail/\${region}/\${day}`,
+    );
+    const read = policyStatements(t, 'ExporterReviewPolicy').find((st) => st.sid === 'ReadLogs');
+    expect(read?.resources.filter((r) => r.includes('/cloudtrail/'))).toEqual([
+      `${LOGS}/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/*`,
+      `${LOGS}/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-east-1/*`,
+    ]);
+    expect(() => synthApp({ trailOrganizationId: 'org-1' })).toThrow(/trailOrganizationId/);
+  });
+
   it('always projects us-east-1, where CloudTrail records IAM, STS and CloudFront events', () => {
     const t = synthApp({ logRegions: 'eu-west-1,eu-central-1' });
     expect(flatParameters(glueTable(t, 'cloudtrail_raw'))).toMatchObject({
