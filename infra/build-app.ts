@@ -53,6 +53,7 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       scanCutoffBytes: settings.scanCutoffBytes,
       logRetention: settings.logRetentionDays,
       reviewSchedule: settings.reviewCron,
+      reviewDeadlineSchedule: settings.reviewDeadlineCron,
       scheduleTimeZone: settings.scheduleTimeZone,
       flexibleWindow: Duration.minutes(settings.flexibleWindowMinutes),
       ...(settings.configFile ? { configFile: settings.configFile } : {}),

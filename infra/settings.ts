@@ -29,6 +29,8 @@ export interface Settings {
   readonly logRetentionDays: number;
   /** Scheduler cron expression of the monthly review (runs on the 1st; reviews the previous month). */
   readonly reviewCron: string;
+  /** Scheduler cron expression of the review's deadline check (same month as the review). */
+  readonly reviewDeadlineCron: string;
   readonly scheduleTimeZone: string;
   /** Minutes the scheduler may delay the run to spread load (flexible time window). */
   readonly flexibleWindowMinutes: number;
@@ -91,6 +93,7 @@ export const CONTEXT_KEYS = [
   'resultsExpiryDays',
   'logRetentionDays',
   'reviewCron',
+  'reviewDeadlineCron',
   'scheduleTimeZone',
   'flexibleWindowMinutes',
   'configFile',
@@ -180,6 +183,12 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
   const reviewCron = text('reviewCron') ?? 'cron(0 6 1 * ? *)';
   if (!/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/.test(reviewCron))
     bad('reviewCron', 'a scheduler expression cron(minutes hours day-of-month month day-of-week year)');
+  const reviewDeadlineCron = text('reviewDeadlineCron') ?? 'cron(0 6 2 * ? *)';
+  if (!/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/.test(reviewDeadlineCron))
+    bad(
+      'reviewDeadlineCron',
+      'a scheduler expression cron(minutes hours day-of-month month day-of-week year)',
+    );
   const scheduleTimeZone = text('scheduleTimeZone') ?? 'UTC';
   try {
     new Intl.DateTimeFormat('en', { timeZone: scheduleTimeZone });
@@ -243,6 +252,7 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     resultsExpiryDays,
     logRetentionDays,
     reviewCron,
+    reviewDeadlineCron,
     scheduleTimeZone,
     flexibleWindowMinutes,
     configFile,

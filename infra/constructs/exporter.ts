@@ -75,6 +75,12 @@ export interface ExporterProps {
   readonly logRetention?: logs.RetentionDays;
   /** Scheduler expression of the monthly review. @default 'cron(0 6 1 * ? *)' (06:00 on the 1st) */
   readonly reviewSchedule?: string;
+  /**
+   * Scheduler expression of the review's deadline, in the same month as the review: the review
+   * function then checks that the month's pack is sealed, and the `ReviewDeadlineMissed` alarm fires
+   * when it is not. @default 'cron(0 6 2 * ? *)' (06:00 on the 2nd, a day after the default review)
+   */
+  readonly reviewDeadlineSchedule?: string;
   /** @default 'UTC' */
   readonly scheduleTimeZone?: string;
   /** How far the scheduler may delay the review to spread load. @default 1 hour */
@@ -106,6 +112,8 @@ export class Exporter extends Construct {
   readonly onDemandFunction: ExporterFunction;
   readonly deadLetterQueue: sqs.Queue;
   readonly schedule: scheduler.Schedule;
+  /** The review's deadline check (see {@link ExporterProps.reviewDeadlineSchedule}). */
+  readonly deadlineSchedule: scheduler.Schedule;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ExporterProps) {
@@ -366,6 +374,31 @@ export class Exporter extends Construct {
       }),
     });
 
+    // The deadline: a review that never ran (schedule disabled, quota, a region outage) raises no
+    // error, so a second schedule asks the function whether the month's pack is sealed.
+    this.deadlineSchedule = new scheduler.Schedule(this, 'ReviewDeadline', {
+      description: 'sessiontrail: checks that the monthly review pack is sealed by its deadline',
+      schedule: scheduler.ScheduleExpression.expression(
+        props.reviewDeadlineSchedule ?? 'cron(0 6 2 * ? *)',
+        TimeZone.of(props.scheduleTimeZone ?? 'UTC'),
+      ),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new targets.LambdaInvoke(this.reviewFunction.function, {
+        input: scheduler.ScheduleTargetInput.fromObject({
+          check: 'deadline',
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          scheduleArn: scheduler.ContextAttribute.scheduleArn,
+          executionId: scheduler.ContextAttribute.executionId,
+          attempt: scheduler.ContextAttribute.attemptNumber,
+          timeZone: props.scheduleTimeZone ?? 'UTC',
+        }),
+        role: scheduleRole,
+        retryAttempts: 5,
+        maxEventAge: Duration.hours(12),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+
     // --- Alarms ----------------------------------------------------------------------------------------
     const topic = props.alarmTopicArn
       ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
@@ -402,6 +435,19 @@ export class Exporter extends Construct {
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
         'An export event gave up after its retries and sits in the dead-letter queue: rerun it.',
+      ),
+      alarm(
+        'ReviewDeadlineMissed',
+        // Counted by the review function's deadline check (Powertools metrics: the functions'
+        // namespace, dimension service = POWERTOOLS_SERVICE_NAME).
+        new cloudwatch.Metric({
+          namespace: 'sessiontrail',
+          metricName: 'ReviewDeadlineMissed',
+          dimensionsMap: { service: 'sessiontrail' },
+          period: Duration.hours(1),
+          statistic: cloudwatch.Stats.SUM,
+        }),
+        'The monthly review pack was not sealed by its deadline (the review did not run, or failed every retry): run it on demand.',
       ),
     ];
 

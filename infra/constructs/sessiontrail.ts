@@ -38,6 +38,8 @@ export interface SessiontrailProps {
   readonly logRetention?: logs.RetentionDays;
   /** Scheduler expression of the monthly review of the previous month. @default 'cron(0 6 1 * ? *)' */
   readonly reviewSchedule?: string;
+  /** Scheduler expression of the review's deadline check. @default 'cron(0 6 2 * ? *)' */
+  readonly reviewDeadlineSchedule?: string;
   /** Time zone of the review schedule. @default 'UTC' */
   readonly scheduleTimeZone?: string;
   /** Flexible time window of the review schedule. @default Duration.hours(1) */
@@ -91,6 +93,7 @@ export class Sessiontrail extends Construct {
         'evidencePrefix',
         'scanCutoffBytes',
         'reviewSchedule',
+        'reviewDeadlineSchedule',
         'scheduleTimeZone',
         'flexibleWindow',
         'configFile',

@@ -13,6 +13,7 @@ describe('infra settings', () => {
       ...PROFILE_DEFAULTS.dev,
       resultsExpiryDays: 7,
       reviewCron: 'cron(0 6 1 * ? *)',
+      reviewDeadlineCron: 'cron(0 6 2 * ? *)',
       scheduleTimeZone: 'UTC',
       flexibleWindowMinutes: 60,
       configFile: undefined,

@@ -659,7 +659,7 @@ describe('exporter stack', () => {
     });
   });
 
-  it('alarms on errors of each function and on any dead letter', () => {
+  it('alarms on errors of each function, on any dead letter and on a review missing at its deadline', () => {
     const alarms = Object.values(s.exporterTemplate.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { MetricName: string; Namespace: string; Threshold: number; ComparisonOperator: string };
     }[];
@@ -667,11 +667,27 @@ describe('exporter stack', () => {
       'AWS/Lambda/Errors',
       'AWS/Lambda/Errors',
       'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'sessiontrail/ReviewDeadlineMissed',
     ]);
     for (const a of alarms) {
       expect(a.Properties.Threshold).toBe(1);
       expect(a.Properties.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
     }
+  });
+
+  it('checks the review at its deadline: a second schedule invokes the review function with check: deadline', () => {
+    const schedules = Object.values(s.exporterTemplate.findResources('AWS::Scheduler::Schedule')) as {
+      Properties: { ScheduleExpression: string; Target: { Input: string; Arn: unknown } };
+    }[];
+    const deadline = schedules.find((x) => x.Properties.Target.Input.includes('"check":"deadline"'));
+    expect(deadline?.Properties.ScheduleExpression).toBe('cron(0 6 2 * ? *)');
+    expect(JSON.parse(deadline?.Properties.Target.Input ?? '{}')).toMatchObject({
+      check: 'deadline',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+    });
+    expect(flat(deadline?.Properties.Target.Arn)).toMatch(
+      /^<ExporterScheduledReviewFunction[A-F0-9]{8}\.Arn>$/,
+    );
   });
 
   it.each([
@@ -827,14 +843,14 @@ describe('exporter stack', () => {
 
     it('synthesises one Glue table fewer', () => {
       expect(Object.keys(lake.exporterTemplate.toJSON().Resources)).toHaveLength(
-        22 + SOURCE_NAMES.length - 1,
+        24 + SOURCE_NAMES.length - 1,
       );
     });
   });
 
-  it(`synthesises ${22 + SOURCE_NAMES.length} resources (${SOURCE_NAMES.length} raw tables)`, () => {
+  it(`synthesises ${24 + SOURCE_NAMES.length} resources (${SOURCE_NAMES.length} raw tables)`, () => {
     // 2 databases + tables + workgroup + DLQ and its policy + 2 × (log group, function, invoke
-    // config) + 6 policies + schedule role + schedule + 3 alarms.
-    expect(Object.keys(s.exporterTemplate.toJSON().Resources)).toHaveLength(22 + SOURCE_NAMES.length);
+    // config) + 6 policies + schedule role + 2 schedules (review, deadline) + 4 alarms.
+    expect(Object.keys(s.exporterTemplate.toJSON().Resources)).toHaveLength(24 + SOURCE_NAMES.length);
   });
 });
