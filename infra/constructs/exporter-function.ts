@@ -42,8 +42,10 @@ export const FONT_FILES_USED: Readonly<Record<string, readonly string[]>> = {
  * pdfkit and fontkit as ES modules, and their `exports` give Node's `import` `pdfkit.node.mjs` and
  * `module.mjs` (which imports `@swc/helpers/_/…`, mapped to its `esm/`), so the browser, standalone
  * and CommonJS builds (`pdfkit.js`, `main.cjs`, `@swc/helpers/cjs`) are never loaded; the TypeScript sources of fontkit, @swc/helpers and @noble, brotli's encoder (fontkit imports
- * `brotli/decompress.js` only), DejaVu's coverage tables and fontconfig snippets. Source maps and
- * pdfkit's vendored yarn release are removed by pattern ({@link bundlingOptions}).
+ * `brotli/decompress.js` only), pako's and fflate's browser bundles (`dist/`, `umd/`: Node loads
+ * `index.js` and `esm/index.mjs`), DejaVu's coverage tables and fontconfig snippets. Source maps,
+ * TypeScript declarations and pdfkit's vendored yarn release are removed by pattern
+ * ({@link bundlingOptions}).
  */
 export const UNUSED_RUNTIME_FILES = [
   'node_modules/pdfkit/js/pdfkit.browser.js',
@@ -65,6 +67,8 @@ export const UNUSED_RUNTIME_FILES = [
   'node_modules/brotli/build',
   'node_modules/brotli/enc',
   'node_modules/brotli/compress.js',
+  'node_modules/pako/dist',
+  'node_modules/fflate/umd',
   'node_modules/dejavu-fonts-ttf/fontconfig',
   'node_modules/dejavu-fonts-ttf/langcover.txt',
   'node_modules/dejavu-fonts-ttf/unicover.txt',
@@ -197,7 +201,7 @@ export function bundlingOptions(configFile?: string): nodejs.BundlingOptions {
             `find "${outputDir}/${folder}" -type f ${keep.map((f) => `! -name "${f}"`).join(' ')} -delete`,
         ),
         `rm -rf ${UNUSED_RUNTIME_FILES.map((f) => `"${outputDir}/${f}"`).join(' ')}`,
-        `find "${outputDir}/node_modules" -type f -name "*.map" -delete`,
+        `find "${outputDir}/node_modules" -type f \\( -name "*.map" -o -name "*.d.ts" -o -name "*.d.mts" -o -name "*.d.cts" \\) -delete`,
         `find "${outputDir}/node_modules" -type d -name .yarn -prune -exec rm -rf {} +`,
       ],
     },
