@@ -145,7 +145,7 @@ if [ "$build" = true ]; then
   from=$(date -u -d '2 days ago' +%Y-%m-%dT00:00:00Z 2>/dev/null || date -u -v-2d +%Y-%m-%dT00:00:00Z)
   to=$(date -u -d '2 days ago' +%Y-%m-%dT01:00:00Z 2>/dev/null || date -u -v-2d +%Y-%m-%dT01:00:00Z)
   aws_ lambda invoke --function-name "$function_name" --cli-binary-format raw-in-base64-out --cli-read-timeout 0 \
-    --payload "{\"action\":\"export\",\"kind\":\"audit\",\"series\":\"smoke\",\"from\":\"$from\",\"to\":\"$to\",\"requester\":\"aws-smoke\",\"reason\":\"post-deploy probe\",\"wait\":true}" \
+    --payload "{\"action\":\"export\",\"kind\":\"audit\",\"series\":\"smoke\",\"from\":\"$from\",\"to\":\"$to\",\"hosts\":[\"aws-smoke-probe\"],\"requester\":\"aws-smoke\",\"reason\":\"post-deploy probe\",\"wait\":true}" \
     "$answer" >/dev/null 2>&1
   # The answer's location is s3://<bucket>/<prefix>/<series>/<pack id>.
   location=$(grep -o '"location":"s3://[^"]*"' "$answer" | head -1 | cut -d'"' -f4)
