@@ -202,7 +202,7 @@ export async function exportOnAthenaShapedTrino(
   const engine = new AthenaShapedEngine(trino, workDatabase, 'conformance_run');
   try {
     // The functions' locator (tableLocator over sourceTableOf), with the file checks of the local
-    // reader, as for the Trino export.
+    // reader and the objects it lists, as for the Trino export.
     const tables = Object.fromEntries(
       Object.keys(SOURCES).map((source) => {
         const spec = target.specs[source] ?? (SOURCES[source]?.rawTable as RawTableSpec);
@@ -220,7 +220,7 @@ export async function exportOnAthenaShapedTrino(
         const found = await findLocalLogs(input.root, source, fromMs, toMs);
         await found.cleanup();
         const located = await catalog.locate(source, fromMs, toMs);
-        return { ...located, problems: found.problems };
+        return { ...located, problems: found.problems, inputs: found.inputs };
       },
     });
     return { ...result, sent: engine.sent };
