@@ -88,6 +88,7 @@ describe('the statements AthenaEngine sends for a pack over every source (aws-sd
       {
         kind: 'incident',
         incidentId: 'INC-1',
+        allowEmpty: true,
         users: ['alice', "o'brien"],
         hosts: ['WS01'],
         from: '2024-03-01T00:00:00Z',
