@@ -2,14 +2,21 @@
  * The monthly review: EventBridge Scheduler invokes this on the 1st with its own scheduled time;
  * the pack covers the previous calendar month (lib/evidence/schedule-window.ts). A retry or a late
  * run of the same schedule builds the same request, so it finds the same pack already sealed.
+ *
+ * A second schedule invokes it at the review's deadline with `check: 'deadline'`: it builds
+ * nothing, plans the month's pack and answers whether its signature is there; when it is not, it
+ * counts `ReviewDeadlineMissed`, on which the stack alarms (a review that never ran raises no error).
  */
+
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseScheduledEvent } from '../lib/evidence/request-schema.ts';
 import { previousMonthWindow, type ReviewWindow } from '../lib/evidence/schedule-window.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { planPack } from '../lib/export/plan-pack.ts';
 import { awsRuntime, type HandlerRuntime } from './_shared/deps.ts';
-import { logFailure, logger, observability, recordExport } from './_shared/observability.ts';
+import { logFailure, logger, metrics, observability, recordExport } from './_shared/observability.ts';
 
 export interface ScheduledReviewAnswer {
   readonly ok: true;
@@ -26,7 +33,9 @@ export interface ScheduledReviewAnswer {
  *   export throws (the scheduler's and Lambda's retries, then the dead-letter queue, take over).
  */
 export function makeScheduledReviewHandler(runtime: HandlerRuntime) {
-  return async (event: unknown, context: Context): Promise<ScheduledReviewAnswer> => {
+  return async (event: unknown, context: Context): Promise<ScheduledReviewAnswer | DeadlineAnswer> => {
+    const deadline = deadlineCheckOf(event);
+    if (deadline !== null) return checkDeadline(runtime, deadline);
     const scheduled = parseScheduledEvent(event);
     const window = previousMonthWindow(scheduled.scheduledTime, scheduled.timeZone ?? 'UTC');
     logger.info('scheduled review', { scheduledTime: scheduled.scheduledTime, window });
@@ -67,6 +76,54 @@ export function makeScheduledReviewHandler(runtime: HandlerRuntime) {
       window,
       evidenceSha256: result.evidenceSha256,
     };
+  };
+}
+
+/** The answer of a deadline check: whether the month's review pack is sealed. */
+export interface DeadlineAnswer {
+  readonly ok: true;
+  readonly check: 'deadline';
+  readonly sealed: boolean;
+  readonly packId: string;
+  readonly location: string;
+  readonly window: ReviewWindow;
+}
+
+/** The schedule's event without its `check: 'deadline'` marker, or null for a review event. */
+function deadlineCheckOf(event: unknown): unknown | null {
+  if (typeof event !== 'object' || event === null || (event as { check?: unknown }).check !== 'deadline')
+    return null;
+  const { check: _check, ...rest } = event as Record<string, unknown>;
+  return rest;
+}
+
+/** Plans the month's pack as the review does and tells whether its signature exists. */
+async function checkDeadline(runtime: HandlerRuntime, event: unknown): Promise<DeadlineAnswer> {
+  const scheduled = parseScheduledEvent(event);
+  const window = previousMonthWindow(scheduled.scheduledTime, scheduled.timeZone ?? 'UTC');
+  const plan = await planPack(
+    {
+      kind: 'review',
+      from: window.from,
+      to: window.to,
+      ...(scheduled.series ? { series: scheduled.series } : {}),
+    },
+    await runtime.config(),
+    runtime.locator(),
+  );
+  const store = runtime.store();
+  const sealed = await store.exists(`${plan.dir}/manifest.sig`);
+  if (!sealed) {
+    metrics.addMetric('ReviewDeadlineMissed', MetricUnit.Count, 1);
+    logger.error('review pack missing at its deadline', { packId: plan.packId, window });
+  }
+  return {
+    ok: true,
+    check: 'deadline',
+    sealed,
+    packId: plan.packId,
+    location: store.describe(plan.dir),
+    window,
   };
 }
 

@@ -35,6 +35,8 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       retentionMode: settings.retentionMode,
       retentionDays: settings.retentionDays,
       resultsExpiryDays: settings.resultsExpiryDays,
+      evidencePrefix: settings.evidencePrefix,
+      ...(settings.auditorPrincipalArn ? { auditorPrincipalArn: settings.auditorPrincipalArn } : {}),
     },
   });
   const exporter = new ExporterStack(app, 'Exporter', {
@@ -51,6 +53,7 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       scanCutoffBytes: settings.scanCutoffBytes,
       logRetention: settings.logRetentionDays,
       reviewSchedule: settings.reviewCron,
+      reviewDeadlineSchedule: settings.reviewDeadlineCron,
       scheduleTimeZone: settings.scheduleTimeZone,
       flexibleWindow: Duration.minutes(settings.flexibleWindowMinutes),
       ...(settings.configFile ? { configFile: settings.configFile } : {}),
@@ -59,6 +62,8 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       ...(settings.logRegions ? { logRegions: settings.logRegions } : {}),
       ...(settings.securityLakeTable ? { securityLakeTable: settings.securityLakeTable } : {}),
       ...(settings.securityLakeVersion ? { securityLakeVersion: settings.securityLakeVersion } : {}),
+      reservedConcurrency: settings.reservedConcurrency,
+      ...(settings.trailOrganizationId ? { trailOrganizationId: settings.trailOrganizationId } : {}),
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

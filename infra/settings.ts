@@ -29,6 +29,8 @@ export interface Settings {
   readonly logRetentionDays: number;
   /** Scheduler cron expression of the monthly review (runs on the 1st; reviews the previous month). */
   readonly reviewCron: string;
+  /** Scheduler cron expression of the review's deadline check (same month as the review). */
+  readonly reviewDeadlineCron: string;
   readonly scheduleTimeZone: string;
   /** Minutes the scheduler may delay the run to spread load (flexible time window). */
   readonly flexibleWindowMinutes: number;
@@ -44,6 +46,19 @@ export interface Settings {
   readonly securityLakeTable: string | undefined;
   /** Its Security Lake version, when its name does not end in `_1_0` / `_2_0`. */
   readonly securityLakeVersion: 1 | 2 | undefined;
+  /**
+   * An IAM principal (role, user or account root ARN) that may read the signing key's public key and
+   * verify signatures with it (`kms:GetPublicKey`, `kms:Verify`, `kms:DescribeKey`): the auditor.
+   */
+  readonly auditorPrincipalArn: string | undefined;
+  /**
+   * Reserved concurrency of the on-demand function (the scheduled review gets 1): caps parallel
+   * builds and Athena load, and keeps other functions from starving them. 0: none reserved (an
+   * account whose concurrency limit is 10 cannot reserve any).
+   */
+  readonly reservedConcurrency: number;
+  /** The AWS Organizations id when the CloudTrail logs come from an organization trail (`AWSLogs/<org-id>/<account>/…`). */
+  readonly trailOrganizationId: string | undefined;
 }
 
 /** Per-profile defaults: prod keeps evidence immutable for seven years; dev can be cleaned up. */
@@ -78,6 +93,7 @@ export const CONTEXT_KEYS = [
   'resultsExpiryDays',
   'logRetentionDays',
   'reviewCron',
+  'reviewDeadlineCron',
   'scheduleTimeZone',
   'flexibleWindowMinutes',
   'configFile',
@@ -86,6 +102,9 @@ export const CONTEXT_KEYS = [
   'logRegions',
   'securityLakeTable',
   'securityLakeVersion',
+  'auditorPrincipalArn',
+  'reservedConcurrency',
+  'trailOrganizationId',
 ] as const;
 
 // At most 20: bucket names are `<name>-athena-results-<account>-<region>`, at most 63 characters.
@@ -164,6 +183,12 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
   const reviewCron = text('reviewCron') ?? 'cron(0 6 1 * ? *)';
   if (!/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/.test(reviewCron))
     bad('reviewCron', 'a scheduler expression cron(minutes hours day-of-month month day-of-week year)');
+  const reviewDeadlineCron = text('reviewDeadlineCron') ?? 'cron(0 6 2 * ? *)';
+  if (!/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/.test(reviewDeadlineCron))
+    bad(
+      'reviewDeadlineCron',
+      'a scheduler expression cron(minutes hours day-of-month month day-of-week year)',
+    );
   const scheduleTimeZone = text('scheduleTimeZone') ?? 'UTC';
   try {
     new Intl.DateTimeFormat('en', { timeZone: scheduleTimeZone });
@@ -203,6 +228,17 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
   )
     bad('securityLakeVersion', `1 or 2 (the name of ${securityLakeTable} does not say)`);
 
+  const auditorPrincipalArn = text('auditorPrincipalArn');
+  if (
+    auditorPrincipalArn !== undefined &&
+    !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/.test(auditorPrincipalArn)
+  )
+    bad('auditorPrincipalArn', 'an IAM role, user or account root ARN');
+  const reservedConcurrency = int('reservedConcurrency', 0, 1000) ?? 2;
+  const trailOrganizationId = text('trailOrganizationId');
+  if (trailOrganizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(trailOrganizationId))
+    bad('trailOrganizationId', 'an AWS Organizations id such as o-a1b2c3d4e5');
+
   return {
     name,
     profile: profile as Profile,
@@ -216,6 +252,7 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     resultsExpiryDays,
     logRetentionDays,
     reviewCron,
+    reviewDeadlineCron,
     scheduleTimeZone,
     flexibleWindowMinutes,
     configFile,
@@ -224,6 +261,9 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     logRegions,
     securityLakeTable,
     securityLakeVersion,
+    auditorPrincipalArn,
+    reservedConcurrency,
+    trailOrganizationId,
   };
 }
 

@@ -34,6 +34,9 @@ export const KEY_ADMIN_ACTIONS = [
 /** The only actions anyone may use the signing key for. */
 export const SIGNING_ACTIONS = ['kms:GetPublicKey', 'kms:Sign'] as const;
 
+/** What an auditor may do with the signing key: read it and its public key, check a signature; never sign. */
+export const AUDITOR_ACTIONS = ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify'] as const;
+
 export interface EvidenceStorageProps {
   /**
    * Object Lock default retention mode of the evidence bucket. COMPLIANCE: nobody, root included,
@@ -53,6 +56,38 @@ export interface EvidenceStorageProps {
    * @default 'sessiontrail'
    */
   readonly name?: string;
+  /** Folder of the evidence bucket the packs go to; writes there must be conditional. @default 'packs' */
+  readonly evidencePrefix?: string;
+  /**
+   * An IAM principal ARN (role, user or account root) the signing key lets read its public key and
+   * verify signatures: the auditor, who then needs no exporter role. @default - none
+   */
+  readonly auditorPrincipalArn?: string;
+}
+
+/**
+ * The evidence bucket's refusal of any object creation under the packs' folder that does not carry
+ * `If-None-Match` (S3 user guide, "Enforce conditional writes on Amazon S3 buckets", example 1):
+ * even a role allowed `s3:PutObject` cannot put a new current version over a pack's file. The
+ * multipart operations that accept no conditional header (CreateMultipartUpload, UploadPart,
+ * UploadPartCopy) are exempted by `s3:ObjectCreationOperation` being false for them; the upload's
+ * CompleteMultipartUpload is an object creation and needs the header. It applies to every principal.
+ */
+export function conditionalWriteStatement(
+  evidenceBucketArn: string,
+  evidencePrefix: string,
+): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'PacksAreWrittenOnlyIfAbsent',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:PutObject'],
+    resources: [`${evidenceBucketArn}/${evidencePrefix}/*`],
+    conditions: {
+      Null: { 's3:if-none-match': 'true' },
+      Bool: { 's3:ObjectCreationOperation': 'true' },
+    },
+  });
 }
 
 /**
@@ -137,6 +172,18 @@ export class EvidenceStorage extends Construct {
             actions: [...SIGNING_ACTIONS],
             resources: ['*'],
           }),
+          // `aws kms get-public-key` / `aws kms verify` for the auditor (infra/README.md), who must
+          // not depend on an exporter role to check a pack's origin.
+          ...(props.auditorPrincipalArn === undefined
+            ? []
+            : [
+                new iam.PolicyStatement({
+                  sid: 'AuditorReadsPublicKeyAndVerifies',
+                  principals: [new iam.ArnPrincipal(props.auditorPrincipalArn)],
+                  actions: [...AUDITOR_ACTIONS],
+                  resources: ['*'],
+                }),
+              ]),
         ],
       }),
     });
@@ -183,6 +230,10 @@ export class EvidenceStorage extends Construct {
       serverAccessLogsPrefix: 'evidence/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const evidencePrefix = (props.evidencePrefix ?? 'packs').replace(/^\/+|\/+$/g, '');
+    this.evidenceBucket.addToResourcePolicy(
+      conditionalWriteStatement(this.evidenceBucket.bucketArn, evidencePrefix),
+    );
 
     this.resultsBucket = new s3.Bucket(this, 'AthenaResultsBucket', {
       bucketName: this.bucketNames.results,

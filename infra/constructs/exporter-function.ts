@@ -27,6 +27,55 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 export const RUNTIME_NODE_MODULES = ['pdfkit', 'fontkit', 'dejavu-fonts-ttf', '@embedpdf/fonts-jp'] as const;
 
 /**
+ * The font files lib/render/pdf/font-set.ts opens, by folder: the only ones shipped. The packages
+ * hold 22 DejaVu faces (12 MB) and 7 Noto Sans JP weights (31 MB); the PDF uses four files. The
+ * bundle test runs the bundled handler's `check`, which loads these fonts, so a file the renderer
+ * starts to use and this list lacks fails it.
+ */
+export const FONT_FILES_USED: Readonly<Record<string, readonly string[]>> = {
+  'node_modules/dejavu-fonts-ttf/ttf': ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSansMono.ttf'],
+  'node_modules/@embedpdf/fonts-jp/fonts': ['NotoSansJP-Regular.otf'],
+};
+
+/**
+ * Files of the runtime packages Node never loads here, left out of the asset: the bundle imports
+ * pdfkit and fontkit as ES modules, and their `exports` give Node's `import` `pdfkit.node.mjs` and
+ * `module.mjs` (which imports `@swc/helpers/_/…`, mapped to its `esm/`), so the browser, standalone
+ * and CommonJS builds (`pdfkit.js`, `main.cjs`, `@swc/helpers/cjs`) are never loaded; the TypeScript sources of fontkit, @swc/helpers and @noble, brotli's encoder (fontkit imports
+ * `brotli/decompress.js` only), pako's and fflate's browser bundles (`dist/`, `umd/`: Node loads
+ * `index.js` and `esm/index.mjs`), DejaVu's coverage tables and fontconfig snippets. Source maps,
+ * TypeScript declarations and pdfkit's vendored yarn release are removed by pattern
+ * ({@link bundlingOptions}).
+ */
+export const UNUSED_RUNTIME_FILES = [
+  'node_modules/pdfkit/js/pdfkit.browser.js',
+  'node_modules/pdfkit/js/pdfkit.browser.mjs',
+  'node_modules/pdfkit/js/pdfkit.browser.old.js',
+  'node_modules/pdfkit/js/pdfkit.browser.old.mjs',
+  'node_modules/pdfkit/js/pdfkit.standalone.js',
+  'node_modules/pdfkit/js/pdfkit.old.js',
+  'node_modules/pdfkit/js/pdfkit.js',
+  'node_modules/fontkit/dist/browser.cjs',
+  'node_modules/fontkit/dist/browser-module.mjs',
+  'node_modules/fontkit/dist/main.cjs',
+  'node_modules/@swc/helpers/cjs',
+  'node_modules/fontkit/src',
+  'node_modules/@swc/helpers/src',
+  'node_modules/@swc/helpers/scripts',
+  'node_modules/@noble/ciphers/src',
+  'node_modules/@noble/hashes/src',
+  'node_modules/brotli/build',
+  'node_modules/brotli/enc',
+  'node_modules/brotli/compress.js',
+  'node_modules/pako/dist',
+  'node_modules/fflate/umd',
+  'node_modules/dejavu-fonts-ttf/fontconfig',
+  'node_modules/dejavu-fonts-ttf/langcover.txt',
+  'node_modules/dejavu-fonts-ttf/unicover.txt',
+  'node_modules/dejavu-fonts-ttf/status.txt',
+] as const;
+
+/**
  * Folder of the bundle inside the asset. lib/evidence/schema.ts reads
  * `../../schema/evidence.schema.json` relative to its module; in the bundle that module is
  * `index.mjs`, so it sits two folders deep and `schema/` is copied to the asset root.
@@ -54,6 +103,8 @@ export interface ExporterFunctionProps {
   readonly timeout?: Duration;
   /** Metrics namespace for Powertools. @default 'sessiontrail' */
   readonly metricsNamespace?: string;
+  /** Reserved concurrent executions. @default - none reserved */
+  readonly reservedConcurrency?: number;
 }
 
 /** A Node.js 22 / arm64 Lambda running one sessiontrail handler. */
@@ -85,6 +136,9 @@ export class ExporterFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 2048,
       timeout: props.timeout ?? Duration.minutes(15),
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       tracing: lambda.Tracing.ACTIVE,
       role: props.role,
       logGroup: this.logGroup,
@@ -118,6 +172,8 @@ export function bundlingOptions(configFile?: string): nodejs.BundlingOptions {
     platform: 'node',
     mainFields: ['module', 'main'],
     sourceMap: true,
+    // Stack traces need the mappings, not a copy of every source (that copy was 3 MB of the asset).
+    sourcesContent: false,
     minify: false,
     // Bundle the AWS SDK too: the version tested is the version that runs. The runtime packages stay
     // external and are copied below (no `nodeModules`: that would run npm install at synth).
@@ -139,6 +195,14 @@ export function bundlingOptions(configFile?: string): nodejs.BundlingOptions {
           `cp -R "${inputDir}/${folder}" "${outputDir}/${folder}"`,
         ]),
         ...(configFile === undefined ? [] : [`cp "${configFile}" "${outputDir}/sessiontrail.config.json"`]),
+        // Only what runs: the fonts the PDF uses, no browser builds, maps or vendored tools.
+        ...Object.entries(FONT_FILES_USED).map(
+          ([folder, keep]) =>
+            `find "${outputDir}/${folder}" -type f ${keep.map((f) => `! -name "${f}"`).join(' ')} -delete`,
+        ),
+        `rm -rf ${UNUSED_RUNTIME_FILES.map((f) => `"${outputDir}/${f}"`).join(' ')}`,
+        `find "${outputDir}/node_modules" -type f \\( -name "*.map" -o -name "*.d.ts" -o -name "*.d.mts" -o -name "*.d.cts" \\) -delete`,
+        `find "${outputDir}/node_modules" -type d -name .yarn -prune -exec rm -rf {} +`,
       ],
     },
   };

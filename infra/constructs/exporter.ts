@@ -20,6 +20,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
+import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
+import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
 import { ExporterFunction } from './exporter-function.ts';
@@ -73,6 +75,12 @@ export interface ExporterProps {
   readonly logRetention?: logs.RetentionDays;
   /** Scheduler expression of the monthly review. @default 'cron(0 6 1 * ? *)' (06:00 on the 1st) */
   readonly reviewSchedule?: string;
+  /**
+   * Scheduler expression of the review's deadline, in the same month as the review: the review
+   * function then checks that the month's pack is sealed, and the `ReviewDeadlineMissed` alarm fires
+   * when it is not. @default 'cron(0 6 2 * ? *)' (06:00 on the 2nd, a day after the default review)
+   */
+  readonly reviewDeadlineSchedule?: string;
   /** @default 'UTC' */
   readonly scheduleTimeZone?: string;
   /** How far the scheduler may delay the review to spread load. @default 1 hour */
@@ -81,6 +89,16 @@ export interface ExporterProps {
   readonly configFile?: string;
   /** SNS topic the alarms notify. @default - alarms without actions */
   readonly alarmTopicArn?: string;
+  /**
+   * Reserved concurrency of the on-demand function; the scheduled review reserves 1 (one review a
+   * month; a retry waits for the run in progress). 0: nothing reserved. @default 2
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * The AWS Organizations id when the logs come from an organization trail, which writes
+   * `AWSLogs/<org-id>/<account>/CloudTrail/…`. @default - a single-account trail (`AWSLogs/<account>/…`)
+   */
+  readonly trailOrganizationId?: string;
 }
 
 /** Folder of the Athena results (and of the CTAS working tables' files) in the results bucket. */
@@ -94,6 +112,8 @@ export class Exporter extends Construct {
   readonly onDemandFunction: ExporterFunction;
   readonly deadLetterQueue: sqs.Queue;
   readonly schedule: scheduler.Schedule;
+  /** The review's deadline check (see {@link ExporterProps.reviewDeadlineSchedule}). */
+  readonly deadlineSchedule: scheduler.Schedule;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ExporterProps) {
@@ -113,7 +133,10 @@ export class Exporter extends Construct {
     const placement: RawTablePlacement = {
       bucket: props.logsBucketName,
       logsPrefix,
-      values: { accounts: props.logAccounts ?? [Aws.ACCOUNT_ID], regions: props.logRegions ?? [Aws.REGION] },
+      values: {
+        accounts: props.logAccounts ?? [Aws.ACCOUNT_ID],
+        regions: withGlobalServiceRegion(props.logRegions ?? [Stack.of(this).region]),
+      },
     };
     const logsRoot = `s3://${props.logsBucketName}/${logsPrefix === '' ? '' : `${logsPrefix}/`}`;
 
@@ -147,7 +170,10 @@ export class Exporter extends Construct {
         sourceTables[source] = lake;
         continue;
       }
-      const spec = SOURCES[source]!.rawTable;
+      const spec =
+        source === CLOUDTRAIL_SOURCE && props.trailOrganizationId !== undefined
+          ? cloudTrailRawTable(props.trailOrganizationId)
+          : SOURCES[source]!.rawTable;
       const table = new glue.CfnTable(this, `RawTable-${source}`, {
         catalogId: Aws.ACCOUNT_ID,
         databaseName: this.rawDatabaseName,
@@ -217,14 +243,19 @@ export class Exporter extends Construct {
       ...(props.configFile === undefined ? {} : { configFile: props.configFile }),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
     };
+    const reserved = props.reservedConcurrency ?? 2;
+    if (!Number.isInteger(reserved) || reserved < 0)
+      throw new Error(`Exporter reservedConcurrency: expected a whole number >= 0, received ${reserved}`);
     this.reviewFunction = new ExporterFunction(this, 'ScheduledReview', {
       ...common,
+      ...(reserved > 0 ? { reservedConcurrency: 1 } : {}),
       entry: 'functions/scheduled-review.ts',
       role: reviewRole,
       description: 'sessiontrail: monthly review pack of the previous calendar month',
     });
     this.onDemandFunction = new ExporterFunction(this, 'OnDemand', {
       ...common,
+      ...(reserved > 0 ? { reservedConcurrency: reserved } : {}),
       entry: 'functions/on-demand.ts',
       role: onDemandRole,
       description: 'sessiontrail: audit and incident packs on request; pack status',
@@ -343,6 +374,31 @@ export class Exporter extends Construct {
       }),
     });
 
+    // The deadline: a review that never ran (schedule disabled, quota, a region outage) raises no
+    // error, so a second schedule asks the function whether the month's pack is sealed.
+    this.deadlineSchedule = new scheduler.Schedule(this, 'ReviewDeadline', {
+      description: 'sessiontrail: checks that the monthly review pack is sealed by its deadline',
+      schedule: scheduler.ScheduleExpression.expression(
+        props.reviewDeadlineSchedule ?? 'cron(0 6 2 * ? *)',
+        TimeZone.of(props.scheduleTimeZone ?? 'UTC'),
+      ),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new targets.LambdaInvoke(this.reviewFunction.function, {
+        input: scheduler.ScheduleTargetInput.fromObject({
+          check: 'deadline',
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          scheduleArn: scheduler.ContextAttribute.scheduleArn,
+          executionId: scheduler.ContextAttribute.executionId,
+          attempt: scheduler.ContextAttribute.attemptNumber,
+          timeZone: props.scheduleTimeZone ?? 'UTC',
+        }),
+        role: scheduleRole,
+        retryAttempts: 5,
+        maxEventAge: Duration.hours(12),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+    });
+
     // --- Alarms ----------------------------------------------------------------------------------------
     const topic = props.alarmTopicArn
       ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
@@ -380,11 +436,41 @@ export class Exporter extends Construct {
         }),
         'An export event gave up after its retries and sits in the dead-letter queue: rerun it.',
       ),
+      alarm(
+        'ReviewDeadlineMissed',
+        // Counted by the review function's deadline check (Powertools metrics: the functions'
+        // namespace, dimension service = POWERTOOLS_SERVICE_NAME).
+        new cloudwatch.Metric({
+          namespace: 'sessiontrail',
+          metricName: 'ReviewDeadlineMissed',
+          dimensionsMap: { service: 'sessiontrail' },
+          period: Duration.hours(1),
+          statistic: cloudwatch.Stats.SUM,
+        }),
+        'The monthly review pack was not sealed by its deadline (the review did not run, or failed every retry): run it on demand.',
+      ),
     ];
 
     new CfnOutput(this, 'OnDemandFunctionName', { value: this.onDemandFunction.function.functionName });
     new CfnOutput(this, 'WorkGroupName', { value: this.workGroupName });
   }
+}
+
+/**
+ * CloudTrail records the events of global services (IAM, STS, CloudFront) in us-east-1 (CloudTrail
+ * user guide, "Understanding global service events"): a trail's us-east-1 folder holds the role
+ * assumptions and console sign-ins of every region, so it is always projected and read.
+ */
+export const GLOBAL_SERVICE_REGION = 'us-east-1';
+
+/**
+ * The regions the CloudTrail table projects: the given ones (or the stack's) and us-east-1. A
+ * region only known at deploy time (an environment-agnostic synth) cannot be compared: us-east-1 is
+ * added, and a deployment into us-east-1 then projects it twice (its records are read twice and
+ * collapse on their eventID; Athena bills the bytes twice).
+ */
+export function withGlobalServiceRegion(regions: readonly string[]): string[] {
+  return regions.includes(GLOBAL_SERVICE_REGION) ? [...regions] : [...regions, GLOBAL_SERVICE_REGION];
 }
 
 export interface ExporterStatementsInput {

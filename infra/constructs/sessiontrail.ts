@@ -38,6 +38,8 @@ export interface SessiontrailProps {
   readonly logRetention?: logs.RetentionDays;
   /** Scheduler expression of the monthly review of the previous month. @default 'cron(0 6 1 * ? *)' */
   readonly reviewSchedule?: string;
+  /** Scheduler expression of the review's deadline check. @default 'cron(0 6 2 * ? *)' */
+  readonly reviewDeadlineSchedule?: string;
   /** Time zone of the review schedule. @default 'UTC' */
   readonly scheduleTimeZone?: string;
   /** Flexible time window of the review schedule. @default Duration.hours(1) */
@@ -54,6 +56,12 @@ export interface SessiontrailProps {
   readonly securityLakeTable?: string;
   /** The Security Lake table's version. @default - from the table name */
   readonly securityLakeVersion?: 1 | 2;
+  /** An IAM principal ARN that may read the signing key's public key and verify with it. @default - none */
+  readonly auditorPrincipalArn?: string;
+  /** Reserved concurrency of the on-demand function (the review reserves 1); 0: none. @default 2 */
+  readonly reservedConcurrency?: number;
+  /** The organization id of an organization trail (`AWSLogs/<org-id>/<account>/…`). @default - a single-account trail */
+  readonly trailOrganizationId?: string;
 }
 
 /** Storage and exporter in one scope. */
@@ -66,7 +74,13 @@ export class Sessiontrail extends Construct {
     const name = props.name ?? 'sessiontrail';
     this.storage = new EvidenceStorage(this, 'Storage', {
       name,
-      ...pick(props, ['retentionMode', 'retentionDays', 'resultsExpiryDays']),
+      ...pick(props, [
+        'retentionMode',
+        'retentionDays',
+        'resultsExpiryDays',
+        'evidencePrefix',
+        'auditorPrincipalArn',
+      ]),
     });
     this.exporter = new Exporter(this, 'Exporter', {
       storage: this.storage,
@@ -79,6 +93,7 @@ export class Sessiontrail extends Construct {
         'evidencePrefix',
         'scanCutoffBytes',
         'reviewSchedule',
+        'reviewDeadlineSchedule',
         'scheduleTimeZone',
         'flexibleWindow',
         'configFile',
@@ -87,6 +102,8 @@ export class Sessiontrail extends Construct {
         'logRegions',
         'securityLakeTable',
         'securityLakeVersion',
+        'reservedConcurrency',
+        'trailOrganizationId',
       ]),
     });
   }

@@ -71,18 +71,23 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
   const progress = deps.onProgress ?? (() => {});
   const rp = plan.reconstruction;
   const runs: QueryRun[] = [];
-  const ran: { query: SqlQuery; rows: number }[] = [];
-  const materialize = async (table: string, q: SqlQuery) => {
+  const ran: { query: SqlQuery; rows: number; literals: boolean }[] = [];
+  // The query as the engine is sent it (Athena: values outside WHERE as literals), so that the
+  // pack's queries/*.sql is exactly what ran.
+  const bound = (q: SqlQuery) => d.bindValues?.(q) ?? q;
+  const materialize = async (table: string, built: SqlQuery) => {
+    const q = bound(built);
     progress(`running ${q.name}`);
     const run = await engine.materialize(table, q);
     runs.push(run);
-    ran.push({ query: q, rows: run.rows });
+    ran.push({ query: q, rows: run.rows, literals: q.sql !== built.sql });
   };
-  const select = async (q: SqlQuery): Promise<Row[]> => {
+  const select = async (built: SqlQuery): Promise<Row[]> => {
+    const q = bound(built);
     progress(`running ${q.name}`);
     const { rows, run } = await engine.select(q);
     runs.push(run);
-    ran.push({ query: q, rows: rows.length });
+    ran.push({ query: q, rows: rows.length, literals: q.sql !== built.sql });
     return rows;
   };
 
@@ -161,7 +166,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
   const encoder = new TextEncoder();
   const queryFiles = ran.map((r, i): QueryFile => {
     const name = `queries/${String(i + 1).padStart(2, '0')}-${r.query.name}.sql`;
-    const bytes = encoder.encode(sqlFileText(r.query));
+    const bytes = encoder.encode(sqlFileText(r.query, r.literals));
     return {
       name,
       bytes,
@@ -176,12 +181,18 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
   return { results, queryFiles, runs, inputs };
 }
 
-/** A statement as the pack keeps it: its parameters as comments, then the SQL exactly as sent. */
-function sqlFileText(q: SqlQuery): string {
+/**
+ * A statement as the pack keeps it: its parameters as comments, then the SQL exactly as sent.
+ * `literals`: the engine took some values as typed literals in the text (Athena, outside WHERE).
+ */
+function sqlFileText(q: SqlQuery, literals: boolean): string {
   const params = (q.recordedParams ?? q.params)
     .map((v, i) => `-- $${i + 1} = ${JSON.stringify(v)}`)
     .join('\n');
-  return `-- ${q.name}: positional parameters, bound by the engine (never spliced into the text);\n-- local file paths are shown by their names relative to the logs folder\n${params}${params ? '\n' : ''}${q.sql.trim()}\n`;
+  const how = literals
+    ? 'positional parameters (?), bound by the engine; the engine takes the other values only as typed literals in the text, written by its one escaping function'
+    : 'positional parameters, bound by the engine (never spliced into the text)';
+  return `-- ${q.name}: ${how};\n-- local file paths are shown by their names relative to the logs folder\n${params}${params ? '\n' : ''}${q.sql.trim()}\n`;
 }
 
 function mergeResults(

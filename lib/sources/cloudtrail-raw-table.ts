@@ -33,28 +33,57 @@
  * The export reads it with `RawInput { kind: 'table', partition: { column: 'day', format: 'yyyy/MM/dd' } }`
  * and one day past the window (files land in the folder of their delivery day, up to about 15
  * minutes after their events). Gzip is decompressed by Hive from the `.gz` extension. An organisation
- * trail (`AWSLogs/<org-id>/<account>/…`) is not covered by this layout.
+ * trail writes `AWSLogs/<org-id>/<account>/CloudTrail/…` (CloudTrail user guide, "Finding your
+ * CloudTrail log files"): {@link cloudTrailRawTable} with the organization id puts the table's
+ * location one folder deeper, so the same partitions read it.
  */
 
+import { SessiontrailError } from '../errors.ts';
 import { placeholder, type RawTableSpec } from './raw-table.ts';
 
-/** The table over CloudTrail's own layout (see the DDL above). */
-export const CLOUDTRAIL_RAW_TABLE: RawTableSpec = {
-  source: 'cloudtrail',
-  table: 'cloudtrail_raw',
-  format: 'lines',
-  columns: [{ name: 'line', type: 'string' }],
-  partitions: [
-    { name: 'account', type: 'string', projection: { type: 'enum', values: 'accounts' } },
-    { name: 'region', type: 'string', projection: { type: 'enum', values: 'regions' } },
-    { name: 'day', type: 'string', projection: { type: 'date', format: 'yyyy/MM/dd', start: '2015/01/01' } },
-  ],
-  partition: { name: 'day', type: 'string', format: 'yyyy/MM/dd' },
-  fieldDelimiter: '\u0001',
-  location: 'cloudtrail/AWSLogs',
-  locationTemplate: `cloudtrail/AWSLogs/${placeholder('account')}/CloudTrail/${placeholder('region')}/${placeholder('day')}`,
-  deliveryLagDays: 1,
-};
+/** An AWS Organizations id (`o-` and 10 to 32 lower-case letters or digits, Organizations API reference). */
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+
+/**
+ * The table over CloudTrail's own layout (see the DDL above): a trail of one account
+ * (`cloudtrail/AWSLogs/<account>/CloudTrail/…`), or with `organizationId` an organization trail
+ * (`cloudtrail/AWSLogs/<org-id>/<account>/CloudTrail/…`).
+ * @throws {SessiontrailError} `BAD_CONFIG` for an organization id that is not `o-` and 10 to 32
+ *   lower-case letters or digits.
+ */
+export function cloudTrailRawTable(organizationId?: string): RawTableSpec {
+  if (organizationId !== undefined && !ORGANIZATION_ID.test(organizationId)) {
+    throw new SessiontrailError(
+      'BAD_CONFIG',
+      `CloudTrail organization id: expected o- and 10 to 32 lower-case letters or digits, received ${JSON.stringify(organizationId)}`,
+    );
+  }
+  const location =
+    organizationId === undefined ? 'cloudtrail/AWSLogs' : `cloudtrail/AWSLogs/${organizationId}`;
+  return {
+    source: 'cloudtrail',
+    table: 'cloudtrail_raw',
+    format: 'lines',
+    columns: [{ name: 'line', type: 'string' }],
+    partitions: [
+      { name: 'account', type: 'string', projection: { type: 'enum', values: 'accounts' } },
+      { name: 'region', type: 'string', projection: { type: 'enum', values: 'regions' } },
+      {
+        name: 'day',
+        type: 'string',
+        projection: { type: 'date', format: 'yyyy/MM/dd', start: '2015/01/01' },
+      },
+    ],
+    partition: { name: 'day', type: 'string', format: 'yyyy/MM/dd' },
+    fieldDelimiter: '\u0001',
+    location,
+    locationTemplate: `${location}/${placeholder('account')}/CloudTrail/${placeholder('region')}/${placeholder('day')}`,
+    deliveryLagDays: 1,
+  };
+}
+
+/** The table over a single-account trail's layout (see {@link cloudTrailRawTable}). */
+export const CLOUDTRAIL_RAW_TABLE: RawTableSpec = cloudTrailRawTable();
 
 /** The same table under the name the CloudTrail source's documentation uses. */
 export const CLOUDTRAIL_ATHENA_TABLE: RawTableSpec = CLOUDTRAIL_RAW_TABLE;

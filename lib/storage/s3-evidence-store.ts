@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   GetObjectCommand,
-  HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
@@ -204,25 +203,31 @@ export class S3EvidenceStore implements EvidenceStore {
   }
 
   /**
-   * True when the object exists (HeadObject).
+   * True when the object exists: `ListObjectsV2(Prefix = key, MaxKeys = 1)` names the key itself
+   * when it exists (keys are listed in UTF-8 binary order, and a key sorts before every longer key
+   * it is a prefix of). Not HeadObject: S3 answers a HeadObject of a missing key with 403, not 404,
+   * unless the caller may `s3:ListBucket` the bucket, and the roles' ListBucket is conditioned on
+   * `s3:prefix`, which a HeadObject does not carry (S3 user guide, HeadObject "Permissions"); a
+   * ListObjectsV2 carries it, so the same grant answers both.
    *
-   * @throws {SessiontrailError} `BAD_REQUEST` for a bad path; `STORE_READ_FAILED` when S3 answers
-   *   anything but found or not found (a 403 is not taken as "missing").
+   * @throws {SessiontrailError} `BAD_REQUEST` for a bad path; `STORE_READ_FAILED` when S3 cannot list.
    */
   async exists(path: string): Promise<boolean> {
     const key = this.#key(path);
+    let page: ListObjectsV2CommandOutput;
     try {
-      await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
-      return true;
+      page = await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: key, MaxKeys: 1 }),
+      );
     } catch (cause) {
-      const { name, status } = errorInfo(cause);
-      if (status === 404 || name === 'NotFound' || name === 'NoSuchKey') return false;
+      const { name } = errorInfo(cause);
       throw new SessiontrailError(
         'STORE_READ_FAILED',
         `cannot tell whether ${this.describe(path)} exists: ${name}: ${messageOf(cause)}`,
         { cause },
       );
     }
+    return page.Contents?.[0]?.Key === key;
   }
 
   /**

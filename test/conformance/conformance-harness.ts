@@ -29,13 +29,19 @@ import { canonicalBytes } from '../../lib/evidence/canonical-json.ts';
 import type { ExportRequest } from '../../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../../lib/export/export-evidence.ts';
 import { findLocalLogs, localLocator } from '../../lib/locate/local-logs.ts';
+import { sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
 import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
+import { tableLocator } from '../../lib/locate/table-locator.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine, QueryRun, Row } from '../../lib/query/query-engine.ts';
 import type { SqlQuery } from '../../lib/query/sql.ts';
+import { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
+import { SOURCES } from '../../lib/sources/index.ts';
+import type { RawTableSpec } from '../../lib/sources/raw-table.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
 import type { TestTrinoEngine } from '../query/trino/trino-test-server.ts';
+import { AthenaShapedEngine, type SentStatement } from './athena-shaped-engine.ts';
 
 /** The fields of `evidence.json` that differ between engines by design (see the file comment). */
 export const ENGINE_SPECIFIC = [
@@ -90,6 +96,10 @@ export interface EngineExport {
   readonly result: ExportResult;
   readonly steps: readonly RecordedStep[];
   readonly evidence: Uint8Array;
+  /** Athena mode: every statement sent, as Athena would receive it. */
+  readonly sent?: readonly SentStatement[];
+  /** The pack's `queries/*.sql` files, by name. */
+  readonly queryFiles?: ReadonlyMap<string, string>;
 }
 
 export interface ConformanceInput {
@@ -120,7 +130,11 @@ async function runExport(
     toolVersion: '0.0.0-conformance',
   });
   const evidence = await store.get(`${result.dir}/evidence.json`);
-  return { result, steps: recording.steps, evidence };
+  const queryFiles = new Map<string, string>();
+  for (const name of await store.list(`${result.dir}/queries`)) {
+    queryFiles.set(name, new TextDecoder().decode(await store.get(`${result.dir}/queries/${name}`)));
+  }
+  return { result, steps: recording.steps, evidence, queryFiles };
 }
 
 /** The export on DuckDB, reading the files under `root`. */
@@ -156,6 +170,63 @@ export async function exportOnTrino(engine: TestTrinoEngine, input: ConformanceI
     });
   } finally {
     await engine.close();
+  }
+}
+
+/** Where the Athena-shaped export runs: the Trino server, the Hive schema of the raw tables and their layouts. */
+export interface AthenaShapedTarget {
+  readonly server: string;
+  readonly rawSchema: string;
+  readonly specs: Readonly<Record<string, RawTableSpec>>;
+}
+
+/**
+ * The export as the Athena engine runs it (see athena-shaped-engine.ts), on Trino: working tables
+ * are Parquet CTAS tables in a Hive schema made for this export (dropped afterwards), and each
+ * source's input is planned from the table the CDK app would define for it (`sourceTableOf`, the
+ * functions' `planRawInput`), with the logs root as the key prefix.
+ */
+export async function exportOnAthenaShapedTrino(
+  target: AthenaShapedTarget,
+  input: ConformanceInput,
+): Promise<EngineExport> {
+  const workDatabase = `athena_work_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const trino = new TrinoEngine({
+    server: target.server,
+    workCatalog: 'hive',
+    workSchema: workDatabase,
+    user: 'sessiontrail-test',
+  });
+  // Managed tables of the file metastore live under its own folder (it refuses any other location).
+  await trino.execute(`CREATE SCHEMA hive.${workDatabase}`, [], 'athena work database');
+  const engine = new AthenaShapedEngine(trino, workDatabase, 'conformance_run');
+  try {
+    // The functions' locator (tableLocator over sourceTableOf), with the file checks of the local
+    // reader and the objects it lists, as for the Trino export.
+    const tables = Object.fromEntries(
+      Object.keys(SOURCES).map((source) => {
+        const spec = target.specs[source] ?? (SOURCES[source]?.rawTable as RawTableSpec);
+        return [
+          source,
+          sourceTableOf(spec, { database: `hive.${target.rawSchema}`, logsRoot: input.keyPrefix }),
+        ];
+      }),
+    );
+    const catalog = tableLocator(tables);
+    const local = localLocator(input.root);
+    const result = await runExport(engine, input, {
+      sources: () => local.sources(),
+      async locate(source, fromMs, toMs) {
+        const found = await findLocalLogs(input.root, source, fromMs, toMs);
+        await found.cleanup();
+        const located = await catalog.locate(source, fromMs, toMs);
+        return { ...located, problems: found.problems, inputs: found.inputs };
+      },
+    });
+    return { ...result, sent: engine.sent };
+  } finally {
+    await engine.close();
+    await trino.execute(`DROP SCHEMA IF EXISTS hive.${workDatabase}`, [], 'drop work').catch(() => undefined);
   }
 }
 

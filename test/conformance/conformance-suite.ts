@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../../lib/config/config.ts';
 import type { ExportRequest } from '../../lib/evidence/request.ts';
+import { placeholderClauses } from '../../lib/query/athena/athena-sql.ts';
 import type { RawTableSpec } from '../../lib/sources/raw-table.ts';
 import { makeKey } from '../helpers/local-export.ts';
 import {
@@ -28,6 +29,7 @@ import {
   diffJson,
   diffSteps,
   type EngineExport,
+  exportOnAthenaShapedTrino,
   exportOnDuckDb,
   exportOnTrino,
 } from './conformance-harness.ts';
@@ -139,6 +141,66 @@ export async function describeConformance(title: string, datasets: readonly Conf
           },
           CONFORMANCE_TIMEOUT,
         );
+
+        it.each(ds.cases)(
+          '$name, Athena mode: the statements the Athena engine sends give the same rows and evidence.json bytes',
+          async (c) => {
+            const input = {
+              root,
+              keyPrefix: staged.keyPrefix,
+              request: c.request,
+              config: c.config === 'demo' ? demoConfig : DEFAULT_CONFIG,
+              keyPath,
+            };
+            const duck = normalised(await exportOnDuckDb(input), ds.known);
+            const athena = normalised(
+              await exportOnAthenaShapedTrino(
+                { server: trino.url as string, rawSchema, specs: ds.specs ?? {} },
+                input,
+              ),
+              ds.known,
+            );
+
+            const problems = diffSteps(duck.steps, athena.steps);
+            const ev = comparableEvidence(duck, athena);
+            if (ev.duck !== ev.trino) {
+              problems.push(
+                `evidence.json differs beyond the engine-specific fields:\n  ${diffJson(JSON.parse(ev.duck), JSON.parse(ev.trino)).join('\n  ')}`,
+              );
+            }
+            expect(problems.join('\n\n')).toBe('');
+            expect(athena.result.packId).toBe(duck.result.packId);
+            // Athena's rule held for every statement sent: ? only in WHERE, one per parameter.
+            const sent = athena.sent ?? [];
+            expect(sent.length).toBeGreaterThan(0);
+            for (const s of sent) {
+              const clauses = placeholderClauses(s.text);
+              expect(
+                clauses.filter((k) => k !== 'where'),
+                s.name,
+              ).toEqual([]);
+              expect(clauses.length, s.name).toBe(s.parameters.length);
+            }
+            // The pack's queries/*.sql hold exactly the SQL that was sent for each query.
+            const files = [...(athena.queryFiles ?? new Map<string, string>()).values()];
+            expect(files.length).toBe(athena.result.pack.queries.length);
+            const texts = sent.map((s) => s.text);
+            for (const file of files) {
+              // The file's header: its name and how values are bound, then one line per parameter.
+              const lines = file.split('\n');
+              while (/^-- (\S+: positional parameters|local file paths|\$\d+ = )/.test(lines[0] ?? ''))
+                lines.shift();
+              const sql = lines.join('\n').trim();
+              expect(
+                texts.some(
+                  (t) => t.trim() === sql || (t.startsWith('CREATE TABLE ') && t.trim().endsWith(sql)),
+                ),
+                `${file.slice(0, 80)} was sent as it is recorded`,
+              ).toBe(true);
+            }
+          },
+          CONFORMANCE_TIMEOUT,
+        );
       });
     },
   );
@@ -150,7 +212,7 @@ function normalised(e: EngineExport, known: readonly KnownDifference[] = []): En
   const fix = (text: string) => known.reduce((t, k) => k.normalise(t), text);
   const fixValue = (v: unknown) => (typeof v === 'string' ? fix(v) : v);
   return {
-    result: e.result,
+    ...e,
     steps: e.steps.map((s) => ({
       ...s,
       rows: s.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fixValue(v)]))),

@@ -53,8 +53,27 @@ describe('scheduled-review handler', () => {
     vi.setSystemTime(new Date('2024-04-09T13:00:00Z'));
     const retry = await handler({ ...schedulerInput, attempt: '2' }, lambdaContext('r2'));
     // Assess
-    expect(first.status).toBe('written');
+    expect(first).toMatchObject({ status: 'written' });
     expect(retry).toMatchObject({ status: 'already_sealed', packId: first.packId, window: first.window });
+  });
+
+  it('at the deadline, answers whether the month’s pack is sealed, builds nothing, and counts a missed one', async () => {
+    // Prepare
+    const fake = recordingEngine();
+    const runtime = await testRuntime({ engine: () => fake.engine });
+    const handler = makeScheduledReviewHandler(runtime);
+    const deadlineInput = { ...schedulerInput, scheduledTime: '2024-04-02T06:00:00Z', check: 'deadline' };
+
+    // Act
+    const missing = await handler(deadlineInput, lambdaContext('d1'));
+    const review = await handler(schedulerInput, lambdaContext('r1'));
+    const ranByReview = fake.ran.length;
+    const found = await handler(deadlineInput, lambdaContext('d2'));
+
+    // Assess
+    expect(missing).toMatchObject({ ok: true, check: 'deadline', sealed: false, packId: review.packId });
+    expect(found).toMatchObject({ ok: true, check: 'deadline', sealed: true, packId: review.packId });
+    expect(fake.ran.length).toBe(ranByReview);
   });
 
   it("takes an EventBridge event's time the same way", async () => {
@@ -106,7 +125,7 @@ describe('scheduled-review handler with the real DuckDB engine standing in for A
     // Act
     const answer = await makeScheduledReviewHandler(runtime)(schedulerInput, lambdaContext());
     // Assess
-    expect(answer.status).toBe('written');
+    expect(answer).toMatchObject({ status: 'written' });
     const verified = await verifyPack({
       store: runtime.store(),
       packDir: `review/${answer.packId}`,

@@ -5,13 +5,14 @@
  * from the project's node_modules.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BUNDLE_DIR,
+  FONT_FILES_USED,
   PROJECT_ROOT,
   RUNTIME_NODE_MODULES,
   runtimeModuleFolders,
@@ -96,6 +97,47 @@ describe('function bundles (cdk synth offline)', () => {
     expect(bundle).not.toMatch(/@duckdb\/node-api|duckdb-engine/);
     // pdfkit is imported from the copied folder, not inlined.
     expect(bundle).toMatch(/from ["']pdfkit["']/);
+  });
+
+  it.each([
+    'ExporterOnDemandFunction',
+    'ExporterScheduledReviewFunction',
+  ])('%s ships only the font files the PDF uses, and the asset is under 15 MB unzipped', (fn) => {
+    const dir = assetDir(s, fn);
+    for (const [folder, keep] of Object.entries(FONT_FILES_USED))
+      expect(readdirSync(join(dir, folder)).sort(), folder).toEqual([...keep].sort());
+    const sizeOf = (path: string): number =>
+      statSync(path).isDirectory()
+        ? readdirSync(path).reduce((n, name) => n + sizeOf(join(path, name)), 0)
+        : statSync(path).size;
+    const bytes = sizeOf(dir);
+    console.info(`${fn}: asset ${(bytes / 1024 ** 2).toFixed(1)} MiB unzipped`);
+    expect(bytes).toBeLessThan(15 * 1024 ** 2);
+  });
+
+  it('renders a PDF in plain Node with the shipped pdfkit, fontkit and every shipped font (nothing pruned that runs)', () => {
+    const dir = assetDir(s, 'ExporterOnDemandFunction');
+    const fonts = Object.entries(FONT_FILES_USED).flatMap(([folder, files]) =>
+      files.map((f) => join(dir, folder, f)),
+    );
+    const script = `
+      const { default: PDFDocument } = await import('pdfkit');
+      const doc = new PDFDocument({ compress: true });
+      const chunks = [];
+      doc.on('data', (c) => chunks.push(c));
+      const done = new Promise((r) => doc.on('end', r));
+      for (const f of ${JSON.stringify(fonts)}) doc.font(f).text('Logon 4624 セッション ' + f);
+      doc.font('Helvetica').text('standard font');
+      doc.end();
+      await done;
+      process.stdout.write('BYTES' + Buffer.concat(chunks).length + '\\n');`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    const bytes = Number(/BYTES(\d+)/.exec(out)?.[1] ?? 0);
+    expect(bytes).toBeGreaterThan(1000);
   });
 
   it('the bundled on-demand handler loads the evidence schema and the PDF fonts in plain Node', () => {

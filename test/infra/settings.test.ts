@@ -13,10 +13,13 @@ describe('infra settings', () => {
       ...PROFILE_DEFAULTS.dev,
       resultsExpiryDays: 7,
       reviewCron: 'cron(0 6 1 * ? *)',
+      reviewDeadlineCron: 'cron(0 6 2 * ? *)',
       scheduleTimeZone: 'UTC',
       flexibleWindowMinutes: 60,
       configFile: undefined,
       alarmTopicArn: undefined,
+      auditorPrincipalArn: undefined,
+      reservedConcurrency: 2,
     });
   });
 
@@ -43,6 +46,8 @@ describe('infra settings', () => {
     [{ logsBucket: 'b12', scanCutoffBytes: 1000 }, 'context scanCutoffBytes'],
     [{ logsBucket: 'b12', logRetentionDays: 42 }, "one of CloudWatch's periods"],
     [{ logsBucket: 'b12', scheduleTimeZone: 'Mars/Base' }, 'context scheduleTimeZone'],
+    [{ logsBucket: 'b12', auditorPrincipalArn: 'arn:aws:iam::1:role/x' }, 'context auditorPrincipalArn'],
+    [{ logsBucket: 'b12', reservedConcurrency: -1 }, 'context reservedConcurrency'],
     [{ logsBucket: 'b12', name: 'a-name-that-is-far-too-long' }, 'context name'],
   ])('refuses %j naming the key', (context, message) => {
     expect(() => parseSettings(context)).toThrow(message);

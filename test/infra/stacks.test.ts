@@ -10,12 +10,17 @@ const LOGS = 'arn:<AWS::Partition>:s3:::corp-security-logs';
 const RESULTS = 'arn:<AWS::Partition>:s3:::sessiontrail-athena-results-<AWS::AccountId>-<AWS::Region>';
 const EVIDENCE = 'arn:<AWS::Partition>:s3:::sessiontrail-evidence-<AWS::AccountId>-<AWS::Region>';
 
-/** The folders the default deployment's raw tables read: dt folders, and the projected account / region. */
+/**
+ * The folders the default deployment's raw tables read: dt folders, and the projected account and
+ * regions (the deploying one and us-east-1, where CloudTrail records global services' events).
+ */
 const READ_FOLDERS = [
   'logs/cloudtrail/AWSLogs/<AWS::AccountId>/CloudTrail/<AWS::Region>',
+  'logs/cloudtrail/AWSLogs/<AWS::AccountId>/CloudTrail/us-east-1',
   'logs/linux_auditd',
   'logs/linux_auth',
   'logs/ocsf/region=<AWS::Region>/accountId=<AWS::AccountId>',
+  'logs/ocsf/region=us-east-1/accountId=<AWS::AccountId>',
   'logs/windows',
 ];
 
@@ -308,6 +313,41 @@ describe('storage stack', () => {
       expect(['kms:*', 'kms:Get*', 'kms:Sign', 'kms:GetPublicKey']).not.toContain(a);
   });
 
+  it('lets a configured auditor principal read the public key and verify, never sign', () => {
+    const auditor = 'arn:aws:iam::210987654321:role/evidence-auditor';
+    const keys = synthApp({ profile: 'prod', auditorPrincipalArn: auditor }).storageTemplate.findResources(
+      'AWS::KMS::Key',
+      { Properties: { KeySpec: 'ECC_NIST_P256' } },
+    );
+    const [key] = Object.values(keys) as { Properties: { KeyPolicy: { Statement: unknown[] } } }[];
+    const raw = key?.Properties.KeyPolicy.Statement as { Sid: string; Principal: { AWS: unknown } }[];
+    const statement = flatStatements(raw).find((st) => st.sid === 'AuditorReadsPublicKeyAndVerifies');
+    expect(statement).toEqual({
+      sid: 'AuditorReadsPublicKeyAndVerifies',
+      effect: 'Allow',
+      actions: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify'],
+      resources: ['*'],
+    });
+    expect(raw.find((st) => st.Sid === 'AuditorReadsPublicKeyAndVerifies')?.Principal.AWS).toBe(auditor);
+    expect(() => synthApp({ auditorPrincipalArn: 'alice' })).toThrow(/auditorPrincipalArn/);
+  });
+
+  it('refuses any PutObject under the packs folder without If-None-Match, multipart parts exempted', () => {
+    const policies = Object.values(prod.storageTemplate.findResources('AWS::S3::BucketPolicy')) as {
+      Properties: { Bucket: unknown; PolicyDocument: { Statement: unknown[] } };
+    }[];
+    const deny = policies
+      .flatMap((p) => flatStatements(p.Properties.PolicyDocument.Statement))
+      .filter((st) => st.sid === 'PacksAreWrittenOnlyIfAbsent');
+    expect(deny).toHaveLength(1);
+    expect(deny[0]).toMatchObject({
+      effect: 'Deny',
+      actions: ['s3:PutObject'],
+      resources: [expect.stringMatching(/EvidenceBucket.*\/packs\/\*$/)],
+      condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+    });
+  });
+
   it('gives the exporter roles a Lambda trust and no managed policies', () => {
     const roles = Object.values(prod.storageTemplate.findResources('AWS::IAM::Role')) as {
       Properties: Record<string, unknown>;
@@ -383,7 +423,7 @@ describe('exporter stack', () => {
       'projection.account.type': 'enum',
       'projection.account.values': '<AWS::AccountId>',
       'projection.region.type': 'enum',
-      'projection.region.values': '<AWS::Region>',
+      'projection.region.values': '<AWS::Region>,us-east-1',
       'projection.day.type': 'date',
       'projection.day.format': 'yyyy/MM/dd',
       'projection.day.range': '2015/01/01,NOW',
@@ -395,6 +435,34 @@ describe('exporter stack', () => {
       Location: 's3://corp-security-logs/logs/cloudtrail/AWSLogs/',
       Columns: [{ Name: 'line', Type: 'string' }],
       InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+    });
+  });
+
+  it('reads an organization trail under AWSLogs/<org-id>/ when trailOrganizationId is given', () => {
+    const t = synthApp({
+      trailOrganizationId: 'o-a1b2c3d4e5',
+      logAccounts: '111122223333',
+      logRegions: 'eu-west-1',
+    });
+    const table = glueTable(t, 'cloudtrail_raw');
+    expect((table.StorageDescriptor as { Location: string }).Location).toBe(
+      's3://corp-security-logs/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/',
+    );
+    expect(flatParameters(table)['storage.location.template']).toBe(
+      `s3://corp-security-logs/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/\${account}/CloudTrail/\${region}/\${day}`,
+    );
+    const read = policyStatements(t, 'ExporterReviewPolicy').find((st) => st.sid === 'ReadLogs');
+    expect(read?.resources.filter((r) => r.includes('/cloudtrail/'))).toEqual([
+      `${LOGS}/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/*`,
+      `${LOGS}/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/us-east-1/*`,
+    ]);
+    expect(() => synthApp({ trailOrganizationId: 'org-1' })).toThrow(/trailOrganizationId/);
+  });
+
+  it('always projects us-east-1, where CloudTrail records IAM, STS and CloudFront events', () => {
+    const t = synthApp({ logRegions: 'eu-west-1,eu-central-1' });
+    expect(flatParameters(glueTable(t, 'cloudtrail_raw'))).toMatchObject({
+      'projection.region.values': 'eu-west-1,eu-central-1,us-east-1',
     });
   });
 
@@ -525,6 +593,24 @@ describe('exporter stack', () => {
     s.exporterTemplate.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, 2);
   });
 
+  it('reserves concurrency: 1 for the monthly review, 2 (or the context value, 0 = none) on demand', () => {
+    const reservedOf = (t: typeof s.exporterTemplate) =>
+      Object.entries(t.findResources('AWS::Lambda::Function'))
+        .map(([id, r]) => [
+          id.replace(/[A-F0-9]{8}$/, ''),
+          (r as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions,
+        ])
+        .sort();
+    expect(reservedOf(s.exporterTemplate)).toEqual([
+      ['ExporterOnDemandFunction', 2],
+      ['ExporterScheduledReviewFunction', 1],
+    ]);
+    expect(reservedOf(synthApp({ reservedConcurrency: 0 }).exporterTemplate)).toEqual([
+      ['ExporterOnDemandFunction', undefined],
+      ['ExporterScheduledReviewFunction', undefined],
+    ]);
+  });
+
   it('retries asynchronous invocations twice, then sends them to the dead-letter queue', () => {
     s.exporterTemplate.resourcePropertiesCountIs(
       'AWS::Lambda::EventInvokeConfig',
@@ -573,7 +659,7 @@ describe('exporter stack', () => {
     });
   });
 
-  it('alarms on errors of each function and on any dead letter', () => {
+  it('alarms on errors of each function, on any dead letter and on a review missing at its deadline', () => {
     const alarms = Object.values(s.exporterTemplate.findResources('AWS::CloudWatch::Alarm')) as {
       Properties: { MetricName: string; Namespace: string; Threshold: number; ComparisonOperator: string };
     }[];
@@ -581,11 +667,27 @@ describe('exporter stack', () => {
       'AWS/Lambda/Errors',
       'AWS/Lambda/Errors',
       'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'sessiontrail/ReviewDeadlineMissed',
     ]);
     for (const a of alarms) {
       expect(a.Properties.Threshold).toBe(1);
       expect(a.Properties.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
     }
+  });
+
+  it('checks the review at its deadline: a second schedule invokes the review function with check: deadline', () => {
+    const schedules = Object.values(s.exporterTemplate.findResources('AWS::Scheduler::Schedule')) as {
+      Properties: { ScheduleExpression: string; Target: { Input: string; Arn: unknown } };
+    }[];
+    const deadline = schedules.find((x) => x.Properties.Target.Input.includes('"check":"deadline"'));
+    expect(deadline?.Properties.ScheduleExpression).toBe('cron(0 6 2 * ? *)');
+    expect(JSON.parse(deadline?.Properties.Target.Input ?? '{}')).toMatchObject({
+      check: 'deadline',
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+    });
+    expect(flat(deadline?.Properties.Target.Arn)).toMatch(
+      /^<ExporterScheduledReviewFunction[A-F0-9]{8}\.Arn>$/,
+    );
   });
 
   it.each([
@@ -741,14 +843,14 @@ describe('exporter stack', () => {
 
     it('synthesises one Glue table fewer', () => {
       expect(Object.keys(lake.exporterTemplate.toJSON().Resources)).toHaveLength(
-        22 + SOURCE_NAMES.length - 1,
+        24 + SOURCE_NAMES.length - 1,
       );
     });
   });
 
-  it(`synthesises ${22 + SOURCE_NAMES.length} resources (${SOURCE_NAMES.length} raw tables)`, () => {
+  it(`synthesises ${24 + SOURCE_NAMES.length} resources (${SOURCE_NAMES.length} raw tables)`, () => {
     // 2 databases + tables + workgroup + DLQ and its policy + 2 × (log group, function, invoke
-    // config) + 6 policies + schedule role + schedule + 3 alarms.
-    expect(Object.keys(s.exporterTemplate.toJSON().Resources)).toHaveLength(22 + SOURCE_NAMES.length);
+    // config) + 6 policies + schedule role + 2 schedules (review, deadline) + 4 alarms.
+    expect(Object.keys(s.exporterTemplate.toJSON().Resources)).toHaveLength(24 + SOURCE_NAMES.length);
   });
 });

@@ -462,12 +462,36 @@ describe('S3EvidenceStore (aws-sdk-client-mock)', () => {
     expect(isSessiontrailError(err, 'PACK_EXISTS')).toBe(true);
   });
 
-  it('does not take a 403 from HeadObject for "missing": exists() throws STORE_READ_FAILED', async () => {
-    s3mock.on(HeadObjectCommand).rejects(s3Error('Forbidden', 403));
+  it('does not take a 403 for "missing": exists() throws STORE_READ_FAILED', async () => {
+    s3mock.on(ListObjectsV2Command).rejects(s3Error('AccessDenied', 403));
     const err = await errorOf(
       new S3EvidenceStore({ client: client(), bucket: 'evidence-bucket' }).exists('s/p/manifest.json'),
     );
     expect(isSessiontrailError(err, 'STORE_READ_FAILED')).toBe(true);
+  });
+
+  it('checks existence with ListObjectsV2(Prefix = key, MaxKeys = 1), never HeadObject, and a longer key is not the key', async () => {
+    // Prepare
+    s3mock
+      .on(ListObjectsV2Command)
+      .resolvesOnce({ Contents: [{ Key: 'p/s/manifest.json' }] })
+      .resolvesOnce({ Contents: [{ Key: 'p/s/manifest.json.partial' }] })
+      .resolvesOnce({});
+    const store = new S3EvidenceStore({ client: client(), bucket: 'evidence-bucket', prefix: 'p' });
+
+    // Act
+    const found = [
+      await store.exists('s/manifest.json'),
+      await store.exists('s/manifest.json'),
+      await store.exists('s/manifest.json'),
+    ];
+
+    // Assess
+    expect(found).toEqual([true, false, false]);
+    expect(s3mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input)).toEqual(
+      Array(3).fill({ Bucket: 'evidence-bucket', Prefix: 'p/s/manifest.json', MaxKeys: 1 }),
+    );
+    expect(s3mock.commandCalls(HeadObjectCommand)).toHaveLength(0);
   });
 
   it('pages through ListObjectsV2 with the continuation token and skips folder markers', async () => {

@@ -2,6 +2,7 @@ import { SessiontrailError } from '../../errors.ts';
 import type { Dialect } from '../dialects/dialect.ts';
 import { trinoDialect } from '../dialects/trino-dialect.ts';
 import { identifier } from '../sql.ts';
+import { athenaQuery } from './athena-sql.ts';
 
 /** A run id: lower-case letters, digits and `_`, at most 64; it prefixes every working table of a pack. */
 const RUN_ID = /^[a-z0-9_]{1,64}$/;
@@ -37,7 +38,8 @@ export function athenaWorkTableParts(
 /**
  * Athena engine v3 speaks Trino SQL, so its dialect is the Trino one; only working tables differ:
  * they live in the pack's work database, prefixed with the pack's run id (several packs can run at
- * once in the same database), and are written as quoted identifiers, `"<db>"."<runId>_<name>"`.
+ * once in the same database), and are written as quoted identifiers, `"<db>"."<runId>_<name>"`;
+ * and values outside WHERE clauses are written as literals ({@link athenaQuery}).
  *
  * @throws {SessiontrailError} `BAD_IDENTIFIER` for a bad work database or run id (checked here, once).
  */
@@ -49,5 +51,6 @@ export function athenaDialect(workDatabase: string, runId: string): Dialect {
       const { database, table } = athenaWorkTableParts(workDatabase, runId, name);
       return `"${database}"."${table}"`;
     },
+    bindValues: athenaQuery,
   };
 }

@@ -14,8 +14,9 @@ import {
 import { type ErrorCode, isSessiontrailError, SessiontrailError } from '../../errors.ts';
 import type { Dialect } from '../dialects/dialect.ts';
 import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
-import type { SqlQuery, SqlValue } from '../sql.ts';
+import { type SqlQuery, sqlLiteral } from '../sql.ts';
 import { athenaDialect, athenaWorkTableParts } from './athena-dialect.ts';
+import { assertAthenaPlaceholders, athenaQuery } from './athena-sql.ts';
 
 /** Options of {@link AthenaEngine}. */
 export interface AthenaEngineOptions {
@@ -68,8 +69,10 @@ const RETRYABLE_NAMES = new Set([
 ]);
 
 /**
- * Amazon Athena (engine v3) behind the {@link QueryEngine} port. Queries are Trino SQL; every value
- * goes to Athena as an execution parameter, never into the text. Working tables are Parquet CTAS
+ * Amazon Athena (engine v3) behind the {@link QueryEngine} port. Queries are Trino SQL; a value in a
+ * WHERE clause goes to Athena as an execution parameter, every other value as a typed literal
+ * written by the one escaping function (see {@link athenaQuery}, which the dialect's `bindValues`
+ * applies before the pack records a query). Working tables are Parquet CTAS
  * tables named `"<workDatabase>"."<runId>_<name>"`, dropped by {@link close}.
  */
 export class AthenaEngine implements QueryEngine {
@@ -151,14 +154,11 @@ export class AthenaEngine implements QueryEngine {
     const started = performance.now();
     const name = this.dialect.workTable(table);
     const ddlName = this.#ddlName(table);
-    const params = toExecutionParameters(query);
+    const bound = athenaQuery(query);
+    const params = toExecutionParameters(bound);
     const drop = await this.#execute(query.name, `DROP TABLE IF EXISTS ${ddlName}`, []);
     this.#tables.add(ddlName);
-    const ctas = await this.#execute(
-      query.name,
-      `CREATE TABLE ${name} WITH (format = 'PARQUET') AS\n${query.sql}`,
-      params,
-    );
+    const ctas = await this.#execute(query.name, athenaCtas(name, bound.sql), params);
     let rows = await this.#updateCount(ctas.id);
     let counted: Executed | null = null;
     if (rows === null) {
@@ -186,7 +186,8 @@ export class AthenaEngine implements QueryEngine {
    */
   async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
     const started = performance.now();
-    const executed = await this.#execute(query.name, query.sql, toExecutionParameters(query));
+    const bound = athenaQuery(query);
+    const executed = await this.#execute(query.name, bound.sql, toExecutionParameters(bound));
     const rows = await this.#readAll(query.name, executed.id);
     return {
       rows,
@@ -233,6 +234,8 @@ export class AthenaEngine implements QueryEngine {
 
   /** Starts a query, waits for it to succeed, and returns its id and statistics. */
   async #execute(name: string, text: string, params: readonly string[]): Promise<Executed> {
+    // The last word before Athena: no statement leaves with a `?` Athena does not take.
+    assertAthenaPlaceholders(name, text, params.length);
     // One token for every try of this query: if a StartQueryExecution whose answer was lost did
     // start the query, the retry returns that execution instead of running (and billing) it twice.
     const token = randomUUID();
@@ -410,46 +413,39 @@ function isRetryable(err: unknown): boolean {
 }
 
 /**
- * The query's values as Athena execution parameters. Athena substitutes each parameter's text into
- * the query as a SQL literal (Athena user guide, "Use parameterized queries"): a string must arrive
- * quoted, with its quotes doubled; numbers bare; booleans `true` / `false`; null as `NULL`.
- *
- * @throws {SessiontrailError} `QUERY_FAILED` for a list (Athena has no array parameter) or a
- *   number that has no SQL literal (NaN, ±Infinity).
+ * The statement that materialises `sql` into the working table `name` (quoted): a CTAS written as
+ * Parquet. The Athena-shaped conformance suite runs the same text on Trino.
  */
-export function toExecutionParameters(query: SqlQuery): string[] {
-  return query.params.map((value, i) => toParameter(value, i, query.name));
+export function athenaCtas(name: string, sql: string): string {
+  return `CREATE TABLE ${name} WITH (format = 'PARQUET') AS\n${sql}`;
 }
 
-function toParameter(value: SqlValue, index: number, queryName: string): string {
-  if (value === null) return 'NULL';
-  if (Array.isArray(value)) {
-    throw new SessiontrailError(
-      'QUERY_FAILED',
-      `Athena cannot bind parameter ${index + 1} of query ${queryName}: it is a list of ${value.length} value(s), and Athena execution parameters are scalars only; expand it with ParamList.addAll`,
-    );
-  }
-  switch (typeof value) {
-    case 'string':
-      return `'${value.replaceAll("'", "''")}'`;
-    case 'bigint':
-      return value.toString();
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) {
-        throw new SessiontrailError(
-          'QUERY_FAILED',
-          `Athena cannot bind parameter ${index + 1} of query ${queryName}: ${value} has no SQL literal`,
-        );
-      }
-      return String(value);
-    default:
+/**
+ * The query's values as Athena execution parameters. Athena substitutes each parameter's text into
+ * the query as a SQL literal (Athena user guide, "Use parameterized queries"), so each is the
+ * value's typed literal from {@link sqlLiteral}, the one escaping function.
+ *
+ * @throws {SessiontrailError} `QUERY_FAILED` for a list (Athena has no array parameter: the
+ *   query must go through {@link athenaQuery} first) or a value with no literal.
+ */
+export function toExecutionParameters(query: SqlQuery): string[] {
+  return query.params.map((value, i) => {
+    if (Array.isArray(value)) {
       throw new SessiontrailError(
         'QUERY_FAILED',
-        `Athena cannot bind parameter ${index + 1} of query ${queryName}: unexpected ${typeof value}`,
+        `Athena cannot bind parameter ${i + 1} of query ${query.name}: it is a list of ${value.length} value(s), and Athena execution parameters are scalars only`,
       );
-  }
+    }
+    try {
+      return sqlLiteral(value);
+    } catch (err) {
+      throw new SessiontrailError(
+        'QUERY_FAILED',
+        `Athena cannot bind parameter ${i + 1} of query ${query.name}: ${messageOf(err)}`,
+        { cause: err },
+      );
+    }
+  });
 }
 
 /**

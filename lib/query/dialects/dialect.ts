@@ -1,4 +1,4 @@
-import type { ParamList } from '../sql.ts';
+import type { ParamList, SqlQuery } from '../sql.ts';
 
 /**
  * What differs between the engines' SQL and cannot be hidden behind a DuckDB macro, as two small
@@ -11,6 +11,13 @@ export interface Dialect extends ExpressionShims, RawReaders {
   readonly name: 'duckdb' | 'trino';
   /** A qualified name for a working table of this pack (validated identifier). */
   workTable(name: string): string;
+  /**
+   * The query as this engine is sent it, where the engine takes values only in some places
+   * (Athena: `?` only in a WHERE clause; the others become literals). The pack records the result,
+   * so that `queries/*.sql` is exactly what ran. Applying it twice changes nothing. Unset: the
+   * query as built (every value a parameter).
+   */
+  bindValues?(query: SqlQuery): SqlQuery;
 }
 
 /** Expression shims: one SQL expression in, one out, the same meaning on every engine. */

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { SessiontrailError } from '../../errors.ts';
 import { trinoDialect } from '../dialects/trino-dialect.ts';
 import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
-import { identifier, type SqlQuery, type SqlValue } from '../sql.ts';
+import { identifier, type SqlQuery, type SqlValue, sqlLiteral } from '../sql.ts';
 import { parseExactJson } from './trino-json.ts';
 
 export interface TrinoEngineOptions {
@@ -240,25 +240,14 @@ function describeCause(cause: unknown): string {
   return `${cause.message}${code}`;
 }
 
-/** A SQL string literal: quotes doubled; Trino has no backslash escapes. */
+/** The query text as a string literal for `EXECUTE IMMEDIATE`. */
 function quote(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
+  return sqlLiteral(text);
 }
 
-/** A parameter value as a typed Trino literal for the USING list. */
+/** A parameter value as a typed Trino literal for the USING list: {@link sqlLiteral}, the one escaping function. */
 export function toLiteral(value: SqlValue): string {
-  if (value === null) return 'NULL';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'bigint') return `BIGINT '${value.toString()}'`;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) {
-      throw new SessiontrailError('INTERNAL', `expected a finite number parameter, received ${value}`);
-    }
-    return Number.isInteger(value) ? `BIGINT '${value}'` : `DOUBLE '${value}'`;
-  }
-  if (typeof value === 'string') return quote(value);
-  if (value.length === 0) return 'CAST(ARRAY[] AS ARRAY(VARCHAR))';
-  return `ARRAY[${value.map(quote).join(', ')}]`;
+  return sqlLiteral(value);
 }
 
 /** A Trino JSON result value as the use case sees it (same shapes as the DuckDB adapter). */

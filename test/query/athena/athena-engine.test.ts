@@ -107,7 +107,7 @@ describe('AthenaEngine (aws-sdk-client-mock)', () => {
     athena.reset();
   });
 
-  it('sends every value as an execution parameter and never splices one into the query text', async () => {
+  it('sends the values of a WHERE clause as typed execution parameters, never spliced into the text', async () => {
     // Prepare
     const { engine: e } = engine();
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
@@ -125,8 +125,8 @@ describe('AthenaEngine (aws-sdk-client-mock)', () => {
     expect(input?.QueryString).not.toContain('42');
     expect(input?.ExecutionParameters).toEqual([
       "'O''Brien''); DROP TABLE x; --'",
-      '42',
-      '9007199254740993',
+      "BIGINT '42'",
+      "BIGINT '9007199254740993'",
       'true',
       'NULL',
     ]);
@@ -138,19 +138,45 @@ describe('AthenaEngine (aws-sdk-client-mock)', () => {
     expect(input?.ClientRequestToken).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('refuses a list parameter with QUERY_FAILED before calling Athena', async () => {
+  it('writes a value outside WHERE (select list, CASE) as its literal, since Athena takes ? only in WHERE', async () => {
     // Prepare
     const { engine: e } = engine();
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
+    athena.on(GetQueryExecutionCommand).resolves(succeeded('q1'));
+    athena.on(GetQueryResultsCommand).resolves(page([col('k', 'varchar')], [['k']]));
     const p = new ParamList();
-    const query = p.finish('lists', `SELECT * FROM t WHERE x IN (SELECT unnest(${p.add(['a', 'b'])}))`);
+    const query = p.finish(
+      'mixed',
+      `SELECT CASE WHEN starts_with("$path", ${p.add("s3://b/it's/")}) THEN substr("$path", ${p.add(12)}) END AS k FROM t WHERE dt BETWEEN ${p.add('2024-03-01')} AND ${p.add('2024-03-02')}`,
+    );
 
     // Act
-    const err = await errorOf(e.select(query));
+    await e.select(query);
 
     // Assess
-    expect(isSessiontrailError(err, 'QUERY_FAILED')).toBe(true);
-    expect((err as Error).message).toMatch(/parameter 1 of query lists: it is a list/);
-    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
+    const input = athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input;
+    expect(input?.QueryString).toBe(
+      `SELECT CASE WHEN starts_with("$path", 's3://b/it''s/') THEN substr("$path", BIGINT '12') END AS k FROM t WHERE dt BETWEEN ? AND ?`,
+    );
+    expect(input?.ExecutionParameters).toEqual(["'2024-03-01'", "'2024-03-02'"]);
+  });
+
+  it('writes a list value as an ARRAY literal, Athena execution parameters being scalars only', async () => {
+    // Prepare
+    const { engine: e } = engine();
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
+    athena.on(GetQueryExecutionCommand).resolves(succeeded('q1'));
+    athena.on(GetQueryResultsCommand).resolves(page([col('x', 'varchar')], [['x']]));
+    const p = new ParamList();
+    const query = p.finish('lists', `SELECT x FROM t WHERE contains(${p.add(['a', "b'c"])}, x)`);
+
+    // Act
+    await e.select(query);
+
+    // Assess
+    const input = athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input;
+    expect(input?.QueryString).toBe(`SELECT x FROM t WHERE contains(ARRAY['a', 'b''c'], x)`);
+    expect(input?.ExecutionParameters).toBeUndefined();
   });
 
   it('polls with exponential backoff and full jitter until the query succeeds, and records its statistics', async () => {

@@ -1,0 +1,146 @@
+/**
+ * Every statement the Athena engine sends for a pack over every source, recorded from a mocked
+ * Athena API (aws-sdk-client-mock: no Athena runs here; the statements themselves run on Trino in
+ * the conformance suite's Athena mode). The Athena user guide: "`?` parameters can be placed only in
+ * the WHERE clause". The queries as the builders make them have `?` in select lists and CASE
+ * expressions; as sent, none is outside a WHERE clause and each has its execution parameter.
+ */
+
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  GetWorkGroupCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../../lib/clock.ts';
+import { DEFAULT_CONFIG } from '../../../lib/config/config.ts';
+import { exportEvidence } from '../../../lib/export/export-evidence.ts';
+import { sourceTableOf } from '../../../lib/locate/raw-input-plan.ts';
+import { tableLocator } from '../../../lib/locate/table-locator.ts';
+import { AthenaEngine } from '../../../lib/query/athena/athena-engine.ts';
+import { athenaQuery, placeholderClauses } from '../../../lib/query/athena/athena-sql.ts';
+import type { QueryEngine } from '../../../lib/query/query-engine.ts';
+import type { SqlQuery } from '../../../lib/query/sql.ts';
+import { LocalKeySigner } from '../../../lib/signing/local-key-signer.ts';
+import { SOURCE_NAMES, SOURCES } from '../../../lib/sources/index.ts';
+import { FsEvidenceStore } from '../../../lib/storage/fs-evidence-store.ts';
+import { makeKey } from '../../helpers/local-export.ts';
+
+const athena = mockClient(AthenaClient);
+
+afterEach(() => {
+  athena.reset();
+});
+
+describe('the statements AthenaEngine sends for a pack over every source (aws-sdk-client-mock)', () => {
+  it('have ? only in WHERE clauses, one execution parameter each, and the pack records each as sent', async () => {
+    // Prepare: Athena answers every query with success and no rows.
+    let n = 0;
+    athena.on(GetWorkGroupCommand).resolves({});
+    athena.on(StartQueryExecutionCommand).callsFake(() => ({ QueryExecutionId: `q${++n}` }));
+    athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => ({
+      QueryExecution: { QueryExecutionId: input.QueryExecutionId, Status: { State: 'SUCCEEDED' } },
+    }));
+    athena
+      .on(GetQueryResultsCommand)
+      .resolves({ UpdateCount: 0, ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
+    const adapter = new AthenaEngine({
+      client: new AthenaClient({ region: 'eu-west-1' }),
+      workGroup: 'sessiontrail',
+      workDatabase: 'sessiontrail_work',
+      runId: 'p_statements',
+      sleep: async () => {},
+    });
+    // The queries as the builders made them, seen where the export binds them for the engine.
+    const built: SqlQuery[] = [];
+    const engine: QueryEngine = {
+      dialect: {
+        ...adapter.dialect,
+        bindValues: (q) => {
+          built.push(q);
+          return athenaQuery(q);
+        },
+      },
+      describe: () => adapter.describe(),
+      materialize: (t, q) => adapter.materialize(t, q),
+      select: (q) => adapter.select(q),
+      close: () => adapter.close(),
+    };
+    const tables = Object.fromEntries(
+      SOURCE_NAMES.map((s) => [
+        s,
+        sourceTableOf(SOURCES[s]?.rawTable as never, {
+          database: 'sessiontrail_raw',
+          logsRoot: "s3://logs-bucket/it's/",
+        }),
+      ]),
+    );
+    const storeRoot = await mkdtemp(join(tmpdir(), 'st-athena-statements-'));
+
+    // Act
+    const result = await exportEvidence(
+      {
+        kind: 'incident',
+        incidentId: 'INC-1',
+        allowEmpty: true,
+        users: ['alice', "o'brien"],
+        hosts: ['WS01'],
+        from: '2024-03-01T00:00:00Z',
+        to: '2024-03-03T00:00:00Z',
+        sources: SOURCE_NAMES,
+      },
+      {
+        engine,
+        store: new FsEvidenceStore(storeRoot),
+        signer: await LocalKeySigner.fromFile(await makeKey()),
+        clock: fixedClock('2026-01-01T00:00:00.000Z'),
+        config: DEFAULT_CONFIG,
+        locator: tableLocator(tables),
+        toolVersion: '0.0.0-test',
+      },
+    );
+    await engine.close();
+
+    // Assess
+    const sent = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+    const clausesOf = (sql: string) => placeholderClauses(sql);
+    const builtOutside = built.flatMap((q) => clausesOf(q.sql)).filter((c) => c !== 'where').length;
+    // The builders do put values in select lists and CASE expressions: the check below is not empty.
+    expect(builtOutside).toBeGreaterThan(0);
+    expect(sent.length).toBeGreaterThan(built.length);
+    let inWhere = 0;
+    for (const s of sent) {
+      const clauses = clausesOf(s.QueryString ?? '');
+      expect(
+        clauses.filter((c) => c !== 'where'),
+        s.QueryString?.slice(0, 120),
+      ).toEqual([]);
+      expect(clauses.length).toBe(s.ExecutionParameters?.length ?? 0);
+      inWhere += clauses.length;
+    }
+    expect(inWhere).toBeGreaterThan(0);
+    // The pack's queries/*.sql: the text each query was sent with (a CTAS wraps it).
+    const dir = join(storeRoot, result.dir, 'queries');
+    const files = (await readdir(dir)).sort();
+    expect(files).toHaveLength(built.length);
+    const texts = sent.map((s) => (s.QueryString ?? '').trim());
+    for (const file of files) {
+      const lines = (await readFile(join(dir, file), 'utf8')).split('\n');
+      while (/^-- (\S+: positional parameters|local file paths|\$\d+ = )/.test(lines[0] ?? '')) lines.shift();
+      const sql = lines.join('\n').trim();
+      expect(
+        texts.some((t) => t === sql || (t.startsWith('CREATE TABLE ') && t.endsWith(sql))),
+        file,
+      ).toBe(true);
+    }
+    console.info(
+      `${SOURCE_NAMES.length} sources: ${sent.length} statements sent, ${inWhere} ? in WHERE clauses; as built, ${built.length} queries had ${builtOutside} ? outside WHERE`,
+    );
+  });
+});
