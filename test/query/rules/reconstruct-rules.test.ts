@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../../lib/query/query-engine.ts';
-import { type EventRow, FROM_MS, planOf, reconstruct, T0, TO_MS, win } from './event-table.ts';
+import { type EventRow, FROM_MS, notEvent, planOf, reconstruct, T0, TO_MS, win } from './event-table.ts';
 
 /** A 4672 may be written up to 5 s before its 4624 (reconstruct.ts, PRIVILEGE_LEAD_MS). */
 const LEAD_MS = 5_000;
@@ -268,16 +268,36 @@ describe('the window: what is read and what is in the pack', () => {
 
   const HOUR = 3_600_000;
   it.each<[string, number, number | null, boolean]>([
-    ['ending 1 ms before the window start', -2 * HOUR, -1, false],
-    ['ending at the window start', -2 * HOUR, 0, true],
-    ['open, begun in the lookback', -2 * HOUR, null, true],
-    ['beginning 1 ms before the window end', TO_MS - 1 - FROM_MS, null, true],
-  ])('a privileged session %s is in the pack: %s', async (_n, start, end, inPack) => {
+    ['ending 1 ms before the window start is not in the pack', -2 * HOUR, -1, false],
+    ['ending at the window start is in the pack', -2 * HOUR, 0, true],
+    ['open, begun in the lookback, is in the pack', -2 * HOUR, null, true],
+    ['beginning 1 ms before the window end is in the pack', TO_MS - 1 - FROM_MS, null, true],
+  ])('a privileged session %s', async (_n, start, end, inPack) => {
     const rows = [
       win('4624', FROM_MS + start, { is_elevated: true }),
       ...(end === null ? [] : [win('4634', FROM_MS + end)]),
     ];
     const halves = await halvesOf(rows);
     expect(halves.map((h) => h.in_pack)).toEqual([inPack]);
+  });
+});
+
+describe('coverage: every record counted, at most five example references per reason', () => {
+  it.each<[number, number]>([
+    [4, 4],
+    [5, 5],
+    [6, 5],
+  ])('%i rejected records: %i examples', async (n, shown) => {
+    const rows = Array.from({ length: n }, () => notEvent('rejected', 'malformed_json'));
+    const r = await reconstruct(engine, [win('4624', T0), ...rows]);
+    const rejected = r.results.coverageRecords.filter((c) => c.status === 'rejected');
+    expect(rejected.map((c) => c.n)).toEqual(Array(shown).fill(n));
+    // The first references in order, so that the same records always give the same examples.
+    expect(rejected.map((c) => c.example)).toEqual(
+      rows
+        .map((x) => x.raw_ref as string)
+        .sort()
+        .slice(0, shown),
+    );
   });
 });
