@@ -46,10 +46,10 @@ const call = (i: number, timeMs: number) => ({
 describe('CloudTrail long-term keys: one session per burst of calls', () => {
   const t0 = Date.parse('2024-03-04T10:00:00.000Z');
   it.each<[string, number, number]>([
-    ['1 ms inside the gap: one session', GAP_MS - 1, 1],
-    ['exactly the gap: one session', GAP_MS, 1],
-    ['1 ms beyond the gap: two sessions', GAP_MS + 1, 2],
-  ])('two calls %s apart', async (name, apartMs, sessions) => {
+    ['1 ms less than the gap apart: one session', GAP_MS - 1, 1],
+    ['exactly the gap apart: one session', GAP_MS, 1],
+    ['1 ms more than the gap apart: two sessions', GAP_MS + 1, 2],
+  ])('two calls %s', async (name, apartMs, sessions) => {
     const path = join(dir, `${name.replaceAll(' ', '-')}.json`);
     await writeFile(path, JSON.stringify({ Records: [call(1, t0), call(2, t0 + apartMs)] }));
     await engine.materialize(
