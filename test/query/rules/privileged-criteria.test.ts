@@ -239,3 +239,35 @@ describe('scope: which sessions are candidates for the pack', () => {
     expect(r.halves.map((h) => h.in_pack)).toEqual([inPack]);
   });
 });
+
+describe('configuring the criteria (parseConfig)', () => {
+  it('takes every default for a file that names none', () => {
+    const config = parseConfig({});
+    expect(config.privileged).toEqual(DEFAULT_CONFIG.privileged);
+    expect(config.privileged.accounts.sid_patterns).toEqual([
+      'S-1-5-21-*-500',
+      'arn:aws:iam::*:root',
+      '*:assumed-role/AWSReservedSSO_AdministratorAccess_*',
+    ]);
+  });
+
+  it('keeps the defaults of the keys a file leaves out of privileged', () => {
+    const config = parseConfig({ privileged: { accounts: { names: ['CORP\\admin'] } } });
+    expect(config.privileged).toEqual({
+      privileges: DEFAULT_CONFIG.privileged.privileges,
+      accounts: { names: ['CORP\\admin'] },
+      actions: DEFAULT_CONFIG.privileged.actions,
+    });
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a privilege that is not a privilege name', { privileges: ['Debug'] }, /privileged\.privileges/],
+    ['a privilege given as a number', { privileges: [7] }, /privileged\.privileges/],
+    ['an unknown key', { groups: ['Domain Admins'] }, /unknown key privileged\.groups/],
+    ['a logon type beyond 13', { accounts: { logon_types: [14] } }, /logon_types/],
+    ['an empty account name', { accounts: { names: [' '] } }, /privileged\.accounts\.names/],
+    ['actions that are not a list', { actions: 'iam:*' }, /privileged\.actions/],
+  ])('refuses %s', (_n, privileged, message) => {
+    expect(() => parseConfig({ privileged })).toThrow(message);
+  });
+});

@@ -301,3 +301,52 @@ describe('coverage: every record counted, at most five example references per re
     );
   });
 });
+
+describe('orphan activity: only what falls in the window, of every kind that names a session', () => {
+  it.each<[string, number, boolean]>([
+    ['1 ms before the window start (read for the lookback only)', FROM_MS - 1, false],
+    ['at the window start', FROM_MS, true],
+    ['1 ms before the window end', TO_MS - 1, true],
+  ])('a 4688 with no logon %s', async (_n, timeMs, shown) => {
+    const proc = win('4688', timeMs, { session_uid: '0x7' });
+    const r = await reconstruct(engine, [proc]);
+    expect(r.results.orphans.map((o) => o.record_uid)).toEqual(shown ? [uidOf(proc)] : []);
+  });
+
+  it.each<[string, string, boolean]>([
+    ['a process (4688)', '4688', true],
+    ['a reconnect (4778)', '4778', true],
+    ['a log clear by a session (1102)', '1102', true],
+    ['a 4672 with no logon', '4672', true],
+    ['a logoff with no logon (4634)', '4634', false],
+  ])('%s', async (_n, code, orphan) => {
+    const e = win(code, T0, { session_uid: '0x7' });
+    const r = await reconstruct(engine, [e]);
+    expect(r.results.orphans.map((o) => o.record_uid)).toEqual(orphan ? [uidOf(e)] : []);
+  });
+});
+
+describe("a session's activity: what counts and what does not", () => {
+  it('counts processes, reconnects and integrity events of the session, not its 4672 or logoff', async () => {
+    const rows = [
+      win('4624', T0),
+      win('4672', T0, { privileges: 'SeDebugPrivilege' }),
+      win('4688', T0 + 1),
+      win('4778', T0 + 2),
+      win('1102', T0 + 3),
+      win('4634', T0 + 4),
+    ];
+    const r = await reconstruct(engine, rows);
+    expect(r.halves.map((h) => h.activity_count)).toEqual([3]);
+    expect(r.results.activity.map((a) => a.event_code)).toEqual(['4688', '4778', '1102']);
+  });
+
+  it('scopes hosts by full name or first label, in any case', async () => {
+    const rows = [
+      win('4624', T0, { host: 'ws01.corp.example', is_elevated: true }),
+      win('4624', T0, { host: 'WS02', is_elevated: true }),
+    ];
+    const r = await reconstruct(engine, rows, { ...planOf(), hosts: ['WS01'] });
+    expect(r.halves.map((h) => h.host)).toEqual(['ws01.corp.example']);
+  });
+});
