@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, DEFAULT_CONFIG, parseConfig } from '../../lib/config/config.ts';
-import type { SourceTraits } from '../../lib/evidence/assemble-pack.ts';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { validateEvidence } from '../../lib/evidence/schema.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+import type { SourceTraits } from '../../lib/sources/session-events.ts';
 import {
   type EventRow,
   notEvent,

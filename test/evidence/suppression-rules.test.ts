@@ -1,11 +1,11 @@
 /**
- * Suppression rules: when a rule applies (its expiry against the window end, `splitRules`) and what
+ * Suppression rules: when a rule applies (its expiry against the window end, `applicableRules`) and what
  * an applied rule keeps out of the pack (sessions, orphan activity), counted per rule. Hand-written
  * normalised events through the real builders on DuckDB.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_RULES, DEFAULT_CONFIG, type SuppressionRule } from '../../lib/config/config.ts';
-import { splitRules } from '../../lib/evidence/export-evidence.ts';
+import { applicableRules } from '../../lib/export/plan-pack.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { planOf, reconstruct, T0, win } from '../query/rules/event-table.ts';
 
@@ -16,7 +16,7 @@ const rule = (id: string, expires?: string): SuppressionRule => ({
   match: { names: ['svc-backup'] },
 });
 const applies = (expires: string | undefined, to: string) => {
-  const { active, expired } = splitRules([rule('r', expires)], to);
+  const { active, expired } = applicableRules([rule('r', expires)], to);
   expect(active.length + expired.length).toBe(1);
   return active.length === 1;
 };
@@ -53,7 +53,7 @@ describe('rule expiry: a rule applies only if it covers the whole window [from, 
   });
 
   it('keeps the configured order within active and expired rules', () => {
-    const { active, expired } = splitRules(
+    const { active, expired } = applicableRules(
       [rule('a', '2024-01-01'), rule('b'), rule('c', '2023-01-01'), rule('d', '2030-01-01')],
       '2024-03-05T00:00:00.000Z',
     );

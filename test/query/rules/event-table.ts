@@ -6,7 +6,7 @@
  * `buildWindowsNormaliseQuery`), so a test states exactly the events a rule sees.
  */
 import { type Config, DEFAULT_CONFIG, type SuppressionRule } from '../../../lib/config/config.ts';
-import { assemblePack, type QueryResults, type SourceTraits } from '../../../lib/evidence/assemble-pack.ts';
+import { assemblePack, type QueryResults } from '../../../lib/evidence/assemble-pack.ts';
 import type { EvidencePack } from '../../../lib/evidence/model.ts';
 import type { DuckDbEngine } from '../../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../../lib/query/query-engine.ts';
@@ -26,6 +26,7 @@ import {
   type ReconstructionPlan,
 } from '../../../lib/query/reconstruct.ts';
 import { ParamList, type SqlValue } from '../../../lib/query/sql.ts';
+import type { SourceTraits } from '../../../lib/sources/session-events.ts';
 
 /** The normalised columns, in the order the sources produce them, with their SQL types. */
 export const EVENT_COLUMNS = [
