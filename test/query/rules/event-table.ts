@@ -260,7 +260,3 @@ export function packOf(
     traitsOf: () => o.traits ?? WINDOWS_TRAITS,
   });
 }
-
-/** A value of a row as text, for compact assertions. */
-export const pick = (rows: readonly Row[], ...cols: string[]) =>
-  rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null])));

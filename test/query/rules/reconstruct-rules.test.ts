@@ -5,9 +5,21 @@
  * constant turns these tests red.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../../lib/config/config.ts';
 import { DuckDbEngine } from '../../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../../lib/query/query-engine.ts';
-import { type EventRow, FROM_MS, notEvent, planOf, reconstruct, T0, TO_MS, win } from './event-table.ts';
+import { SOURCES } from '../../../lib/sources/index.ts';
+import {
+  type EventRow,
+  FROM_MS,
+  loadEvents,
+  notEvent,
+  planOf,
+  reconstruct,
+  T0,
+  TO_MS,
+  win,
+} from './event-table.ts';
 
 /** A 4672 may be written up to 5 s before its 4624 (reconstruct.ts, PRIVILEGE_LEAD_MS). */
 const LEAD_MS = 5_000;
@@ -24,6 +36,23 @@ afterAll(async () => {
 
 const halvesOf = async (rows: readonly EventRow[]) => (await reconstruct(engine, rows)).halves;
 const uidOf = (row: EventRow) => row.record_uid as string;
+
+describe('the hand-written event table', () => {
+  const shape = async (table: string) =>
+    (await engine.select({ name: 'describe', sql: `DESCRIBE ${table}`, params: [] })).rows.map(
+      (r) => `${r.column_name} ${r.column_type}`,
+    );
+  it.each(Object.keys(SOURCES))('has the columns and types of the %s source', async (source) => {
+    const def = SOURCES[source];
+    if (def === undefined) throw new Error(source);
+    await engine.materialize(
+      'source_lines',
+      def.buildNormaliseQuery(engine.dialect, { kind: 'files', files: [] }, DEFAULT_CONFIG),
+    );
+    await loadEvents(engine, 'rule_lines', []);
+    expect(await shape('rule_lines')).toEqual(await shape('source_lines'));
+  });
+});
 
 describe('privilege lead: a 4672 written before its 4624 belongs to it within the lead', () => {
   it.each<[string, number, boolean]>([
