@@ -2,8 +2,8 @@
  * Tiny hand-written normalised event tables for the reconstruction rules, run on a real DuckDB
  * through the real builders of `lib/query/reconstruct.ts`, then (where a test wants the verdicts)
  * through the real `assemblePack`. No source is parsed: each row is written in the shape of the
- * normalised session-events contract (the columns every source's normalising query produces, see
- * `buildWindowsNormaliseQuery`), so a test states exactly the events a rule sees.
+ * session-events contract (`CLASSIFIED_COLUMNS` of `lib/sources/session-events.ts`, the table every
+ * source's normalising query produces), so a test states exactly the events a rule sees.
  */
 import { type Config, DEFAULT_CONFIG, type SuppressionRule } from '../../../lib/config/config.ts';
 import { assemblePack, type QueryResults } from '../../../lib/evidence/assemble-pack.ts';
@@ -26,46 +26,10 @@ import {
   type ReconstructionPlan,
 } from '../../../lib/query/reconstruct.ts';
 import { ParamList, type SqlValue } from '../../../lib/query/sql.ts';
-import type { SourceTraits } from '../../../lib/sources/session-events.ts';
+import { CLASSIFIED_COLUMNS, type SourceTraits } from '../../../lib/sources/session-events.ts';
 
-/** The normalised columns, in the order the sources produce them, with their SQL types. */
-export const EVENT_COLUMNS = [
-  ['status', 'VARCHAR'],
-  ['reason', 'VARCHAR'],
-  ['source', 'VARCHAR'],
-  ['host', 'VARCHAR'],
-  ['record_no', 'BIGINT'],
-  ['record_uid', 'VARCHAR'],
-  ['event_code', 'VARCHAR'],
-  ['kind', 'VARCHAR'],
-  ['time_ms', 'BIGINT'],
-  ['time_field', 'VARCHAR'],
-  ['session_uid', 'VARCHAR'],
-  ['linked_session_uid', 'VARCHAR'],
-  ['user_uid', 'VARCHAR'],
-  ['user_name', 'VARCHAR'],
-  ['user_domain', 'VARCHAR'],
-  ['logon_type_id', 'INTEGER'],
-  ['is_elevated', 'BOOLEAN'],
-  ['privileges', 'VARCHAR'],
-  ['src_ip', 'VARCHAR'],
-  ['src_host', 'VARCHAR'],
-  ['process', 'VARCHAR'],
-  ['parent_process', 'VARCHAR'],
-  ['command_line', 'VARCHAR'],
-  ['action', 'VARCHAR'],
-  ['target', 'VARCHAR'],
-  ['logon_process', 'VARCHAR'],
-  ['auth_package', 'VARCHAR'],
-  ['end_hint_ms', 'BIGINT'],
-  ['end_hint', 'VARCHAR'],
-  ['details', 'VARCHAR'],
-  ['raw_ref', 'VARCHAR'],
-  ['object_key', 'VARCHAR'],
-] as const;
-
-type Column = (typeof EVENT_COLUMNS)[number][0];
-export type EventRow = { readonly [K in Column]?: string | number | boolean | null };
+/** One hand-written row: any classified-lines column (`CLASSIFIED_COLUMNS`), the others NULL. */
+export type EventRow = { readonly [column: string]: string | number | boolean | null };
 
 /** The window every rule test uses: one UTC day. */
 export const WINDOW = { from: '2024-03-04T00:00:00.000Z', to: '2024-03-05T00:00:00.000Z' } as const;
@@ -143,8 +107,12 @@ export function notEvent(status: 'skipped' | 'rejected', reason: string, over: E
 /** Loads the rows as the `<table>` working table, every column typed as the contract says. */
 export async function loadEvents(engine: DuckDbEngine, table: string, rows: readonly EventRow[]) {
   const p = new ParamList();
-  const select = (row: EventRow) =>
-    `SELECT ${EVENT_COLUMNS.map(([c, type]) => `CAST(${p.add((row[c] ?? null) as SqlValue)} AS ${type}) AS ${c}`).join(', ')}`;
+  const names = new Set(CLASSIFIED_COLUMNS.map((c) => c.name));
+  const select = (row: EventRow) => {
+    for (const key of Object.keys(row))
+      if (!names.has(key)) throw new Error(`${key} is not a classified-lines column`);
+    return `SELECT ${CLASSIFIED_COLUMNS.map((c) => `CAST(${p.add((row[c.name] ?? null) as SqlValue)} AS ${c.type}) AS ${c.name}`).join(', ')}`;
+  };
   // An empty table still has the contract's columns.
   const sql = rows.length === 0 ? `${select({})} WHERE false` : rows.map(select).join('\nUNION ALL\n');
   await engine.materialize(table, p.finish('test-events', sql));
