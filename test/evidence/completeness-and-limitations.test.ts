@@ -324,7 +324,7 @@ describe('the limitations the pack states', () => {
       ],
       {},
       [
-        "1 windows records carry only the collector's receipt time (@timestamp, UTC), which may be a few seconds after the event; their local EventTime has no zone and was not used.",
+        "1 windows records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event by an amount the record does not show (seconds, more after a backlog); their local EventTime has no zone and was not used.",
       ],
     ],
     [

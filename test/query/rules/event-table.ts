@@ -138,6 +138,7 @@ export function planOf(o: PlanOptions = {}): ReconstructionPlan {
     users: o.users ?? [],
     hosts: [],
     includeUnprivileged: o.includeUnprivileged ?? false,
+    coverageGapMs: config.coverage_gap_hours * 3_600_000,
     config,
     activeRules: o.activeRules ?? config.suppress,
   };
