@@ -31,6 +31,8 @@ export const UAC_PAIR_MAX_GAP_MS = 60_000;
  * (`@timestamp`) may each lag by a few seconds, so the bound allows for that lag.
  */
 export const UAC_INFERRED_PAIR_MAX_GAP_MS = 5000;
+/** Coverage shows at most this many example references per (source, status, reason). */
+export const COVERAGE_EXAMPLES = 5;
 
 export interface ReconstructionPlan {
   readonly fromMs: number;
@@ -472,7 +474,7 @@ ORDER BY what, rule_id`;
 }
 
 /**
- * Coverage: records per status and reason with up to five example references. `derivedRows` is a
+ * Coverage: records per status and reason with up to {@link COVERAGE_EXAMPLES} example references. `derivedRows` is a
  * source's predicate for rows it derives from another record (a CloudTrail call that is also its
  * caller's activity, an inferred logon): they are not records read, so they are not counted.
  */
@@ -508,7 +510,7 @@ FROM (SELECT source, status, reason, sum(CASE WHEN is_derived THEN 0 ELSE 1 END)
 LEFT JOIN (SELECT source, status, reason, raw_ref,
              row_number() OVER (PARTITION BY source, status, reason ORDER BY raw_ref) AS rn
            FROM s WHERE status NOT IN ('event', 'outside_window')) x
-  ON x.source = c.source AND x.status = c.status AND x.reason = c.reason AND x.rn <= 5
+  ON x.source = c.source AND x.status = c.status AND x.reason = c.reason AND x.rn <= ${COVERAGE_EXAMPLES}
 ORDER BY c.source, c.status, c.reason, x.raw_ref`,
   );
 }

@@ -214,6 +214,7 @@ describe.skipIf(trino.unavailable !== null)('CloudTrail pretty-printed files on 
       // Mostly malformed_json; a line that happens to be JSON (`"x"`) is not_a_cloudtrail_record.
       expect(t.every((r) => r.status === 'rejected')).toBe(true);
       expect(t.filter((r) => r.reason === 'malformed_json').length).toBeGreaterThan(1000);
+      // The 35 files of stratus-red-team (../shared/datasets/README.md).
       expect(new Set(t.map((r) => basename(String(r.object_key)))).size).toBe(35);
       await staged.remove();
     } finally {

@@ -1,7 +1,12 @@
 /**
  * Amazon Security Lake OCSF 1.0.0-rc.2 Parquet samples (../shared/datasets/ocsf, MIT-0), read with real
- * DuckDB: normalised rows, and a pack built end to end.
+ * DuckDB: normalised rows, and a pack built end to end. The counts are derived here: the Parquet files
+ * by listing them, their records from the original CloudTrail record each was made from (the upstream
+ * README: "an inputs folder containing an original log record for each respective parquet file").
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateEvidence } from '../../lib/evidence/schema.ts';
 import { findLocalLogs } from '../../lib/locate/local-logs.ts';
@@ -13,6 +18,15 @@ import { localExport } from '../helpers/local-export.ts';
 
 const SAMPLES = dataset('ocsf', 'security-lake-samples');
 let rows: Row[];
+
+const PARQUET = (readdirSync(SAMPLES, { recursive: true }) as string[]).filter((n) => n.endsWith('.parquet'));
+/** Records in the original CloudTrail file beside each Parquet file (`input/<name>.gz`). */
+const recordsOfInput = (parquet: string) => {
+  const input = join(SAMPLES, dirname(parquet), 'input', basename(parquet, '.parquet'));
+  const doc = JSON.parse(gunzipSync(readFileSync(input)).toString('utf8')) as { Records?: unknown[] };
+  return doc.Records?.length ?? 1;
+};
+const RECORDS = PARQUET.reduce((n, f) => n + recordsOfInput(f), 0);
 
 beforeAll(async () => {
   const engine = await DuckDbEngine.open({ threads: 2 });
@@ -35,12 +49,13 @@ const row = (file: string) => {
 };
 
 describe('OCSF Security Lake samples (Parquet)', () => {
-  it('reads the 21 Parquet files (the JSON inputs beside them are CloudTrail, not OCSF)', () => {
-    expect(new Set(rows.map((r) => r.object_key)).size).toBe(21);
+  it('reads every Parquet file (the JSON inputs beside them are CloudTrail, not OCSF), one row per record', () => {
+    expect(new Set(rows.map((r) => r.object_key)).size).toBe(PARQUET.length);
     const counts = Object.fromEntries(
       ['event', 'skipped', 'rejected'].map((s) => [s, rows.filter((r) => r.status === s).length]),
     );
-    expect(counts).toEqual({ event: 20, skipped: 1, rejected: 0 });
+    // Every record an event but CheckMfa, skipped below.
+    expect(counts).toEqual({ event: RECORDS - 1, skipped: 1, rejected: 0 });
     // CheckMfa is an Authentication record but not a logon
     expect(row('CheckMfa.test.gz.parquet')).toMatchObject({
       status: 'skipped',
@@ -117,6 +132,6 @@ describe('OCSF Security Lake samples (Parquet)', () => {
       start: '2014-07-18T15:07:39.000Z',
       end_reason: 'open_at_window_end',
     });
-    expect(result.pack.coverage.sources[0]).toMatchObject({ files: 21, records_rejected: 0 });
+    expect(result.pack.coverage.sources[0]).toMatchObject({ files: PARQUET.length, records_rejected: 0 });
   }, 60_000);
 });

@@ -38,7 +38,6 @@ interface Rec {
 
 const dirs: string[] = [];
 let result: WindowsSampleResult;
-let elapsedMs: number;
 let truth: GroundTruth;
 let lines: Line[];
 let recs: Rec[];
@@ -116,9 +115,7 @@ function securityIndex(): Map<string, Rec> {
 }
 
 beforeAll(async () => {
-  const t0 = performance.now();
   const first = await generate(OPTIONS.seed);
-  elapsedMs = performance.now() - t0;
   result = first.result;
   truth = JSON.parse(await readText(result.groundTruthPath)) as GroundTruth;
   const offsets = new Map(truth.host_details.map((h) => [h.host, h.utc_offset_minutes]));
@@ -157,10 +154,9 @@ describe('generateWindowsSample', () => {
     );
   });
 
-  it('produces a few thousand records for 6 hosts over 2 days in well under 2 s', () => {
+  it('produces a few thousand records for 6 hosts over 2 days', () => {
     expect(result.records).toBeGreaterThan(2000);
     expect(result.records).toBe(lines.length);
-    expect(elapsedMs).toBeLessThan(2000);
     expect(result.window).toEqual({ from: '2024-03-04T00:00:00.000Z', to: '2024-03-06T00:00:00.000Z' });
   });
 

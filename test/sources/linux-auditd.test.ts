@@ -239,6 +239,7 @@ describe('real datasets', () => {
     const path = dataset('linux/go-libaudit/audit-rhel7.log');
     const rows = await normaliseFiles([{ path, key: 'audit-rhel7.log' }]);
     const logons = rows.filter((r) => r.kind === 'logon');
+    // One successful USER_LOGIN in the file (test/fixtures/DATASET-FACTS.md).
     expect(logons).toHaveLength(1);
     expect(logons[0]).toMatchObject({
       session_uid: '1',
