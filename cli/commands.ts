@@ -296,6 +296,11 @@ function printExport(result: ExportResult, root: string, json: boolean | undefin
   out(
     `  suppressed     ${s.suppressed_sessions} sessions by rules; ${s.rejected_records} records rejected; ${s.integrity_events} integrity events`,
   );
+  const f = result.pack.findings;
+  const bySeverity = ['high', 'medium', 'low'].map(
+    (sev) => `${f.filter((x) => x.severity === sev).length} ${sev}`,
+  );
+  out(`  findings       ${f.length} (${bySeverity.join(', ')}), listed first in the PDF`);
 }
 
 /** Options of `sessiontrail verify`. */

@@ -60,11 +60,48 @@ export interface Config {
    * accounts (any spec matches) that are theirs. The pack says which spec tied each session.
    */
   readonly identities: readonly IdentitySpec[];
+  /** Findings rules' thresholds, redaction and the workpaper's control reference. Absent: {@link DEFAULT_FINDINGS}. */
+  readonly findings?: FindingsSettings;
   /** Linux sources. Absent: syslog stamps (auth.log) are read as UTC. */
   readonly linux?: {
     /** IANA zone of zone-less syslog stamps (auth.log / secure). */
     readonly syslog_timezone: string;
   };
+}
+
+/** Settings of the findings rules (`lib/findings/rules`). */
+export interface FindingsSettings {
+  /**
+   * Failed logons from one source whose consecutive attempts are at most this far apart form one
+   * burst (spray and brute-force findings).
+   * @default 60
+   */
+  readonly burst_gap_seconds: number;
+  /** A burst that tried at least this many distinct accounts is a password spray. @default 3 */
+  readonly spray_accounts: number;
+  /** A burst of at least this many attempts on fewer accounts is a brute force. @default 10 */
+  readonly brute_force_attempts: number;
+  /** Secrets found on command lines are replaced by `[REDACTED]` in evidence.json and the PDF. @default true */
+  readonly redact_secrets: boolean;
+  /** Break-glass accounts whose every logon is a finding (as root is). @default none */
+  readonly break_glass: MatchSpec;
+  /** The control this review evidences, printed in the PDF's sign-off block (a request may override it). @default null */
+  readonly control_reference: string | null;
+}
+
+/** The findings settings a configuration without a `findings` key uses. */
+export const DEFAULT_FINDINGS: FindingsSettings = {
+  burst_gap_seconds: 60,
+  spray_accounts: 3,
+  brute_force_attempts: 10,
+  redact_secrets: true,
+  break_glass: {},
+  control_reference: null,
+};
+
+/** The findings settings of a configuration, defaults filled in. */
+export function findingsSettings(config: Config): FindingsSettings {
+  return config.findings ?? DEFAULT_FINDINGS;
 }
 
 /** One person and the accounts that are theirs, across sources. */
@@ -278,6 +315,17 @@ export const CONFIG_FILE_SCHEMA = z
       })
       .strict()
       .optional(),
+    findings: z
+      .object({
+        burst_gap_seconds: z.number().int().min(1).max(86_400).optional(),
+        spray_accounts: z.number().int().min(1).max(86_400).optional(),
+        brute_force_attempts: z.number().int().min(1).max(86_400).optional(),
+        redact_secrets: z.boolean().optional(),
+        break_glass: matchSchema.optional(),
+        control_reference: text.nullable().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -375,6 +423,18 @@ export function parseConfig(input: unknown, origin = 'configuration'): Config {
     lookback_hours: file.lookback_hours ?? DEFAULT_CONFIG.lookback_hours,
     coverage_gap_hours: file.coverage_gap_hours ?? DEFAULT_CONFIG.coverage_gap_hours,
     identities,
+    ...(file.findings === undefined
+      ? {}
+      : {
+          findings: {
+            burst_gap_seconds: file.findings.burst_gap_seconds ?? DEFAULT_FINDINGS.burst_gap_seconds,
+            spray_accounts: file.findings.spray_accounts ?? DEFAULT_FINDINGS.spray_accounts,
+            brute_force_attempts: file.findings.brute_force_attempts ?? DEFAULT_FINDINGS.brute_force_attempts,
+            redact_secrets: file.findings.redact_secrets ?? DEFAULT_FINDINGS.redact_secrets,
+            break_glass: (file.findings.break_glass ?? {}) as MatchSpec,
+            control_reference: file.findings.control_reference ?? null,
+          },
+        }),
     ...(file.linux === undefined ? {} : { linux: { syslog_timezone: file.linux.syslog_timezone ?? 'UTC' } }),
   };
 }

@@ -5,11 +5,13 @@
  * is defined here, whatever order the engine returned rows in.
  */
 import { createHash } from 'node:crypto';
-import type { Config } from '../config/config.ts';
+import { type Config, findingsSettings } from '../config/config.ts';
+import { integrityKindOf } from '../findings/integrity-kind.ts';
 import type { InputFile } from '../locate/log-intake.ts';
 import type { Row } from '../query/query-engine.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
 import { INFERRED_LOGON_ACTION, type SourceTraits } from '../sources/session-events.ts';
+import { buildFindings, redactSecrets } from './assemble-findings.ts';
 import { tieToPerson } from './identity.ts';
 import type {
   AccountSummary,
@@ -51,6 +53,8 @@ export interface QueryResults {
   readonly unmatchedScope?: readonly string[];
   /** Short host names read as the one full name of the data with that first label (`host_as_logged`, `host`). */
   readonly hostAliases?: readonly Row[];
+  /** Rows of the findings query (`lib/findings/findings-query.ts`); absent: no findings step ran. */
+  readonly findings?: readonly Row[];
   /** Files, or records of them, rejected before the engine read them (see `LocatedInput.problems`). */
   readonly fileProblems: readonly {
     readonly source: string;
@@ -98,18 +102,24 @@ const MAX_EXAMPLES = 5;
 
 /** Builds the pack. */
 export function assemblePack(input: AssembleInput): EvidencePack {
-  const { results, config } = input;
+  const { config } = input;
+  const { results, redacted } = redactSecrets(input.results, config);
   const activityByGroup = groupBy(results.activity, (r) => str(r.group_uid));
   const halvesByGroup = groupBy(results.halves, (r) => str(r.group_uid));
 
+  const sessionOfGroup = new Map<string, Session>();
   const built = [...halvesByGroup.entries()]
     .map(([groupUid, halves]) =>
-      buildSession(
+      recordSession(
+        sessionOfGroup,
         groupUid,
-        halves,
-        activityByGroup.get(groupUid) ?? [],
-        config,
-        input.traitsOf(str(halves[0]?.source)),
+        buildSession(
+          groupUid,
+          halves,
+          activityByGroup.get(groupUid) ?? [],
+          config,
+          input.traitsOf(str(halves[0]?.source)),
+        ),
       ),
     )
     .sort(compareSessions);
@@ -120,13 +130,18 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     results.hostCoverage,
     input.traitsOf,
   );
+  const integrity_events = results.integrity.map(buildIntegrity);
+  // No findings step, no rule listed: `finding_rules` says which checks ran, never ones that did not.
+  const { findings, finding_rules } =
+    results.findings === undefined
+      ? { findings: [], finding_rules: [] }
+      : buildFindings(results.findings, sessionOfGroup, orphan_activity, redacted, accountName);
   const coverage = buildCoverage(results, input.definedFields);
   const sessions = markCoverageGaps(
     linkSessions(linkCreators(built, orphan_activity)),
     coverage,
     input.pack.window.to,
   );
-  const integrity_events = results.integrity.map(buildIntegrity);
   const suppressions = buildSuppressions(config, input.expiredRules, results.suppressionCounts);
   const accounts = buildAccounts(sessions);
 
@@ -157,6 +172,9 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     sessions,
     orphan_activity,
     integrity_events,
+    findings,
+    finding_rules,
+    workpaper: { control_reference: findingsSettings(config).control_reference },
     coverage,
     suppressions,
     privileged_criteria: {
@@ -188,6 +206,11 @@ export function assemblePack(input: AssembleInput): EvidencePack {
         }),
     limitations: buildLimitations(input, coverage, integrity_events, summary.orphan_events, sessions),
   };
+}
+
+function recordSession(into: Map<string, Session>, groupUid: string, session: Session): Session {
+  into.set(groupUid, session);
+  return session;
 }
 
 function buildSession(
@@ -487,16 +510,7 @@ function buildOrphans(
 
 function buildIntegrity(r: Row): IntegrityEvent {
   const code = str(r.event_code);
-  const kind: IntegrityEvent['kind'] =
-    r.kind === 'boot'
-      ? 'boot'
-      : r.kind === 'shutdown'
-        ? 'shutdown'
-        : r.action === 'log_cleared'
-          ? 'log_cleared'
-          : r.action === 'audit_service_stopped'
-            ? 'audit_service_stopped'
-            : 'time_changed';
+  const kind = integrityKindOf(r);
   return {
     time: iso(r.time_ms) as string,
     host: str(r.host),
@@ -782,7 +796,7 @@ function identityOf(r: Row): { uid: string | null; name: string | null; domain: 
   return { uid: opt(r.user_uid), name: opt(r.user_name), domain: opt(r.user_domain) };
 }
 
-function accountName(r: Row): string {
+export function accountName(r: Row): string {
   // Cloud principals are named by their ARN: `<account>\user/x` would read as a Windows domain.
   const uid = opt(r.user_uid);
   if (uid?.startsWith('arn:')) return uid;

@@ -12,6 +12,10 @@
  *   `@minimum`, `@minItems`) constraints; a test fails when the committed schema is stale.
  */
 
+import type { FindingCategory, FindingSeverity } from '../findings/finding-rule.ts';
+
+export type { FindingCategory, FindingSeverity } from '../findings/finding-rule.ts';
+
 export const EVIDENCE_SCHEMA_ID = 'https://sessiontrail.dev/schemas/evidence/v1.json';
 
 /**
@@ -63,6 +67,18 @@ export interface EvidencePack {
   readonly orphan_activity: readonly OrphanGroup[];
   /** Log cleared, audit service stopped, time changed, boots and shutdowns. Sorted by time, host. */
   readonly integrity_events: readonly IntegrityEvent[];
+  /**
+   * What a reviewer must act on, from the rule catalogue: sorted by severity (high first), time,
+   * rule id, id. Suppression never removes one: it is marked with the rule instead.
+   */
+  readonly findings: readonly Finding[];
+  /** Every rule that ran, with how many findings it raised (zero says the check ran and passed). In catalogue order. */
+  readonly finding_rules: readonly FindingRuleRecord[];
+  /** What the review's sign-off block cites: the control this pack evidences (configuration `findings.control_reference`). */
+  readonly workpaper: {
+    /** The control this pack evidences, from the configuration (`findings.control_reference`), or null. */
+    readonly control_reference: string | null;
+  };
   readonly coverage: Coverage;
   /** One entry per suppression rule in the configuration, in configuration order. */
   readonly suppressions: readonly SuppressionCount[];
@@ -326,7 +342,20 @@ export interface IntegrityEvent {
   readonly time: Time;
   readonly host: string;
   readonly event_code: string;
-  readonly kind: 'log_cleared' | 'audit_service_stopped' | 'time_changed' | 'boot' | 'shutdown';
+  /**
+   * `logging_stopped`: audit logging switched off or its trail deleted (auditd `audit_enabled=0`,
+   * CloudTrail StopLogging / DeleteTrail, …); `audit_policy_changed`: what is audited was changed
+   * (4719, 4912, 4906, auditd rules, CloudTrail UpdateTrail / PutEventSelectors, …). Denied attempts
+   * are listed too: their detail carries the error.
+   */
+  readonly kind:
+    | 'log_cleared'
+    | 'audit_service_stopped'
+    | 'time_changed'
+    | 'logging_stopped'
+    | 'audit_policy_changed'
+    | 'boot'
+    | 'shutdown';
   readonly user_name: string | null;
   readonly logon_id: string | null;
   readonly detail: string | null;
@@ -454,4 +483,64 @@ export interface InputRecord {
   readonly size: Count;
   /** sha256 (hex) of the bytes as stored (compressed bytes for `.gz`). */
   readonly sha256: Sha256;
+}
+
+/** One finding: a rule's verdict on one or more records. */
+export interface Finding {
+  /** Derived from the rule id and the records: stable across runs. */
+  readonly id: string;
+  /** The rule of `finding_rules` that raised it. */
+  readonly rule_id: string;
+  readonly category: FindingCategory;
+  /** `high`: act before sign-off; `medium`: explain with a change record; `low`: note. */
+  readonly severity: FindingSeverity;
+  /** Time of the first record. */
+  readonly time: Time;
+  /** Where it happened (for CloudTrail, the account). */
+  readonly host: string;
+  readonly source: string;
+  /** The account the finding is about (who acted, or who was tried), or null when it concerns several. */
+  readonly account: string | null;
+  /** What happened, in one line. */
+  readonly statement: string;
+  /** The pack session the first record that has one belongs to, and its half (of a UAC pair), or null. */
+  readonly session: {
+    readonly id: string;
+    readonly logon_id: string;
+    readonly half: 'elevated' | 'filtered' | null;
+  } | null;
+  /** The orphan-activity group (host, logon id) of the first record that has one, or null. */
+  readonly orphan: { readonly host: string; readonly logon_id: string | null } | null;
+  /**
+   * The records the finding rests on, by time then reference.
+   * @minItems 1
+   */
+  readonly records: readonly FindingRecord[];
+  /** The suppression rule that would have hidden this finding's subject or session, or null: the finding is shown regardless. */
+  readonly suppressed_by: string | null;
+  /** True when a secret in these records' command lines was replaced by `[REDACTED]` in this pack (evidence.json and PDF). */
+  readonly redacted: boolean;
+}
+
+/** A record a finding rests on. */
+export interface FindingRecord {
+  readonly time: Time;
+  readonly event_code: string;
+  /** Where the record came from: object key and record position. */
+  readonly raw_ref: string;
+}
+
+/** A rule of the findings catalogue (`lib/findings/rules/`) as the pack records it. */
+export interface FindingRuleRecord {
+  readonly id: string;
+  readonly category: FindingCategory;
+  readonly severity: FindingSeverity;
+  /** Sources whose events the rule reads; sorted. */
+  readonly sources: readonly string[];
+  /** Why an auditor must look. */
+  readonly rationale: string;
+  /** What the rule rests on: event documentation, API reference, MITRE ATT&CK. */
+  readonly references: readonly string[];
+  /** Findings this rule raised in the pack. */
+  readonly findings: Count;
 }

@@ -3,11 +3,13 @@
  * classified-lines working table, rebuild sessions, and select the rows the pack is made of. Every
  * statement run is recorded, in order, as the pack's `queries/*.sql`.
  */
+
 import { SessiontrailError } from '../errors.ts';
 import type { QueryResults } from '../evidence/assemble-pack.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { InputRecord, QueryRecord } from '../evidence/model.ts';
 import { checkScope, type ScopeMatch, scopeForms } from '../evidence/scope-match.ts';
+import { buildFindingsQuery } from '../findings/findings-query.ts';
 import type { RawLogLocator } from '../locate/raw-log-locator.ts';
 import type { QueryEngine, QueryRun, Row } from '../query/query-engine.ts';
 import {
@@ -138,6 +140,7 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
       hostCoverage: await select(buildHostCoverageQuery(d)),
       coverageGaps: await select(buildCoverageGapsQuery(d, rp)),
       hostAliases: await select(buildHostAliasesQuery(d)),
+      findings: await select(buildFindingsQuery(d, rp)),
       fileProblems: [],
     });
   }
@@ -213,6 +216,7 @@ function mergeResults(
     hostCoverage: cat('hostCoverage'),
     coverageGaps: cat('coverageGaps'),
     hostAliases: cat('hostAliases'),
+    findings: list.flatMap((r) => r.findings ?? []),
     fileProblems,
   };
 }

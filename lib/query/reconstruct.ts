@@ -62,7 +62,7 @@ const ACTIVITY_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect')`;
 const ORPHAN_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect', 'privilege', 'logoff')`;
 
 /** SQL that is true when the event's or logon's account matches a {@link MatchSpec}. */
-function matchSql(spec: MatchSpec, p: ParamList, logonType: string | null): string {
+export function matchSql(spec: MatchSpec, p: ParamList, logonType: string | null): string {
   const parts: string[] = [];
   if (spec.sids?.length)
     parts.push(`upper(coalesce(user_uid, '')) IN (${p.addAll(spec.sids.map((s) => s.toUpperCase()))})`);
@@ -87,7 +87,12 @@ function matchSql(spec: MatchSpec, p: ParamList, logonType: string | null): stri
   return parts.length === 0 ? 'false' : `(${parts.join(' AND ')})`;
 }
 
-function suppressionSql(rules: readonly SuppressionRule[], p: ParamList, logonType: string | null): string {
+/** SQL giving the id of the first rule that matches the account, else NULL. */
+export function suppressionSql(
+  rules: readonly SuppressionRule[],
+  p: ParamList,
+  logonType: string | null,
+): string {
   if (rules.length === 0) return 'CAST(NULL AS VARCHAR)';
   return `CASE ${rules.map((r) => `WHEN ${matchSql(r.match, p, logonType)} THEN ${p.add(r.id)}`).join(' ')} END`;
 }
@@ -97,7 +102,7 @@ function suppressionSql(rules: readonly SuppressionRule[], p: ParamList, logonTy
  * `DOMAIN\name`, the SID / uid / ARN, and for IAM users the bare name of `user/<name>` (CloudTrail
  * names a user by its ARN's resource part).
  */
-function userScopeSql(users: readonly string[], p: ParamList, q = ''): string {
+export function userScopeSql(users: readonly string[], p: ParamList, q = ''): string {
   if (users.length === 0) return 'true';
   const list = p.addAll(users.map((u) => u.toUpperCase()));
   const iamUsers = p.addAll(users.map((u) => `USER/${u.toUpperCase()}`));

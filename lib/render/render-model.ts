@@ -7,12 +7,14 @@
 import type {
   ActivityEvent,
   EvidencePack,
+  Finding,
   IntegrityEvent,
   MissingReason,
   OrphanGroup,
   PackKind,
   Session,
 } from '../evidence/model.ts';
+import { eventMeaning } from './event-legend.ts';
 
 /** Facts about the seal that the PDF prints but that evidence.json cannot hold about itself. */
 export interface SealFacts {
@@ -95,6 +97,20 @@ export interface SessionDetail {
   readonly activity: Table;
   /** Activity rows that evidence.json holds but the PDF omits to stay within its page budget. */
   readonly omittedRows: number;
+  /** Register numbers of the findings whose rows this session's table shows (kept whatever the budget). */
+  readonly findingNumbers: readonly number[];
+}
+
+/** The findings pages: the register right after the cover, the sign-off block and the event legend. */
+export interface FindingsPages {
+  /** The summary's first sentence: how many findings of each severity the pack holds. */
+  readonly sentence: string;
+  /** Severity, what, when, who, where, session, and an empty disposition column for the reviewer. */
+  readonly register: Table;
+  /** Preparer, reviewer, date (blank to fill in) and the control reference. */
+  readonly signOff: readonly Fact[];
+  /** Every event code printed in the PDF with its meaning, sorted. */
+  readonly legend: Table;
 }
 
 /** Orphan activity of one host. */
@@ -129,6 +145,7 @@ export interface RenderModel {
   /** The first 12 hex digits of the evidence.json digest, for the page footers. */
   readonly shortSha256: string;
   readonly cover: { readonly heading: string; readonly facts: readonly Fact[] };
+  readonly findings: FindingsPages;
   readonly summary: {
     readonly counts: readonly Fact[];
     readonly verdicts: Table;
@@ -196,6 +213,8 @@ export function buildRenderModel(
     options.maxActivityRowsPerSession ?? DEFAULT_MAX_ACTIVITY_ROWS,
     options.maxActivityRowsTotal ?? DEFAULT_MAX_ACTIVITY_ROWS_TOTAL,
   );
+  const findingRefs = findingNumbersByRef(pack.findings);
+  const sessions = pack.sessions.map((s) => buildSessionDetail(s, maxRows, findingRefs));
   return {
     packId: p.id,
     keyId: seal.keyId,
@@ -209,6 +228,7 @@ export function buildRenderModel(
     evidenceSha256: seal.evidenceSha256,
     shortSha256: seal.evidenceSha256.slice(0, 12),
     cover: buildCover(pack, seal),
+    findings: buildFindingsPages(pack, sessions),
     summary: buildSummary(pack),
     accounts: {
       headers: [
@@ -241,7 +261,7 @@ export function buildRenderModel(
       ]),
     },
     timeline: buildTimeline(pack),
-    sessions: pack.sessions.map((s) => buildSessionDetail(s, maxRows)),
+    sessions,
     orphans: buildOrphans(pack.orphan_activity),
     dataQuality: buildDataQuality(pack),
     method: buildMethod(pack, seal),
@@ -472,7 +492,11 @@ function elevatedSpan(
   };
 }
 
-function buildSessionDetail(s: Session, maxRows: number): SessionDetail {
+function buildSessionDetail(
+  s: Session,
+  maxRows: number,
+  findingRefs: ReadonlyMap<string, readonly number[]> = new Map(),
+): SessionDetail {
   const primary = s.halves.find((h) => h.logon_id === s.logon_id);
   const partner = s.halves.find((h) => h.logon_id !== s.logon_id);
   const c = s.completeness;
@@ -545,13 +569,138 @@ function buildSessionDetail(s: Session, maxRows: number): SessionDetail {
       value: s.reconnects.map((r) => `${formatTime(r.time)} ${r.event_code}`).join(', '),
     });
   }
-  const shown = s.activity.slice(0, maxRows);
+  const { rows, shown, numbers } = budgetedActivity(s.activity, maxRows, findingRefs);
   return {
     id: s.id,
     title: `${s.account} on ${s.host}${s.privileged ? ' (privileged)' : ''}`,
     facts,
-    activity: { headers: ACTIVITY_HEADERS, rows: shown.map(activityRow) },
-    omittedRows: Math.max(s.activity.length, s.activity_count) - shown.length,
+    activity: { headers: ACTIVITY_HEADERS, rows },
+    omittedRows: Math.max(s.activity.length, s.activity_count) - shown,
+    findingNumbers: numbers,
+  };
+}
+
+/**
+ * The activity rows the PDF prints: the first `maxRows`, and every row a finding rests on wherever
+ * it is (its event cell prefixed with the finding's register number, `F3`), with a row saying how
+ * many rows were left out between them.
+ */
+function budgetedActivity(
+  activity: readonly ActivityEvent[],
+  maxRows: number,
+  findingRefs: ReadonlyMap<string, readonly number[]>,
+): { rows: Row[]; shown: number; numbers: number[] } {
+  const rows: Row[] = [];
+  const numbers = new Set<number>();
+  let shown = 0;
+  let gapStart = -1;
+  let beyondBudget = false;
+  const closeGap = (end: number) => {
+    if (gapStart < 0) return;
+    rows.push([
+      NONE,
+      NONE,
+      NONE,
+      'rows omitted',
+      `${end - gapStart} rows omitted here (rows ${gapStart + 1}-${end} of ${activity.length}); evidence.json holds them`,
+      NONE,
+    ]);
+    gapStart = -1;
+  };
+  activity.forEach((e, i) => {
+    const marks = findingRefs.get(e.raw_ref);
+    if (i >= maxRows && marks === undefined) {
+      if (gapStart < 0) gapStart = i;
+      return;
+    }
+    closeGap(i);
+    shown += 1;
+    const row = activityRow(e);
+    if (marks === undefined) {
+      rows.push(row);
+      return;
+    }
+    for (const n of marks) numbers.add(n);
+    if (i >= maxRows) beyondBudget = true;
+    rows.push([row[0] as string, `${marks.map((n) => `F${n}`).join(' ')} ${row[1]}`, ...row.slice(2)]);
+  });
+  // A gap that runs to the end is said by the omitted-rows line after the table, unless a finding row
+  // came after the budget (then the rows between are said here and the tail after the table).
+  if (beyondBudget) closeGap(activity.length);
+  return { rows, shown, numbers: [...numbers].sort((a, b) => a - b) };
+}
+
+/** Register number(s) (1-based, register order) of the findings that rest on each record. */
+function findingNumbersByRef(findings: readonly Finding[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  findings.forEach((f, i) => {
+    for (const r of f.records) {
+      const list = out.get(r.raw_ref) ?? [];
+      if (!list.includes(i + 1)) list.push(i + 1);
+      out.set(r.raw_ref, list);
+    }
+  });
+  return out;
+}
+
+const SEVERITIES = ['high', 'medium', 'low'] as const;
+/** A line to write on, in the sign-off block. */
+const BLANK = '_'.repeat(40);
+
+function buildFindingsPages(pack: EvidencePack, sessions: readonly SessionDetail[]): FindingsPages {
+  const count = (sev: string) => pack.findings.filter((f) => f.severity === sev).length;
+  const total = pack.findings.length;
+  const sentence =
+    `This pack holds ${total} finding${total === 1 ? '' : 's'}: ` +
+    `${SEVERITIES.map((sev) => `${count(sev)} ${sev}`).join(', ')} ` +
+    `(from ${pack.finding_rules.length} rules; ${pack.findings.filter((f) => f.suppressed_by !== null).length} of them concern accounts a suppression rule matches, shown regardless).`;
+  const sessionNo = new Map(pack.sessions.map((s, i) => [s.id, i + 1]));
+  const register: Table = {
+    headers: ['No.', 'Severity', 'What', 'When (UTC)', 'Who', 'Where', 'Session', 'Disposition'],
+    rows: pack.findings.map((f, i) => [
+      `F${i + 1}`,
+      f.severity,
+      [
+        f.statement,
+        `[${f.rule_id}${f.records.length > 1 ? `, ${f.records.length} records` : ''}]`,
+        ...(f.suppressed_by ? [`(matches suppression rule ${f.suppressed_by}; shown regardless)`] : []),
+        ...(f.redacted ? ['(secret redacted in this pack)'] : []),
+      ].join(' '),
+      formatTime(f.time),
+      f.account ?? NONE,
+      f.host,
+      f.session
+        ? `session ${sessionNo.get(f.session.id) ?? '?'} (${f.session.id}${f.session.half ? `, ${f.session.half} half` : ''})`
+        : f.orphan
+          ? `orphan activity ${f.orphan.host} ${f.orphan.logon_id ?? ''}`.trim()
+          : NONE,
+      '',
+    ]),
+  };
+  const codes = new Set<string>();
+  for (const f of pack.findings) for (const r of f.records) codes.add(r.event_code);
+  for (const e of pack.integrity_events) codes.add(e.event_code);
+  // The data-quality page's field-population table and the sessions' reconnect facts print codes too.
+  for (const f of pack.coverage.field_population) codes.add(f.event_code);
+  for (const s of pack.sessions) for (const r of s.reconnects) codes.add(r.event_code);
+  for (const s of sessions)
+    for (const r of s.activity.rows) {
+      const code = (r[1] ?? '').replace(/^(F\d+ )+/, '');
+      if (code !== NONE && code !== '') codes.add(code);
+    }
+  return {
+    sentence,
+    register,
+    signOff: [
+      { label: 'Prepared by', value: BLANK },
+      { label: 'Reviewed by', value: BLANK },
+      { label: 'Date of review', value: BLANK },
+      { label: 'Control reference', value: pack.workpaper.control_reference ?? BLANK },
+    ],
+    legend: {
+      headers: ['Event', 'Meaning'],
+      rows: [...codes].sort(compare).map((c) => [c, eventMeaning(c)]),
+    },
   };
 }
 

@@ -27,6 +27,12 @@ export interface CtGtSession {
   readonly activity: readonly string[];
 }
 
+/** A finding the scenario plants: its rule and the raw references of the records it rests on, sorted. */
+export interface CtGtFinding {
+  readonly rule_id: string;
+  readonly records: readonly string[];
+}
+
 export interface CloudTrailGroundTruth {
   readonly account: string;
   readonly region: string;
@@ -34,6 +40,8 @@ export interface CloudTrailGroundTruth {
   readonly sessions: readonly CtGtSession[];
   /** Failed console sign-ins: `<user>@<time>`. */
   readonly failed_logons: readonly string[];
+  /** Every finding the rules must raise over the window (and no other), by rule id then first record. */
+  readonly findings: readonly CtGtFinding[];
   /** Records written (each copy of a duplicate counted), and the copies that are duplicates. */
   readonly records: number;
   readonly duplicates: number;

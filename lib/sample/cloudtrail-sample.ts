@@ -15,10 +15,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { CloudTrailGroundTruth, CtGtSession } from './cloudtrail-ground-truth.ts';
+import type { CloudTrailGroundTruth, CtGtFinding, CtGtSession } from './cloudtrail-ground-truth.ts';
 import { deriveSeed, Rng } from './prng.ts';
 
-export type { CloudTrailGroundTruth, CtGtSession } from './cloudtrail-ground-truth.ts';
+export type { CloudTrailGroundTruth, CtGtFinding, CtGtSession } from './cloudtrail-ground-truth.ts';
 
 export interface CloudTrailSampleOptions {
   readonly seed: number;
@@ -88,6 +88,12 @@ export async function generateCloudTrailSample(
   const failedLogons: string[] = [];
   let serviceEvents = 0;
 
+  // What the findings rules must raise, as the scenario intends it: [rule id, finding key, record id].
+  const findings: [string, string, number][] = [];
+  const flag = (rule: string, id: number, key = String(id)) => {
+    findings.push([rule, key, id]);
+    return id;
+  };
   const emit = (t: number, source: string, name: string, identity: Json, extra: Json = {}): number => {
     const id = written.length;
     written.push({
@@ -255,9 +261,15 @@ export async function generateCloudTrailSample(
     const ch = chain as unknown as { id: number; key: string; expires: number; arn: string; t: number };
     const chainIdentity = assumed('DeployRole', '', `deploy-${day}`, ch.key, ch.t, false);
     const chainIds = [
-      emit(ch.t + 2 * MINUTE, 'iam.amazonaws.com', 'AttachRolePolicy', chainIdentity, {
-        requestParameters: { roleName: 'app-role', policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' },
-      }),
+      flag(
+        'iam-policy-granted',
+        emit(ch.t + 2 * MINUTE, 'iam.amazonaws.com', 'AttachRolePolicy', chainIdentity, {
+          requestParameters: {
+            roleName: 'app-role',
+            policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+          },
+        }),
+      ),
       emit(ch.t + 4 * MINUTE, 'ec2.amazonaws.com', 'DescribeInstances', chainIdentity),
     ];
     sessions.push({
@@ -344,16 +356,19 @@ export async function generateCloudTrailSample(
         },
       );
       if (dup) duplicateIds.push(loginId);
+      if (!mfa) flag('console-login-without-mfa', loginId);
+      if (arn.endsWith(':root')) flag('privileged-account-use', loginId);
       const keys = [newKey('ASIA'), newKey('ASIA')];
       const callTimes = times(t, calls.length, 6);
-      const ids = calls.map(([source, name], i) =>
-        emit(callTimes[i] as number, source, name, identity(keys[i % 2] as string), {
+      const ids = calls.map(([source, name], i) => {
+        const id = emit(callTimes[i] as number, source, name, identity(keys[i % 2] as string), {
           sessionCredentialFromConsole: 'true',
           sourceIPAddress: '198.51.100.23',
           userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:124.0) Gecko/20100101 Firefox/124.0',
           ...(name === 'CreateAccessKey' ? { requestParameters: { userName: 'ci-bot' } } : {}),
-        }),
-      );
+        });
+        return name === 'CreateAccessKey' ? flag('account-changed', id) : id;
+      });
       sessions.push({
         host: ACCOUNT,
         logon_id: `${arn}@${isoSec(t)}`,
@@ -383,24 +398,58 @@ export async function generateCloudTrailSample(
       true,
     );
     const t4 = D + 15 * HOUR + rng.int(0, 30) * MINUTE;
-    emit(
-      t4 - 2 * MINUTE,
-      'signin.amazonaws.com',
-      'ConsoleLogin',
-      {
-        type: 'IAMUser',
-        principalId: `AIDA${b32(17)}`,
-        arn: `arn:aws:iam::${ACCOUNT}:user/dave`,
-        accountId: ACCOUNT,
-        userName: 'dave',
-      },
-      {
-        responseElements: { ConsoleLogin: 'Failure' },
-        errorMessage: 'Failed authentication',
-        additionalEventData: { MFAUsed: 'No' },
-      },
+    // Every failed sign-in of dave, over all days, is one failed-logons finding (per account and account id).
+    flag(
+      'failed-logons',
+      emit(
+        t4 - 2 * MINUTE,
+        'signin.amazonaws.com',
+        'ConsoleLogin',
+        {
+          type: 'IAMUser',
+          principalId: `AIDA${b32(17)}`,
+          arn: `arn:aws:iam::${ACCOUNT}:user/dave`,
+          accountId: ACCOUNT,
+          userName: 'dave',
+        },
+        {
+          responseElements: { ConsoleLogin: 'Failure' },
+          errorMessage: 'Failed authentication',
+          additionalEventData: { MFAUsed: 'No' },
+        },
+      ),
+      'dave',
     );
     failedLogons.push(`arn:aws:iam::${ACCOUNT}:user/dave@${isoSec(t4 - 2 * MINUTE)}`);
+    if (day === 0) {
+      // A password spray: one address tries four accounts within four seconds (a spray finding,
+      // and a failed-logons finding per account tried).
+      const t5 = D + 16 * HOUR + rng.int(0, 30) * MINUTE;
+      for (const [i, user] of ['carol', 'dave', 'erin', 'frank'].entries()) {
+        const at = t5 + i * 1000;
+        const id = emit(
+          at,
+          'signin.amazonaws.com',
+          'ConsoleLogin',
+          {
+            type: 'IAMUser',
+            principalId: `AIDA${b32(17)}`,
+            arn: `arn:aws:iam::${ACCOUNT}:user/${user}`,
+            accountId: ACCOUNT,
+            userName: user,
+          },
+          {
+            responseElements: { ConsoleLogin: 'Failure' },
+            errorMessage: 'Failed authentication',
+            additionalEventData: { MFAUsed: 'No' },
+            sourceIPAddress: '192.0.2.66',
+          },
+        );
+        flag('password-spray', id, 'spray');
+        flag('failed-logons', id, user);
+        failedLogons.push(`arn:aws:iam::${ACCOUNT}:user/${user}@${isoSec(at)}`);
+      }
+    }
     consoleSession(
       t4,
       (key) => iamUser('dave', key || undefined, { created: t4, mfa: false }),
@@ -458,21 +507,32 @@ export async function generateCloudTrailSample(
         4,
         [
           ['ecs.amazonaws.com', 'DescribeServices'],
+          // A denied attempt first, then the call that succeeds: both are tampering findings.
+          ['cloudtrail.amazonaws.com', 'DeleteTrail'],
           ['cloudtrail.amazonaws.com', 'StopLogging'],
         ],
         true,
       ],
     ] as const) {
       const ts = times(D + hour * HOUR + rng.int(0, 20) * MINUTE, calls.length, 5);
-      const ids = calls.map(([source, name], i) =>
-        emit(
+      const ids = calls.map(([source, name], i) => {
+        const id = emit(
           ts[i] as number,
           source,
           name,
           iamUser('ci-bot', ciKey),
-          name === 'StopLogging' ? { requestParameters: { name: 'org-trail' } } : {},
-        ),
-      );
+          name === 'StopLogging'
+            ? { requestParameters: { name: 'org-trail' } }
+            : name === 'DeleteTrail'
+              ? {
+                  requestParameters: { name: 'org-trail' },
+                  errorCode: 'AccessDenied',
+                  errorMessage: 'denied',
+                }
+              : {},
+        );
+        return source === 'cloudtrail.amazonaws.com' ? flag('audit-logging-stopped', id) : id;
+      });
       sessions.push({
         host: ACCOUNT,
         logon_id: ciKey,
@@ -556,6 +616,7 @@ export async function generateCloudTrailSample(
       activity: activityIds.map((id) => refOf.get(id) as string).sort(),
     })),
     failed_logons: failedLogons,
+    findings: groupFindings(findings, refOf),
     records: written.length + duplicateIds.length,
     duplicates: duplicateIds.length,
     rejected: { malformed_json: 1 },
@@ -564,6 +625,22 @@ export async function generateCloudTrailSample(
   const groundTruthPath = join(outDir, 'cloudtrail-ground-truth.json');
   await writeFile(groundTruthPath, `${JSON.stringify(sortKeys(truth), null, 2)}\n`);
   return { files: out.sort(), records: written.length + duplicateIds.length, groundTruthPath, window };
+}
+
+/** The intended findings as the ground truth states them: per rule and key, the records, sorted. */
+function groupFindings(
+  flagged: readonly (readonly [string, string, number])[],
+  refOf: ReadonlyMap<number, string>,
+): CtGtFinding[] {
+  const byKey = new Map<string, { rule_id: string; records: string[] }>();
+  for (const [rule, key, id] of flagged) {
+    const entry = byKey.get(`${rule}\u0000${key}`) ?? { rule_id: rule, records: [] };
+    entry.records.push(refOf.get(id) as string);
+    byKey.set(`${rule}\u0000${key}`, entry);
+  }
+  return [...byKey.values()]
+    .map((f) => ({ rule_id: f.rule_id, records: [...f.records].sort() }))
+    .sort((a, b) => (`${a.rule_id}|${a.records[0]}` < `${b.rule_id}|${b.records[0]}` ? -1 : 1));
 }
 
 function sortKeys(value: unknown): unknown {

@@ -131,6 +131,8 @@ export interface GroundTruth {
   readonly system_activity_records: number;
   /** Sorted by host, time. */
   readonly log_clears: readonly GtHostEvent[];
+  /** Accounts created by SYSTEM (4720 with subject S-1-5-18), sorted by host, time: findings the built-in suppression must not hide. */
+  readonly system_account_changes: readonly GtHostEvent[];
   /** 4608 records; sorted by host, time. */
   readonly boots: readonly GtHostEvent[];
   /** 4609 records (each followed by a 1100); sorted by host, time. */

@@ -121,6 +121,8 @@ export interface HostSimResult {
   readonly sessions: SimSession[];
   readonly orphans: SimOrphan[];
   readonly systemActivity: SimEvent[];
+  /** Accounts SYSTEM created (a fake computer account on the DC): findings a suppression rule must not hide. */
+  readonly systemAccountChanges: SimEvent[];
   readonly intervals: Interval[];
 }
 
@@ -246,6 +248,7 @@ export class HostSim {
   private readonly sessions: SimSession[] = [];
   private readonly orphans: SimOrphan[] = [];
   private readonly systemActivity: SimEvent[] = [];
+  private readonly systemAccountChanges: SimEvent[] = [];
   private readonly tasks: Task[] = [];
   private readonly intervals: Interval[] = [];
   private interval!: Interval;
@@ -322,6 +325,7 @@ export class HostSim {
       sessions: this.sessions,
       orphans: this.orphans,
       systemActivity: this.systemActivity,
+      systemAccountChanges: this.systemAccountChanges,
       intervals: this.intervals,
     };
   }
@@ -377,6 +381,9 @@ export class HostSim {
       if (role === 'workstation') this.planWorkstationDay(k);
       else this.planServerDay(k);
     }
+    // On the DC, SYSTEM creates a computer-like account (as attacks do): a finding whatever the
+    // suppression of SYSTEM. A fixed time and no random draw: the rest of the sample is unchanged.
+    if (role === 'dc') this.schedule(this.local(0, 3, 17), () => this.systemAccountCreation());
     if (this.traps.orphans) {
       const luid = this.rng.int(0x400000, 0xf00000);
       const admin = ADMINS[2] as Account;
@@ -769,6 +776,26 @@ export class HostSim {
     if (ev !== null) this.systemActivity.push(ev);
   }
 
+  private systemAccountCreation(): void {
+    const name = 'SRV-BACKUP9$';
+    const ev = this.emit(this.now, 4720, {
+      ...this.machineSubject(),
+      TargetUserName: name,
+      TargetDomainName: DOMAIN,
+      TargetSid: `${DOMAIN_SID}-4999`,
+      SamAccountName: name,
+      DisplayName: '%%1793',
+      UserPrincipalName: '-',
+      UserAccountControl: '\r\n\t\t%%2087',
+      PrimaryGroupId: '515',
+      PrivilegeList: '-',
+    });
+    if (ev !== null) {
+      this.systemActivity.push(ev);
+      this.systemAccountChanges.push(ev);
+    }
+  }
+
   private systemObjectAccess(): void {
     const ev = this.emit(this.now, 4663, {
       ...this.machineSubject(),
@@ -1075,6 +1102,16 @@ export class HostSim {
       );
     }
     this.record(s, luid, this.emit(step(), 4726, { ...base, ...target, PrivilegeList: '-' }));
+    // The admin also narrows auditing: the system policy (4719) and the departed user's per-user
+    // policy (4912), both findings. Fixed offsets: the random sequence of the sample is unchanged.
+    const policy = {
+      CategoryId: '%%8274',
+      SubcategoryId: '%%12801',
+      SubcategoryGuid: '{0cce9215-69ae-11d9-bed3-505054503030}',
+      AuditPolicyChanges: '%%8448',
+    };
+    this.record(s, luid, this.emit(t + 10, 4719, { ...base, ...policy }));
+    this.record(s, luid, this.emit(t + 20, 4912, { ...base, TargetUserSid: user.sid, ...policy }));
     this.logoff(step() + 2 * SEC, s, false);
   }
 

@@ -92,6 +92,9 @@ const SECURITY_META: Readonly<Record<number, EventMeta>> = {
     0,
   ),
   4726: meta(13824, 'User Account Management', 'A user account was deleted.', 'deleted-user-account', 0),
+  // Audit Policy Change (task 13568): Winlogbeat's action is `changed-audit-config` for both.
+  4719: meta(13568, 'Audit Policy Change', 'System audit policy was changed.', 'changed-audit-config', 0),
+  4912: meta(13568, 'Audit Policy Change', 'Per User Audit Policy was changed.', 'changed-audit-config', 0),
   4728: meta(
     13826,
     'Security Group Management',

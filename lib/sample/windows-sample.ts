@@ -63,8 +63,9 @@ export interface WindowsSampleResult {
 
 /** Security event ids a session reader takes in; others (5156, 4703) are to be skipped and counted. */
 const IN_SCOPE = new Set([
-  1100, 1102, 4608, 4609, 4624, 4634, 4647, 4648, 4663, 4672, 4673, 4674, 4688, 4720, 4724, 4726, 4728, 4732,
-  4756, 4778, 4779,
+  1100, 1102, 4608, 4609, 4616, 4624, 4625, 4634, 4647, 4648, 4663, 4672, 4673, 4674, 4688, 4719, 4720, 4722,
+  4723, 4724, 4725, 4726, 4728, 4729, 4732, 4733, 4738, 4740, 4756, 4757, 4765, 4767, 4778, 4779, 4781, 4794,
+  4906, 4912,
 ]);
 const SYSTEM_SIDS = new Set(['S-1-5-18', 'S-1-5-19', 'S-1-5-20']);
 
@@ -158,6 +159,7 @@ export async function generateWindowsSample(options: WindowsSampleOptions): Prom
     skipped: gt.skipped,
     system_activity_records: gt.systemActivity,
     log_clears: sortHostEvents(gt.logClears),
+    system_account_changes: sortHostEvents(gt.systemAccountChanges),
     boots: sortHostEvents(gt.boots),
     shutdowns: sortHostEvents(gt.shutdowns),
   };
@@ -215,6 +217,7 @@ interface Accumulator {
   readonly sessions: GtSession[];
   readonly orphans: GtOrphan[];
   readonly logClears: GtHostEvent[];
+  readonly systemAccountChanges: GtHostEvent[];
   readonly boots: GtHostEvent[];
   readonly shutdowns: GtHostEvent[];
   bad: { malformed_json: number; missing_event_id: number; missing_time: number };
@@ -228,6 +231,7 @@ function newAccumulator(): Accumulator {
     sessions: [],
     orphans: [],
     logClears: [],
+    systemAccountChanges: [],
     boots: [],
     shutdowns: [],
     bad: { malformed_json: 0, missing_event_id: 0, missing_time: 0 },
@@ -323,6 +327,8 @@ function collect(gt: Accumulator, host: HostPlan, sim: HostSimResult, dataStopsA
     });
   }
   gt.systemActivity += sim.systemActivity.length;
+  for (const ev of sim.systemAccountChanges)
+    gt.systemAccountChanges.push({ host: name, time: iso(ev.t), record: ev.record });
   for (const iv of sim.intervals) {
     if (iv.bootEv !== null) gt.boots.push({ host: name, time: iso(iv.bootEv.t), record: iv.bootEv.record });
     if (iv.shutdownEv !== null) {

@@ -26,7 +26,8 @@
  * - Calls by AWS services and other accounts' principals (`AWSService`, `AWSAccount`, no identity)
  *   are skipped unless they issue credentials (an instance profile's `AssumeRole` by ec2 is a logon).
  *   Other sign-in steps (`CheckMfa`, …) are skipped. A failed call stays activity, the error in
- *   `action` and `target`; a failed `ConsoleLogin` is a failed logon.
+ *   `action` and `target`; a failed `ConsoleLogin` is a failed logon. Calls that stop or narrow audit
+ *   logging ({@link CLOUDTRAIL_TAMPERING_CALLS}) are integrity events, denied ones too.
  *
  * `host` is the account whose trail logged the record (`recipientAccountId`, else the identity's
  * account, else the account in the object key); the region is in the details. Records are unique by
@@ -63,6 +64,36 @@ export const CREDENTIAL_EVENTS = [
   'GetSessionToken',
   'GetFederationToken',
 ] as const;
+
+/**
+ * Calls that stop, delete or narrow the account's own audit logging, by `<eventSource>:<eventName>`:
+ * CloudTrail (API reference: StopLogging, DeleteTrail, UpdateTrail, PutEventSelectors,
+ * PutInsightSelectors, DeleteEventDataStore, StopEventDataStoreIngestion, UpdateEventDataStore),
+ * AWS Config (StopConfigurationRecorder, DeleteConfigurationRecorder, DeleteDeliveryChannel) and
+ * Security Lake (DeleteDataLake, DeleteAwsLogSource, DeleteCustomLogSource, UpdateDataLake).
+ * They are **integrity** events, denied attempts included (MITRE ATT&CK T1562.008 Impair Defenses:
+ * Disable or Modify Cloud Logs), and still activity of their caller's session. The value is what
+ * the pack's integrity list calls it.
+ */
+export const CLOUDTRAIL_TAMPERING_CALLS: Readonly<
+  Record<string, 'logging_stopped' | 'audit_policy_changed'>
+> = {
+  'cloudtrail.amazonaws.com:StopLogging': 'logging_stopped',
+  'cloudtrail.amazonaws.com:DeleteTrail': 'logging_stopped',
+  'cloudtrail.amazonaws.com:DeleteEventDataStore': 'logging_stopped',
+  'cloudtrail.amazonaws.com:StopEventDataStoreIngestion': 'logging_stopped',
+  'cloudtrail.amazonaws.com:UpdateTrail': 'audit_policy_changed',
+  'cloudtrail.amazonaws.com:PutEventSelectors': 'audit_policy_changed',
+  'cloudtrail.amazonaws.com:PutInsightSelectors': 'audit_policy_changed',
+  'cloudtrail.amazonaws.com:UpdateEventDataStore': 'audit_policy_changed',
+  'config.amazonaws.com:StopConfigurationRecorder': 'logging_stopped',
+  'config.amazonaws.com:DeleteConfigurationRecorder': 'logging_stopped',
+  'config.amazonaws.com:DeleteDeliveryChannel': 'logging_stopped',
+  'securitylake.amazonaws.com:DeleteDataLake': 'logging_stopped',
+  'securitylake.amazonaws.com:DeleteAwsLogSource': 'logging_stopped',
+  'securitylake.amazonaws.com:DeleteCustomLogSource': 'logging_stopped',
+  'securitylake.amazonaws.com:UpdateDataLake': 'audit_policy_changed',
+};
 
 /** Request parameters that name what a call acted on, most specific first. */
 const TARGET_PARAMETERS = [
@@ -320,8 +351,9 @@ events AS (
     src_ip, user_agent, object_key, position, NULL, NULL
   FROM inferred
   UNION ALL
-  -- Calls: activity of the caller's session.
-  SELECT 'event', NULL, host, uid, event_source || ':' || event_name, 'activity', time_ms, time_field,
+  -- Calls: activity of the caller's session; log tampering (succeeded or denied) is an integrity event.
+  SELECT 'event', NULL, host, uid, event_source || ':' || event_name,
+    CASE WHEN event_source || ':' || event_name IN (${Object.keys(CLOUDTRAIL_TAMPERING_CALLS).map(literal).join(', ')}) THEN 'integrity' ELSE 'activity' END, time_ms, time_field,
     caller_session, NULL, coalesce(ui_arn, ui_user_name),
     CASE WHEN error_code IS NULL THEN event_name ELSE event_name || ' failed: ' || error_code END,
     nullif(concat_ws(' ', coalesce(target_param, first_resource), CASE WHEN error_code IS NOT NULL THEN '(' || concat_ws(': ', error_code, error_message) || ')' END), ''),

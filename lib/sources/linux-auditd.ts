@@ -19,6 +19,9 @@
  * - `SYSTEM_BOOT` and `DAEMON_START` begin a boot epoch (`ses` restarts after a reboot, K-AUDITSC;
  *   a bare auditd restart also starts an epoch: the reconstruction cannot tell it from a reboot);
  *   `SYSTEM_SHUTDOWN` is a shutdown; `DAEMON_END` / `DAEMON_ABORT` are `audit_service_stopped`.
+ * - `CONFIG_CHANGE` (auditctl / augenrules changed rules or settings) is an **integrity** event of
+ *   its session: `audit_disabled` for `audit_enabled=0`, `audit_rule_removed` for a removal, else
+ *   `audit_policy_changed` (LA-MSGS: CONFIG_CHANGE "audit system configuration change").
  * - Auxiliary records (`EXECVE`, `PATH`, `CWD`, `PROCTITLE`, `SOCKADDR`, …) are skipped and counted:
  *   joined into their `SYSCALL`, or `auxiliary_without_syscall` when it is not in the data.
  *
@@ -75,6 +78,7 @@ export const AUDITD_EVENT_TYPES = [
   'DAEMON_START',
   'DAEMON_END',
   'DAEMON_ABORT',
+  'CONFIG_CHANGE',
 ] as const;
 
 /** Records that belong to a `SYSCALL` of the same serial (LA-MSGS) and are read through it. */
@@ -255,6 +259,7 @@ fields AS (
     ${f('hostname')} AS rhost,
     ${f('res')} AS res,
     ${f('op')} AS op,
+    ${f('audit_enabled')} AS audit_enabled,
     ${f('id')} AS acct_id,
     ${val(f('cmd'))} AS cmd,
     ${val(f('cwd'))} AS cwd,
@@ -296,6 +301,8 @@ kinds AS (
       WHEN 'SYSTEM_SHUTDOWN' THEN 'shutdown'
       WHEN 'DAEMON_END' THEN 'integrity'
       WHEN 'DAEMON_ABORT' THEN 'integrity'
+      -- audit rules or settings changed (auditctl, augenrules): what the log records from then on
+      WHEN 'CONFIG_CHANGE' THEN 'integrity'
       ELSE 'activity' END AS kind,
     CASE rtype
       WHEN 'LOGIN' THEN 'login'
@@ -317,6 +324,11 @@ kinds AS (
       WHEN 'SYSTEM_BOOT' THEN 'system_boot'
       WHEN 'DAEMON_START' THEN 'audit_daemon_start'
       WHEN 'SYSTEM_SHUTDOWN' THEN 'system_shutdown'
+      -- audit_enabled=0 switches auditing off (auditctl -e 0); op=remove_rule / delete drops rules
+      WHEN 'CONFIG_CHANGE' THEN CASE
+        WHEN audit_enabled = '0' THEN 'audit_disabled'
+        WHEN regexp_like(lower(coalesce(op, '')), 'remove|del') THEN 'audit_rule_removed'
+        ELSE 'audit_policy_changed' END
       ELSE 'audit_service_stopped' END AS action,
     -- process-level records: an unset session is reported as orphan activity under the marker
     rtype IN ('SYSCALL', 'USER_CMD', ${inList(Object.keys(ACCOUNT_ACTIONS))}) OR (rtype IN ('USER_START', 'USER_END') AND is_elevating) AS process_level
@@ -325,7 +337,7 @@ kinds AS (
 sessions AS (
   SELECT *,
     CASE
-      WHEN kind IN ('boot', 'shutdown', 'integrity') THEN NULL
+      WHEN kind IN ('boot', 'shutdown') OR rtype IN ('DAEMON_END', 'DAEMON_ABORT') THEN NULL
       WHEN ses IS NOT NULL THEN ses
       WHEN process_level THEN ${literal(UNSET_SESSION)}
       END AS session_uid,
@@ -407,6 +419,7 @@ events AS (
       WHEN o.rtype = 'SYSCALL' THEN concat_ws(' ', 'syscall ' || o.syscall, CASE WHEN o.success = 'no' THEN 'failed' END, 'uid ' || o.uid, 'cwd ' || o.syscall_cwd, 'key ' || o.rule_key)
       WHEN o.rtype IN (${inList(Object.keys(ACCOUNT_ACTIONS))}) THEN concat_ws(' ', o.op, coalesce('acct ' || o.acct, 'id ' || o.acct_id), CASE WHEN o.is_failed THEN 'failed' END)
       WHEN o.kind = 'failed_logon' THEN concat_ws(' ', o.acct, o.op, 'from ' || o.addr)
+      WHEN o.rtype = 'CONFIG_CHANGE' THEN concat_ws(' ', 'op ' || o.op, 'audit_enabled ' || o.audit_enabled, 'key ' || o.rule_key, CASE WHEN o.is_failed THEN 'failed' END)
       WHEN o.rtype IN ('USER_START', 'USER_END', 'USER_LOGIN', 'USER_LOGOUT', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT') THEN concat_ws(' ', o.op, 'on ' || o.terminal)
       END AS target,
     CASE WHEN o.kind = 'logon' THEN ${d.regexpExtract("coalesce(e.exe, '')", '([^/]+)$', 1)} END AS logon_process,

@@ -64,7 +64,28 @@ function compare(pack: EvidencePack, expected: readonly CtGtSession[]) {
   }
 }
 
+/** A pack's findings as the ground truth states them: rule id and the sorted references of its records. */
+const findingsOf = (p: EvidencePack) =>
+  p.findings
+    .map((f) => ({ rule_id: f.rule_id, records: f.records.map((r) => r.raw_ref).sort() }))
+    .sort((a, b) => (`${a.rule_id}|${a.records[0]}` < `${b.rule_id}|${b.records[0]}` ? -1 : 1));
+
 describe('CloudTrail sample ground truth', () => {
+  it('raises every planted finding (tampering, denied too; IAM writes; root; sign-in without MFA; failed sign-ins) and invents none', () => {
+    expect(gt.findings.length).toBeGreaterThan(0);
+    expect(findingsOf(review)).toEqual(gt.findings);
+    expect(findingsOf(incident)).toEqual(gt.findings);
+    const tampering = review.integrity_events.filter((e) =>
+      e.event_code.startsWith('cloudtrail.amazonaws.com:'),
+    );
+    expect(tampering.map((e) => e.raw_ref).sort()).toEqual(
+      gt.findings
+        .filter((f) => f.rule_id === 'audit-logging-stopped')
+        .flatMap((f) => f.records)
+        .sort(),
+    );
+  });
+
   it('review pack: finds every privileged session and invents none', () => {
     const expected = gt.sessions.filter((s) => s.privileged);
     expect(expected.length).toBe(3 * 4 + 1);

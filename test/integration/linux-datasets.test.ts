@@ -46,8 +46,16 @@ describe('go-libaudit RHEL 7 capture', () => {
     expect(rhel7.sessions[0]?.details).toContainEqual({ name: 'tty', value: '/dev/pts/0' });
   });
 
-  it('reports the boot and the audit daemon stop, and the useradd of the boot as orphan activity', () => {
-    expect(rhel7.integrity_events.map((e) => e.kind)).toEqual(['boot', 'boot', 'audit_service_stopped']);
+  it('reports the boot, the audit rule change, the audit daemon stop, and the useradd of the boot as orphan activity', () => {
+    // The capture's one CONFIG_CHANGE (audit(1481077231.371:478), auid=1000 op="add_rule") changes
+    // what is audited: an integrity event between the boots and the daemon's stop.
+    expect(rhel7.integrity_events.map((e) => e.kind)).toEqual([
+      'boot',
+      'boot',
+      'audit_policy_changed',
+      'audit_service_stopped',
+    ]);
+    expect(rhel7.integrity_events[2]?.raw_ref).toMatch(/#audit\(1481077231\.371:478\)\/CONFIG_CHANGE$/);
     const unset = rhel7.orphan_activity
       .filter((g) => g.logon_id === 'unset')
       .flatMap((g) => g.events.map((e) => e.action));

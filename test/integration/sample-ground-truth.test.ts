@@ -232,6 +232,43 @@ describe('sample ground truth: review pack', () => {
     expect(of('shutdown')).toEqual(gt.shutdowns.map((c) => c.host).sort());
   });
 
+  it('raises a finding for every planted log clear, audit policy change, account or group change, and none other of those rules', () => {
+    // The ground truth's records of each kind, as `host#record`, over sessions and orphan activity.
+    const planted = (codes: readonly string[]) =>
+      [
+        ...gt.sessions.flatMap((s) => s.activity.map((a) => ({ host: s.host, ...a }))),
+        ...gt.orphans.flatMap((o) => o.activity.map((a) => ({ host: o.host, ...a }))),
+      ]
+        .filter((a) => codes.includes(a.event_code))
+        .map((a) => `${a.host}#${a.record}`)
+        .sort();
+    const raised = (rule: string) =>
+      review.findings
+        .filter((f) => f.rule_id === rule)
+        .flatMap((f) => f.records.map((r) => `${f.host}#${recordOf(r.raw_ref)}`))
+        .sort();
+    expect(raised('audit-log-cleared')).toEqual(gt.log_clears.map((c) => `${c.host}#${c.record}`).sort());
+    const bySystem = gt.system_account_changes.map((c) => `${c.host}#${c.record}`);
+    expect(bySystem.length).toBeGreaterThan(0);
+    expect(raised('account-created')).toEqual([...planted(['4720']), ...bySystem].sort());
+    // SYSTEM's activity is suppressed by the built-in rule: its account creation is still a finding, marked.
+    const marked = review.findings.filter((f) =>
+      bySystem.includes(`${f.host}#${recordOf(f.records[0]?.raw_ref ?? '')}`),
+    );
+    expect(marked.map((f) => [f.rule_id, f.suppressed_by])).toEqual(
+      bySystem.map(() => ['account-created', 'system-accounts']),
+    );
+    expect(raised('account-changed')).toEqual(
+      planted(['4722', '4723', '4724', '4725', '4726', '4738', '4767', '4781']),
+    );
+    expect(raised('group-membership-changed')).toEqual(
+      planted(['4728', '4729', '4732', '4733', '4756', '4757']),
+    );
+    expect(raised('audit-policy-changed')).toEqual(planted(['4719', '4912', '4906']));
+    expect(planted(['4720']).length).toBeGreaterThan(0);
+    expect(planted(['4719']).length).toBeGreaterThan(0);
+  });
+
   it('says the host without logoff auditing leaves session ends unknown', () => {
     for (const h of gt.host_details.filter((d) => !d.logoff_audited)) {
       expect(review.limitations.some((l) => l.includes(h.host) && l.includes('No logoff events'))).toBe(true);

@@ -12,7 +12,10 @@ import {
 } from '../../lib/sample/windows-sample.ts';
 
 const OPTIONS = { seed: 42, hosts: 6, days: 2, from: '2024-03-04' } as const;
-const ACTIVITY_CODES = new Set([4688, 4648, 4663, 4673, 4674, 4720, 4724, 4726, 4728, 4732, 4756, 1102]);
+// Records the reconstruction ties to their subject's session (4719/4912: audit policy changes, integrity events of the session).
+const ACTIVITY_CODES = new Set([
+  4688, 4648, 4663, 4673, 4674, 4719, 4720, 4724, 4726, 4728, 4732, 4756, 4912, 1102,
+]);
 
 /** One line of a generated file, parsed and normalised across the two layouts. */
 interface Line {

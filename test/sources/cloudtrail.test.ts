@@ -278,4 +278,67 @@ describe('buildCloudTrailNormaliseQuery: sessions', () => {
     });
     expect(rows.find((r) => r.status === 'skipped')?.reason).toBe('aws_service_caller');
   });
+
+  it('classes log tampering as integrity events of the caller, denied attempts included', async () => {
+    const trail = { name: 'management-events' };
+    const rows = await normalise({
+      't.json': JSON.stringify({
+        Records: [
+          call({
+            eventSource: 'cloudtrail.amazonaws.com',
+            eventName: 'StopLogging',
+            eventTime: '2024-03-05T10:00:00Z',
+            requestParameters: trail,
+            errorCode: 'AccessDenied',
+            errorMessage: 'no',
+          }),
+          call({
+            eventSource: 'cloudtrail.amazonaws.com',
+            eventName: 'DeleteTrail',
+            eventTime: '2024-03-05T10:01:00Z',
+            requestParameters: trail,
+          }),
+          call({
+            eventSource: 'cloudtrail.amazonaws.com',
+            eventName: 'PutEventSelectors',
+            eventTime: '2024-03-05T10:02:00Z',
+            requestParameters: { trailName: 'x' },
+          }),
+          call({
+            eventSource: 'config.amazonaws.com',
+            eventName: 'StopConfigurationRecorder',
+            eventTime: '2024-03-05T10:03:00Z',
+          }),
+          call({
+            eventSource: 'cloudtrail.amazonaws.com',
+            eventName: 'DescribeTrails',
+            eventTime: '2024-03-05T10:04:00Z',
+          }),
+        ],
+      }),
+    });
+    const events = rows.filter((r) => r.status === 'event' && r.kind !== 'logon');
+    expect(events.map((r) => [r.event_code, r.kind, r.action, r.session_uid])).toEqual([
+      [
+        'cloudtrail.amazonaws.com:StopLogging',
+        'integrity',
+        'StopLogging failed: AccessDenied',
+        'AKIAEXAMPLEALICE0001',
+      ],
+      ['cloudtrail.amazonaws.com:DeleteTrail', 'integrity', 'DeleteTrail', 'AKIAEXAMPLEALICE0001'],
+      [
+        'cloudtrail.amazonaws.com:PutEventSelectors',
+        'integrity',
+        'PutEventSelectors',
+        'AKIAEXAMPLEALICE0001',
+      ],
+      [
+        'config.amazonaws.com:StopConfigurationRecorder',
+        'integrity',
+        'StopConfigurationRecorder',
+        'AKIAEXAMPLEALICE0001',
+      ],
+      ['cloudtrail.amazonaws.com:DescribeTrails', 'activity', 'DescribeTrails', 'AKIAEXAMPLEALICE0001'],
+    ]);
+  });
 });

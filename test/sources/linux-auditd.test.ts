@@ -153,6 +153,21 @@ describe('buildLinuxAuditdNormaliseQuery', () => {
       'type=DAEMON_END msg=audit(1481078697.892:7799): auditd normal halt, sending auid=? pid=? subj=? res=success',
       { kind: 'integrity', action: 'audit_service_stopped' },
     ],
+    [
+      'CONFIG_CHANGE audit_enabled=0 is auditing switched off, in its session',
+      'type=CONFIG_CHANGE msg=audit(1481077300.100:480): audit_enabled=0 old=1 auid=1000 ses=3 subj=unconfined_u:unconfined_r:unconfined_t:s0 res=1',
+      { kind: 'integrity', action: 'audit_disabled', session_uid: '3', user_uid: '1000' },
+    ],
+    [
+      'CONFIG_CHANGE remove_rule is an audit rule removed',
+      'type=CONFIG_CHANGE msg=audit(1481077231.371:478): auid=1000 ses=3 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 op="remove_rule" key="pam" list=4 res=1',
+      { kind: 'integrity', action: 'audit_rule_removed', session_uid: '3' },
+    ],
+    [
+      'CONFIG_CHANGE add_rule at boot (auid unset) is an audit policy change without a session',
+      'type=CONFIG_CHANGE msg=audit(1492749467.018:1209): auid=4294967295 ses=4294967295 subj=system_u:system_r:unconfined_service_t:s0 op="add_rule" key="pam" list=4 res=1',
+      { kind: 'integrity', action: 'audit_policy_changed', session_uid: null, user_uid: null },
+    ],
   ])('maps %s', async (_name, line, expected) => {
     const [row] = await normalise([line]);
     expect(row).toMatchObject({ status: 'event', ...expected });

@@ -218,6 +218,101 @@ describe('buildWindowsNormaliseQuery', () => {
     ]);
   });
 
+  // Field names as the Microsoft event docs give them (Audit User Account Management, Audit Security
+  // Group Management, Audit Audit Policy Change).
+  const subject = {
+    SubjectUserSid: 'S-1-5-21-1-2-3-1105',
+    SubjectUserName: 'adm.jdoe',
+    SubjectDomainName: 'CORP',
+    SubjectLogonId: '0x3A1F2C',
+  };
+  const account = { TargetUserName: 'backdoor', TargetDomainName: 'WS01', TargetSid: 'S-1-5-21-1-2-3-1107' };
+  it.each([
+    [4722, account, 'activity', 'user_enabled', 'WS01\\backdoor S-1-5-21-1-2-3-1107'],
+    [4723, account, 'activity', 'password_change_attempted', 'WS01\\backdoor S-1-5-21-1-2-3-1107'],
+    [4725, account, 'activity', 'user_disabled', 'WS01\\backdoor S-1-5-21-1-2-3-1107'],
+    [4738, account, 'activity', 'user_changed', 'WS01\\backdoor S-1-5-21-1-2-3-1107'],
+    [4767, account, 'activity', 'user_unlocked', 'WS01\\backdoor S-1-5-21-1-2-3-1107'],
+    [
+      4733,
+      { MemberSid: 'S-1-5-21-1-2-3-1107', TargetUserName: 'Administrators', TargetDomainName: 'Builtin' },
+      'activity',
+      'group_member_removed',
+      'S-1-5-21-1-2-3-1107 -> Builtin\\Administrators',
+    ],
+    [
+      4729,
+      { MemberName: 'CN=x', TargetUserName: 'Domain Admins', TargetDomainName: 'CORP' },
+      'activity',
+      'group_member_removed',
+      'CN=x -> CORP\\Domain Admins',
+    ],
+    [
+      4757,
+      { MemberName: 'CN=x', TargetUserName: 'Enterprise Admins', TargetDomainName: 'CORP' },
+      'activity',
+      'group_member_removed',
+      'CN=x -> CORP\\Enterprise Admins',
+    ],
+    [
+      4740,
+      { TargetUserName: 'jdoe', TargetDomainName: 'WS07', TargetSid: 'S-1-5-21-1-2-3-1200' },
+      'activity',
+      'user_locked_out',
+      'jdoe S-1-5-21-1-2-3-1200 caller computer WS07',
+    ],
+    [
+      4765,
+      { ...account, SourceUserName: 'CORP2\\admin', SidList: '%{S-1-5-21-9-9-9-500}' },
+      'activity',
+      'sid_history_added',
+      'WS01\\backdoor S-1-5-21-1-2-3-1107 from CORP2\\admin SIDs %{S-1-5-21-9-9-9-500}',
+    ],
+    [
+      4781,
+      { OldTargetUserName: 'svc', NewTargetUserName: 'svc2', TargetSid: 'S-1-5-21-1-2-3-1300' },
+      'activity',
+      'user_renamed',
+      'svc -> svc2 S-1-5-21-1-2-3-1300',
+    ],
+    [4794, { Workstation: 'DC01', Status: '0x0' }, 'activity', 'dsrm_password_set', 'from DC01 status 0x0'],
+    [
+      4719,
+      { SubcategoryId: '%%12290', AuditPolicyChanges: '%%8448, %%8450' },
+      'integrity',
+      'audit_policy_changed',
+      '%%12290 %%8448, %%8450',
+    ],
+    [
+      4912,
+      { TargetUserSid: 'S-1-5-21-1-2-3-1105', SubcategoryId: '%%12544', AuditPolicyChanges: '%%8452' },
+      'integrity',
+      'audit_policy_changed',
+      'for S-1-5-21-1-2-3-1105 %%12544 %%8452',
+    ],
+    [4906, { CrashOnAuditFailValue: '0' }, 'integrity', 'audit_policy_changed', 'CrashOnAuditFail 0'],
+  ])('maps %i to %s %s, with its subject and target', async (id, data, kind, action, target) => {
+    const [row] = await normalise([
+      JSON.stringify({
+        '@timestamp': '2024-03-05T14:05:00.000Z',
+        Hostname: 'WS01',
+        Channel: 'Security',
+        EventID: id,
+        RecordNumber: 77,
+        ...subject,
+        ...data,
+      }),
+    ]);
+    expect(row).toMatchObject({
+      status: 'event',
+      kind,
+      action,
+      target,
+      user_name: 'adm.jdoe',
+      session_uid: id === 4906 ? null : '0x3a1f2c',
+    });
+  });
+
   it('normalises the privilege list of a 4672 whatever its separators', async () => {
     const [row] = await normalise([
       JSON.stringify({

@@ -76,6 +76,7 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
 
   const w = new PdfWriter(doc, fonts);
   writeCover(w, model);
+  writeFindings(w, model);
   writeSummary(w, model);
   writeAccounts(w, model);
   w.beginSection('Session timeline', { newPage: 'landscape' });
@@ -103,8 +104,37 @@ function writeCover(w: PdfWriter, m: RenderModel): void {
   w.facts(m.cover.facts, 140, 9);
 }
 
+/** The findings register, right after the cover: what the reviewer must act on, then the sign-off. */
+function writeFindings(w: PdfWriter, m: RenderModel): void {
+  const f = m.findings;
+  w.beginSection('Findings', { newPage: 'portrait' });
+  w.paragraph(f.sentence, { role: 'bold' });
+  if (f.register.rows.length === 0) {
+    w.paragraph(
+      'No rule of the catalogue raised a finding on this data (evidence.json lists every rule that ran).',
+    );
+  } else {
+    w.paragraph(
+      'Each finding rests on the records evidence.json lists under it; its rows are marked F<number> in the ' +
+        'session tables. The disposition column is left for the reviewer.',
+      { size: 8, color: MUTED },
+    );
+    w.table(
+      f.register,
+      { widths: [20, 40, 158, 62, 70, 50, 51, 60], size: 6.8, maxLines: 8 },
+      { tagging: 'rows' },
+    );
+  }
+  w.heading('Review sign-off', 2);
+  w.facts(f.signOff, 140, 9);
+  w.heading('Event codes in this PDF', 2);
+  if (f.legend.rows.length === 0) w.paragraph('None.');
+  else w.table(f.legend, { widths: [150, 361], size: 7 });
+}
+
 function writeSummary(w: PdfWriter, m: RenderModel): void {
   w.beginSection('Summary', { newPage: 'portrait' });
+  w.paragraph(m.findings.sentence);
   w.facts(m.summary.counts, 170, 9);
   w.heading('Completeness verdicts', 2);
   w.table(m.summary.verdicts, { widths: [300, 80], size: 8.5 });
@@ -177,7 +207,9 @@ function writeDataQuality(w: PdfWriter, m: RenderModel): void {
   w.table(q.fieldPopulation, { widths: [60, 50, 180, 70, 70, 81], size: 7.5 });
   w.heading('Integrity events', 2);
   if (q.integrity.rows.length === 0)
-    w.paragraph('No log clearing, audit stop, time change, boot or shutdown in the data.');
+    w.paragraph(
+      'No log clearing, logging stop or audit-policy change (attempted or done), time change, boot or shutdown in the data.',
+    );
   else w.table(q.integrity, { widths: [75, 75, 35, 90, 90, 146], size: 7.5 });
   w.heading('Hosts in the data', 2);
   w.table(q.hosts, { widths: [110, 70, 70, 45, 45, 171], size: 7.5 });
