@@ -158,8 +158,9 @@ async function start(runtime: HandlerRuntime, event: ExportEvent, context: Conte
 }
 
 async function build(runtime: HandlerRuntime, event: ExportEvent, context: Context): Promise<OnDemandAnswer> {
+  const planned = await planPack(toExportRequest(event), await runtime.config(), runtime.locator());
   const deps = await runtime.exportDeps({
-    requestId: context.awsRequestId,
+    packId: planned.packId,
     remainingMs: context.getRemainingTimeInMillis(),
   });
   let result: ExportResult;

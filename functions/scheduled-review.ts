@@ -11,6 +11,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { ExportRequest } from '../lib/evidence/request.ts';
 import { parseScheduledEvent } from '../lib/evidence/request-schema.ts';
 import { previousMonthWindow, type ReviewWindow } from '../lib/evidence/schedule-window.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
@@ -39,27 +40,26 @@ export function makeScheduledReviewHandler(runtime: HandlerRuntime) {
     const scheduled = parseScheduledEvent(event);
     const window = previousMonthWindow(scheduled.scheduledTime, scheduled.timeZone ?? 'UTC');
     logger.info('scheduled review', { scheduledTime: scheduled.scheduledTime, window });
+    const request: ExportRequest = {
+      kind: 'review',
+      from: window.from,
+      to: window.to,
+      ...(scheduled.series ? { series: scheduled.series } : {}),
+    };
+    const planned = await planPack(request, await runtime.config(), runtime.locator());
     const deps = await runtime.exportDeps({
-      requestId: context.awsRequestId,
+      packId: planned.packId,
       remainingMs: context.getRemainingTimeInMillis(),
     });
     const keys = { series: scheduled.series ?? 'review', window, scheduledTime: scheduled.scheduledTime };
     let result: ExportResult;
     try {
-      result = await exportEvidence(
-        {
-          kind: 'review',
-          from: window.from,
-          to: window.to,
-          ...(scheduled.series ? { series: scheduled.series } : {}),
-        },
-        {
-          ...deps,
-          // The schedule is who asked; an EventBridge rule's event carries no ARN of its own.
-          operator: scheduled.scheduleArn ?? `EventBridge event to ${context.invokedFunctionArn}`,
-          onProgress: (step) => logger.debug(step),
-        },
-      );
+      result = await exportEvidence(request, {
+        ...deps,
+        // The schedule is who asked; an EventBridge rule's event carries no ARN of its own.
+        operator: scheduled.scheduleArn ?? `EventBridge event to ${context.invokedFunctionArn}`,
+        onProgress: (step) => logger.debug(step),
+      });
     } catch (err) {
       logFailure('scheduled review failed', err, keys);
       throw err;

@@ -23,8 +23,12 @@ import { tracer } from './observability.ts';
 
 /** What one invocation needs to know about its run, from the Lambda context. */
 export interface RunInfo {
-  /** Unique per invocation: prefixes the pack's working tables. */
-  readonly requestId: string;
+  /**
+   * The id of the pack being built (from `planPack`): it names the pack's working tables, so a
+   * retried or resumed build sends the same statements and the pack records the same SQL. (A Lambda
+   * request id here made every invocation's `queries/*.sql`, and so `evidence.json`, different.)
+   */
+  readonly packId: string;
   /** Milliseconds left before the Lambda times out. */
   readonly remainingMs: number;
 }
@@ -84,9 +88,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnv
   };
 }
 
-/** A run id Athena accepts (`[a-z0-9_]{1,64}`) from a Lambda request id. */
-export function runIdOf(requestId: string): string {
-  const clean = requestId.toLowerCase().replace(/[^a-z0-9]/g, '');
+/** A run id Athena accepts (`[a-z0-9_]{1,64}`) from a pack id: the same pack, the same run id. */
+export function runIdOf(packId: string): string {
+  const clean = packId.toLowerCase().replace(/[^a-z0-9]/g, '');
   return `p${clean.slice(0, 40) || 'local'}`;
 }
 
@@ -146,7 +150,7 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
         client: aws().athena,
         workGroup: s.workGroup,
         workDatabase: s.workDatabase,
-        runId: runIdOf(run.requestId),
+        runId: runIdOf(run.packId),
         deadlineMs: queryDeadlineMs(run.remainingMs),
       });
       return {

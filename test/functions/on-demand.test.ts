@@ -99,6 +99,22 @@ describe('on-demand handler', () => {
     expect(runtime.runs[0]?.remainingMs).toBe(900_000);
   });
 
+  it('names the working tables after the pack, not the invocation: a retry sends the same SQL and seals the same evidence', async () => {
+    // Prepare: two invocations of the same request with different Lambda request ids.
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine });
+    const handler = makeOnDemandHandler(runtime);
+    // Act
+    const first = await handler({ ...incident, wait: true }, lambdaContext('11111111-aaaa'));
+    const second = await handler({ ...incident, wait: true }, lambdaContext('22222222-bbbb'));
+    // Assess
+    expect(first).toMatchObject({ ok: true, status: 'written' });
+    expect(second).toMatchObject({ ok: true, status: 'already_sealed' });
+    expect(runtime.runs.map((r) => r.packId)).toEqual([
+      (first as { packId: string }).packId,
+      (first as { packId: string }).packId,
+    ]);
+  });
+
   it.each([
     ['an unknown key', { ...incident, host: 'WS01' }, 'unknown key(s) host'],
     ['a reversed window', { ...incident, from: '2024-03-05T00:00:00Z' }, 'to: must be after from'],
