@@ -597,7 +597,8 @@ export async function generateCloudTrailSample(
     await writeFile(join(outDir, path), gzipSync(JSON.stringify({ Records: shuffled.map((w) => w.record) })));
     out.push(path);
   }
-  // A file cut off mid-record (gzip intact): not JSON.
+  // A file cut off mid-record (gzip intact): the intake splits a CloudTrail document per record,
+  // so the one cut element is a truncated record (whole records before it would be kept).
   const day0 = new Date(start).toISOString().slice(0, 10).replaceAll('-', '');
   const bad = `cloudtrail/AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/${day0.slice(0, 4)}/${day0.slice(4, 6)}/${day0.slice(6, 8)}/${ACCOUNT}_CloudTrail_${REGION}_${day0}T0005Z_CutOffMidRecord0.json.gz`;
   await writeFile(
@@ -619,7 +620,7 @@ export async function generateCloudTrailSample(
     findings: groupFindings(findings, refOf),
     records: written.length + duplicateIds.length,
     duplicates: duplicateIds.length,
-    rejected: { malformed_json: 1 },
+    rejected: { truncated_record: 1 },
     skipped: { aws_service_caller: serviceEvents },
   };
   const groundTruthPath = join(outDir, 'cloudtrail-ground-truth.json');
