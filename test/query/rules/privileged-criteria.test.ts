@@ -70,8 +70,12 @@ describe('special privileges (4672 PrivilegeList)', () => {
   });
 
   // Skipped: parseConfig moved to zod on main minutes before the deadline; to re-check against it.
-  it.skip('follows a configured list instead of the default', async () => {
-    const config = parseConfig({ builtin_rules: false, privileged: { privileges: ['SeAuditPrivilege'] } });
+  it('follows a configured list instead of the default when builtin_privileged is false', async () => {
+    const config = parseConfig({
+      builtin_rules: false,
+      builtin_privileged: false,
+      privileged: { privileges: ['SeAuditPrivilege'] },
+    });
     const rows = [win('4624', T0), win('4672', T0 + 1, { privileges: 'SeAuditPrivilege' })];
     expect(because(await judge(rows, config))).toEqual(['priv_by_privilege']);
     const admin = [win('4624', T0), win('4672', T0 + 1, { privileges: 'SeDebugPrivilege' })];
@@ -205,8 +209,12 @@ describe('privileged actions (globs over source:event_code)', () => {
   });
 
   // Skipped: parseConfig moved to zod on main minutes before the deadline; to re-check against it.
-  it.skip('takes no action as privileged when the configured list is empty', async () => {
-    const config = parseConfig({ builtin_rules: false, privileged: { actions: [] } });
+  it('takes no action as privileged when the configured list is empty and the built-in one is off', async () => {
+    const config = parseConfig({
+      builtin_rules: false,
+      builtin_privileged: false,
+      privileged: { actions: [] },
+    });
     const logon = win('4624', T0, { ...ct('x'), event_code: 'sts.amazonaws.com:AssumeRole' });
     const call = win('4688', T0 + 1, ct('iam.amazonaws.com:CreateUser'));
     expect(because(await judge([logon, call], config))).toEqual([]);
@@ -254,12 +262,11 @@ describe('configuring the criteria (parseConfig)', () => {
   });
 
   // Skipped: parseConfig moved to zod on main minutes before the deadline; to re-check against it.
-  it.skip('keeps the defaults of the keys a file leaves out of privileged', () => {
+  it("adds a file's criteria to the built-in ones, keeping every built-in key", () => {
     const config = parseConfig({ privileged: { accounts: { names: ['CORP\\admin'] } } });
     expect(config.privileged).toEqual({
-      privileges: DEFAULT_CONFIG.privileged.privileges,
-      accounts: { names: ['CORP\\admin'] },
-      actions: DEFAULT_CONFIG.privileged.actions,
+      ...DEFAULT_CONFIG.privileged,
+      accounts: { ...DEFAULT_CONFIG.privileged.accounts, names: ['CORP\\admin'] },
     });
   });
 
