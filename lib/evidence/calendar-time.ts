@@ -10,6 +10,15 @@
 const TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):(\d{2}))?)?$/;
 
+/** The shape of a window time: a day (`2024-07-01`, UTC midnight) or a date-time with a zone. */
+export const DAY_OR_ZONED_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** The shape of an instant: a date-time with a zone (a schedule's time). */
+export const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A date-time without a zone: refused everywhere, because it would be read in the machine's zone. */
+export const ZONELESS_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
+
 /** The instant of a calendar time, or why it is none. */
 export type CalendarTime = { readonly ms: number } | { readonly problem: string };
 

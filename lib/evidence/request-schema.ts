@@ -6,11 +6,9 @@
  */
 import { z } from 'zod';
 import { SessiontrailError } from '../errors.ts';
-import { parseCalendarTime } from './calendar-time.ts';
-import { type ExportRequest, MAX_WINDOW_DAYS, PACK_KINDS, validateRequest } from './request.ts';
+import { DAY_OR_ZONED_TIME, parseCalendarTime } from './calendar-time.ts';
+import { type ExportRequest, MAX_WINDOW_DAYS, PACK_KINDS, SERIES, validateRequest } from './request.ts';
 
-const ZONED_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-const SERIES = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** `<kind>-<YYYY-MM-DD>-<12 hex>`, as exportEvidence names packs. */
 export const PACK_ID = /^(review|audit|incident)-\d{4}-\d{2}-\d{2}-[0-9a-f]{12}$/;
 /** The earliest day a window may start: the raw tables' partition projection begins there. */
@@ -19,10 +17,10 @@ export const EARLIEST_DAY = '2015-01-01';
 const time = z
   .string()
   .max(40)
-  .regex(ZONED_TIME, 'expected a day (2024-07-01) or a time with a zone (2024-07-01T00:00:00Z)')
+  .regex(DAY_OR_ZONED_TIME, 'expected a day (2024-07-01) or a time with a zone (2024-07-01T00:00:00Z)')
   .superRefine((v, ctx) => {
     const t = parseCalendarTime(v);
-    if ('problem' in t && ZONED_TIME.test(v))
+    if ('problem' in t && DAY_OR_ZONED_TIME.test(v))
       ctx.addIssue({ code: 'custom', message: `not a real date: it ${t.problem}` });
   });
 const name = z

@@ -4,7 +4,7 @@
  */
 import { SessiontrailError } from '../errors.ts';
 import { SOURCE_NAMES } from '../sources/index.ts';
-import { parseCalendarTime } from './calendar-time.ts';
+import { DAY_OR_ZONED_TIME, parseCalendarTime, ZONELESS_TIME } from './calendar-time.ts';
 import type { PackKind } from './model.ts';
 
 export interface ExportRequest {
@@ -49,8 +49,8 @@ export interface ValidRequest {
 export const PACK_KINDS: readonly PackKind[] = ['review', 'audit', 'incident'];
 /** A pack covers at most a year: longer windows are a mistake more often than a need. */
 export const MAX_WINDOW_DAYS = 366;
-const ZONED_ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:\d{2})?$/;
-const SERIES = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A series folder name: the one rule, used by the CLI's request and the Lambdas' events. */
+export const SERIES = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** 1-256 characters without control characters. */
 const NAME = { test: (v: string) => v.length >= 1 && v.length <= 256 && !/\p{Cc}/u.test(v) };
 
@@ -122,17 +122,17 @@ export function validateRequest(req: ExportRequest): ValidRequest {
 }
 
 function parseTime(name: string, value: string): number {
-  if (typeof value !== 'string' || !ZONED_ISO.test(value)) {
-    throw new SessiontrailError(
-      'BAD_WINDOW',
-      `--${name} must be an ISO 8601 date or time such as 2024-07-01 or 2024-07-01T00:00:00Z, received ${JSON.stringify(value)}`,
-    );
-  }
   // A date-time without a zone would be read in the machine's zone: refuse it rather than guess.
-  if (value.includes('T') && !/(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+  if (typeof value === 'string' && ZONELESS_TIME.test(value)) {
     throw new SessiontrailError(
       'BAD_WINDOW',
       `--${name} ${value} has no zone: add Z (UTC) or an offset such as +02:00`,
+    );
+  }
+  if (typeof value !== 'string' || !DAY_OR_ZONED_TIME.test(value)) {
+    throw new SessiontrailError(
+      'BAD_WINDOW',
+      `--${name} must be an ISO 8601 date or time such as 2024-07-01 or 2024-07-01T00:00:00Z, received ${JSON.stringify(value)}`,
     );
   }
   const t = parseCalendarTime(value);

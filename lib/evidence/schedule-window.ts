@@ -5,15 +5,13 @@
  * the same month, and so builds the same pack.
  */
 import { SessiontrailError } from '../errors.ts';
-import { parseCalendarTime } from './calendar-time.ts';
+import { parseCalendarTime, ZONED_TIME } from './calendar-time.ts';
 
 /** A review window: `[from, to)` as ISO 8601 UTC instants with milliseconds. */
 export interface ReviewWindow {
   readonly from: string;
   readonly to: string;
 }
-
-const ZONED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * The calendar month before the month of `scheduledTime`, both read in `timeZone`: a schedule at
