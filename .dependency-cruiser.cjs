@@ -22,10 +22,10 @@ module.exports = {
     },
     {
       name: 'lib-is-the-core',
-      comment: 'lib/ never imports the edges (cli/, functions/, infra/) or the tests.',
+      comment: 'lib/ never imports the edges (cli/, functions/, infra/), the sample generators or the tests.',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '^(cli|functions|infra|test|bench)/' },
+      to: { path: '^(cli|functions|infra|test|bench|sample|scripts)/' },
     },
   ],
   options: {

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readdir, stat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../lib/config/config.ts';
-import { generateWindowsSample } from '../lib/sample/windows-sample.ts';
+import { generateWindowsSample } from '../sample/windows-sample.ts';
 import { localExport } from '../test/helpers/local-export.ts';
 
 const hosts = Number(process.argv[2] ?? 50);

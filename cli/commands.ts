@@ -15,7 +15,6 @@ import { type ExportResult, exportEvidence } from '../lib/export/export-evidence
 import { checkLocalPaths } from '../lib/locate/local-sources.ts';
 import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
-import { generateSamples, SAMPLE_KINDS, type SampleKind } from '../lib/sample/samples.ts';
 import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
 import { KmsSigner } from '../lib/signing/kms-signer.ts';
 import { parseTrustFile, type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
@@ -26,6 +25,7 @@ import { asLinesTable, type RawTableSpec } from '../lib/sources/raw-table.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { S3EvidenceStore } from '../lib/storage/s3-evidence-store.ts';
+import { generateSamples, SAMPLE_KINDS, type SampleKind } from '../sample/samples.ts';
 import { type EngineChoice, localDeps } from './deps.ts';
 
 interface Common {

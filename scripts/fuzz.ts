@@ -9,7 +9,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { canonicalBytes } from '../lib/evidence/canonical-json.ts';
-import { Rng } from '../lib/sample/prng.ts';
+import { Rng } from '../sample/prng.ts';
 import { FUZZ_SOURCES, type FuzzCase, makeCase, runCase, seedLines } from '../test/fuzz/corpus.ts';
 import { makeKey } from '../test/helpers/local-export.ts';
 

@@ -20,8 +20,8 @@ import { describe, expect, it } from 'vitest';
 import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../lib/query/query-engine.ts';
-import { generateCloudTrailSample } from '../../lib/sample/cloudtrail-sample.ts';
 import { buildCloudTrailNormaliseQuery } from '../../lib/sources/cloudtrail.ts';
+import { generateCloudTrailSample } from '../../sample/cloudtrail-sample.ts';
 import { dataset } from '../helpers/datasets.ts';
 import {
   registerRawTables,

@@ -11,7 +11,7 @@
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { generateLinuxSample } from '../../lib/sample/linux-sample.ts';
+import { generateLinuxSample } from '../../sample/linux-sample.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { type ConformanceDataset, describeConformance } from './conformance-suite.ts';
 

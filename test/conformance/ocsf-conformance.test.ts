@@ -16,9 +16,9 @@
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
-import { generateOcsfSample } from '../../lib/sample/ocsf-sample.ts';
 import { OCSF_PARQUET_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
 import { asLinesTable } from '../../lib/sources/raw-table.ts';
+import { generateOcsfSample } from '../../sample/ocsf-sample.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { type ConformanceDataset, describeConformance, type KnownDifference } from './conformance-suite.ts';
 

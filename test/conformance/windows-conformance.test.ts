@@ -8,7 +8,7 @@
  */
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
+import { generateWindowsSample } from '../../sample/windows-sample.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { type ConformanceDataset, describeConformance } from './conformance-suite.ts';
 

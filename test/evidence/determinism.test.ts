@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
-import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
+import { generateWindowsSample } from '../../sample/windows-sample.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
 const CONFIG = new URL('../../config/demo.config.json', import.meta.url).pathname;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack } from '../../lib/evidence/model.ts';
-import { generateSamples } from '../../lib/sample/samples.ts';
+import { generateSamples } from '../../sample/samples.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
 describe('inputs in evidence.json (local logs, DuckDB)', () => {

@@ -7,8 +7,8 @@ import { SessiontrailError } from '../../lib/errors.ts';
 import { localLocator } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine } from '../../lib/query/query-engine.ts';
-import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
 import { verifyPack } from '../../lib/signing/verify-pack.ts';
+import { generateWindowsSample } from '../../sample/windows-sample.ts';
 import { FUNCTION_ARN, lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
 
 const incident = {

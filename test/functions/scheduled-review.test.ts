@@ -5,8 +5,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeScheduledReviewHandler } from '../../functions/scheduled-review.ts';
 import { localLocator } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
-import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
 import { verifyPack } from '../../lib/signing/verify-pack.ts';
+import { generateWindowsSample } from '../../sample/windows-sample.ts';
 import { lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
 
 const schedulerInput = {

@@ -7,7 +7,7 @@
  * Real lines come from the public datasets (`shared/datasets`, see its README): Windows OTRF and
  * EVTX-to-MITRE captures, go-libaudit and OTRF auditd logs, invictus-ir CloudTrail records, and the
  * Security Lake OCSF Parquet samples (rows as JSON). No public auth.log is in the datasets: auth.log
- * lines come from the seeded Linux sample generator (`lib/sample/linux-sample.ts`), which writes
+ * lines come from the seeded Linux sample generator (`sample/linux-sample.ts`), which writes
  * them in the formats of the domain notes.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { EvidencePack } from '../../lib/evidence/model.ts';
-import { generateLinuxSample } from '../../lib/sample/linux-sample.ts';
-import type { Rng } from '../../lib/sample/prng.ts';
+import { generateLinuxSample } from '../../sample/linux-sample.ts';
+import type { Rng } from '../../sample/prng.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport } from '../helpers/local-export.ts';
 

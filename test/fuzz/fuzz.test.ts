@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '../../lib/sample/prng.ts';
+import { Rng } from '../../sample/prng.ts';
 import { makeKey } from '../helpers/local-export.ts';
 import { FUZZ_SOURCES, FUZZ_WINDOW, type FuzzSource, makeCase, runCase, seedLines } from './corpus.ts';
 

@@ -13,7 +13,7 @@ import {
   type CloudTrailGroundTruth,
   type CtGtSession,
   generateCloudTrailSample,
-} from '../../lib/sample/cloudtrail-sample.ts';
+} from '../../sample/cloudtrail-sample.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
 let gt: CloudTrailGroundTruth;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { validateEvidence } from '../../lib/evidence/schema.ts';
-import type { LinuxGroundTruth, LinuxGtSession } from '../../lib/sample/linux-ground-truth.ts';
-import { generateLinuxSample } from '../../lib/sample/linux-sample.ts';
 import { UNSET_SESSION } from '../../lib/sources/linux-auditd.ts';
+import type { LinuxGroundTruth, LinuxGtSession } from '../../sample/linux-ground-truth.ts';
+import { generateLinuxSample } from '../../sample/linux-sample.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
 let gt: LinuxGroundTruth;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack } from '../../lib/evidence/model.ts';
-import { generateOcsfSample, type OcsfGroundTruth } from '../../lib/sample/ocsf-sample.ts';
+import { generateOcsfSample, type OcsfGroundTruth } from '../../sample/ocsf-sample.ts';
 import { localExport } from '../helpers/local-export.ts';
 
 let gt: OcsfGroundTruth;

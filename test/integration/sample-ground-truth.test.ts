@@ -10,8 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../../lib/query/reconstruct.ts';
-import type { GroundTruth, GtSession } from '../../lib/sample/ground-truth.ts';
-import { generateWindowsSample } from '../../lib/sample/windows-sample.ts';
+import type { GroundTruth, GtSession } from '../../sample/ground-truth.ts';
+import { generateWindowsSample } from '../../sample/windows-sample.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
 const CONFIG = new URL('../../config/demo.config.json', import.meta.url).pathname;

@@ -11,7 +11,7 @@ import {
   type CloudTrailGroundTruth,
   generateCloudTrailSample,
   stsExpiration,
-} from '../../lib/sample/cloudtrail-sample.ts';
+} from '../../sample/cloudtrail-sample.ts';
 
 async function sample(seed: number) {
   const outDir = await mkdtemp(join(tmpdir(), 'st-ct-sample-'));

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessiontrailError } from '../../lib/errors.ts';
-import type { LinuxGroundTruth } from '../../lib/sample/linux-ground-truth.ts';
-import { generateLinuxSample } from '../../lib/sample/linux-sample.ts';
+import type { LinuxGroundTruth } from '../../sample/linux-ground-truth.ts';
+import { generateLinuxSample } from '../../sample/linux-sample.ts';
 
 const opts = { seed: 5, hosts: 3, days: 2, from: '2024-12-31' } as const;
 

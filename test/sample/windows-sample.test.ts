@@ -4,12 +4,12 @@ import { basename, dirname, join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../lib/errors.ts';
-import type { GroundTruth } from '../../lib/sample/ground-truth.ts';
+import type { GroundTruth } from '../../sample/ground-truth.ts';
 import {
   generateWindowsSample,
   type WindowsSampleOptions,
   type WindowsSampleResult,
-} from '../../lib/sample/windows-sample.ts';
+} from '../../sample/windows-sample.ts';
 
 const OPTIONS = { seed: 42, hosts: 6, days: 2, from: '2024-03-04' } as const;
 // Records the reconstruction ties to their subject's session (4719/4912: audit policy changes, integrity events of the session).

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import { localLocator } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
-import { generateSamples, SAMPLE_KINDS } from '../../lib/sample/samples.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import {
   CLASSIFIED_COLUMNS,
@@ -19,6 +18,7 @@ import {
   LINE_STATUSES,
   SESSION_EVENT_KINDS,
 } from '../../lib/sources/session-events.ts';
+import { generateSamples, SAMPLE_KINDS } from '../../sample/samples.ts';
 
 describe('the session-events contract', () => {
   let logs: string;

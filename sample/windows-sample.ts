@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { SessiontrailError } from '../errors.ts';
+import { SessiontrailError } from '../lib/errors.ts';
 import type {
   GroundTruth,
   GtActivity,

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { SessiontrailError } from '../errors.ts';
+import { SessiontrailError } from '../lib/errors.ts';
 import type { LinuxGroundTruth, LinuxGtSession } from './linux-ground-truth.ts';
 import { deriveSeed, Rng } from './prng.ts';
 

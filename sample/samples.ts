@@ -2,7 +2,7 @@
  * Writes the seeded sample logs of several sources into one logs folder laid out like the S3
  * bucket, each with its own ground-truth file: what `sample` and `demo` run.
  */
-import { SessiontrailError } from '../errors.ts';
+import { SessiontrailError } from '../lib/errors.ts';
 import { generateCloudTrailSample } from './cloudtrail-sample.ts';
 import { generateLinuxSample } from './linux-sample.ts';
 import { generateOcsfSample } from './ocsf-sample.ts';
