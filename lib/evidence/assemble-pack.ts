@@ -10,7 +10,7 @@ import { integrityKindOf } from '../findings/integrity-kind.ts';
 import type { InputFile } from '../locate/log-intake.ts';
 import type { Row } from '../query/query-engine.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
-import { INFERRED_LOGON_ACTION, type SourceTraits } from '../sources/session-events.ts';
+import { INFERRED_LOGON_ACTION, type SourceTraits } from '../query/session-events.ts';
 import { buildFindings, redactSecrets } from './assemble-findings.ts';
 import { tieToPerson } from './identity.ts';
 import type {

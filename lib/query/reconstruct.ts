@@ -16,8 +16,10 @@
  * Then results: the pack's halves, their activity, orphan activity, integrity events, suppression
  * counts and coverage.
  */
+
 import { type Config, globToRegex, type MatchSpec, type SuppressionRule } from '../config/config.ts';
 import type { Dialect } from './dialects/dialect.ts';
+import { CLASSIFIED_COLUMNS } from './session-events.ts';
 import { ParamList, type SqlQuery } from './sql.ts';
 
 /** How long before its 4624 a 4672 may be written and still belong to it. */
@@ -117,38 +119,13 @@ function hostScopeSql(hosts: readonly string[], p: ParamList): string {
   return `(upper(host) IN (${list}) OR upper(split_part(host, '.', 1)) IN (${list}))`;
 }
 
-/** The normalised columns that reconstruction reads from a source's classified lines. */
-const EVENT_COLUMNS = [
-  'source',
-  'host',
-  'record_no',
-  'record_uid',
-  'event_code',
-  'kind',
-  'time_ms',
-  'time_field',
-  'session_uid',
-  'linked_session_uid',
-  'user_uid',
-  'user_name',
-  'user_domain',
-  'logon_type_id',
-  'is_elevated',
-  'privileges',
-  'src_ip',
-  'src_host',
-  'process',
-  'parent_process',
-  'command_line',
-  'action',
-  'target',
-  'logon_process',
-  'auth_package',
-  'end_hint_ms',
-  'end_hint',
-  'details',
-  'raw_ref',
-] as const;
+/**
+ * The normalised columns that reconstruction reads from a source's classified lines: the contract's
+ * columns less the classification itself (status, reason) and the object key.
+ */
+const EVENT_COLUMNS = CLASSIFIED_COLUMNS.map((c) => c.name).filter(
+  (name) => !['status', 'reason', 'object_key'].includes(name),
+);
 
 /** Step 1: `session_events`. */
 export function buildSessionEventsQuery(d: Dialect, plan: ReconstructionPlan, linesTable: string): SqlQuery {

@@ -38,8 +38,8 @@
  * The raw relation is {@link Dialect.jsonRecords}; for Athena / Trino see {@link CLOUDTRAIL_ATHENA_TABLE}.
  */
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import { INFERRED_LOGON_ACTION } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
-import { INFERRED_LOGON_ACTION } from './session-events.ts';
 
 export const CLOUDTRAIL_SOURCE = 'cloudtrail';
 

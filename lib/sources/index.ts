@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/config.ts';
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import type { SourceTraits } from '../query/session-events.ts';
 import type { SqlQuery } from '../query/sql.ts';
 import {
   buildCloudTrailNormaliseQuery,
@@ -24,7 +25,6 @@ import {
 import { buildOcsfNormaliseQuery, OCSF_SOURCE, definedFields as ocsfFields } from './ocsf.ts';
 import { OCSF_PARQUET_TABLE } from './ocsf-raw-table.ts';
 import { type RawTableSpec, rawTableOf } from './raw-table.ts';
-import type { SourceTraits } from './session-events.ts';
 import { buildWindowsNormaliseQuery, WINDOWS_SOURCE, definedFields as windowsFields } from './windows.ts';
 
 export interface SourceDefinition {

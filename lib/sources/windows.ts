@@ -21,8 +21,8 @@
  */
 
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import type { SessionEventKind } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
-import type { SessionEventKind } from './session-events.ts';
 
 export const WINDOWS_SOURCE = 'windows';
 

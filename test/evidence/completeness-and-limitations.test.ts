@@ -8,7 +8,7 @@ import { type Config, DEFAULT_CONFIG, parseConfig } from '../../lib/config/confi
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { validateEvidence } from '../../lib/evidence/schema.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
-import type { SourceTraits } from '../../lib/sources/session-events.ts';
+import type { SourceTraits } from '../../lib/query/session-events.ts';
 import {
   type EventRow,
   notEvent,

@@ -1,7 +1,7 @@
 /**
  * The session-events contract, checked on every registered source: its normalising query, run on
  * real DuckDB over its seeded sample, produces exactly the classified-lines columns of
- * `lib/sources/session-events.ts` (names, order, types), and only the statuses and kinds the
+ * `lib/query/session-events.ts` (names, order, types), and only the statuses and kinds the
  * contract names. A source that adds, drops, renames or retypes a column fails here, not in a pack.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import { localLocator } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
-import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import {
   CLASSIFIED_COLUMNS,
   classifiedRow,
   LINE_STATUSES,
   SESSION_EVENT_KINDS,
-} from '../../lib/sources/session-events.ts';
+} from '../../lib/query/session-events.ts';
+import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import { generateSamples, SAMPLE_KINDS } from '../../sample/samples.ts';
 
 describe('the session-events contract', () => {

@@ -2,7 +2,7 @@
  * Tiny hand-written normalised event tables for the reconstruction rules, run on a real DuckDB
  * through the real builders of `lib/query/reconstruct.ts`, then (where a test wants the verdicts)
  * through the real `assemblePack`. No source is parsed: each row is written in the shape of the
- * session-events contract (`CLASSIFIED_COLUMNS` of `lib/sources/session-events.ts`, the table every
+ * session-events contract (`CLASSIFIED_COLUMNS` of `lib/query/session-events.ts`, the table every
  * source's normalising query produces), so a test states exactly the events a rule sees.
  */
 import { type Config, DEFAULT_CONFIG, type SuppressionRule } from '../../../lib/config/config.ts';
@@ -25,8 +25,8 @@ import {
   buildSuppressionCountsQuery,
   type ReconstructionPlan,
 } from '../../../lib/query/reconstruct.ts';
+import { CLASSIFIED_COLUMNS, type SourceTraits } from '../../../lib/query/session-events.ts';
 import { ParamList, type SqlValue } from '../../../lib/query/sql.ts';
-import { CLASSIFIED_COLUMNS, type SourceTraits } from '../../../lib/sources/session-events.ts';
 
 /** One hand-written row: any classified-lines column (`CLASSIFIED_COLUMNS`), the others NULL. */
 export type EventRow = { readonly [column: string]: string | number | boolean | null };

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../../lib/query/query-engine.ts';
-import { CLASSIFIED_COLUMNS } from '../../../lib/sources/session-events.ts';
+import { CLASSIFIED_COLUMNS } from '../../../lib/query/session-events.ts';
 import {
   type EventRow,
   FROM_MS,

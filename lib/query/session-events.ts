@@ -1,5 +1,6 @@
 /**
- * The contract between the sources and the reconstruction: what a source tells the rest of the
+ * The contract between the sources and the reconstruction (kept beside the reconstruction, which
+ * reads it, so both sides import it without a folder cycle): what a source tells the rest of the
  * tool about itself. Each source (`lib/sources/<name>.ts`) maps its raw records to normalised
  * session events (DESIGN.md, decision 3) and declares its traits here.
  */
