@@ -78,3 +78,28 @@ export function singleRecordColumns(statement: string, secret = 'CAST(NULL AS VA
   return `e.record_uid AS finding_key, e.record_uid, ${statement} AS statement,
   e.user_uid AS subject_uid, e.user_name AS subject_name, e.user_domain AS subject_domain, ${secret} AS secret`;
 }
+
+/** Which account-management records a rule covers, per source. */
+export interface AccountEventCodes {
+  readonly windowsIds: readonly string[];
+  readonly auditdTypes: readonly string[];
+  /** Successful IAM calls (the action is the call's name only when it succeeded). */
+  readonly iamCalls: readonly string[];
+}
+
+/**
+ * The SQL of a single-record account-management finding: one finding per record of the given codes,
+ * stated as `<who> <what> <target> on <host> (<code>)` (the CloudTrail call's name as the what).
+ */
+export function accountEventSql(codes: AccountEventCodes): FindingRule['sql'] {
+  return ({ events, p }) => `SELECT ${singleRecordColumns(
+    `concat_ws(' ', ${accountSql('e.user_domain', 'e.user_name', 'e.user_uid')},
+      CASE WHEN e.source = 'cloudtrail' THEN split_part(e.event_code, ':', 2) ELSE replace(e.action, '_', ' ') END,
+      coalesce(e.target, ''), 'on', e.host, CASE WHEN e.source <> 'cloudtrail' THEN '(' || e.event_code || ')' END)`,
+  )}
+FROM ${events} e
+WHERE (e.source = 'windows' AND e.event_code IN (${p.addAll(codes.windowsIds)}))
+  OR (e.source = 'linux_auditd' AND e.event_code IN (${p.addAll(codes.auditdTypes)}))
+  OR (e.source = 'cloudtrail' AND e.event_code IN (${p.addAll(codes.iamCalls.map((c) => `iam.amazonaws.com:${c}`))})
+      AND e.action IN (${p.addAll(codes.iamCalls)}))`;
+}

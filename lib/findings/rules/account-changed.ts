@@ -1,4 +1,4 @@
-import { accountSql, type FindingRule, singleRecordColumns } from '../finding-rule.ts';
+import { accountEventSql, type FindingRule } from '../finding-rule.ts';
 
 /** Windows account-management events other than creation, with what each one did. */
 const WINDOWS_IDS = ['4722', '4723', '4724', '4725', '4726', '4738', '4767', '4781'];
@@ -20,14 +20,5 @@ export const accountChanged: FindingRule = {
     'AWS IAM API Reference: CreateLoginProfile, UpdateLoginProfile, CreateAccessKey, DeleteUser, UpdateUser',
     'MITRE ATT&CK T1098 Account Manipulation, T1098.001 Additional Cloud Credentials',
   ],
-  sql: ({ events, p }) => `SELECT ${singleRecordColumns(
-    `concat_ws(' ', ${accountSql('e.user_domain', 'e.user_name', 'e.user_uid')},
-      CASE WHEN e.source = 'cloudtrail' THEN split_part(e.event_code, ':', 2) ELSE replace(e.action, '_', ' ') END,
-      coalesce(e.target, ''), 'on', e.host, CASE WHEN e.source <> 'cloudtrail' THEN '(' || e.event_code || ')' END)`,
-  )}
-FROM ${events} e
-WHERE (e.source = 'windows' AND e.event_code IN (${p.addAll(WINDOWS_IDS)}))
-  OR (e.source = 'linux_auditd' AND e.event_code IN (${p.addAll(AUDITD_TYPES)}))
-  OR (e.source = 'cloudtrail' AND e.event_code IN (${p.addAll(IAM_CALLS.map((c) => `iam.amazonaws.com:${c}`))})
-      AND e.action IN (${p.addAll(IAM_CALLS)}))`,
+  sql: accountEventSql({ windowsIds: WINDOWS_IDS, auditdTypes: AUDITD_TYPES, iamCalls: IAM_CALLS }),
 };

@@ -1,4 +1,4 @@
-import { accountSql, type FindingRule, singleRecordColumns } from '../finding-rule.ts';
+import { accountEventSql, type FindingRule } from '../finding-rule.ts';
 
 const WINDOWS_IDS = ['4728', '4732', '4756', '4729', '4733', '4757'];
 const AUDITD_TYPES = ['ADD_GROUP', 'GRP_MGMT', 'DEL_GROUP'];
@@ -18,14 +18,5 @@ export const groupMembershipChanged: FindingRule = {
     'AWS IAM API Reference: AddUserToGroup, RemoveUserFromGroup',
     'MITRE ATT&CK T1098.007 Account Manipulation: Additional Local or Domain Groups',
   ],
-  sql: ({ events, p }) => `SELECT ${singleRecordColumns(
-    `concat_ws(' ', ${accountSql('e.user_domain', 'e.user_name', 'e.user_uid')},
-      CASE WHEN e.source = 'cloudtrail' THEN split_part(e.event_code, ':', 2) ELSE replace(e.action, '_', ' ') END,
-      coalesce(e.target, ''), 'on', e.host, CASE WHEN e.source <> 'cloudtrail' THEN '(' || e.event_code || ')' END)`,
-  )}
-FROM ${events} e
-WHERE (e.source = 'windows' AND e.event_code IN (${p.addAll(WINDOWS_IDS)}))
-  OR (e.source = 'linux_auditd' AND e.event_code IN (${p.addAll(AUDITD_TYPES)}))
-  OR (e.source = 'cloudtrail' AND e.event_code IN (${p.addAll(IAM_CALLS.map((c) => `iam.amazonaws.com:${c}`))})
-      AND e.action IN (${p.addAll(IAM_CALLS)}))`,
+  sql: accountEventSql({ windowsIds: WINDOWS_IDS, auditdTypes: AUDITD_TYPES, iamCalls: IAM_CALLS }),
 };
