@@ -56,7 +56,7 @@ export interface ClassifiedColumn {
  * columns; `test/sources/session-events-contract.test.ts` runs every source on DuckDB and compares
  * its table with this list, column by column. Names follow OCSF where one fits.
  */
-export const CLASSIFIED_COLUMNS: readonly ClassifiedColumn[] = [
+export const CLASSIFIED_COLUMNS = [
   { name: 'status', type: 'VARCHAR', meaning: 'event, skipped or rejected (LINE_STATUSES)' },
   { name: 'reason', type: 'VARCHAR', meaning: 'why a record was skipped or rejected; NULL for an event' },
   { name: 'source', type: 'VARCHAR', meaning: 'the source name (windows, linux_auditd, …)' },
@@ -117,7 +117,7 @@ export const CLASSIFIED_COLUMNS: readonly ClassifiedColumn[] = [
   { name: 'details', type: 'VARCHAR', meaning: "a JSON object of the source's own facts, shown in the pack" },
   { name: 'raw_ref', type: 'VARCHAR', meaning: 'where the record came from: object key and record position' },
   { name: 'object_key', type: 'VARCHAR', meaning: 'the object (file) the record came from' },
-];
+] as const satisfies readonly ClassifiedColumn[];
 
 /**
  * The `action` of a logon that no record logged but a source derived from activity (a CloudTrail
@@ -128,16 +128,41 @@ export const INFERRED_LOGON_ACTION = 'logon_inferred_from_activity';
 /** The name of every classified column, in order. */
 export type ClassifiedColumnName = (typeof CLASSIFIED_COLUMNS)[number]['name'];
 
+/** SQL expressions for some classified columns, by name; the others are NULL. */
+export type ClassifiedValues = Readonly<Partial<Record<ClassifiedColumnName, string>>>;
+
 /**
  * A SELECT list in contract order: each column's expression from `values`, else a typed NULL, each
  * aliased to its name. Sources write the columns they know and nothing positional.
- * @throws Error naming a key that is not a classified column (a bug in the source).
+ * @throws Error naming a key that is not a classified column (a bug in the source; the type
+ * already refuses it where the keys are literal).
  */
-export function classifiedRow(values: Readonly<Record<string, string>>): string {
-  const names = new Set(CLASSIFIED_COLUMNS.map((c) => c.name));
+export function classifiedRow(values: ClassifiedValues): string {
+  const names = new Set<string>(CLASSIFIED_COLUMNS.map((c) => c.name));
   for (const key of Object.keys(values))
     if (!names.has(key)) throw new Error(`${key} is not a classified-lines column`);
   return CLASSIFIED_COLUMNS.map((c) => `${values[c.name] ?? `CAST(NULL AS ${c.type})`} AS ${c.name}`).join(
     ',\n  ',
   );
+}
+
+/**
+ * What a skipped or rejected record can say about itself: why, and where it is (`raw_ref`,
+ * `object_key`, required: the pack counts it and shows examples), plus whatever of its identity
+ * and time could be read. It carries no session, user or activity: it is no event.
+ */
+export type ProblemValues = Readonly<
+  Pick<ClassifiedValues, 'host' | 'record_no' | 'record_uid' | 'event_code' | 'time_ms' | 'time_field'> & {
+    /** `'skipped'`, `'rejected'`, or an expression giving one of them. */
+    status: string;
+    reason: string;
+    source: string;
+    raw_ref: string;
+    object_key: string;
+  }
+>;
+
+/** The SELECT list of a skipped or rejected record's row ({@link classifiedRow} restricted to {@link ProblemValues}). */
+export function problemRow(values: ProblemValues): string {
+  return classifiedRow(values);
 }

@@ -37,8 +37,8 @@
  *
  * The raw relation is {@link Dialect.jsonRecords}; for Athena / Trino see {@link CLOUDTRAIL_ATHENA_TABLE}.
  */
-import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
-import { INFERRED_LOGON_ACTION } from '../query/session-events.ts';
+import { type Dialect, type RawInput, regexpGroup } from '../query/dialects/dialect.ts';
+import { classifiedRow, INFERRED_LOGON_ACTION, problemRow } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const CLOUDTRAIL_SOURCE = 'cloudtrail';
@@ -121,6 +121,37 @@ export function definedFields(eventCode: string): readonly string[] {
   return ['session_uid', 'user_uid'];
 }
 
+/** The columns of the `events` step, each CloudTrail event's facts before they take the contract's form. */
+const EVENT_PART_COLUMNS = [
+  'status',
+  'reason',
+  'host',
+  'record_uid',
+  'event_code',
+  'kind',
+  'time_ms',
+  'time_field',
+  'session_uid',
+  'linked_session_uid',
+  'user_uid',
+  'action',
+  'target',
+  'end_hint_ms',
+  'end_hint',
+  'details',
+  'src_ip',
+  'user_agent',
+  'object_key',
+  'position',
+  'logon_process',
+  'request_text',
+] as const;
+
+/** One branch of the `events` step by column name: the columns not given are NULL. */
+function eventPart(values: Readonly<Partial<Record<(typeof EVENT_PART_COLUMNS)[number], string>>>): string {
+  return EVENT_PART_COLUMNS.map((c) => `${values[c] ?? 'NULL'} AS ${c}`).join(',\n    ');
+}
+
 /**
  * The normalising query: every record of the window's files classified as `event`, `skipped` or
  * `rejected` (with the reason), normalised columns filled for events, plus the derived rows described
@@ -155,7 +186,7 @@ base AS (
     ${jx('eventName')} AS event_name,
     ${jx('awsRegion')} AS region,
     coalesce(${jx('recipientAccountId')}, ${jx('userIdentity', 'accountId')},
-      nullif(regexp_extract(object_key, 'AWSLogs/(?:o-[a-z0-9]+/)?([0-9]{12})/CloudTrail', 1), '')) AS host,
+      ${regexpGroup(d, 'object_key', 'AWSLogs/(?:o-[a-z0-9]+/)?([0-9]{12})/CloudTrail', 1)}) AS host,
     ${jx('userIdentity', 'type')} AS ui_type,
     ${jx('userIdentity', 'arn')} AS ui_arn,
     ${jx('userIdentity', 'accountId')} AS ui_account,
@@ -176,8 +207,8 @@ base AS (
     coalesce(${jx('responseElements', 'assumedRoleUser', 'arn')}, ${jx('responseElements', 'federatedUser', 'arn')},
       -- Instance-profile AssumeRole calls (by ec2.amazonaws.com) return no assumedRoleUser: the
       -- session's ARN is built the way STS names it.
-      'arn:aws:sts::' || nullif(regexp_extract(${jx('requestParameters', 'roleArn')}, '^arn:aws[a-z-]*:iam::([0-9]+):role/', 1), '')
-        || ':assumed-role/' || nullif(regexp_extract(${jx('requestParameters', 'roleArn')}, '/([^/]+)$', 1), '')
+      'arn:aws:sts::' || ${regexpGroup(d, jx('requestParameters', 'roleArn'), '^arn:aws[a-z-]*:iam::([0-9]+):role/', 1)}
+        || ':assumed-role/' || ${regexpGroup(d, jx('requestParameters', 'roleArn'), '/([^/]+)$', 1)}
         || '/' || ${jx('requestParameters', 'roleSessionName')}) AS issued_arn,
     ${jx('requestParameters', 'roleArn')} AS role_arn,
     coalesce(${jx('requestParameters', 'roleSessionName')}, ${jx('requestParameters', 'name')}) AS session_name,
@@ -284,16 +315,23 @@ console_last AS (
 ),
 events AS (
   -- Credential-issuing STS calls: the new session's logon.
-  SELECT 'event' AS status, CAST(NULL AS VARCHAR) AS reason, host, event_id AS record_uid,
-    event_source || ':' || event_name AS event_code, 'logon' AS kind, time_ms, time_field,
-    issued_key AS session_uid,
-    CASE WHEN ui_type IN ${principalTypes} THEN ui_key END AS linked_session_uid,
-    CASE WHEN event_name = 'GetSessionToken' THEN ui_arn ELSE issued_arn END AS user_uid,
-    event_name AS action,
-    coalesce(role_arn, issued_arn) AS target,
-    ${d.awsTimeMillis('expiration_text')} AS end_hint_ms,
-    'credentials_expired' AS end_hint,
-    ${d.jsonObjectText([
+  SELECT ${eventPart({
+    status: `'event'`,
+    reason: 'CAST(NULL AS VARCHAR)',
+    host: 'host',
+    record_uid: 'event_id',
+    event_code: `event_source || ':' || event_name`,
+    kind: `'logon'`,
+    time_ms: 'time_ms',
+    time_field: 'time_field',
+    session_uid: 'issued_key',
+    linked_session_uid: `CASE WHEN ui_type IN ${principalTypes} THEN ui_key END`,
+    user_uid: `CASE WHEN event_name = 'GetSessionToken' THEN ui_arn ELSE issued_arn END`,
+    action: 'event_name',
+    target: 'coalesce(role_arn, issued_arn)',
+    end_hint_ms: d.awsTimeMillis('expiration_text'),
+    end_hint: `'credentials_expired'`,
+    details: d.jsonObjectText([
       ['how', `'temporary credentials issued by ' || event_name`],
       ['region', 'region'],
       ['role_arn', 'role_arn'],
@@ -306,15 +344,32 @@ events AS (
       ['federated_subject', 'federated_subject'],
       ['expiration', 'expiration_text'],
       ['user_agent', 'user_agent'],
-    ])} AS details,
-    src_ip, user_agent, object_key, position, event_name AS logon_process, request_text
+    ]),
+    src_ip: 'src_ip',
+    user_agent: 'user_agent',
+    object_key: 'object_key',
+    position: 'position',
+    logon_process: 'event_name',
+    request_text: 'request_text',
+  })}
   FROM keyed WHERE role = 'issue'
   UNION ALL
   -- Console sign-ins and role switches: the console session's logon.
-  SELECT 'event', NULL, k.host, k.event_id, k.event_source || ':' || k.event_name, 'logon', k.time_ms, k.time_field,
-    k.ui_arn || '@' || k.time_text, NULL, k.ui_arn, k.event_name, k.login_to,
-    coalesce(cl.last_ms, k.time_ms), 'last_activity',
-    ${d.jsonObjectText([
+  SELECT ${eventPart({
+    status: `'event'`,
+    host: 'k.host',
+    record_uid: 'k.event_id',
+    event_code: `k.event_source || ':' || k.event_name`,
+    kind: `'logon'`,
+    time_ms: 'k.time_ms',
+    time_field: 'k.time_field',
+    session_uid: `k.ui_arn || '@' || k.time_text`,
+    user_uid: 'k.ui_arn',
+    action: 'k.event_name',
+    target: 'k.login_to',
+    end_hint_ms: 'coalesce(cl.last_ms, k.time_ms)',
+    end_hint: `'last_activity'`,
+    details: d.jsonObjectText([
       ['how', `'console ' || k.event_name`],
       ['region', 'k.region'],
       ['mfa', `coalesce(k.mfa_used, k.ui_mfa)`],
@@ -322,22 +377,51 @@ events AS (
       ['source_identity', 'k.ui_source_identity'],
       ['login_to', 'k.login_to'],
       ['user_agent', 'k.user_agent'],
-    ])},
-    k.src_ip, k.user_agent, k.object_key, k.position, k.event_name, NULL
+    ]),
+    src_ip: 'k.src_ip',
+    user_agent: 'k.user_agent',
+    object_key: 'k.object_key',
+    position: 'k.position',
+    logon_process: 'k.event_name',
+  })}
   FROM keyed k LEFT JOIN console_last cl ON cl.host = k.host AND cl.caller_session = k.ui_arn || '@' || k.time_text
   WHERE k.role = 'console'
   UNION ALL
   -- Failed console sign-ins.
-  SELECT 'event', NULL, host, event_id, event_source || ':' || event_name, 'failed_logon', time_ms, time_field,
-    NULL, NULL, coalesce(ui_arn, ui_user_name), event_name || ' failed', concat_ws(': ', error_code, coalesce(error_message, signin_result)),
-    NULL, NULL, NULL, src_ip, user_agent, object_key, position, event_name, NULL
+  SELECT ${eventPart({
+    status: `'event'`,
+    host: 'host',
+    record_uid: 'event_id',
+    event_code: `event_source || ':' || event_name`,
+    kind: `'failed_logon'`,
+    time_ms: 'time_ms',
+    time_field: 'time_field',
+    user_uid: 'coalesce(ui_arn, ui_user_name)',
+    action: `event_name || ' failed'`,
+    target: `concat_ws(': ', error_code, coalesce(error_message, signin_result))`,
+    src_ip: 'src_ip',
+    user_agent: 'user_agent',
+    object_key: 'object_key',
+    position: 'position',
+    logon_process: 'event_name',
+  })}
   FROM keyed WHERE role = 'console_failed'
   UNION ALL
   -- Inferred logons of long-term-key bursts.
-  SELECT 'event', NULL, host, uid || '#inferred-logon', event_source || ':' || event_name, 'logon', time_ms, time_field,
-    caller_session, NULL, coalesce(ui_arn, ui_user_name), ${literal(INFERRED_LOGON_ACTION)}, NULL,
-    last_ms, 'last_activity',
-    ${d.jsonObjectText([
+  SELECT ${eventPart({
+    status: `'event'`,
+    host: 'host',
+    record_uid: `uid || '#inferred-logon'`,
+    event_code: `event_source || ':' || event_name`,
+    kind: `'logon'`,
+    time_ms: 'time_ms',
+    time_field: 'time_field',
+    session_uid: 'caller_session',
+    user_uid: 'coalesce(ui_arn, ui_user_name)',
+    action: literal(INFERRED_LOGON_ACTION),
+    end_hint_ms: 'last_ms',
+    end_hint: `'last_activity'`,
+    details: d.jsonObjectText([
       [
         'how',
         `'inferred: calls of a long-term credential without a gap of ' || CAST(${p.add(gap / 60_000)} AS VARCHAR) || ' minutes'`,
@@ -347,40 +431,86 @@ events AS (
       ['calls', 'CAST(calls_in_burst AS VARCHAR)'],
       ['mfa', 'ui_mfa'],
       ['user_agent', 'user_agent'],
-    ])},
-    src_ip, user_agent, object_key, position, NULL, NULL
+    ]),
+    src_ip: 'src_ip',
+    user_agent: 'user_agent',
+    object_key: 'object_key',
+    position: 'position',
+  })}
   FROM inferred
   UNION ALL
   -- Calls: activity of the caller's session; log tampering (succeeded or denied) is an integrity event.
-  SELECT 'event', NULL, host, uid, event_source || ':' || event_name,
-    CASE WHEN event_source || ':' || event_name IN (${Object.keys(CLOUDTRAIL_TAMPERING_CALLS).map(literal).join(', ')}) THEN 'integrity' ELSE 'activity' END, time_ms, time_field,
-    caller_session, NULL, coalesce(ui_arn, ui_user_name),
-    CASE WHEN error_code IS NULL THEN event_name ELSE event_name || ' failed: ' || error_code END,
-    nullif(concat_ws(' ', coalesce(target_param, first_resource), CASE WHEN error_code IS NOT NULL THEN '(' || concat_ws(': ', error_code, error_message) || ')' END), ''),
-    NULL, NULL, NULL, src_ip, user_agent, object_key, position, NULL, request_text
+  SELECT ${eventPart({
+    status: `'event'`,
+    host: 'host',
+    record_uid: 'uid',
+    event_code: `event_source || ':' || event_name`,
+    kind: `CASE WHEN event_source || ':' || event_name IN (${Object.keys(CLOUDTRAIL_TAMPERING_CALLS).map(literal).join(', ')}) THEN 'integrity' ELSE 'activity' END`,
+    time_ms: 'time_ms',
+    time_field: 'time_field',
+    session_uid: 'caller_session',
+    user_uid: 'coalesce(ui_arn, ui_user_name)',
+    action: `CASE WHEN error_code IS NULL THEN event_name ELSE event_name || ' failed: ' || error_code END`,
+    target: `nullif(concat_ws(' ', coalesce(target_param, first_resource), CASE WHEN error_code IS NOT NULL THEN '(' || concat_ws(': ', error_code, error_message) || ')' END), '')`,
+    src_ip: 'src_ip',
+    user_agent: 'user_agent',
+    object_key: 'object_key',
+    position: 'position',
+    request_text: 'request_text',
+  })}
   FROM calls
 )
-SELECT status, reason, ${literal(CLOUDTRAIL_SOURCE)} AS source, host, CAST(NULL AS BIGINT) AS record_no, record_uid,
-  event_code, kind, time_ms, time_field, session_uid, linked_session_uid,
-  user_uid, coalesce(nullif(regexp_extract(user_uid, '^arn:aws[a-z-]*:(?:iam|sts)::[0-9]*:(.+)$', 1), ''), user_uid) AS user_name,
-  nullif(regexp_extract(user_uid, '^arn:aws[a-z-]*:(?:iam|sts)::([0-9]+):', 1), '') AS user_domain,
-  CAST(NULL AS INTEGER) AS logon_type_id, CAST(NULL AS BOOLEAN) AS is_elevated, CAST(NULL AS VARCHAR) AS privileges,
-  src_ip, CAST(NULL AS VARCHAR) AS src_host, user_agent AS process, CAST(NULL AS VARCHAR) AS parent_process,
-  -- ActivityEvent has no source address: it leads the call's parameters, as "from <ip>: <parameters>".
-  concat_ws(': ', 'from ' || src_ip, request_text) AS command_line, action, target, logon_process, CAST(NULL AS VARCHAR) AS auth_package,
-  CAST(end_hint_ms AS BIGINT) AS end_hint_ms, end_hint, details,
-  object_key || coalesce('#record=' || CAST(position AS VARCHAR), '#eventID=' || record_uid) AS raw_ref, object_key
+SELECT ${classifiedRow({
+    status: 'status',
+    reason: 'reason',
+    source: literal(CLOUDTRAIL_SOURCE),
+    host: 'host',
+    record_uid: 'record_uid',
+    event_code: 'event_code',
+    kind: 'kind',
+    time_ms: 'time_ms',
+    time_field: 'time_field',
+    session_uid: 'session_uid',
+    linked_session_uid: 'linked_session_uid',
+    user_uid: 'user_uid',
+    user_name: `coalesce(${regexpGroup(d, 'user_uid', '^arn:aws[a-z-]*:(?:iam|sts)::[0-9]*:(.+)$', 1)}, user_uid)`,
+    user_domain: regexpGroup(d, 'user_uid', '^arn:aws[a-z-]*:(?:iam|sts)::([0-9]+):', 1),
+    src_ip: 'src_ip',
+    process: 'user_agent',
+    // ActivityEvent has no source address: it leads the call's parameters, as "from <ip>: <parameters>".
+    command_line: `concat_ws(': ', 'from ' || src_ip, request_text)`,
+    action: 'action',
+    target: 'target',
+    logon_process: 'logon_process',
+    end_hint_ms: 'CAST(end_hint_ms AS BIGINT)',
+    end_hint: 'end_hint',
+    details: 'details',
+    raw_ref: `object_key || coalesce('#record=' || CAST(position AS VARCHAR), '#eventID=' || record_uid)`,
+    object_key: 'object_key',
+  })}
 FROM events
 UNION ALL
-SELECT CASE WHEN role = 'rejected' THEN 'rejected' ELSE 'skipped' END, skip_reason, ${literal(CLOUDTRAIL_SOURCE)}, host, NULL,
-  event_id, CASE WHEN event_source IS NOT NULL AND event_name IS NOT NULL THEN event_source || ':' || event_name END, NULL, time_ms,
-  time_field, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, object_key || coalesce('#record=' || CAST(position AS VARCHAR), ''), object_key
+SELECT ${problemRow({
+    status: `CASE WHEN role = 'rejected' THEN 'rejected' ELSE 'skipped' END`,
+    reason: 'skip_reason',
+    source: literal(CLOUDTRAIL_SOURCE),
+    host: 'host',
+    record_uid: 'event_id',
+    event_code: `CASE WHEN event_source IS NOT NULL AND event_name IS NOT NULL THEN event_source || ':' || event_name END`,
+    time_ms: 'time_ms',
+    time_field: 'time_field',
+    raw_ref: `object_key || coalesce('#record=' || CAST(position AS VARCHAR), '')`,
+    object_key: 'object_key',
+  })}
 FROM roles WHERE role IN ('rejected', 'skipped')
 UNION ALL
-SELECT 'rejected', problem, ${literal(CLOUDTRAIL_SOURCE)}, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  object_key || coalesce('#record=' || CAST(position AS VARCHAR), ''), object_key
+SELECT ${problemRow({
+    status: `'rejected'`,
+    reason: 'problem',
+    source: literal(CLOUDTRAIL_SOURCE),
+    raw_ref: `object_key || coalesce('#record=' || CAST(position AS VARCHAR), '')`,
+    object_key: 'object_key',
+  })}
 FROM recs WHERE record IS NULL
 `;
   return p.finish('normalise-cloudtrail', sql);

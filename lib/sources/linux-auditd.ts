@@ -40,7 +40,8 @@
  * Time: `msg=audit(<epoch>.<millis>:<serial>)`, UTC by definition. `record_uid` is
  * `host|epoch.millis|serial|type`, so re-shipped copies collapse.
  */
-import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import { type Dialect, type ExpressionShims, type RawInput, regexpGroup } from '../query/dialects/dialect.ts';
+import { classifiedRow, problemRow } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const LINUX_AUDITD_SOURCE = 'linux_auditd';
@@ -142,9 +143,12 @@ function fieldRegex(name: string): string {
   return `(?:^|[\\s'(,])${name}=("[^"]*"|\\(null\\)|\\(none\\)|[^\\s',)]*)`;
 }
 
+/** Which field gave an auditd record's time (the pack counts records by it). */
+const AUDITD_TIME_FIELD = 'msg=audit(epoch) (event time, UTC)';
+
 /** SQL for the value of one field: NULL when absent, `?` or `(null)`; quotes removed; hex kept. */
-function rawField(src: string, name: string): string {
-  const v = `regexp_extract(${src}, ${literal(fieldRegex(name))}, 1)`;
+function rawField(d: ExpressionShims, src: string, name: string): string {
+  const v = d.regexpExtract(src, fieldRegex(name), 1);
   return `nullif(nullif(nullif(nullif(${v}, ''), '?'), '(null)'), '(none)')`;
 }
 
@@ -172,9 +176,9 @@ const inList = (items: readonly string[]) => items.map(literal).join(', ');
  * SQL for the host of a record given no `node=`: a `host=<name>` folder of the object key, else the
  * file name without `.log[.gz]` up to the first `_`.
  */
-export function hostFromKeySql(key: string): string {
-  const folder = `nullif(regexp_extract(${key}, '(?:^|/)host=([^/]+)/', 1), '')`;
-  const base = `split_part(regexp_extract(${key}, '([^/]+?)(?:\\.log)?(?:\\.gz)?$', 1), '_', 1)`;
+export function hostFromKeySql(d: ExpressionShims, key: string): string {
+  const folder = regexpGroup(d, key, '(?:^|/)host=([^/]+)/', 1);
+  const base = `split_part(${d.regexpExtract(key, '([^/]+?)(?:\\.log)?(?:\\.gz)?$', 1)}, '_', 1)`;
   return `coalesce(${folder}, nullif(${base}, ''))`;
 }
 
@@ -185,11 +189,13 @@ export function hostFromKeySql(key: string): string {
  */
 export function buildLinuxAuditdNormaliseQuery(d: Dialect, input: RawInput): SqlQuery {
   const p = new ParamList();
-  const f = (name: string) => rawField('body', name);
+  const f = (name: string) => rawField(d, 'body', name);
   const val = (x: string) => auditValueSql(d, x);
-  const elevating = `regexp_extract(coalesce(exe, ''), '([^/]+)$', 1) IN (${inList(ELEVATING_PROGRAMS)})`;
+  const elevating = `${d.regexpExtract("coalesce(exe, '')", '([^/]+)$', 1)} IN (${inList(ELEVATING_PROGRAMS)})`;
   const failed = `lower(coalesce(res, '')) IN ('failed', 'fail', 'no', '0')`;
   const sourceLit = literal(LINUX_AUDITD_SOURCE);
+  // The program name of a logon's entry point (sshd, cron, login, …).
+  const exeName = d.regexpExtract("coalesce(e.exe, '')", '([^/]+)$', 1);
 
   const sql = `
 WITH raw AS (
@@ -199,30 +205,30 @@ hdr AS (
   SELECT object_key, line,
     split_part(line, chr(29), 1) AS body,
     nullif(split_part(line, chr(29), 2), '') AS enriched,
-    nullif(regexp_extract(line, '^node=(\\S+) ', 1), '') AS node,
-    nullif(regexp_extract(line, '^(?:node=\\S+ )?type=(\\S+)', 1), '') AS rtype,
-    nullif(regexp_extract(line, '^(?:node=\\S+ )?type=\\S+ msg=audit\\(([0-9]+)\\.[0-9]+:[0-9]+\\)', 1), '') AS sec,
-    nullif(regexp_extract(line, '^(?:node=\\S+ )?type=\\S+ msg=audit\\([0-9]+\\.([0-9]+):[0-9]+\\)', 1), '') AS frac,
-    nullif(regexp_extract(line, '^(?:node=\\S+ )?type=\\S+ msg=audit\\([0-9]+\\.[0-9]+:([0-9]+)\\)', 1), '') AS serial
+    ${regexpGroup(d, 'line', '^node=(\\S+) ', 1)} AS node,
+    ${regexpGroup(d, 'line', '^(?:node=\\S+ )?type=(\\S+)', 1)} AS rtype,
+    ${regexpGroup(d, 'line', '^(?:node=\\S+ )?type=\\S+ msg=audit\\(([0-9]+)\\.[0-9]+:[0-9]+\\)', 1)} AS sec,
+    ${regexpGroup(d, 'line', '^(?:node=\\S+ )?type=\\S+ msg=audit\\([0-9]+\\.([0-9]+):[0-9]+\\)', 1)} AS frac,
+    ${regexpGroup(d, 'line', '^(?:node=\\S+ )?type=\\S+ msg=audit\\([0-9]+\\.[0-9]+:([0-9]+)\\)', 1)} AS serial
   FROM raw
 ),
 rec AS (
   SELECT *,
-    upper(coalesce(node, ${hostFromKeySql('object_key')})) AS host,
+    upper(coalesce(node, ${hostFromKeySql(d, 'object_key')})) AS host,
     try_cast(sec AS BIGINT) * 1000 + try_cast(substr(frac || '000', 1, 3) AS BIGINT) AS time_ms,
     try_cast(serial AS BIGINT) AS serial_no,
     CASE
       WHEN line IS NULL OR trim(line) = '' THEN 'skipped'
       WHEN rtype IS NULL THEN 'rejected'
       WHEN sec IS NULL OR try_cast(sec AS BIGINT) IS NULL OR try_cast(serial AS BIGINT) IS NULL THEN 'rejected'
-      WHEN coalesce(node, ${hostFromKeySql('object_key')}) IS NULL THEN 'rejected'
+      WHEN coalesce(node, ${hostFromKeySql(d, 'object_key')}) IS NULL THEN 'rejected'
       WHEN rtype IN (${inList(AUDITD_EVENT_TYPES)}) THEN 'event'
       ELSE 'skipped' END AS status,
     CASE
       WHEN line IS NULL OR trim(line) = '' THEN 'blank_line'
       WHEN rtype IS NULL THEN 'not_audit_record'
       WHEN sec IS NULL OR try_cast(sec AS BIGINT) IS NULL OR try_cast(serial AS BIGINT) IS NULL THEN 'missing_time'
-      WHEN coalesce(node, ${hostFromKeySql('object_key')}) IS NULL THEN 'missing_host'
+      WHEN coalesce(node, ${hostFromKeySql(d, 'object_key')}) IS NULL THEN 'missing_host'
       WHEN rtype IN (${inList(AUDITD_EVENT_TYPES)}) THEN NULL
       WHEN rtype = 'EOE' THEN 'end_of_event'
       WHEN rtype IN (${inList(AUDITD_AUXILIARY_TYPES)}) THEN 'auxiliary'
@@ -248,8 +254,8 @@ fields AS (
   SELECT object_key, line, host, rtype, time_ms, serial_no, sec, frac, serial, body, enriched,
     ${f('pid')} AS pid,
     ${f('uid')} AS uid,
-    coalesce(nullif(regexp_extract(body, '\\snew auid=([0-9]+)', 1), ''), ${f('auid')}) AS auid_raw,
-    coalesce(nullif(regexp_extract(body, '\\snew ses=([0-9]+)', 1), ''), ${f('ses')}) AS ses_raw,
+    coalesce(${regexpGroup(d, 'body', '\\snew auid=([0-9]+)', 1)}, ${f('auid')}) AS auid_raw,
+    coalesce(${regexpGroup(d, 'body', '\\snew ses=([0-9]+)', 1)}, ${f('ses')}) AS ses_raw,
     ${val(f('exe'))} AS exe,
     ${val(f('comm'))} AS comm,
     nullif(${val(f('acct'))}, '?') AS acct,
@@ -266,14 +272,14 @@ fields AS (
     ${f('syscall')} AS syscall,
     ${f('success')} AS success,
     ${val(f('key'))} AS rule_key,
-    nullif(regexp_extract(coalesce(enriched, ''), '(?:^|\\s)AUID="([^"]*)"', 1), '') AS auid_name,
+    ${regexpGroup(d, "coalesce(enriched, '')", '(?:^|\\s)AUID="([^"]*)"', 1)} AS auid_name,
     CASE WHEN execve_body IS NOT NULL THEN ${d.joinTransformed(
       `regexp_extract_all(execve_body, '\\sa[0-9]+=("[^"]*"|\\S+)', 1)`,
       (x) => val(x),
       ' ',
     )} END AS execve_cmd,
-    ${val(rawField('proctitle_body', 'proctitle'))} AS proctitle,
-    ${val(rawField('cwd_body', 'cwd'))} AS syscall_cwd
+    ${val(rawField(d, 'proctitle_body', 'proctitle'))} AS proctitle,
+    ${val(rawField(d, 'cwd_body', 'cwd'))} AS syscall_cwd
   FROM classified WHERE status = 'event'
 ),
 typed AS (
@@ -357,7 +363,7 @@ owned AS (
 facts AS (
   SELECT host, boot_ms, session_uid, logon_ms,
     count(CASE WHEN rtype = 'USER_CMD' THEN 1 END) AS sudo_commands,
-    min(CASE WHEN kind = 'privilege' AND lower(coalesce(acct, '')) = 'root' THEN regexp_extract(exe, '([^/]+)$', 1) END) AS elevated_via,
+    min(CASE WHEN kind = 'privilege' AND lower(coalesce(acct, '')) = 'root' THEN ${d.regexpExtract('exe', '([^/]+)$', 1)} END) AS elevated_via,
     count(CASE WHEN rtype = 'SYSCALL' AND uid = '0' AND auid IS NOT NULL AND auid <> '0' THEN 1 END) AS root_syscalls,
     min(CASE WHEN rtype = 'USER_LOGIN' AND NOT is_failed THEN terminal END) AS login_terminal,
     min(CASE WHEN rtype = 'USER_CMD' THEN terminal END) AS sudo_terminal
@@ -374,46 +380,43 @@ entry AS (
   WHERE l.kind = 'logon'
 ),
 events AS (
-  SELECT
-    ${sourceLit} AS source,
-    o.host,
-    o.serial_no AS record_no,
-    concat_ws('|', o.host, o.sec || '.' || o.frac, o.serial, o.rtype) AS record_uid,
-    o.rtype AS event_code,
-    o.kind,
-    o.time_ms,
-    'msg=audit(epoch) (event time, UTC)' AS time_field,
-    o.session_uid,
-    CAST(NULL AS VARCHAR) AS linked_session_uid,
-    o.auid AS user_uid,
-    CASE
+  SELECT ${classifiedRow({
+    status: `'event'`,
+    source: sourceLit,
+    host: 'o.host',
+    record_no: 'o.serial_no',
+    record_uid: `concat_ws('|', o.host, o.sec || '.' || o.frac, o.serial, o.rtype)`,
+    event_code: 'o.rtype',
+    kind: 'o.kind',
+    time_ms: 'o.time_ms',
+    time_field: literal(AUDITD_TIME_FIELD),
+    session_uid: 'o.session_uid',
+    user_uid: 'o.auid',
+    user_name: `CASE
       WHEN o.kind = 'logon' THEN coalesce(o.auid_name, e.acct, o.name_by_auid)
       WHEN o.rtype IN ('USER_START', 'USER_END', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT', 'USER_LOGIN', 'USER_ERR') AND NOT o.is_elevating
         THEN coalesce(o.auid_name, o.acct, o.name_by_auid)
-      ELSE coalesce(o.auid_name, o.name_by_auid) END AS user_name,
-    CAST(NULL AS VARCHAR) AS user_domain,
-    CASE WHEN o.kind = 'logon' THEN
+      ELSE coalesce(o.auid_name, o.name_by_auid) END`,
+    logon_type_id: `CASE WHEN o.kind = 'logon' THEN
       CASE
-        WHEN regexp_extract(coalesce(e.exe, ''), '([^/]+)$', 1) IN ('sshd', 'sshd-session') OR e.terminal = 'ssh' THEN 10
-        WHEN regexp_extract(coalesce(e.exe, ''), '([^/]+)$', 1) IN ('cron', 'crond', 'atd') OR e.terminal IN ('cron', 'atd') THEN 4
-        WHEN regexp_extract(coalesce(e.exe, ''), '([^/]+)$', 1) IN ('login', 'gdm-session-worker', 'lightdm', 'sddm') THEN 2
-        END END AS logon_type_id,
-    CASE
+        WHEN ${exeName} IN ('sshd', 'sshd-session') OR e.terminal = 'ssh' THEN 10
+        WHEN ${exeName} IN ('cron', 'crond', 'atd') OR e.terminal IN ('cron', 'atd') THEN 4
+        WHEN ${exeName} IN ('login', 'gdm-session-worker', 'lightdm', 'sddm') THEN 2
+        END END`,
+    is_elevated: `CASE
       WHEN o.kind = 'logon' THEN o.auid = '0'
       WHEN o.kind = 'privilege' THEN lower(coalesce(o.acct, '')) = 'root'
       WHEN o.rtype = 'SYSCALL' THEN o.uid = '0' AND o.auid IS NOT NULL AND o.auid <> '0'
-      END AS is_elevated,
-    CAST(NULL AS VARCHAR) AS privileges,
-    CASE WHEN o.kind = 'logon' THEN e.addr ELSE o.addr END AS src_ip,
-    CASE WHEN o.kind = 'logon' THEN e.rhost ELSE o.rhost END AS src_host,
-    CASE WHEN o.kind = 'logon' THEN e.exe ELSE o.exe END AS process,
-    CAST(NULL AS VARCHAR) AS parent_process,
-    CASE
+      END`,
+    src_ip: `CASE WHEN o.kind = 'logon' THEN e.addr ELSE o.addr END`,
+    src_host: `CASE WHEN o.kind = 'logon' THEN e.rhost ELSE o.rhost END`,
+    process: `CASE WHEN o.kind = 'logon' THEN e.exe ELSE o.exe END`,
+    command_line: `CASE
       WHEN o.rtype = 'USER_CMD' THEN o.cmd
       WHEN o.rtype = 'SYSCALL' THEN coalesce(o.execve_cmd, o.proctitle)
-      END AS command_line,
-    o.action,
-    CASE
+      END`,
+    action: 'o.action',
+    target: `CASE
       WHEN o.rtype IN ('USER_START', 'USER_END') AND o.is_elevating THEN concat_ws(' ', 'to ' || o.acct, 'on ' || o.terminal)
       WHEN o.rtype = 'USER_CMD' THEN concat_ws(' ', 'cwd ' || o.cwd, 'on ' || o.terminal)
       WHEN o.rtype = 'SYSCALL' THEN concat_ws(' ', 'syscall ' || o.syscall, CASE WHEN o.success = 'no' THEN 'failed' END, 'uid ' || o.uid, 'cwd ' || o.syscall_cwd, 'key ' || o.rule_key)
@@ -421,33 +424,38 @@ events AS (
       WHEN o.kind = 'failed_logon' THEN concat_ws(' ', o.acct, o.op, 'from ' || o.addr)
       WHEN o.rtype = 'CONFIG_CHANGE' THEN concat_ws(' ', 'op ' || o.op, 'audit_enabled ' || o.audit_enabled, 'key ' || o.rule_key, CASE WHEN o.is_failed THEN 'failed' END)
       WHEN o.rtype IN ('USER_START', 'USER_END', 'USER_LOGIN', 'USER_LOGOUT', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT') THEN concat_ws(' ', o.op, 'on ' || o.terminal)
-      END AS target,
-    CASE WHEN o.kind = 'logon' THEN ${d.regexpExtract("coalesce(e.exe, '')", '([^/]+)$', 1)} END AS logon_process,
-    CAST(NULL AS VARCHAR) AS auth_package,
-    -- auditd logs its session ends (USER_END), so no end hint
-    CAST(NULL AS BIGINT) AS end_hint_ms,
-    CAST(NULL AS VARCHAR) AS end_hint,
-    CASE WHEN o.kind = 'logon' THEN ${d.jsonObjectText([
+      END`,
+    logon_process: `CASE WHEN o.kind = 'logon' THEN ${exeName} END`,
+    // auditd logs its session ends (USER_END), so no end hint (end_hint_ms, end_hint stay NULL).
+    details: `CASE WHEN o.kind = 'logon' THEN ${d.jsonObjectText([
       ['tty', `coalesce(fa.login_terminal, fa.sudo_terminal, nullif(o.tty, '(none)'))`],
       ['pam_terminal', 'e.terminal'],
       ['elevated_to_root_via', 'fa.elevated_via'],
       ['sudo_commands', `CAST(fa.sudo_commands AS VARCHAR)`],
       ['root_syscalls', `CAST(fa.root_syscalls AS VARCHAR)`],
       ['audit_session', 'o.ses'],
-    ])} END AS details,
-    o.object_key || '#audit(' || o.sec || '.' || o.frac || ':' || o.serial || ')/' || o.rtype AS raw_ref,
-    o.object_key
+    ])} END`,
+    raw_ref: `o.object_key || '#audit(' || o.sec || '.' || o.frac || ':' || o.serial || ')/' || o.rtype`,
+    object_key: 'o.object_key',
+  })}
   FROM owned o
   LEFT JOIN entry e ON o.kind = 'logon' AND e.rn = 1 AND e.host = o.host AND e.time_ms = o.time_ms AND e.serial_no = o.serial_no
   LEFT JOIN facts fa ON o.kind = 'logon' AND fa.host = o.host AND fa.boot_ms = o.boot_ms AND fa.session_uid = o.session_uid AND fa.logon_ms = o.time_ms
 )
-SELECT 'event' AS status, NULL AS reason, e.* FROM events e
+SELECT * FROM events
 UNION ALL
-SELECT status, reason, ${sourceLit} AS source, host, serial_no, NULL, rtype, NULL, time_ms, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  CASE WHEN time_ms IS NULL THEN object_key || '#sha256=' || substr(${d.sha256Hex("coalesce(line, '')")}, 1, 16)
-    ELSE object_key || '#audit(' || sec || '.' || frac || ':' || serial || ')/' || rtype END,
-  object_key
+SELECT ${problemRow({
+    status: 'status',
+    reason: 'reason',
+    source: sourceLit,
+    host: 'host',
+    record_no: 'serial_no',
+    event_code: 'rtype',
+    time_ms: 'time_ms',
+    raw_ref: `CASE WHEN time_ms IS NULL THEN object_key || '#sha256=' || substr(${d.sha256Hex("coalesce(line, '')")}, 1, 16)
+    ELSE object_key || '#audit(' || sec || '.' || frac || ':' || serial || ')/' || rtype END`,
+    object_key: 'object_key',
+  })}
 FROM classified WHERE status <> 'event'
 `;
   return p.finish('normalise-linux-auditd', sql);

@@ -35,7 +35,8 @@
  * line prints (`(uid=1000)`), on a logon the one of its `session opened` line.
  */
 import { SessiontrailError } from '../errors.ts';
-import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import { type Dialect, type RawInput, regexpGroup } from '../query/dialects/dialect.ts';
+import { classifiedRow, problemRow } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const LINUX_AUTH_SOURCE = 'linux_auth';
@@ -139,11 +140,6 @@ const RFC3339 =
   '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?';
 const HEADER = `^(${CLASSIC}|${RFC3339}) (\\S+) ([^\\[:\\s]+)(?:\\[([0-9]+)\\])?: ?(.*)$`;
 
-/** `nullif(regexp_extract(x, re, g), '')`: DuckDB returns '' where Trino returns NULL. */
-function rx(src: string, re: string, group = 1): string {
-  return `nullif(regexp_extract(${src}, ${literal(re)}, ${group}), '')`;
-}
-
 /**
  * The normalising query (same columns, in the same order, as the Windows source).
  * @throws SessiontrailError `BAD_CONFIG` for an unknown zone.
@@ -157,13 +153,14 @@ export function buildLinuxAuthNormaliseQuery(
   const p = new ParamList();
   const sourceLit = literal(LINUX_AUTH_SOURCE);
   const zoneParam = () => p.add(zone);
+  const rx = (src: string, re: string, group = 1) => regexpGroup(d, src, re, group);
   const pamRe =
     '^pam_unix\\(([^:]+):session\\): session (opened|closed) for user ([^ (]+)(?:\\(uid=([0-9]+)\\))?';
   const pamByRe = ' by ([^ (]*)\\(uid=([0-9]+)\\)';
   const sudoRe =
     '^\\s*(\\S+) : (.*?)TTY=(\\S+) ; PWD=(.*?) ; USER=(\\S+) ; (?:GROUP=\\S+ ; )?(?:TSID=\\S+ ; )?(?:ENV=.*? ; )?COMMAND=(.*)$';
   const classicLocal = `concat(CAST(year_no AS VARCHAR), '-', lpad(CAST(month_no AS VARCHAR), 2, '0'), '-', lpad(day_txt, 2, '0'), ' ', hms)`;
-  const rfcLocal = `replace(regexp_extract(stamp, '^([0-9-]+T[0-9:]+(?:\\.[0-9]{1,3})?)', 1), 'T', ' ')`;
+  const rfcLocal = `replace(${d.regexpExtract('stamp', '^([0-9-]+T[0-9:]+(?:\\.[0-9]{1,3})?)', 1)}, 'T', ' ')`;
 
   const sql = `
 WITH raw AS (
@@ -175,7 +172,7 @@ hdr AS (
     ${rx('line', HEADER, 2)} AS host_raw,
     lower(${rx('line', HEADER, 3)}) AS prog_raw,
     ${rx('line', HEADER, 4)} AS pid,
-    trim(regexp_extract(line, ${literal(HEADER)}, 5)) AS msg,
+    trim(${d.regexpExtract('line', HEADER, 5)}) AS msg,
     try_cast(${rx('object_key', '(?:^|/)dt=([0-9]{4})-[0-9]{2}-[0-9]{2}(?:/|$)')} AS INTEGER) AS dt_year,
     try_cast(${rx('object_key', '(?:^|/)dt=[0-9]{4}-([0-9]{2})-[0-9]{2}(?:/|$)')} AS INTEGER) AS dt_month
   FROM raw
@@ -188,8 +185,8 @@ timed AS (
     regexp_like(coalesce(stamp, ''), '(Z|[+-][0-9]{2}:[0-9]{2})$') AS has_zone,
     CASE WHEN strpos('${MONTHS}', substr(stamp, 1, 3)) > 0
       THEN CAST((strpos('${MONTHS}', substr(stamp, 1, 3)) + 2) / 3 AS INTEGER) END AS month_no,
-    regexp_extract(coalesce(stamp, ''), '^[A-Z][a-z]{2} +([0-9]{1,2}) ', 1) AS day_txt,
-    regexp_extract(coalesce(stamp, ''), ' ([0-9]{2}:[0-9]{2}:[0-9]{2})$', 1) AS hms
+    ${d.regexpExtract("coalesce(stamp, '')", '^[A-Z][a-z]{2} +([0-9]{1,2}) ', 1)} AS day_txt,
+    ${d.regexpExtract("coalesce(stamp, '')", ' ([0-9]{2}:[0-9]{2}:[0-9]{2})$', 1)} AS hms
   FROM hdr
 ),
 dated AS (
@@ -352,7 +349,7 @@ tooled AS (
     row_number() OVER (PARTITION BY a.host, a.line_sha, a.time_ms ORDER BY s.time_ms DESC, s.line_sha) AS rn
   FROM attributed a JOIN attributed s
     ON s.host = a.host AND s.event_code = 'sudo_command' AND s.sudo_error IS NULL
-   AND regexp_extract(split_part(s.sudo_command, ' ', 1), '([^/]+)$', 1) = a.prog
+   AND ${d.regexpExtract("split_part(s.sudo_command, ' ', 1)", '([^/]+)$', 1)} = a.prog
    AND s.time_ms <= a.time_ms AND s.time_ms >= a.time_ms - 60000
   WHERE a.event_code = 'account_change'
 ),
@@ -384,23 +381,22 @@ facts AS (
   GROUP BY host, session_uid, logon_ms
 ),
 events AS (
-  SELECT
-    ${sourceLit} AS source,
-    o.host,
-    CAST(NULL AS BIGINT) AS record_no,
-    concat_ws('|', o.host, CAST(o.time_ms AS VARCHAR), substr(o.line_sha, 1, 16)) AS record_uid,
-    o.event_code,
-    o.kind,
-    o.time_ms,
-    o.time_field,
-    o.session_uid,
-    CAST(NULL AS VARCHAR) AS linked_session_uid,
-    CASE
+  SELECT ${classifiedRow({
+    status: `'event'`,
+    source: sourceLit,
+    host: 'o.host',
+    record_uid: `concat_ws('|', o.host, CAST(o.time_ms AS VARCHAR), substr(o.line_sha, 1, 16))`,
+    event_code: 'o.event_code',
+    kind: 'o.kind',
+    time_ms: 'o.time_ms',
+    time_field: 'o.time_field',
+    session_uid: 'o.session_uid',
+    user_uid: `CASE
       WHEN o.kind = 'logon' THEN coalesce(fa.uid, o.pam_uid)
       WHEN o.event_code IN ('sshd_session_opened', 'pam_session_opened') THEN o.pam_uid
       WHEN o.event_code = 'elevated_session_opened' THEN o.pam_by_uid
-      END AS user_uid,
-    CASE o.event_code
+      END`,
+    user_name: `CASE o.event_code
       WHEN 'sshd_accepted' THEN o.acc_user
       WHEN 'sshd_failed' THEN o.fail_user
       WHEN 'sshd_invalid_user' THEN o.inv_user
@@ -408,22 +404,18 @@ events AS (
       WHEN 'elevated_session_closed' THEN NULL
       WHEN 'sudo_command' THEN o.sudo_user
       WHEN 'su' THEN o.su_by
-      ELSE o.pam_user END AS user_name,
-    CAST(NULL AS VARCHAR) AS user_domain,
-    CASE WHEN o.kind = 'logon' THEN
-      CASE WHEN o.prog = 'sshd' THEN 10 WHEN o.pam_service IN ('cron', 'atd') THEN 4 ELSE 2 END END AS logon_type_id,
-    CASE
+      ELSE o.pam_user END`,
+    logon_type_id: `CASE WHEN o.kind = 'logon' THEN
+      CASE WHEN o.prog = 'sshd' THEN 10 WHEN o.pam_service IN ('cron', 'atd') THEN 4 ELSE 2 END END`,
+    is_elevated: `CASE
       WHEN o.kind = 'logon' THEN coalesce(o.acc_user, o.pam_user) = 'root'
       WHEN o.kind = 'privilege' THEN o.pam_user = 'root'
       WHEN o.event_code = 'sudo_command' THEN o.sudo_error IS NULL AND o.sudo_runas = 'root'
-      END AS is_elevated,
-    CAST(NULL AS VARCHAR) AS privileges,
-    coalesce(o.acc_ip, o.fail_ip, o.inv_ip) AS src_ip,
-    CAST(NULL AS VARCHAR) AS src_host,
-    o.prog AS process,
-    CAST(NULL AS VARCHAR) AS parent_process,
-    CASE o.event_code WHEN 'sudo_command' THEN o.sudo_command END AS command_line,
-    CASE o.event_code
+      END`,
+    src_ip: 'coalesce(o.acc_ip, o.fail_ip, o.inv_ip)',
+    process: 'o.prog',
+    command_line: `CASE o.event_code WHEN 'sudo_command' THEN o.sudo_command END`,
+    action: `CASE o.event_code
       WHEN 'sshd_accepted' THEN 'login'
       WHEN 'sshd_failed' THEN 'login_failed'
       WHEN 'sshd_invalid_user' THEN 'login_failed'
@@ -444,8 +436,8 @@ events AS (
         WHEN regexp_like(o.msg, '^add .* to (shadow )?group') THEN 'group_member_added'
         WHEN regexp_like(o.msg, 'password changed') THEN 'password_changed'
         ELSE 'account_changed' END
-      END AS action,
-    CASE o.event_code
+      END`,
+    target: `CASE o.event_code
       WHEN 'sudo_command' THEN concat_ws(' ', 'as ' || o.sudo_runas, 'on ' || o.sudo_tty, 'in ' || o.sudo_pwd, nullif(trim(regexp_replace(coalesce(o.sudo_error, ''), ' ; $', '')), ''))
       WHEN 'su' THEN concat_ws(' ', 'to ' || o.su_to, 'on ' || o.su_tty)
       WHEN 'elevated_session_opened' THEN 'to ' || o.pam_user
@@ -453,13 +445,11 @@ events AS (
       WHEN 'account_change' THEN o.msg
       WHEN 'sshd_failed' THEN o.msg
       WHEN 'sshd_invalid_user' THEN o.msg
-      END AS target,
-    CASE WHEN o.kind = 'logon' THEN o.prog END AS logon_process,
-    CASE WHEN o.event_code = 'sshd_accepted' THEN o.acc_method END AS auth_package,
-    -- the source logs its session ends ("session closed"), so no end hint
-    CAST(NULL AS BIGINT) AS end_hint_ms,
-    CAST(NULL AS VARCHAR) AS end_hint,
-    CASE WHEN o.kind = 'logon' THEN ${d.jsonObjectText([
+      END`,
+    logon_process: `CASE WHEN o.kind = 'logon' THEN o.prog END`,
+    auth_package: `CASE WHEN o.event_code = 'sshd_accepted' THEN o.acc_method END`,
+    // the source logs its session ends ("session closed"), so no end hint (end_hint_ms, end_hint stay NULL)
+    details: `CASE WHEN o.kind = 'logon' THEN ${d.jsonObjectText([
       ['tty', 'fa.tty'],
       ['ssh_auth_method', 'o.acc_method'],
       ['ssh_src_port', 'o.acc_port'],
@@ -468,17 +458,25 @@ events AS (
       ['sudo_commands', 'CAST(fa.sudo_commands AS VARCHAR)'],
       ['sudo_denied', 'CAST(fa.sudo_denied AS VARCHAR)'],
       ['pid', 'o.pid'],
-    ])} END AS details,
-    o.object_key || '#sha256=' || substr(o.line_sha, 1, 16) AS raw_ref,
-    o.object_key
+    ])} END`,
+    raw_ref: `o.object_key || '#sha256=' || substr(o.line_sha, 1, 16)`,
+    object_key: 'o.object_key',
+  })}
   FROM owned o
   LEFT JOIN facts fa ON o.kind = 'logon' AND fa.host = o.host AND fa.session_uid = o.session_uid AND fa.logon_ms = o.time_ms
 )
-SELECT 'event' AS status, NULL AS reason, e.* FROM events e
+SELECT * FROM events
 UNION ALL
-SELECT status, reason, ${sourceLit} AS source, host, NULL, NULL, NULL, NULL, time_ms, time_field,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  object_key || '#sha256=' || substr(${d.sha256Hex("coalesce(line, '')")}, 1, 16), object_key
+SELECT ${problemRow({
+    status: 'status',
+    reason: 'reason',
+    source: sourceLit,
+    host: 'host',
+    time_ms: 'time_ms',
+    time_field: 'time_field',
+    raw_ref: `object_key || '#sha256=' || substr(${d.sha256Hex("coalesce(line, '')")}, 1, 16)`,
+    object_key: 'object_key',
+  })}
 FROM statused WHERE status <> 'event'
 `;
   return p.finish('normalise-linux-auth', sql);

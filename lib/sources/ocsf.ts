@@ -25,6 +25,7 @@
  * privileged-action globs read `ocsf:iam.amazonaws.com:create*`), else the `type_uid`.
  */
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
+import { classifiedRow, problemRow } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const OCSF_SOURCE = 'ocsf';
@@ -70,6 +71,9 @@ export function definedFields(eventCode: string): readonly string[] {
   if (eventCode.startsWith('3002')) return ['session_uid', 'user_uid', 'logon_type_id'];
   return ['session_uid', 'user_uid'];
 }
+
+/** Which field gave an OCSF record's time (the pack counts records by it). */
+const OCSF_TIME_FIELD = 'time (OCSF event time, UTC)';
 
 /**
  * The normalising query: every OCSF record classified as `event`, `skipped` (another class or
@@ -159,36 +163,44 @@ mapped AS (
   FROM classified WHERE status = 'event'
 ),
 events AS (
-  SELECT
-    ${literal(OCSF_SOURCE)} AS source, host, CAST(NULL AS BIGINT) AS record_no,
-    coalesce(meta_uid, ${d.sha256Hex('record')}) AS record_uid,
-    CASE WHEN api_operation IS NOT NULL AND class_uid <> 3002 THEN concat_ws(':', api_service, api_operation)
-         ELSE coalesce(type_uid, CAST(class_uid * 100 + coalesce(activity_id, 0) AS VARCHAR)) END AS event_code,
-    kind, time_ms, 'time (OCSF event time, UTC)' AS time_field,
-    CASE
+  SELECT ${classifiedRow({
+    status: `'event'`,
+    source: literal(OCSF_SOURCE),
+    host: 'host',
+    record_uid: `coalesce(meta_uid, ${d.sha256Hex('record')})`,
+    event_code: `CASE WHEN api_operation IS NOT NULL AND class_uid <> 3002 THEN concat_ws(':', api_service, api_operation)
+         ELSE coalesce(type_uid, CAST(class_uid * 100 + coalesce(activity_id, 0) AS VARCHAR)) END`,
+    kind: 'kind',
+    time_ms: 'time_ms',
+    time_field: literal(OCSF_TIME_FIELD),
+    session_uid: `CASE
       WHEN kind = 'failed_logon' THEN NULL
       WHEN class_uid = 3002 THEN coalesce(s_uid, issued_key,
         CASE WHEN kind = 'logon' THEN user_uid || '@' || CAST(time_ms AS VARCHAR) END)
-      ELSE coalesce(a_session, a_credential, p_session) END AS session_uid,
-    CASE WHEN class_uid = 3002 AND kind = 'logon' THEN a_credential END AS linked_session_uid,
-    user_uid, user_name, user_domain,
-    CASE WHEN class_uid <> 3002 OR raw_logon_type IS NULL THEN NULL
+      ELSE coalesce(a_session, a_credential, p_session) END`,
+    linked_session_uid: `CASE WHEN class_uid = 3002 AND kind = 'logon' THEN a_credential END`,
+    user_uid: 'user_uid',
+    user_name: 'user_name',
+    user_domain: 'user_domain',
+    logon_type_id: `CASE WHEN class_uid <> 3002 OR raw_logon_type IS NULL THEN NULL
          WHEN old_enum THEN CASE WHEN raw_logon_type = 99 THEN NULL ELSE raw_logon_type END
          WHEN raw_logon_type = 1 THEN 0
          WHEN raw_logon_type IN (0, 99) THEN NULL
-         ELSE raw_logon_type END AS logon_type_id,
-    CAST(NULL AS BOOLEAN) AS is_elevated, CAST(NULL AS VARCHAR) AS privileges,
-    src_ip, src_host, coalesce(proc, user_agent) AS process, parent_proc AS parent_process, cmd_line AS command_line,
-    CASE
+         ELSE raw_logon_type END`,
+    src_ip: 'src_ip',
+    src_host: 'src_host',
+    process: 'coalesce(proc, user_agent)',
+    parent_process: 'parent_proc',
+    command_line: 'cmd_line',
+    action: `CASE
       WHEN api_operation IS NOT NULL AND api_error IS NOT NULL THEN api_operation || ' failed: ' || api_error
       WHEN api_operation IS NOT NULL THEN api_operation
-      ELSE coalesce(activity_name, CAST(activity_id AS VARCHAR)) END AS action,
-    CASE WHEN class_uid = 3002 THEN role_arn ELSE api_error END AS target,
-    CASE WHEN class_uid = 3002 THEN api_operation END AS logon_process,
-    CAST(NULL AS VARCHAR) AS auth_package,
-    CASE WHEN kind = 'logon' THEN coalesce(s_expiration, ${d.awsTimeMillis('issued_expiration')}) END AS end_hint_ms,
-    CASE WHEN kind = 'logon' AND coalesce(s_expiration, ${d.awsTimeMillis('issued_expiration')}) IS NOT NULL THEN 'credentials_expired' END AS end_hint,
-    CASE WHEN kind = 'logon' THEN ${d.jsonObjectText([
+      ELSE coalesce(activity_name, CAST(activity_id AS VARCHAR)) END`,
+    target: 'CASE WHEN class_uid = 3002 THEN role_arn ELSE api_error END',
+    logon_process: 'CASE WHEN class_uid = 3002 THEN api_operation END',
+    end_hint_ms: `CASE WHEN kind = 'logon' THEN coalesce(s_expiration, ${d.awsTimeMillis('issued_expiration')}) END`,
+    end_hint: `CASE WHEN kind = 'logon' AND coalesce(s_expiration, ${d.awsTimeMillis('issued_expiration')}) IS NOT NULL THEN 'credentials_expired' END`,
+    details: `CASE WHEN kind = 'logon' THEN ${d.jsonObjectText([
       ['ocsf_version', 'version'],
       ['class_uid', 'CAST(class_uid AS VARCHAR)'],
       ['region', 'region'],
@@ -198,22 +210,35 @@ events AS (
       ['status', 'status_text'],
       ['logon_type_id_as_logged', 'CAST(raw_logon_type AS VARCHAR)'],
       ['user_agent', 'user_agent'],
-    ])} END AS details,
-    object_key || '#record=' || coalesce(CAST(position AS VARCHAR), 'uid:' || coalesce(meta_uid, '')) AS raw_ref,
-    object_key
+    ])} END`,
+    raw_ref: `object_key || '#record=' || coalesce(CAST(position AS VARCHAR), 'uid:' || coalesce(meta_uid, ''))`,
+    object_key: 'object_key',
+  })}
   FROM mapped
 )
-SELECT 'event' AS status, CAST(NULL AS VARCHAR) AS reason, e.* FROM events e
+SELECT * FROM events
 UNION ALL
-SELECT status, reason, ${literal(OCSF_SOURCE)}, host, NULL, meta_uid, CAST(class_uid AS VARCHAR), NULL, time_ms,
-  'time (OCSF event time, UTC)', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  object_key || coalesce('#record=' || CAST(position AS VARCHAR), ''), object_key
+SELECT ${problemRow({
+    status: 'status',
+    reason: 'reason',
+    source: literal(OCSF_SOURCE),
+    host: 'host',
+    record_uid: 'meta_uid',
+    event_code: 'CAST(class_uid AS VARCHAR)',
+    time_ms: 'time_ms',
+    time_field: literal(OCSF_TIME_FIELD),
+    raw_ref: `object_key || coalesce('#record=' || CAST(position AS VARCHAR), '')`,
+    object_key: 'object_key',
+  })}
 FROM classified WHERE status <> 'event'
 UNION ALL
-SELECT 'rejected', problem, ${literal(OCSF_SOURCE)}, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  object_key || coalesce('#record=' || CAST(position AS VARCHAR), ''), object_key
+SELECT ${problemRow({
+    status: `'rejected'`,
+    reason: 'problem',
+    source: literal(OCSF_SOURCE),
+    raw_ref: `object_key || coalesce('#record=' || CAST(position AS VARCHAR), '')`,
+    object_key: 'object_key',
+  })}
 FROM recs WHERE record IS NULL
 `;
   return p.finish('normalise-ocsf', sql);

@@ -21,7 +21,7 @@
  */
 
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
-import type { SessionEventKind } from '../query/session-events.ts';
+import { classifiedRow, problemRow, type SessionEventKind } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const WINDOWS_SOURCE = 'windows';
@@ -617,47 +617,53 @@ luids AS (
 ),
 events AS (
   SELECT
-    ${literal(WINDOWS_SOURCE)} AS source,
-    host,
-    record_no,
-    concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code) AS record_uid,
-    event_code,
-    ${byEvent((m) => literal(m.kind))} AS kind,
-    ${d.epochMillis(d.isoTimeText('time_text'))} AS time_ms,
-    time_field,
-    ${byEvent((m) => (m.session === undefined ? undefined : m.session === 'ProcessOwner' ? `CASE WHEN ${ownerIsTarget} THEN luid_TargetLogonId ELSE luid_SubjectLogonId END` : `luid_${m.session}`))} AS session_uid,
-    ${byEvent((m) => (m.linked ? `nullif(luid_${m.linked}, '0x0')` : undefined))} AS linked_session_uid,
-    -- S-1-0-0 (NULL SID) names no account: real 4688 v2 records write it as the target of every
-    -- process whose owner the log does not resolve (MS-4688), so it is no identity.
-    nullif(${identityPart('uid')}, ${literal(NULL_SID)}) AS user_uid,
-    ${identityPart('name')} AS user_name,
-    ${identityPart('domain')} AS user_domain,
-    ${byEvent((m) => (m.logonType ? d.tryInteger(ed(m.logonType), 'INTEGER') : undefined))} AS logon_type_id,
-    ${byEvent((m) =>
+  ${classifiedRow({
+    status: `'event'`,
+    source: literal(WINDOWS_SOURCE),
+    host: 'host',
+    record_no: 'record_no',
+    record_uid: `concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code)`,
+    event_code: 'event_code',
+    kind: byEvent((m) => literal(m.kind)),
+    time_ms: d.epochMillis(d.isoTimeText('time_text')),
+    time_field: 'time_field',
+    session_uid: byEvent((m) =>
+      m.session === undefined
+        ? undefined
+        : m.session === 'ProcessOwner'
+          ? `CASE WHEN ${ownerIsTarget} THEN luid_TargetLogonId ELSE luid_SubjectLogonId END`
+          : `luid_${m.session}`,
+    ),
+    linked_session_uid: byEvent((m) => (m.linked ? `nullif(luid_${m.linked}, '0x0')` : undefined)),
+    // S-1-0-0 (NULL SID) names no account: real 4688 v2 records write it as the target of every
+    // process whose owner the log does not resolve (MS-4688), so it is no identity.
+    user_uid: `nullif(${identityPart('uid')}, ${literal(NULL_SID)})`,
+    user_name: identityPart('name'),
+    user_domain: identityPart('domain'),
+    logon_type_id: byEvent((m) => (m.logonType ? d.tryInteger(ed(m.logonType), 'INTEGER') : undefined)),
+    is_elevated: byEvent((m) =>
       m.elevated === 'ElevatedToken'
         ? `CASE WHEN ed_ElevatedToken IN ('%%1842', 'Yes') THEN true WHEN ed_ElevatedToken IN ('%%1843', 'No') THEN false END`
         : m.elevated === 'TokenElevationType'
           ? // %%1937 = elevated (Run as administrator), %%1938 = limited; %%1936 (default) says nothing.
             `CASE WHEN ed_TokenElevationType = '%%1937' THEN true WHEN ed_TokenElevationType = '%%1938' THEN false END`
           : undefined,
-    )} AS is_elevated,
-    ${byEvent((m) => (m.privileges ? d.replaceAll(ed(m.privileges), '\\s+', ' ') : undefined))} AS privileges,
-    ${byEvent((m) => (m.srcIp ? ed(m.srcIp) : undefined))} AS src_ip,
-    ${byEvent((m) => (m.srcHost ? ed(m.srcHost) : undefined))} AS src_host,
-    ${byEvent((m) => (m.process ? ed(m.process) : undefined))} AS process,
-    ${byEvent((m) => (m.parent ? ed(m.parent) : undefined))} AS parent_process,
-    ${byEvent((m) => (m.commandLine ? ed(m.commandLine) : undefined))} AS command_line,
-    ${byEvent((m) => literal(m.action))} AS action,
-    ${byEvent((m) => m.target)} AS target,
-    ${byEvent((m) => (m.logonProcess ? ed(m.logonProcess) : undefined))} AS logon_process,
-    ${byEvent((m) => (m.authPackage ? ed(m.authPackage) : undefined))} AS auth_package,
-    -- Windows logs its logoffs, so no end hint.
-    CAST(NULL AS BIGINT) AS end_hint_ms,
-    CAST(NULL AS VARCHAR) AS end_hint,
-    -- A NewCredentials logon (type 9) keeps the caller's identity locally and uses the outbound
-    -- account (TargetOutbound*, 4624 v2) on the network; SubjectLogonId is the logon that made it
-    -- (MS-4624). Both are what a reader needs to follow it.
-    CASE WHEN event_code = '4624' AND ${d.tryInteger('ed_LogonType', 'INTEGER')} = ${NEW_CREDENTIALS_LOGON_TYPE} THEN ${d.jsonObjectText(
+    ),
+    privileges: byEvent((m) => (m.privileges ? d.replaceAll(ed(m.privileges), '\\s+', ' ') : undefined)),
+    src_ip: byEvent((m) => (m.srcIp ? ed(m.srcIp) : undefined)),
+    src_host: byEvent((m) => (m.srcHost ? ed(m.srcHost) : undefined)),
+    process: byEvent((m) => (m.process ? ed(m.process) : undefined)),
+    parent_process: byEvent((m) => (m.parent ? ed(m.parent) : undefined)),
+    command_line: byEvent((m) => (m.commandLine ? ed(m.commandLine) : undefined)),
+    action: byEvent((m) => literal(m.action)),
+    target: byEvent((m) => m.target),
+    logon_process: byEvent((m) => (m.logonProcess ? ed(m.logonProcess) : undefined)),
+    auth_package: byEvent((m) => (m.authPackage ? ed(m.authPackage) : undefined)),
+    // Windows logs its logoffs, so no end hint (end_hint_ms, end_hint stay NULL).
+    // A NewCredentials logon (type 9) keeps the caller's identity locally and uses the outbound
+    // account (TargetOutbound*, 4624 v2) on the network; SubjectLogonId is the logon that made it
+    // (MS-4624). Both are what a reader needs to follow it.
+    details: `CASE WHEN event_code = '4624' AND ${d.tryInteger('ed_LogonType', 'INTEGER')} = ${NEW_CREDENTIALS_LOGON_TYPE} THEN ${d.jsonObjectText(
       [
         [
           'outbound_account',
@@ -665,21 +671,34 @@ events AS (
         ],
         ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
       ],
-    )} END AS details,
-    object_key || '#record=' || coalesce(CAST(record_no AS VARCHAR), 'none') AS raw_ref,
-    object_key
+    )} END`,
+    raw_ref: `object_key || '#record=' || coalesce(CAST(record_no AS VARCHAR), 'none')`,
+    object_key: 'object_key',
+  })}
   FROM luids
 )
-SELECT 'event' AS status, NULL AS reason, e.* FROM events e
+SELECT * FROM events
 UNION ALL
-SELECT status, reason, ${literal(WINDOWS_SOURCE)} AS source, host, record_no, NULL, CAST(event_id AS VARCHAR), NULL, NULL, time_field,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  object_key || CASE WHEN record_no IS NULL THEN '' ELSE '#record=' || CAST(record_no AS VARCHAR) END, object_key
+SELECT ${problemRow({
+    status: 'status',
+    reason: 'reason',
+    source: literal(WINDOWS_SOURCE),
+    host: 'host',
+    record_no: 'record_no',
+    event_code: 'CAST(event_id AS VARCHAR)',
+    time_field: 'time_field',
+    raw_ref: `object_key || CASE WHEN record_no IS NULL THEN '' ELSE '#record=' || CAST(record_no AS VARCHAR) END`,
+    object_key: 'object_key',
+  })}
 FROM classified WHERE status <> 'event'
 UNION ALL
-SELECT 'rejected', 'malformed_json', ${literal(WINDOWS_SOURCE)}, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  object_key, object_key
+SELECT ${problemRow({
+    status: `'rejected'`,
+    reason: `'malformed_json'`,
+    source: literal(WINDOWS_SOURCE),
+    raw_ref: 'object_key',
+    object_key: 'object_key',
+  })}
 FROM checked WHERE NOT ok
 `;
   return p.finish('normalise-windows', sql);

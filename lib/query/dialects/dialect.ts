@@ -86,6 +86,14 @@ export interface ExpressionShims {
   regexpExtract(text: string, pattern: string, group: number): string;
 }
 
+/**
+ * The text of a regular expression's group, NULL when the pattern does not match, the group is
+ * empty or `text` is NULL: the same on every engine (through {@link ExpressionShims.regexpExtract}).
+ */
+export function regexpGroup(d: ExpressionShims, text: string, pattern: string, group: number): string {
+  return `nullif(${d.regexpExtract(text, pattern, group)}, '')`;
+}
+
 /** The raw relations a source reads: what a locator's {@link RawInput} becomes in SQL. */
 export interface RawReaders {
   /**

@@ -107,7 +107,7 @@ export function notEvent(status: 'skipped' | 'rejected', reason: string, over: E
 /** Loads the rows as the `<table>` working table, every column typed as the contract says. */
 export async function loadEvents(engine: DuckDbEngine, table: string, rows: readonly EventRow[]) {
   const p = new ParamList();
-  const names = new Set(CLASSIFIED_COLUMNS.map((c) => c.name));
+  const names = new Set<string>(CLASSIFIED_COLUMNS.map((c) => c.name));
   const select = (row: EventRow) => {
     for (const key of Object.keys(row))
       if (!names.has(key)) throw new Error(`${key} is not a classified-lines column`);
