@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { type Config, findingsSettings } from '../config/config.ts';
 import { integrityKindOf } from '../findings/integrity-kind.ts';
-import type { InputFile } from '../locate/log-intake.ts';
 import type { Row } from '../query/query-engine.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
 import { INFERRED_LOGON_ACTION, type SourceTraits } from '../query/session-events.ts';
@@ -20,7 +19,6 @@ import type {
   Coverage,
   EndReason,
   EvidencePack,
-  InputListing,
   InputRecord,
   IntegrityEvent,
   MissingReason,
@@ -63,8 +61,6 @@ export interface QueryResults {
     readonly count?: number;
     readonly examples?: readonly string[];
   }[];
-  /** Every file found per source, with its status (local inputs). */
-  readonly inputFiles?: readonly (InputFile & { readonly source: string })[];
 }
 
 export interface AssembleInput {
@@ -75,7 +71,7 @@ export interface AssembleInput {
   readonly expiredRules: readonly string[];
   readonly results: QueryResults;
   readonly queries: readonly QueryRecord[];
-  /** The input objects read, when the locator listed them (sorted here). */
+  /** Every input object found, with what became of it, when the locators listed them (sorted here). */
   readonly inputs?: readonly InputRecord[];
   /** For each source, which population fields each event code defines. */
   readonly definedFields: (source: string, eventCode: string) => readonly string[];
@@ -192,17 +188,7 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     ...(input.inputs === undefined
       ? {}
       : {
-          inputs: [...input.inputs].sort((a, b) =>
-            a.source !== b.source
-              ? a.source < b.source
-                ? -1
-                : 1
-              : a.key < b.key
-                ? -1
-                : a.key > b.key
-                  ? 1
-                  : 0,
-          ),
+          inputs: [...input.inputs].sort((a, b) => cmp(a.source, b.source) || cmp(a.key, b.key)),
         }),
     limitations: buildLimitations(input, coverage, integrity_events, summary.orphan_events, sessions),
   };
@@ -613,19 +599,7 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
     }))
     .sort((a, b) => cmp(a.host, b.host));
 
-  const inputs: InputListing[] = (results.inputFiles ?? [])
-    .map((f) => ({
-      source: f.source,
-      key: f.key,
-      status: f.status,
-      reason: f.reason,
-      bytes: f.bytes,
-      lines: f.lines,
-      records: f.records,
-    }))
-    .sort((a, b) => cmp(a.source, b.source) || cmp(a.key, b.key));
-
-  return { sources, rejected, skipped, field_population, hosts, inputs };
+  return { sources, rejected, skipped, field_population, hosts };
 }
 
 function buildSuppressions(

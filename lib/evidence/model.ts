@@ -87,8 +87,11 @@ export interface EvidencePack {
   /** The queries that produced this pack, in the order they ran. */
   readonly queries: readonly QueryRecord[];
   /**
-   * Every input object read, with its size and sha256, sorted by source then key: what an auditor
-   * re-reads to re-derive the pack. Absent where the locator cannot tell (Athena tables).
+   * Every input object found for the pack, one entry per file or object, sorted by source then key:
+   * what was read of it (status, records, range) and what it was as stored (size, sha256 or S3
+   * version), so that an auditor can re-read exactly these inputs (`sessiontrail rederive`). Absent
+   * where the engine lists the objects itself and the locator cannot (Trino tables): never a
+   * partial list.
    */
   readonly inputs?: readonly InputRecord[];
   /** What this pack does not show, one sentence each. */
@@ -373,30 +376,6 @@ export interface Coverage {
   readonly field_population: readonly FieldPopulation[];
   /** Hosts seen in the data read, with first and last event; sorted. */
   readonly hosts: readonly HostCoverage[];
-  /**
-   * Every file found for each source, with what became of it; sorted by source and key. Empty for
-   * table inputs (Athena, Trino), where the engine lists the files.
-   */
-  readonly inputs: readonly InputListing[];
-}
-
-/** One file found for a source. */
-export interface InputListing {
-  readonly source: string;
-  /** The file relative to the logs root (`/`-separated). */
-  readonly key: string;
-  /**
-   * `read`; `skipped` (by name, empty, reached twice: `reason` says); `unreadable`; `damaged` (cut,
-   * trailing bytes, too large: `reason` says; whatever could be read of it is read).
-   */
-  readonly status: 'read' | 'skipped' | 'unreadable' | 'damaged';
-  readonly reason: string | null;
-  /** Bytes read (after decompression; the size on disk for Parquet). */
-  readonly bytes: Count;
-  /** Lines read after decompression (blank ones included); null when not read as lines. */
-  readonly lines: Count | null;
-  /** Records the file holds (rejected ones included); null when unknown (Parquet) or not read. */
-  readonly records: Count | null;
 }
 
 export interface SourceCoverage {
@@ -470,19 +449,66 @@ export interface QueryRecord {
   readonly rows: Count;
 }
 
-/** One input object read for a pack (chain of custody). */
+/**
+ * One input object found for a pack (chain of custody): what it was as stored, and what the pack
+ * read of it. A local file carries its sha256; an S3 object its version id and ETag (and checksum
+ * where the bucket keeps one).
+ */
 export interface InputRecord {
-  /** The source the object was read for. */
+  /** The source the object was found for. */
   readonly source: string;
   /**
-   * Path relative to the logs root (local), or the object key.
+   * The file relative to the logs root (`/`-separated) for local logs, or `s3://<bucket>/<key>`.
    * @minLength 1
    */
   readonly key: string;
-  /** Size in bytes, as stored. */
-  readonly size: Count;
-  /** sha256 (hex) of the bytes as stored (compressed bytes for `.gz`). */
-  readonly sha256: Sha256;
+  /**
+   * `read`; `skipped` (by name, empty, reached twice: `reason` says); `unreadable`; `damaged` (cut,
+   * trailing bytes, too large: `reason` says; whatever could be read of it is read).
+   */
+  readonly status: 'read' | 'skipped' | 'unreadable' | 'damaged';
+  /** Why it was skipped, or what is wrong with it; null for an object read whole. */
+  readonly reason: string | null;
+  /** Size in bytes as stored (compressed bytes for `.gz`); null when it was not opened (skipped by name, reached twice) or could not be. */
+  readonly size: Count | null;
+  /** sha256 (hex) of the bytes as stored, for a local file that was opened; else null. */
+  readonly sha256: Sha256 | null;
+  /** The S3 object version read, for an S3 object; else null. */
+  readonly s3: S3ObjectVersion | null;
+  /** Records the object holds (rejected ones included); null when unknown (Parquet) or not read. */
+  readonly records: Count | null;
+  /** The part of the object that was read; null when nothing of it was read. */
+  readonly range: InputRange | null;
+}
+
+/** The S3 object version an input was read from (S3 `HeadObject` / `ListObjectVersions`). */
+export interface S3ObjectVersion {
+  /** The version id; null when the bucket's versioning was never enabled (S3 then reports `null`). */
+  readonly version_id: string | null;
+  /** The ETag, without quotes: not a content digest for multipart or KMS-encrypted objects (S3 docs). */
+  readonly etag: string;
+  /** The object's checksum, where the bucket keeps one (`ChecksumSHA256`, …), else null. */
+  readonly checksum: { readonly algorithm: string; readonly value: string } | null;
+  /** When this version was written. */
+  readonly last_modified: Time;
+}
+
+/**
+ * The part of an input that was read. Every object is read from its start; it ends at its end, or
+ * where it is damaged (a cut gzip keeps its readable prefix).
+ */
+export interface InputRange {
+  /**
+   * Bytes of content read, from offset 0: after decompression for gzip, as stored otherwise
+   * (Parquet).
+   */
+  readonly bytes: Count;
+  /**
+   * Lines read, 1 to `last_line` (after decompression, blank ones included): `#line=` positions
+   * fall in this range. Null when not read as lines: Parquet, and JSON documents split into records
+   * (CloudTrail, OCSF), whose positions are `#record=` indexes below `records`.
+   */
+  readonly last_line: Count | null;
 }
 
 /** One finding: a rule's verdict on one or more records. */

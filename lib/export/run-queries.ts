@@ -47,8 +47,8 @@ export interface QueryStepResult {
   /** What the engine reported per statement (ids, times, bytes): not part of evidence.json. */
   readonly runs: readonly QueryRun[];
   /**
-   * Every input object read, when every source's locator listed them; undefined otherwise, so that
-   * a partial list is never presented as the whole.
+   * Every input object found, with what became of it, when every source's locator listed them;
+   * undefined otherwise, so that a partial list is never presented as the whole.
    */
   readonly inputs: readonly InputRecord[] | undefined;
 }
@@ -94,7 +94,6 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
   };
 
   const fileProblems: QueryResults['fileProblems'][number][] = [];
-  const inputFiles: NonNullable<QueryResults['inputFiles']>[number][] = [];
   const perSource: QueryResults[] = [];
   let inputs: InputRecord[] | undefined = [];
   const scopeCounts = new Map<string, number>();
@@ -105,7 +104,6 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
     const located = await deps.locator.locate(source, plan.dataFromMs, rp.toMs);
     try {
       fileProblems.push(...located.problems.map((p) => ({ source, ...p })));
-      inputFiles.push(...(located.found ?? []).map((f) => ({ source, ...f })));
       inputs =
         located.inputs === undefined
           ? undefined
@@ -178,7 +176,6 @@ export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<Q
   });
   const results = {
     ...mergeResults(perSource, fileProblems),
-    inputFiles,
     unmatchedScope: unmatched.map((m) => `${m.kind} ${m.value}`),
   };
   return { results, queryFiles, runs, inputs };

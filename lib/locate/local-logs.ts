@@ -9,7 +9,7 @@
  * followed (a folder reached twice, e.g. through a link loop, and a file reached twice are read
  * once and listed as skipped), and the engine reads each file through a link with a neutral name,
  * so that `[`, `?` and `*` in a name are never a glob. Rotated names (`auth.log.1`,
- * `a.json.2.gz`) are log files. Every file found is in {@link LocalInput.inputs} with its status.
+ * `a.json.2.gz`) are log files. Every file found is in {@link LocalInput.inputs} with its status, size and sha256.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, rmSync } from 'node:fs';
@@ -51,11 +51,12 @@ export interface FileProblem {
 
 export interface LocalInput {
   readonly files: readonly LocalFile[];
-  /** Each file found, as stored: key, size and sha256 (what the pack lists as read). */
+  /**
+   * Every file found for the source, sorted by key: what became of it, its size and sha256 as
+   * stored, and the range read (what the pack lists).
+   */
   readonly inputs: readonly InputObject[];
   readonly problems: readonly FileProblem[];
-  /** Every file found for the source, with what became of it; sorted by key. */
-  readonly found: readonly InputFile[];
   /** Removes the scratch folder (links and rewritten files). */
   cleanup(): Promise<void>;
 }
@@ -116,21 +117,21 @@ export async function findLocalLogs(
 
   const scratch = await mkdtemp(join(tmpdir(), 'sessiontrail-input-'));
   trackScratch(scratch);
-  const inputs: InputFile[] = [];
   const files: LocalFile[] = [];
   const objects: InputObject[] = [];
   const problems: FileProblem[] = [];
   try {
     for (const [n, file] of found.entries()) {
       if (file.skip !== undefined) {
-        inputs.push({
+        objects.push({
           key: file.key,
           status: 'skipped',
           reason: file.skip,
-          bytes: 0,
-          lines: null,
+          size: null,
+          sha256: null,
+          s3: null,
           records: null,
-          rejected: [],
+          range: null,
         });
         continue;
       }
@@ -140,10 +141,7 @@ export async function findLocalLogs(
             documents: DOCUMENT_SOURCES.has(source),
             limits,
           });
-      inputs.push(taken.input);
-      // What the pack lists as read (chain of custody): the file as stored, when it could be read.
-      if (taken.input.status === 'read' || taken.input.status === 'damaged')
-        objects.push({ key: file.key, ...(await sizeAndDigest(file.path)) });
+      objects.push(await inputObject(file.path, taken.input));
       if (taken.readPath !== null) files.push({ path: taken.readPath, key: file.key });
       const { status, reason } = taken.input;
       // A damaged file whose readable part is read (cut gzip) counts as one rejected record, as
@@ -156,7 +154,7 @@ export async function findLocalLogs(
     await removeScratch(scratch);
     throw err;
   }
-  return { files, problems, inputs: objects, found: inputs, cleanup: () => removeScratch(scratch) };
+  return { files, problems, inputs: objects, cleanup: () => removeScratch(scratch) };
 }
 
 /** Scratch folders not yet removed: removed at process exit if an export ends without cleanup. */
@@ -378,10 +376,31 @@ export function localLocator(logs: string, limits: IntakeLimits = DEFAULT_LIMITS
         input: { kind: 'files' as const, files: found.files },
         problems: found.problems,
         inputs: found.inputs,
-        found: found.found,
         cleanup: found.cleanup,
       };
     },
+  };
+}
+
+/**
+ * A file taken in, as the pack lists it: what became of it, its size and sha256 as stored unless it
+ * could not be opened (chain of custody), and the range read (every file is read from its start).
+ */
+async function inputObject(path: string, taken: InputFile): Promise<InputObject> {
+  const opened = taken.status !== 'unreadable';
+  const stored = opened ? await sizeAndDigest(path) : { size: null, sha256: null };
+  const readAny = (taken.status === 'read' || taken.status === 'damaged') && taken.bytes > 0;
+  return {
+    key: taken.key,
+    status: taken.status,
+    reason: taken.reason,
+    size: stored.size,
+    sha256: stored.sha256,
+    s3: null,
+    records: taken.records,
+    range: readAny
+      ? { bytes: taken.bytes, last_line: taken.lines !== null && taken.lines > 0 ? taken.lines : null }
+      : null,
   };
 }
 

@@ -5,7 +5,7 @@
  * a Trino catalog ({@link trinoLocator}). The export use case and the pack plan ask only this port.
  */
 import type { RawInput } from '../query/dialects/dialect.ts';
-import type { InputFile } from './log-intake.ts';
+import type { InputStatus } from './log-intake.ts';
 
 /**
  * A file the locator found but could not hand over whole, or records of it rejected before the
@@ -19,23 +19,43 @@ export interface FileProblem {
   readonly examples?: readonly string[];
 }
 
-/** One input object read for a pack, as `evidence.json` lists it (chain of custody). */
+/**
+ * One input object found for a pack, as `evidence.json` lists it (chain of custody; the model's
+ * `InputRecord` less its source): what it was as stored and what was read of it.
+ */
 export interface InputObject {
-  /** Path relative to the logs root (local), or the object key. */
+  /** Path relative to the logs root (local, `/`-separated), or `s3://<bucket>/<key>`. */
   readonly key: string;
-  readonly size: number;
-  /** sha256 (hex) of the object's bytes as stored (compressed bytes for `.gz`). */
-  readonly sha256: string;
+  readonly status: InputStatus;
+  /** Why it was skipped, or what is wrong with it; null for an object read whole. */
+  readonly reason: string | null;
+  /** Size in bytes as stored; null when the object was not opened. */
+  readonly size: number | null;
+  /** sha256 (hex) of the bytes as stored (compressed bytes for `.gz`), for a local file opened; else null. */
+  readonly sha256: string | null;
+  /** The S3 object version read, for an S3 object; else null. */
+  readonly s3: {
+    readonly version_id: string | null;
+    readonly etag: string;
+    readonly checksum: { readonly algorithm: string; readonly value: string } | null;
+    readonly last_modified: string;
+  } | null;
+  /** Records the object holds (rejected ones included); null when unknown (Parquet) or not read. */
+  readonly records: number | null;
+  /** Bytes of content read from offset 0 (decompressed for gzip) and the last line read; null when nothing was read. */
+  readonly range: { readonly bytes: number; readonly last_line: number | null } | null;
 }
 
 /** Where a source's raw lines are for one pack, and what was wrong with its files. */
 export interface LocatedInput {
   readonly input: RawInput;
   readonly problems: readonly FileProblem[];
-  /** Every object the input reads, with its size and digest, where the locator can tell. */
+  /**
+   * Every object found for the input, with what became of it and its size and digest or S3
+   * version, where the locator can tell (local files, S3 objects); absent for a table whose
+   * objects only the engine lists.
+   */
   readonly inputs?: readonly InputObject[];
-  /** Every file found, with what became of it (local files; a table input has none). */
-  readonly found?: readonly InputFile[];
   /** Releases what locating made (scratch files); called once the input has been read. */
   cleanup(): Promise<void>;
 }

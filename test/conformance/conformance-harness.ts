@@ -333,10 +333,6 @@ export function comparableEvidence(
   const dialectQueries: string[] = [];
   d.tool.engine = null;
   t.tool.engine = null;
-  // The list of files found is the local locator's (its intake), not the engine's: a table input
-  // has none. What the files hold is compared through every count and row below.
-  d.coverage.inputs = [];
-  t.coverage.inputs = [];
   d.queries.forEach((q, i) => {
     const other = t.queries[i];
     if (other !== undefined && q.sql_sha256 !== other.sql_sha256 && q.file === other.file) {
@@ -351,7 +347,6 @@ export function comparableEvidence(
 
 interface EvidenceShape {
   tool: { engine: unknown };
-  coverage: { inputs: unknown[] };
   queries: { file: string; sql_sha256: string }[];
 }
 

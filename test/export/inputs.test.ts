@@ -1,11 +1,13 @@
 /**
- * `evidence.json` lists every input object read, with its size and sha256: checked against the real
- * `sha256sum` and `stat`, and shown to change when one byte of one input changes.
+ * `evidence.json` lists every input object read in one list, with its status, records, range read,
+ * size and sha256: checked against the real `sha256sum`, `stat` and `wc -l`, and shown to change
+ * when one byte of one input changes.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack } from '../../lib/evidence/model.ts';
 import { generateSamples } from '../../sample/samples.ts';
@@ -52,10 +54,22 @@ describe('inputs in evidence.json (local logs, DuckDB)', () => {
     expect(inputs.length).toBeGreaterThan(0);
     for (const input of inputs) {
       const path = join(logs, input.key);
-      expect(input.source).toBe('windows');
+      const stored = await readFile(path);
+      // The samples are gzip JSON lines (their magic bytes say so), read whole.
+      const content = stored[0] === 0x1f && stored[1] === 0x8b ? gunzipSync(stored) : stored;
+      const text = content.toString('utf8');
+      expect(input).toMatchObject({ source: 'windows', status: 'read', reason: null, s3: null });
       expect(input.size).toBe((await stat(path)).size);
       expect(input.sha256).toBe(execFileSync('sha256sum', [path]).toString().slice(0, 64));
+      // Every decompressed byte, and as many lines as `zcat | wc -l` counts.
+      expect(input.range).toEqual({
+        bytes: content.length,
+        last_line: Number(execFileSync('sh', ['-c', 'zcat -f "$1" | wc -l', 'sh', path]).toString().trim()),
+      });
+      expect(input.records).toBe(text.split('\n').filter((l) => l.trim() !== '').length);
     }
+    // One list, one entry per file: the coverage section no longer repeats it.
+    expect(Object.keys(pack.coverage)).not.toContain('inputs');
     expect(inputs.map((i) => i.key)).toEqual([...inputs.map((i) => i.key)].sort());
   }, 120_000);
 

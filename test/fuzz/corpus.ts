@@ -288,7 +288,7 @@ export function makeCase(source: FuzzSource, seeds: readonly string[], rng: Rng,
 export function accountingProblems(pack: EvidencePack): string[] {
   const out: string[] = [];
   for (const s of pack.coverage.sources) {
-    const inputs = pack.coverage.inputs.filter((i) => i.source === s.source);
+    const inputs = (pack.inputs ?? []).filter((i) => i.source === s.source);
     if (inputs.some((i) => i.status === 'read' && i.records === null)) continue; // Parquet: rows counted by the engine only
     const fromFiles =
       inputs.reduce((n, i) => n + (i.records ?? 0), 0) +

@@ -2,6 +2,7 @@
  * Finding local logs: partition pruning, plain folders and files, and damaged gzip files whose
  * readable prefix is still used (real zlib, real DuckDB).
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -122,7 +123,7 @@ const coverageOf = (pack: EvidencePack, source = 'windows') => ({
   rejected: Object.fromEntries(
     pack.coverage.rejected.filter((r) => r.source === source).map((r) => [r.reason, r]),
   ),
-  inputs: pack.coverage.inputs.filter((i) => i.source === source),
+  inputs: (pack.inputs ?? []).filter((i) => i.source === source),
 });
 
 describe('bad input degrades, never aborts (issue 10)', () => {
@@ -148,7 +149,15 @@ describe('bad input degrades, never aborts (issue 10)', () => {
     // 4 logoffs read (lines 1-3 and 10), 4 lines rejected, blank lines no records.
     expect(c.source).toMatchObject({ records_read: 8, records_used: 4, records_rejected: 4 });
     expect(c.inputs).toEqual([
-      expect.objectContaining({ key: 'windows/dt=2024-03-05/a.json', status: 'read', lines: 10, records: 8 }),
+      expect.objectContaining({
+        key: 'windows/dt=2024-03-05/a.json',
+        status: 'read',
+        records: 8,
+        // Read whole: every byte of the plain file, its 10 lines; listed with its size and digest as stored.
+        range: { bytes: body.length, last_line: 10 },
+        size: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+      }),
     ]);
   }, 60_000);
 
@@ -272,7 +281,7 @@ describe('bad input degrades, never aborts (issue 10)', () => {
       maxDecompressedBytes: 64 * 1024,
     });
     await found.cleanup();
-    expect(found.found[0]).toMatchObject({ status: 'damaged', reason: 'decompressed_too_large' });
+    expect(found.inputs[0]).toMatchObject({ status: 'damaged', reason: 'decompressed_too_large' });
     expect(found.files).toEqual([]);
   });
 });
@@ -321,7 +330,7 @@ describe('paths taken literally (issue 10)', () => {
     await symlink(join(logs, 'windows'), join(logs, 'windows', 'dt=2024-03-04', 'loop'));
     const found = await findLocalLogs(logs, 'windows', day('2024-03-04'), day('2024-03-06'));
     await found.cleanup();
-    expect(found.found.map((i) => [i.key, i.status, i.reason])).toEqual([
+    expect(found.inputs.map((i) => [i.key, i.status, i.reason])).toEqual([
       ['windows/dt=2024-03-04/linked.json', 'read', null],
       ['windows/dt=2024-03-04/loop/', 'skipped', 'folder_already_read'],
       ['windows/dt=2024-03-04/own.json', 'read', null],
