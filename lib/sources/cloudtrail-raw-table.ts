@@ -57,7 +57,7 @@
  * partially), the Trino test catalog has the same limit (`hive.text.max-line-length=32MB`,
  * scripts/trino/catalog/hive.properties), `scripts/aws-smoke.sh` measures the largest recent file of
  * a deployment against it, and the local path (DuckDB) reads such a file record by record
- * (test/conformance/cloudtrail-large-file.test.ts, a generated 59 MB document).
+ * (test/sources/cloudtrail-large-file.test.ts, a generated 61.5 MiB document).
  */
 
 import { SessiontrailError } from '../errors.ts';

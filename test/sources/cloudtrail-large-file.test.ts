@@ -9,8 +9,8 @@
  * line per record: every record is read, the bad one alone is rejected.
  *
  * Not run on Trino, on purpose: the raw table reads a delivered file as one row, so this file is a
- * row over the limit. Trino 476 with its default line limit (100 MB) read it and ran out of its
- * 2 GB heap in json_parse; the test catalog now has Athena's limit (`hive.text.max-line-length`),
+ * row over the limit. Trino 476 with its default line limit (100 MB), 2 GB of heap shared with
+ * other test runs, ran out of memory reading it; the test catalog now has Athena's limit (`hive.text.max-line-length`),
  * under which the query fails as on Athena. One row per record on the table path is the open part
  * of the decision in lib/sources/cloudtrail-raw-table.ts.
  */
