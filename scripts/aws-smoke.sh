@@ -19,6 +19,9 @@
 #     the on-demand function under its own role.
 #  5. KMS signs a SHA-256 DIGEST with the signing key and openssl verifies it against the published
 #     key (only with --build: it builds a one-hour audit pack, which runs Athena queries).
+#  6. The CloudTrail files of the last two days fit Athena's 32 MB row limit once decompressed (the
+#     raw table reads one delivered file as one row, lib/sources/cloudtrail-raw-table.ts): the
+#     largest object of each projected account and region is downloaded and measured.
 #
 # Athena probes 1-3 run under the operator's credentials in the sessiontrail workgroup, as the
 # roles' queries do; they create and drop one table in the work database. Needs: aws CLI v2, openssl.
@@ -32,7 +35,7 @@ while [ $# -gt 0 ]; do
     --name) name="$2"; shift 2 ;;
     --region) region_args=(--region "$2"); shift 2 ;;
     --build) build=true; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -168,5 +171,41 @@ else
   report SKIPPED "KMS DIGEST signing" "run with --build (builds a one-hour audit pack in series smoke)"
 fi
 rm -f "$answer"
+
+# 6: CloudTrail files against Athena's 32 MB row limit (Athena user guide, "Service Quotas").
+raw_db="${name//-/_}_raw"
+row_limit=$((32 * 1024 * 1024))
+ct_location=$(aws_ glue get-table --database-name "$raw_db" --name cloudtrail_raw \
+  --query 'Table.StorageDescriptor.Location' --output text 2>/dev/null)
+if [ -z "$ct_location" ] || [ "$ct_location" = None ]; then
+  report SKIPPED "CloudTrail files under 32 MB" "no table $raw_db.cloudtrail_raw (CloudTrail not deployed)"
+else
+  accounts=$(aws_ glue get-table --database-name "$raw_db" --name cloudtrail_raw \
+    --query 'Table.Parameters."projection.account.values"' --output text)
+  regions=$(aws_ glue get-table --database-name "$raw_db" --name cloudtrail_raw \
+    --query 'Table.Parameters."projection.region.values"' --output text)
+  ct_bucket=${ct_location#s3://}; ct_prefix=${ct_bucket#*/}; ct_bucket=${ct_bucket%%/*}
+  largest=0; largest_key=""; measured=0
+  for day_ago in 1 2; do
+    day=$(date -u -d "$day_ago days ago" +%Y/%m/%d 2>/dev/null || date -u -v-"$day_ago"d +%Y/%m/%d)
+    for account in ${accounts//,/ }; do
+      for region in ${regions//,/ }; do
+        key=$(aws_ s3api list-objects-v2 --bucket "$ct_bucket" --prefix "${ct_prefix}$account/CloudTrail/$region/$day/" \
+          --query 'sort_by(Contents, &Size)[-1].Key' --output text 2>/dev/null)
+        [ -z "$key" ] || [ "$key" = None ] && continue
+        size=$(aws_ s3 cp "s3://$ct_bucket/$key" - | gzip -dc 2>/dev/null | wc -c)
+        measured=$((measured + 1))
+        if [ "$size" -gt "$largest" ]; then largest=$size; largest_key=$key; fi
+      done
+    done
+  done
+  if [ "$measured" = 0 ]; then
+    report SKIPPED "CloudTrail files under 32 MB" "no CloudTrail object in the last two days under $ct_location"
+  elif [ "$largest" -lt "$row_limit" ]; then
+    report PROVEN "CloudTrail files under 32 MB" "largest of $measured measured: $largest bytes decompressed (s3://$ct_bucket/$largest_key)"
+  else
+    report "NOT PROVEN" "CloudTrail files under 32 MB" "s3://$ct_bucket/$largest_key is $largest bytes decompressed: Athena refuses it as one row"
+  fi
+fi
 echo "$not_proven probe(s) not proven"
 exit "$not_proven"

@@ -144,7 +144,8 @@ const DATASETS: readonly ConformanceDataset[] = [
       // a CloudTrail document per record (its whole records are read, the cut one is rejected as
       // truncated_record), while a raw-line table (Trino, Athena) holds the file as one line and
       // rejects it whole. That is a difference of the input paths, not of the engines; the local
-      // behaviour is tested in test/locate/local-logs.test.ts.
+      // behaviour is tested in test/locate/local-logs.test.ts. (Why the table path is still one row
+      // per file: the decision in lib/sources/cloudtrail-raw-table.ts.)
       for (const f of (await readdir(root, { recursive: true })) as string[])
         if (f.includes('CutOffMidRecord')) await rm(join(root, f));
     },
