@@ -23,7 +23,6 @@ import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/lo
 import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
-import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
 import { SETTING_DEFAULTS } from '../settings.ts';
 import { ExporterFunction } from './exporter-function.ts';
 import { glueTableInput, type RawTablePlacement, readPrefixes } from './raw-tables.ts';
@@ -161,16 +160,18 @@ export class Exporter extends Construct {
         description: 'sessiontrail: per-pack working tables (CTAS), dropped when a pack is done',
       },
     });
-    // One table per source from its raw-table spec, except OCSF when Security Lake's own table is named.
+    // One table per source from its raw-table spec, except the source that reads Security Lake
+    // (the registry says which) when Security Lake's own table is named.
+    const lakeSource = sources.find((s) => SOURCES[s]?.readsSecurityLake === true);
     const lake =
-      props.securityLakeTable === undefined || !sources.includes(OCSF_SOURCE)
+      props.securityLakeTable === undefined || lakeSource === undefined
         ? undefined
         : securityLakeTable(props.securityLakeTable, props.securityLakeVersion);
     const sourceTables: Record<string, SourceTable> = {};
     const rawTables: string[] = [];
     const readFolders: string[] = [];
     for (const source of sources) {
-      if (source === OCSF_SOURCE && lake !== undefined) {
+      if (source === lakeSource && lake !== undefined) {
         sourceTables[source] = lake;
         continue;
       }
