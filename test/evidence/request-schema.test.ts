@@ -157,6 +157,15 @@ describe('validateRequest: the same fields and rules as the event, one zod schem
     );
   });
 
+  it("carries the event's allowEmpty to the request, as the CLI's --allow-empty", () => {
+    const event = parseOnDemandEvent({ ...audit, allowEmpty: true }) as Extract<
+      ReturnType<typeof parseOnDemandEvent>,
+      { action: 'export' }
+    >;
+    expect(validateRequest(toExportRequest(event)).allowEmpty).toBe(true);
+    expect(validateRequest(request).allowEmpty).toBe(false);
+  });
+
   it('names every problem at once, in the words of the caller (here, CLI flags)', () => {
     const { code, message } = refusal(() =>
       validateRequest({ kind: 'incident', from: '2024-02-30', to: '2024-03-01', users: [] }, (path) =>
