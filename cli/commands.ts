@@ -10,7 +10,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SessiontrailError } from '../lib/errors.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
-import { type ExportRequest, validateRequest } from '../lib/evidence/request.ts';
+import { type ExportRequest, type ProblemPlace, validateRequest } from '../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
 import { checkLocalPaths } from '../lib/locate/local-sources.ts';
 import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.ts';
@@ -83,6 +83,23 @@ export async function runSample(
   out(`under ${resolve(opts.out)}; window ${result.window.from} .. ${result.window.to}`);
 }
 
+/** The export flag of each request field, so that a refusal names what the user typed. */
+const FLAGS: Readonly<Record<keyof ExportRequest, string>> = {
+  kind: '--kind',
+  from: '--from',
+  to: '--to',
+  sources: '--source',
+  users: '--user',
+  hosts: '--host',
+  incidentId: '--incident-id',
+  requester: '--requester',
+  reason: '--reason',
+  series: '--series',
+  allowEmpty: '--allow-empty',
+};
+
+const flagOf: ProblemPlace = (path) => FLAGS[path[0] as keyof ExportRequest] ?? path.join('.');
+
 export async function runExport(
   opts: Common & {
     kind: PackKind;
@@ -118,7 +135,7 @@ export async function runExport(
     ...(opts.allowEmpty ? { allowEmpty: true } : {}),
   };
   // Refuse a bad request before keys and engines are touched, so the first message is about it.
-  validateRequest(request);
+  validateRequest(request, flagOf);
   await checkLocalPaths(opts.logs, opts.out);
   const onProgress = progress(opts.json);
   const deps = await localDeps({

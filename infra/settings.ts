@@ -1,9 +1,10 @@
 /**
  * The deployment settings: read once from the CDK context (`cdk.json` or `-c key=value`), checked,
- * and given defaults by profile. Precedence: `-c` option → `cdk.json` context → profile default.
- * Every key is documented in `infra/README.md`.
+ * with zod, and given defaults from one table ({@link SETTING_DEFAULTS}). Precedence: `-c` option →
+ * `cdk.json` context → default. Every key is documented in `infra/README.md`.
  */
 import type { Node } from 'constructs';
+import { z } from 'zod';
 
 export type Profile = 'dev' | 'prod';
 export type RetentionMode = 'COMPLIANCE' | 'GOVERNANCE';
@@ -61,210 +62,233 @@ export interface Settings {
   readonly trailOrganizationId: string | undefined;
 }
 
-/** Per-profile defaults: prod keeps evidence immutable for seven years; dev can be cleaned up. */
-export const PROFILE_DEFAULTS: Readonly<
-  Record<Profile, Pick<Settings, 'retentionMode' | 'retentionDays' | 'logRetentionDays' | 'scanCutoffBytes'>>
-> = {
-  // 2557 days = 7 years (SOX record keeping), leap days included.
-  prod: {
-    retentionMode: 'COMPLIANCE',
-    retentionDays: 2557,
-    logRetentionDays: 365,
-    scanCutoffBytes: 1024 ** 4,
-  },
-  dev: {
-    retentionMode: 'GOVERNANCE',
-    retentionDays: 1,
-    logRetentionDays: 30,
-    scanCutoffBytes: 100 * 1024 ** 3,
-  },
+/** A default that depends on the profile. */
+type ByProfile<T> = Readonly<Record<Profile, T>>;
+
+/**
+ * Every setting's default, the one table: `parseSettings` reads it, the constructs fall back to it
+ * (their prod values: a construct used on its own keeps evidence immutable), `infra/README.md`'s
+ * table states it (`test/infra/settings.test.ts` compares them) and `cdk.json` carries none, so
+ * that no two places can disagree. Settings not in it have no default (`logsBucket` is required;
+ * the others are off when unset).
+ */
+export const SETTING_DEFAULTS = {
+  name: 'sessiontrail',
+  profile: 'dev',
+  logsPrefix: 'logs',
+  evidencePrefix: 'packs',
+  retentionMode: { prod: 'COMPLIANCE', dev: 'GOVERNANCE' },
+  // 2557 days = 7 years (SOX record keeping), leap days included; dev packs can be cleaned up.
+  retentionDays: { prod: 2557, dev: 1 },
+  scanCutoffBytes: { prod: 1024 ** 4, dev: 100 * 1024 ** 3 },
+  resultsExpiryDays: 7,
+  logRetentionDays: { prod: 365, dev: 30 },
+  reviewCron: 'cron(0 6 1 * ? *)',
+  reviewDeadlineCron: 'cron(0 6 2 * ? *)',
+  scheduleTimeZone: 'UTC',
+  flexibleWindowMinutes: 60,
+  reservedConcurrency: 2,
+} as const satisfies { readonly [K in keyof Settings]?: Settings[K] | ByProfile<Settings[K]> };
+
+type ProfileDefaulted = {
+  [K in keyof typeof SETTING_DEFAULTS]: (typeof SETTING_DEFAULTS)[K] extends ByProfile<unknown> ? K : never;
+}[keyof typeof SETTING_DEFAULTS];
+
+/** The defaults that depend on the profile, per profile (from {@link SETTING_DEFAULTS}). */
+export const PROFILE_DEFAULTS: ByProfile<Pick<Settings, ProfileDefaulted>> = {
+  prod: profileDefaults('prod'),
+  dev: profileDefaults('dev'),
 };
 
-export const CONTEXT_KEYS = [
-  'name',
-  'profile',
-  'logsBucket',
-  'logsPrefix',
-  'logsKmsKeyArn',
-  'evidencePrefix',
-  'retentionMode',
-  'retentionDays',
-  'scanCutoffBytes',
-  'resultsExpiryDays',
-  'logRetentionDays',
-  'reviewCron',
-  'reviewDeadlineCron',
-  'scheduleTimeZone',
-  'flexibleWindowMinutes',
-  'configFile',
-  'alarmTopicArn',
-  'logAccounts',
-  'logRegions',
-  'securityLakeTable',
-  'securityLakeVersion',
-  'auditorPrincipalArn',
-  'reservedConcurrency',
-  'trailOrganizationId',
-] as const;
+function profileDefaults(profile: Profile): Pick<Settings, ProfileDefaulted> {
+  const d = SETTING_DEFAULTS;
+  return {
+    retentionMode: d.retentionMode[profile],
+    retentionDays: d.retentionDays[profile],
+    scanCutoffBytes: d.scanCutoffBytes[profile],
+    logRetentionDays: d.logRetentionDays[profile],
+  };
+}
 
 // At most 20: bucket names are `<name>-athena-results-<account>-<region>`, at most 63 characters.
 const NAME = /^[a-z][a-z0-9-]{0,19}$/;
 // S3 bucket naming rules (3-63 characters, lower case, digits, dots and hyphens).
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+const CRON = /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/;
 /** CloudWatch Logs accepts only these retention periods (days). */
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/** Unset: absent, null or empty (`-c key=` gives ''). */
+const unset = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : v);
+
+/** An optional text; `what` is the message's "expected …". */
+function text(what: string, valid: (v: string) => boolean = () => true) {
+  return z.preprocess(unset, z.string({ invalid_type_error: 'a string' }).refine(valid, what).optional());
+}
+
+/** An optional whole number in [min, max]; `-c` gives it as a string. */
+function int(min: number, max: number, what = `a whole number from ${min} to ${max}`) {
+  return z.preprocess(
+    (v) => (typeof unset(v) === 'string' ? Number(v) : unset(v)),
+    z
+      .number({ invalid_type_error: what })
+      .refine((n) => Number.isInteger(n) && n >= min && n <= max, what)
+      .optional(),
+  );
+}
+
+/** An optional list, comma-separated (`-c`) or a JSON list (`cdk.json`); de-duplicated. */
+function list(item: RegExp, what: string) {
+  const message = `${what}, comma-separated or a JSON list`;
+  return z.preprocess(
+    (v) => (typeof unset(v) === 'string' ? (v as string).split(',').map((x) => x.trim()) : unset(v)),
+    z
+      .array(z.string({ invalid_type_error: message }).regex(item, message), { invalid_type_error: message })
+      .min(1, message)
+      .transform((items) => [...new Set(items)])
+      .optional(),
+  );
+}
+
+const CRON_WHAT = 'a scheduler expression cron(minutes hours day-of-month month day-of-week year)';
+
+/**
+ * The context keys and the check of each (unset: the default applies). Messages are the "expected
+ * …" of the refusal.
+ */
+const CONTEXT_SCHEMA = z
+  .object({
+    name: text('lower-case letters, digits and -, starting with a letter, at most 20', (v) => NAME.test(v)),
+    profile: z.preprocess(unset, z.enum(['dev', 'prod'], { message: 'dev or prod' }).optional()),
+    logsBucket: z.preprocess(
+      unset,
+      z
+        .string({
+          required_error: 'the name of the bucket that holds the logs (-c logsBucket=my-log-bucket)',
+          invalid_type_error: 'a string',
+        })
+        .regex(BUCKET, 'an S3 bucket name'),
+    ),
+    logsPrefix: text('an S3 key prefix such as logs or security/windows', (v) => {
+      const t = trimSlashes(v);
+      return t === '' || PREFIX.test(t);
+    }),
+    logsKmsKeyArn: text('a KMS key ARN', (v) =>
+      /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/.test(v),
+    ),
+    evidencePrefix: text('a non-empty S3 key prefix such as packs', (v) => PREFIX.test(trimSlashes(v))),
+    retentionMode: z.preprocess(
+      unset,
+      z.enum(['COMPLIANCE', 'GOVERNANCE'], { message: 'COMPLIANCE or GOVERNANCE' }).optional(),
+    ),
+    retentionDays: int(1, 36_500),
+    // Athena refuses a cutoff below 10 MB (API reference, WorkGroupConfiguration).
+    scanCutoffBytes: int(10_000_000, Number.MAX_SAFE_INTEGER),
+    resultsExpiryDays: int(1, 365),
+    logRetentionDays: int(1, 3653, `one of CloudWatch's periods ${LOG_RETENTION_DAYS.join(', ')}`).refine(
+      (n) => n === undefined || LOG_RETENTION_DAYS.includes(n),
+      `one of CloudWatch's periods ${LOG_RETENTION_DAYS.join(', ')}`,
+    ),
+    reviewCron: text(CRON_WHAT, (v) => CRON.test(v)),
+    reviewDeadlineCron: text(CRON_WHAT, (v) => CRON.test(v)),
+    scheduleTimeZone: text('an IANA time zone such as UTC or Europe/Berlin', isTimeZone),
+    flexibleWindowMinutes: int(1, 1440),
+    configFile: text('a file path'),
+    alarmTopicArn: text('an SNS topic ARN', (v) =>
+      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(v),
+    ),
+    logAccounts: list(/^\d{12}$/, '12-digit AWS account ids'),
+    logRegions: list(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'AWS region names such as eu-west-1'),
+    securityLakeTable: text(
+      '<database>.<table>, e.g. amazon_security_lake_glue_db_eu_west_1.amazon_security_lake_table_eu_west_1_cloud_trail_mgmt_2_0',
+      (v) => /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(v),
+    ),
+    securityLakeVersion: int(1, 2),
+    auditorPrincipalArn: text('an IAM role, user or account root ARN', (v) =>
+      /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/.test(v),
+    ),
+    reservedConcurrency: int(0, 1000),
+    trailOrganizationId: text('an AWS Organizations id such as o-a1b2c3d4e5', (v) =>
+      /^o-[a-z0-9]{10,32}$/.test(v),
+    ),
+  })
+  .superRefine((c, ctx) => {
+    if (
+      c.securityLakeTable !== undefined &&
+      c.securityLakeVersion === undefined &&
+      !/_[12]_0$/.test(c.securityLakeTable)
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['securityLakeVersion'],
+        message: `1 or 2 (the name of ${c.securityLakeTable} does not say)`,
+      });
+  });
+
+/** The context keys the settings read (`cdk.json` or `-c key=value`), each documented in `infra/README.md`. */
+export const CONTEXT_KEYS = Object.keys(CONTEXT_SCHEMA.innerType().shape) as readonly (keyof Settings)[];
+
 /**
  * Reads and checks the settings from the context of `node` (the app).
- * @throws Error naming the key, what it must be and what it was.
+ * @throws Error naming each bad key, what it must be and what it was.
  */
 export function readSettings(node: Node): Settings {
-  const raw = (key: (typeof CONTEXT_KEYS)[number]): unknown => node.tryGetContext(key);
-  return parseSettings(Object.fromEntries(CONTEXT_KEYS.map((k) => [k, raw(k)])));
+  return parseSettings(Object.fromEntries(CONTEXT_KEYS.map((k) => [k, node.tryGetContext(k)])));
 }
 
 /** {@link readSettings} over a plain object of context values (`undefined` = not set). */
 export function parseSettings(context: Readonly<Record<string, unknown>>): Settings {
-  const bad = (key: string, what: string): never => {
-    throw new Error(`context ${key}: expected ${what}, received ${JSON.stringify(context[key])}`);
-  };
-  const text = (key: string): string | undefined => {
-    const v = context[key];
-    if (v === undefined || v === null || v === '') return undefined;
-    if (typeof v !== 'string') return bad(key, 'a string');
-    return v;
-  };
-  const int = (key: string, min: number, max: number): number | undefined => {
-    const v = context[key];
-    if (v === undefined || v === null || v === '') return undefined;
-    const n = typeof v === 'string' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
-      return bad(key, `a whole number from ${min} to ${max}`);
-    return n;
-  };
-
-  const name = text('name') ?? 'sessiontrail';
-  if (!NAME.test(name)) bad('name', 'lower-case letters, digits and -, starting with a letter, at most 20');
-  const profile = text('profile') ?? 'dev';
-  if (profile !== 'dev' && profile !== 'prod') bad('profile', 'dev or prod');
-  const defaults = PROFILE_DEFAULTS[profile as Profile];
-
-  const logsBucket = text('logsBucket');
-  if (logsBucket === undefined)
-    return bad('logsBucket', 'the name of the bucket that holds the logs (-c logsBucket=my-log-bucket)');
-  if (!BUCKET.test(logsBucket)) bad('logsBucket', 'an S3 bucket name');
-  const logsPrefix = trimSlashes(text('logsPrefix') ?? 'logs');
-  if (logsPrefix !== '' && !PREFIX.test(logsPrefix))
-    bad('logsPrefix', 'an S3 key prefix such as logs or security/windows');
-  const logsKmsKeyArn = text('logsKmsKeyArn');
-  if (
-    logsKmsKeyArn !== undefined &&
-    !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/.test(logsKmsKeyArn)
-  )
-    bad('logsKmsKeyArn', 'a KMS key ARN');
-  const evidencePrefix = trimSlashes(text('evidencePrefix') ?? 'packs');
-  if (!PREFIX.test(evidencePrefix)) bad('evidencePrefix', 'a non-empty S3 key prefix such as packs');
-
-  const retentionMode = text('retentionMode') ?? defaults.retentionMode;
-  if (retentionMode !== 'COMPLIANCE' && retentionMode !== 'GOVERNANCE')
-    bad('retentionMode', 'COMPLIANCE or GOVERNANCE');
-  const retentionDays = int('retentionDays', 1, 36_500) ?? defaults.retentionDays;
-  // Athena refuses a cutoff below 10 MB (API reference, WorkGroupConfiguration).
-  const scanCutoffBytes =
-    int('scanCutoffBytes', 10_000_000, Number.MAX_SAFE_INTEGER) ?? defaults.scanCutoffBytes;
-  const resultsExpiryDays = int('resultsExpiryDays', 1, 365) ?? 7;
-  const logRetentionDays = int('logRetentionDays', 1, 3653) ?? defaults.logRetentionDays;
-  if (!LOG_RETENTION_DAYS.includes(logRetentionDays))
-    bad('logRetentionDays', `one of CloudWatch's periods ${LOG_RETENTION_DAYS.join(', ')}`);
-
-  const reviewCron = text('reviewCron') ?? 'cron(0 6 1 * ? *)';
-  if (!/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/.test(reviewCron))
-    bad('reviewCron', 'a scheduler expression cron(minutes hours day-of-month month day-of-week year)');
-  const reviewDeadlineCron = text('reviewDeadlineCron') ?? 'cron(0 6 2 * ? *)';
-  if (!/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/.test(reviewDeadlineCron))
-    bad(
-      'reviewDeadlineCron',
-      'a scheduler expression cron(minutes hours day-of-month month day-of-week year)',
+  const parsed = CONTEXT_SCHEMA.safeParse(context);
+  if (!parsed.success)
+    throw new Error(
+      parsed.error.issues
+        .map((i) => {
+          const key = String(i.path[0]);
+          return `context ${key}: expected ${i.message}, received ${JSON.stringify(context[key])}`;
+        })
+        .join('; '),
     );
-  const scheduleTimeZone = text('scheduleTimeZone') ?? 'UTC';
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: scheduleTimeZone });
-  } catch {
-    bad('scheduleTimeZone', 'an IANA time zone such as UTC or Europe/Berlin');
-  }
-  const flexibleWindowMinutes = int('flexibleWindowMinutes', 1, 1440) ?? 60;
-  const configFile = text('configFile');
-  const alarmTopicArn = text('alarmTopicArn');
-  if (
-    alarmTopicArn !== undefined &&
-    !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(alarmTopicArn)
-  )
-    bad('alarmTopicArn', 'an SNS topic ARN');
-
-  const list = (key: string, item: RegExp, what: string): string[] | undefined => {
-    const v = context[key];
-    if (v === undefined || v === null || v === '') return undefined;
-    const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',').map((x) => x.trim()) : null;
-    if (items === null || items.length === 0 || !items.every((x) => typeof x === 'string' && item.test(x)))
-      return bad(key, `${what}, comma-separated or a JSON list`);
-    return [...new Set(items as string[])];
-  };
-  const logAccounts = list('logAccounts', /^\d{12}$/, '12-digit AWS account ids');
-  const logRegions = list('logRegions', /^[a-z]{2}(-[a-z]+)+-\d+$/, 'AWS region names such as eu-west-1');
-  const securityLakeTable = text('securityLakeTable');
-  if (securityLakeTable !== undefined && !/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(securityLakeTable))
-    bad(
-      'securityLakeTable',
-      '<database>.<table>, e.g. amazon_security_lake_glue_db_eu_west_1.amazon_security_lake_table_eu_west_1_cloud_trail_mgmt_2_0',
-    );
-  const securityLakeVersion = int('securityLakeVersion', 1, 2) as 1 | 2 | undefined;
-  if (
-    securityLakeTable !== undefined &&
-    securityLakeVersion === undefined &&
-    !/_[12]_0$/.test(securityLakeTable)
-  )
-    bad('securityLakeVersion', `1 or 2 (the name of ${securityLakeTable} does not say)`);
-
-  const auditorPrincipalArn = text('auditorPrincipalArn');
-  if (
-    auditorPrincipalArn !== undefined &&
-    !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/.test(auditorPrincipalArn)
-  )
-    bad('auditorPrincipalArn', 'an IAM role, user or account root ARN');
-  const reservedConcurrency = int('reservedConcurrency', 0, 1000) ?? 2;
-  const trailOrganizationId = text('trailOrganizationId');
-  if (trailOrganizationId !== undefined && !/^o-[a-z0-9]{10,32}$/.test(trailOrganizationId))
-    bad('trailOrganizationId', 'an AWS Organizations id such as o-a1b2c3d4e5');
-
+  const c = parsed.data;
+  const d = SETTING_DEFAULTS;
+  const profile = c.profile ?? d.profile;
   return {
-    name,
-    profile: profile as Profile,
-    logsBucket,
-    logsPrefix,
-    logsKmsKeyArn,
-    evidencePrefix,
-    retentionMode: retentionMode as RetentionMode,
-    retentionDays,
-    scanCutoffBytes,
-    resultsExpiryDays,
-    logRetentionDays,
-    reviewCron,
-    reviewDeadlineCron,
-    scheduleTimeZone,
-    flexibleWindowMinutes,
-    configFile,
-    alarmTopicArn,
-    logAccounts,
-    logRegions,
-    securityLakeTable,
-    securityLakeVersion,
-    auditorPrincipalArn,
-    reservedConcurrency,
-    trailOrganizationId,
+    name: c.name ?? d.name,
+    profile,
+    logsBucket: c.logsBucket,
+    logsPrefix: trimSlashes(c.logsPrefix ?? d.logsPrefix),
+    logsKmsKeyArn: c.logsKmsKeyArn,
+    evidencePrefix: trimSlashes(c.evidencePrefix ?? d.evidencePrefix),
+    retentionMode: c.retentionMode ?? d.retentionMode[profile],
+    retentionDays: c.retentionDays ?? d.retentionDays[profile],
+    scanCutoffBytes: c.scanCutoffBytes ?? d.scanCutoffBytes[profile],
+    resultsExpiryDays: c.resultsExpiryDays ?? d.resultsExpiryDays,
+    logRetentionDays: c.logRetentionDays ?? d.logRetentionDays[profile],
+    reviewCron: c.reviewCron ?? d.reviewCron,
+    reviewDeadlineCron: c.reviewDeadlineCron ?? d.reviewDeadlineCron,
+    scheduleTimeZone: c.scheduleTimeZone ?? d.scheduleTimeZone,
+    flexibleWindowMinutes: c.flexibleWindowMinutes ?? d.flexibleWindowMinutes,
+    configFile: c.configFile,
+    alarmTopicArn: c.alarmTopicArn,
+    logAccounts: c.logAccounts,
+    logRegions: c.logRegions,
+    securityLakeTable: c.securityLakeTable,
+    securityLakeVersion: c.securityLakeVersion as 1 | 2 | undefined,
+    auditorPrincipalArn: c.auditorPrincipalArn,
+    reservedConcurrency: c.reservedConcurrency ?? d.reservedConcurrency,
+    trailOrganizationId: c.trailOrganizationId,
   };
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function trimSlashes(value: string): string {

@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SETTING_DEFAULTS } from '../settings.ts';
 
 /** Actions of a key administrator: manage the key, never use it (no Sign, no GetPublicKey, no Decrypt). */
 export const KEY_ADMIN_ACTIONS = [
@@ -121,12 +122,12 @@ export class EvidenceStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: EvidenceStorageProps = {}) {
     super(scope, id);
-    const retentionDays = props.retentionDays ?? 2557;
+    const retentionDays = props.retentionDays ?? SETTING_DEFAULTS.retentionDays.prod;
     if (!Number.isInteger(retentionDays) || retentionDays < 1)
       throw new Error(
         `EvidenceStorage retentionDays: expected a whole number >= 1, received ${retentionDays}`,
       );
-    const aliasPrefix = props.name ?? 'sessiontrail';
+    const aliasPrefix = props.name ?? SETTING_DEFAULTS.name;
     if (!/^[a-z][a-z0-9-]{0,19}$/.test(aliasPrefix))
       throw new Error(
         `EvidenceStorage name: expected at most 20 lower-case letters, digits and -, received ${aliasPrefix}`,
@@ -215,7 +216,7 @@ export class EvidenceStorage extends Construct {
       bucketName: this.bucketNames.evidence,
       objectLockEnabled: true,
       objectLockDefaultRetention:
-        (props.retentionMode ?? 'COMPLIANCE') === 'COMPLIANCE'
+        (props.retentionMode ?? SETTING_DEFAULTS.retentionMode.prod) === 'COMPLIANCE'
           ? s3.ObjectLockRetention.compliance(Duration.days(retentionDays))
           : s3.ObjectLockRetention.governance(Duration.days(retentionDays)),
       versioned: true,
@@ -230,7 +231,10 @@ export class EvidenceStorage extends Construct {
       serverAccessLogsPrefix: 'evidence/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const evidencePrefix = (props.evidencePrefix ?? 'packs').replace(/^\/+|\/+$/g, '');
+    const evidencePrefix = (props.evidencePrefix ?? SETTING_DEFAULTS.evidencePrefix).replace(
+      /^\/+|\/+$/g,
+      '',
+    );
     this.evidenceBucket.addToResourcePolicy(
       conditionalWriteStatement(this.evidenceBucket.bucketArn, evidencePrefix),
     );
@@ -249,7 +253,7 @@ export class EvidenceStorage extends Construct {
       lifecycleRules: [
         {
           id: 'expire-athena-results',
-          expiration: Duration.days(props.resultsExpiryDays ?? 7),
+          expiration: Duration.days(props.resultsExpiryDays ?? SETTING_DEFAULTS.resultsExpiryDays),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],

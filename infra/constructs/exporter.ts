@@ -13,7 +13,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -23,7 +23,7 @@ import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/lo
 import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
-import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
+import { SETTING_DEFAULTS } from '../settings.ts';
 import { ExporterFunction } from './exporter-function.ts';
 import { glueTableInput, type RawTablePlacement, readPrefixes } from './raw-tables.ts';
 
@@ -118,10 +118,13 @@ export class Exporter extends Construct {
 
   constructor(scope: Construct, id: string, props: ExporterProps) {
     super(scope, id);
-    const name = props.name ?? 'sessiontrail';
+    const name = props.name ?? SETTING_DEFAULTS.name;
     const dbBase = name.replaceAll('-', '_');
-    const logsPrefix = (props.logsPrefix ?? 'logs').replace(/^\/+|\/+$/g, '');
-    const evidencePrefix = (props.evidencePrefix ?? 'packs').replace(/^\/+|\/+$/g, '');
+    const logsPrefix = (props.logsPrefix ?? SETTING_DEFAULTS.logsPrefix).replace(/^\/+|\/+$/g, '');
+    const evidencePrefix = (props.evidencePrefix ?? SETTING_DEFAULTS.evidencePrefix).replace(
+      /^\/+|\/+$/g,
+      '',
+    );
     const sources = props.sources ?? SOURCE_NAMES;
     for (const s of sources)
       if (SOURCES[s] === undefined)
@@ -157,16 +160,18 @@ export class Exporter extends Construct {
         description: 'sessiontrail: per-pack working tables (CTAS), dropped when a pack is done',
       },
     });
-    // One table per source from its raw-table spec, except OCSF when Security Lake's own table is named.
+    // One table per source from its raw-table spec, except the source that reads Security Lake
+    // (the registry says which) when Security Lake's own table is named.
+    const lakeSource = sources.find((s) => SOURCES[s]?.readsSecurityLake === true);
     const lake =
-      props.securityLakeTable === undefined || !sources.includes(OCSF_SOURCE)
+      props.securityLakeTable === undefined || lakeSource === undefined
         ? undefined
         : securityLakeTable(props.securityLakeTable, props.securityLakeVersion);
     const sourceTables: Record<string, SourceTable> = {};
     const rawTables: string[] = [];
     const readFolders: string[] = [];
     for (const source of sources) {
-      if (source === OCSF_SOURCE && lake !== undefined) {
+      if (source === lakeSource && lake !== undefined) {
         sourceTables[source] = lake;
         continue;
       }
@@ -196,7 +201,7 @@ export class Exporter extends Construct {
         // Enforced: a query cannot choose another result location, drop the encryption or the limit.
         enforceWorkGroupConfiguration: true,
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        bytesScannedCutoffPerQuery: props.scanCutoffBytes ?? 1024 ** 4,
+        bytesScannedCutoffPerQuery: props.scanCutoffBytes ?? SETTING_DEFAULTS.scanCutoffBytes.prod,
         publishCloudWatchMetricsEnabled: true,
         requesterPaysEnabled: false,
         resultConfiguration: {
@@ -241,9 +246,9 @@ export class Exporter extends Construct {
     const common = {
       environment,
       ...(props.configFile === undefined ? {} : { configFile: props.configFile }),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      logRetention: props.logRetention ?? (SETTING_DEFAULTS.logRetentionDays.prod as logs.RetentionDays),
     };
-    const reserved = props.reservedConcurrency ?? 2;
+    const reserved = props.reservedConcurrency ?? SETTING_DEFAULTS.reservedConcurrency;
     if (!Number.isInteger(reserved) || reserved < 0)
       throw new Error(`Exporter reservedConcurrency: expected a whole number >= 0, received ${reserved}`);
     this.reviewFunction = new ExporterFunction(this, 'ScheduledReview', {
@@ -354,10 +359,12 @@ export class Exporter extends Construct {
     this.schedule = new scheduler.Schedule(this, 'MonthlyReview', {
       description: 'sessiontrail: review pack of the previous calendar month',
       schedule: scheduler.ScheduleExpression.expression(
-        props.reviewSchedule ?? 'cron(0 6 1 * ? *)',
-        TimeZone.of(props.scheduleTimeZone ?? 'UTC'),
+        props.reviewSchedule ?? SETTING_DEFAULTS.reviewCron,
+        TimeZone.of(props.scheduleTimeZone ?? SETTING_DEFAULTS.scheduleTimeZone),
       ),
-      timeWindow: scheduler.TimeWindow.flexible(props.flexibleWindow ?? Duration.hours(1)),
+      timeWindow: scheduler.TimeWindow.flexible(
+        props.flexibleWindow ?? Duration.minutes(SETTING_DEFAULTS.flexibleWindowMinutes),
+      ),
       target: new targets.LambdaInvoke(this.reviewFunction.function, {
         // The window comes from the schedule's own time, never from the clock at run time.
         input: scheduler.ScheduleTargetInput.fromObject({
@@ -365,7 +372,7 @@ export class Exporter extends Construct {
           scheduleArn: scheduler.ContextAttribute.scheduleArn,
           executionId: scheduler.ContextAttribute.executionId,
           attempt: scheduler.ContextAttribute.attemptNumber,
-          timeZone: props.scheduleTimeZone ?? 'UTC',
+          timeZone: props.scheduleTimeZone ?? SETTING_DEFAULTS.scheduleTimeZone,
         }),
         role: scheduleRole,
         retryAttempts: 5,
@@ -379,8 +386,8 @@ export class Exporter extends Construct {
     this.deadlineSchedule = new scheduler.Schedule(this, 'ReviewDeadline', {
       description: 'sessiontrail: checks that the monthly review pack is sealed by its deadline',
       schedule: scheduler.ScheduleExpression.expression(
-        props.reviewDeadlineSchedule ?? 'cron(0 6 2 * ? *)',
-        TimeZone.of(props.scheduleTimeZone ?? 'UTC'),
+        props.reviewDeadlineSchedule ?? SETTING_DEFAULTS.reviewDeadlineCron,
+        TimeZone.of(props.scheduleTimeZone ?? SETTING_DEFAULTS.scheduleTimeZone),
       ),
       timeWindow: scheduler.TimeWindow.off(),
       target: new targets.LambdaInvoke(this.reviewFunction.function, {
@@ -390,7 +397,7 @@ export class Exporter extends Construct {
           scheduleArn: scheduler.ContextAttribute.scheduleArn,
           executionId: scheduler.ContextAttribute.executionId,
           attempt: scheduler.ContextAttribute.attemptNumber,
-          timeZone: props.scheduleTimeZone ?? 'UTC',
+          timeZone: props.scheduleTimeZone ?? SETTING_DEFAULTS.scheduleTimeZone,
         }),
         role: scheduleRole,
         retryAttempts: 5,

@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SessiontrailError } from '../errors.ts';
-import { SOURCE_NAMES } from '../sources/index.ts';
+import { SOURCE_NAMES, SOURCES, type SourceDefinition } from '../sources/index.ts';
+import { dayOfKey, type RawTableSpec } from '../sources/raw-table.ts';
 import { detectLocalSources } from './local-sources.ts';
 import {
   DEFAULT_LIMITS,
@@ -62,10 +63,7 @@ export interface LocalInput {
 }
 
 const LOG_FILE = /\.(json|jsonl|ndjson|log)(\.\d{1,3})?(\.gz)?$/i;
-const DAY_PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
 const PARQUET_FILE = /\.parquet$/i;
-/** Sources whose reader splits JSON documents into records ({@link intakeTextFile}). */
-const DOCUMENT_SOURCES = new Set(['cloudtrail', 'ocsf']);
 
 /** A file the walk found, or passed over with a reason. */
 interface Found {
@@ -102,17 +100,13 @@ export async function findLocalLogs(
       `the logs at ${logs} are neither a folder nor a regular file (a pipe or a device cannot be read twice): give --logs a folder or a file`,
     );
   }
-  let found: Found[];
-  const own = OWN_DISCOVERY[source];
-  if (own !== undefined) {
-    found = await own(logs, info.isFile(), fromMs, toMs);
-  } else if (info.isFile()) {
-    found = [{ path: logs, key: basename(logs) }];
-  } else {
-    const partitioned = join(logs, source);
-    const hasLayout = await isDir(partitioned);
-    found = hasLayout ? await walk(partitioned, logs, dayPrune(fromMs, toMs)) : await walk(logs, logs);
-  }
+  const definition = SOURCES[source];
+  if (definition === undefined)
+    throw new SessiontrailError(
+      'BAD_REQUEST',
+      `unknown source ${source}: known are ${SOURCE_NAMES.join(', ')}`,
+    );
+  const found = await discover(logs, info.isFile(), definition, fromMs, toMs);
   found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
   const scratch = await mkdtemp(join(tmpdir(), 'sessiontrail-input-'));
@@ -138,7 +132,7 @@ export async function findLocalLogs(
       const taken = PARQUET_FILE.test(file.path)
         ? await intakeParquetFile(file.path, file.key)
         : await intakeTextFile(file.path, file.key, n, scratch, {
-            documents: DOCUMENT_SOURCES.has(source),
+            documents: definition.localFiles?.documents === true,
             limits,
           });
       objects.push(await inputObject(file.path, taken.input));
@@ -186,16 +180,6 @@ function day(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** Prunes `dt=` folders outside the days of `[fromMs, toMs)`. */
-function dayPrune(fromMs: number, toMs: number): (name: string) => boolean {
-  const first = day(fromMs);
-  const last = day(Math.max(fromMs, toMs - 1));
-  return (name) => {
-    const m = DAY_PARTITION.exec(name);
-    return m !== null && ((m[1] as string) < first || (m[1] as string) > last);
-  };
-}
-
 /**
  * Every log file below `root` (names relative to `keyRoot`), following symbolic links. A folder or
  * file reached a second time (a link loop, two links to one target) is listed as skipped; files
@@ -204,7 +188,7 @@ function dayPrune(fromMs: number, toMs: number): (name: string) => boolean {
 async function walk(
   root: string,
   keyRoot: string,
-  prune: (dirName: string) => boolean = () => false,
+  prune: (dirKey: string) => boolean = () => false,
   parquet = false,
 ): Promise<Found[]> {
   const out: Found[] = [];
@@ -239,7 +223,7 @@ async function walk(
         continue;
       }
       if (s.isDirectory()) {
-        if (!prune(name)) await visit(path);
+        if (!prune(`${keyOf(path)}/`)) await visit(path);
         continue;
       }
       if (!s.isFile()) {
@@ -264,77 +248,51 @@ async function walk(
 }
 
 /**
- * Sources whose files are found their own way (the others use `<source>/dt=YYYY-MM-DD/`):
- * - `cloudtrail`: `<logs>/cloudtrail/AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/`
- *   as CloudTrail delivers to S3, pruned to the days read plus the next day (a file is delivered
- *   up to about 15 minutes after its events, into the folder of its delivery day); else a plain
- *   folder or one file, keeping only files that hold CloudTrail records (below).
- * - `ocsf`: Parquet and JSON files under `<logs>/ocsf/` (Security Lake's `region=…/accountId=…/
- *   eventDay=YYYYMMDD/` folders pruned by day), else a plain folder or one file, keeping Parquet
- *   files and JSON files that hold OCSF records.
- * In a plain folder the other sources' files are left out, so that one `--logs` folder can hold
- * several sources.
+ * A source's files under `logs`, found by its raw-table layout ({@link RawTableSpec}) so that a new
+ * source needs nothing here:
+ * - a layout like the S3 bucket (`<logs>/<first folder of the table's location>/`): every log file
+ *   below it, each folder and file whose key names a day partition (read with the table's location
+ *   template, {@link dayOfKey}) kept only for the days of the window plus the table's delivery lag
+ *   (CloudTrail lands a file in its delivery day's folder, up to about 15 minutes after its events),
+ *   as Athena and Trino prune the same table; files outside any day folder are read too;
+ * - a plain folder: every log file, or, for a source that says which files are its own
+ *   ({@link LocalFiles.recognises}), those (so one folder can hold several sources);
+ * - one file: read, unless the source says it is not its own.
  */
-const OWN_DISCOVERY: Readonly<
-  Record<string, (logs: string, isFile: boolean, fromMs: number, toMs: number) => Promise<Found[]>>
-> = {
-  cloudtrail: (logs, isFile, fromMs, toMs) =>
-    discoverOwn(logs, isFile, 'cloudtrail', fromMs, toMs, isCloudTrailFile, cloudTrailDay),
-  ocsf: (logs, isFile, fromMs, toMs) => discoverOwn(logs, isFile, 'ocsf', fromMs, toMs, isOcsfFile, ocsfDay),
-};
-
-const CLOUDTRAIL_DAY = /\/CloudTrail(?:-[A-Za-z]+)?\/[a-z0-9-]+\/(\d{4})\/(\d{2})\/(\d{2})\//;
-const OCSF_DAY = /\/eventDay=(\d{4})(\d{2})(\d{2})\//i;
-
-function cloudTrailDay(path: string): string | null {
-  const m = CLOUDTRAIL_DAY.exec(path.split(sep).join('/'));
-  return m === null ? null : `${m[1]}-${m[2]}-${m[3]}`;
-}
-
-function ocsfDay(path: string): string | null {
-  const m = OCSF_DAY.exec(path.split(sep).join('/'));
-  return m === null ? null : `${m[1]}-${m[2]}-${m[3]}`;
-}
-
-async function discoverOwn(
+async function discover(
   logs: string,
   isFile: boolean,
-  source: string,
+  source: SourceDefinition,
   fromMs: number,
   toMs: number,
-  belongs: (path: string) => Promise<boolean>,
-  dayOf: (path: string) => string | null,
 ): Promise<Found[]> {
-  if (isFile) return (await belongs(logs)) ? [{ path: logs, key: basename(logs) }] : [];
-  const layout = join(logs, source);
+  const spec = source.rawTable;
+  const recognises = source.localFiles?.recognises;
+  const own = (path: string) =>
+    recognises === undefined ? Promise.resolve(true) : recognises(path, () => head(path));
+  if (isFile) return (await own(logs)) ? [{ path: logs, key: basename(logs) }] : [];
+  const parquet = spec.format === 'parquet';
+  const layout = join(logs, spec.location.split('/')[0] as string);
   if (await isDir(layout)) {
     const first = day(fromMs);
-    // The day after the last: files are delivered after their events (see OWN_DISCOVERY).
-    const last = day(toMs - 1 + 86_400_000);
-    return (await walk(layout, logs, () => false, true)).filter((f) => {
-      const d = dayOf(f.path);
-      return f.skip !== undefined || d === null || (d >= first && d <= last);
-    });
+    const last = day(Math.max(fromMs, toMs - 1) + spec.deliveryLagDays * 86_400_000);
+    const inWindow = (key: string) => {
+      const d = dayOfKey(spec, key);
+      return d === null || (d >= first && d <= last);
+    };
+    return (await walk(layout, logs, (dirKey) => !inWindow(dirKey), parquet)).filter(
+      (f) => f.skip !== undefined || inWindow(f.key),
+    );
   }
   const out: Found[] = [];
-  for (const f of await walk(logs, logs, () => false, true)) {
+  for (const f of await walk(logs, logs, () => false, parquet)) {
     // In a plain folder another source's files are not this source's to list.
-    if (f.skip === undefined ? await belongs(f.path) : f.skip !== 'not_a_log_file_name') out.push(f);
+    if (
+      f.skip === undefined ? await own(f.path) : recognises === undefined || f.skip !== 'not_a_log_file_name'
+    )
+      out.push(f);
   }
   return out;
-}
-
-/** Named as CloudTrail names its files, or in a `CloudTrail` folder, or its first bytes say so. */
-async function isCloudTrailFile(path: string): Promise<boolean> {
-  if (PARQUET_FILE.test(path)) return false;
-  if (/_CloudTrail_/.test(basename(path)) || /(^|[\\/])CloudTrail[\\/]/.test(path)) return true;
-  return /"(eventVersion|eventSource)"\s*:/.test(await head(path));
-}
-
-/** Parquet, or JSON whose first bytes hold an OCSF `class_uid`. */
-async function isOcsfFile(path: string): Promise<boolean> {
-  if (PARQUET_FILE.test(path)) return true;
-  return /"class_uid"\s*:/.test(await head(path));
 }
 
 /** The first 64 KiB of a file (decompressed when its bytes say gzip), as text; empty when unreadable. */

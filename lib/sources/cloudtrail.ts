@@ -37,9 +37,11 @@
  *
  * The raw relation is {@link Dialect.jsonRecords}; for Athena / Trino see {@link CLOUDTRAIL_ATHENA_TABLE}.
  */
+import { basename } from 'node:path';
 import { type Dialect, type RawInput, regexpGroup } from '../query/dialects/dialect.ts';
 import { classifiedRow, INFERRED_LOGON_ACTION, problemRow } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
+import type { LocalFiles } from './raw-table.ts';
 
 export const CLOUDTRAIL_SOURCE = 'cloudtrail';
 
@@ -515,3 +517,17 @@ FROM recs WHERE record IS NULL
 `;
   return p.finish('normalise-cloudtrail', sql);
 }
+
+/**
+ * CloudTrail files in a plain local folder: named as CloudTrail names them
+ * (`<account>_CloudTrail_<region>_…`), or in a `CloudTrail` folder, or their first bytes hold a
+ * record's `eventVersion` / `eventSource`. Each file is one `{"Records":[…]}` document.
+ */
+export const CLOUDTRAIL_LOCAL_FILES: LocalFiles = {
+  documents: true,
+  async recognises(path, head) {
+    if (/\.parquet$/i.test(path)) return false;
+    if (/_CloudTrail_/.test(basename(path)) || /(^|[\\/])CloudTrail[\\/]/.test(path)) return true;
+    return /"(eventVersion|eventSource)"\s*:/.test(await head());
+  },
+};

@@ -8,6 +8,7 @@ import type { SourceTraits } from '../query/session-events.ts';
 import type { SqlQuery } from '../query/sql.ts';
 import {
   buildCloudTrailNormaliseQuery,
+  CLOUDTRAIL_LOCAL_FILES,
   CLOUDTRAIL_SOURCE,
   definedFields as cloudTrailFields,
 } from './cloudtrail.ts';
@@ -22,9 +23,14 @@ import {
   LINUX_AUTH_SOURCE,
   definedFields as linuxAuthFields,
 } from './linux-auth.ts';
-import { buildOcsfNormaliseQuery, OCSF_SOURCE, definedFields as ocsfFields } from './ocsf.ts';
+import {
+  buildOcsfNormaliseQuery,
+  OCSF_LOCAL_FILES,
+  OCSF_SOURCE,
+  definedFields as ocsfFields,
+} from './ocsf.ts';
 import { OCSF_PARQUET_TABLE } from './ocsf-raw-table.ts';
-import { type RawTableSpec, rawTableOf } from './raw-table.ts';
+import { type LocalFiles, type RawTableSpec, rawTableOf } from './raw-table.ts';
 import { buildWindowsNormaliseQuery, WINDOWS_SOURCE, definedFields as windowsFields } from './windows.ts';
 
 export interface SourceDefinition {
@@ -32,8 +38,18 @@ export interface SourceDefinition {
   /** The classified-lines query (see `buildWindowsNormaliseQuery`). */
   buildNormaliseQuery(dialect: Dialect, input: RawInput, config?: Config): SqlQuery;
   definedFields(eventCode: string): readonly string[];
-  /** The raw-line table (Glue, Hive) over the source's files. */
+  /**
+   * The raw-line table (Glue, Hive) over the source's files: also the layout local discovery
+   * prunes by day (lib/locate/local-logs.ts).
+   */
   readonly rawTable: RawTableSpec;
+  /** How local discovery reads the source's files; unset: line logs (see {@link LocalFiles}). */
+  readonly localFiles?: LocalFiles;
+  /**
+   * The source can read an existing Amazon Security Lake table instead of its raw table (the CDK
+   * app's `securityLakeTable` setting): Security Lake stores OCSF. At most one source says so.
+   */
+  readonly readsSecurityLake?: boolean;
   readonly traits: SourceTraits;
   /** SQL predicate over the source's classified rows for rows derived from another record (not records read). */
   readonly derivedRows?: string;
@@ -68,6 +84,7 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     buildNormaliseQuery: (d: Dialect, input: RawInput) => buildCloudTrailNormaliseQuery(d, input),
     definedFields: cloudTrailFields,
     rawTable: CLOUDTRAIL_RAW_TABLE,
+    localFiles: CLOUDTRAIL_LOCAL_FILES,
     // The caller's side of a credential-issuing call and the inferred logon of a long-term key's burst.
     derivedRows: `record_uid LIKE '%#caller' OR record_uid LIKE '%#inferred-logon'`,
     traits: { privilegeEvents: false, logoffEvents: false },
@@ -77,6 +94,8 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     buildNormaliseQuery: buildOcsfNormaliseQuery,
     definedFields: ocsfFields,
     rawTable: OCSF_PARQUET_TABLE,
+    localFiles: OCSF_LOCAL_FILES,
+    readsSecurityLake: true,
     traits: { privilegeEvents: false, logoffEvents: false },
   },
 };

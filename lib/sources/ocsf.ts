@@ -27,6 +27,7 @@
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import { classifiedRow, problemRow } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
+import type { LocalFiles } from './raw-table.ts';
 
 export const OCSF_SOURCE = 'ocsf';
 
@@ -243,3 +244,12 @@ FROM recs WHERE record IS NULL
 `;
   return p.finish('normalise-ocsf', sql);
 }
+
+/** OCSF files in a plain local folder: Parquet (Security Lake's format), or JSON whose first bytes hold a `class_uid`. */
+export const OCSF_LOCAL_FILES: LocalFiles = {
+  documents: true,
+  async recognises(path, head) {
+    if (/\.parquet$/i.test(path)) return true;
+    return /"class_uid"\s*:/.test(await head());
+  },
+};

@@ -150,3 +150,58 @@ export function rawTableProblems(spec: RawTableSpec): string[] {
 export function asLinesTable(spec: RawTableSpec): RawTableSpec {
   return { ...spec, format: 'lines', columns: [{ name: 'line', type: 'string' }] };
 }
+
+/** The text of a day partition's value, by its format. */
+const DAY_PATTERN: Readonly<Record<DayFormat, string>> = {
+  'yyyy-MM-dd': '\\d{4}-\\d{2}-\\d{2}',
+  'yyyy/MM/dd': '\\d{4}/\\d{2}/\\d{2}',
+  yyyyMMdd: '\\d{8}',
+};
+
+/**
+ * The partition values a stored file's key names, read with the spec's location template: `key` is
+ * relative to the logs prefix (`cloudtrail/AWSLogs/1234…/CloudTrail/eu-west-1/2024/03/04/f.json.gz`).
+ * The part of the template below the location is matched anywhere in the key, so that folders the
+ * template does not name (an organization trail's `<org-id>/`) do not hide the values; names are
+ * compared without case (Security Lake writes `eventDay=`, Glue names it `eventday`). Null when the
+ * key is not in the layout (a file outside any day folder).
+ */
+export function partitionValuesOf(spec: RawTableSpec, key: string): Readonly<Record<string, string>> | null {
+  const below = spec.locationTemplate.slice(spec.location.length + 1);
+  const names: string[] = [];
+  const pattern = below
+    .split(/(\$\{[^}]*\})/)
+    .map((part) => {
+      const name = /^\$\{([^}]*)\}$/.exec(part)?.[1];
+      if (name === undefined) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(name);
+      return name === spec.partition.name ? `(${DAY_PATTERN[spec.partition.format]})` : '([^/]+)';
+    })
+    .join('');
+  const m = new RegExp(`(?:^|/)${pattern}/`, 'i').exec(key);
+  if (m === null) return null;
+  return Object.fromEntries(names.map((name, i) => [name, m[i + 1] as string]));
+}
+
+/** The day (`YYYY-MM-DD`) of the day partition a key names ({@link partitionValuesOf}), or null. */
+export function dayOfKey(spec: RawTableSpec, key: string): string | null {
+  const value = partitionValuesOf(spec, key)?.[spec.partition.name];
+  if (value === undefined) return null;
+  const digits = value.replace(/\D/g, '');
+  return `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}`;
+}
+
+/**
+ * What local discovery (lib/locate/local-logs.ts) needs to know of a source's files beyond their
+ * layout ({@link RawTableSpec}). A source without it writes line logs, and every log file of a
+ * plain folder is its own.
+ */
+export interface LocalFiles {
+  /** The files hold JSON documents whose records the intake splits (CloudTrail's `Records`, arrays). */
+  readonly documents: boolean;
+  /**
+   * Whether a file of a plain folder, which may hold several sources, is this source's: from its
+   * path, else its first 64 KiB (decompressed), read only when asked.
+   */
+  recognises(path: string, head: () => Promise<string>): Promise<boolean>;
+}

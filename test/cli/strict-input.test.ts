@@ -40,9 +40,9 @@ describe('sessiontrail export refuses impossible times and unusable paths with e
   it.each([
     [
       exportArgs('2024-02-30', '2024-03-02'),
-      /--from 2024-02-30 is not a real date: it has day 30: 2024-02 has 29 days/,
+      /--from: 2024-02-30 is not a real date: it has day 30: 2024-02 has 29 days/,
     ],
-    [exportArgs('2024-04-01', '2024-04-31'), /--to 2024-04-31 is not a real date: it has day 31/],
+    [exportArgs('2024-04-01', '2024-04-31'), /--to: 2024-04-31 is not a real date: it has day 31/],
     [exportArgs('2024-04-01T24:00:00Z', '2024-04-03'), /hours run 00-23/],
     [exportArgs('0000-01-01', '0000-01-02'), /year 0000/],
     [exportArgs('2024-04-01', '2024-04-02', fifo), /--logs .* neither a folder nor a regular file/],

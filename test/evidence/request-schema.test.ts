@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../lib/errors.ts';
+import { type ExportRequest, validateRequest } from '../../lib/evidence/request.ts';
 import {
   parseOnDemandEvent,
   parseScheduledEvent,
@@ -39,6 +40,7 @@ describe('parseOnDemandEvent', () => {
     [{ action: 'status', series: 'audit', packId: 'audit-2024-07-01-0123456789ab' }],
     [{ action: 'check' }],
     [{ ...audit, wait: true }],
+    [{ ...audit, allowEmpty: true }],
   ])('accepts %j', (event) => {
     expect(parseOnDemandEvent(event)).toEqual(event);
   });
@@ -47,8 +49,16 @@ describe('parseOnDemandEvent', () => {
     ['an unknown key', { ...audit, user: ['x'] }, 'unknown key(s) user'],
     ['an unknown action', { action: 'delete' }, 'expected action export, status or check'],
     ['a missing window', { action: 'export', kind: 'review' }, 'from: Required'],
-    ['an unknown kind', { ...audit, kind: 'forensics' }, 'kind: Invalid enum value'],
-    ['a time without a zone', { ...audit, from: '2024-07-01T00:00:00' }, 'from: expected a day'],
+    [
+      'an unknown kind',
+      { ...audit, kind: 'forensics' },
+      'kind: must be one of review, audit, incident, received "forensics"',
+    ],
+    [
+      'a time without a zone',
+      { ...audit, from: '2024-07-01T00:00:00' },
+      'from: 2024-07-01T00:00:00 has no zone: add Z (UTC) or an offset',
+    ],
     ['a reversed window', { ...audit, from: '2024-10-01', to: '2024-07-01' }, 'to: must be after from'],
     ['a window over a year', { ...audit, from: '2022-01-01', to: '2024-01-01' }, 'longer than 366 days'],
     [
@@ -120,5 +130,82 @@ describe('parseScheduledEvent', () => {
     const { code, message } = refusal(() => parseScheduledEvent(event));
     expect(code).toBe('BAD_REQUEST');
     expect(message).toContain(expected);
+  });
+});
+
+describe('validateRequest: the same fields and rules as the event, one zod schema', () => {
+  const request = toExportRequest(
+    parseOnDemandEvent(audit) as Extract<ReturnType<typeof parseOnDemandEvent>, { action: 'export' }>,
+  );
+
+  it.each([
+    ['an unknown kind', { kind: 'forensics' }, 'kind: must be one of review, audit, incident'],
+    ['a time without a zone', { from: '2024-07-01T00:00' }, 'from: 2024-07-01T00:00 has no zone'],
+    ['a reversed window', { from: '2024-10-01', to: '2024-07-01' }, 'to: must be after from (2024-10-01)'],
+    ['an audit without a reason', { reason: undefined }, 'an audit pack needs --requester and --reason'],
+    ['an unknown source', { sources: ['mainframe'] }, 'sources.0: unknown source "mainframe"'],
+    ['a blank user', { users: ['  '] }, 'users.0: must be 1-256 printable characters, received "  "'],
+    ['the keys folder as series', { series: 'keys' }, 'series: must be lower-case letters'],
+  ])('refuses %s with the message the event gets', (_what, change, expected) => {
+    const changed = { ...request, ...change } as ExportRequest;
+    const fromRequest = refusal(() => validateRequest(changed));
+    const fromEvent = refusal(() => parseOnDemandEvent({ action: 'export', ...changed }));
+    expect(fromRequest.message).toContain(expected);
+    expect(fromEvent.message).toContain(expected);
+    expect(fromRequest.message.replace('invalid request: ', '')).toBe(
+      fromEvent.message.replace('invalid on-demand event: ', ''),
+    );
+  });
+
+  it("carries the event's allowEmpty to the request, as the CLI's --allow-empty", () => {
+    const event = parseOnDemandEvent({ ...audit, allowEmpty: true }) as Extract<
+      ReturnType<typeof parseOnDemandEvent>,
+      { action: 'export' }
+    >;
+    expect(validateRequest(toExportRequest(event)).allowEmpty).toBe(true);
+    expect(validateRequest(request).allowEmpty).toBe(false);
+  });
+
+  it('names every problem at once, in the words of the caller (here, CLI flags)', () => {
+    const { code, message } = refusal(() =>
+      validateRequest({ kind: 'incident', from: '2024-02-30', to: '2024-03-01', users: [] }, (path) =>
+        path[0] === 'from' ? '--from' : String(path[0]),
+      ),
+    );
+    expect(code).toBe('BAD_REQUEST');
+    expect(message).toBe(
+      'invalid request: --from: 2024-02-30 is not a real date: it has day 30: 2024-02 has 29 days; ' +
+        'an incident pack needs --incident-id; an incident pack needs at least one --user or --host',
+    );
+  });
+
+  it('answers BAD_WINDOW when only the window is wrong (exit and error class of a window)', () => {
+    expect(
+      refusal(() => validateRequest({ kind: 'review', from: '2024-03-02', to: '2024-03-01' })).code,
+    ).toBe('BAD_WINDOW');
+    expect(
+      refusal(() => validateRequest({ kind: 'review', from: '2022-01-01', to: '2024-01-01' })).message,
+    ).toContain('the window is longer than 366 days: split it into several packs');
+  });
+
+  it('normalises: names trimmed, lists de-duplicated and sorted, the series defaults to the kind', () => {
+    const valid = validateRequest({
+      kind: 'incident',
+      from: '2024-03-04T01:00:00+01:00',
+      to: '2024-03-05',
+      incidentId: ' IR-7 ',
+      users: ['bob', ' alice', 'bob'],
+      allowEmpty: true,
+    });
+    expect(valid).toMatchObject({
+      from: '2024-03-04T00:00:00.000Z',
+      to: '2024-03-05T00:00:00.000Z',
+      incidentId: 'IR-7',
+      users: ['alice', 'bob'],
+      hosts: [],
+      sources: null,
+      series: 'incident',
+      allowEmpty: true,
+    });
   });
 });

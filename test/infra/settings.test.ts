@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PROFILE_DEFAULTS, parseSettings } from '../../infra/settings.ts';
+import { CONTEXT_KEYS, PROFILE_DEFAULTS, parseSettings, SETTING_DEFAULTS } from '../../infra/settings.ts';
 
 describe('infra settings', () => {
   it('defaults to the dev profile and the documented values', () => {
@@ -49,7 +50,57 @@ describe('infra settings', () => {
     [{ logsBucket: 'b12', auditorPrincipalArn: 'arn:aws:iam::1:role/x' }, 'context auditorPrincipalArn'],
     [{ logsBucket: 'b12', reservedConcurrency: -1 }, 'context reservedConcurrency'],
     [{ logsBucket: 'b12', name: 'a-name-that-is-far-too-long' }, 'context name'],
+    [
+      { logsBucket: 'b12', logAccounts: '1234,5678' },
+      'context logAccounts: expected 12-digit AWS account ids',
+    ],
+    [
+      { logsBucket: 'b12', securityLakeTable: 'db.my_table' },
+      'context securityLakeVersion: expected 1 or 2 (the name of db.my_table does not say)',
+    ],
   ])('refuses %j naming the key', (context, message) => {
     expect(() => parseSettings(context)).toThrow(message);
+  });
+
+  it('names every bad key at once', () => {
+    expect(() => parseSettings({ logsBucket: 'Bad_Bucket', profile: 'staging' })).toThrow(
+      'context profile: expected dev or prod, received "staging"; context logsBucket: expected an S3 bucket name, received "Bad_Bucket"',
+    );
+  });
+
+  it('reads lists comma-separated (-c) or as JSON lists (cdk.json), de-duplicated', () => {
+    expect(
+      parseSettings({ logsBucket: 'b12', logAccounts: '111122223333, 444455556666,111122223333' })
+        .logAccounts,
+    ).toEqual(['111122223333', '444455556666']);
+    expect(parseSettings({ logsBucket: 'b12', logRegions: ['eu-west-1'] }).logRegions).toEqual(['eu-west-1']);
+  });
+
+  describe('the defaults have one table', () => {
+    const readme = readFileSync(new URL('../../infra/README.md', import.meta.url), 'utf8');
+    const rows = new Map(
+      [...readme.matchAll(/^\| `(\w+)` \| ([^|]+) \|/gm)].map((m) => [
+        m[1] as string,
+        (m[2] as string).trim(),
+      ]),
+    );
+
+    it('infra/README.md documents every context key', () => {
+      expect([...rows.keys()].filter((k) => (CONTEXT_KEYS as readonly string[]).includes(k)).sort()).toEqual(
+        [...CONTEXT_KEYS].sort(),
+      );
+    });
+
+    it.each(Object.entries(SETTING_DEFAULTS))('infra/README.md states the default of %s', (key, value) => {
+      const cell = rows.get(key) ?? '';
+      if (typeof value === 'object')
+        for (const [profile, v] of Object.entries(value)) expect(cell).toContain(`\`${v}\` (${profile}`);
+      else expect(cell).toContain(`\`${value}\``);
+    });
+
+    it('cdk.json repeats none of them', () => {
+      const cdk = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
+      expect(Object.keys(cdk.context).filter((k) => k in SETTING_DEFAULTS)).toEqual([]);
+    });
   });
 });

@@ -13,6 +13,7 @@ import type { EvidencePack } from '../../lib/evidence/model.ts';
 import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DEFAULT_LIMITS } from '../../lib/locate/log-intake.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+import { SOURCES } from '../../lib/sources/index.ts';
 import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport } from '../helpers/local-export.ts';
@@ -42,6 +43,26 @@ describe('findLocalLogs', () => {
       'windows/dt=2024-03-04/a.json',
       'windows/dt=2024-03-05/a.json',
     ]);
+  });
+
+  it.each([
+    [
+      'cloudtrail',
+      (d: string) => `cloudtrail/AWSLogs/111122223333/CloudTrail/eu-west-1/${d.replaceAll('-', '/')}`,
+    ],
+    ['ocsf', (d: string) => `ocsf/region=eu-west-1/accountId=111122223333/eventDay=${d.replaceAll('-', '')}`],
+  ])('prunes %s by the day folders of its raw-table layout, plus its delivery lag', async (source, folder) => {
+    const root = await mkdtemp(join(tmpdir(), 'st-logs-'));
+    const days = ['2024-03-03', '2024-03-04', '2024-03-05', '2024-03-06'];
+    for (const d of days) {
+      await mkdir(join(root, folder(d)), { recursive: true });
+      await writeFile(join(root, folder(d), 'a.json'), '{"Records":[]}\n');
+    }
+    const found = await findLocalLogs(root, source, day('2024-03-04'), day('2024-03-05'));
+    // CloudTrail reads the next day too (files land in their delivery day's folder); OCSF's
+    // eventDay is the events' day (deliveryLagDays 0), as on Athena and Trino.
+    const lag = SOURCES[source]!.rawTable.deliveryLagDays;
+    expect(found.inputs.map((f) => f.key)).toEqual(days.slice(1, 2 + lag).map((d) => `${folder(d)}/a.json`));
   });
 
   it('takes a plain folder (recursively) or a single file', async () => {

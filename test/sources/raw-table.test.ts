@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CLOUDTRAIL_RAW_TABLE } from '../../lib/sources/cloudtrail-raw-table.ts';
+import { CLOUDTRAIL_RAW_TABLE, cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import { OCSF_TABLE_COLUMNS } from '../../lib/sources/ocsf.ts';
 import { OCSF_PARQUET_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
-import { type RawTableSpec, rawTableOf, rawTableProblems } from '../../lib/sources/raw-table.ts';
+import {
+  dayOfKey,
+  partitionValuesOf,
+  placeholder,
+  type RawTableSpec,
+  rawTableOf,
+  rawTableProblems,
+} from '../../lib/sources/raw-table.ts';
 
 describe('raw-table specs', () => {
   it.each(SOURCE_NAMES)('the %s registry entry carries a coherent spec named after its source', (source) => {
@@ -11,6 +18,10 @@ describe('raw-table specs', () => {
     expect(rawTableProblems(spec)).toEqual([]);
     expect(spec.source).toBe(source);
     expect(spec.table).toBe(`${source}_raw`);
+  });
+
+  it('one source reads an Amazon Security Lake table when one is named (OCSF, the format Security Lake stores)', () => {
+    expect(SOURCE_NAMES.filter((s) => SOURCES[s]!.readsSecurityLake === true)).toEqual(['ocsf']);
   });
 
   it.each(['windows', 'linux_auditd', 'linux_auth'])('%s is the simple dt raw-line table', (source) => {
@@ -105,5 +116,48 @@ describe('raw-table specs', () => {
     ],
   ])('rawTableProblems finds %s', (_what, change, problem) => {
     expect(rawTableProblems({ ...rawTableOf('windows'), ...change }).join('; ')).toMatch(problem);
+  });
+});
+
+describe("partitionValuesOf / dayOfKey: a stored key read with the table's own template", () => {
+  // One day written in each format, and the other partitions' values.
+  const DAY = { 'yyyy-MM-dd': '2024-03-04', 'yyyy/MM/dd': '2024/03/04', yyyyMMdd: '20240304' } as const;
+  const OTHER = 'x1';
+
+  it.each(SOURCE_NAMES)('%s: the key its template writes reads back its values and day', (source) => {
+    const spec = SOURCES[source]!.rawTable;
+    const values = Object.fromEntries(
+      spec.partitions.map((p) => [
+        p.name,
+        p.name === spec.partition.name ? DAY[spec.partition.format] : OTHER,
+      ]),
+    );
+    const key = `${spec.partitions.reduce((t, p) => t.replace(placeholder(p.name), values[p.name] as string), spec.locationTemplate)}/file.json.gz`;
+    expect(partitionValuesOf(spec, key)).toEqual(values);
+    expect(dayOfKey(spec, key)).toBe('2024-03-04');
+  });
+
+  it('reads an organization trail with the single-account table (the org id folder is not a partition)', () => {
+    const key = 'cloudtrail/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/2024/03/04/f.json.gz';
+    expect(partitionValuesOf(CLOUDTRAIL_RAW_TABLE, key)).toEqual({
+      account: '111122223333',
+      region: 'eu-west-1',
+      day: '2024/03/04',
+    });
+    expect(partitionValuesOf(cloudTrailRawTable('o-a1b2c3d4e5'), key)).toEqual(
+      partitionValuesOf(CLOUDTRAIL_RAW_TABLE, key),
+    );
+  });
+
+  it('reads the folder of a day before its files, and nothing outside the layout', () => {
+    expect(dayOfKey(rawTableOf('windows'), 'windows/dt=2024-03-04/')).toBe('2024-03-04');
+    expect(dayOfKey(OCSF_PARQUET_TABLE, 'ocsf/region=eu-west-1/accountId=1/eventDay=20240304/')).toBe(
+      '2024-03-04',
+    );
+    expect(dayOfKey(rawTableOf('windows'), 'windows/old/security.json')).toBeNull();
+    expect(dayOfKey(rawTableOf('windows'), 'windows/dt=2024-03-04')).toBeNull(); // a file, not a folder
+    expect(
+      dayOfKey(CLOUDTRAIL_RAW_TABLE, 'cloudtrail/AWSLogs/1/CloudTrail-Digest/eu-west-1/2024/03/04/d.json.gz'),
+    ).toBeNull();
   });
 });
