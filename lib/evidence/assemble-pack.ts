@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Config, findingsSettings } from '../config/config.ts';
-import { integrityKindOf } from '../findings/integrity-kind.ts';
+import { integrityKindOf, isDeniedAttempt } from '../findings/integrity-kind.ts';
 import type { Row } from '../query/query-engine.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
 import { INFERRED_LOGON_ACTION, type SourceTraits } from '../query/session-events.ts';
@@ -505,6 +505,7 @@ function buildIntegrity(r: Row): IntegrityEvent {
     user_name: opt(r.user_name),
     logon_id: opt(r.session_uid),
     detail: opt(r.target),
+    denied: isDeniedAttempt(r.action),
     raw_ref: str(r.raw_ref),
   };
 }

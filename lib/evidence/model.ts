@@ -362,6 +362,11 @@ export interface IntegrityEvent {
   readonly user_name: string | null;
   readonly logon_id: string | null;
   readonly detail: string | null;
+  /**
+   * True when the source records the attempt as refused (a CloudTrail call that returned an
+   * errorCode, e.g. AccessDenied): the change did not happen, the attempt is still listed.
+   */
+  readonly denied: boolean;
   readonly raw_ref: string;
 }
 

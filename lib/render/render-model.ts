@@ -161,6 +161,8 @@ export interface RenderModel {
     readonly sources: Table;
     readonly reasons: Table;
     readonly fieldPopulation: Table;
+    /** What the integrity events and log-tampering findings say about the logs ({@link logIntegrity}). */
+    readonly integrityStatement: string;
     readonly integrity: Table;
     readonly hosts: Table;
   };
@@ -386,13 +388,7 @@ function buildGaps(pack: EvidencePack): string {
   if (pack.pack.data_from < pack.pack.window.from) {
     phrases.push(`logons before ${formatTime(pack.pack.data_from)}, where the data read begins`);
   }
-  for (const e of pack.integrity_events) {
-    if (e.kind === 'log_cleared')
-      phrases.push(`events on ${e.host} cleared from the log at ${formatTime(e.time)}`);
-    if (e.kind === 'audit_service_stopped') {
-      phrases.push(`activity on ${e.host} after auditing stopped at ${formatTime(e.time)}`);
-    }
-  }
+  phrases.push(...logIntegrity(pack).gaps);
   const byReason = new Map<string, number>();
   for (const r of pack.coverage.rejected) byReason.set(r.source, (byReason.get(r.source) ?? 0) + r.count);
   for (const [source, count] of byReason) phrases.push(`${count} ${source} records that could not be read`);
@@ -412,6 +408,92 @@ function buildGaps(pack: EvidencePack): string {
       ? `This pack does not show ${phrases.join('; ')}.`
       : 'This pack does not show anything outside its scope and window.';
   return [head, ...pack.limitations].join(' ');
+}
+
+/** What {@link logIntegrity} says about the logs themselves. */
+export interface LogIntegrity {
+  /** "This pack does not show …" phrases: what the logs' clearing, stopping or audit changes may have hidden. */
+  readonly gaps: readonly string[];
+  /** The data-quality page's sentence on log integrity, above the integrity-event table. */
+  readonly statement: string;
+}
+
+/** The integrity kinds whose change (when not denied) leaves records out of the data, and how each is said. */
+const HIDING_KINDS: Partial<Record<IntegrityEvent['kind'], (host: string, what: string) => string>> = {
+  log_cleared: (host, what) => `events on ${host} cleared from the log (${what})`,
+  audit_service_stopped: (host, what) => `activity on ${host} after auditing stopped (${what})`,
+  logging_stopped: (host, what) => `activity on ${host} after audit logging was stopped (${what})`,
+  audit_policy_changed: (host, what) =>
+    `events on ${host} that the audit-policy change (${what}) may have stopped recording`,
+};
+
+/**
+ * The one decision on what the pack says about its logs' integrity, derived from its integrity
+ * events and its log-tampering findings, for the "does not show" paragraph and the data-quality
+ * page alike: neither can say "no log clearing" or "no audit stop" while the pack holds one, and a
+ * stop that succeeded (a deleted trail) is named as a gap, while a denied attempt is counted but
+ * hides nothing.
+ */
+export function logIntegrity(pack: EvidencePack): LogIntegrity {
+  const gaps: string[] = [];
+  // One phrase per host, kind and event code: a GPO refresh can log dozens of 4719.
+  const groups = new Map<string, IntegrityEvent[]>();
+  for (const e of pack.integrity_events) {
+    if (e.denied || HIDING_KINDS[e.kind] === undefined) continue;
+    const key = `${e.host}\u0000${e.kind}\u0000${e.event_code}`;
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  for (const list of groups.values()) {
+    const first = list[0] as IntegrityEvent;
+    const code = shortCode(first.event_code);
+    const what =
+      list.length === 1
+        ? `${code} at ${formatTime(first.time)}`
+        : `${code} ×${list.length}, first at ${formatTime(first.time)}`;
+    gaps.push((HIDING_KINDS[first.kind] as (host: string, what: string) => string)(first.host, what));
+  }
+  // A log-tampering finding whose records are not in the integrity list (none today: every rule's
+  // record is an integrity event) is still a gap the paragraph must not leave out.
+  const listed = new Set(pack.integrity_events.map((e) => e.raw_ref));
+  const numbered = pack.findings.map((f, i) => ({ f, n: i + 1 }));
+  const tampering = numbered.filter(({ f }) => f.category === 'log_tampering');
+  for (const { f, n } of tampering)
+    if (!f.records.some((r) => listed.has(r.raw_ref)))
+      gaps.push(
+        `what the log tampering of finding F${n} on ${f.host} at ${formatTime(f.time)} may have hidden`,
+      );
+
+  const byKind = new Map<string, number>();
+  for (const e of pack.integrity_events) {
+    const label = `${e.denied ? 'denied attempt: ' : ''}${e.kind.replaceAll('_', ' ')}`;
+    byKind.set(label, (byKind.get(label) ?? 0) + 1);
+  }
+  let statement: string;
+  if (pack.integrity_events.length === 0 && tampering.length === 0) {
+    statement =
+      'No log clearing, logging stop or audit-policy change (attempted or done), time change, boot or shutdown in the data.';
+  } else {
+    const counts = [...byKind.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    const n = pack.integrity_events.length;
+    statement =
+      (n === 0
+        ? 'No integrity event is in the data read'
+        : `The data holds ${n} integrity event${n === 1 ? '' : 's'} (${counts})`) +
+      (tampering.length === 0
+        ? '.'
+        : `; the findings register holds ${tampering.length} log-tampering finding${tampering.length === 1 ? '' : 's'} (${tampering
+            .map(({ n: k }) => `F${k}`)
+            .join(', ')}).`);
+  }
+  return { gaps, statement };
+}
+
+/** `cloudtrail.amazonaws.com:DeleteTrail` → `DeleteTrail`; Windows and auditd codes as they are. */
+function shortCode(code: string): string {
+  return code.includes(':') ? code.slice(code.lastIndexOf(':') + 1) : code;
 }
 
 function buildTimeline(pack: EvidencePack): Timeline {
@@ -799,13 +881,14 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
         f.total === 0 ? NONE : `${((100 * f.populated) / f.total).toFixed(1)} %`,
       ]),
     },
+    integrityStatement: logIntegrity(pack).statement,
     integrity: {
       headers: ['Time (UTC)', 'Host', 'Event', 'Kind', 'By', 'Detail'],
       rows: pack.integrity_events.map((e: IntegrityEvent) => [
         formatTime(e.time),
         e.host,
         e.event_code,
-        e.kind.replaceAll('_', ' '),
+        `${e.denied ? 'denied attempt: ' : ''}${e.kind.replaceAll('_', ' ')}`,
         e.user_name ?? NONE,
         e.detail ?? NONE,
       ]),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { activityRowBudget, buildRenderModel, formatTime } from '../../lib/render/render-model.ts';
+import type { EvidencePack, Finding, IntegrityEvent } from '../../lib/evidence/model.ts';
+import {
+  activityRowBudget,
+  buildRenderModel,
+  formatTime,
+  logIntegrity,
+} from '../../lib/render/render-model.ts';
+import { minimalPack } from '../fixtures/minimal-pack.ts';
 import { makeSamplePack } from '../fixtures/sample-pack.ts';
 
 const seal = { evidenceSha256: 'ab'.repeat(32), keyId: 'key-1', keyFingerprint: 'SHA256:fp' };
@@ -84,6 +91,100 @@ describe('buildRenderModel', () => {
     const before = JSON.stringify(pack);
     expect(buildRenderModel(pack, seal)).toEqual(buildRenderModel(pack, seal));
     expect(JSON.stringify(pack)).toBe(before);
+  });
+});
+
+describe('logIntegrity', () => {
+  const trailEvent = (over: Partial<IntegrityEvent>): IntegrityEvent => ({
+    time: '2024-01-01T12:00:00.000Z',
+    host: '123456789012',
+    event_code: 'cloudtrail.amazonaws.com:DeleteTrail',
+    kind: 'logging_stopped',
+    user_name: 'user/alice',
+    logon_id: 'AKIAEXAMPLE',
+    detail: 'main-trail',
+    denied: false,
+    raw_ref: 'ct.json#record=1',
+    ...over,
+  });
+  const withIntegrity = (events: IntegrityEvent[], findings: Finding[] = []): EvidencePack => ({
+    ...minimalPack(),
+    integrity_events: events,
+    findings,
+  });
+  const NONE_SENTENCE = /^No log clearing, logging stop/;
+
+  it('says there is no log clearing or logging stop only when the pack holds neither event nor finding', () => {
+    const r = logIntegrity(minimalPack());
+    expect(r.statement).toMatch(NONE_SENTENCE);
+    expect(r.gaps).toEqual([]);
+  });
+
+  it('names a successful logging stop as a gap, and counts a denied attempt without calling it one', () => {
+    const r = logIntegrity(
+      withIntegrity([
+        trailEvent({}),
+        trailEvent({
+          time: '2024-01-01T12:05:00.000Z',
+          event_code: 'cloudtrail.amazonaws.com:StopLogging',
+          denied: true,
+          raw_ref: 'ct.json#record=2',
+        }),
+      ]),
+    );
+    expect(r.gaps).toEqual([
+      'activity on 123456789012 after audit logging was stopped (DeleteTrail at 2024-01-01 12:00:00Z)',
+    ]);
+    expect(r.statement).not.toMatch(NONE_SENTENCE);
+    expect(r.statement).toContain('denied attempt: logging stopped 1');
+    expect(r.statement).toContain('logging stopped 1');
+  });
+
+  it('groups repeated events of one host and code into one phrase', () => {
+    const r = logIntegrity(
+      withIntegrity(
+        [1, 2, 3].map((i) =>
+          trailEvent({
+            event_code: '4719',
+            host: 'DC01',
+            kind: 'audit_policy_changed',
+            time: `2024-01-01T12:0${i}:00.000Z`,
+            raw_ref: `w.json#${i}`,
+          }),
+        ),
+      ),
+    );
+    expect(r.gaps).toEqual([
+      'events on DC01 that the audit-policy change (4719 ×3, first at 2024-01-01 12:01:00Z) may have stopped recording',
+    ]);
+  });
+
+  it('never says "no log clearing" while a log-tampering finding stands, even without an integrity event', () => {
+    const finding: Finding = {
+      id: 'f1',
+      rule_id: 'audit-log-cleared',
+      category: 'log_tampering',
+      severity: 'high',
+      time: '2024-01-01T12:00:00.000Z',
+      host: 'DC01',
+      source: 'windows',
+      account: null,
+      statement: 'The Security log of DC01 was cleared',
+      session: null,
+      orphan: null,
+      records: [{ time: '2024-01-01T12:00:00.000Z', event_code: '1102', raw_ref: 'w.json#9' }],
+      suppressed_by: null,
+      redacted: false,
+    };
+    const r = logIntegrity(withIntegrity([], [finding]));
+    expect(r.statement).not.toMatch(NONE_SENTENCE);
+    expect(r.statement).toContain('F1');
+    expect(r.gaps).toEqual([
+      'what the log tampering of finding F1 on DC01 at 2024-01-01 12:00:00Z may have hidden',
+    ]);
+    const model = buildRenderModel(withIntegrity([], [finding]), seal);
+    expect(model.summary.gaps).toContain('finding F1');
+    expect(model.dataQuality.integrityStatement).toBe(r.statement);
   });
 });
 
