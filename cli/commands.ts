@@ -96,6 +96,7 @@ export async function runExport(
     incidentId?: string;
     requester?: string;
     reason?: string;
+    controlReference?: string;
     series?: string;
     config?: string;
     key: string;
@@ -114,6 +115,7 @@ export async function runExport(
     ...(opts.incidentId ? { incidentId: opts.incidentId } : {}),
     ...(opts.requester ? { requester: opts.requester } : {}),
     ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(opts.controlReference ? { controlReference: opts.controlReference } : {}),
     ...(opts.series ? { series: opts.series } : {}),
     ...(opts.allowEmpty ? { allowEmpty: true } : {}),
   };

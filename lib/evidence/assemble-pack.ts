@@ -67,6 +67,8 @@ export interface AssembleInput {
   readonly pack: PackInfo;
   readonly tool: ToolInfo;
   readonly config: Config;
+  /** The request's control reference; absent or null: the configuration's applies. */
+  readonly controlReference?: string | null;
   /** Rule ids that did not apply because they expired before the window end. */
   readonly expiredRules: readonly string[];
   readonly results: QueryResults;
@@ -170,7 +172,9 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     integrity_events,
     findings,
     finding_rules,
-    workpaper: { control_reference: findingsSettings(config).control_reference },
+    workpaper: {
+      control_reference: input.controlReference ?? findingsSettings(config).control_reference,
+    },
     coverage,
     suppressions,
     privileged_criteria: {

@@ -41,6 +41,7 @@ const requestFields = {
   incidentId: name.optional(),
   requester: name.optional(),
   reason: name.optional(),
+  controlReference: name.optional(),
   series: series.optional(),
 };
 

@@ -19,6 +19,11 @@ export interface ExportRequest {
   readonly incidentId?: string;
   readonly requester?: string;
   readonly reason?: string;
+  /**
+   * The control this pack evidences (e.g. `SOX ITGC AC-07`), printed in the PDF's sign-off block and
+   * stored in evidence.json's `workpaper`; overrides the configuration's `findings.control_reference`.
+   */
+  readonly controlReference?: string;
   /** Series folder; defaults to the kind (`review`, `audit`, `incident`). */
   readonly series?: string;
   /**
@@ -42,6 +47,8 @@ export interface ValidRequest {
   readonly incidentId: string | null;
   readonly requester: string | null;
   readonly reason: string | null;
+  /** The request's control reference, or null (the configuration's then applies). */
+  readonly controlReference: string | null;
   readonly series: string;
   readonly allowEmpty: boolean;
 }
@@ -93,6 +100,7 @@ export function validateRequest(req: ExportRequest): ValidRequest {
   const incidentId = text('incident id', req.incidentId);
   const requester = text('requester', req.requester);
   const reason = text('reason', req.reason);
+  const controlReference = text('control reference', req.controlReference);
   if (req.kind === 'audit') {
     if (requester === null || reason === null) bad('an audit pack needs --requester and --reason');
     if (users.length === 0 && hosts.length === 0) bad('an audit pack needs at least one --user or --host');
@@ -116,6 +124,7 @@ export function validateRequest(req: ExportRequest): ValidRequest {
     incidentId,
     requester,
     reason,
+    controlReference,
     series,
     allowEmpty: req.allowEmpty === true,
   };
