@@ -87,6 +87,16 @@ export interface Timeline {
   readonly lanes: readonly TimelineLane[];
 }
 
+/** The named destination (PDF named destination) of a session's detail block. */
+export function sessionDestination(sessionId: string): string {
+  return `session-${sessionId}`;
+}
+
+/** The named destination of a host's block in the orphan-activity section. */
+export function orphanDestination(host: string): string {
+  return `orphans-${host}`;
+}
+
 /** The per-session detail block. */
 export interface SessionDetail {
   readonly id: string;
@@ -107,6 +117,11 @@ export interface FindingsPages {
   readonly sentence: string;
   /** Severity, what, when, who, where, session, and an empty disposition column for the reviewer. */
   readonly register: Table;
+  /**
+   * Per register row, the named destination its row links to: the page of its session
+   * ({@link sessionDestination}) or of its host's orphan activity ({@link orphanDestination}), or null.
+   */
+  readonly registerLinks: readonly (string | null)[];
   /** Preparer, reviewer, date (blank to fill in) and the control reference. */
   readonly signOff: readonly Fact[];
   /** Every event code printed in the PDF with its meaning, sorted. */
@@ -759,6 +774,15 @@ function buildFindingsPages(pack: EvidencePack, sessions: readonly SessionDetail
       '',
     ]),
   };
+  const sessionIds = new Set(pack.sessions.map((s) => s.id));
+  const orphanHosts = new Set(pack.orphan_activity.map((g) => g.host));
+  const registerLinks = pack.findings.map((f) =>
+    f.session && sessionIds.has(f.session.id)
+      ? sessionDestination(f.session.id)
+      : f.orphan && orphanHosts.has(f.orphan.host)
+        ? orphanDestination(f.orphan.host)
+        : null,
+  );
   const codes = new Set<string>();
   for (const f of pack.findings) for (const r of f.records) codes.add(r.event_code);
   for (const e of pack.integrity_events) codes.add(e.event_code);
@@ -773,6 +797,7 @@ function buildFindingsPages(pack: EvidencePack, sessions: readonly SessionDetail
   return {
     sentence,
     register,
+    registerLinks,
     signOff: [
       { label: 'Prepared by', value: BLANK },
       { label: 'Reviewed by', value: BLANK },

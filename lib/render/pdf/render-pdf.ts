@@ -4,7 +4,7 @@
  * every page and evidence.json attached as the PDF/A-3 source file.
  */
 import PDFDocument from 'pdfkit';
-import type { RenderModel } from '../render-model.ts';
+import { orphanDestination, type RenderModel, sessionDestination } from '../render-model.ts';
 import { loadFontSet } from './font-set.ts';
 import { MUTED, PAGE_MARGIN, PdfWriter } from './pdf-writer.ts';
 import { drawTimeline } from './timeline-chart.ts';
@@ -28,7 +28,9 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
     pdfVersion: '1.7',
     subset: 'PDF/A-3b',
     tagged: true,
-    bufferPages: true,
+    // Pages stream out as they are finished (the footer is drawn on each page before it leaves):
+    // a buffered 3,000-page document held every content stream until the end, 2 GB of RSS.
+    bufferPages: false,
     autoFirstPage: false,
     displayTitle: true,
     lang: 'en',
@@ -75,6 +77,8 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
   );
 
   const w = new PdfWriter(doc, fonts);
+  const total = new PageTotal(doc, FOOTER_SIZE, MUTED);
+  w.onPageEnd = (n) => writeFooter(w, model, n, total);
   writeCover(w, model);
   writeFindings(w, model);
   writeSummary(w, model);
@@ -86,7 +90,7 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
   writeDataQuality(w, model);
   writeMethod(w, model);
   w.finish();
-  writeFooters(w, model);
+  total.write(w.pageNumber);
 
   doc.end();
   await done;
@@ -116,13 +120,14 @@ function writeFindings(w: PdfWriter, m: RenderModel): void {
   } else {
     w.paragraph(
       'Each finding rests on the records evidence.json lists under it; its rows are marked F<number> in the ' +
-        'session tables. The disposition column is left for the reviewer.',
+        'session tables, and each row of this register links to the page of its session. The disposition ' +
+        'column is left for the reviewer.',
       { size: 8, color: MUTED },
     );
     w.table(
       f.register,
       { widths: [20, 40, 158, 62, 70, 50, 51, 60], size: 6.8, maxLines: 8 },
-      { tagging: 'rows' },
+      { tagging: 'rows', links: f.registerLinks },
     );
   }
   w.heading('Review sign-off', 2);
@@ -160,7 +165,7 @@ function writeSessions(w: PdfWriter, m: RenderModel): void {
   m.sessions.forEach((s, i) => {
     // Start a session where its identity and a few activity rows fit, not at the foot of a page.
     w.ensure(260);
-    w.heading(`${i + 1}. ${s.title}`, 2);
+    w.heading(`${i + 1}. ${s.title}`, 2, sessionDestination(s.id));
     w.facts(s.facts, 110, 7.5, 'rows');
     if (s.activity.rows.length === 0) {
       w.paragraph('No activity recorded in this session.', { size: 8, color: MUTED });
@@ -190,7 +195,7 @@ function writeOrphans(w: PdfWriter, m: RenderModel): void {
   );
   if (m.orphans.length === 0) w.paragraph('None.');
   for (const block of m.orphans) {
-    w.heading(block.host, 2);
+    w.heading(block.host, 2, orphanDestination(block.host));
     w.table(block.groups, { widths: [120, 55, 70, 70, 36, 80, 80], size: 7.5 });
   }
 }
@@ -238,23 +243,88 @@ function writeMethod(w: PdfWriter, m: RenderModel): void {
   w.table(v.expectedDigests, { widths: [160, 351], size: 7.5, mono: [1] });
 }
 
-function writeFooters(w: PdfWriter, m: RenderModel): void {
+const FOOTER_SIZE = 7.5;
+
+/**
+ * The footer of page `n`: pack id, short digest, and "page n of N". N is not known while pages
+ * stream out, so it is one form XObject that every footer draws and that is written after the last
+ * page ({@link PageTotal}).
+ */
+function writeFooter(w: PdfWriter, m: RenderModel, n: number, total: PageTotal): void {
   const doc = w.doc;
-  const range = doc.bufferedPageRange();
-  for (let i = range.start; i < range.start + range.count; i++) {
-    doc.switchToPage(i);
-    const width = doc.page.width;
-    const y = doc.page.height - PAGE_MARGIN.bottom + 22;
-    const text = `Pack ${m.packId}  ·  page ${i + 1} of ${range.count}  ·  evidence.json sha256 ${m.shortSha256}…`;
-    w.artifact(() => {
-      doc
-        .moveTo(PAGE_MARGIN.side, y - 6)
-        .lineTo(width - PAGE_MARGIN.side, y - 6)
-        .lineWidth(0.4)
-        .stroke('#b8b8b8');
-      w.drawLine(text, PAGE_MARGIN.side, y, { size: 7.5, color: MUTED });
-    }, 'Pagination');
+  const width = doc.page.width;
+  const y = doc.page.height - PAGE_MARGIN.bottom + 22;
+  const text = `Pack ${m.packId}  ·  evidence.json sha256 ${m.shortSha256}…  ·  page ${n} of `;
+  w.artifact(() => {
+    doc
+      .moveTo(PAGE_MARGIN.side, y - 6)
+      .lineTo(width - PAGE_MARGIN.side, y - 6)
+      .lineWidth(0.4)
+      .stroke('#b8b8b8');
+    const drawn = w.drawLine(text, PAGE_MARGIN.side, y, { size: FOOTER_SIZE, color: MUTED });
+    total.place(PAGE_MARGIN.side + drawn, y);
+  }, 'Pagination');
+}
+
+/**
+ * The page count as a form XObject (ISO 32000-1 §8.10): placed on every page while the document
+ * streams, its content (the number, in the regular font) written once the count is known. Text in a
+ * form XObject is extracted with its page (poppler, veraPDF read it like page text).
+ */
+class PageTotal {
+  private readonly doc: PDFKit.PDFDocument;
+  private readonly size: number;
+  private readonly color: string;
+  private readonly form: PdfRef;
+  private readonly font: PdfFont;
+
+  constructor(doc: PDFKit.PDFDocument, size: number, color: string) {
+    this.doc = doc;
+    this.size = size;
+    this.color = color;
+    const internals = doc as unknown as { _font: PdfFont | undefined; ref(data: object): PdfRef };
+    const previous = internals._font;
+    doc.font('regular');
+    this.font = internals._font as PdfFont;
+    if (previous) (doc as unknown as { _font: PdfFont })._font = previous;
+    this.form = internals.ref({
+      Type: 'XObject',
+      Subtype: 'Form',
+      // Room for a five-digit count at this size; the form clips to its box.
+      BBox: [0, -size, size * 5, size * 1.5],
+      Resources: { Font: { F1: this.font.ref() } },
+    });
   }
+
+  /** Draws the count with its baseline where text drawn at top `y` would have it, starting at `x`. */
+  place(x: number, y: number): void {
+    const doc = this.doc;
+    const page = doc.page as unknown as { xobjects: Record<string, PdfRef> };
+    page.xobjects.PageTotal = this.form;
+    const baseline = y + (this.font.ascender / 1000) * this.size;
+    doc.save();
+    // The page's space runs downward (pdfkit flips it); the form's text runs upward.
+    doc.transform(1, 0, 0, -1, x, baseline);
+    doc.addContent('/PageTotal Do');
+    doc.restore();
+  }
+
+  /** Writes the form's content: the page count. Call after the last page, before `doc.end()`. */
+  write(pages: number): void {
+    const [glyphs] = this.font.encode(String(pages));
+    const rgb = [1, 3, 5].map((i) => (Number.parseInt(this.color.slice(i, i + 2), 16) / 255).toFixed(3));
+    this.form.end(`BT /F1 ${this.size} Tf ${rgb.join(' ')} rg 0 0 Td <${glyphs.join('')}> Tj ET`);
+  }
+}
+
+/** The parts of pdfkit's object reference and embedded font that {@link PageTotal} uses (pdfkit 0.20). */
+interface PdfRef {
+  end(chunk?: string): void;
+}
+interface PdfFont {
+  readonly ascender: number;
+  ref(): PdfRef;
+  encode(text: string): [string[], unknown];
 }
 
 /** pdfkit copies Info strings into the XMP packet unescaped: keep XML metacharacters out of them. */
