@@ -8,6 +8,7 @@ import type {
   ActivityEvent,
   EvidencePack,
   Finding,
+  InputListing,
   IntegrityEvent,
   MissingReason,
   OrphanGroup,
@@ -175,6 +176,8 @@ export interface RenderModel {
   readonly dataQuality: {
     readonly sources: Table;
     readonly reasons: Table;
+    /** The files found per source and what became of each ({@link buildInputs}). */
+    readonly inputs: { readonly table: Table; readonly note: string };
     readonly fieldPopulation: Table;
     /** What the integrity events and log-tampering findings say about the logs ({@link logIntegrity}). */
     readonly integrityStatement: string;
@@ -647,6 +650,16 @@ function buildSessionDetail(
             label: 'Pairing',
             value: `${s.pairing.method === 'inferred' ? 'inferred' : 'logged'}, ${s.pairing.gap_ms} ms apart: ${s.pairing.basis}`,
           },
+          // Each half with the records it rests on, so a reviewer can check the pair (above all an inferred one).
+          ...s.halves.map((h) => ({
+            label: `${capitalise(halfName(h.elevated))} half`,
+            value: [
+              `logon id ${h.logon_id}`,
+              `logon ${h.start ? formatTime(h.start) : 'not in the data'}${h.logon_ref ? ` (${h.logon_ref})` : ''}`,
+              `special privileges ${h.privileges.length > 0 ? h.privileges.join(', ') : 'none'}${h.privilege_ref ? ` (${h.privilege_ref})` : ''}`,
+              `end ${h.end ? formatTime(h.end) : 'not in the data'} (${END_TEXT[h.end_reason]}${h.logoff_ref ? `, ${h.logoff_ref}` : ''})`,
+            ].join('; '),
+          })),
         ]),
     {
       label: 'Privileged because',
@@ -872,12 +885,23 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
   const c = pack.coverage;
   return {
     sources: {
-      headers: ['Source', 'Files', 'Read', 'Used', 'Skipped', 'Rejected', 'Duplicates', 'Time fields'],
+      headers: [
+        'Source',
+        'Files',
+        'Read',
+        'Used',
+        'Outside window',
+        'Skipped',
+        'Rejected',
+        'Duplicates',
+        'Time fields',
+      ],
       rows: c.sources.map((s) => [
         s.source,
         String(s.files),
         String(s.records_read),
         String(s.records_used),
+        String(s.records_outside_window),
         String(s.records_skipped),
         String(s.records_rejected),
         String(s.duplicates_collapsed),
@@ -895,6 +919,7 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
         ),
       ],
     },
+    inputs: buildInputs(c.inputs),
     fieldPopulation: {
       headers: ['Source', 'Event', 'Field', 'Populated', 'Of', 'Share'],
       rows: c.field_population.map((f) => [
@@ -929,6 +954,49 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
         h.gaps.map((g) => `${formatTime(g.from)} to ${formatTime(g.to)}`).join(', ') || NONE,
       ]),
     },
+  };
+}
+
+/** Files read in full are listed up to this many; every file not read in full is always listed. */
+export const MAX_READ_FILES_LISTED = 200;
+
+/**
+ * The input list: every file skipped, unreadable or damaged, with its reason, and the files read in
+ * full up to {@link MAX_READ_FILES_LISTED} (a fleet's month is tens of thousands); the note says how
+ * many of each status there are and that evidence.json lists them all.
+ */
+function buildInputs(inputs: readonly InputListing[]): { table: Table; note: string } {
+  const byStatus = new Map<string, number>();
+  for (const f of inputs) byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + 1);
+  let readShown = 0;
+  const rows: Row[] = [];
+  for (const f of inputs) {
+    if (f.status === 'read' && readShown >= MAX_READ_FILES_LISTED) continue;
+    if (f.status === 'read') readShown += 1;
+    rows.push([
+      f.source,
+      f.key,
+      f.status,
+      f.reason ?? NONE,
+      String(f.bytes),
+      f.lines === null ? NONE : String(f.lines),
+      f.records === null ? NONE : String(f.records),
+    ]);
+  }
+  const read = byStatus.get('read') ?? 0;
+  const counts = ['read', 'skipped', 'unreadable', 'damaged']
+    .map((s) => `${byStatus.get(s) ?? 0} ${s}`)
+    .join(', ');
+  const note =
+    inputs.length === 0
+      ? 'No file list: the data was read from tables, whose files the engine lists (or no file was found).'
+      : `${inputs.length} files found: ${counts}.` +
+        (read > readShown
+          ? ` Listed below: every file not read in full and the first ${readShown} files read; evidence.json (coverage.inputs) lists all ${inputs.length}.`
+          : ' All are listed below.');
+  return {
+    table: { headers: ['Source', 'File', 'Status', 'Reason', 'Bytes', 'Lines', 'Records'], rows },
+    note,
   };
 }
 

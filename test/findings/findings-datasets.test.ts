@@ -135,6 +135,20 @@ describe('CloudTrail invictus-ir review', () => {
     expect(b.pdfText).toContain('Summary');
   });
 
+  it('lists the input files in the PDF as evidence.json does, with the records outside the window per source', () => {
+    const flat = b.pdfText.replace(/\s+/g, ' ');
+    const inputs = b.pack.coverage.inputs;
+    expect(inputs.length).toBe(
+      readdirSync(dataset('cloudtrail', 'invictus-ir'), { recursive: true }).filter((n) =>
+        String(n).endsWith('.json'),
+      ).length,
+    );
+    const read = inputs.filter((f) => f.status === 'read').length;
+    expect(flat).toContain(`${inputs.length} files found: ${read} read,`);
+    for (const f of inputs.slice(0, 3)) expect(flat).toContain(f.key.slice(-24));
+    expect(flat).toContain('Outside window');
+  });
+
   it('names each successful trail deletion in "what this pack does not show", and never says no logging stop', () => {
     const start = b.pdfText.indexOf('What this pack does not show');
     const gaps = b.pdfText.slice(start, b.pdfText.indexOf('\f', start)).replace(/\s+/g, ' ');

@@ -5,6 +5,7 @@ import {
   buildRenderModel,
   formatTime,
   logIntegrity,
+  MAX_READ_FILES_LISTED,
 } from '../../lib/render/render-model.ts';
 import { minimalPack } from '../fixtures/minimal-pack.ts';
 import { makeSamplePack } from '../fixtures/sample-pack.ts';
@@ -91,6 +92,92 @@ describe('buildRenderModel', () => {
     const before = JSON.stringify(pack);
     expect(buildRenderModel(pack, seal)).toEqual(buildRenderModel(pack, seal));
     expect(JSON.stringify(pack)).toBe(before);
+  });
+});
+
+describe('buildRenderModel: what evidence.json holds about inputs and pairs', () => {
+  it('shows records outside the window per source, as coverage counts them', () => {
+    const pack = makeSamplePack({ sessions: 4, activityPerSession: 2, seed: 5 });
+    const withOutside: EvidencePack = {
+      ...pack,
+      coverage: {
+        ...pack.coverage,
+        sources: pack.coverage.sources.map((s) => ({ ...s, records_outside_window: 17 })),
+      },
+    };
+    const { sources } = buildRenderModel(withOutside, seal).dataQuality;
+    const column = sources.headers.indexOf('Outside window');
+    expect(column).toBeGreaterThan(0);
+    expect(sources.rows.map((r) => r[column])).toEqual(pack.coverage.sources.map(() => '17'));
+  });
+
+  it('lists every file not read in full with its status and reason, and says how many read files it leaves to evidence.json', () => {
+    const read = Array.from({ length: MAX_READ_FILES_LISTED + 5 }, (_, i) => ({
+      source: 'windows',
+      key: `windows/dt=2024-01-01/part-${String(i).padStart(4, '0')}.json`,
+      status: 'read' as const,
+      reason: null,
+      bytes: 1000 + i,
+      lines: 10,
+      records: 10,
+    }));
+    const damaged = {
+      source: 'windows',
+      key: 'windows/dt=2024-01-02/cut.json.gz',
+      status: 'damaged' as const,
+      reason: 'truncated_gzip',
+      bytes: 512,
+      lines: 3,
+      records: 3,
+    };
+    const skipped = {
+      ...damaged,
+      key: 'windows/notes.txt',
+      status: 'skipped' as const,
+      reason: 'not_a_log_name',
+      lines: null,
+      records: null,
+    };
+    const pack = minimalPack({
+      coverage: { ...minimalPack().coverage, inputs: [...read, damaged, skipped] },
+    });
+    const { inputs } = buildRenderModel(pack, seal).dataQuality;
+    expect(inputs.table.rows).toHaveLength(MAX_READ_FILES_LISTED + 2);
+    expect(inputs.table.rows).toContainEqual([
+      'windows',
+      damaged.key,
+      'damaged',
+      'truncated_gzip',
+      '512',
+      '3',
+      '3',
+    ]);
+    expect(inputs.table.rows).toContainEqual([
+      'windows',
+      skipped.key,
+      'skipped',
+      'not_a_log_name',
+      '512',
+      '—',
+      '—',
+    ]);
+    expect(inputs.note).toContain(
+      `${read.length + 2} files found: ${read.length} read, 1 skipped, 0 unreadable, 1 damaged.`,
+    );
+    expect(inputs.note).toContain(`evidence.json (coverage.inputs) lists all ${read.length + 2}`);
+  });
+
+  it('gives each half of a UAC pair with the records it rests on', () => {
+    const pack = makeSamplePack({ sessions: 30, activityPerSession: 1, seed: 3 });
+    const index = pack.sessions.findIndex((s) => s.pairing !== null);
+    const session = pack.sessions[index];
+    if (session === undefined) throw new Error('the sample has a UAC pair');
+    const facts = buildRenderModel(pack, seal).sessions[index]?.facts ?? [];
+    for (const h of session.halves) {
+      const fact = facts.find((f) => f.label === `${h.elevated ? 'Elevated' : 'Filtered'} half`);
+      expect(fact?.value).toContain(`logon id ${h.logon_id}`);
+      if (h.logon_ref) expect(fact?.value).toContain(h.logon_ref);
+    }
   });
 });
 

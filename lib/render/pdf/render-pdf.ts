@@ -204,7 +204,15 @@ function writeDataQuality(w: PdfWriter, m: RenderModel): void {
   const q = m.dataQuality;
   w.beginSection('Data quality and coverage', { newPage: 'portrait' });
   w.heading('Records per source', 2);
-  w.table(q.sources, { widths: [50, 38, 55, 55, 55, 50, 55, 153], size: 7.5 });
+  w.table(q.sources, { widths: [50, 34, 48, 48, 48, 48, 45, 50, 140], size: 7.5 });
+  w.heading('Input files', 2);
+  w.paragraph(q.inputs.note, { size: 8.5 });
+  if (q.inputs.table.rows.length > 0)
+    w.table(
+      q.inputs.table,
+      { widths: [45, 190, 40, 96, 50, 45, 45], size: 6.8, mono: [1] },
+      { tagging: 'rows' },
+    );
   w.heading('Records skipped or rejected, per source and reason', 2);
   if (q.reasons.rows.length === 0) w.paragraph('None.');
   else w.table(q.reasons, { widths: [50, 48, 120, 50, 243], size: 7.5, mono: [4] });
