@@ -3,16 +3,53 @@
  * per-session detail, orphan activity, data quality, method and verification, with a footer on
  * every page and evidence.json attached as the PDF/A-3 source file.
  */
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { orphanDestination, type RenderModel, sessionDestination } from '../render-model.ts';
 import { loadFontSet } from './font-set.ts';
 import { MUTED, PAGE_MARGIN, PdfWriter } from './pdf-writer.ts';
 import { drawTimeline } from './timeline-chart.ts';
 
-/** pdfkit's attachment options less what @types/pdfkit 0.17 knows: PDF/A-3 needs the relationship. */
-type AttachmentOptions = PDFKit.Mixins.PDFAttachmentOptions & {
-  relationship: 'Source' | 'Data' | 'Alternative' | 'Supplement' | 'Unspecified';
-};
+/**
+ * Attaches evidence.json as the PDF/A-3 source file (an associated file with relationship Source),
+ * as pdfkit's `doc.file()` writes it (EmbeddedFile with Subtype, Params CheckSum/Size/dates; a
+ * Filespec in the EmbeddedFiles name tree and the catalog's AF), but compressed here in one step:
+ * `doc.file()` copies the bytes twice (for its MD5 and before deflating), 280 MB of transient
+ * memory for a 140 MB evidence.json. The stream is deflated with zlib's defaults, as pdfkit does.
+ */
+function attachSource(doc: PDFKit.PDFDocument, bytes: Uint8Array, description: string, date: Date): void {
+  const d = doc as unknown as {
+    ref(data: object): PdfRef & { data: object };
+    addNamedEmbeddedFile(name: string, ref: PdfRef): void;
+    _root: { data: { AF?: PdfRef[] } };
+  };
+  const name = 'evidence.json';
+  const file = d.ref({
+    Type: 'EmbeddedFile',
+    Params: {
+      CreationDate: date,
+      ModDate: date,
+      // ISO 32000-1 §7.11.4: the checksum of the uncompressed file; pdfkit writes it as hex text.
+      CheckSum: new String(createHash('md5').update(bytes).digest('hex')),
+      Size: bytes.byteLength,
+    },
+    Subtype: 'application#2Fjson',
+    Filter: 'FlateDecode',
+  });
+  file.end(deflateSync(bytes));
+  const spec = d.ref({
+    Type: 'Filespec',
+    AFRelationship: 'Source',
+    F: new String(name),
+    EF: { F: file },
+    UF: new String(name),
+    Desc: new String(description),
+  });
+  spec.end();
+  d.addNamedEmbeddedFile(name, spec);
+  d._root.data.AF = [...(d._root.data.AF ?? []), spec];
+}
 
 /**
  * Renders the PDF. Pure in effect: the same model and JSON give the same bytes (no clock; dates come
@@ -61,14 +98,7 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
   doc.registerFont('mono', asSource(fonts.fonts.mono));
   doc.registerFont('cjk', asSource(fonts.fonts.cjk));
 
-  doc.file(Buffer.from(evidenceJson.buffer, evidenceJson.byteOffset, evidenceJson.byteLength), {
-    name: 'evidence.json',
-    type: 'application/json',
-    relationship: 'Source',
-    description: `The evidence this PDF shows; sha256 ${model.evidenceSha256}`,
-    creationDate: date,
-    modifiedDate: date,
-  } satisfies AttachmentOptions as PDFKit.Mixins.PDFAttachmentOptions);
+  attachSource(doc, evidenceJson, `The evidence this PDF shows; sha256 ${model.evidenceSha256}`, date);
   // pdfkit writes xmp:CreateDate but not xmp:ModifyDate; PDF/A wants the Info ModDate in XMP too.
   doc.appendXML(
     `<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/"><xmp:ModifyDate>${
@@ -327,7 +357,7 @@ class PageTotal {
 
 /** The parts of pdfkit's object reference and embedded font that {@link PageTotal} uses (pdfkit 0.20). */
 interface PdfRef {
-  end(chunk?: string): void;
+  end(chunk?: string | Uint8Array): void;
 }
 interface PdfFont {
   readonly ascender: number;
