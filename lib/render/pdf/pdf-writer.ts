@@ -35,6 +35,11 @@ export interface ColumnSpec {
 }
 
 type Doc = PDFKit.PDFDocument;
+/** The part of pdfkit's page content stream (a PDFReference) that the writer coalesces. */
+interface ContentRef {
+  write(chunk: string | Uint8Array): void;
+  end(chunk?: string | Uint8Array): void;
+}
 type StructElement = PDFKit.PDFStructureElement;
 
 const INK = '#1a1a1a';
@@ -95,6 +100,7 @@ export class PdfWriter {
     this.orientation = orientation;
     this.pageNumber += 1;
     this.doc.addPage({ size: 'A4', layout: orientation, margins: { top: 0, bottom: 0, left: 0, right: 0 } });
+    this.coalesceContent();
     this.y = MARGIN.top;
   }
 
@@ -125,6 +131,40 @@ export class PdfWriter {
     this.endSection();
     this.root.end();
     if (this.pageNumber > 0) this.endPage();
+  }
+
+  /**
+   * pdfkit turns every content operator into its own small byte array, kept until the page ends: a
+   * page of tables is thousands of them, which outlive the young generation and leave the old one
+   * full of garbage. The page's operators are gathered as text and handed over in 64 KB pieces.
+   */
+  private coalesceContent(): void {
+    const content = (this.doc.page as unknown as { content: ContentRef }).content;
+    const write = content.write.bind(content);
+    const end = content.end.bind(content);
+    let pending: string[] = [];
+    let size = 0;
+    const flush = () => {
+      if (pending.length === 0) return;
+      // pdfkit appends a newline to each write: join with newlines, the last one added by it.
+      write(pending.join('\n'));
+      pending = [];
+      size = 0;
+    };
+    content.write = (chunk: string | Uint8Array) => {
+      if (typeof chunk !== 'string') {
+        flush();
+        write(chunk);
+        return;
+      }
+      pending.push(chunk);
+      size += chunk.length + 1;
+      if (size >= 65_536) flush();
+    };
+    content.end = (chunk?: string | Uint8Array) => {
+      flush();
+      end(chunk);
+    };
   }
 
   private endPage(): void {
