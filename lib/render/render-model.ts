@@ -8,7 +8,7 @@ import type {
   ActivityEvent,
   EvidencePack,
   Finding,
-  InputListing,
+  InputRecord,
   IntegrityEvent,
   MissingReason,
   OrphanGroup,
@@ -919,7 +919,7 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
         ),
       ],
     },
-    inputs: buildInputs(c.inputs),
+    inputs: buildInputs(pack.inputs),
     fieldPopulation: {
       headers: ['Source', 'Event', 'Field', 'Populated', 'Of', 'Share'],
       rows: c.field_population.map((f) => [
@@ -961,16 +961,17 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
 export const MAX_READ_FILES_LISTED = 200;
 
 /**
- * The input list: every file skipped, unreadable or damaged, with its reason, and the files read in
- * full up to {@link MAX_READ_FILES_LISTED} (a fleet's month is tens of thousands); the note says how
- * many of each status there are and that evidence.json lists them all.
+ * The input list (evidence.json `inputs`): every file skipped, unreadable or damaged, with its
+ * reason, and the files read in full up to {@link MAX_READ_FILES_LISTED} (a fleet's month is tens of
+ * thousands); the note says how many of each status there are and that evidence.json lists them all.
  */
-function buildInputs(inputs: readonly InputListing[]): { table: Table; note: string } {
+function buildInputs(inputs: readonly InputRecord[] | undefined): { table: Table; note: string } {
+  const list = inputs ?? [];
   const byStatus = new Map<string, number>();
-  for (const f of inputs) byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + 1);
+  for (const f of list) byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + 1);
   let readShown = 0;
   const rows: Row[] = [];
-  for (const f of inputs) {
+  for (const f of list) {
     if (f.status === 'read' && readShown >= MAX_READ_FILES_LISTED) continue;
     if (f.status === 'read') readShown += 1;
     rows.push([
@@ -978,9 +979,14 @@ function buildInputs(inputs: readonly InputListing[]): { table: Table; note: str
       f.key,
       f.status,
       f.reason ?? NONE,
-      String(f.bytes),
-      f.lines === null ? NONE : String(f.lines),
+      f.size === null ? NONE : String(f.size),
+      f.range?.last_line == null ? NONE : String(f.range.last_line),
       f.records === null ? NONE : String(f.records),
+      f.sha256 === null
+        ? f.s3
+          ? `S3 version ${f.s3.version_id ?? 'null'}`
+          : NONE
+        : `${f.sha256.slice(0, 16)}…`,
     ]);
   }
   const read = byStatus.get('read') ?? 0;
@@ -988,14 +994,17 @@ function buildInputs(inputs: readonly InputListing[]): { table: Table; note: str
     .map((s) => `${byStatus.get(s) ?? 0} ${s}`)
     .join(', ');
   const note =
-    inputs.length === 0
-      ? 'No file list: the data was read from tables, whose files the engine lists (or no file was found).'
-      : `${inputs.length} files found: ${counts}.` +
+    inputs === undefined
+      ? 'No file list: the engine read tables whose files it lists itself.'
+      : `${list.length} files found: ${counts}.` +
         (read > readShown
-          ? ` Listed below: every file not read in full and the first ${readShown} files read; evidence.json (coverage.inputs) lists all ${inputs.length}.`
-          : ' All are listed below.');
+          ? ` Listed below: every file not read in full and the first ${readShown} files read; evidence.json (inputs) lists all ${list.length}, with their full sha256.`
+          : ' All are listed below; evidence.json (inputs) gives their full sha256.');
   return {
-    table: { headers: ['Source', 'File', 'Status', 'Reason', 'Bytes', 'Lines', 'Records'], rows },
+    table: {
+      headers: ['Source', 'File', 'Status', 'Reason', 'Size', 'Lines read', 'Records', 'sha256'],
+      rows,
+    },
     note,
   };
 }

@@ -137,7 +137,7 @@ describe('CloudTrail invictus-ir review', () => {
 
   it('lists the input files in the PDF as evidence.json does, with the records outside the window per source', () => {
     const flat = b.pdfText.replace(/\s+/g, ' ');
-    const inputs = b.pack.coverage.inputs;
+    const inputs = b.pack.inputs ?? [];
     expect(inputs.length).toBe(
       readdirSync(dataset('cloudtrail', 'invictus-ir'), { recursive: true }).filter((n) =>
         String(n).endsWith('.json'),

@@ -112,35 +112,40 @@ describe('buildRenderModel: what evidence.json holds about inputs and pairs', ()
   });
 
   it('lists every file not read in full with its status and reason, and says how many read files it leaves to evidence.json', () => {
+    const sha = (n: number) => n.toString(16).padStart(64, '0');
     const read = Array.from({ length: MAX_READ_FILES_LISTED + 5 }, (_, i) => ({
       source: 'windows',
       key: `windows/dt=2024-01-01/part-${String(i).padStart(4, '0')}.json`,
       status: 'read' as const,
       reason: null,
-      bytes: 1000 + i,
-      lines: 10,
+      size: 1000 + i,
+      sha256: sha(i + 1),
+      s3: null,
       records: 10,
+      range: { bytes: 1000 + i, last_line: 10 },
     }));
     const damaged = {
       source: 'windows',
       key: 'windows/dt=2024-01-02/cut.json.gz',
       status: 'damaged' as const,
       reason: 'truncated_gzip',
-      bytes: 512,
-      lines: 3,
+      size: 512,
+      sha256: 'ab'.repeat(32),
+      s3: null,
       records: 3,
+      range: { bytes: 2048, last_line: 3 },
     };
     const skipped = {
       ...damaged,
       key: 'windows/notes.txt',
       status: 'skipped' as const,
       reason: 'not_a_log_name',
-      lines: null,
+      size: null,
+      sha256: null,
       records: null,
+      range: null,
     };
-    const pack = minimalPack({
-      coverage: { ...minimalPack().coverage, inputs: [...read, damaged, skipped] },
-    });
+    const pack = minimalPack({ inputs: [...read, damaged, skipped] });
     const { inputs } = buildRenderModel(pack, seal).dataQuality;
     expect(inputs.table.rows).toHaveLength(MAX_READ_FILES_LISTED + 2);
     expect(inputs.table.rows).toContainEqual([
@@ -151,20 +156,22 @@ describe('buildRenderModel: what evidence.json holds about inputs and pairs', ()
       '512',
       '3',
       '3',
+      `${'ab'.repeat(8)}…`,
     ]);
     expect(inputs.table.rows).toContainEqual([
       'windows',
       skipped.key,
       'skipped',
       'not_a_log_name',
-      '512',
+      '—',
+      '—',
       '—',
       '—',
     ]);
     expect(inputs.note).toContain(
       `${read.length + 2} files found: ${read.length} read, 1 skipped, 0 unreadable, 1 damaged.`,
     );
-    expect(inputs.note).toContain(`evidence.json (coverage.inputs) lists all ${read.length + 2}`);
+    expect(inputs.note).toContain(`evidence.json (inputs) lists all ${read.length + 2}`);
   });
 
   it('gives each half of a UAC pair with the records it rests on', () => {

@@ -240,7 +240,7 @@ function writeDataQuality(w: PdfWriter, m: RenderModel): void {
   if (q.inputs.table.rows.length > 0)
     w.table(
       q.inputs.table,
-      { widths: [45, 190, 40, 96, 50, 45, 45], size: 6.8, mono: [1] },
+      { widths: [42, 160, 38, 80, 45, 35, 38, 73], size: 6.8, mono: [1, 7] },
       { tagging: 'rows' },
     );
   w.heading('Records skipped or rejected, per source and reason', 2);
