@@ -94,6 +94,7 @@ const FLAGS: Readonly<Record<keyof ExportRequest, string>> = {
   incidentId: '--incident-id',
   requester: '--requester',
   reason: '--reason',
+  controlReference: '--control-reference',
   series: '--series',
   allowEmpty: '--allow-empty',
 };
@@ -113,6 +114,7 @@ export async function runExport(
     incidentId?: string;
     requester?: string;
     reason?: string;
+    controlReference?: string;
     series?: string;
     config?: string;
     key: string;
@@ -131,6 +133,7 @@ export async function runExport(
     ...(opts.incidentId ? { incidentId: opts.incidentId } : {}),
     ...(opts.requester ? { requester: opts.requester } : {}),
     ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(opts.controlReference ? { controlReference: opts.controlReference } : {}),
     ...(opts.series ? { series: opts.series } : {}),
     ...(opts.allowEmpty ? { allowEmpty: true } : {}),
   };

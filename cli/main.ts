@@ -90,6 +90,10 @@ program
   .option('--incident-id <id>', 'incident identifier (incident packs)')
   .option('--requester <who>', 'who asked for the pack (audit packs)')
   .option('--reason <text>', 'why the pack was asked for (audit packs)')
+  .option(
+    '--control-reference <ref>',
+    "the control this pack evidences, printed in the PDF's sign-off block (default: the configuration's findings.control_reference)",
+  )
   .option('--series <name>', 'series folder; packs of a series are chained (default: the kind)')
   .option('--config <file>', 'configuration JSON: privileged accounts, suppression rules, look-back')
   .option('--key <file>', 'signing key (PEM) made by `sessiontrail keygen`', '.sessiontrail/signing-key.pem')

@@ -133,6 +133,18 @@ export interface GroundTruth {
   readonly log_clears: readonly GtHostEvent[];
   /** Accounts created by SYSTEM (4720 with subject S-1-5-18), sorted by host, time: findings the built-in suppression must not hide. */
   readonly system_account_changes: readonly GtHostEvent[];
+  /** Failed logons (4625) with the account tried and the source address; sorted by host, time. */
+  readonly failed_logons: readonly (GtHostEvent & { readonly account: string; readonly src_ip: string })[];
+  /**
+   * Password sprays: per host and source address, the failed logons of one burst (records sorted),
+   * trying at least the configured `spray_accounts` accounts.
+   */
+  readonly password_sprays: readonly {
+    readonly host: string;
+    readonly src_ip: string;
+    readonly accounts: number;
+    readonly records: readonly number[];
+  }[];
   /** 4608 records; sorted by host, time. */
   readonly boots: readonly GtHostEvent[];
   /** 4609 records (each followed by a 1100); sorted by host, time. */

@@ -123,8 +123,21 @@ export interface HostSimResult {
   readonly systemActivity: SimEvent[];
   /** Accounts SYSTEM created (a fake computer account on the DC): findings a suppression rule must not hide. */
   readonly systemAccountChanges: SimEvent[];
+  /** The failed logons (4625) of the password spray planted on the DC: one finding per account tried, and one spray. */
+  readonly failedLogons: SimEvent[];
   readonly intervals: Interval[];
 }
+
+/**
+ * The password spray planted on the DC: one unmanaged address tries these accounts (existing admins,
+ * the built-in Administrator and a name that does not exist) with one password each, 700 ms apart.
+ */
+export const SPRAY = {
+  ip: '10.99.7.13',
+  workstation: 'KALI',
+  gapMs: 700,
+  accounts: ['Administrator', 'adm.alice', 'adm.bob', 'adm.carol', 'svc_sql'],
+} as const;
 
 /** Privileges that make a human session admin-equivalent (domain reference §1.5 design note). */
 export const ADMIN_PRIVILEGES: ReadonlySet<string> = new Set([
@@ -249,6 +262,7 @@ export class HostSim {
   private readonly orphans: SimOrphan[] = [];
   private readonly systemActivity: SimEvent[] = [];
   private readonly systemAccountChanges: SimEvent[] = [];
+  private readonly failedLogons: SimEvent[] = [];
   private readonly tasks: Task[] = [];
   private readonly intervals: Interval[] = [];
   private interval!: Interval;
@@ -326,6 +340,7 @@ export class HostSim {
       orphans: this.orphans,
       systemActivity: this.systemActivity,
       systemAccountChanges: this.systemAccountChanges,
+      failedLogons: this.failedLogons,
       intervals: this.intervals,
     };
   }
@@ -384,6 +399,8 @@ export class HostSim {
     // On the DC, SYSTEM creates a computer-like account (as attacks do): a finding whatever the
     // suppression of SYSTEM. A fixed time and no random draw: the rest of the sample is unchanged.
     if (role === 'dc') this.schedule(this.local(0, 3, 17), () => this.systemAccountCreation());
+    // And a password spray against it, the same way: fixed time, no random draw.
+    if (role === 'dc') this.schedule(this.local(0, 2, 41), () => this.passwordSpray());
     if (this.traps.orphans) {
       const luid = this.rng.int(0x400000, 0xf00000);
       const admin = ADMINS[2] as Account;
@@ -794,6 +811,41 @@ export class HostSim {
       this.systemActivity.push(ev);
       this.systemAccountChanges.push(ev);
     }
+  }
+
+  /**
+   * 4625 for each account of {@link SPRAY}, as a network logon with NTLM fails (Microsoft, 4625(F):
+   * Status 0xC000006D "bad user name or password", SubStatus 0xC000006A wrong password, 0xC0000064
+   * no such user; the target SID is NULL SID when the logon fails).
+   */
+  private passwordSpray(): void {
+    const known = new Set(['Administrator', ...ADMINS.map((a) => a.name)]);
+    SPRAY.accounts.forEach((name, i) => {
+      const ev = this.emit(this.now + i * SPRAY.gapMs, 4625, {
+        SubjectUserSid: 'S-1-0-0',
+        SubjectUserName: '-',
+        SubjectDomainName: '-',
+        SubjectLogonId: '0x0',
+        TargetUserSid: 'S-1-0-0',
+        TargetUserName: name,
+        TargetDomainName: DOMAIN,
+        Status: '0xc000006d',
+        FailureReason: '%%2313',
+        SubStatus: known.has(name) ? '0xc000006a' : '0xc0000064',
+        LogonType: '3',
+        LogonProcessName: 'NtLmSsp ',
+        AuthenticationPackageName: 'NTLM',
+        WorkstationName: SPRAY.workstation,
+        TransmittedServices: '-',
+        LmPackageName: '-',
+        KeyLength: '0',
+        ProcessId: '0x0',
+        ProcessName: '-',
+        IpAddress: SPRAY.ip,
+        IpPort: String(50_000 + i),
+      });
+      if (ev !== null) this.failedLogons.push(ev);
+    });
   }
 
   private systemObjectAccess(): void {

@@ -56,6 +56,7 @@ const SECURITY_META: Readonly<Record<number, EventMeta>> = {
   4608: meta(12288, 'Security State Change', 'Windows is starting up.', 'Security State Change', 0),
   4609: meta(12288, 'Security State Change', 'Windows is shutting down.', 'Security State Change', 0),
   4624: meta(12544, 'Logon', 'An account was successfully logged on.', 'logged-in', 2),
+  4625: meta(12544, 'Logon', 'An account failed to log on.', 'logon-failed', 0),
   4634: meta(12545, 'Logoff', 'An account was logged off.', 'logged-out', 0),
   4647: meta(12545, 'Logoff', 'User initiated logoff.', 'logged-out', 0),
   4648: meta(12544, 'Logon', 'A logon was attempted using explicit credentials.', 'logged-in-explicit', 0),
@@ -170,6 +171,10 @@ const PROVIDER_GUID: Readonly<Record<string, string>> = {
 // 2^53, which `JSON.stringify` cannot write exactly, so it is spliced in as raw text.
 const KEYWORDS_PLACEHOLDER = '"__KEYWORDS__"';
 const KEYWORDS_AUDIT_SUCCESS = '-9214364837600034816';
+// Audit Failure (0x8010000000000000), the keyword of failure audits such as 4625, printed the same way.
+const KEYWORDS_AUDIT_FAILURE = '-9218868437227405312';
+/** Security events that Windows writes as failure audits (Microsoft, 4625(F)). */
+const FAILURE_AUDITS: ReadonlySet<number> = new Set([4625]);
 const KEYWORDS_SYSMON = '-9223372036854775808';
 
 /**
@@ -219,7 +224,7 @@ function renderNxlog(ev: RenderableEvent, host: RenderHost, rng: Rng): string {
     EventTime: localTime(ev.t, host.utcOffsetMinutes),
     Hostname: host.fqdn,
     Keywords: '__KEYWORDS__',
-    EventType: sysmon ? 'INFO' : 'AUDIT_SUCCESS',
+    EventType: sysmon ? 'INFO' : FAILURE_AUDITS.has(ev.code) ? 'AUDIT_FAILURE' : 'AUDIT_SUCCESS',
     SeverityValue: 2,
     Severity: 'INFO',
     EventID: ev.code,
@@ -247,7 +252,10 @@ function renderNxlog(ev: RenderableEvent, host: RenderHost, rng: Rng): string {
     delete rec.EventReceivedTime;
     delete rec['@timestamp'];
   }
-  return JSON.stringify(rec).replace(KEYWORDS_PLACEHOLDER, sysmon ? KEYWORDS_SYSMON : KEYWORDS_AUDIT_SUCCESS);
+  return JSON.stringify(rec).replace(
+    KEYWORDS_PLACEHOLDER,
+    sysmon ? KEYWORDS_SYSMON : FAILURE_AUDITS.has(ev.code) ? KEYWORDS_AUDIT_FAILURE : KEYWORDS_AUDIT_SUCCESS,
+  );
 }
 
 function renderWinlogbeat(ev: RenderableEvent, host: RenderHost, rng: Rng): string {
@@ -261,7 +269,7 @@ function renderWinlogbeat(ev: RenderableEvent, host: RenderHost, rng: Rng): stri
     channel: sysmon ? 'Microsoft-Windows-Sysmon/Operational' : host.channel,
     computer_name: host.fqdn,
     event_id: code,
-    keywords: sysmon ? [] : ['Audit Success'],
+    keywords: sysmon ? [] : [FAILURE_AUDITS.has(ev.code) ? 'Audit Failure' : 'Audit Success'],
     opcode: 'Info',
     process: { pid: sysmon ? 2816 : 700, thread: { id: 1000 + (ev.record % 7000) } },
     provider_guid: PROVIDER_GUID[ev.provider] ?? '-',
@@ -283,7 +291,7 @@ function renderWinlogbeat(ev: RenderableEvent, host: RenderHost, rng: Rng): stri
     code,
     created: new Date(ev.shipped).toISOString(),
     kind: 'event',
-    outcome: 'success',
+    outcome: FAILURE_AUDITS.has(ev.code) ? 'failure' : 'success',
     provider: ev.provider,
   };
   const rec: Record<string, unknown> = {

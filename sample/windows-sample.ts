@@ -25,6 +25,7 @@ import {
   hexId,
   type SimEvent,
   type SimSession,
+  SPRAY,
 } from './windows-host-sim.ts';
 import { localTime, renderEvent } from './windows-layouts.ts';
 
@@ -160,6 +161,8 @@ export async function generateWindowsSample(options: WindowsSampleOptions): Prom
     system_activity_records: gt.systemActivity,
     log_clears: sortHostEvents(gt.logClears),
     system_account_changes: sortHostEvents(gt.systemAccountChanges),
+    failed_logons: sortHostEvents(gt.failedLogons),
+    password_sprays: gt.sprays.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)),
     boots: sortHostEvents(gt.boots),
     shutdowns: sortHostEvents(gt.shutdowns),
   };
@@ -218,6 +221,8 @@ interface Accumulator {
   readonly orphans: GtOrphan[];
   readonly logClears: GtHostEvent[];
   readonly systemAccountChanges: GtHostEvent[];
+  readonly failedLogons: (GtHostEvent & { account: string; src_ip: string })[];
+  readonly sprays: { host: string; src_ip: string; accounts: number; records: number[] }[];
   readonly boots: GtHostEvent[];
   readonly shutdowns: GtHostEvent[];
   bad: { malformed_json: number; missing_event_id: number; missing_time: number };
@@ -232,6 +237,8 @@ function newAccumulator(): Accumulator {
     orphans: [],
     logClears: [],
     systemAccountChanges: [],
+    failedLogons: [],
+    sprays: [],
     boots: [],
     shutdowns: [],
     bad: { malformed_json: 0, missing_event_id: 0, missing_time: 0 },
@@ -329,6 +336,21 @@ function collect(gt: Accumulator, host: HostPlan, sim: HostSimResult, dataStopsA
   gt.systemActivity += sim.systemActivity.length;
   for (const ev of sim.systemAccountChanges)
     gt.systemAccountChanges.push({ host: name, time: iso(ev.t), record: ev.record });
+  const failed = sim.failedLogons.map((ev) => ({
+    host: name,
+    time: iso(ev.t),
+    record: ev.record,
+    account: ev.data.TargetUserName as string,
+    src_ip: ev.data.IpAddress as string,
+  }));
+  gt.failedLogons.push(...failed);
+  if (failed.length > 0)
+    gt.sprays.push({
+      host: name,
+      src_ip: SPRAY.ip,
+      accounts: new Set(failed.map((f) => f.account.toUpperCase())).size,
+      records: failed.map((f) => f.record).sort((a, b) => a - b),
+    });
   for (const iv of sim.intervals) {
     if (iv.bootEv !== null) gt.boots.push({ host: name, time: iso(iv.bootEv.t), record: iv.bootEv.record });
     if (iv.shutdownEv !== null) {
@@ -434,7 +456,7 @@ function hostDetail(h: HostPlan, dataStopsAt: number | null): GtHost {
   };
 }
 
-function sortHostEvents(list: GtHostEvent[]): GtHostEvent[] {
+function sortHostEvents<T extends GtHostEvent>(list: T[]): T[] {
   return list.sort((a, b) => cmp(a.host, b.host) || cmp(a.time, b.time) || a.record - b.record);
 }
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Config, findingsSettings } from '../config/config.ts';
-import { integrityKindOf } from '../findings/integrity-kind.ts';
+import { integrityKindOf, isDeniedAttempt } from '../findings/integrity-kind.ts';
 import type { Row } from '../query/query-engine.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
 import { INFERRED_LOGON_ACTION, type SourceTraits } from '../query/session-events.ts';
@@ -67,6 +67,8 @@ export interface AssembleInput {
   readonly pack: PackInfo;
   readonly tool: ToolInfo;
   readonly config: Config;
+  /** The request's control reference; absent or null: the configuration's applies. */
+  readonly controlReference?: string | null;
   /** Rule ids that did not apply because they expired before the window end. */
   readonly expiredRules: readonly string[];
   readonly results: QueryResults;
@@ -170,7 +172,9 @@ export function assemblePack(input: AssembleInput): EvidencePack {
     integrity_events,
     findings,
     finding_rules,
-    workpaper: { control_reference: findingsSettings(config).control_reference },
+    workpaper: {
+      control_reference: input.controlReference ?? findingsSettings(config).control_reference,
+    },
     coverage,
     suppressions,
     privileged_criteria: {
@@ -505,6 +509,7 @@ function buildIntegrity(r: Row): IntegrityEvent {
     user_name: opt(r.user_name),
     logon_id: opt(r.session_uid),
     detail: opt(r.target),
+    denied: isDeniedAttempt(r.action),
     raw_ref: str(r.raw_ref),
   };
 }

@@ -76,7 +76,7 @@ export interface EvidencePack {
   readonly finding_rules: readonly FindingRuleRecord[];
   /** What the review's sign-off block cites: the control this pack evidences (configuration `findings.control_reference`). */
   readonly workpaper: {
-    /** The control this pack evidences, from the configuration (`findings.control_reference`), or null. */
+    /** The control this pack evidences: the request's (`--control-reference`), else the configuration's (`findings.control_reference`), else null. */
     readonly control_reference: string | null;
   };
   readonly coverage: Coverage;
@@ -362,6 +362,11 @@ export interface IntegrityEvent {
   readonly user_name: string | null;
   readonly logon_id: string | null;
   readonly detail: string | null;
+  /**
+   * True when the source records the attempt as refused (a CloudTrail call that returned an
+   * errorCode, e.g. AccessDenied): the change did not happen, the attempt is still listed.
+   */
+  readonly denied: boolean;
   readonly raw_ref: string;
 }
 

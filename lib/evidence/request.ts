@@ -20,6 +20,11 @@ export interface ExportRequest {
   readonly incidentId?: string;
   readonly requester?: string;
   readonly reason?: string;
+  /**
+   * The control this pack evidences (e.g. `SOX ITGC AC-07`), printed in the PDF's sign-off block and
+   * stored in evidence.json's `workpaper`; overrides the configuration's `findings.control_reference`.
+   */
+  readonly controlReference?: string;
   /** Series folder; defaults to the kind (`review`, `audit`, `incident`). */
   readonly series?: string;
   /**
@@ -43,6 +48,8 @@ export interface ValidRequest {
   readonly incidentId: string | null;
   readonly requester: string | null;
   readonly reason: string | null;
+  /** The request's control reference, or null (the configuration's then applies). */
+  readonly controlReference: string | null;
   readonly series: string;
   readonly allowEmpty: boolean;
 }
@@ -122,6 +129,7 @@ export const REQUEST_FIELDS = {
   incidentId: textSchema.optional(),
   requester: textSchema.optional(),
   reason: textSchema.optional(),
+  controlReference: textSchema.optional(),
   series: seriesSchema.optional(),
   allowEmpty: z.boolean().optional(),
 };
@@ -218,6 +226,7 @@ export function validateRequest(req: ExportRequest, place: ProblemPlace = keyPla
     incidentId: r.incidentId ?? null,
     requester: r.requester ?? null,
     reason: r.reason ?? null,
+    controlReference: r.controlReference ?? null,
     series: r.series ?? r.kind,
     allowEmpty: r.allowEmpty === true,
   };

@@ -61,6 +61,7 @@ export function assembleEvidence(
       config_sha256: sha256Hex(canonicalBytes(config)),
     },
     config,
+    controlReference: req.controlReference,
     expiredRules: plan.expiredRules,
     results,
     queries: queryFiles.map((f) => f.record),

@@ -86,6 +86,9 @@ function packIdOf(req: ValidRequest & { sources: readonly string[] }, config: Co
         req.reason,
         req.series,
         sha256Hex(canonicalBytes(config)),
+        // It changes evidence.json (its workpaper), so it is part of the identity; appended only when
+        // given, so that the ids of requests without one stay what they were.
+        ...(req.controlReference === null ? [] : [req.controlReference]),
       ]),
     ),
   );

@@ -38,3 +38,12 @@ export function integrityKindOf(row: Readonly<Record<string, unknown>>): Integri
   if (byAction !== undefined) return byAction;
   return CLOUDTRAIL_TAMPERING_CALLS[String(row.event_code)] ?? 'audit_policy_changed';
 }
+
+/**
+ * Whether a normalised row records a refused attempt: the CloudTrail source writes a call that
+ * returned an `errorCode` as the action `<eventName> failed: <errorCode>` (lib/sources/cloudtrail.ts),
+ * which the audit-logging-stopped rule reads the same way. Other sources log only what happened.
+ */
+export function isDeniedAttempt(action: unknown): boolean {
+  return typeof action === 'string' && / failed: /.test(action);
+}

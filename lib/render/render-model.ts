@@ -8,6 +8,7 @@ import type {
   ActivityEvent,
   EvidencePack,
   Finding,
+  InputRecord,
   IntegrityEvent,
   MissingReason,
   OrphanGroup,
@@ -87,6 +88,16 @@ export interface Timeline {
   readonly lanes: readonly TimelineLane[];
 }
 
+/** The named destination (PDF named destination) of a session's detail block. */
+export function sessionDestination(sessionId: string): string {
+  return `session-${sessionId}`;
+}
+
+/** The named destination of a host's block in the orphan-activity section. */
+export function orphanDestination(host: string): string {
+  return `orphans-${host}`;
+}
+
 /** The per-session detail block. */
 export interface SessionDetail {
   readonly id: string;
@@ -107,6 +118,11 @@ export interface FindingsPages {
   readonly sentence: string;
   /** Severity, what, when, who, where, session, and an empty disposition column for the reviewer. */
   readonly register: Table;
+  /**
+   * Per register row, the named destination its row links to: the page of its session
+   * ({@link sessionDestination}) or of its host's orphan activity ({@link orphanDestination}), or null.
+   */
+  readonly registerLinks: readonly (string | null)[];
   /** Preparer, reviewer, date (blank to fill in) and the control reference. */
   readonly signOff: readonly Fact[];
   /** Every event code printed in the PDF with its meaning, sorted. */
@@ -160,7 +176,11 @@ export interface RenderModel {
   readonly dataQuality: {
     readonly sources: Table;
     readonly reasons: Table;
+    /** The files found per source and what became of each ({@link buildInputs}). */
+    readonly inputs: { readonly table: Table; readonly note: string };
     readonly fieldPopulation: Table;
+    /** What the integrity events and log-tampering findings say about the logs ({@link logIntegrity}). */
+    readonly integrityStatement: string;
     readonly integrity: Table;
     readonly hosts: Table;
   };
@@ -386,13 +406,7 @@ function buildGaps(pack: EvidencePack): string {
   if (pack.pack.data_from < pack.pack.window.from) {
     phrases.push(`logons before ${formatTime(pack.pack.data_from)}, where the data read begins`);
   }
-  for (const e of pack.integrity_events) {
-    if (e.kind === 'log_cleared')
-      phrases.push(`events on ${e.host} cleared from the log at ${formatTime(e.time)}`);
-    if (e.kind === 'audit_service_stopped') {
-      phrases.push(`activity on ${e.host} after auditing stopped at ${formatTime(e.time)}`);
-    }
-  }
+  phrases.push(...logIntegrity(pack).gaps);
   const byReason = new Map<string, number>();
   for (const r of pack.coverage.rejected) byReason.set(r.source, (byReason.get(r.source) ?? 0) + r.count);
   for (const [source, count] of byReason) phrases.push(`${count} ${source} records that could not be read`);
@@ -412,6 +426,92 @@ function buildGaps(pack: EvidencePack): string {
       ? `This pack does not show ${phrases.join('; ')}.`
       : 'This pack does not show anything outside its scope and window.';
   return [head, ...pack.limitations].join(' ');
+}
+
+/** What {@link logIntegrity} says about the logs themselves. */
+export interface LogIntegrity {
+  /** "This pack does not show …" phrases: what the logs' clearing, stopping or audit changes may have hidden. */
+  readonly gaps: readonly string[];
+  /** The data-quality page's sentence on log integrity, above the integrity-event table. */
+  readonly statement: string;
+}
+
+/** The integrity kinds whose change (when not denied) leaves records out of the data, and how each is said. */
+const HIDING_KINDS: Partial<Record<IntegrityEvent['kind'], (host: string, what: string) => string>> = {
+  log_cleared: (host, what) => `events on ${host} cleared from the log (${what})`,
+  audit_service_stopped: (host, what) => `activity on ${host} after auditing stopped (${what})`,
+  logging_stopped: (host, what) => `activity on ${host} after audit logging was stopped (${what})`,
+  audit_policy_changed: (host, what) =>
+    `events on ${host} that the audit-policy change (${what}) may have stopped recording`,
+};
+
+/**
+ * The one decision on what the pack says about its logs' integrity, derived from its integrity
+ * events and its log-tampering findings, for the "does not show" paragraph and the data-quality
+ * page alike: neither can say "no log clearing" or "no audit stop" while the pack holds one, and a
+ * stop that succeeded (a deleted trail) is named as a gap, while a denied attempt is counted but
+ * hides nothing.
+ */
+export function logIntegrity(pack: EvidencePack): LogIntegrity {
+  const gaps: string[] = [];
+  // One phrase per host, kind and event code: a GPO refresh can log dozens of 4719.
+  const groups = new Map<string, IntegrityEvent[]>();
+  for (const e of pack.integrity_events) {
+    if (e.denied || HIDING_KINDS[e.kind] === undefined) continue;
+    const key = `${e.host}\u0000${e.kind}\u0000${e.event_code}`;
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  for (const list of groups.values()) {
+    const first = list[0] as IntegrityEvent;
+    const code = shortCode(first.event_code);
+    const what =
+      list.length === 1
+        ? `${code} at ${formatTime(first.time)}`
+        : `${code} ×${list.length}, first at ${formatTime(first.time)}`;
+    gaps.push((HIDING_KINDS[first.kind] as (host: string, what: string) => string)(first.host, what));
+  }
+  // A log-tampering finding whose records are not in the integrity list (none today: every rule's
+  // record is an integrity event) is still a gap the paragraph must not leave out.
+  const listed = new Set(pack.integrity_events.map((e) => e.raw_ref));
+  const numbered = pack.findings.map((f, i) => ({ f, n: i + 1 }));
+  const tampering = numbered.filter(({ f }) => f.category === 'log_tampering');
+  for (const { f, n } of tampering)
+    if (!f.records.some((r) => listed.has(r.raw_ref)))
+      gaps.push(
+        `what the log tampering of finding F${n} on ${f.host} at ${formatTime(f.time)} may have hidden`,
+      );
+
+  const byKind = new Map<string, number>();
+  for (const e of pack.integrity_events) {
+    const label = `${e.denied ? 'denied attempt: ' : ''}${e.kind.replaceAll('_', ' ')}`;
+    byKind.set(label, (byKind.get(label) ?? 0) + 1);
+  }
+  let statement: string;
+  if (pack.integrity_events.length === 0 && tampering.length === 0) {
+    statement =
+      'No log clearing, logging stop or audit-policy change (attempted or done), time change, boot or shutdown in the data.';
+  } else {
+    const counts = [...byKind.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    const n = pack.integrity_events.length;
+    statement =
+      (n === 0
+        ? 'No integrity event is in the data read'
+        : `The data holds ${n} integrity event${n === 1 ? '' : 's'} (${counts})`) +
+      (tampering.length === 0
+        ? '.'
+        : `; the findings register holds ${tampering.length} log-tampering finding${tampering.length === 1 ? '' : 's'} (${tampering
+            .map(({ n: k }) => `F${k}`)
+            .join(', ')}).`);
+  }
+  return { gaps, statement };
+}
+
+/** `cloudtrail.amazonaws.com:DeleteTrail` → `DeleteTrail`; Windows and auditd codes as they are. */
+function shortCode(code: string): string {
+  return code.includes(':') ? code.slice(code.lastIndexOf(':') + 1) : code;
 }
 
 function buildTimeline(pack: EvidencePack): Timeline {
@@ -550,6 +650,16 @@ function buildSessionDetail(
             label: 'Pairing',
             value: `${s.pairing.method === 'inferred' ? 'inferred' : 'logged'}, ${s.pairing.gap_ms} ms apart: ${s.pairing.basis}`,
           },
+          // Each half with the records it rests on, so a reviewer can check the pair (above all an inferred one).
+          ...s.halves.map((h) => ({
+            label: `${capitalise(halfName(h.elevated))} half`,
+            value: [
+              `logon id ${h.logon_id}`,
+              `logon ${h.start ? formatTime(h.start) : 'not in the data'}${h.logon_ref ? ` (${h.logon_ref})` : ''}`,
+              `special privileges ${h.privileges.length > 0 ? h.privileges.join(', ') : 'none'}${h.privilege_ref ? ` (${h.privilege_ref})` : ''}`,
+              `end ${h.end ? formatTime(h.end) : 'not in the data'} (${END_TEXT[h.end_reason]}${h.logoff_ref ? `, ${h.logoff_ref}` : ''})`,
+            ].join('; '),
+          })),
         ]),
     {
       label: 'Privileged because',
@@ -677,6 +787,15 @@ function buildFindingsPages(pack: EvidencePack, sessions: readonly SessionDetail
       '',
     ]),
   };
+  const sessionIds = new Set(pack.sessions.map((s) => s.id));
+  const orphanHosts = new Set(pack.orphan_activity.map((g) => g.host));
+  const registerLinks = pack.findings.map((f) =>
+    f.session && sessionIds.has(f.session.id)
+      ? sessionDestination(f.session.id)
+      : f.orphan && orphanHosts.has(f.orphan.host)
+        ? orphanDestination(f.orphan.host)
+        : null,
+  );
   const codes = new Set<string>();
   for (const f of pack.findings) for (const r of f.records) codes.add(r.event_code);
   for (const e of pack.integrity_events) codes.add(e.event_code);
@@ -691,6 +810,7 @@ function buildFindingsPages(pack: EvidencePack, sessions: readonly SessionDetail
   return {
     sentence,
     register,
+    registerLinks,
     signOff: [
       { label: 'Prepared by', value: BLANK },
       { label: 'Reviewed by', value: BLANK },
@@ -765,12 +885,23 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
   const c = pack.coverage;
   return {
     sources: {
-      headers: ['Source', 'Files', 'Read', 'Used', 'Skipped', 'Rejected', 'Duplicates', 'Time fields'],
+      headers: [
+        'Source',
+        'Files',
+        'Read',
+        'Used',
+        'Outside window',
+        'Skipped',
+        'Rejected',
+        'Duplicates',
+        'Time fields',
+      ],
       rows: c.sources.map((s) => [
         s.source,
         String(s.files),
         String(s.records_read),
         String(s.records_used),
+        String(s.records_outside_window),
         String(s.records_skipped),
         String(s.records_rejected),
         String(s.duplicates_collapsed),
@@ -788,6 +919,7 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
         ),
       ],
     },
+    inputs: buildInputs(pack.inputs),
     fieldPopulation: {
       headers: ['Source', 'Event', 'Field', 'Populated', 'Of', 'Share'],
       rows: c.field_population.map((f) => [
@@ -799,13 +931,14 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
         f.total === 0 ? NONE : `${((100 * f.populated) / f.total).toFixed(1)} %`,
       ]),
     },
+    integrityStatement: logIntegrity(pack).statement,
     integrity: {
       headers: ['Time (UTC)', 'Host', 'Event', 'Kind', 'By', 'Detail'],
       rows: pack.integrity_events.map((e: IntegrityEvent) => [
         formatTime(e.time),
         e.host,
         e.event_code,
-        e.kind.replaceAll('_', ' '),
+        `${e.denied ? 'denied attempt: ' : ''}${e.kind.replaceAll('_', ' ')}`,
         e.user_name ?? NONE,
         e.detail ?? NONE,
       ]),
@@ -821,6 +954,58 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
         h.gaps.map((g) => `${formatTime(g.from)} to ${formatTime(g.to)}`).join(', ') || NONE,
       ]),
     },
+  };
+}
+
+/** Files read in full are listed up to this many; every file not read in full is always listed. */
+export const MAX_READ_FILES_LISTED = 200;
+
+/**
+ * The input list (evidence.json `inputs`): every file skipped, unreadable or damaged, with its
+ * reason, and the files read in full up to {@link MAX_READ_FILES_LISTED} (a fleet's month is tens of
+ * thousands); the note says how many of each status there are and that evidence.json lists them all.
+ */
+function buildInputs(inputs: readonly InputRecord[] | undefined): { table: Table; note: string } {
+  const list = inputs ?? [];
+  const byStatus = new Map<string, number>();
+  for (const f of list) byStatus.set(f.status, (byStatus.get(f.status) ?? 0) + 1);
+  let readShown = 0;
+  const rows: Row[] = [];
+  for (const f of list) {
+    if (f.status === 'read' && readShown >= MAX_READ_FILES_LISTED) continue;
+    if (f.status === 'read') readShown += 1;
+    rows.push([
+      f.source,
+      f.key,
+      f.status,
+      f.reason ?? NONE,
+      f.size === null ? NONE : String(f.size),
+      f.range?.last_line == null ? NONE : String(f.range.last_line),
+      f.records === null ? NONE : String(f.records),
+      f.sha256 === null
+        ? f.s3
+          ? `S3 version ${f.s3.version_id ?? 'null'}`
+          : NONE
+        : `${f.sha256.slice(0, 16)}…`,
+    ]);
+  }
+  const read = byStatus.get('read') ?? 0;
+  const counts = ['read', 'skipped', 'unreadable', 'damaged']
+    .map((s) => `${byStatus.get(s) ?? 0} ${s}`)
+    .join(', ');
+  const note =
+    inputs === undefined
+      ? 'No file list: the engine read tables whose files it lists itself.'
+      : `${list.length} files found: ${counts}.` +
+        (read > readShown
+          ? ` Listed below: every file not read in full and the first ${readShown} files read; evidence.json (inputs) lists all ${list.length}, with their full sha256.`
+          : ' All are listed below; evidence.json (inputs) gives their full sha256.');
+  return {
+    table: {
+      headers: ['Source', 'File', 'Status', 'Reason', 'Size', 'Lines read', 'Records', 'sha256'],
+      rows,
+    },
+    note,
   };
 }
 

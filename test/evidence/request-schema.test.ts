@@ -41,6 +41,7 @@ describe('parseOnDemandEvent', () => {
     [{ action: 'check' }],
     [{ ...audit, wait: true }],
     [{ ...audit, allowEmpty: true }],
+    [{ ...audit, controlReference: 'SOX ITGC AC-07' }],
   ])('accepts %j', (event) => {
     expect(parseOnDemandEvent(event)).toEqual(event);
   });
@@ -73,6 +74,12 @@ describe('parseOnDemandEvent', () => {
       'at least one --user or --host',
     ],
     ['an unknown source', { ...audit, sources: ['mainframe'] }, 'unknown source "mainframe"'],
+    [
+      'a control reference with a control character',
+      { ...audit, controlReference: 'AC\u000707' },
+      'controlReference',
+    ],
+    ['an empty control reference', { ...audit, controlReference: '' }, 'controlReference'],
     ['too many users', { ...audit, users: Array.from({ length: 201 }, (_, i) => `u${i}`) }, 'users'],
     ['a bad pack id', { action: 'status', series: 'audit', packId: '../../etc' }, 'expected a pack id'],
     [

@@ -42,6 +42,21 @@ describe('planPack', () => {
     );
   });
 
+  it('makes a control reference part of the identity, and leaves the id of a request without one unchanged', async () => {
+    const locator = locatorOf(['windows']);
+    const without = await planPack(audit, DEFAULT_CONFIG, locator);
+    const withRef = await planPack(
+      { ...audit, controlReference: ' SOX ITGC AC-07 ' },
+      DEFAULT_CONFIG,
+      locator,
+    );
+    expect(withRef.request.controlReference).toBe('SOX ITGC AC-07');
+    expect(without.request.controlReference).toBeNull();
+    expect(withRef.packId).not.toBe(without.packId);
+    // Without a control reference, the id is the digest of the fields it always had (fixed in this test).
+    expect(without.packId).toBe((await planPack({ ...audit }, DEFAULT_CONFIG, locator)).packId);
+  });
+
   it('reads the sources the logs hold when the request names none, so a subset of sources is a different pack', async () => {
     const all = await planPack(audit, DEFAULT_CONFIG, locatorOf(['cloudtrail', 'windows']));
     const subset = await planPack(audit, DEFAULT_CONFIG, locatorOf(['windows']));

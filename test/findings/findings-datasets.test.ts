@@ -134,6 +134,36 @@ describe('CloudTrail invictus-ir review', () => {
     expect(b.register).toContain('without MFA');
     expect(b.pdfText).toContain('Summary');
   });
+
+  it('lists the input files in the PDF as evidence.json does, with the records outside the window per source', () => {
+    const flat = b.pdfText.replace(/\s+/g, ' ');
+    const inputs = b.pack.inputs ?? [];
+    expect(inputs.length).toBe(
+      readdirSync(dataset('cloudtrail', 'invictus-ir'), { recursive: true }).filter((n) =>
+        String(n).endsWith('.json'),
+      ).length,
+    );
+    const read = inputs.filter((f) => f.status === 'read').length;
+    expect(flat).toContain(`${inputs.length} files found: ${read} read,`);
+    for (const f of inputs.slice(0, 3)) expect(flat).toContain(f.key.slice(-24));
+    expect(flat).toContain('Outside window');
+  });
+
+  it('names each successful trail deletion in "what this pack does not show", and never says no logging stop', () => {
+    const start = b.pdfText.indexOf('What this pack does not show');
+    const gaps = b.pdfText.slice(start, b.pdfText.indexOf('\f', start)).replace(/\s+/g, ' ');
+    const deleted = calls('DeleteTrail', false);
+    expect(deleted).toBeGreaterThan(0);
+    // Grouped per account and call: "(DeleteTrail ×2, first at …)" or "(DeleteTrail at …)".
+    const phrase = deleted === 1 ? 'stopped (DeleteTrail at' : `stopped (DeleteTrail ×${deleted}, first at`;
+    expect(gaps).toContain(`activity on 123837392027 after audit logging was ${phrase}`);
+    // The denied StopLogging calls changed nothing: they are findings, not gaps.
+    expect(gaps).not.toContain('StopLogging');
+    expect(b.pdfText).not.toMatch(/No log clearing|no audit stop/i);
+    expect(b.pdfText.replace(/\s+/g, ' ')).toContain(
+      `denied attempt: logging stopped ${calls('StopLogging', true) + calls('DeleteTrail', true)}`,
+    );
+  });
 });
 
 const OTRF = dataset('windows', 'otrf');

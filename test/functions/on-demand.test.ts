@@ -1,4 +1,5 @@
-import { mkdtemp } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +173,7 @@ describe('on-demand handler with the real DuckDB engine standing in for Athena (
       hosts: ['SRV01', 'DC01'],
       requester: 'J. Auditor',
       reason: 'privileged access review',
+      controlReference: 'SOX ITGC AC-07',
       from: '2024-03-04',
       to: '2024-03-06',
       sources: ['windows'],
@@ -192,6 +194,15 @@ describe('on-demand handler with the real DuckDB engine standing in for Athena (
       allowUntrustedKey: true,
     });
     expect(verified.ok).toBe(true);
+    // The request's control reference is the workpaper's, in evidence.json and in the PDF's sign-off block.
+    const dir = `audit/${built.packId}`;
+    const evidence = JSON.parse(new TextDecoder().decode(await runtime.store().get(`${dir}/evidence.json`)));
+    expect(evidence.workpaper).toEqual({ control_reference: 'SOX ITGC AC-07' });
+    const pdf = join(await mkdtemp(join(tmpdir(), 'st-fn-pdf-')), 'evidence.pdf');
+    await writeFile(pdf, await runtime.store().get(`${dir}/evidence.pdf`));
+    const text = execFileSync('pdftotext', ['-enc', 'UTF-8', pdf, '-']).toString('utf8');
+    const signOff = text.slice(text.indexOf('Review sign-off')).replace(/\s+/g, ' ');
+    expect(signOff).toMatch(/Control reference SOX ITGC AC-07/);
   });
 });
 

@@ -7,7 +7,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config/config.ts';
+import { DEFAULT_FINDINGS, loadConfig } from '../../lib/config/config.ts';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../../lib/query/reconstruct.ts';
 import type { GroundTruth, GtSession } from '../../sample/ground-truth.ts';
@@ -267,6 +267,36 @@ describe('sample ground truth: review pack', () => {
     expect(raised('audit-policy-changed')).toEqual(planted(['4719', '4912', '4906']));
     expect(planted(['4720']).length).toBeGreaterThan(0);
     expect(planted(['4719']).length).toBeGreaterThan(0);
+  });
+
+  it('raises the planted password spray, a failed-logons finding per account tried, and no other failed-logon finding', () => {
+    const raised = (rule: string) =>
+      review.findings
+        .filter((f) => f.rule_id === rule)
+        .map((f) => ({
+          host: f.host,
+          records: f.records.map((r) => recordOf(r.raw_ref)).sort((a, b) => a - b),
+        }));
+    expect(gt.password_sprays.length).toBeGreaterThan(0);
+    // The planted spray tries at least as many accounts as the configuration (the demo's: defaults) calls a spray.
+    for (const s of gt.password_sprays)
+      expect(s.accounts).toBeGreaterThanOrEqual(DEFAULT_FINDINGS.spray_accounts);
+    expect(raised('password-spray')).toEqual(
+      gt.password_sprays.map((s) => ({ host: s.host, records: s.records })),
+    );
+    const spray = review.findings.find((f) => f.rule_id === 'password-spray');
+    expect(spray?.statement).toContain(`from ${gt.password_sprays[0]?.src_ip}`);
+    // One failed-logons finding per host and account tried, resting on exactly the planted attempts.
+    const byAccount = new Map<string, number[]>();
+    for (const f of gt.failed_logons) {
+      const key = `${f.host}|${f.account.toUpperCase()}`;
+      byAccount.set(key, [...(byAccount.get(key) ?? []), f.record]);
+    }
+    const failed = raised('failed-logons');
+    expect(failed.map((f) => [f.host, f.records]).sort()).toEqual(
+      [...byAccount.entries()].map(([k, records]) => [k.split('|')[0], records.sort((a, b) => a - b)]).sort(),
+    );
+    expect(raised('brute-force')).toEqual([]);
   });
 
   it('says the host without logoff auditing leaves session ends unknown', () => {

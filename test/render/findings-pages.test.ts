@@ -3,7 +3,7 @@
  * a session of 5,000 activity rows whose three finding rows sit in the middle shows those rows.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   buildRenderModel,
   DEFAULT_MAX_ACTIVITY_ROWS,
   type RenderModel,
+  sessionDestination,
 } from '../../lib/render/render-model.ts';
 import { populatedPack } from '../fixtures/minimal-pack.ts';
 
@@ -108,6 +109,37 @@ describe('findings pages and the row budget', () => {
     expect(printed.size).toBeGreaterThan(1);
     expect([...printed].filter((c) => !legend.has(c))).toEqual([]);
     expect(text).toContain('Windows: a new process has been created');
+  });
+
+  it('links each register row to the page of its session: a GoTo to a named destination that poppler finds on that page', () => {
+    const pdfPath = join(dir, 'evidence.pdf');
+    const raw = readFileSync(pdfPath, 'latin1');
+    const session = model.sessions[0];
+    if (session === undefined) throw new Error('the fixture has a session');
+    // One link annotation per register row, each a GoTo to its session's destination.
+    expect(raw.match(/\/Subtype \/Link/g)).toHaveLength(FINDING_ROWS.length);
+    const targets = [...raw.matchAll(/\/S \/GoTo\n\/D \(([^)]*)\)/g)].map((m) => m[1]);
+    expect(targets).toEqual(FINDING_ROWS.map(() => sessionDestination(session.id)));
+    expect(model.findings.registerLinks).toEqual(targets);
+    // pdfinfo lists each named destination with its page: the page that shows the session's heading.
+    const dests = execFileSync('pdfinfo', ['-dests', pdfPath]).toString('utf8');
+    const line = dests.split('\n').find((l) => l.includes(`"${sessionDestination(session.id)}"`));
+    const page = Number(/^\s*(\d+)/.exec(line ?? '')?.[1]);
+    expect(page).toBeGreaterThan(2);
+    const pageText = execFileSync('pdftotext', [
+      '-f',
+      String(page),
+      '-l',
+      String(page),
+      '-enc',
+      'UTF-8',
+      pdfPath,
+      '-',
+    ])
+      .toString('utf8')
+      .replace(/\s+/g, ' ');
+    expect(pageText).toContain(`1. ${session.title}`);
+    expect(pageText).toContain(session.id);
   });
 
   it('opens with the register after the cover, the summary sentence, the sign-off and the legend', () => {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { activityRowBudget, buildRenderModel, formatTime } from '../../lib/render/render-model.ts';
+import type { EvidencePack, Finding, IntegrityEvent } from '../../lib/evidence/model.ts';
+import {
+  activityRowBudget,
+  buildRenderModel,
+  formatTime,
+  logIntegrity,
+  MAX_READ_FILES_LISTED,
+} from '../../lib/render/render-model.ts';
+import { minimalPack } from '../fixtures/minimal-pack.ts';
 import { makeSamplePack } from '../fixtures/sample-pack.ts';
 
 const seal = { evidenceSha256: 'ab'.repeat(32), keyId: 'key-1', keyFingerprint: 'SHA256:fp' };
@@ -84,6 +92,193 @@ describe('buildRenderModel', () => {
     const before = JSON.stringify(pack);
     expect(buildRenderModel(pack, seal)).toEqual(buildRenderModel(pack, seal));
     expect(JSON.stringify(pack)).toBe(before);
+  });
+});
+
+describe('buildRenderModel: what evidence.json holds about inputs and pairs', () => {
+  it('shows records outside the window per source, as coverage counts them', () => {
+    const pack = makeSamplePack({ sessions: 4, activityPerSession: 2, seed: 5 });
+    const withOutside: EvidencePack = {
+      ...pack,
+      coverage: {
+        ...pack.coverage,
+        sources: pack.coverage.sources.map((s) => ({ ...s, records_outside_window: 17 })),
+      },
+    };
+    const { sources } = buildRenderModel(withOutside, seal).dataQuality;
+    const column = sources.headers.indexOf('Outside window');
+    expect(column).toBeGreaterThan(0);
+    expect(sources.rows.map((r) => r[column])).toEqual(pack.coverage.sources.map(() => '17'));
+  });
+
+  it('lists every file not read in full with its status and reason, and says how many read files it leaves to evidence.json', () => {
+    const sha = (n: number) => n.toString(16).padStart(64, '0');
+    const read = Array.from({ length: MAX_READ_FILES_LISTED + 5 }, (_, i) => ({
+      source: 'windows',
+      key: `windows/dt=2024-01-01/part-${String(i).padStart(4, '0')}.json`,
+      status: 'read' as const,
+      reason: null,
+      size: 1000 + i,
+      sha256: sha(i + 1),
+      s3: null,
+      records: 10,
+      range: { bytes: 1000 + i, last_line: 10 },
+    }));
+    const damaged = {
+      source: 'windows',
+      key: 'windows/dt=2024-01-02/cut.json.gz',
+      status: 'damaged' as const,
+      reason: 'truncated_gzip',
+      size: 512,
+      sha256: 'ab'.repeat(32),
+      s3: null,
+      records: 3,
+      range: { bytes: 2048, last_line: 3 },
+    };
+    const skipped = {
+      ...damaged,
+      key: 'windows/notes.txt',
+      status: 'skipped' as const,
+      reason: 'not_a_log_name',
+      size: null,
+      sha256: null,
+      records: null,
+      range: null,
+    };
+    const pack = minimalPack({ inputs: [...read, damaged, skipped] });
+    const { inputs } = buildRenderModel(pack, seal).dataQuality;
+    expect(inputs.table.rows).toHaveLength(MAX_READ_FILES_LISTED + 2);
+    expect(inputs.table.rows).toContainEqual([
+      'windows',
+      damaged.key,
+      'damaged',
+      'truncated_gzip',
+      '512',
+      '3',
+      '3',
+      `${'ab'.repeat(8)}…`,
+    ]);
+    expect(inputs.table.rows).toContainEqual([
+      'windows',
+      skipped.key,
+      'skipped',
+      'not_a_log_name',
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
+    expect(inputs.note).toContain(
+      `${read.length + 2} files found: ${read.length} read, 1 skipped, 0 unreadable, 1 damaged.`,
+    );
+    expect(inputs.note).toContain(`evidence.json (inputs) lists all ${read.length + 2}`);
+  });
+
+  it('gives each half of a UAC pair with the records it rests on', () => {
+    const pack = makeSamplePack({ sessions: 30, activityPerSession: 1, seed: 3 });
+    const index = pack.sessions.findIndex((s) => s.pairing !== null);
+    const session = pack.sessions[index];
+    if (session === undefined) throw new Error('the sample has a UAC pair');
+    const facts = buildRenderModel(pack, seal).sessions[index]?.facts ?? [];
+    for (const h of session.halves) {
+      const fact = facts.find((f) => f.label === `${h.elevated ? 'Elevated' : 'Filtered'} half`);
+      expect(fact?.value).toContain(`logon id ${h.logon_id}`);
+      if (h.logon_ref) expect(fact?.value).toContain(h.logon_ref);
+    }
+  });
+});
+
+describe('logIntegrity', () => {
+  const trailEvent = (over: Partial<IntegrityEvent>): IntegrityEvent => ({
+    time: '2024-01-01T12:00:00.000Z',
+    host: '123456789012',
+    event_code: 'cloudtrail.amazonaws.com:DeleteTrail',
+    kind: 'logging_stopped',
+    user_name: 'user/alice',
+    logon_id: 'AKIAEXAMPLE',
+    detail: 'main-trail',
+    denied: false,
+    raw_ref: 'ct.json#record=1',
+    ...over,
+  });
+  const withIntegrity = (events: IntegrityEvent[], findings: Finding[] = []): EvidencePack => ({
+    ...minimalPack(),
+    integrity_events: events,
+    findings,
+  });
+  const NONE_SENTENCE = /^No log clearing, logging stop/;
+
+  it('says there is no log clearing or logging stop only when the pack holds neither event nor finding', () => {
+    const r = logIntegrity(minimalPack());
+    expect(r.statement).toMatch(NONE_SENTENCE);
+    expect(r.gaps).toEqual([]);
+  });
+
+  it('names a successful logging stop as a gap, and counts a denied attempt without calling it one', () => {
+    const r = logIntegrity(
+      withIntegrity([
+        trailEvent({}),
+        trailEvent({
+          time: '2024-01-01T12:05:00.000Z',
+          event_code: 'cloudtrail.amazonaws.com:StopLogging',
+          denied: true,
+          raw_ref: 'ct.json#record=2',
+        }),
+      ]),
+    );
+    expect(r.gaps).toEqual([
+      'activity on 123456789012 after audit logging was stopped (DeleteTrail at 2024-01-01 12:00:00Z)',
+    ]);
+    expect(r.statement).not.toMatch(NONE_SENTENCE);
+    expect(r.statement).toContain('denied attempt: logging stopped 1');
+    expect(r.statement).toContain('logging stopped 1');
+  });
+
+  it('groups repeated events of one host and code into one phrase', () => {
+    const r = logIntegrity(
+      withIntegrity(
+        [1, 2, 3].map((i) =>
+          trailEvent({
+            event_code: '4719',
+            host: 'DC01',
+            kind: 'audit_policy_changed',
+            time: `2024-01-01T12:0${i}:00.000Z`,
+            raw_ref: `w.json#${i}`,
+          }),
+        ),
+      ),
+    );
+    expect(r.gaps).toEqual([
+      'events on DC01 that the audit-policy change (4719 ×3, first at 2024-01-01 12:01:00Z) may have stopped recording',
+    ]);
+  });
+
+  it('never says "no log clearing" while a log-tampering finding stands, even without an integrity event', () => {
+    const finding: Finding = {
+      id: 'f1',
+      rule_id: 'audit-log-cleared',
+      category: 'log_tampering',
+      severity: 'high',
+      time: '2024-01-01T12:00:00.000Z',
+      host: 'DC01',
+      source: 'windows',
+      account: null,
+      statement: 'The Security log of DC01 was cleared',
+      session: null,
+      orphan: null,
+      records: [{ time: '2024-01-01T12:00:00.000Z', event_code: '1102', raw_ref: 'w.json#9' }],
+      suppressed_by: null,
+      redacted: false,
+    };
+    const r = logIntegrity(withIntegrity([], [finding]));
+    expect(r.statement).not.toMatch(NONE_SENTENCE);
+    expect(r.statement).toContain('F1');
+    expect(r.gaps).toEqual([
+      'what the log tampering of finding F1 on DC01 at 2024-01-01 12:00:00Z may have hidden',
+    ]);
+    const model = buildRenderModel(withIntegrity([], [finding]), seal);
+    expect(model.summary.gaps).toContain('finding F1');
+    expect(model.dataQuality.integrityStatement).toBe(r.statement);
   });
 });
 

@@ -35,6 +35,11 @@ export interface ColumnSpec {
 }
 
 type Doc = PDFKit.PDFDocument;
+/** The part of pdfkit's page content stream (a PDFReference) that the writer coalesces. */
+interface ContentRef {
+  write(chunk: string | Uint8Array): void;
+  end(chunk?: string | Uint8Array): void;
+}
 type StructElement = PDFKit.PDFStructureElement;
 
 const INK = '#1a1a1a';
@@ -42,6 +47,10 @@ const MUTED = '#5a5a5a';
 const RULE = '#b8b8b8';
 const HEAD_FILL = '#e8ecf1';
 const LINE_GAP = 1.25;
+/** pdfkit's per-word glyph layout cache is emptied every this many pages (see `endPage`). */
+const LAYOUT_CACHE_PAGES = 40;
+/** Most text widths memoised at once (a few MB). */
+const WIDTH_CACHE_ENTRIES = 50_000;
 
 /** Writes flowing content onto the pages of one pdfkit document. */
 export class PdfWriter {
@@ -55,6 +64,14 @@ export class PdfWriter {
   private state = { font: '', size: 0 };
   /** Current vertical position on the page. */
   y = MARGIN.top;
+  /** Pages begun so far; the current page's number (1-based). */
+  pageNumber = 0;
+  /**
+   * Called on each page once its content is complete (before the next page begins, and by
+   * {@link finish} for the last): the document streams its pages out, so page furniture such as
+   * the footer is drawn then, never by going back to an earlier page.
+   */
+  onPageEnd: ((pageNumber: number) => void) | null = null;
 
   constructor(doc: Doc, fonts: FontSet) {
     this.doc = doc;
@@ -79,8 +96,11 @@ export class PdfWriter {
 
   /** Starts a new page (the first call uses the page pdfkit was created without). */
   newPage(orientation: Orientation = this.orientation): void {
+    if (this.pageNumber > 0) this.endPage();
     this.orientation = orientation;
+    this.pageNumber += 1;
     this.doc.addPage({ size: 'A4', layout: orientation, margins: { top: 0, bottom: 0, left: 0, right: 0 } });
+    this.coalesceContent();
     this.y = MARGIN.top;
   }
 
@@ -106,17 +126,69 @@ export class PdfWriter {
     this.section = null;
   }
 
-  /** Closes the structure tree; call once after the last content. */
+  /** Closes the structure tree and the last page; call once after the last content. */
   finish(): void {
     this.endSection();
     this.root.end();
+    if (this.pageNumber > 0) this.endPage();
   }
 
-  /** A heading (H1 or H2), kept with at least a few lines of what follows. */
-  heading(text: string, level: 1 | 2): void {
+  /**
+   * pdfkit turns every content operator into its own small byte array, kept until the page ends: a
+   * page of tables is thousands of them, which outlive the young generation and leave the old one
+   * full of garbage. The page's operators are gathered as text and handed over in 64 KB pieces.
+   */
+  private coalesceContent(): void {
+    const content = (this.doc.page as unknown as { content: ContentRef }).content;
+    const write = content.write.bind(content);
+    const end = content.end.bind(content);
+    let pending: string[] = [];
+    let size = 0;
+    const flush = () => {
+      if (pending.length === 0) return;
+      // pdfkit appends a newline to each write: join with newlines, the last one added by it.
+      write(pending.join('\n'));
+      pending = [];
+      size = 0;
+    };
+    content.write = (chunk: string | Uint8Array) => {
+      if (typeof chunk !== 'string') {
+        flush();
+        write(chunk);
+        return;
+      }
+      pending.push(chunk);
+      size += chunk.length + 1;
+      if (size >= 65_536) flush();
+    };
+    content.end = (chunk?: string | Uint8Array) => {
+      flush();
+      end(chunk);
+    };
+  }
+
+  private endPage(): void {
+    this.onPageEnd?.(this.pageNumber);
+    // pdfkit keeps the glyph layout of every distinct word it has drawn for the whole document
+    // (EmbeddedFont.layoutCache): on a 3,000-page pack that is most of the memory a render holds.
+    // Emptied every few pages, it still serves the words pages repeat (headers, labels, codes):
+    // emptied on every page, the render took three times as long.
+    if (this.pageNumber % LAYOUT_CACHE_PAGES !== 0) return;
+    const families = (this.doc as unknown as { _fontFamilies?: Record<string, { layoutCache?: unknown }> })
+      ._fontFamilies;
+    for (const font of Object.values(families ?? {}))
+      if (font.layoutCache !== undefined) font.layoutCache = Object.create(null);
+  }
+
+  /**
+   * A heading (H1 or H2), kept with at least a few lines of what follows; `destination` names it as
+   * a link target (a PDF named destination, so links can point to pages not yet written).
+   */
+  heading(text: string, level: 1 | 2, destination?: string): void {
     const size = level === 1 ? 15 : 11.5;
     this.ensure(size * 4);
     this.y += level === 1 ? 2 : 6;
+    if (destination) this.doc.addNamedDestination(destination, 'XYZ', this.left, this.y, null);
     this.tagged(`H${level}`, () => {
       this.drawLine(text, this.left, this.y, { role: 'bold', size, color: INK });
     });
@@ -177,6 +249,8 @@ export class PdfWriter {
        * seven structure elements per row tripled the file size and cost a quarter of the render time.
        */
       tagging?: 'cells' | 'rows';
+      /** Per row, a named destination the whole row links to (a GoTo link annotation), or null. */
+      links?: readonly (string | null)[];
     } = {},
   ): void {
     const doc = this.doc;
@@ -239,6 +313,8 @@ export class PdfWriter {
         drawHeader(false);
       }
       const top = this.y;
+      const link = options.links?.[index];
+      if (link) doc.goTo(this.left, top, sum(spec.widths), height, link);
       this.artifact(() => {
         if (options.zebra !== false && index % 2 === 1) {
           doc.rect(this.left, top, sum(spec.widths), height).fill('#f6f7f9');
@@ -339,8 +415,10 @@ export class PdfWriter {
         this.state.size = size;
       }
       width = this.doc.widthOfString(text);
-      // Bounded: the cache is per document, and a document repeats a small vocabulary.
-      if (this.widths.size < 200_000) this.widths.set(key, width);
+      // Bounded: a document repeats a small vocabulary (labels, codes, paths), but every timestamp and
+      // command line is new; start over when full rather than hold them all.
+      if (this.widths.size >= WIDTH_CACHE_ENTRIES) this.widths.clear();
+      this.widths.set(key, width);
     }
     return width;
   }

@@ -3,16 +3,53 @@
  * per-session detail, orphan activity, data quality, method and verification, with a footer on
  * every page and evidence.json attached as the PDF/A-3 source file.
  */
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
-import type { RenderModel } from '../render-model.ts';
+import { orphanDestination, type RenderModel, sessionDestination } from '../render-model.ts';
 import { loadFontSet } from './font-set.ts';
 import { MUTED, PAGE_MARGIN, PdfWriter } from './pdf-writer.ts';
 import { drawTimeline } from './timeline-chart.ts';
 
-/** pdfkit's attachment options less what @types/pdfkit 0.17 knows: PDF/A-3 needs the relationship. */
-type AttachmentOptions = PDFKit.Mixins.PDFAttachmentOptions & {
-  relationship: 'Source' | 'Data' | 'Alternative' | 'Supplement' | 'Unspecified';
-};
+/**
+ * Attaches evidence.json as the PDF/A-3 source file (an associated file with relationship Source),
+ * as pdfkit's `doc.file()` writes it (EmbeddedFile with Subtype, Params CheckSum/Size/dates; a
+ * Filespec in the EmbeddedFiles name tree and the catalog's AF), but compressed here in one step:
+ * `doc.file()` copies the bytes twice (for its MD5 and before deflating), 280 MB of transient
+ * memory for a 140 MB evidence.json. The stream is deflated with zlib's defaults, as pdfkit does.
+ */
+function attachSource(doc: PDFKit.PDFDocument, bytes: Uint8Array, description: string, date: Date): void {
+  const d = doc as unknown as {
+    ref(data: object): PdfRef & { data: object };
+    addNamedEmbeddedFile(name: string, ref: PdfRef): void;
+    _root: { data: { AF?: PdfRef[] } };
+  };
+  const name = 'evidence.json';
+  const file = d.ref({
+    Type: 'EmbeddedFile',
+    Params: {
+      CreationDate: date,
+      ModDate: date,
+      // ISO 32000-1 §7.11.4: the checksum of the uncompressed file; pdfkit writes it as hex text.
+      CheckSum: new String(createHash('md5').update(bytes).digest('hex')),
+      Size: bytes.byteLength,
+    },
+    Subtype: 'application#2Fjson',
+    Filter: 'FlateDecode',
+  });
+  file.end(deflateSync(bytes));
+  const spec = d.ref({
+    Type: 'Filespec',
+    AFRelationship: 'Source',
+    F: new String(name),
+    EF: { F: file },
+    UF: new String(name),
+    Desc: new String(description),
+  });
+  spec.end();
+  d.addNamedEmbeddedFile(name, spec);
+  d._root.data.AF = [...(d._root.data.AF ?? []), spec];
+}
 
 /**
  * Renders the PDF. Pure in effect: the same model and JSON give the same bytes (no clock; dates come
@@ -28,7 +65,9 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
     pdfVersion: '1.7',
     subset: 'PDF/A-3b',
     tagged: true,
-    bufferPages: true,
+    // Pages stream out as they are finished (the footer is drawn on each page before it leaves):
+    // a buffered 3,000-page document held every content stream until the end, 2 GB of RSS.
+    bufferPages: false,
     autoFirstPage: false,
     displayTitle: true,
     lang: 'en',
@@ -59,14 +98,7 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
   doc.registerFont('mono', asSource(fonts.fonts.mono));
   doc.registerFont('cjk', asSource(fonts.fonts.cjk));
 
-  doc.file(Buffer.from(evidenceJson.buffer, evidenceJson.byteOffset, evidenceJson.byteLength), {
-    name: 'evidence.json',
-    type: 'application/json',
-    relationship: 'Source',
-    description: `The evidence this PDF shows; sha256 ${model.evidenceSha256}`,
-    creationDate: date,
-    modifiedDate: date,
-  } satisfies AttachmentOptions as PDFKit.Mixins.PDFAttachmentOptions);
+  attachSource(doc, evidenceJson, `The evidence this PDF shows; sha256 ${model.evidenceSha256}`, date);
   // pdfkit writes xmp:CreateDate but not xmp:ModifyDate; PDF/A wants the Info ModDate in XMP too.
   doc.appendXML(
     `<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/"><xmp:ModifyDate>${
@@ -75,6 +107,8 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
   );
 
   const w = new PdfWriter(doc, fonts);
+  const total = new PageTotal(doc, FOOTER_SIZE, MUTED);
+  w.onPageEnd = (n) => writeFooter(w, model, n, total);
   writeCover(w, model);
   writeFindings(w, model);
   writeSummary(w, model);
@@ -86,7 +120,7 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
   writeDataQuality(w, model);
   writeMethod(w, model);
   w.finish();
-  writeFooters(w, model);
+  total.write(w.pageNumber);
 
   doc.end();
   await done;
@@ -116,13 +150,14 @@ function writeFindings(w: PdfWriter, m: RenderModel): void {
   } else {
     w.paragraph(
       'Each finding rests on the records evidence.json lists under it; its rows are marked F<number> in the ' +
-        'session tables. The disposition column is left for the reviewer.',
+        'session tables, and each row of this register links to the page of its session. The disposition ' +
+        'column is left for the reviewer.',
       { size: 8, color: MUTED },
     );
     w.table(
       f.register,
       { widths: [20, 40, 158, 62, 70, 50, 51, 60], size: 6.8, maxLines: 8 },
-      { tagging: 'rows' },
+      { tagging: 'rows', links: f.registerLinks },
     );
   }
   w.heading('Review sign-off', 2);
@@ -160,7 +195,7 @@ function writeSessions(w: PdfWriter, m: RenderModel): void {
   m.sessions.forEach((s, i) => {
     // Start a session where its identity and a few activity rows fit, not at the foot of a page.
     w.ensure(260);
-    w.heading(`${i + 1}. ${s.title}`, 2);
+    w.heading(`${i + 1}. ${s.title}`, 2, sessionDestination(s.id));
     w.facts(s.facts, 110, 7.5, 'rows');
     if (s.activity.rows.length === 0) {
       w.paragraph('No activity recorded in this session.', { size: 8, color: MUTED });
@@ -190,7 +225,7 @@ function writeOrphans(w: PdfWriter, m: RenderModel): void {
   );
   if (m.orphans.length === 0) w.paragraph('None.');
   for (const block of m.orphans) {
-    w.heading(block.host, 2);
+    w.heading(block.host, 2, orphanDestination(block.host));
     w.table(block.groups, { widths: [120, 55, 70, 70, 36, 80, 80], size: 7.5 });
   }
 }
@@ -199,18 +234,23 @@ function writeDataQuality(w: PdfWriter, m: RenderModel): void {
   const q = m.dataQuality;
   w.beginSection('Data quality and coverage', { newPage: 'portrait' });
   w.heading('Records per source', 2);
-  w.table(q.sources, { widths: [50, 38, 55, 55, 55, 50, 55, 153], size: 7.5 });
+  w.table(q.sources, { widths: [50, 34, 48, 48, 48, 48, 45, 50, 140], size: 7.5 });
+  w.heading('Input files', 2);
+  w.paragraph(q.inputs.note, { size: 8.5 });
+  if (q.inputs.table.rows.length > 0)
+    w.table(
+      q.inputs.table,
+      { widths: [42, 160, 38, 80, 45, 35, 38, 73], size: 6.8, mono: [1, 7] },
+      { tagging: 'rows' },
+    );
   w.heading('Records skipped or rejected, per source and reason', 2);
   if (q.reasons.rows.length === 0) w.paragraph('None.');
   else w.table(q.reasons, { widths: [50, 48, 120, 50, 243], size: 7.5, mono: [4] });
   w.heading('Field population', 2);
   w.table(q.fieldPopulation, { widths: [60, 50, 180, 70, 70, 81], size: 7.5 });
   w.heading('Integrity events', 2);
-  if (q.integrity.rows.length === 0)
-    w.paragraph(
-      'No log clearing, logging stop or audit-policy change (attempted or done), time change, boot or shutdown in the data.',
-    );
-  else w.table(q.integrity, { widths: [75, 75, 35, 90, 90, 146], size: 7.5 });
+  w.paragraph(q.integrityStatement);
+  if (q.integrity.rows.length > 0) w.table(q.integrity, { widths: [75, 75, 35, 90, 90, 146], size: 7.5 });
   w.heading('Hosts in the data', 2);
   w.table(q.hosts, { widths: [110, 70, 70, 45, 45, 171], size: 7.5 });
 }
@@ -241,23 +281,88 @@ function writeMethod(w: PdfWriter, m: RenderModel): void {
   w.table(v.expectedDigests, { widths: [160, 351], size: 7.5, mono: [1] });
 }
 
-function writeFooters(w: PdfWriter, m: RenderModel): void {
+const FOOTER_SIZE = 7.5;
+
+/**
+ * The footer of page `n`: pack id, short digest, and "page n of N". N is not known while pages
+ * stream out, so it is one form XObject that every footer draws and that is written after the last
+ * page ({@link PageTotal}).
+ */
+function writeFooter(w: PdfWriter, m: RenderModel, n: number, total: PageTotal): void {
   const doc = w.doc;
-  const range = doc.bufferedPageRange();
-  for (let i = range.start; i < range.start + range.count; i++) {
-    doc.switchToPage(i);
-    const width = doc.page.width;
-    const y = doc.page.height - PAGE_MARGIN.bottom + 22;
-    const text = `Pack ${m.packId}  ·  page ${i + 1} of ${range.count}  ·  evidence.json sha256 ${m.shortSha256}…`;
-    w.artifact(() => {
-      doc
-        .moveTo(PAGE_MARGIN.side, y - 6)
-        .lineTo(width - PAGE_MARGIN.side, y - 6)
-        .lineWidth(0.4)
-        .stroke('#b8b8b8');
-      w.drawLine(text, PAGE_MARGIN.side, y, { size: 7.5, color: MUTED });
-    }, 'Pagination');
+  const width = doc.page.width;
+  const y = doc.page.height - PAGE_MARGIN.bottom + 22;
+  const text = `Pack ${m.packId}  ·  evidence.json sha256 ${m.shortSha256}…  ·  page ${n} of `;
+  w.artifact(() => {
+    doc
+      .moveTo(PAGE_MARGIN.side, y - 6)
+      .lineTo(width - PAGE_MARGIN.side, y - 6)
+      .lineWidth(0.4)
+      .stroke('#b8b8b8');
+    const drawn = w.drawLine(text, PAGE_MARGIN.side, y, { size: FOOTER_SIZE, color: MUTED });
+    total.place(PAGE_MARGIN.side + drawn, y);
+  }, 'Pagination');
+}
+
+/**
+ * The page count as a form XObject (ISO 32000-1 §8.10): placed on every page while the document
+ * streams, its content (the number, in the regular font) written once the count is known. Text in a
+ * form XObject is extracted with its page (poppler, veraPDF read it like page text).
+ */
+class PageTotal {
+  private readonly doc: PDFKit.PDFDocument;
+  private readonly size: number;
+  private readonly color: string;
+  private readonly form: PdfRef;
+  private readonly font: PdfFont;
+
+  constructor(doc: PDFKit.PDFDocument, size: number, color: string) {
+    this.doc = doc;
+    this.size = size;
+    this.color = color;
+    const internals = doc as unknown as { _font: PdfFont | undefined; ref(data: object): PdfRef };
+    const previous = internals._font;
+    doc.font('regular');
+    this.font = internals._font as PdfFont;
+    if (previous) (doc as unknown as { _font: PdfFont })._font = previous;
+    this.form = internals.ref({
+      Type: 'XObject',
+      Subtype: 'Form',
+      // Room for a five-digit count at this size; the form clips to its box.
+      BBox: [0, -size, size * 5, size * 1.5],
+      Resources: { Font: { F1: this.font.ref() } },
+    });
   }
+
+  /** Draws the count with its baseline where text drawn at top `y` would have it, starting at `x`. */
+  place(x: number, y: number): void {
+    const doc = this.doc;
+    const page = doc.page as unknown as { xobjects: Record<string, PdfRef> };
+    page.xobjects.PageTotal = this.form;
+    const baseline = y + (this.font.ascender / 1000) * this.size;
+    doc.save();
+    // The page's space runs downward (pdfkit flips it); the form's text runs upward.
+    doc.transform(1, 0, 0, -1, x, baseline);
+    doc.addContent('/PageTotal Do');
+    doc.restore();
+  }
+
+  /** Writes the form's content: the page count. Call after the last page, before `doc.end()`. */
+  write(pages: number): void {
+    const [glyphs] = this.font.encode(String(pages));
+    const rgb = [1, 3, 5].map((i) => (Number.parseInt(this.color.slice(i, i + 2), 16) / 255).toFixed(3));
+    this.form.end(`BT /F1 ${this.size} Tf ${rgb.join(' ')} rg 0 0 Td <${glyphs.join('')}> Tj ET`);
+  }
+}
+
+/** The parts of pdfkit's object reference and embedded font that {@link PageTotal} uses (pdfkit 0.20). */
+interface PdfRef {
+  end(chunk?: string | Uint8Array): void;
+}
+interface PdfFont {
+  readonly ascender: number;
+  ref(): PdfRef;
+  encode(text: string): [string[], unknown];
 }
 
 /** pdfkit copies Info strings into the XMP packet unescaped: keep XML metacharacters out of them. */
