@@ -153,7 +153,8 @@ export const RETRYABLE_STAGE_ERRORS: readonly string[] = (Object.keys(ERROR_CLAS
 
 /**
  * The error a stage handler throws for `err`: named after its code, so that the state machine's
- * Retry sees the code (a Lambda's error type is the thrown error's `name`); an error that is not a
+ * Retry sees the code ("The name property of the Error object must match the ErrorEquals value",
+ * Lambda developer guide, Node.js function errors); an error that is not a
  * SessiontrailError is a bug, `Sessiontrail.INTERNAL`, never retried.
  */
 export function stageFailure(err: unknown): Error {
