@@ -383,37 +383,37 @@ export class Exporter extends Construct {
     const executionsArn = `arn:${partition}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${name}-pack:*`;
     // Separate policies: the state machine depends on the stage function, which depends on the
     // policies above; these name the state machine.
-    new iam.Policy(this, 'ReviewStartPolicy', {
-      roles: [reviewRole],
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'StartPackExecutions',
-          actions: ['states:StartExecution'],
-          resources: [stateMachineArn],
-        }),
-      ],
-    });
-    const onDemandStart = new iam.Policy(this, 'OnDemandStartPolicy', {
-      roles: [onDemandRole],
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'StartPackExecutions',
-          actions: ['states:StartExecution'],
-          resources: [stateMachineArn],
-        }),
-        new iam.PolicyStatement({
-          // The status action reads the pack's execution (named after the pack id).
-          sid: 'DescribePackExecutions',
-          actions: ['states:DescribeExecution'],
-          resources: [executionsArn],
-        }),
-      ],
-    });
-    Validations.of(onDemandStart).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagResource(Stack.of(this).resolve(executionsArn))}]`,
-      reason:
-        'Executions are named after pack ids derived at run time; DescribeExecution (read only) on the executions of the pack state machine only.',
-    });
+    const startStatements = () => [
+      new iam.PolicyStatement({
+        sid: 'StartPackExecutions',
+        actions: ['states:StartExecution'],
+        resources: [stateMachineArn],
+      }),
+      new iam.PolicyStatement({
+        // The status action reads the pack's execution (named after the pack id); a start of the
+        // same request reads it when StartExecution answers ExecutionAlreadyExists.
+        sid: 'DescribePackExecutions',
+        actions: ['states:DescribeExecution'],
+        resources: [executionsArn],
+      }),
+      new iam.PolicyStatement({
+        // The same request after its execution failed redrives it from the failed stage.
+        sid: 'RedriveFailedPackExecutions',
+        actions: ['states:RedriveExecution'],
+        resources: [executionsArn],
+      }),
+    ];
+    for (const [id, role] of [
+      ['ReviewStartPolicy', reviewRole],
+      ['OnDemandStartPolicy', onDemandRole],
+    ] as const) {
+      const policy = new iam.Policy(this, id, { roles: [role], statements: startStatements() });
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(Stack.of(this).resolve(executionsArn))}]`,
+        reason:
+          'Executions are named after pack ids derived at run time; DescribeExecution and RedriveExecution on the executions of the pack state machine only.',
+      });
+    }
     for (const f of [this.reviewFunction, this.onDemandFunction])
       f.function.addEnvironment('SESSIONTRAIL_STATE_MACHINE_ARN', stateMachineArn);
     for (const role of [reviewRole, onDemandRole]) {

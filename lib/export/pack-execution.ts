@@ -5,7 +5,12 @@
  * the on-demand API), the stage handlers and the CDK app must agree on: the execution's name and
  * input, the stage events and results, the error names Step Functions retries, and the scan bound.
  */
-import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  RedriveExecutionCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { ERROR_CLASSES, type ErrorCode, isSessiontrailError, SessiontrailError } from '../errors.ts';
 import { canonicalBytes, sha256Hex } from '../evidence/canonical-json.ts';
 import type { ExportRequest } from '../evidence/request.ts';
@@ -62,6 +67,8 @@ export function packExecutionInput(plan: PackPlan, request: ExportRequest, opera
 export interface ExecutionState {
   readonly executionArn: string;
   readonly status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+  /** The execution's input (compared before a failed execution is redriven). */
+  readonly input?: string;
   /** The error name and cause of a failed execution. */
   readonly error?: string;
   readonly cause?: string;
@@ -70,9 +77,10 @@ export interface ExecutionState {
 /** The port the starters use: start a pack's execution, read one. */
 export interface PackExecutions {
   /**
-   * Starts (or joins, same input) the execution `name`.
-   * @throws SessiontrailError `EXECUTION_EXISTS` when an execution of that name has another input
-   *   or has ended; `ORCHESTRATION_UNAVAILABLE` when Step Functions fails otherwise.
+   * Starts the execution `name`, or joins it (same input, running), or redrives it (same input,
+   * failed, timed out or aborted).
+   * @throws SessiontrailError `EXECUTION_EXISTS` when an execution of that name has another input,
+   *   has succeeded, or cannot be redriven; `ORCHESTRATION_UNAVAILABLE` when Step Functions fails otherwise.
    */
   start(name: string, input: string): Promise<{ readonly executionArn: string }>;
   /** @throws SessiontrailError `ORCHESTRATION_UNAVAILABLE` when Step Functions cannot be read. */
@@ -103,6 +111,14 @@ export class StepFunctionsExecutions implements PackExecutions {
     } catch (err) {
       if ((err as Error).name === 'ExecutionAlreadyExists') {
         const found = await this.describe(name);
+        // The same request after its execution failed: redrive it from the failed stage (Step
+        // Functions keeps a closed execution's name for 90 days, and redrives one up to 14 days
+        // after it closed: developer guide, "Redriving executions"). The stages' writes are
+        // write-once and content-checked, so the rerun completes the pack.
+        if (found !== null && REDRIVABLE.has(found.status) && found.input === input) {
+          await this.#redrive(found.executionArn, err);
+          return { executionArn: found.executionArn };
+        }
         throw new SessiontrailError(
           'EXECUTION_EXISTS',
           `the pack's execution ${name} exists with another request, or has ended (${found?.status ?? 'unknown'}): ask its status; a pack is never built twice`,
@@ -110,6 +126,23 @@ export class StepFunctionsExecutions implements PackExecutions {
         );
       }
       throw unavailable('StartExecution', err);
+    }
+  }
+
+  async #redrive(executionArn: string, exists: unknown): Promise<void> {
+    try {
+      await this.#client.send(new RedriveExecutionCommand({ executionArn }));
+    } catch (err) {
+      if (
+        (err as Error).name === 'ExecutionNotRedrivable' ||
+        (err as Error).name === 'ExecutionLimitExceeded'
+      )
+        throw new SessiontrailError(
+          'EXECUTION_EXISTS',
+          `the pack's execution ${executionArn} failed and cannot be redriven (${(err as Error).message}): rebuild the pack with "wait": true or the CLI`,
+          { cause: exists },
+        );
+      throw unavailable('RedriveExecution', err);
     }
   }
 
@@ -121,6 +154,7 @@ export class StepFunctionsExecutions implements PackExecutions {
       return {
         executionArn: out.executionArn ?? this.executionArnOf(name),
         status: (out.status ?? 'RUNNING') as ExecutionState['status'],
+        ...(out.input === undefined ? {} : { input: out.input }),
         ...(out.error === undefined ? {} : { error: out.error }),
         ...(out.cause === undefined ? {} : { cause: out.cause }),
       };
@@ -130,6 +164,9 @@ export class StepFunctionsExecutions implements PackExecutions {
     }
   }
 }
+
+/** Closed statuses Step Functions can redrive (RedriveExecution, API reference). */
+const REDRIVABLE: ReadonlySet<ExecutionState['status']> = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 
 function unavailable(call: string, err: unknown): SessiontrailError {
   return new SessiontrailError(

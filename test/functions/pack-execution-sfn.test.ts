@@ -4,7 +4,12 @@
  * standard workflows (same name and input while running: the same execution; another input:
  * ExecutionAlreadyExists).
  */
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  RedriveExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeOnDemandHandler } from '../../functions/on-demand.ts';
@@ -31,6 +36,7 @@ const incident = {
 function mockedStepFunctions() {
   const sfn = mockClient(SFNClient);
   const executions = new Map<string, string>();
+  const statuses = new Map<string, string>();
   const arnOf = (name: string) => `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
   sfn.on(StartExecutionCommand).callsFake((input: { name: string; input: string }) => {
     const found = executions.get(input.name);
@@ -39,7 +45,13 @@ function mockedStepFunctions() {
       err.name = 'ExecutionAlreadyExists';
       throw err;
     }
+    if (found !== undefined && statuses.get(input.name) !== 'RUNNING') {
+      const err = new Error(`Execution Already Exists: '${arnOf(input.name)}'`);
+      err.name = 'ExecutionAlreadyExists';
+      throw err;
+    }
     executions.set(input.name, input.input);
+    statuses.set(input.name, 'RUNNING');
     return { executionArn: arnOf(input.name), startDate: new Date('2026-01-01T00:00:00Z') };
   });
   sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
@@ -49,9 +61,13 @@ function mockedStepFunctions() {
       err.name = 'ExecutionDoesNotExist';
       throw err;
     }
-    return { executionArn: input.executionArn, status: 'RUNNING' };
+    return { executionArn: input.executionArn, status: statuses.get(name), input: executions.get(name) };
   });
-  return { sfn, executions };
+  sfn.on(RedriveExecutionCommand).callsFake((input: { executionArn: string }) => {
+    statuses.set(input.executionArn.split(':').pop() ?? '', 'RUNNING');
+    return { redriveDate: new Date('2026-01-02T00:00:00Z') };
+  });
+  return { sfn, executions, statuses };
 }
 
 describe('on-demand start and status over Step Functions (SFN client mocked with aws-sdk-client-mock)', () => {
@@ -112,6 +128,33 @@ describe('on-demand start and status over Step Functions (SFN client mocked with
       error: { code: 'EXECUTION_EXISTS', message: expect.stringContaining('(RUNNING)') },
     });
     expect(mock.executions.size).toBe(1);
+  });
+
+  it('redrives the failed execution of the same request instead of refusing it, and refuses a succeeded one', async () => {
+    // Prepare
+    mock = mockedStepFunctions();
+    const executions = new StepFunctionsExecutions({
+      client: new SFNClient({}),
+      stateMachineArn: STATE_MACHINE_ARN,
+    });
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine, executions });
+    const handler = makeOnDemandHandler(runtime);
+    const first = await handler(incident, lambdaContext('r1'));
+    if (!first.ok || !('statusEvent' in first)) throw new Error('unexpected');
+    mock.statuses.set(first.packId, 'FAILED');
+    // Act
+    const again = await handler(incident, lambdaContext('r2'));
+    mock.statuses.set(first.packId, 'SUCCEEDED');
+    const afterSuccess = await handler(incident, lambdaContext('r3'));
+    // Assess
+    expect(again).toMatchObject({ ok: true, status: 'started', executionArn: first.executionArn });
+    expect(mock.sfn.commandCalls(RedriveExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: first.executionArn },
+    ]);
+    expect(afterSuccess).toMatchObject({
+      ok: false,
+      error: { code: 'EXECUTION_EXISTS', message: expect.stringContaining('(SUCCEEDED)') },
+    });
   });
 
   it('answers a status with no execution as null', async () => {

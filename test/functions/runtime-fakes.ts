@@ -76,8 +76,9 @@ export function recordingEngine(runId = 'ptest') {
 
 /**
  * A Step Functions stand-in with StartExecution's documented semantics for standard workflows: the
- * same name and input as an open execution returns it; another input, or a closed execution of that
- * name, fails `EXECUTION_EXISTS`. It remembers each started execution.
+ * same name and input as a running execution returns it, as a failed one redrives it; another
+ * input, or a succeeded execution of that name, fails `EXECUTION_EXISTS`. It remembers each
+ * started execution.
  */
 export function recordingExecutions(stateMachineArn = STATE_MACHINE_ARN) {
   const started = new Map<string, { input: string; status: ExecutionState['status'] }>();
@@ -85,7 +86,8 @@ export function recordingExecutions(stateMachineArn = STATE_MACHINE_ARN) {
   const executions = {
     async start(name: string, input: string) {
       const found = started.get(name);
-      if (found === undefined) started.set(name, { input, status: 'RUNNING' });
+      if (found === undefined || (found.input === input && found.status === 'FAILED'))
+        started.set(name, { input, status: 'RUNNING' });
       else if (found.input !== input || found.status !== 'RUNNING')
         throw new SessiontrailError('EXECUTION_EXISTS', `execution ${name} exists (${found.status})`);
       return { executionArn: arnOf(name) };

@@ -723,30 +723,30 @@ describe('exporter stack', () => {
     expect(policyStatements(s, policy)).toEqual(exporterStatements(logGroup));
   });
 
-  it('lets the review role start pack executions, the on-demand role start them and read them, nothing else', () => {
-    const machine = expect.stringMatching(/^<ExporterPacksStateMachine[A-F0-9]{8}>$/);
-    expect(policyStatements(s, 'ExporterReviewStartPolicy')).toEqual([
+  it.each([
+    'ExporterReviewStartPolicy',
+    'ExporterOnDemandStartPolicy',
+  ])('lets %s start the pack state machine, read and redrive its executions, nothing else', (policy) => {
+    const executions =
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:sessiontrail-pack:*';
+    expect(policyStatements(s, policy)).toEqual([
       {
         sid: 'StartPackExecutions',
         effect: 'Allow',
         actions: ['states:StartExecution'],
-        resources: [machine],
-      },
-    ]);
-    expect(policyStatements(s, 'ExporterOnDemandStartPolicy')).toEqual([
-      {
-        sid: 'StartPackExecutions',
-        effect: 'Allow',
-        actions: ['states:StartExecution'],
-        resources: [machine],
+        resources: [expect.stringMatching(/^<ExporterPacksStateMachine[A-F0-9]{8}>$/)],
       },
       {
         sid: 'DescribePackExecutions',
         effect: 'Allow',
         actions: ['states:DescribeExecution'],
-        resources: [
-          'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:sessiontrail-pack:*',
-        ],
+        resources: [executions],
+      },
+      {
+        sid: 'RedriveFailedPackExecutions',
+        effect: 'Allow',
+        actions: ['states:RedriveExecution'],
+        resources: [executions],
       },
     ]);
   });
