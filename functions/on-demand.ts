@@ -3,11 +3,14 @@
  * their status. Events (validated strictly, see lib/evidence/request-schema.ts):
  *
  * - `{ action: 'export', kind, from, to, users?, hosts?, … }`: answers at once with the pack's id
- *   and location, and builds it in an asynchronous invocation of this function; the pack id comes
- *   from the request's content, so the caller can ask for it later. `wait: true` builds it in this
- *   invocation instead and answers with the outcome.
+ *   and location, and starts the pack state machine's execution named after the pack id
+ *   (lib/export/pack-execution.ts): an identical request joins the running execution, a different
+ *   one for the same id is refused (`EXECUTION_EXISTS`); the pack id comes from the request's
+ *   content, so the caller can ask for it later. `wait: true` builds it in this invocation instead
+ *   (one Lambda, 15 minutes at most) and answers with the outcome.
  * - `{ action: 'status', series, packId }`: whether the pack is sealed (its signature and every
- *   digest verify with the key published beside the packs), unfinished or not started.
+ *   digest verify with the key published beside the packs), unfinished or not started, and the
+ *   state of its execution (DescribeExecution).
  * - `{ action: 'check' }`: loads the evidence schema and the PDF fonts (a post-deploy smoke test).
  */
 import middy from '@middy/core';
@@ -16,6 +19,7 @@ import type { Summary } from '../lib/evidence/model.ts';
 import { type ExportEvent, parseOnDemandEvent, toExportRequest } from '../lib/evidence/request-schema.ts';
 import { validateEvidence } from '../lib/evidence/schema.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { type ExecutionState, executionNameOf, packExecutionInput } from '../lib/export/pack-execution.ts';
 import { planPack } from '../lib/export/plan-pack.ts';
 import { loadFontSet } from '../lib/render/pdf/font-set.ts';
 import { packState } from '../lib/signing/pack-state.ts';
@@ -30,11 +34,13 @@ export type OnDemandAnswer =
   | {
       readonly ok: true;
       readonly action: 'export';
-      /** `started`: an asynchronous build was started; `in_progress`: one is already writing. */
-      readonly status: 'started' | 'in_progress' | 'sealed';
+      /** `started`: the pack's execution was started, or joined (an identical request's). */
+      readonly status: 'started' | 'sealed';
       readonly packId: string;
       readonly series: string;
       readonly location: string;
+      /** The execution building the pack (absent when the pack was already sealed). */
+      readonly executionArn?: string;
       /** Send this event to learn when the pack is sealed. */
       readonly statusEvent: { readonly action: 'status'; readonly series: string; readonly packId: string };
     }
@@ -57,6 +63,8 @@ export type OnDemandAnswer =
       readonly location: string;
       readonly sealed: boolean;
       readonly state: PackState;
+      /** The pack's execution (status, and error and cause when it failed), or null when none was started. */
+      readonly execution: ExecutionState | null;
     }
   | {
       readonly ok: true;
@@ -78,7 +86,7 @@ export function makeOnDemandHandler(runtime: HandlerRuntime) {
         case 'check':
           return check();
         case 'status':
-          return await status(runtime.store(), parsed.series, parsed.packId);
+          return await status(runtime, parsed.series, parsed.packId);
         case 'export':
           return parsed.wait === true
             ? await build(runtime, parsed, context)
@@ -118,9 +126,11 @@ async function stateOf(store: EvidenceStore, dir: string): Promise<PackState> {
   return state === 'sealed' ? 'sealed' : state === 'unfinished' ? 'in_progress' : 'not_started';
 }
 
-async function status(store: EvidenceStore, series: string, packId: string): Promise<OnDemandAnswer> {
+async function status(runtime: HandlerRuntime, series: string, packId: string): Promise<OnDemandAnswer> {
   const dir = `${series}/${packId}`;
+  const store = runtime.store();
   const state = await stateOf(store, dir);
+  const execution = await runtime.executions().describe(executionNameOf(packId));
   return {
     ok: true,
     action: 'status',
@@ -129,31 +139,33 @@ async function status(store: EvidenceStore, series: string, packId: string): Pro
     location: store.describe(dir),
     sealed: state === 'sealed',
     state,
+    execution,
   };
 }
 
 async function start(runtime: HandlerRuntime, event: ExportEvent, context: Context): Promise<OnDemandAnswer> {
   const request = toExportRequest(event);
-  const {
-    packId,
-    dir,
-    request: planned,
-  } = await planPack(request, await runtime.config(), runtime.locator());
-  const series = planned.series;
+  const plan = await planPack(request, await runtime.config(), runtime.locator());
+  const series = plan.request.series;
   const store = runtime.store();
-  const state = await stateOf(store, dir);
-  if (state === 'not_started') {
-    await runtime.invokeAsync(context.invokedFunctionArn, { ...event, wait: true });
-    logger.info('export started', { packId });
-  }
+  const sealed = (await stateOf(store, plan.dir)) === 'sealed';
+  // An unfinished pack is started too: the execution resumes it (every write is write-once and
+  // content-checked); a running execution of the same request is joined, not doubled.
+  const execution = sealed
+    ? undefined
+    : await runtime
+        .executions()
+        .start(executionNameOf(plan.packId), packExecutionInput(plan, request, operatorOf(event, context)));
+  if (execution) logger.info('export started', { packId: plan.packId, executionArn: execution.executionArn });
   return {
     ok: true,
     action: 'export',
-    status: state === 'not_started' ? 'started' : state,
-    packId,
+    status: sealed ? 'sealed' : 'started',
+    packId: plan.packId,
     series,
-    location: store.describe(dir),
-    statusEvent: { action: 'status', series, packId },
+    location: store.describe(plan.dir),
+    ...(execution ? { executionArn: execution.executionArn } : {}),
+    statusEvent: { action: 'status', series, packId: plan.packId },
   };
 }
 

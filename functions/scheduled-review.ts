@@ -1,7 +1,9 @@
 /**
  * The monthly review: EventBridge Scheduler invokes this on the 1st with its own scheduled time;
- * the pack covers the previous calendar month (lib/evidence/schedule-window.ts). A retry or a late
- * run of the same schedule builds the same request, so it finds the same pack already sealed.
+ * the pack covers the previous calendar month (lib/evidence/schedule-window.ts). It starts the pack
+ * state machine's execution named after the pack id (lib/export/pack-execution.ts), which runs the
+ * sources' query stages and seals the pack. A retry or a late run of the same schedule plans the
+ * same pack: it joins the running execution or finds the pack already sealed.
  *
  * A second schedule invokes it at the review's deadline with `check: 'deadline'`: it builds
  * nothing, plans the month's pack and answers whether its signature is there; when it is not, it
@@ -14,18 +16,21 @@ import type { Context } from 'aws-lambda';
 import type { ExportRequest } from '../lib/evidence/request.ts';
 import { parseScheduledEvent } from '../lib/evidence/request-schema.ts';
 import { previousMonthWindow, type ReviewWindow } from '../lib/evidence/schedule-window.ts';
-import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { executionNameOf, packExecutionInput } from '../lib/export/pack-execution.ts';
 import { planPack } from '../lib/export/plan-pack.ts';
+import { packState } from '../lib/signing/pack-state.ts';
 import { awsRuntime, type HandlerRuntime } from './_shared/deps.ts';
-import { logFailure, logger, metrics, observability, recordExport } from './_shared/observability.ts';
+import { logFailure, logger, metrics, observability } from './_shared/observability.ts';
 
 export interface ScheduledReviewAnswer {
   readonly ok: true;
-  readonly status: ExportResult['status'];
+  /** `started`: the execution was started (or joined); `already_sealed`: the month's pack exists. */
+  readonly status: 'started' | 'already_sealed';
   readonly packId: string;
   readonly location: string;
   readonly window: ReviewWindow;
-  readonly evidenceSha256: string;
+  /** The execution building the pack (absent when it was already sealed). */
+  readonly executionArn?: string;
 }
 
 /**
@@ -46,36 +51,27 @@ export function makeScheduledReviewHandler(runtime: HandlerRuntime) {
       to: window.to,
       ...(scheduled.series ? { series: scheduled.series } : {}),
     };
-    const planned = await planPack(request, await runtime.config(), runtime.locator());
-    const deps = await runtime.exportDeps({
-      packId: planned.packId,
-      remainingMs: context.getRemainingTimeInMillis(),
-    });
     const keys = { series: scheduled.series ?? 'review', window, scheduledTime: scheduled.scheduledTime };
-    let result: ExportResult;
     try {
-      result = await exportEvidence(request, {
-        ...deps,
-        // The schedule is who asked; an EventBridge rule's event carries no ARN of its own.
-        operator: scheduled.scheduleArn ?? `EventBridge event to ${context.invokedFunctionArn}`,
-        onProgress: (step) => logger.debug(step),
-      });
+      const plan = await planPack(request, await runtime.config(), runtime.locator());
+      const store = runtime.store();
+      const location = store.describe(plan.dir);
+      if ((await packState(store, plan.dir)).state === 'sealed') {
+        logger.info('review pack already sealed', { packId: plan.packId, location });
+        return { ok: true, status: 'already_sealed', packId: plan.packId, location, window };
+      }
+      // The schedule is who asked; an EventBridge rule's event carries no ARN of its own. Nothing
+      // of the attempt (execution id, attempt number) goes in: a retry must send the same input.
+      const operator = scheduled.scheduleArn ?? `EventBridge event to ${context.invokedFunctionArn}`;
+      const { executionArn } = await runtime
+        .executions()
+        .start(executionNameOf(plan.packId), packExecutionInput(plan, request, operator));
+      logger.info('review pack started', { packId: plan.packId, location, executionArn });
+      return { ok: true, status: 'started', packId: plan.packId, location, window, executionArn };
     } catch (err) {
       logFailure('scheduled review failed', err, keys);
       throw err;
-    } finally {
-      await deps.close();
     }
-    recordExport(result);
-    logger.info('review pack', { status: result.status, packId: result.packId, location: result.location });
-    return {
-      ok: true,
-      status: result.status,
-      packId: result.packId,
-      location: result.location,
-      window,
-      evidenceSha256: result.evidenceSha256,
-    };
   };
 }
 

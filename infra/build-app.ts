@@ -64,6 +64,8 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       ...(settings.securityLakeVersion ? { securityLakeVersion: settings.securityLakeVersion } : {}),
       reservedConcurrency: settings.reservedConcurrency,
       ...(settings.trailOrganizationId ? { trailOrganizationId: settings.trailOrganizationId } : {}),
+      packDeadline: Duration.minutes(settings.packDeadlineMinutes),
+      maxBytesScannedPerPack: settings.maxBytesScannedPerPack,
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -60,6 +60,10 @@ export interface Settings {
   readonly reservedConcurrency: number;
   /** The AWS Organizations id when the CloudTrail logs come from an organization trail (`AWSLogs/<org-id>/<account>/…`). */
   readonly trailOrganizationId: string | undefined;
+  /** Minutes one pack's execution may run before it times out (the state machine's deadline). */
+  readonly packDeadlineMinutes: number;
+  /** Bytes one pack's queries may scan; the finish stage refuses to seal above it. */
+  readonly maxBytesScannedPerPack: number;
 }
 
 /** A default that depends on the profile. */
@@ -88,6 +92,10 @@ export const SETTING_DEFAULTS = {
   scheduleTimeZone: 'UTC',
   flexibleWindowMinutes: 60,
   reservedConcurrency: 2,
+  // Each stage has a Lambda's 15 minutes; 6 hours bound a fleet's month with retries.
+  packDeadlineMinutes: 360,
+  // Ten statements at the per-query cutoff: a bound on the whole pack, not only on one statement.
+  maxBytesScannedPerPack: { prod: 10 * 1024 ** 4, dev: 10 * 100 * 1024 ** 3 },
 } as const satisfies { readonly [K in keyof Settings]?: Settings[K] | ByProfile<Settings[K]> };
 
 type ProfileDefaulted = {
@@ -107,6 +115,7 @@ function profileDefaults(profile: Profile): Pick<Settings, ProfileDefaulted> {
     retentionDays: d.retentionDays[profile],
     scanCutoffBytes: d.scanCutoffBytes[profile],
     logRetentionDays: d.logRetentionDays[profile],
+    maxBytesScannedPerPack: d.maxBytesScannedPerPack[profile],
   };
 }
 
@@ -214,6 +223,8 @@ const CONTEXT_SCHEMA = z
     trailOrganizationId: text('an AWS Organizations id such as o-a1b2c3d4e5', (v) =>
       /^o-[a-z0-9]{10,32}$/.test(v),
     ),
+    packDeadlineMinutes: int(15, 1440),
+    maxBytesScannedPerPack: int(10_000_000, Number.MAX_SAFE_INTEGER),
   })
   .superRefine((c, ctx) => {
     if (
@@ -279,6 +290,8 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     auditorPrincipalArn: c.auditorPrincipalArn,
     reservedConcurrency: c.reservedConcurrency ?? d.reservedConcurrency,
     trailOrganizationId: c.trailOrganizationId,
+    packDeadlineMinutes: c.packDeadlineMinutes ?? d.packDeadlineMinutes,
+    maxBytesScannedPerPack: c.maxBytesScannedPerPack ?? d.maxBytesScannedPerPack[profile],
   };
 }
 

@@ -30,6 +30,13 @@ export type ErrorCode =
   // engines
   | 'QUERY_FAILED'
   | 'ENGINE_UNAVAILABLE'
+  // orchestration (Step Functions)
+  /** The pack's execution exists with another input, or has ended: the same name is not started twice. */
+  | 'EXECUTION_EXISTS'
+  /** Step Functions could not be reached, throttled, or refused a start for a limit. */
+  | 'ORCHESTRATION_UNAVAILABLE'
+  /** The pack's queries scanned more bytes than the deployment's bound: nothing is sealed. */
+  | 'COST_BOUND_EXCEEDED'
   // verification
   | 'VERIFY_MISSING_FILE'
   | 'VERIFY_BAD_SIGNATURE'
@@ -134,6 +141,12 @@ export const ERROR_CLASSES: Readonly<Record<ErrorCode, ErrorClass>> = {
   STORE_READ_FAILED: transient,
   QUERY_FAILED: environment,
   ENGINE_UNAVAILABLE: transient,
+  // A duplicate request of a pack whose execution runs with another input (or has ended): answered,
+  // the caller asks the status; never a second build.
+  EXECUTION_EXISTS: request,
+  ORCHESTRATION_UNAVAILABLE: transient,
+  // The bound is the deployment's (infra setting maxBytesScannedPerPack): an operator raises it.
+  COST_BOUND_EXCEEDED: setup,
   VERIFY_MISSING_FILE: verification,
   VERIFY_BAD_SIGNATURE: verification,
   VERIFY_DIGEST_MISMATCH: verification,

@@ -5,12 +5,17 @@
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { systemClock } from '../../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../../lib/config/config.ts';
 import { SessiontrailError } from '../../lib/errors.ts';
 import type { ExportDeps } from '../../lib/export/export-evidence.ts';
+import {
+  type PackExecutions,
+  STAGES_PREFIX,
+  StepFunctionsExecutions,
+} from '../../lib/export/pack-execution.ts';
 import { parseSourceTables, type SourceTable } from '../../lib/locate/raw-input-plan.ts';
 import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
 import { tableLocator } from '../../lib/locate/table-locator.ts';
@@ -43,8 +48,10 @@ export interface HandlerRuntime {
   locator(): RawLogLocator;
   /** The configuration packs are built with (its digest is part of the pack id). */
   config(): Promise<Config>;
-  /** Invokes a function asynchronously (InvocationType `Event`) with a JSON payload. */
-  invokeAsync(functionArn: string, payload: unknown): Promise<void>;
+  /** The packs' Step Functions executions (start, describe). */
+  executions(): PackExecutions;
+  /** Scratch storage of the pack stages' results (the Athena results bucket's `stages/` folder). */
+  stageStore(): EvidenceStore;
 }
 
 /** The environment the CDK app sets on the functions (infra/constructs/exporter.ts). */
@@ -59,6 +66,10 @@ export interface LambdaEnvironment {
   readonly signingKeyArn: string;
   readonly version: string;
   readonly configPath: string | undefined;
+  /** The pack state machine (set on the starters, not on the stage function it invokes). */
+  readonly stateMachineArn: string | undefined;
+  /** The Athena results bucket, whose `stages/` folder holds stage results (set on the stage function). */
+  readonly resultsBucket: string | undefined;
 }
 
 /**
@@ -85,7 +96,15 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): LambdaEnv
     signingKeyArn: need('SESSIONTRAIL_SIGNING_KEY_ARN'),
     version: env.SESSIONTRAIL_VERSION ?? '0.0.0',
     configPath: env.SESSIONTRAIL_CONFIG_PATH || undefined,
+    stateMachineArn: env.SESSIONTRAIL_STATE_MACHINE_ARN || undefined,
+    resultsBucket: env.SESSIONTRAIL_RESULTS_BUCKET || undefined,
   };
+}
+
+function needSet(value: string | undefined, key: string): string {
+  if (value === undefined)
+    throw new SessiontrailError('BAD_CONFIG', `environment variable ${key} is not set (the CDK app sets it)`);
+  return value;
 }
 
 /** A run id Athena accepts (`[a-z0-9_]{1,64}`) from a pack id: the same pack, the same run id. */
@@ -106,17 +125,19 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
     settings ??= readEnvironment(env);
     return settings;
   };
-  let clients: { athena: AthenaClient; s3: S3Client; kms: KMSClient; lambda: LambdaClient } | undefined;
+  let clients: { athena: AthenaClient; s3: S3Client; kms: KMSClient; sfn: SFNClient } | undefined;
   const aws = () => {
     clients ??= {
       athena: tracer.captureAWSv3Client(new AthenaClient({})),
       s3: tracer.captureAWSv3Client(new S3Client({})),
       kms: tracer.captureAWSv3Client(new KMSClient({})),
-      lambda: tracer.captureAWSv3Client(new LambdaClient({})),
+      sfn: tracer.captureAWSv3Client(new SFNClient({})),
     };
     return clients;
   };
   let store: EvidenceStore | undefined;
+  let stageStore: EvidenceStore | undefined;
+  let executions: PackExecutions | undefined;
   let signer: Signer | undefined;
   let config: Promise<Config> | undefined;
   let locator: RawLogLocator | undefined;
@@ -164,14 +185,23 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
         close: () => engine.close(),
       };
     },
-    async invokeAsync(functionArn, payload) {
-      await aws().lambda.send(
-        new InvokeCommand({
-          FunctionName: functionArn,
-          InvocationType: 'Event',
-          Payload: new TextEncoder().encode(JSON.stringify(payload)),
-        }),
-      );
+    executions() {
+      executions ??= new StepFunctionsExecutions({
+        client: aws().sfn,
+        stateMachineArn: needSet(read().stateMachineArn, 'SESSIONTRAIL_STATE_MACHINE_ARN'),
+      });
+      return executions;
+    },
+    stageStore() {
+      const s = read();
+      // Scratch, not evidence: the results bucket expires it (no Object Lock), encrypted with the data key.
+      stageStore ??= new S3EvidenceStore({
+        client: aws().s3,
+        bucket: needSet(s.resultsBucket, 'SESSIONTRAIL_RESULTS_BUCKET'),
+        prefix: STAGES_PREFIX,
+        kmsKeyId: s.dataKeyArn,
+      });
+      return stageStore;
     },
   };
   return runtime;

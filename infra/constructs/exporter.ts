@@ -19,12 +19,14 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { STAGES_PREFIX } from '../../lib/export/pack-execution.ts';
 import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
 import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
 import { SETTING_DEFAULTS } from '../settings.ts';
 import { ExporterFunction } from './exporter-function.ts';
+import { PackStateMachine } from './pack-state-machine.ts';
 import { glueTableInput, type RawTablePlacement, readPrefixes } from './raw-tables.ts';
 
 /** What the exporter uses from the storage half. */
@@ -99,6 +101,13 @@ export interface ExporterProps {
    * `AWSLogs/<org-id>/<account>/CloudTrail/…`. @default - a single-account trail (`AWSLogs/<account>/…`)
    */
   readonly trailOrganizationId?: string;
+  /** The deadline of one pack's execution (the state machine's timeout). @default 6 hours */
+  readonly packDeadline?: Duration;
+  /**
+   * The bound on bytes one pack's queries may scan, checked by the finish stage before anything is
+   * sealed (`COST_BOUND_EXCEEDED`). @default - 10 × scanCutoffBytes (10 TiB with the default cutoff)
+   */
+  readonly maxBytesScannedPerPack?: number;
 }
 
 /** Folder of the Athena results (and of the CTAS working tables' files) in the results bucket. */
@@ -111,6 +120,8 @@ export class Exporter extends Construct {
   readonly reviewFunction: ExporterFunction;
   readonly onDemandFunction: ExporterFunction;
   readonly deadLetterQueue: sqs.Queue;
+  /** The state machine that builds one pack, stage by stage; both functions start its executions. */
+  readonly packs: PackStateMachine;
   readonly schedule: scheduler.Schedule;
   /** The review's deadline check (see {@link ExporterProps.reviewDeadlineSchedule}). */
   readonly deadlineSchedule: scheduler.Schedule;
@@ -320,18 +331,91 @@ export class Exporter extends Construct {
       return policy;
     };
     grant('ReviewPolicy', reviewRole, this.reviewFunction);
-    grant('OnDemandPolicy', onDemandRole, this.onDemandFunction);
-    // A separate policy: the function cannot depend on a policy that names the function itself.
-    new iam.Policy(this, 'OnDemandSelfInvokePolicy', {
+    const onDemandPolicy = grant('OnDemandPolicy', onDemandRole, this.onDemandFunction);
+
+    // --- The pack state machine: its stages run under the on-demand role (the signing key's policy
+    // names the two exporter roles; a stage makes exactly the export's calls, granted above).
+    const maxBytesScanned =
+      props.maxBytesScannedPerPack ??
+      (props.scanCutoffBytes === undefined
+        ? SETTING_DEFAULTS.maxBytesScannedPerPack.prod
+        : 10 * props.scanCutoffBytes);
+    if (!Number.isSafeInteger(maxBytesScanned) || maxBytesScanned < 1)
+      throw new Error(
+        `Exporter maxBytesScannedPerPack: expected a whole number >= 1, received ${maxBytesScanned}`,
+      );
+    this.packs = new PackStateMachine(this, 'Packs', {
+      stateMachineName: `${name}-pack`,
+      role: onDemandRole,
+      functionProps: {
+        ...common,
+        environment: { ...environment, SESSIONTRAIL_RESULTS_BUCKET: storage.bucketNames.results },
+      },
+      deadline: props.packDeadline ?? Duration.minutes(SETTING_DEFAULTS.packDeadlineMinutes),
+      maxBytesScanned,
+      logRetention: common.logRetention,
+    });
+    const stageFn = this.packs.stageFunction;
+    const stagesArn = `arn:${partition}:s3:::${storage.bucketNames.results}/${STAGES_PREFIX}/*`;
+    const stagePolicy = new iam.Policy(this, 'StagePolicy', {
       roles: [onDemandRole],
       statements: [
         new iam.PolicyStatement({
-          sid: 'ContinueAsynchronously',
-          actions: ['lambda:InvokeFunction'],
-          resources: [this.onDemandFunction.function.functionArn],
+          sid: 'WriteStageLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [stageFn.logGroup.logGroupArn],
+        }),
+        new iam.PolicyStatement({
+          // A source stage writes its rows (write-once, content-addressed), the finish reads them.
+          sid: 'StageResults',
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [stagesArn],
         }),
       ],
     });
+    Validations.of(stagePolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResource(Stack.of(this).resolve(stagesArn))}]`,
+      reason:
+        'Stage results are written under stages/<pack id>/<source>-<digest>.json with names known only at run time; the folder is scratch in the results bucket, which expires it.',
+    });
+    stageFn.function.node.addDependency(onDemandPolicy, stagePolicy);
+    const stateMachineArn = this.packs.stateMachine.stateMachineArn;
+    const executionsArn = `arn:${partition}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${name}-pack:*`;
+    // Separate policies: the state machine depends on the stage function, which depends on the
+    // policies above; these name the state machine.
+    const startStatements = () => [
+      new iam.PolicyStatement({
+        sid: 'StartPackExecutions',
+        actions: ['states:StartExecution'],
+        resources: [stateMachineArn],
+      }),
+      new iam.PolicyStatement({
+        // The status action reads the pack's execution (named after the pack id); a start of the
+        // same request reads it when StartExecution answers ExecutionAlreadyExists.
+        sid: 'DescribePackExecutions',
+        actions: ['states:DescribeExecution'],
+        resources: [executionsArn],
+      }),
+      new iam.PolicyStatement({
+        // The same request after its execution failed redrives it from the failed stage.
+        sid: 'RedriveFailedPackExecutions',
+        actions: ['states:RedriveExecution'],
+        resources: [executionsArn],
+      }),
+    ];
+    for (const [id, role] of [
+      ['ReviewStartPolicy', reviewRole],
+      ['OnDemandStartPolicy', onDemandRole],
+    ] as const) {
+      const policy = new iam.Policy(this, id, { roles: [role], statements: startStatements() });
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResource(Stack.of(this).resolve(executionsArn))}]`,
+        reason:
+          'Executions are named after pack ids derived at run time; DescribeExecution and RedriveExecution on the executions of the pack state machine only.',
+      });
+    }
+    for (const f of [this.reviewFunction, this.onDemandFunction])
+      f.function.addEnvironment('SESSIONTRAIL_STATE_MACHINE_ARN', stateMachineArn);
     for (const role of [reviewRole, onDemandRole]) {
       // Added by the Lambda construct for active tracing.
       Validations.of(role).acknowledge({
@@ -444,6 +528,18 @@ export class Exporter extends Construct {
         'An export event gave up after its retries and sits in the dead-letter queue: rerun it.',
       ),
       alarm(
+        'PackExecutionsFailed',
+        new cloudwatch.MathExpression({
+          expression: 'failed + timedOut',
+          usingMetrics: {
+            failed: this.packs.stateMachine.metricFailed(fiveMinutes),
+            timedOut: this.packs.stateMachine.metricTimedOut(fiveMinutes),
+          },
+          period: Duration.minutes(5),
+        }),
+        'A pack execution failed (after its stages’ retries) or passed its deadline: its history names the stage and the error code.',
+      ),
+      alarm(
         'ReviewDeadlineMissed',
         // Counted by the review function's deadline check (Powertools metrics: the functions'
         // namespace, dimension service = POWERTOOLS_SERVICE_NAME).
@@ -460,6 +556,7 @@ export class Exporter extends Construct {
 
     new CfnOutput(this, 'OnDemandFunctionName', { value: this.onDemandFunction.function.functionName });
     new CfnOutput(this, 'WorkGroupName', { value: this.workGroupName });
+    new CfnOutput(this, 'PackStateMachineArn', { value: stateMachineArn });
   }
 }
 

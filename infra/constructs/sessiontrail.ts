@@ -62,6 +62,10 @@ export interface SessiontrailProps {
   readonly reservedConcurrency?: number;
   /** The organization id of an organization trail (`AWSLogs/<org-id>/<account>/…`). @default - a single-account trail */
   readonly trailOrganizationId?: string;
+  /** The deadline of one pack's execution. @default 6 hours */
+  readonly packDeadline?: Duration;
+  /** Bytes one pack's queries may scan before the finish refuses to seal. @default 10 × scanCutoffBytes */
+  readonly maxBytesScannedPerPack?: number;
 }
 
 /** Storage and exporter in one scope. */
@@ -104,6 +108,8 @@ export class Sessiontrail extends Construct {
         'securityLakeVersion',
         'reservedConcurrency',
         'trailOrganizationId',
+        'packDeadline',
+        'maxBytesScannedPerPack',
       ]),
     });
   }

@@ -3,6 +3,9 @@
  * the dependencies, then call it. Each step is a named function of its own:
  *
  *   planPack → runQueries → assembleEvidence → (pack state) → renderPdf → sealPack
+ *
+ * `runQueries` is `runSourceStage` per source then `finishQueries`, and everything after it is
+ * {@link finishPack}: the Step Functions state machine runs the same functions as stages.
  */
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/config.ts';
@@ -20,8 +23,8 @@ import { reserveSequence, sealPack } from '../signing/seal-pack.ts';
 import type { Signer } from '../signing/signer.ts';
 import type { EvidenceStore } from '../storage/evidence-store.ts';
 import { assembleEvidence } from './assemble-evidence.ts';
-import { planPack } from './plan-pack.ts';
-import { runQueries } from './run-queries.ts';
+import { type PackPlan, planPack } from './plan-pack.ts';
+import { type QueryStepResult, runQueries } from './run-queries.ts';
 
 export interface ExportDeps {
   readonly engine: QueryEngine;
@@ -65,14 +68,29 @@ export interface ExportResult {
  *   verify; `INTERNAL` if the pack fails its own schema (a bug).
  */
 export async function exportEvidence(request: ExportRequest, deps: ExportDeps): Promise<ExportResult> {
-  const progress = deps.onProgress ?? (() => {});
   const plan = await planPack(request, deps.config, deps.locator);
-  const { results, queryFiles, runs, inputs } = await runQueries(plan, {
+  const queried = await runQueries(plan, {
     engine: deps.engine,
     locator: deps.locator,
-    onProgress: progress,
+    ...(deps.onProgress === undefined ? {} : { onProgress: deps.onProgress }),
   });
+  return finishPack(plan, request, queried, deps);
+}
 
+/**
+ * The steps after the queries: assemble `evidence.json`, check the pack's state, reserve the
+ * series' sequence, render the PDF and seal. The last stage of the Step Functions state machine
+ * runs this over the source stages' results; {@link exportEvidence} over its own.
+ * @throws SessiontrailError as {@link exportEvidence}, from `assembleEvidence` on.
+ */
+export async function finishPack(
+  plan: PackPlan,
+  request: ExportRequest,
+  queried: QueryStepResult,
+  deps: Pick<ExportDeps, 'engine' | 'store' | 'signer' | 'clock' | 'toolVersion' | 'operator' | 'onProgress'>,
+): Promise<ExportResult> {
+  const progress = deps.onProgress ?? (() => {});
+  const { results, queryFiles, runs, inputs } = queried;
   progress('assembling evidence.json');
   const evidence = assembleEvidence(plan, results, queryFiles, {
     toolVersion: deps.toolVersion,

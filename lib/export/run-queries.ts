@@ -62,123 +62,197 @@ export interface QueryStepDeps {
 /** The working table of a source's classified lines. */
 const linesTable = (source: string) => `${source}_lines`;
 
+/** One statement a source stage ran, as its `queries/*.sql` file will hold it (numbered later). */
+export interface RanStatement {
+  readonly name: string;
+  /** The file's text: parameters as comments, then the SQL exactly as sent. */
+  readonly text: string;
+  readonly rows: number;
+}
+
 /**
- * Runs the plan's queries, source by source.
+ * What one source's query stage produced: plain JSON (no bytes, no class), so that a stage run in
+ * its own process (a Step Functions stage) hands it to the finish stage through a stored object.
+ */
+export interface SourceStageResult {
+  readonly source: string;
+  /** This source's rows; `fileProblems` are this source's. */
+  readonly results: QueryResults;
+  /** The statements run, in order; the finish numbers them after the earlier sources'. */
+  readonly statements: readonly RanStatement[];
+  /** What the engine reported per statement (ids, times, bytes): not part of evidence.json. */
+  readonly runs: readonly QueryRun[];
+  /** The input objects found, or null when the locator did not list them. */
+  readonly inputs: readonly InputRecord[] | null;
+  /** Records matched per scope user and per scope host (by index in the plan). */
+  readonly scopeRecords: { readonly users: readonly number[]; readonly hosts: readonly number[] };
+  /**
+   * This source's user and host forms, read only when a scope value matched none of its records and
+   * an empty pack was not asked for: the nearest names a refusal (BAD_SCOPE) shows. A value unmatched
+   * in the whole pack is unmatched in every source, so every source then read its candidates.
+   */
+  readonly scopeCandidates: readonly Row[];
+}
+
+/**
+ * Runs the plan's queries, source by source: {@link runSourceStage} for each, then
+ * {@link finishQueries}. The Step Functions state machine runs the same two steps as stages.
  * @throws SessiontrailError `BAD_REQUEST` for an unknown source; `LOGS_NOT_FOUND` from the
- *   locator; `QUERY_FAILED` / `ENGINE_UNAVAILABLE` from the engine.
+ *   locator; `QUERY_FAILED` / `ENGINE_UNAVAILABLE` from the engine; `BAD_SCOPE` (see finishQueries).
  */
 export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<QueryStepResult> {
+  const stages: SourceStageResult[] = [];
+  for (const source of plan.request.sources) stages.push(await runSourceStage(plan, source, deps));
+  return finishQueries(plan, stages);
+}
+
+/**
+ * One source's statements: locate its raw logs, normalise them into its classified-lines table,
+ * rebuild its sessions and select its rows. Independent of the other sources: the working tables
+ * it reads are the ones it wrote (the shared names `session_events`, `attributed` and
+ * `session_halves` are rewritten by each source, so stages of one pack run one after another).
+ * @throws SessiontrailError `INTERNAL` for a source the plan does not hold; `LOGS_NOT_FOUND` from
+ *   the locator; `QUERY_FAILED` / `ENGINE_UNAVAILABLE` from the engine.
+ */
+export async function runSourceStage(
+  plan: PackPlan,
+  source: string,
+  deps: QueryStepDeps,
+): Promise<SourceStageResult> {
   const { engine } = deps;
   const d = engine.dialect;
   const progress = deps.onProgress ?? (() => {});
   const rp = plan.reconstruction;
+  const def = SOURCES[source];
+  if (def === undefined || !plan.request.sources.includes(source))
+    throw new SessiontrailError('INTERNAL', `source ${source} is not one of the plan's sources`);
   const runs: QueryRun[] = [];
-  const ran: { query: SqlQuery; rows: number; literals: boolean }[] = [];
+  const statements: RanStatement[] = [];
   // The query as the engine is sent it (Athena: values outside WHERE as literals), so that the
   // pack's queries/*.sql is exactly what ran.
   const bound = (q: SqlQuery) => d.bindValues?.(q) ?? q;
+  const record = (built: SqlQuery, q: SqlQuery, run: QueryRun, rows: number) => {
+    runs.push(run);
+    statements.push({ name: q.name, text: sqlFileText(q, q.sql !== built.sql), rows });
+  };
   const materialize = async (table: string, built: SqlQuery) => {
     const q = bound(built);
     progress(`running ${q.name}`);
     const run = await engine.materialize(table, q);
-    runs.push(run);
-    ran.push({ query: q, rows: run.rows, literals: q.sql !== built.sql });
+    record(built, q, run, run.rows);
   };
   const select = async (built: SqlQuery): Promise<Row[]> => {
     const q = bound(built);
     progress(`running ${q.name}`);
     const { rows, run } = await engine.select(q);
-    runs.push(run);
-    ran.push({ query: q, rows: rows.length, literals: q.sql !== built.sql });
+    record(built, q, run, rows.length);
     return rows;
   };
 
-  const fileProblems: QueryResults['fileProblems'][number][] = [];
-  const perSource: QueryResults[] = [];
-  let inputs: InputRecord[] | undefined = [];
-  const scopeCounts = new Map<string, number>();
-  for (const source of plan.request.sources) {
-    const def = SOURCES[source];
-    if (def === undefined) throw new SessiontrailError('INTERNAL', `unknown source ${source} after planning`);
-    progress(`finding ${source} logs`);
-    const located = await deps.locator.locate(source, plan.dataFromMs, rp.toMs);
-    try {
-      fileProblems.push(...located.problems.map((p) => ({ source, ...p })));
-      inputs =
-        located.inputs === undefined
-          ? undefined
-          : inputs?.concat(located.inputs.map((i) => ({ source, ...i })));
-      await materialize(linesTable(source), def.buildNormaliseQuery(d, located.input, rp.config));
-    } finally {
-      await located.cleanup();
-    }
-    if (rp.users.length + rp.hosts.length > 0) {
-      for (const r of await select(buildScopeMatchQuery(d, rp, linesTable(source)))) {
-        const key = `${String(r.kind)}\u0000${Number(r.idx)}`;
-        scopeCounts.set(key, (scopeCounts.get(key) ?? 0) + Number(r.n));
-      }
-    }
-    await materialize('session_events', buildSessionEventsQuery(d, rp, linesTable(source)));
-    await materialize('attributed', buildAttributionQuery(d, rp));
-    await materialize('session_halves', buildSessionHalvesQuery(d, rp));
-    perSource.push({
-      halves: await select(buildPackHalvesQuery(d)),
-      activity: await select(buildPackActivityQuery(d)),
-      orphans: await select(buildOrphanQuery(d, rp)),
-      integrity: await select(buildIntegrityQuery(d, rp)),
-      suppressionCounts: await select(buildSuppressionCountsQuery(d, rp)),
-      coverageRecords: await select(
-        buildCoverageQuery(d, linesTable(source), def.derivedRows, {
-          fromMs: plan.dataFromMs,
-          toMs: rp.toMs,
-        }),
-      ),
-      sourceStats: await select(buildSourceStatsQuery(d, linesTable(source))),
-      fieldPopulation: await select(buildFieldPopulationQuery(d)),
-      hostCoverage: await select(buildHostCoverageQuery(d)),
-      coverageGaps: await select(buildCoverageGapsQuery(d, rp)),
-      hostAliases: await select(buildHostAliasesQuery(d)),
-      findings: await select(buildFindingsQuery(d, rp)),
-      fileProblems: [],
-    });
+  progress(`finding ${source} logs`);
+  const located = await deps.locator.locate(source, plan.dataFromMs, rp.toMs);
+  let fileProblems: QueryResults['fileProblems'];
+  let inputs: InputRecord[] | null;
+  try {
+    fileProblems = located.problems.map((p) => ({ source, ...p }));
+    inputs = located.inputs === undefined ? null : located.inputs.map((i) => ({ source, ...i }));
+    await materialize(linesTable(source), def.buildNormaliseQuery(d, located.input, rp.config));
+  } finally {
+    await located.cleanup();
   }
-  // A user or host of the scope that matches no record is refused (BAD_SCOPE) with the nearest
-  // names the data holds, unless an empty pack was asked for on purpose.
+  const users = rp.users.map(() => 0);
+  const hosts = rp.hosts.map(() => 0);
+  if (rp.users.length + rp.hosts.length > 0) {
+    for (const r of await select(buildScopeMatchQuery(d, rp, linesTable(source)))) {
+      const counts = String(r.kind) === 'user' ? users : hosts;
+      const idx = Number(r.idx);
+      if (idx in counts) counts[idx] = (counts[idx] ?? 0) + Number(r.n);
+    }
+  }
+  await materialize('session_events', buildSessionEventsQuery(d, rp, linesTable(source)));
+  await materialize('attributed', buildAttributionQuery(d, rp));
+  await materialize('session_halves', buildSessionHalvesQuery(d, rp));
+  const results: QueryResults = {
+    halves: await select(buildPackHalvesQuery(d)),
+    activity: await select(buildPackActivityQuery(d)),
+    orphans: await select(buildOrphanQuery(d, rp)),
+    integrity: await select(buildIntegrityQuery(d, rp)),
+    suppressionCounts: await select(buildSuppressionCountsQuery(d, rp)),
+    coverageRecords: await select(
+      buildCoverageQuery(d, linesTable(source), def.derivedRows, {
+        fromMs: plan.dataFromMs,
+        toMs: rp.toMs,
+      }),
+    ),
+    sourceStats: await select(buildSourceStatsQuery(d, linesTable(source))),
+    fieldPopulation: await select(buildFieldPopulationQuery(d)),
+    hostCoverage: await select(buildHostCoverageQuery(d)),
+    coverageGaps: await select(buildCoverageGapsQuery(d, rp)),
+    hostAliases: await select(buildHostAliasesQuery(d)),
+    findings: await select(buildFindingsQuery(d, rp)),
+    fileProblems,
+  };
+  // Read while this source's lines table exists (a stage's tables are dropped when it ends); not
+  // recorded in the pack: it only words a refusal.
+  const scopeCandidates =
+    [...users, ...hosts].some((n) => n === 0) && !plan.request.allowEmpty
+      ? (await engine.select(buildScopeCandidatesQuery(d, linesTable(source)))).rows
+      : [];
+  return { source, results, statements, runs, inputs, scopeRecords: { users, hosts }, scopeCandidates };
+}
+
+/**
+ * The end of the query step: the sources' stage results, in the plan's source order, into the
+ * pack's numbered `queries/NN-<name>.sql` and merged rows, with the scope check.
+ * @throws SessiontrailError `INTERNAL` when the stages are not the plan's sources in order;
+ *   `BAD_SCOPE` when a user or host of the scope matches no record in any source and an empty pack
+ *   was not asked for (naming the nearest names the data holds).
+ */
+export function finishQueries(plan: PackPlan, stages: readonly SourceStageResult[]): QueryStepResult {
+  const rp = plan.reconstruction;
+  const got = stages.map((s) => s.source);
+  if (JSON.stringify(got) !== JSON.stringify(plan.request.sources))
+    throw new SessiontrailError(
+      'INTERNAL',
+      `stage results for ${JSON.stringify(got)}, the plan reads ${JSON.stringify(plan.request.sources)}`,
+    );
+  const total = (pick: (s: SourceStageResult) => readonly number[], i: number) =>
+    stages.reduce((sum, s) => sum + (pick(s)[i] ?? 0), 0);
   const scopeMatches: ScopeMatch[] = [
     ...rp.users.map((value, i) => ({
       kind: 'user' as const,
       value,
-      records: scopeCounts.get(`user\u0000${i}`) ?? 0,
+      records: total((s) => s.scopeRecords.users, i),
     })),
     ...rp.hosts.map((value, i) => ({
       kind: 'host' as const,
       value,
-      records: scopeCounts.get(`host\u0000${i}`) ?? 0,
+      records: total((s) => s.scopeRecords.hosts, i),
     })),
   ];
-  let candidates: Row[] = [];
-  if (scopeMatches.some((m) => m.records === 0) && !plan.request.allowEmpty) {
-    for (const source of plan.request.sources)
-      candidates = candidates.concat(
-        (await engine.select(buildScopeCandidatesQuery(d, linesTable(source)))).rows,
-      );
-  }
+  const candidates = stages.flatMap((s) => s.scopeCandidates);
   const unmatched = checkScope(scopeMatches, () => scopeForms(candidates), plan.request.allowEmpty);
   const encoder = new TextEncoder();
-  const queryFiles = ran.map((r, i): QueryFile => {
-    const name = `queries/${String(i + 1).padStart(2, '0')}-${r.query.name}.sql`;
-    const bytes = encoder.encode(sqlFileText(r.query, r.literals));
-    return {
-      name,
-      bytes,
-      record: { name: r.query.name, file: name, sql_sha256: sha256Hex(bytes), rows: r.rows },
-    };
-  });
+  const queryFiles = stages
+    .flatMap((s) => s.statements)
+    .map((r, i): QueryFile => {
+      const name = `queries/${String(i + 1).padStart(2, '0')}-${r.name}.sql`;
+      const bytes = encoder.encode(r.text);
+      return {
+        name,
+        bytes,
+        record: { name: r.name, file: name, sql_sha256: sha256Hex(bytes), rows: r.rows },
+      };
+    });
   const results = {
-    ...mergeResults(perSource, fileProblems),
+    ...mergeResults(
+      stages.map((s) => s.results),
+      stages.flatMap((s) => s.results.fileProblems),
+    ),
     unmatchedScope: unmatched.map((m) => `${m.kind} ${m.value}`),
   };
-  return { results, queryFiles, runs, inputs };
+  const inputs = stages.every((s) => s.inputs !== null) ? stages.flatMap((s) => s.inputs ?? []) : undefined;
+  return { results, queryFiles, runs: stages.flatMap((s) => s.runs), inputs };
 }
 
 /**

@@ -10,7 +10,14 @@ import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine } from '../../lib/query/query-engine.ts';
 import { verifyPack } from '../../lib/signing/verify-pack.ts';
 import { generateWindowsSample } from '../../sample/windows-sample.ts';
-import { FUNCTION_ARN, lambdaContext, recordingEngine, testRuntime } from './runtime-fakes.ts';
+import {
+  lambdaContext,
+  recordingEngine,
+  recordingExecutions,
+  runPackExecution,
+  STATE_MACHINE_ARN,
+  testRuntime,
+} from './runtime-fakes.ts';
 
 const incident = {
   action: 'export',
@@ -37,34 +44,38 @@ describe('on-demand handler', () => {
     });
   });
 
-  it('answers an export at once with the pack id and location, continues asynchronously, and the pack is found by its id', async () => {
+  it('answers an export at once with the pack id and location, starts the execution named after it, and the pack is found by its id', async () => {
     // Prepare
-    const runtime = await testRuntime({ engine: () => recordingEngine().engine });
+    const sfn = recordingExecutions();
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine, executions: sfn.executions });
     const handler = makeOnDemandHandler(runtime);
 
     // Act: the caller's invocation
     const started = await handler(incident, lambdaContext());
 
-    // Assess: answered before any query ran, with an asynchronous invocation of itself
+    // Assess: answered before any query ran, with one execution named after the pack
     expect(started).toMatchObject({ ok: true, action: 'export', status: 'started', series: 'incident' });
     if (!started.ok || started.action !== 'export' || !('statusEvent' in started))
       throw new Error('unexpected');
     expect(started.packId).toMatch(/^incident-2024-03-04-[0-9a-f]{12}$/);
     expect(started.location).toBe(join(runtime.storeRoot, 'incident', started.packId));
     expect(runtime.runs).toHaveLength(0);
-    expect(runtime.invocations).toEqual([
-      { functionArn: FUNCTION_ARN, payload: { ...incident, wait: true } },
-    ]);
+    expect([...sfn.started.keys()]).toEqual([started.packId]);
+    expect(started.executionArn).toBe(
+      `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${started.packId}`,
+    );
     expect(await handler(started.statusEvent, lambdaContext())).toMatchObject({
       sealed: false,
       state: 'not_started',
+      execution: { status: 'RUNNING' },
     });
 
-    // Act: Lambda delivers the asynchronous invocation
-    const built = await handler(runtime.invocations[0]?.payload, lambdaContext('async-request-1'));
+    // Act: the state machine runs the stages
+    const input = sfn.started.get(started.packId)?.input ?? '';
+    const built = await runPackExecution(runtime, input);
 
     // Assess: the pack is the one announced, sealed, and the status says so
-    expect(built).toMatchObject({ ok: true, action: 'export', status: 'written', packId: started.packId });
+    expect(built).toMatchObject({ ok: true, status: 'written', packId: started.packId });
     expect(await handler(started.statusEvent, lambdaContext())).toEqual({
       ok: true,
       action: 'status',
@@ -73,13 +84,14 @@ describe('on-demand handler', () => {
       location: started.location,
       sealed: true,
       state: 'sealed',
+      execution: { executionArn: started.executionArn, status: 'RUNNING' },
     });
     // Asking again finds it sealed and starts nothing.
     expect(await handler(incident, lambdaContext())).toMatchObject({
       status: 'sealed',
       packId: started.packId,
     });
-    expect(runtime.invocations).toHaveLength(1);
+    expect(sfn.started.size).toBe(1);
   });
 
   it('with wait: true builds over the Athena raw tables through the engine port and drops its working tables', async () => {
@@ -123,14 +135,15 @@ describe('on-demand handler', () => {
     ['an unknown action', { action: 'purge' }, 'expected action export, status or check'],
   ])('refuses %s with a clear message instead of failing', async (_what, event, message) => {
     // Prepare
-    const runtime = await testRuntime({ engine: () => recordingEngine().engine });
+    const sfn = recordingExecutions();
+    const runtime = await testRuntime({ engine: () => recordingEngine().engine, executions: sfn.executions });
     // Act
     const answer = await makeOnDemandHandler(runtime)(event, lambdaContext());
     // Assess
     expect(answer).toMatchObject({ ok: false, error: { code: expect.stringMatching(/^BAD_/) } });
     if (answer.ok) throw new Error('unexpected');
     expect(answer.error.message).toContain(message);
-    expect(runtime.invocations).toHaveLength(0);
+    expect(sfn.started.size).toBe(0);
   });
 
   it('throws an engine failure so that Lambda retries it and alarms', async () => {
@@ -162,9 +175,11 @@ describe('on-demand handler with the real DuckDB engine standing in for Athena (
 
   it('seals an audit pack that verifies, with the id announced before it was built', async () => {
     // Prepare
+    const sfn = recordingExecutions();
     const runtime = await testRuntime({
       engine: () => DuckDbEngine.open({ threads: 2 }),
       locator: localLocator(logs),
+      executions: sfn.executions,
     });
     const handler = makeOnDemandHandler(runtime);
     const audit = {
@@ -181,13 +196,12 @@ describe('on-demand handler with the real DuckDB engine standing in for Athena (
 
     // Act
     const started = await handler(audit, lambdaContext());
-    const built = await handler(runtime.invocations[0]?.payload, lambdaContext('async-2'));
+    if (!started.ok || !('packId' in started)) throw new Error('unexpected');
+    const built = await runPackExecution(runtime, sfn.started.get(started.packId)?.input ?? '');
 
     // Assess
-    if (!started.ok || !built.ok || built.action !== 'export' || !('summary' in built))
-      throw new Error('unexpected');
-    expect(built.packId).toBe(started.ok && 'packId' in started ? started.packId : '');
-    expect(built.summary.sessions).toBeGreaterThan(0);
+    expect(built.packId).toBe(started.packId);
+    expect(built.status).toBe('written');
     const verified = await verifyPack({
       store: runtime.store(),
       packDir: `audit/${built.packId}`,

@@ -8,8 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { HandlerRuntime, RunInfo } from '../../functions/_shared/deps.ts';
+import { type FinishStageAnswer, makePackStageHandler } from '../../functions/pack-stage.ts';
 import { fixedClock } from '../../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG } from '../../lib/config/config.ts';
+import { SessiontrailError } from '../../lib/errors.ts';
+import type { ExecutionState, PackExecutionInput, PackExecutions } from '../../lib/export/pack-execution.ts';
 import { sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
 import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
 import { tableLocator } from '../../lib/locate/table-locator.ts';
@@ -71,9 +74,36 @@ export function recordingEngine(runId = 'ptest') {
   return { engine, ran, materialized, closed: () => closed };
 }
 
+/**
+ * A Step Functions stand-in with StartExecution's documented semantics for standard workflows: the
+ * same name and input as a running execution returns it, as a failed one redrives it; another
+ * input, or a succeeded execution of that name, fails `EXECUTION_EXISTS`. It remembers each
+ * started execution.
+ */
+export function recordingExecutions(stateMachineArn = STATE_MACHINE_ARN) {
+  const started = new Map<string, { input: string; status: ExecutionState['status'] }>();
+  const arnOf = (name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const executions = {
+    async start(name: string, input: string) {
+      const found = started.get(name);
+      if (found === undefined || (found.input === input && found.status === 'FAILED'))
+        started.set(name, { input, status: 'RUNNING' });
+      else if (found.input !== input || found.status !== 'RUNNING')
+        throw new SessiontrailError('EXECUTION_EXISTS', `execution ${name} exists (${found.status})`);
+      return { executionArn: arnOf(name) };
+    },
+    async describe(name: string) {
+      const found = started.get(name);
+      return found === undefined ? null : { executionArn: arnOf(name), status: found.status };
+    },
+  } satisfies PackExecutions;
+  return { executions, started };
+}
+
+export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:sessiontrail-pack';
+
 export interface TestRuntime extends HandlerRuntime {
   readonly storeRoot: string;
-  readonly invocations: { functionArn: string; payload: unknown }[];
   readonly runs: RunInfo[];
 }
 
@@ -85,17 +115,21 @@ export async function testRuntime(options: {
   engine: () => QueryEngine | Promise<QueryEngine>;
   locator?: RawLogLocator;
   config?: Config;
+  executions?: PackExecutions;
+  stageStore?: EvidenceStore;
 }): Promise<TestRuntime> {
   const storeRoot = await mkdtemp(join(tmpdir(), 'st-fn-store-'));
   const store = new FsEvidenceStore(storeRoot) satisfies EvidenceStore;
   const signer = (await LocalKeySigner.fromFile(await makeKey())) satisfies Signer;
   const config = options.config ?? DEFAULT_CONFIG;
-  const invocations: TestRuntime['invocations'] = [];
+  const executions = options.executions ?? recordingExecutions().executions;
+  const stageStore =
+    options.stageStore ??
+    (new FsEvidenceStore(await mkdtemp(join(tmpdir(), 'st-fn-stages-'))) satisfies EvidenceStore);
   const runs: RunInfo[] = [];
   const locator = options.locator ?? tableLocator(DEPLOYED_TABLES);
   return {
     storeRoot,
-    invocations,
     runs,
     store: () => store,
     locator: () => locator,
@@ -114,10 +148,32 @@ export async function testRuntime(options: {
         close: () => engine.close(),
       };
     },
-    async invokeAsync(functionArn, payload) {
-      invocations.push({ functionArn, payload });
-    },
+    executions: () => executions,
+    stageStore: () => stageStore,
   };
+}
+
+/**
+ * Drives the stage handler as the pack state machine does (infra/constructs/pack-state-machine.ts,
+ * whose definition test/infra/pack-state-machine.test.ts asserts): one source stage per source of
+ * the execution input, in order, then the finish stage with their outputs.
+ */
+export async function runPackExecution(
+  runtime: HandlerRuntime,
+  input: string,
+  maxBytesScanned = Number.MAX_SAFE_INTEGER,
+): Promise<FinishStageAnswer> {
+  const handler = makePackStageHandler(runtime);
+  const i = JSON.parse(input) as PackExecutionInput;
+  const stages: unknown[] = [];
+  for (const source of i.sources)
+    stages.push(
+      await handler({ stage: 'source', request: i.request, packId: i.packId, source }, lambdaContext()),
+    );
+  return (await handler(
+    { stage: 'finish', request: i.request, packId: i.packId, operator: i.operator, stages, maxBytesScanned },
+    lambdaContext(),
+  )) as FinishStageAnswer;
 }
 
 export const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:sessiontrail-on-demand';

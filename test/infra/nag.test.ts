@@ -77,6 +77,6 @@ describe('cdk-nag AwsSolutions checks', () => {
         Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } },
       },
     });
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 3);
   });
 });

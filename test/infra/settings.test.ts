@@ -21,6 +21,9 @@ describe('infra settings', () => {
       alarmTopicArn: undefined,
       auditorPrincipalArn: undefined,
       reservedConcurrency: 2,
+      packDeadlineMinutes: 360,
+      // Ten statements at dev's per-query cutoff (100 GiB).
+      maxBytesScannedPerPack: 10 * 100 * 1024 ** 3,
     });
   });
 

@@ -561,12 +561,13 @@ describe('exporter stack', () => {
     );
   });
 
-  it('runs both Lambdas on Node.js 22, arm64, traced, 15 minutes, with the bundle two folders deep', () => {
-    const fns = Object.values(s.exporterTemplate.findResources('AWS::Lambda::Function')) as {
-      Properties: Record<string, unknown>;
-    }[];
-    expect(fns).toHaveLength(2);
-    for (const f of fns) {
+  it('runs the three Lambdas (review, on demand, pack stage) on Node.js 22, arm64, traced, 15 minutes, with the bundle two folders deep', () => {
+    const fns = Object.entries(s.exporterTemplate.findResources('AWS::Lambda::Function')) as [
+      string,
+      { Properties: Record<string, unknown> },
+    ][];
+    expect(fns).toHaveLength(3);
+    for (const [id, f] of fns) {
       expect(f.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -576,21 +577,29 @@ describe('exporter stack', () => {
         Handler: 'functions/bundle/index.handler',
         LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
       });
-      expect(Object.keys((f.Properties.Environment as { Variables: object }).Variables).sort()).toEqual([
-        'NODE_OPTIONS',
-        'POWERTOOLS_METRICS_NAMESPACE',
-        'POWERTOOLS_SERVICE_NAME',
-        'SESSIONTRAIL_DATA_KEY_ARN',
-        'SESSIONTRAIL_EVIDENCE_BUCKET',
-        'SESSIONTRAIL_EVIDENCE_PREFIX',
-        'SESSIONTRAIL_SIGNING_KEY_ARN',
-        'SESSIONTRAIL_SOURCE_TABLES',
-        'SESSIONTRAIL_VERSION',
-        'SESSIONTRAIL_WORK_DATABASE',
-        'SESSIONTRAIL_WORK_GROUP',
-      ]);
+      // The starters know the state machine; the stage function it invokes knows where stage results go.
+      const own = id.startsWith('ExporterPacksStage')
+        ? 'SESSIONTRAIL_RESULTS_BUCKET'
+        : 'SESSIONTRAIL_STATE_MACHINE_ARN';
+      expect(Object.keys((f.Properties.Environment as { Variables: object }).Variables).sort()).toEqual(
+        [
+          'NODE_OPTIONS',
+          'POWERTOOLS_METRICS_NAMESPACE',
+          'POWERTOOLS_SERVICE_NAME',
+          'SESSIONTRAIL_DATA_KEY_ARN',
+          'SESSIONTRAIL_EVIDENCE_BUCKET',
+          'SESSIONTRAIL_EVIDENCE_PREFIX',
+          own,
+          'SESSIONTRAIL_SIGNING_KEY_ARN',
+          'SESSIONTRAIL_SOURCE_TABLES',
+          'SESSIONTRAIL_VERSION',
+          'SESSIONTRAIL_WORK_DATABASE',
+          'SESSIONTRAIL_WORK_GROUP',
+        ].sort(),
+      );
     }
-    s.exporterTemplate.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, 2);
+    // The three functions' logs and the state machine's.
+    s.exporterTemplate.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 365 }, 4);
   });
 
   it('reserves concurrency: 1 for the monthly review, 2 (or the context value, 0 = none) on demand', () => {
@@ -601,12 +610,16 @@ describe('exporter stack', () => {
           (r as { Properties: Record<string, unknown> }).Properties.ReservedConcurrentExecutions,
         ])
         .sort();
+    // The stage function reserves none: each execution runs one stage at a time, and the starters'
+    // concurrency bounds the executions.
     expect(reservedOf(s.exporterTemplate)).toEqual([
       ['ExporterOnDemandFunction', 2],
+      ['ExporterPacksStageFunction', undefined],
       ['ExporterScheduledReviewFunction', 1],
     ]);
     expect(reservedOf(synthApp({ reservedConcurrency: 0 }).exporterTemplate)).toEqual([
       ['ExporterOnDemandFunction', undefined],
+      ['ExporterPacksStageFunction', undefined],
       ['ExporterScheduledReviewFunction', undefined],
     ]);
   });
@@ -659,14 +672,27 @@ describe('exporter stack', () => {
     });
   });
 
-  it('alarms on errors of each function, on any dead letter and on a review missing at its deadline', () => {
+  it('alarms on errors of each function, on any dead letter, on a failed or timed-out pack execution and on a review missing at its deadline', () => {
     const alarms = Object.values(s.exporterTemplate.findResources('AWS::CloudWatch::Alarm')) as {
-      Properties: { MetricName: string; Namespace: string; Threshold: number; ComparisonOperator: string };
+      Properties: {
+        MetricName?: string;
+        Namespace?: string;
+        Metrics?: { MetricStat?: { Metric: { Namespace: string; MetricName: string } } }[];
+        Threshold: number;
+        ComparisonOperator: string;
+      };
     }[];
-    expect(alarms.map((a) => `${a.Properties.Namespace}/${a.Properties.MetricName}`).sort()).toEqual([
+    const metricsOf = (a: (typeof alarms)[number]) =>
+      a.Properties.Metrics === undefined
+        ? `${a.Properties.Namespace}/${a.Properties.MetricName}`
+        : a.Properties.Metrics.flatMap((m) =>
+            m.MetricStat ? [`${m.MetricStat.Metric.Namespace}/${m.MetricStat.Metric.MetricName}`] : [],
+          ).join(' + ');
+    expect(alarms.map(metricsOf).sort()).toEqual([
       'AWS/Lambda/Errors',
       'AWS/Lambda/Errors',
       'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'AWS/States/ExecutionsFailed + AWS/States/ExecutionsTimedOut',
       'sessiontrail/ReviewDeadlineMissed',
     ]);
     for (const a of alarms) {
@@ -697,13 +723,49 @@ describe('exporter stack', () => {
     expect(policyStatements(s, policy)).toEqual(exporterStatements(logGroup));
   });
 
-  it('lets the on-demand role invoke only its own function (the asynchronous continuation)', () => {
-    expect(policyStatements(s, 'ExporterOnDemandSelfInvokePolicy')).toEqual([
+  it.each([
+    'ExporterReviewStartPolicy',
+    'ExporterOnDemandStartPolicy',
+  ])('lets %s start the pack state machine, read and redrive its executions, nothing else', (policy) => {
+    const executions =
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:sessiontrail-pack:*';
+    expect(policyStatements(s, policy)).toEqual([
       {
-        sid: 'ContinueAsynchronously',
+        sid: 'StartPackExecutions',
         effect: 'Allow',
-        actions: ['lambda:InvokeFunction'],
-        resources: [expect.stringMatching(/^<ExporterOnDemandFunction[A-F0-9]{8}\.Arn>$/)],
+        actions: ['states:StartExecution'],
+        resources: [expect.stringMatching(/^<ExporterPacksStateMachine[A-F0-9]{8}>$/)],
+      },
+      {
+        sid: 'DescribePackExecutions',
+        effect: 'Allow',
+        actions: ['states:DescribeExecution'],
+        resources: [executions],
+      },
+      {
+        sid: 'RedriveFailedPackExecutions',
+        effect: 'Allow',
+        actions: ['states:RedriveExecution'],
+        resources: [executions],
+      },
+    ]);
+  });
+
+  it('lets the pack stages write their own logs and only the stages/ folder of the results bucket', () => {
+    expect(policyStatements(s, 'ExporterStagePolicy')).toEqual([
+      {
+        sid: 'WriteStageLogs',
+        effect: 'Allow',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [expect.stringMatching(/^<ExporterPacksStageLogs[A-F0-9]{8}\.Arn>$/)],
+      },
+      {
+        sid: 'StageResults',
+        effect: 'Allow',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [
+          'arn:<AWS::Partition>:s3:::sessiontrail-athena-results-<AWS::AccountId>-<AWS::Region>/stages/*',
+        ],
       },
     ]);
   });
@@ -765,13 +827,35 @@ describe('exporter stack', () => {
         /Delete(Object|Bucket)|PutObjectRetention|PutObjectLegalHold|Bypass|:\*$/.test(a),
       ),
     ).toEqual([]);
-    // Resource "*" only where the service has no resource-level permissions (X-Ray).
-    expect(all.filter((st) => st.resources.includes('*')).flatMap((st) => st.actions)).toEqual([
-      'xray:PutTraceSegments',
-      'xray:PutTelemetryRecords',
-      'xray:PutTraceSegments',
-      'xray:PutTelemetryRecords',
-    ]);
+    // Resource "*" only where the service has no resource-level permissions: X-Ray, and the log
+    // delivery the state machine's logging needs (Step Functions developer guide).
+    expect(
+      all
+        .filter((st) => st.resources.includes('*'))
+        .flatMap((st) => st.actions)
+        .sort(),
+    ).toEqual(
+      [
+        ...['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        ...['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        ...[
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+        ],
+        ...[
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ],
+      ].sort(),
+    );
   });
 
   it('adds kms:Decrypt on the logs key when the logs bucket has one', () => {
@@ -843,14 +927,16 @@ describe('exporter stack', () => {
 
     it('synthesises one Glue table fewer', () => {
       expect(Object.keys(lake.exporterTemplate.toJSON().Resources)).toHaveLength(
-        24 + SOURCE_NAMES.length - 1,
+        33 + SOURCE_NAMES.length - 1,
       );
     });
   });
 
-  it(`synthesises ${24 + SOURCE_NAMES.length} resources (${SOURCE_NAMES.length} raw tables)`, () => {
+  it(`synthesises ${33 + SOURCE_NAMES.length} resources (${SOURCE_NAMES.length} raw tables)`, () => {
     // 2 databases + tables + workgroup + DLQ and its policy + 2 × (log group, function, invoke
-    // config) + 6 policies + schedule role + 2 schedules (review, deadline) + 4 alarms.
-    expect(Object.keys(s.exporterTemplate.toJSON().Resources)).toHaveLength(24 + SOURCE_NAMES.length);
+    // config) + 5 policies + schedule role + 2 schedules (review, deadline) + 5 alarms; the pack
+    // state machine: its role and policy, its log group, the stage function and its log group, and
+    // the stage and two start policies.
+    expect(Object.keys(s.exporterTemplate.toJSON().Resources)).toHaveLength(33 + SOURCE_NAMES.length);
   });
 });
