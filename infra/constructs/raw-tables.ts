@@ -53,7 +53,7 @@ export function glueTableInput(spec: RawTableSpec, p: RawTablePlacement): glue.C
   }
   const root = `s3://${p.bucket}/`;
   parameters['storage.location.template'] = `${root}${underPrefix(p, spec.locationTemplate)}`;
-  const lines = spec.format === 'lines';
+  const lines = spec.format !== 'parquet';
   if (!lines) parameters.classification = 'parquet';
   return {
     name: spec.table,

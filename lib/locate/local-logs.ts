@@ -137,12 +137,7 @@ export async function findLocalLogs(
           });
       objects.push(await inputObject(file.path, taken.input));
       if (taken.readPath !== null) files.push({ path: taken.readPath, key: file.key });
-      const { status, reason } = taken.input;
-      // A damaged file whose readable part is read (cut gzip) counts as one rejected record, as
-      // does a file of which nothing is read; its lines' rejections are counted line by line.
-      if ((status === 'damaged' || status === 'unreadable') && reason !== null)
-        problems.push({ key: file.key, reason, count: 1, examples: [file.key] });
-      for (const r of taken.input.rejected) problems.push({ key: file.key, ...r });
+      problems.push(...problemsOf(taken.input));
     }
   } catch (err) {
     await removeScratch(scratch);
@@ -338,6 +333,19 @@ export function localLocator(logs: string, limits: IntakeLimits = DEFAULT_LIMITS
       };
     },
   };
+}
+
+/**
+ * The problems of a file taken in: a damaged file whose readable part is read (cut gzip) counts as
+ * one rejected record, as does a file of which nothing is read; its lines' (or records')
+ * rejections are counted one by one. The local reader and the CloudTrail staging report them so.
+ */
+export function problemsOf(taken: InputFile): FileProblem[] {
+  const problems: FileProblem[] = [];
+  if ((taken.status === 'damaged' || taken.status === 'unreadable') && taken.reason !== null)
+    problems.push({ key: taken.key, reason: taken.reason, count: 1, examples: [taken.key] });
+  for (const r of taken.rejected) problems.push({ key: taken.key, ...r });
+  return problems;
 }
 
 /**

@@ -181,12 +181,13 @@ export async function scanTextFile(
   gzip: boolean,
   options: { readonly documents: boolean; readonly limits: IntakeLimits },
   sink: RecordSink | null,
+  pace?: () => Promise<void>,
 ): Promise<FileScan> {
   const gz: GzipState = { members: 0, notGzip: false, trailing: 0, damage: null, tooLarge: false, out: 0 };
   const chunks = gzip
     ? gunzipFile(path, gz, options.limits.maxDecompressedBytes)
     : plainFile(path, gz, options.limits);
-  const split = await splitRecords(chunks, key, options, sink);
+  const split = await splitRecords(chunks, key, options, sink, pace);
   if (gz.tooLarge)
     return { input: damagedInput(key, 'decompressed_too_large', gz.out), kept: 0, clean: false };
   const reason = gz.damage ?? (gz.trailing > 0 ? 'trailing_bytes' : null);
@@ -222,16 +223,22 @@ export interface SplitAccount {
  * The splitter: decompressed bytes in, one line per record out (to `sink`), every line checked.
  * A JSON document (`{"Records":[…]}` as CloudTrail delivers it, or an array, when `documents`) is
  * split per record, streaming, so that one bad record is rejected alone; JSON lines are taken line
- * by line. Memory: one record (or line) at a time, at most `limits.maxLineBytes`.
+ * by line. Memory: one record (or line) at a time, at most `limits.maxLineBytes`; `pace` is awaited
+ * after each chunk.
  */
 export async function splitRecords(
   chunks: AsyncIterable<Buffer>,
   key: string,
   options: { readonly documents: boolean; readonly limits: IntakeLimits },
   sink: RecordSink | null,
+  pace?: () => Promise<void>,
 ): Promise<SplitAccount> {
   const scanner = new Scanner(key, options, sink);
-  for await (const chunk of chunks) scanner.push(chunk);
+  for await (const chunk of chunks) {
+    scanner.push(chunk);
+    // Lets a sink that writes to a stream catch up before the next chunk (bounded memory).
+    if (pace !== undefined) await pace();
+  }
   scanner.end();
   return {
     lines: scanner.lines,

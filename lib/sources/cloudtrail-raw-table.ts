@@ -63,6 +63,21 @@
 import { SessiontrailError } from '../errors.ts';
 import { placeholder, type RawTableSpec } from './raw-table.ts';
 
+/**
+ * The folder (under the logs prefix) of the staging's output: `records/` holds the per-record copies
+ * the table reads, `accounts/` what the staging counted in each delivered object.
+ */
+export const CLOUDTRAIL_STAGING_PREFIX = 'cloudtrail-staging';
+
+/**
+ * Where the staging writes the per-record copies of the objects under `stagedFrom` (the delivered
+ * layout, `cloudtrail/AWSLogs[/<org-id>]`): the same folders below, under
+ * `cloudtrail-staging/records/`.
+ */
+export function stagedLocationOf(stagedFrom: string): string {
+  return `${CLOUDTRAIL_STAGING_PREFIX}/records/${stagedFrom.split('/').slice(1).join('/')}`;
+}
+
 /** An AWS Organizations id (`o-` and 10 to 32 lower-case letters or digits, Organizations API reference). */
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 
@@ -80,12 +95,13 @@ export function cloudTrailRawTable(organizationId?: string): RawTableSpec {
       `CloudTrail organization id: expected o- and 10 to 32 lower-case letters or digits, received ${JSON.stringify(organizationId)}`,
     );
   }
-  const location =
-    organizationId === undefined ? 'cloudtrail/AWSLogs' : `cloudtrail/AWSLogs/${organizationId}`;
+  const org = organizationId === undefined ? '' : `/${organizationId}`;
+  const stagedFrom = `cloudtrail/AWSLogs${org}`;
+  const location = stagedLocationOf(stagedFrom);
   return {
     source: 'cloudtrail',
     table: 'cloudtrail_raw',
-    format: 'lines',
+    format: 'records',
     columns: [{ name: 'line', type: 'string' }],
     partitions: [
       { name: 'account', type: 'string', projection: { type: 'enum', values: 'accounts' } },
@@ -101,6 +117,7 @@ export function cloudTrailRawTable(organizationId?: string): RawTableSpec {
     location,
     locationTemplate: `${location}/${placeholder('account')}/CloudTrail/${placeholder('region')}/${placeholder('day')}`,
     deliveryLagDays: 1,
+    stagedFrom,
   };
 }
 
