@@ -35,9 +35,10 @@ import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { SessiontrailError } from '../errors.ts';
 import { CLOUDTRAIL_STAGING_PREFIX, stagedLocationOf } from '../sources/cloudtrail-raw-table.ts';
+import type { RawTableSpec } from '../sources/raw-table.ts';
 import { problemsOf } from './local-logs.ts';
 import { DEFAULT_LIMITS, type InputFile, type IntakeLimits, scanTextFile } from './log-intake.ts';
-import { planRawInput, type SourceTable } from './raw-input-plan.ts';
+import { planRawInput, type SourceTable, sourceTableOf } from './raw-input-plan.ts';
 import type { FileProblem, InputObject } from './raw-log-locator.ts';
 
 /** A delivered object as listed. */
@@ -321,4 +322,28 @@ async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/**
+ * Stages every delivered object of a local logs root (laid out as the bucket) for a `records` table
+ * spec: the days span the first to the last `YYYY/MM/DD` folder found under its `stagedFrom`. For
+ * Trino over local files (`sessiontrail trino-tables` with a `local://` location, and the tests).
+ * @returns the staged files, as {@link stageCloudTrail}; none when the spec is not staged or the
+ *   folder holds no day.
+ */
+export async function stageLocalFolder(root: string, spec: RawTableSpec): Promise<readonly StagedFile[]> {
+  if (spec.stagedFrom === undefined) return [];
+  const dir = join(root, ...spec.stagedFrom.split('/'));
+  const days = (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []))
+    .filter((e) => e.isDirectory())
+    .map((e) => /(\d{4})[/\\](\d{2})[/\\](\d{2})$/.exec(join(e.parentPath, e.name)))
+    .filter((m) => m !== null)
+    .map((m) => `${m[1]}-${m[2]}-${m[3]}`)
+    .sort();
+  const first = days[0];
+  const last = days[days.length - 1];
+  if (first === undefined || last === undefined) return [];
+  // No delivery lag here: every day folder present is named.
+  const table = { ...sourceTableOf(spec, { database: 'local' }), lagDays: 0 };
+  return stageCloudTrail(folderStagingBucket(root), table, Date.parse(first), Date.parse(last) + DAY_MS);
 }
