@@ -3,6 +3,9 @@
  * window are split per record into the staging layout, a file cut mid-record keeps its whole
  * records, a bad record is rejected alone with its position, and a rerun reuses what was staged.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   CreateBucketCommand,
@@ -14,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageCloudTrail, stagedKeysOf } from '../../lib/locate/cloudtrail-staging.ts';
 import { sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
+import { stagingOf, tableLocator } from '../../lib/locate/table-locator.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { s3StagingBucket } from '../../lib/storage/s3-staging-bucket.ts';
 import { type MotoServer, startMotoServer } from '../helpers/moto-server.ts';
@@ -178,5 +182,42 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
         `^cloudtrail-staging/records/AWSLogs/${org}/${ACCOUNT}/CloudTrail/us-east-1/2024/03/04/org\\.json\\.`,
       ),
     );
+  }, 60_000);
+
+  it('the table locator stages CloudTrail before its table is read: the staged accounts are the input list and problems', async () => {
+    const bucket = s3StagingBucket({ client: s3, bucket: BUCKET, prefix: 'logs' });
+    const located = await tableLocator(
+      { cloudtrail: table },
+      stagingOf(() => bucket),
+    ).locate('cloudtrail', from, to);
+    const files = await stageCloudTrail(bucket, table, from, to);
+    expect(located.input).toMatchObject({
+      kind: 'table',
+      format: 'records',
+      dtFrom: '2024-03-04',
+      dtTo: '2024-03-05',
+    });
+    expect(located.inputs).toEqual(files.map((f) => f.object));
+    expect(located.problems.map((p) => p.reason).sort()).toEqual(['lone_surrogate', 'truncated_record']);
+    // Without a staging step (a Trino catalog whose copies exist), the table is read as it is.
+    expect((await tableLocator({ cloudtrail: table }).locate('cloudtrail', from, to)).problems).toEqual([]);
+  }, 60_000);
+
+  it('writes a staged object once: a second write of the same key is refused by S3 (If-None-Match) and reported as existing', async () => {
+    const bucket = s3StagingBucket({ client: s3, bucket: BUCKET, prefix: 'logs' });
+    const dir = await mkdtemp(join(tmpdir(), 'st-put-once-'));
+    try {
+      await writeFile(join(dir, 'a'), 'first');
+      await writeFile(join(dir, 'b'), 'second');
+      expect(
+        await bucket.putOnce('cloudtrail-staging/test/once.json', join(dir, 'a'), 'application/json'),
+      ).toBe(true);
+      expect(
+        await bucket.putOnce('cloudtrail-staging/test/once.json', join(dir, 'b'), 'application/json'),
+      ).toBe(false);
+      expect(new TextDecoder().decode(await bucket.read('cloudtrail-staging/test/once.json'))).toBe('first');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
