@@ -24,6 +24,7 @@ import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/lo
 import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
 import { CLOUDTRAIL_STAGING_PREFIX, cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
+import { deliveredLayoutOf } from '../../lib/sources/raw-table.ts';
 import { SETTING_DEFAULTS } from '../settings.ts';
 import { ExporterFunction } from './exporter-function.ts';
 import { PackStateMachine } from './pack-state-machine.ts';
@@ -202,12 +203,7 @@ export class Exporter extends Construct {
       if (spec.stagedFrom !== undefined) {
         // The staging (lib/locate/cloudtrail-staging.ts) reads the delivered objects, lists the
         // account and region folders it walks (exact prefixes only), and writes under its prefix.
-        const delivered = {
-          ...spec,
-          location: spec.stagedFrom,
-          locationTemplate: `${spec.stagedFrom}${spec.locationTemplate.slice(spec.location.length)}`,
-        };
-        readFolders.push(...readPrefixes(delivered, placement));
+        readFolders.push(...readPrefixes(deliveredLayoutOf(spec), placement));
         staging.folders.push(underPrefix(placement, CLOUDTRAIL_STAGING_PREFIX));
         staging.listings.push(
           `${underPrefix(placement, spec.stagedFrom)}/`,

@@ -19,7 +19,7 @@ import { basename, join, relative, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SessiontrailError } from '../errors.ts';
 import { SOURCE_NAMES, SOURCES, type SourceDefinition } from '../sources/index.ts';
-import { dayOfKey, type RawTableSpec } from '../sources/raw-table.ts';
+import { dayOfKey, deliveredLayoutOf, type RawTableSpec } from '../sources/raw-table.ts';
 import { detectLocalSources } from './local-sources.ts';
 import {
   DEFAULT_LIMITS,
@@ -261,7 +261,8 @@ async function discover(
   fromMs: number,
   toMs: number,
 ): Promise<Found[]> {
-  const spec = source.rawTable;
+  // The files as delivered (CloudTrail's own layout, not the staged copies its table reads).
+  const spec = deliveredLayoutOf(source.rawTable);
   const recognises = source.localFiles?.recognises;
   const own = (path: string) =>
     recognises === undefined ? Promise.resolve(true) : recognises(path, () => head(path));

@@ -219,3 +219,19 @@ export interface LocalFiles {
    */
   recognises(path: string, head: () => Promise<string>): Promise<boolean>;
 }
+
+/**
+ * The layout of a source's objects as delivered: the spec itself, or for a staged table (`records`,
+ * CloudTrail) the same folders and partitions under its `stagedFrom`, read as raw lines. Local
+ * discovery reads the delivered files; the staging and its permissions read them too.
+ */
+export function deliveredLayoutOf(spec: RawTableSpec): RawTableSpec {
+  if (spec.stagedFrom === undefined) return spec;
+  const { stagedFrom, ...rest } = spec;
+  return {
+    ...rest,
+    format: 'lines',
+    location: stagedFrom,
+    locationTemplate: `${stagedFrom}${spec.locationTemplate.slice(spec.location.length)}`,
+  };
+}
