@@ -12,6 +12,7 @@ import { SessiontrailError } from '../lib/errors.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
 import { type ExportRequest, type ProblemPlace, validateRequest } from '../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { stageLocalFolder } from '../lib/locate/cloudtrail-staging.ts';
 import { checkLocalPaths } from '../lib/locate/local-sources.ts';
 import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
@@ -19,7 +20,7 @@ import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
 import { KmsSigner } from '../lib/signing/kms-signer.ts';
 import { parseTrustFile, type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
 import { verifySeries } from '../lib/signing/verify-series.ts';
-import { SOURCE_NAMES } from '../lib/sources/index.ts';
+import { SOURCE_NAMES, SOURCES } from '../lib/sources/index.ts';
 import { OCSF_PARQUET_TABLE } from '../lib/sources/ocsf-raw-table.ts';
 import { asLinesTable, type RawTableSpec } from '../lib/sources/raw-table.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
@@ -228,6 +229,13 @@ export async function runTrinoTables(
       throw new SessiontrailError('BAD_REQUEST', `unknown source ${s}: known are ${SOURCE_NAMES.join(', ')}`);
   const localRoot =
     opts.logs ?? (location.startsWith('local://') ? location.slice('local://'.length) : undefined);
+  // A staged table (CloudTrail) reads per-record copies of the delivered documents: over local
+  // files they are made here; over S3 the deployment's export makes them (lib/locate/cloudtrail-staging.ts).
+  if (localRoot !== undefined)
+    for (const s of sources) {
+      const spec = SOURCES[s]?.rawTable;
+      if (spec !== undefined) await stageLocalFolder(localRoot, spec);
+    }
   const folders = async (spec: RawTableSpec): Promise<readonly string[]> => {
     if (localRoot === undefined) return [];
     const dir = join(localRoot, spec.location);

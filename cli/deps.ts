@@ -7,10 +7,11 @@ import { systemClock } from '../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts';
 import type { ExportDeps } from '../lib/export/export-evidence.ts';
 import { existingCatalogTables } from '../lib/locate/catalog-tables.ts';
+import { folderStagingBucket } from '../lib/locate/cloudtrail-staging.ts';
 import { localLocator } from '../lib/locate/local-logs.ts';
 import { DEFAULT_LIMITS } from '../lib/locate/log-intake.ts';
 import type { RawLogLocator } from '../lib/locate/raw-log-locator.ts';
-import { tableLocator } from '../lib/locate/table-locator.ts';
+import { stagingOf, tableLocator } from '../lib/locate/table-locator.ts';
 import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine } from '../lib/query/query-engine.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
@@ -96,5 +97,19 @@ async function engineAndLocator(
     schema: choice.schema,
     ...(choice.logsRoot === undefined ? {} : { keyPrefix: choice.logsRoot }),
   });
-  return { engine, locator: tableLocator(tables) };
+  // Over local files, CloudTrail's per-record copies are (re)used through the staging, whose
+  // accounts are the pack's input list (S3 objects are staged by a deployment's export).
+  const localRoot = choice.logsRoot?.startsWith('local://')
+    ? choice.logsRoot.slice('local://'.length)
+    : undefined;
+  return {
+    engine,
+    locator:
+      localRoot === undefined
+        ? tableLocator(tables)
+        : tableLocator(
+            tables,
+            stagingOf(() => folderStagingBucket(localRoot)),
+          ),
+  };
 }

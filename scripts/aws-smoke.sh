@@ -19,9 +19,10 @@
 #     the on-demand function under its own role.
 #  5. KMS signs a SHA-256 DIGEST with the signing key and openssl verifies it against the published
 #     key (only with --build: it builds a one-hour audit pack, which runs Athena queries).
-#  6. The CloudTrail files of the last two days fit Athena's 32 MB row limit once decompressed (the
-#     raw table reads one delivered file as one row, lib/sources/cloudtrail-raw-table.ts): the
-#     largest object of each projected account and region is downloaded and measured.
+#  6. The CloudTrail table's rows of the last two days fit Athena's 32 MB row limit: the table reads
+#     the staged per-record copies (one record per line, lib/sources/cloudtrail-raw-table.ts); the
+#     largest staged copy of each projected account and region is downloaded and its longest line
+#     measured (a staged copy exists once a pack has read that day).
 #
 # Athena probes 1-3 run under the operator's credentials in the sessiontrail workgroup, as the
 # roles' queries do; they create and drop one table in the work database. Needs: aws CLI v2, openssl.
@@ -172,13 +173,13 @@ else
 fi
 rm -f "$answer"
 
-# 6: CloudTrail files against Athena's 32 MB row limit (Athena user guide, "Service Quotas").
+# 6: CloudTrail rows against Athena's 32 MB row limit (Athena user guide, "Service Quotas").
 raw_db="${name//-/_}_raw"
 row_limit=$((32 * 1024 * 1024))
 ct_location=$(aws_ glue get-table --database-name "$raw_db" --name cloudtrail_raw \
   --query 'Table.StorageDescriptor.Location' --output text 2>/dev/null)
 if [ -z "$ct_location" ] || [ "$ct_location" = None ]; then
-  report SKIPPED "CloudTrail files under 32 MB" "no table $raw_db.cloudtrail_raw (CloudTrail not deployed)"
+  report SKIPPED "CloudTrail rows under 32 MB" "no table $raw_db.cloudtrail_raw (CloudTrail not deployed)"
 else
   accounts=$(aws_ glue get-table --database-name "$raw_db" --name cloudtrail_raw \
     --query 'Table.Parameters."projection.account.values"' --output text)
@@ -193,18 +194,18 @@ else
         key=$(aws_ s3api list-objects-v2 --bucket "$ct_bucket" --prefix "${ct_prefix}$account/CloudTrail/$region/$day/" \
           --query 'sort_by(Contents, &Size)[-1].Key' --output text 2>/dev/null)
         [ -z "$key" ] || [ "$key" = None ] && continue
-        size=$(aws_ s3 cp "s3://$ct_bucket/$key" - | gzip -dc 2>/dev/null | wc -c)
+        size=$(aws_ s3 cp "s3://$ct_bucket/$key" - | gzip -dc 2>/dev/null | LC_ALL=C awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')
         measured=$((measured + 1))
         if [ "$size" -gt "$largest" ]; then largest=$size; largest_key=$key; fi
       done
     done
   done
   if [ "$measured" = 0 ]; then
-    report SKIPPED "CloudTrail files under 32 MB" "no CloudTrail object in the last two days under $ct_location"
+    report SKIPPED "CloudTrail rows under 32 MB" "no staged CloudTrail copy in the last two days under $ct_location"
   elif [ "$largest" -lt "$row_limit" ]; then
-    report PROVEN "CloudTrail files under 32 MB" "largest of $measured measured: $largest bytes decompressed (s3://$ct_bucket/$largest_key)"
+    report PROVEN "CloudTrail rows under 32 MB" "longest line of $measured copies measured: $largest bytes (s3://$ct_bucket/$largest_key)"
   else
-    report "NOT PROVEN" "CloudTrail files under 32 MB" "s3://$ct_bucket/$largest_key is $largest bytes decompressed: Athena refuses it as one row"
+    report "NOT PROVEN" "CloudTrail rows under 32 MB" "s3://$ct_bucket/$largest_key has a line of $largest bytes: Athena refuses it as one row"
   fi
 fi
 echo "$not_proven probe(s) not proven"

@@ -18,12 +18,13 @@ import {
 } from '../../lib/export/pack-execution.ts';
 import { parseSourceTables, type SourceTable } from '../../lib/locate/raw-input-plan.ts';
 import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
-import { tableLocator } from '../../lib/locate/table-locator.ts';
+import { stagingOf, tableLocator } from '../../lib/locate/table-locator.ts';
 import { AthenaEngine } from '../../lib/query/athena/athena-engine.ts';
 import { KmsSigner } from '../../lib/signing/kms-signer.ts';
 import type { Signer } from '../../lib/signing/signer.ts';
 import type { EvidenceStore } from '../../lib/storage/evidence-store.ts';
 import { S3EvidenceStore } from '../../lib/storage/s3-evidence-store.ts';
+import { parseLogsRoot, s3StagingBucket } from '../../lib/storage/s3-staging-bucket.ts';
 import { tracer } from './observability.ts';
 
 /** What one invocation needs to know about its run, from the Lambda context. */
@@ -156,7 +157,11 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
       return store;
     },
     locator() {
-      locator ??= tableLocator(read().sourceTables);
+      // CloudTrail's delivered documents are split per record before its queries run.
+      locator ??= tableLocator(
+        read().sourceTables,
+        stagingOf((t) => s3StagingBucket({ client: aws().s3, ...parseLogsRoot(t.keyPrefix ?? '') })),
+      );
       return locator;
     },
     config() {

@@ -22,12 +22,13 @@ import { Construct } from 'constructs';
 import { STAGES_PREFIX } from '../../lib/export/pack-execution.ts';
 import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
 import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
-import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
+import { CLOUDTRAIL_STAGING_PREFIX, cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
+import { deliveredLayoutOf } from '../../lib/sources/raw-table.ts';
 import { SETTING_DEFAULTS } from '../settings.ts';
 import { ExporterFunction } from './exporter-function.ts';
 import { PackStateMachine } from './pack-state-machine.ts';
-import { glueTableInput, type RawTablePlacement, readPrefixes } from './raw-tables.ts';
+import { glueTableInput, type RawTablePlacement, readPrefixes, underPrefix } from './raw-tables.ts';
 
 /** What the exporter uses from the storage half. */
 export interface ExporterStorage {
@@ -181,6 +182,7 @@ export class Exporter extends Construct {
     const sourceTables: Record<string, SourceTable> = {};
     const rawTables: string[] = [];
     const readFolders: string[] = [];
+    const staging = { folders: [] as string[], listings: [] as string[] };
     for (const source of sources) {
       if (source === lakeSource && lake !== undefined) {
         sourceTables[source] = lake;
@@ -198,6 +200,18 @@ export class Exporter extends Construct {
       table.node.addDependency(rawDb);
       rawTables.push(spec.table);
       readFolders.push(...readPrefixes(spec, placement));
+      if (spec.stagedFrom !== undefined) {
+        // The staging (lib/locate/cloudtrail-staging.ts) reads the delivered objects, lists the
+        // account and region folders it walks (exact prefixes only), and writes under its prefix.
+        readFolders.push(...readPrefixes(deliveredLayoutOf(spec), placement));
+        staging.folders.push(underPrefix(placement, CLOUDTRAIL_STAGING_PREFIX));
+        staging.listings.push(
+          `${underPrefix(placement, spec.stagedFrom)}/`,
+          ...placement.values.accounts.map(
+            (a) => `${underPrefix(placement, spec.stagedFrom as string)}/${a}/CloudTrail/`,
+          ),
+        );
+      }
       sourceTables[source] = sourceTableOf(spec, { database: this.rawDatabaseName, logsRoot });
     }
 
@@ -295,6 +309,8 @@ export class Exporter extends Construct {
       workDatabase: this.workDatabaseName,
       logsBucketName: props.logsBucketName,
       logsFolders: readFolders,
+      stagingFolders: staging.folders,
+      stagingListings: staging.listings,
       logsKmsKeyArn: props.logsKmsKeyArn,
       ...(lake === undefined ? {} : { securityLakeTable: lake.table }),
       resultsBucketArn: `arn:${partition}:s3:::${storage.bucketNames.results}`,
@@ -321,6 +337,7 @@ export class Exporter extends Construct {
       acknowledgeExporterWildcards(policy, {
         partition,
         logsFolders: readFolders,
+        stagingFolders: staging.folders,
         logsBucketName: props.logsBucketName,
         securityLake: lake !== undefined,
         evidenceBucketName: storage.bucketNames.evidence,
@@ -586,6 +603,10 @@ export interface ExporterStatementsInput {
   readonly logsBucketName: string;
   /** Folders the raw tables read (relative to the bucket), from {@link readPrefixes}. */
   readonly logsFolders: readonly string[];
+  /** Folders the CloudTrail staging writes its per-record copies and accounts in (relative to the bucket). */
+  readonly stagingFolders?: readonly string[];
+  /** Exact prefixes the staging lists to find the account and region folders of the delivered layout. */
+  readonly stagingListings?: readonly string[];
   readonly logsKmsKeyArn: string | undefined;
   /** The Security Lake table `<database>.<table>` the OCSF source reads, if any. */
   readonly securityLakeTable?: string;
@@ -694,6 +715,32 @@ export function exporterStatements(i: ExporterStatementsInput): iam.PolicyStatem
       resources: [i.signingKeyArn],
     }),
   ];
+  const stagingFolders = [...new Set(i.stagingFolders ?? [])];
+  if (stagingFolders.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ListForStaging',
+        actions: ['s3:ListBucket'],
+        resources: [logsBucketArn],
+        conditions: {
+          StringLike: { 's3:prefix': [...new Set(i.stagingListings ?? [])] },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListStaged',
+        actions: ['s3:ListBucket'],
+        resources: [logsBucketArn],
+        conditions: { StringLike: { 's3:prefix': stagingFolders.map((f) => `${f}/*`) } },
+      }),
+      new iam.PolicyStatement({
+        // Write once (If-None-Match) and read back; no delete: a staged copy is named by its
+        // delivered object's key and ETag and never changes.
+        sid: 'WriteStaged',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: stagingFolders.map((f) => `${logsBucketArn}/${f}/*`),
+      }),
+    );
+  }
   if (i.securityLakeTable !== undefined) {
     const [database, table] = i.securityLakeTable.split('.') as [string, string];
     statements.push(
@@ -719,7 +766,8 @@ export function exporterStatements(i: ExporterStatementsInput): iam.PolicyStatem
     statements.push(
       new iam.PolicyStatement({
         sid: 'DecryptLogs',
-        actions: ['kms:Decrypt'],
+        // The staging writes into the logs bucket, encrypted by its default key.
+        actions: stagingFolders.length > 0 ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
         resources: [i.logsKmsKeyArn],
       }),
     );
@@ -732,6 +780,7 @@ function acknowledgeExporterWildcards(
   i: {
     partition: string;
     logsFolders: readonly string[];
+    stagingFolders: readonly string[];
     logsBucketName: string;
     evidenceBucketName: string;
     evidencePrefix: string;
@@ -761,6 +810,12 @@ function acknowledgeExporterWildcards(
     v.acknowledge({
       id: `AwsSolutions-IAM5[Resource::${arn(`arn:${i.partition}:s3:::${i.logsBucketName}/${f}/*`)}]`,
       reason: `Athena reads every log object of the ${f} folder (the day partitions below it, any file name); read only, one folder of one source table.`,
+    });
+  }
+  for (const f of new Set(i.stagingFolders)) {
+    v.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${arn(`arn:${i.partition}:s3:::${i.logsBucketName}/${f}/*`)}]`,
+      reason: `The CloudTrail staging writes one per-record copy and one account per delivered object under ${f}/, named by the object's key and ETag at run time; GetObject and PutObject only (no delete), one prefix.`,
     });
   }
   if (i.securityLake) {

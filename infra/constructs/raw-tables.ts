@@ -19,7 +19,7 @@ export interface RawTablePlacement {
 /** At most this many folders per table in the read policy; beyond, the policy reads the common prefix. */
 export const MAX_READ_PREFIXES = 20;
 
-function underPrefix(p: RawTablePlacement, path: string): string {
+export function underPrefix(p: RawTablePlacement, path: string): string {
   return p.logsPrefix === '' ? path : `${p.logsPrefix}/${path}`;
 }
 
@@ -53,7 +53,7 @@ export function glueTableInput(spec: RawTableSpec, p: RawTablePlacement): glue.C
   }
   const root = `s3://${p.bucket}/`;
   parameters['storage.location.template'] = `${root}${underPrefix(p, spec.locationTemplate)}`;
-  const lines = spec.format === 'lines';
+  const lines = spec.format !== 'parquet';
   if (!lines) parameters.classification = 'parquet';
   return {
     name: spec.table,

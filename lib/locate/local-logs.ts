@@ -19,7 +19,7 @@ import { basename, join, relative, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SessiontrailError } from '../errors.ts';
 import { SOURCE_NAMES, SOURCES, type SourceDefinition } from '../sources/index.ts';
-import { dayOfKey, type RawTableSpec } from '../sources/raw-table.ts';
+import { dayOfKey, deliveredLayoutOf, type RawTableSpec } from '../sources/raw-table.ts';
 import { detectLocalSources } from './local-sources.ts';
 import {
   DEFAULT_LIMITS,
@@ -137,12 +137,7 @@ export async function findLocalLogs(
           });
       objects.push(await inputObject(file.path, taken.input));
       if (taken.readPath !== null) files.push({ path: taken.readPath, key: file.key });
-      const { status, reason } = taken.input;
-      // A damaged file whose readable part is read (cut gzip) counts as one rejected record, as
-      // does a file of which nothing is read; its lines' rejections are counted line by line.
-      if ((status === 'damaged' || status === 'unreadable') && reason !== null)
-        problems.push({ key: file.key, reason, count: 1, examples: [file.key] });
-      for (const r of taken.input.rejected) problems.push({ key: file.key, ...r });
+      problems.push(...problemsOf(taken.input));
     }
   } catch (err) {
     await removeScratch(scratch);
@@ -266,7 +261,8 @@ async function discover(
   fromMs: number,
   toMs: number,
 ): Promise<Found[]> {
-  const spec = source.rawTable;
+  // The files as delivered (CloudTrail's own layout, not the staged copies its table reads).
+  const spec = deliveredLayoutOf(source.rawTable);
   const recognises = source.localFiles?.recognises;
   const own = (path: string) =>
     recognises === undefined ? Promise.resolve(true) : recognises(path, () => head(path));
@@ -338,6 +334,19 @@ export function localLocator(logs: string, limits: IntakeLimits = DEFAULT_LIMITS
       };
     },
   };
+}
+
+/**
+ * The problems of a file taken in: a damaged file whose readable part is read (cut gzip) counts as
+ * one rejected record, as does a file of which nothing is read; its lines' (or records')
+ * rejections are counted one by one. The local reader and the CloudTrail staging report them so.
+ */
+export function problemsOf(taken: InputFile): FileProblem[] {
+  const problems: FileProblem[] = [];
+  if ((taken.status === 'damaged' || taken.status === 'unreadable') && taken.reason !== null)
+    problems.push({ key: taken.key, reason: taken.reason, count: 1, examples: [taken.key] });
+  for (const r of taken.rejected) problems.push({ key: taken.key, ...r });
+  return problems;
 }
 
 /**

@@ -21,7 +21,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { open, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -119,39 +119,15 @@ export async function intakeTextFile(
   } catch (err) {
     return unreadable(key, err);
   }
-  const scan = async (sink: WriteStream | null) => {
-    const gz: GzipState = { members: 0, notGzip: false, trailing: 0, damage: null, tooLarge: false, out: 0 };
-    const chunks = gzip
-      ? gunzipFile(path, gz, options.limits.maxDecompressedBytes)
-      : plainFile(path, gz, options.limits);
-    const scanner = new Scanner(key, options, sink);
-    for await (const chunk of chunks) scanner.push(chunk);
-    scanner.end();
-    return { gz, scanner };
-  };
-  let first: Awaited<ReturnType<typeof scan>>;
+  let first: FileScan;
   try {
-    first = await scan(null);
+    first = await scanTextFile(path, key, gzip, options, null);
   } catch (err) {
     return unreadable(key, err, bytes);
   }
-  const { gz, scanner } = first;
-  if (gz.tooLarge) {
-    return { input: damagedInput(key, 'decompressed_too_large', gz.out), readPath: null };
-  }
-  const reason = gz.damage ?? (gz.trailing > 0 ? 'trailing_bytes' : null);
-  const status: InputStatus = reason === null ? 'read' : 'damaged';
-  const input: InputFile = {
-    key,
-    status: scanner.records === 0 && scanner.rejectedTotal === 0 && reason === null ? 'skipped' : status,
-    reason: scanner.records === 0 && scanner.rejectedTotal === 0 && reason === null ? 'empty_file' : reason,
-    bytes: gz.out,
-    lines: scanner.lines,
-    records: scanner.records + scanner.rejectedTotal,
-    rejected: scanner.rejectSummary(),
-  };
-  if (scanner.records === 0) return { input, readPath: null };
-  if (!scanner.needsRewrite && reason === null && gz.members <= 1) {
+  const { input, clean } = first;
+  if (first.kept === 0) return { input, readPath: null };
+  if (clean) {
     // Clean: the engine reads the file itself, through a link whose name is no glob and whose
     // extension says how it is compressed.
     const link = join(scratch, `${n}.json${gzip ? '.gz' : ''}`);
@@ -162,13 +138,115 @@ export async function intakeTextFile(
   const target = join(scratch, `${n}.json`);
   const out = createWriteStream(target);
   try {
-    await scan(out);
+    await scanTextFile(path, key, gzip, options, (line) => {
+      if (line === null) out.write(MARKER_LINE);
+      else {
+        out.write(line);
+        out.write(NEWLINE);
+      }
+    });
   } finally {
     await new Promise<void>((resolve, reject) =>
       out.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
   }
   return { input, readPath: target };
+}
+
+/**
+ * Receives each line (or document record) of a file in order, with its position (0-based: the
+ * line's index, or the record's index in the document's array): the kept bytes (without line
+ * break), or null for a line that is no record (blank, or rejected and counted).
+ */
+export type RecordSink = (line: Buffer | null, position: number) => void;
+
+/** What {@link scanTextFile} found: the file's account, and whether the engine can read it as it is. */
+export interface FileScan {
+  readonly input: InputFile;
+  /** Records kept (handed to the sink as lines). */
+  readonly kept: number;
+  /** True when nothing needs correcting: the file can be read as stored. */
+  readonly clean: boolean;
+}
+
+/**
+ * Reads one text file as the intake does (gzip by its magic bytes, member by member; see the top of
+ * this file) and runs {@link splitRecords} over its bytes. The one reader of a file's content: the
+ * local intake and the CloudTrail staging (lib/locate/cloudtrail-staging.ts) both call it.
+ * @throws what reading the file throws (the caller reports it as unreadable).
+ */
+export async function scanTextFile(
+  path: string,
+  key: string,
+  gzip: boolean,
+  options: { readonly documents: boolean; readonly limits: IntakeLimits },
+  sink: RecordSink | null,
+  pace?: () => Promise<void>,
+): Promise<FileScan> {
+  const gz: GzipState = { members: 0, notGzip: false, trailing: 0, damage: null, tooLarge: false, out: 0 };
+  const chunks = gzip
+    ? gunzipFile(path, gz, options.limits.maxDecompressedBytes)
+    : plainFile(path, gz, options.limits);
+  const split = await splitRecords(chunks, key, options, sink, pace);
+  if (gz.tooLarge)
+    return { input: damagedInput(key, 'decompressed_too_large', gz.out), kept: 0, clean: false };
+  const reason = gz.damage ?? (gz.trailing > 0 ? 'trailing_bytes' : null);
+  const empty = split.kept === 0 && split.rejectedTotal === 0 && reason === null;
+  return {
+    input: {
+      key,
+      status: empty ? 'skipped' : reason === null ? 'read' : 'damaged',
+      reason: empty ? 'empty_file' : reason,
+      bytes: gz.out,
+      lines: split.lines,
+      records: split.kept + split.rejectedTotal,
+      rejected: split.rejected,
+    },
+    kept: split.kept,
+    clean: !split.needsRewrite && reason === null && gz.members <= 1,
+  };
+}
+
+/** What {@link splitRecords} counted. */
+export interface SplitAccount {
+  /** Lines read; null for a JSON document (its records are counted instead). */
+  readonly lines: number | null;
+  readonly kept: number;
+  readonly rejectedTotal: number;
+  /** Rejected records by reason, with their first positions (`<key>#line=N` / `<key>#record=N`). */
+  readonly rejected: readonly LineRejects[];
+  /** True when some line was corrected, dropped or rejected, or the input was a document. */
+  readonly needsRewrite: boolean;
+}
+
+/**
+ * The splitter: decompressed bytes in, one line per record out (to `sink`), every line checked.
+ * A JSON document (`{"Records":[…]}` as CloudTrail delivers it, or an array, when `documents`) is
+ * split per record, streaming, so that one bad record is rejected alone; JSON lines are taken line
+ * by line. Memory: one record (or line) at a time, at most `limits.maxLineBytes`; `pace` is awaited
+ * after each chunk.
+ */
+export async function splitRecords(
+  chunks: AsyncIterable<Buffer>,
+  key: string,
+  options: { readonly documents: boolean; readonly limits: IntakeLimits },
+  sink: RecordSink | null,
+  pace?: () => Promise<void>,
+): Promise<SplitAccount> {
+  const scanner = new Scanner(key, options, sink);
+  for await (const chunk of chunks) {
+    scanner.push(chunk);
+    // Lets a sink that writes to a stream catch up before the next chunk (bounded memory).
+    if (pace !== undefined) await pace();
+  }
+  scanner.end();
+  return {
+    lines: scanner.lines,
+    kept: scanner.records,
+    rejectedTotal: scanner.rejectedTotal,
+    rejected: scanner.rejectSummary(),
+    needsRewrite: scanner.needsRewrite,
+  };
 }
 
 /** A Parquet file: whole when it starts and ends with `PAR1` (the format's magic, Apache Parquet spec). */
@@ -363,7 +441,7 @@ class Scanner {
   constructor(
     private readonly key: string,
     private readonly options: { readonly documents: boolean; readonly limits: IntakeLimits },
-    private readonly sink: WriteStream | null,
+    private readonly sink: RecordSink | null,
   ) {
     this.doc.maxBytes = options.limits.maxLineBytes;
   }
@@ -446,7 +524,7 @@ class Scanner {
     const position = `${this.key}#line=${this.lineNo}`;
     if (this.overlong) {
       this.overlong = false;
-      this.reject('line_too_long', position);
+      this.reject('line_too_long', position, this.lineNo - 1);
       return;
     }
     let line = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
@@ -463,51 +541,46 @@ class Scanner {
     }
     if (isBlank(line)) {
       if (line.length === 0) this.needsRewrite = true;
-      this.write(null);
+      this.write(null, this.lineNo - 1);
       return;
     }
     const problem = lineProblem(line);
     if (problem !== null) {
-      this.reject(problem, position);
+      this.reject(problem, position, this.lineNo - 1);
       return;
     }
     this.records += 1;
-    this.write(line);
+    this.write(line, this.lineNo - 1);
   }
 
   /** One record of a JSON document (already without line breaks) or its problem. */
   private record(rec: { bytes: Buffer; index: number } | { problem: string; index: number }): void {
     const position = `${this.key}#record=${rec.index}`;
     if ('problem' in rec) {
-      this.reject(rec.problem, position);
+      this.reject(rec.problem, position, rec.index);
       return;
     }
     const problem = lineProblem(rec.bytes) ?? jsonProblem(rec.bytes);
     if (problem !== null) {
-      this.reject(problem, position);
+      this.reject(problem, position, rec.index);
       return;
     }
     this.records += 1;
-    this.write(rec.bytes);
+    this.write(rec.bytes, rec.index);
   }
 
-  private reject(reason: string, position: string): void {
+  private reject(reason: string, position: string, index: number): void {
     this.needsRewrite = true;
     this.rejectedTotal += 1;
     const entry = this.rejects.get(reason) ?? { count: 0, examples: [] };
     entry.count += 1;
     if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(position);
     this.rejects.set(reason, entry);
-    this.write(null);
+    this.write(null, index);
   }
 
-  private write(line: Buffer | null): void {
-    if (this.sink === null) return;
-    if (line === null) this.sink.write(MARKER_LINE);
-    else {
-      this.sink.write(line);
-      this.sink.write(NEWLINE);
-    }
+  private write(line: Buffer | null, position: number): void {
+    this.sink?.(line, position);
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import { SessiontrailError } from '../errors.ts';
 import type { RawInput } from '../query/dialects/dialect.ts';
-import type { DayFormat, RawTableSpec } from '../sources/raw-table.ts';
+import type { DayFormat, RawTableFormat, RawTableSpec } from '../sources/raw-table.ts';
 
 /** The formats of a day partition a table input can filter on (`timestamp`: Security Lake v2 `time_dt`). */
 export type DayPartitionFormat = DayFormat | 'timestamp';
@@ -25,7 +25,12 @@ export interface SourceTable {
    * `lines`: the raw-line table (Hive returns empty lines as rows, which are no records, so they are
    * skipped); `parquet`: typed columns, serialised per row by the reader.
    */
-  readonly format: 'lines' | 'parquet';
+  readonly format: RawTableFormat;
+  /**
+   * A `records` table: the folder (relative to the logs root) of the delivered objects that the
+   * staging splits into the table before the export reads it (lib/locate/cloudtrail-staging.ts).
+   */
+  readonly stagedFrom?: string;
   /** A `parquet` table's top-level columns, when known: the reader serialises only those it has. */
   readonly columns?: readonly string[];
   /** `s3://<bucket>/<prefix>/`, left out of object keys so that they name files relative to the logs root. */
@@ -47,6 +52,7 @@ export function sourceTableOf(
     lagDays: spec.deliveryLagDays,
     format: spec.format,
     ...(spec.format === 'parquet' ? { columns: spec.columns.map((c) => c.name) } : {}),
+    ...(spec.stagedFrom === undefined ? {} : { stagedFrom: spec.stagedFrom }),
     ...(where.logsRoot === undefined ? {} : { keyPrefix: where.logsRoot }),
   };
 }
@@ -95,7 +101,7 @@ export function planRawInput(t: SourceTable, fromMs: number, toMs: number): RawI
     dtTo: day(Math.max(fromMs, toMs - 1) + t.lagDays * DAY_MS),
     ...(isDefaultDay ? {} : { partition: { column: t.day.column, format: t.day.format } }),
     format: t.format,
-    ...(t.format === 'lines' ? { skipEmptyLines: true } : {}),
+    ...(t.format !== 'parquet' ? { skipEmptyLines: true } : {}),
     ...(t.columns === undefined ? {} : { columns: t.columns }),
     ...(t.keyPrefix === undefined ? {} : { keyPrefix: t.keyPrefix }),
   };
@@ -125,7 +131,7 @@ export function parseSourceTables(text: string): Readonly<Record<string, SourceT
   for (const [source, value] of Object.entries(raw)) {
     const v = value as Record<string, unknown> | null;
     if (typeof v !== 'object' || v === null) return bad(`${source}: an object`, v);
-    const known = ['table', 'day', 'lagDays', 'format', 'columns', 'keyPrefix'];
+    const known = ['table', 'day', 'lagDays', 'format', 'columns', 'keyPrefix', 'stagedFrom'];
     const extra = Object.keys(v).filter((k) => !known.includes(k));
     if (extra.length > 0) bad(`${source}: only ${known.join(', ')}`, extra);
     const table = v.table;
@@ -142,7 +148,13 @@ export function parseSourceTables(text: string): Readonly<Record<string, SourceT
       bad(`${source}.day: { column, format: ${DAY_FORMATS.join(' | ')} }`, day);
     if (typeof v.lagDays !== 'number' || !Number.isInteger(v.lagDays) || v.lagDays < 0 || v.lagDays > 7)
       bad(`${source}.lagDays: a whole number from 0 to 7`, v.lagDays);
-    if (v.format !== 'lines' && v.format !== 'parquet') bad(`${source}.format: lines or parquet`, v.format);
+    if (v.format !== 'lines' && v.format !== 'parquet' && v.format !== 'records')
+      bad(`${source}.format: lines, parquet or records`, v.format);
+    if (
+      v.stagedFrom !== undefined &&
+      (typeof v.stagedFrom !== 'string' || !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(v.stagedFrom))
+    )
+      bad(`${source}.stagedFrom: a folder relative to the logs root`, v.stagedFrom);
     if (
       v.columns !== undefined &&
       (!Array.isArray(v.columns) || !v.columns.every((c) => typeof c === 'string' && NAME.test(c)))
@@ -154,7 +166,8 @@ export function parseSourceTables(text: string): Readonly<Record<string, SourceT
       table: table as string,
       day: { column: day?.column as string, format: day?.format as DayPartitionFormat },
       lagDays: v.lagDays as number,
-      format: v.format as 'lines' | 'parquet',
+      format: v.format as RawTableFormat,
+      ...(v.stagedFrom === undefined ? {} : { stagedFrom: v.stagedFrom as string }),
       ...(v.columns === undefined ? {} : { columns: v.columns as string[] }),
       ...(v.keyPrefix === undefined ? {} : { keyPrefix: v.keyPrefix as string }),
     };

@@ -1,45 +1,24 @@
 /**
- * The Glue / Hive table the CloudTrail source reads on Athena and Trino: a **raw-document table**
- * over the trail's own S3 layout, not AWS's typed `cloudtrail_logs_pp` table. Why: CloudTrail delivers
- * each file as one minified `{"Records":[…]}` line, so a one-string-column text table gives one row per
- * file, and the normalising query ({@link Dialect.jsonRecords}) unnests `Records` itself. A malformed
- * file then reaches SQL and is counted (the typed table's `CloudTrailInputFormat` fails the query), the
- * same SQL runs on DuckDB, and fields the typed DDL lacks (`sessionContext.sourceIdentity`,
- * `sessionCredentialFromConsole`, `responseElements.credentials`) are read from the JSON.
+ * The Glue / Hive table the CloudTrail source reads on Athena and Trino: a **table of per-record
+ * copies** of the trail's files, not AWS's typed `cloudtrail_logs_pp` table, and not the delivered
+ * files themselves. CloudTrail delivers each file as one minified `{"Records":[…]}` line; a table over
+ * the delivered files reads a file as one row, and Athena refuses a row over 32 MB (Athena user guide,
+ * "Service Quotas": row or column size), which busy accounts exceed; one bad record would also reject
+ * the whole file there, while the local intake rejects that record alone.
  *
- * The partitions are AWS's partition-projection layout (domain notes §3.6, ATH-CT-PP) extended from
- * one account and region to several: the trail delivers to `<logs prefix>/cloudtrail/` (the trail's
- * S3 key prefix), so its files are `<logs prefix>/cloudtrail/AWSLogs/<account>/CloudTrail/<region>/
- * YYYY/MM/DD/*.json.gz`, the layout the local reader expects under `<logs>/cloudtrail/`. DDL the CDK
- * app generates from {@link CLOUDTRAIL_RAW_TABLE}:
+ * **Decision: split before the engine, with the local intake's splitter.** Before the CloudTrail
+ * queries of a pack, the staging (lib/locate/cloudtrail-staging.ts) lists the delivered objects of
+ * the window under `stagedFrom` (`cloudtrail/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`),
+ * runs each through the intake's own reader and splitter (lib/locate/log-intake.ts: gzip by magic,
+ * the document split per record, each record checked) and writes, once per object and ETag, a gzip
+ * NDJSON copy under `cloudtrail-staging/records/` in the same folders: one line per kept record,
+ * `{"key":"<delivered key>","position":<index>,"record":{…}}`. This table (format `records`) reads
+ * those lines, one row per record, and {@link Dialect.jsonRecords} takes the key and position from
+ * the line, so `raw_ref` names the delivered object and the record's index on every engine; rejected
+ * records are counted by the staging with their positions and reported in the pack's input list.
+ * The same SQL reads the same rows on DuckDB (local intake), Trino and Athena (staged copies).
  *
- * ```sql
- * CREATE EXTERNAL TABLE cloudtrail_raw (line string)
- * PARTITIONED BY (account string, region string, day string)
- * ROW FORMAT DELIMITED FIELDS TERMINATED BY '\u0001' LINES TERMINATED BY '\n'
- * STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
- *   OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
- * LOCATION 's3://<bucket>/<prefix>/cloudtrail/AWSLogs/'
- * TBLPROPERTIES (
- *   'projection.enabled' = 'true',
- *   'projection.account.type' = 'enum', 'projection.account.values' = '<account ids, comma-separated>',
- *   'projection.region.type' = 'enum', 'projection.region.values' = '<regions, comma-separated>',
- *   'projection.day.type' = 'date', 'projection.day.format' = 'yyyy/MM/dd',
- *   'projection.day.range' = '2015/01/01,NOW', 'projection.day.interval' = '1',
- *   'projection.day.interval.unit' = 'DAYS',
- *   'storage.location.template' = 's3://<bucket>/<prefix>/cloudtrail/AWSLogs/${account}/CloudTrail/${region}/${day}')
- * ```
- *
- * The export reads it with `RawInput { kind: 'table', partition: { column: 'day', format: 'yyyy/MM/dd' } }`
- * and one day past the window (files land in the folder of their delivery day, up to about 15
- * minutes after their events). Gzip is decompressed by Hive from the `.gz` extension. An organisation
- * trail writes `AWSLogs/<org-id>/<account>/CloudTrail/…` (CloudTrail user guide, "Finding your
- * CloudTrail log files"): {@link cloudTrailRawTable} with the organization id puts the table's
- * location one folder deeper, so the same partitions read it.
- *
- * **One row per file, and its limit.** Athena refuses a row over 32 MB (Athena user guide, "Service
- * Quotas": row or column size), and busy accounts deliver larger files. One row per *record* needs a
- * reader that splits the document, and none fits yet:
+ * Why not the alternatives:
  * - AWS's own DDL (`com.amazon.emr.cloudtrail.CloudTrailInputFormat` with `CloudTrailSerde` or the
  *   Hive JSON SerDe, Athena user guide "Create a table for CloudTrail logs") splits in the input
  *   format. Trino 476, the engine of the conformance suite, has no such format (no class of it in
@@ -50,18 +29,59 @@
  *   which the normalising SQL reads as objects.
  * - Hive's other text formats (LazySimpleSerDe, the JSON SerDes, CSV, regex) split on newlines
  *   only, and CloudTrail writes a file as one line.
- * What remains is to split before the engine, as the local intake does (lib/locate/log-intake.ts:
- * one line per record, a bad record rejected alone): an intake over the delivered objects writing
- * per-record copies that a raw-line table reads. That is not built (issue 14, item 3 left open):
- * until then a file over 32 MB fails the pack on Athena with Athena's error (nothing is read
- * partially), the Trino test catalog has the same limit (`hive.text.max-line-length=32MB`,
- * scripts/trino/catalog/hive.properties), `scripts/aws-smoke.sh` measures the largest recent file of
- * a deployment against it, and the local path (DuckDB) reads such a file record by record
- * (test/sources/cloudtrail-large-file.test.ts, a generated 61.5 MiB document).
+ *
+ * The partitions are AWS's partition-projection layout (domain notes §3.6, ATH-CT-PP), extended
+ * from one account and region to several, under the staging prefix. DDL the CDK app generates from
+ * {@link CLOUDTRAIL_RAW_TABLE}:
+ *
+ * ```sql
+ * CREATE EXTERNAL TABLE cloudtrail_raw (line string)
+ * PARTITIONED BY (account string, region string, day string)
+ * ROW FORMAT DELIMITED FIELDS TERMINATED BY '\u0001' LINES TERMINATED BY '\n'
+ * STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
+ *   OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+ * LOCATION 's3://<bucket>/<prefix>/cloudtrail-staging/records/AWSLogs/'
+ * TBLPROPERTIES (
+ *   'projection.enabled' = 'true',
+ *   'projection.account.type' = 'enum', 'projection.account.values' = '<account ids, comma-separated>',
+ *   'projection.region.type' = 'enum', 'projection.region.values' = '<regions, comma-separated>',
+ *   'projection.day.type' = 'date', 'projection.day.format' = 'yyyy/MM/dd',
+ *   'projection.day.range' = '2015/01/01,NOW', 'projection.day.interval' = '1',
+ *   'projection.day.interval.unit' = 'DAYS',
+ *   'storage.location.template' = 's3://<bucket>/<prefix>/cloudtrail-staging/records/AWSLogs/${account}/CloudTrail/${region}/${day}')
+ * ```
+ *
+ * The export reads it with `RawInput { kind: 'table', format: 'records', partition: { column: 'day',
+ * format: 'yyyy/MM/dd' } }` and one day past the window (files land in the folder of their delivery
+ * day, up to about 15 minutes after their events). An organisation trail writes
+ * `AWSLogs/<org-id>/<account>/CloudTrail/…` (CloudTrail user guide, "Finding your CloudTrail log
+ * files"): {@link cloudTrailRawTable} with the organization id puts both the delivered and the
+ * staged layout one folder deeper, so the same partitions read it. The staging walks every region
+ * folder it finds, us-east-1 (global services' events) included.
+ *
+ * Limits: a staged line is one record (16 MiB at most, the intake's limit, far under 32 MB). The
+ * staging runs where the export does: the Lambda before its Athena queries, `sessiontrail
+ * trino-tables` over a `local://` logs root; a Trino catalog over S3 needs the staged copies made by
+ * a deployment's export (the CLI does not stage S3 objects).
  */
 
 import { SessiontrailError } from '../errors.ts';
 import { placeholder, type RawTableSpec } from './raw-table.ts';
+
+/**
+ * The folder (under the logs prefix) of the staging's output: `records/` holds the per-record copies
+ * the table reads, `accounts/` what the staging counted in each delivered object.
+ */
+export const CLOUDTRAIL_STAGING_PREFIX = 'cloudtrail-staging';
+
+/**
+ * Where the staging writes the per-record copies of the objects under `stagedFrom` (the delivered
+ * layout, `cloudtrail/AWSLogs[/<org-id>]`): the same folders below, under
+ * `cloudtrail-staging/records/`.
+ */
+export function stagedLocationOf(stagedFrom: string): string {
+  return `${CLOUDTRAIL_STAGING_PREFIX}/records/${stagedFrom.split('/').slice(1).join('/')}`;
+}
 
 /** An AWS Organizations id (`o-` and 10 to 32 lower-case letters or digits, Organizations API reference). */
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
@@ -80,12 +100,13 @@ export function cloudTrailRawTable(organizationId?: string): RawTableSpec {
       `CloudTrail organization id: expected o- and 10 to 32 lower-case letters or digits, received ${JSON.stringify(organizationId)}`,
     );
   }
-  const location =
-    organizationId === undefined ? 'cloudtrail/AWSLogs' : `cloudtrail/AWSLogs/${organizationId}`;
+  const org = organizationId === undefined ? '' : `/${organizationId}`;
+  const stagedFrom = `cloudtrail/AWSLogs${org}`;
+  const location = stagedLocationOf(stagedFrom);
   return {
     source: 'cloudtrail',
     table: 'cloudtrail_raw',
-    format: 'lines',
+    format: 'records',
     columns: [{ name: 'line', type: 'string' }],
     partitions: [
       { name: 'account', type: 'string', projection: { type: 'enum', values: 'accounts' } },
@@ -101,6 +122,7 @@ export function cloudTrailRawTable(organizationId?: string): RawTableSpec {
     location,
     locationTemplate: `${location}/${placeholder('account')}/CloudTrail/${placeholder('region')}/${placeholder('day')}`,
     deliveryLagDays: 1,
+    stagedFrom,
   };
 }
 

@@ -10,6 +10,10 @@
  *   and records of several layouts can share a file. Windows, Linux and CloudTrail.
  * - `parquet`: typed columns (OCSF as Security Lake writes it); the reader serialises each row to
  *   JSON, so the same mapping serves Parquet and JSON lines.
+ * - `records`: a raw-line table whose lines are written by sessiontrail's staging, one record per
+ *   line with the key and position of the record in the object it was split from
+ *   (`{"key":…,"position":…,"record":{…}}`, lib/locate/cloudtrail-staging.ts). CloudTrail: a
+ *   delivered file is one JSON document, split before the engine (`stagedFrom`).
  *
  * Partitions are **projected** (Athena partition projection): no crawler, no `MSCK REPAIR`. A date
  * partition is projected from its first day to `NOW`; an enum partition (account, region) takes its
@@ -47,13 +51,16 @@ export interface RawTableColumn {
   readonly type: string;
 }
 
+/** How a raw table holds records (see the top of this file). */
+export type RawTableFormat = 'lines' | 'parquet' | 'records';
+
 export interface RawTableSpec {
   /** Source name (the registry key). */
   readonly source: string;
   /** Table name in the raw-logs database (`windows_raw`). */
   readonly table: string;
-  readonly format: 'lines' | 'parquet';
-  /** `lines`: exactly `[{ name: 'line', type: 'string' }]`. `parquet`: the top-level columns read. */
+  readonly format: RawTableFormat;
+  /** `lines` / `records`: exactly `[{ name: 'line', type: 'string' }]`. `parquet`: the top-level columns read. */
   readonly columns: readonly RawTableColumn[];
   /** Every partition key, in the order of the folders. */
   readonly partitions: readonly RawTablePartition[];
@@ -76,6 +83,11 @@ export interface RawTableSpec {
    * can follow the day of its last record (CloudTrail: up to about 15 minutes; domain notes §3.6).
    */
   readonly deliveryLagDays: number;
+  /**
+   * A `records` table: the folder (relative to the logs prefix) of the objects as delivered, which
+   * the staging splits into this table's location, keeping the folders below it.
+   */
+  readonly stagedFrom?: string;
 }
 
 /** Where a `dt=YYYY-MM-DD` raw-line table's projection starts. */
@@ -134,10 +146,12 @@ export function rawTableProblems(spec: RawTableSpec): string[] {
     problems.push(`template does not start at the location ${spec.location}/`);
   if (/^\/|\/$/.test(spec.location)) problems.push('location has a leading or trailing /');
   if (
-    spec.format === 'lines' &&
+    spec.format !== 'parquet' &&
     (spec.columns.length !== 1 || spec.columns[0]?.name !== 'line' || spec.columns[0]?.type !== 'string')
   )
     problems.push('a lines table has exactly one column, line string');
+  if ((spec.format === 'records') !== (spec.stagedFrom !== undefined))
+    problems.push('a records table, and only it, names the folder it is staged from');
   if (spec.partitions.some((p) => spec.columns.some((c) => c.name === p.name)))
     problems.push('a partition key is also a column');
   return problems;
@@ -204,4 +218,20 @@ export interface LocalFiles {
    * path, else its first 64 KiB (decompressed), read only when asked.
    */
   recognises(path: string, head: () => Promise<string>): Promise<boolean>;
+}
+
+/**
+ * The layout of a source's objects as delivered: the spec itself, or for a staged table (`records`,
+ * CloudTrail) the same folders and partitions under its `stagedFrom`, read as raw lines. Local
+ * discovery reads the delivered files; the staging and its permissions read them too.
+ */
+export function deliveredLayoutOf(spec: RawTableSpec): RawTableSpec {
+  if (spec.stagedFrom === undefined) return spec;
+  const { stagedFrom, ...rest } = spec;
+  return {
+    ...rest,
+    format: 'lines',
+    location: stagedFrom,
+    locationTemplate: `${stagedFrom}${spec.locationTemplate.slice(spec.location.length)}`,
+  };
 }

@@ -55,11 +55,11 @@ describe.skipIf(trino.unavailable !== null)(
         const r = run(args, cwd);
         expect(r.code, r.stderr).toBe(0);
       }
-      // The sample's CloudTrail file cut off mid-record is left out: the local intake splits it per
-      // record and a raw-line table rejects it whole, a difference of input paths, not of engines
-      // (see test/conformance/cloudtrail-conformance.test.ts).
-      for (const f of readdirSync(logs, { recursive: true }) as string[])
-        if (f.includes('CutOffMidRecord')) rmSync(join(logs, f));
+      // The sample's CloudTrail file cut off mid-record stays: trino-tables stages it per record with
+      // the local intake's splitter, so both engines read its whole records and reject the cut one.
+      expect(
+        (readdirSync(logs, { recursive: true }) as string[]).some((f) => f.includes('CutOffMidRecord')),
+      ).toBe(true);
     }, 120_000);
 
     afterAll(async () => {

@@ -12,13 +12,15 @@ import { rawTableProblems } from '../../lib/sources/raw-table.ts';
 describe('cloudTrailRawTable', () => {
   it('is the single-account layout without an organization id', () => {
     expect(cloudTrailRawTable()).toEqual(CLOUDTRAIL_RAW_TABLE);
-    expect(CLOUDTRAIL_RAW_TABLE.location).toBe('cloudtrail/AWSLogs');
+    expect(CLOUDTRAIL_RAW_TABLE.location).toBe('cloudtrail-staging/records/AWSLogs');
+    expect(CLOUDTRAIL_RAW_TABLE.stagedFrom).toBe('cloudtrail/AWSLogs');
   });
 
   it('puts an organization trail one folder deeper, with the same partitions, coherent', () => {
     const spec = cloudTrailRawTable('o-a1b2c3d4e5');
     expect(rawTableProblems(spec)).toEqual([]);
-    expect(spec.location).toBe('cloudtrail/AWSLogs/o-a1b2c3d4e5');
+    expect(spec.location).toBe('cloudtrail-staging/records/AWSLogs/o-a1b2c3d4e5');
+    expect(spec.stagedFrom).toBe('cloudtrail/AWSLogs/o-a1b2c3d4e5');
     expect(spec.partitions.map((p) => p.name)).toEqual(['account', 'region', 'day']);
     expect(partitionValuesOf(spec, '111122223333/CloudTrail/us-east-1/2024/03/04')).toEqual([
       '111122223333',

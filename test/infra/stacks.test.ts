@@ -15,6 +15,9 @@ const EVIDENCE = 'arn:<AWS::Partition>:s3:::sessiontrail-evidence-<AWS::AccountI
  * regions (the deploying one and us-east-1, where CloudTrail records global services' events).
  */
 const READ_FOLDERS = [
+  // CloudTrail: the staged per-record copies the table reads, then the delivered objects the staging reads.
+  'logs/cloudtrail-staging/records/AWSLogs/<AWS::AccountId>/CloudTrail/<AWS::Region>',
+  'logs/cloudtrail-staging/records/AWSLogs/<AWS::AccountId>/CloudTrail/us-east-1',
   'logs/cloudtrail/AWSLogs/<AWS::AccountId>/CloudTrail/<AWS::Region>',
   'logs/cloudtrail/AWSLogs/<AWS::AccountId>/CloudTrail/us-east-1',
   'logs/linux_auditd',
@@ -124,6 +127,31 @@ function exporterStatements(logGroup: string): FlatStatement[] {
           /^<import:sessiontrail-storage:ExportsOutputFnGetAttStorageSigningKey/,
         ) as unknown as string,
       ],
+    },
+    {
+      sid: 'ListForStaging',
+      effect: 'Allow',
+      actions: ['s3:ListBucket'],
+      resources: [LOGS],
+      // Exact prefixes: the account folders, then the region folders of each projected account.
+      condition: {
+        StringLike: {
+          's3:prefix': ['logs/cloudtrail/AWSLogs/', 'logs/cloudtrail/AWSLogs/<AWS::AccountId>/CloudTrail/'],
+        },
+      },
+    },
+    {
+      sid: 'ListStaged',
+      effect: 'Allow',
+      actions: ['s3:ListBucket'],
+      resources: [LOGS],
+      condition: { StringLike: { 's3:prefix': ['logs/cloudtrail-staging/*'] } },
+    },
+    {
+      sid: 'WriteStaged',
+      effect: 'Allow',
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [`${LOGS}/logs/cloudtrail-staging/*`],
     },
     {
       sid: 'WriteOwnLogs',
@@ -429,10 +457,10 @@ describe('exporter stack', () => {
       'projection.day.range': '2015/01/01,NOW',
       'projection.day.interval': '1',
       'projection.day.interval.unit': 'DAYS',
-      'storage.location.template': `s3://corp-security-logs/logs/cloudtrail/AWSLogs/\${account}/CloudTrail/\${region}/\${day}`,
+      'storage.location.template': `s3://corp-security-logs/logs/cloudtrail-staging/records/AWSLogs/\${account}/CloudTrail/\${region}/\${day}`,
     });
     expect(table.StorageDescriptor).toMatchObject({
-      Location: 's3://corp-security-logs/logs/cloudtrail/AWSLogs/',
+      Location: 's3://corp-security-logs/logs/cloudtrail-staging/records/AWSLogs/',
       Columns: [{ Name: 'line', Type: 'string' }],
       InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
     });
@@ -446,10 +474,10 @@ describe('exporter stack', () => {
     });
     const table = glueTable(t, 'cloudtrail_raw');
     expect((table.StorageDescriptor as { Location: string }).Location).toBe(
-      's3://corp-security-logs/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/',
+      's3://corp-security-logs/logs/cloudtrail-staging/records/AWSLogs/o-a1b2c3d4e5/',
     );
     expect(flatParameters(table)['storage.location.template']).toBe(
-      `s3://corp-security-logs/logs/cloudtrail/AWSLogs/o-a1b2c3d4e5/\${account}/CloudTrail/\${region}/\${day}`,
+      `s3://corp-security-logs/logs/cloudtrail-staging/records/AWSLogs/o-a1b2c3d4e5/\${account}/CloudTrail/\${region}/\${day}`,
     );
     const read = policyStatements(t, 'ExporterReviewPolicy').find((st) => st.sid === 'ReadLogs');
     expect(read?.resources.filter((r) => r.includes('/cloudtrail/'))).toEqual([
@@ -515,7 +543,8 @@ describe('exporter stack', () => {
         table: 'sessiontrail_raw.cloudtrail_raw',
         day: { column: 'day', format: 'yyyy/MM/dd' },
         lagDays: 1,
-        format: 'lines',
+        format: 'records',
+        stagedFrom: 'cloudtrail/AWSLogs',
         keyPrefix: 's3://corp-security-logs/logs/',
       });
     }
@@ -858,14 +887,14 @@ describe('exporter stack', () => {
     );
   });
 
-  it('adds kms:Decrypt on the logs key when the logs bucket has one', () => {
+  it('adds kms:Decrypt on the logs key when the logs bucket has one, and GenerateDataKey for the staging to write', () => {
     const withKey = synthApp({
       logsKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0c1f9d2a-1111-2222-3333-444455556666',
     });
     expect(policyStatements(withKey, 'ExporterReviewPolicy').find((st) => st.sid === 'DecryptLogs')).toEqual({
       sid: 'DecryptLogs',
       effect: 'Allow',
-      actions: ['kms:Decrypt'],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
       resources: ['arn:aws:kms:eu-west-1:123456789012:key/0c1f9d2a-1111-2222-3333-444455556666'],
     });
   });

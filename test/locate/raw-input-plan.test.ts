@@ -42,7 +42,7 @@ describe('planRawInput', () => {
       dtFrom: '2024-03-01',
       dtTo: '2024-04-01',
       partition: { column: 'day', format: 'yyyy/MM/dd' },
-      format: 'lines',
+      format: 'records',
       skipEmptyLines: true,
       keyPrefix: ROOT,
     });

@@ -8,21 +8,27 @@
  * DuckDB reads it through the local intake, which splits the `{"Records":[…]}` document into one
  * line per record: every record is read, the bad one alone is rejected.
  *
- * Not run on Trino, on purpose: the raw table reads a delivered file as one row, so this file is a
- * row over the limit. Trino 476 with its default line limit (100 MB), 2 GB of heap shared with
- * other test runs, ran out of memory reading it; the test catalog now has Athena's limit (`hive.text.max-line-length`),
- * under which the query fails as on Athena. One row per record on the table path is the open part
- * of the decision in lib/sources/cloudtrail-raw-table.ts.
+ * Trino reads it through the staging (lib/locate/cloudtrail-staging.ts), which splits it with the
+ * same code into per-record lines that the table reads, one row per record: the same counts, no
+ * line near the catalog's 32 MB line limit (`hive.text.max-line-length`, Athena's row limit). The
+ * delivered file itself is never a table's file: Trino 476 ran out of memory on it as one line.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine, Row } from '../../lib/query/query-engine.ts';
 import { buildCloudTrailNormaliseQuery } from '../../lib/sources/cloudtrail.ts';
+import { CLOUDTRAIL_RAW_TABLE } from '../../lib/sources/cloudtrail-raw-table.ts';
+import {
+  registerRawTables,
+  testEngine,
+  trinoAvailability,
+  uniqueName,
+} from '../query/trino/trino-test-server.ts';
 
 const ACCOUNT = '111122223333';
 const REGION = 'us-east-1';
@@ -100,19 +106,39 @@ async function normalised(engine: QueryEngine, query: ReturnType<typeof buildClo
   return rows as Row[];
 }
 
+/** Writes the generated document, gzip, where CloudTrail delivers it under a fresh logs root. */
+async function deliverLargeFile(): Promise<{ readonly root: string; readonly records: number }> {
+  const root = await mkdtemp(join(tmpdir(), 'st-ct-large-'));
+  const doc = largeDocument();
+  expect(Buffer.byteLength(doc.text)).toBeGreaterThan(50 * MIB);
+  const dir = join(root, 'cloudtrail', 'AWSLogs', ACCOUNT, 'CloudTrail', REGION, ...DAY.split('-'));
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, `${ACCOUNT}_CloudTrail_${REGION}_20240506T0005Z_large.json.gz`),
+    gzipSync(doc.text),
+  );
+  return { root, records: doc.records };
+}
+
+/** What both engines must read of the file: every session's logon and calls, the bad value alone rejected. */
+function expectEveryRecord(rows: readonly Row[], records: number): void {
+  const count = (status: string) => rows.filter((r) => r.status === status).length;
+  expect(count('event')).toBe(SESSIONS * (1 + CALLS));
+  expect(count('rejected')).toBe(1);
+  expect(rows.find((r) => r.status === 'rejected')?.reason).toBe('not_a_cloudtrail_record');
+  // Each record of the file but the bad one is an event of its own (its eventID, once).
+  const uids = new Set(rows.filter((r) => r.status === 'event').map((r) => r.record_uid));
+  expect(uids.size).toBe(records - 1);
+}
+
+const trino = await trinoAvailability();
+
 describe('CloudTrail: one file over 50 MiB (generated)', () => {
   it('DuckDB, through the local intake, reads every record of it and rejects only its one bad record', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'st-ct-large-'));
+    const { root, records } = await deliverLargeFile();
     const duck = await DuckDbEngine.open({ threads: 1 });
     try {
-      const doc = largeDocument();
-      expect(Buffer.byteLength(doc.text)).toBeGreaterThan(50 * MIB);
-      const dir = join(root, 'cloudtrail', 'AWSLogs', ACCOUNT, 'CloudTrail', REGION, ...DAY.split('-'));
-      await mkdir(dir, { recursive: true });
-      await writeFile(
-        join(dir, `${ACCOUNT}_CloudTrail_${REGION}_20240506T0005Z_large.json.gz`),
-        gzipSync(doc.text),
-      );
+      const doc = { records };
       const from = Date.parse(`${DAY}T00:00:00Z`);
       const found = await findLocalLogs(root, 'cloudtrail', from, from + 86_400_000);
       try {
@@ -120,14 +146,7 @@ describe('CloudTrail: one file over 50 MiB (generated)', () => {
           duck,
           buildCloudTrailNormaliseQuery(duck.dialect, { kind: 'files', files: found.files }),
         );
-        const count = (status: string) => rows.filter((r) => r.status === status).length;
-        // Every session: its logon (the AssumeRole) and its calls; the bad value alone is rejected.
-        expect(count('event')).toBe(SESSIONS * (1 + CALLS));
-        expect(count('rejected')).toBe(1);
-        expect(rows.find((r) => r.status === 'rejected')?.reason).toBe('not_a_cloudtrail_record');
-        // Each record of the file but the bad one is an event of its own (its eventID, once).
-        const uids = new Set(rows.filter((r) => r.status === 'event').map((r) => r.record_uid));
-        expect(uids.size).toBe(doc.records - 1);
+        expectEveryRecord(rows, doc.records);
       } finally {
         await found.cleanup();
       }
@@ -136,4 +155,46 @@ describe('CloudTrail: one file over 50 MiB (generated)', () => {
       await rm(root, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it.skipIf(trino.unavailable !== null)(
+    'Trino, through the staging, reads every record of it one row per record and rejects only its one bad record',
+    async () => {
+      const { root, records } = await deliverLargeFile();
+      const schema = uniqueName('raw_large');
+      const tri = testEngine(trino.url as string, schema);
+      try {
+        // Stages the file (split per record) and creates the table over the staged copies only.
+        const staged = await registerRawTables(tri, root, schema, ['cloudtrail']);
+        try {
+          const dir = join(root, CLOUDTRAIL_RAW_TABLE.location);
+          const copies = ((await readdir(dir, { recursive: true })) as string[]).filter((f) =>
+            f.endsWith('.ndjson.gz'),
+          );
+          expect(copies).toHaveLength(1);
+          const lines = gunzipSync(await readFile(join(dir, copies[0] as string)))
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l !== '');
+          // One line per record, the bad value included (it is valid JSON: the SQL rejects it).
+          expect(lines).toHaveLength(records);
+          expect(Math.max(...lines.map((l) => Buffer.byteLength(l)))).toBeLessThan(4096);
+          const from = Date.parse(`${DAY}T00:00:00Z`);
+          const rows = await normalised(
+            tri,
+            buildCloudTrailNormaliseQuery(
+              tri.dialect,
+              tri.rawInput('cloudtrail', from, from + 86_400_000, staged.keyPrefix),
+            ),
+          );
+          expectEveryRecord(rows, records);
+        } finally {
+          await staged.remove();
+        }
+      } finally {
+        await tri.close();
+        await rm(root, { recursive: true, force: true });
+      }
+    },
+    600_000,
+  );
 });

@@ -46,10 +46,11 @@ describe('raw-table specs', () => {
     });
   });
 
-  it("CloudTrail is AWS's projected layout: account and region enums, yyyy/MM/dd day, one day of delivery lag", () => {
+  it("CloudTrail is AWS's projected layout, staged per record: account and region enums, yyyy/MM/dd day, one day of delivery lag", () => {
     expect(SOURCES.cloudtrail!.rawTable).toBe(CLOUDTRAIL_RAW_TABLE);
     expect(CLOUDTRAIL_RAW_TABLE).toMatchObject({
-      format: 'lines',
+      format: 'records',
+      stagedFrom: 'cloudtrail/AWSLogs',
       columns: [{ name: 'line', type: 'string' }],
       partitions: [
         { name: 'account', projection: { type: 'enum', values: 'accounts' } },
@@ -57,8 +58,8 @@ describe('raw-table specs', () => {
         { name: 'day', projection: { type: 'date', format: 'yyyy/MM/dd', start: '2015/01/01' } },
       ],
       partition: { name: 'day', format: 'yyyy/MM/dd' },
-      location: 'cloudtrail/AWSLogs',
-      locationTemplate: `cloudtrail/AWSLogs/\${account}/CloudTrail/\${region}/\${day}`,
+      location: 'cloudtrail-staging/records/AWSLogs',
+      locationTemplate: `cloudtrail-staging/records/AWSLogs/\${account}/CloudTrail/\${region}/\${day}`,
       deliveryLagDays: 1,
     });
   });

@@ -161,10 +161,11 @@ export type RawInput =
       /**
        * How the table holds records (read by {@link Dialect.jsonRecords}): `lines`, the raw-line
        * table (`line`, one JSON document per line), or `parquet`, typed columns (Security Lake's
-       * OCSF tables). Unset: typed when the reader asks for columns ({@link JsonRecordsOptions}),
+       * OCSF tables), or `records`, one staged record per line (`{"key","position","record"}`,
+       * lib/locate/cloudtrail-staging.ts). Unset: typed when the reader asks for columns ({@link JsonRecordsOptions}),
        * as before this field existed.
        */
-      readonly format?: 'lines' | 'parquet';
+      readonly format?: 'lines' | 'parquet' | 'records';
       /**
        * The top-level columns a `parquet` table has: a row is serialised from those of
        * {@link JsonRecordsOptions.columns} that it has (a column the table lacks cannot be named).

@@ -100,7 +100,8 @@ function dayPredicate(input: Extract<RawInput, { kind: 'table' }>, params: Param
 /**
  * Trino's {@link Dialect.jsonRecords}. A raw-line table holds one JSON document per line (CloudTrail
  * delivers each file as one minified line): the document's `Records` (or the array it is) is
- * unnested, an object line is one record. A typed table (Security Lake) is serialised row by row:
+ * unnested, an object line is one record. A `records` table holds the staging's lines, one record
+ * each with its delivered object's key and its position. A typed table (Security Lake) is serialised row by row:
  * Trino casts a ROW with named fields to a JSON object.
  */
 function trinoJsonRecords(input: RawInput, params: ParamList, options?: JsonRecordsOptions): string {
@@ -123,6 +124,17 @@ function trinoJsonRecords(input: RawInput, params: ParamList, options?: JsonReco
   json_format(CAST(MAP(ARRAY[${cols.map((c) => literal(c)).join(', ')}], ARRAY[${cols.map((c) => `CAST("${c}" AS JSON)`).join(', ')}]) AS JSON)) AS record,
   CAST(NULL AS VARCHAR) AS problem
 FROM ${table} WHERE ${where})`;
+  }
+  if (input.format === 'records') {
+    // One staged record per line (lib/locate/cloudtrail-staging.ts): its object key and position
+    // are the ones of the delivered object it was split from, as the file reader gives them.
+    // json_extract keeps the record's members in the order of the file (json_parse sorts them).
+    return `(WITH src AS (SELECT ${key} AS path, line, try(json_parse(line)) AS ok FROM ${table} WHERE ${where})
+SELECT json_extract_scalar(line, '$.key') AS object_key, CAST(json_extract_scalar(line, '$.position') AS BIGINT) AS position,
+  json_format(json_extract(line, '$.record')) AS record, CAST(NULL AS VARCHAR) AS problem
+FROM src WHERE ok IS NOT NULL
+UNION ALL
+SELECT path, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), 'malformed_json' FROM src WHERE ok IS NULL AND trim(line) <> '')`;
   }
   // json_parse checks the line (strictly); the records are cut from json_extract's copy of it, which
   // keeps the members in the order of the file, as DuckDB does (json_parse sorts them by name).

@@ -6,10 +6,12 @@
  * Without a reachable Trino the Trino tests are reported as skipped with the reason; with
  * `SESSIONTRAIL_REQUIRE_TRINO=1` (CI) the same absence fails them.
  */
+
 import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
 import { catalogTables } from '../../../lib/locate/catalog-tables.ts';
+import { stageLocalFolder } from '../../../lib/locate/cloudtrail-staging.ts';
 import { planRawInput } from '../../../lib/locate/raw-input-plan.ts';
 import { createRawTables } from '../../../lib/locate/trino-tables.ts';
 import type { RawInput } from '../../../lib/query/dialects/dialect.ts';
@@ -114,7 +116,11 @@ export async function registerRawTables(
   // An external location must exist as a folder, even when the source has no file in it.
   for (const source of sources) {
     const spec = specs[source] ?? SOURCES[source]?.rawTable;
-    if (spec !== undefined) await mkdir(join(root, spec.location), { recursive: true });
+    if (spec !== undefined) {
+      // CloudTrail: the delivered documents split per record first, as the deployment stages them.
+      await stageLocalFolder(root, spec);
+      await mkdir(join(root, spec.location), { recursive: true });
+    }
   }
   const tables = await createRawTables(
     engine,
