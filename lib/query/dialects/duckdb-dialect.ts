@@ -135,9 +135,14 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
     SELECT path, string_agg(line, chr(10) ORDER BY line_no) AS doc
     FROM l WHERE NOT starts_with(line, chr(2)) GROUP BY path
   ),
-  n AS (SELECT path, count(*) AS all_lines FROM l GROUP BY path),
+  -- first_kept: the line of a file's first record once the intake's marker lines are dropped.
+  n AS (
+    SELECT path, count(*) AS all_lines, count(*) FILTER (WHERE starts_with(line, chr(2))) AS markers,
+      min(line_no) FILTER (WHERE ${KEPT_LINE('line')}) AS first_kept
+    FROM l GROUP BY path
+  ),
   f AS (
-    SELECT k.object_key, k.path, d.doc,
+    SELECT k.object_key, k.path, d.doc, n.markers, n.first_kept,
       CASE WHEN n.path IS NULL THEN 'empty_file'
            WHEN d.path IS NULL OR trim(d.doc, chr(10) || chr(13) || ' ' || chr(9)) = '' THEN 'no_records'
            WHEN json_valid(d.doc) THEN 'document'
@@ -150,10 +155,14 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
     SELECT object_key,
       CASE WHEN json_type(doc) = 'ARRAY' THEN json_extract(doc, '$[*]')
            WHEN json_type(doc, '$.Records') = 'ARRAY' THEN json_extract(doc, '$.Records[*]')
-           ELSE [CAST(doc AS JSON)] END AS recs
+           ELSE [CAST(doc AS JSON)] END AS recs,
+      -- One record left among the intake's marker lines (the others rejected) is the record of
+      -- that line, not record 0: its position is its line, as for the records of a split document.
+      CASE WHEN markers > 0 AND json_type(doc) <> 'ARRAY' AND json_type(doc, '$.Records') IS DISTINCT FROM 'ARRAY'
+           THEN [first_kept] END AS kept_at
     FROM f WHERE shape = 'document'
   )
-  SELECT object_key, CAST(unnest(range(len(recs))) AS BIGINT) AS position, CAST(unnest(recs) AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem FROM docs
+  SELECT object_key, CAST(unnest(coalesce(kept_at, range(len(recs)))) AS BIGINT) AS position, CAST(unnest(recs) AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem FROM docs
   UNION ALL
   SELECT f.object_key, l.line_no, CASE WHEN json_valid(l.line) THEN l.line END, CASE WHEN NOT json_valid(l.line) THEN 'malformed_json' END
   FROM f JOIN l ON l.path = f.path WHERE f.shape = 'lines' AND ${KEPT_LINE('l.line')}
