@@ -12,6 +12,7 @@ import { SessiontrailError } from '../lib/errors.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
 import { type ExportRequest, type ProblemPlace, validateRequest } from '../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { rederiveEvidence } from '../lib/export/rederive-evidence.ts';
 import { checkLocalPaths } from '../lib/locate/local-sources.ts';
 import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
@@ -26,7 +27,7 @@ import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { S3EvidenceStore } from '../lib/storage/s3-evidence-store.ts';
 import { generateSamples, SAMPLE_KINDS, type SampleKind } from '../sample/samples.ts';
-import { type EngineChoice, localDeps } from './deps.ts';
+import { type EngineChoice, localDeps, rederiveDeps } from './deps.ts';
 
 interface Common {
   readonly json?: boolean;
@@ -430,6 +431,61 @@ async function loadTrustedKeys(opts: VerifyOptions): Promise<string[]> {
     );
   }
   return keys;
+}
+
+/**
+ * `rederive`: re-reads exactly the inputs a pack lists, re-runs its statements from its recorded
+ * request and shows that evidence.json comes out byte-identical (exit 0) or where it first differs
+ * (exit 1, REDERIVE_DIFFERS).
+ */
+export async function runRederive(
+  packDir: string,
+  opts: Common & { logs: string; config?: string; threads?: number },
+): Promise<void> {
+  const { store, relative } = storeOf(packDir, 2);
+  const onProgress = progress(opts.json);
+  const deps = await rederiveDeps({
+    logs: opts.logs,
+    ...(opts.threads ? { threads: opts.threads } : {}),
+    ...(opts.config ? { configPath: opts.config } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  let result: Awaited<ReturnType<typeof rederiveEvidence>>;
+  try {
+    result = await rederiveEvidence({ store, packDir: relative }, deps);
+  } finally {
+    await deps.close();
+  }
+  endProgress(opts.json);
+  if (opts.json) {
+    out(
+      JSON.stringify({
+        identical: result.identical,
+        ...(result.identical ? {} : { code: 'REDERIVE_DIFFERS' }),
+        pack_sha256: result.packSha256,
+        rederived_sha256: result.rederivedSha256,
+        first_difference: result.firstDifference,
+        inputs_checked: result.inputsChecked,
+        queries_identical: result.queriesIdentical,
+        queries_differing: result.queriesDiffering,
+      }),
+    );
+  } else {
+    out(`inputs     ${result.inputsChecked} files re-read, each of the size and sha256 the pack lists`);
+    out(
+      `queries    ${result.queriesIdentical} statements identical to the pack's queries/*.sql${result.queriesDiffering.length > 0 ? `; differing: ${result.queriesDiffering.join(', ')}` : ''}`,
+    );
+    if (result.identical) {
+      out(`rederived  identical: evidence.json sha256 ${result.packSha256}`);
+    } else {
+      out(
+        `rederived  DIFFERS [REDERIVE_DIFFERS]: pack sha256 ${result.packSha256}, re-derived ${result.rederivedSha256}`,
+      );
+      const d = result.firstDifference;
+      if (d !== null) out(`  first difference at ${d.path}: pack ${d.pack}, re-derived ${d.rederived}`);
+    }
+  }
+  if (!result.identical) process.exitCode = 1;
 }
 
 async function verifyFolder(

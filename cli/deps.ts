@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import { systemClock } from '../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts';
 import type { ExportDeps } from '../lib/export/export-evidence.ts';
+import type { RederiveDeps } from '../lib/export/rederive-evidence.ts';
 import { existingCatalogTables } from '../lib/locate/catalog-tables.ts';
 import { localLocator } from '../lib/locate/local-logs.ts';
 import { DEFAULT_LIMITS } from '../lib/locate/log-intake.ts';
@@ -68,6 +69,29 @@ export async function localDeps(options: LocalDepsOptions): Promise<ExportDeps &
     clock: systemClock,
     config,
     locator,
+    toolVersion: TOOL_VERSION,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    close: () => engine.close(),
+  };
+}
+
+/** The dependencies of `rederive`: DuckDB over the auditor's copy of the logs, and the pack's configuration. */
+export async function rederiveDeps(options: {
+  readonly logs: string;
+  readonly threads?: number;
+  readonly configPath?: string;
+  readonly onProgress?: (step: string) => void;
+}): Promise<RederiveDeps & { close(): Promise<void> }> {
+  const config: Config = options.configPath ? await loadConfig(options.configPath) : DEFAULT_CONFIG;
+  const { engine, locator } = await engineAndLocator({
+    kind: 'duckdb',
+    logs: options.logs,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+  });
+  return {
+    engine,
+    locator,
+    config,
     toolVersion: TOOL_VERSION,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     close: () => engine.close(),
