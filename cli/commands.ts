@@ -122,6 +122,7 @@ export async function runExport(
     threads?: number;
     allowEmpty?: boolean;
     maxFileMib?: number;
+    tsaUrl?: string;
   } & TrinoOptions,
 ): Promise<void> {
   const request: ExportRequest = {
@@ -148,6 +149,7 @@ export async function runExport(
     keyPath: opts.key,
     ...(opts.config ? { configPath: opts.config } : {}),
     ...(onProgress ? { onProgress } : {}),
+    ...tsaUrlOf(opts.tsaUrl),
   });
   try {
     const result = await exportEvidence(request, { ...deps, operator: operatorOf(opts.requester) });
@@ -156,6 +158,12 @@ export async function runExport(
   } finally {
     await deps.close();
   }
+}
+
+/** The TSA that timestamps the manifest: `--tsa-url`, else `SESSIONTRAIL_TSA_URL` when set, else none. */
+function tsaUrlOf(option: string | undefined): { tsaUrl?: string } {
+  const url = option ?? process.env.SESSIONTRAIL_TSA_URL;
+  return url === undefined || url === '' ? {} : { tsaUrl: url };
 }
 
 /** The Trino options of `export` and `trino-tables`. */
@@ -337,6 +345,8 @@ export interface VerifyOptions extends Common {
   readonly series?: string;
   /** The series head recorded at the last check. */
   readonly expectHead?: number;
+  /** PEM certificates of the TSA CAs trusted for `manifest.tsr`. */
+  readonly tsaCa?: string;
 }
 
 export async function runVerify(packDir: string | undefined, opts: VerifyOptions): Promise<void> {
@@ -388,7 +398,13 @@ export async function runVerify(packDir: string | undefined, opts: VerifyOptions
       'give a pack folder <out>/<series>/<pack-id>, or --series <dir>',
     );
   }
-  const result = await verifyFolder(packDir, trustedKeys, opts.allowUntrustedKey === true);
+  const tsaCas =
+    opts.tsaCa === undefined
+      ? undefined
+      : await readFile(opts.tsaCa, 'utf8').catch((cause) => {
+          throw new SessiontrailError('BAD_REQUEST', `cannot read --tsa-ca ${opts.tsaCa}`, { cause });
+        });
+  const result = await verifyFolder(packDir, trustedKeys, opts.allowUntrustedKey === true, tsaCas);
   if (opts.json) out(JSON.stringify(verifyJson(result)));
   else printVerify(result, packDir);
   if (!result.ok) process.exitCode = 1;
@@ -403,6 +419,7 @@ function verifyJson(result: VerifyResult) {
     packId: result.packId,
     keyId: result.keyId,
     manifestSha256: result.manifestSha256,
+    timestamp: result.timestamp,
     checks: result.checks,
   };
 }
@@ -492,6 +509,7 @@ async function verifyFolder(
   packDir: string,
   trustedKeys: string[],
   allowUntrustedKey: boolean,
+  trustedTsaCas?: string,
 ): Promise<VerifyResult> {
   const { store, relative } = storeOf(packDir, 2);
   return verifyPack({
@@ -499,6 +517,7 @@ async function verifyFolder(
     packDir: relative,
     trustedKeys,
     ...(allowUntrustedKey ? { allowUntrustedKey: true } : {}),
+    ...(trustedTsaCas === undefined ? {} : { trustedTsaCas }),
   });
 }
 
@@ -552,6 +571,10 @@ function printVerify(result: VerifyResult, packDir: string): void {
   out(
     `origin: ${result.origin === 'verified' ? `verified with ${result.trustBasis}` : result.origin === 'not checked' ? `NOT CHECKED (${result.trustBasis}): integrity only, pass --key, --trust-file or --kms-key-id` : 'FAILED'}`,
   );
+  if (result.timestamp !== null)
+    out(
+      `trusted time: ${result.timestamp.time} (RFC 3161, ${result.timestamp.tsa}${result.timestamp.tsaTrusted ? '' : '; TSA not checked: pass --tsa-ca'})`,
+    );
   out(result.ok ? `verified: ${packDir}` : `NOT verified: ${packDir}`);
 }
 

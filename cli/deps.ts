@@ -16,6 +16,7 @@ import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine } from '../lib/query/query-engine.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
+import { httpTimestamper } from '../lib/signing/timestamp.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 
 /** The tool's version, from package.json (read here, at the edge). */
@@ -55,6 +56,8 @@ export interface LocalDepsOptions {
   readonly keyPath: string;
   readonly configPath?: string;
   readonly onProgress?: (step: string) => void;
+  /** An RFC 3161 TSA that timestamps each manifest (`manifest.tsr`). */
+  readonly tsaUrl?: string;
 }
 
 /** Builds the dependencies of an export from the command line: an engine, a folder store, a local key. */
@@ -71,6 +74,7 @@ export async function localDeps(options: LocalDepsOptions): Promise<ExportDeps &
     locator,
     toolVersion: TOOL_VERSION,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.tsaUrl === undefined ? {} : { timestamper: httpTimestamper(options.tsaUrl) }),
     close: () => engine.close(),
   };
 }

@@ -134,6 +134,10 @@ program
     'largest decompressed size of one log file in MiB (default 4096); a larger file is reported as damaged, not read',
     positiveInt('--max-file-mib'),
   )
+  .option(
+    '--tsa-url <url>',
+    'RFC 3161 Time-Stamping Authority that timestamps the manifest (manifest.tsr); default $SESSIONTRAIL_TSA_URL when set',
+  )
   .option('--json', 'print the outcome as JSON')
   .addHelpText(
     'after',
@@ -207,6 +211,10 @@ program
     '--expect-head <n>',
     'with --series: the head sequence you recorded last time',
     positiveInt('--expect-head'),
+  )
+  .option(
+    '--tsa-ca <pem>',
+    'PEM certificates of the TSA CAs you trust: the pack must then carry manifest.tsr from a TSA they issued',
   )
   .option('--json', 'print the checks as JSON')
   .addHelpText(

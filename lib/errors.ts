@@ -78,6 +78,15 @@ export type ErrorCode =
   | 'SERIES_CADENCE_GAP'
   /** The series' head is below the head the auditor recorded earlier (the latest packs are gone). */
   | 'SERIES_HEAD_MISSING'
+  // trusted time (RFC 3161)
+  /** The TSA could not be reached, or its answer is no valid token over the manifest. */
+  | 'TIMESTAMP_FAILED'
+  /** manifest.tsr is unreadable, not granted, or its signature does not verify. */
+  | 'VERIFY_TIMESTAMP_INVALID'
+  /** manifest.tsr is a token over other bytes than manifest.json. */
+  | 'VERIFY_TIMESTAMP_MISMATCH'
+  /** manifest.tsr's TSA certificate is not issued by a TSA CA the verifier trusts (or is absent when one is required). */
+  | 'VERIFY_TIMESTAMP_UNTRUSTED'
   // re-derivation (`sessiontrail rederive`)
   /** The pack lists no inputs (its engine listed the objects itself): it cannot be re-derived from files. */
   | 'REDERIVE_NO_INPUTS'
@@ -188,6 +197,11 @@ export const ERROR_CLASSES: Readonly<Record<ErrorCode, ErrorClass>> = {
   SERIES_REORDERED: verification,
   SERIES_CADENCE_GAP: verification,
   SERIES_HEAD_MISSING: verification,
+  // The TSA is a network service: a later seal may reach it.
+  TIMESTAMP_FAILED: transient,
+  VERIFY_TIMESTAMP_INVALID: verification,
+  VERIFY_TIMESTAMP_MISMATCH: verification,
+  VERIFY_TIMESTAMP_UNTRUSTED: verification,
   // A pack that lists no inputs cannot be re-derived from files; a configuration that is not the
   // pack's is the operator's to give again.
   REDERIVE_NO_INPUTS: request,

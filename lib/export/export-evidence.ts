@@ -21,6 +21,7 @@ import type { JsonValue } from '../signing/manifest.ts';
 import { packState } from '../signing/pack-state.ts';
 import { reserveSequence, sealPack } from '../signing/seal-pack.ts';
 import type { Signer } from '../signing/signer.ts';
+import type { Timestamper } from '../signing/timestamp.ts';
 import type { EvidenceStore } from '../storage/evidence-store.ts';
 import { assembleEvidence } from './assemble-evidence.ts';
 import { type PackPlan, planPack } from './plan-pack.ts';
@@ -42,6 +43,11 @@ export interface ExportDeps {
    */
   readonly operator?: string;
   readonly onProgress?: (step: string) => void;
+  /**
+   * A Time-Stamping Authority: the manifest then gets an RFC 3161 token (`manifest.tsr`).
+   * @default none
+   */
+  readonly timestamper?: Timestamper;
 }
 
 export interface ExportResult {
@@ -148,7 +154,12 @@ export async function finishPack(
 
   progress('sealing');
   const sealed = await sealPack(
-    { store: deps.store, signer: deps.signer, clock: deps.clock },
+    {
+      store: deps.store,
+      signer: deps.signer,
+      clock: deps.clock,
+      ...(deps.timestamper === undefined ? {} : { timestamper: deps.timestamper }),
+    },
     {
       series,
       packId: plan.packId,
