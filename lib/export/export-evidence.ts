@@ -13,6 +13,7 @@ import { SessiontrailError } from '../errors.ts';
 import type { EvidencePack } from '../evidence/model.ts';
 import type { ExportRequest } from '../evidence/request.ts';
 import type { RawLogLocator } from '../locate/raw-log-locator.ts';
+import type { ObjectVersions } from '../locate/s3-object-versions.ts';
 import type { QueryEngine, QueryRun } from '../query/query-engine.ts';
 import { renderPdf } from '../render/pdf/render-pdf.ts';
 import { buildRenderModel } from '../render/render-model.ts';
@@ -48,6 +49,11 @@ export interface ExportDeps {
    * @default none
    */
   readonly timestamper?: Timestamper;
+  /**
+   * Describes the S3 objects a table input read (Athena), so that the pack lists their versions.
+   * @default none: a table input's objects are not listed
+   */
+  readonly objectVersions?: ObjectVersions;
 }
 
 export interface ExportResult {
@@ -79,6 +85,7 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
     engine: deps.engine,
     locator: deps.locator,
     ...(deps.onProgress === undefined ? {} : { onProgress: deps.onProgress }),
+    ...(deps.objectVersions === undefined ? {} : { objectVersions: deps.objectVersions }),
   });
   return finishPack(plan, request, queried, deps);
 }
@@ -93,7 +100,10 @@ export async function finishPack(
   plan: PackPlan,
   request: ExportRequest,
   queried: QueryStepResult,
-  deps: Pick<ExportDeps, 'engine' | 'store' | 'signer' | 'clock' | 'toolVersion' | 'operator' | 'onProgress'>,
+  deps: Pick<
+    ExportDeps,
+    'engine' | 'store' | 'signer' | 'clock' | 'toolVersion' | 'operator' | 'onProgress' | 'timestamper'
+  >,
 ): Promise<ExportResult> {
   const progress = deps.onProgress ?? (() => {});
   const { results, queryFiles, runs, inputs } = queried;
