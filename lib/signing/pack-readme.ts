@@ -88,6 +88,8 @@ export function packReadme(input: PackReadmeInput): string {
     '',
     `With sessiontrail: sessiontrail verify --key trusted-key.pem${input.timestamped === true ? ' --tsa-ca tsa-ca.pem' : ''} .`,
     'and the whole series: sessiontrail verify --key trusted-key.pem --series ..',
+    'Re-derive evidence.json from your copy of the logs it lists (its "inputs"):',
+    "  sessiontrail rederive . --logs <your copy of the logs> --config <the pack's configuration>",
     '',
     'sha256 of the files above (for step 4):',
     ...files.map((f) => `${sha256Hex(f.bytes)}  ${f.name}`),
