@@ -12,6 +12,7 @@ import { SessiontrailError } from '../lib/errors.ts';
 import type { PackKind } from '../lib/evidence/model.ts';
 import { type ExportRequest, type ProblemPlace, validateRequest } from '../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
+import { rederiveEvidence } from '../lib/export/rederive-evidence.ts';
 import { stageLocalFolder } from '../lib/locate/cloudtrail-staging.ts';
 import { checkLocalPaths } from '../lib/locate/local-sources.ts';
 import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.ts';
@@ -27,7 +28,7 @@ import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { S3EvidenceStore } from '../lib/storage/s3-evidence-store.ts';
 import { generateSamples, SAMPLE_KINDS, type SampleKind } from '../sample/samples.ts';
-import { type EngineChoice, localDeps } from './deps.ts';
+import { type EngineChoice, localDeps, rederiveDeps } from './deps.ts';
 
 interface Common {
   readonly json?: boolean;
@@ -122,6 +123,7 @@ export async function runExport(
     threads?: number;
     allowEmpty?: boolean;
     maxFileMib?: number;
+    tsaUrl?: string;
   } & TrinoOptions,
 ): Promise<void> {
   const request: ExportRequest = {
@@ -148,6 +150,7 @@ export async function runExport(
     keyPath: opts.key,
     ...(opts.config ? { configPath: opts.config } : {}),
     ...(onProgress ? { onProgress } : {}),
+    ...tsaUrlOf(opts.tsaUrl),
   });
   try {
     const result = await exportEvidence(request, { ...deps, operator: operatorOf(opts.requester) });
@@ -156,6 +159,12 @@ export async function runExport(
   } finally {
     await deps.close();
   }
+}
+
+/** The TSA that timestamps the manifest: `--tsa-url`, else `SESSIONTRAIL_TSA_URL` when set, else none. */
+function tsaUrlOf(option: string | undefined): { tsaUrl?: string } {
+  const url = option ?? process.env.SESSIONTRAIL_TSA_URL;
+  return url === undefined || url === '' ? {} : { tsaUrl: url };
 }
 
 /** The Trino options of `export` and `trino-tables`. */
@@ -344,6 +353,8 @@ export interface VerifyOptions extends Common {
   readonly series?: string;
   /** The series head recorded at the last check. */
   readonly expectHead?: number;
+  /** PEM certificates of the TSA CAs trusted for `manifest.tsr`. */
+  readonly tsaCa?: string;
 }
 
 export async function runVerify(packDir: string | undefined, opts: VerifyOptions): Promise<void> {
@@ -395,7 +406,13 @@ export async function runVerify(packDir: string | undefined, opts: VerifyOptions
       'give a pack folder <out>/<series>/<pack-id>, or --series <dir>',
     );
   }
-  const result = await verifyFolder(packDir, trustedKeys, opts.allowUntrustedKey === true);
+  const tsaCas =
+    opts.tsaCa === undefined
+      ? undefined
+      : await readFile(opts.tsaCa, 'utf8').catch((cause) => {
+          throw new SessiontrailError('BAD_REQUEST', `cannot read --tsa-ca ${opts.tsaCa}`, { cause });
+        });
+  const result = await verifyFolder(packDir, trustedKeys, opts.allowUntrustedKey === true, tsaCas);
   if (opts.json) out(JSON.stringify(verifyJson(result)));
   else printVerify(result, packDir);
   if (!result.ok) process.exitCode = 1;
@@ -410,6 +427,7 @@ function verifyJson(result: VerifyResult) {
     packId: result.packId,
     keyId: result.keyId,
     manifestSha256: result.manifestSha256,
+    timestamp: result.timestamp,
     checks: result.checks,
   };
 }
@@ -440,10 +458,66 @@ async function loadTrustedKeys(opts: VerifyOptions): Promise<string[]> {
   return keys;
 }
 
+/**
+ * `rederive`: re-reads exactly the inputs a pack lists, re-runs its statements from its recorded
+ * request and shows that evidence.json comes out byte-identical (exit 0) or where it first differs
+ * (exit 1, REDERIVE_DIFFERS).
+ */
+export async function runRederive(
+  packDir: string,
+  opts: Common & { logs: string; config?: string; threads?: number },
+): Promise<void> {
+  const { store, relative } = storeOf(packDir, 2);
+  const onProgress = progress(opts.json);
+  const deps = await rederiveDeps({
+    logs: opts.logs,
+    ...(opts.threads ? { threads: opts.threads } : {}),
+    ...(opts.config ? { configPath: opts.config } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  let result: Awaited<ReturnType<typeof rederiveEvidence>>;
+  try {
+    result = await rederiveEvidence({ store, packDir: relative }, deps);
+  } finally {
+    await deps.close();
+  }
+  endProgress(opts.json);
+  if (opts.json) {
+    out(
+      JSON.stringify({
+        identical: result.identical,
+        ...(result.identical ? {} : { code: 'REDERIVE_DIFFERS' }),
+        pack_sha256: result.packSha256,
+        rederived_sha256: result.rederivedSha256,
+        first_difference: result.firstDifference,
+        inputs_checked: result.inputsChecked,
+        queries_identical: result.queriesIdentical,
+        queries_differing: result.queriesDiffering,
+      }),
+    );
+  } else {
+    out(`inputs     ${result.inputsChecked} files re-read, each of the size and sha256 the pack lists`);
+    out(
+      `queries    ${result.queriesIdentical} statements identical to the pack's queries/*.sql${result.queriesDiffering.length > 0 ? `; differing: ${result.queriesDiffering.join(', ')}` : ''}`,
+    );
+    if (result.identical) {
+      out(`rederived  identical: evidence.json sha256 ${result.packSha256}`);
+    } else {
+      out(
+        `rederived  DIFFERS [REDERIVE_DIFFERS]: pack sha256 ${result.packSha256}, re-derived ${result.rederivedSha256}`,
+      );
+      const d = result.firstDifference;
+      if (d !== null) out(`  first difference at ${d.path}: pack ${d.pack}, re-derived ${d.rederived}`);
+    }
+  }
+  if (!result.identical) process.exitCode = 1;
+}
+
 async function verifyFolder(
   packDir: string,
   trustedKeys: string[],
   allowUntrustedKey: boolean,
+  trustedTsaCas?: string,
 ): Promise<VerifyResult> {
   const { store, relative } = storeOf(packDir, 2);
   return verifyPack({
@@ -451,6 +525,7 @@ async function verifyFolder(
     packDir: relative,
     trustedKeys,
     ...(allowUntrustedKey ? { allowUntrustedKey: true } : {}),
+    ...(trustedTsaCas === undefined ? {} : { trustedTsaCas }),
   });
 }
 
@@ -504,6 +579,10 @@ function printVerify(result: VerifyResult, packDir: string): void {
   out(
     `origin: ${result.origin === 'verified' ? `verified with ${result.trustBasis}` : result.origin === 'not checked' ? `NOT CHECKED (${result.trustBasis}): integrity only, pass --key, --trust-file or --kms-key-id` : 'FAILED'}`,
   );
+  if (result.timestamp !== null)
+    out(
+      `trusted time: ${result.timestamp.time} (RFC 3161, ${result.timestamp.tsa}${result.timestamp.tsaTrusted ? '' : '; TSA not checked: pass --tsa-ca'})`,
+    );
   out(result.ok ? `verified: ${packDir}` : `NOT verified: ${packDir}`);
 }
 

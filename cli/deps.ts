@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import { systemClock } from '../lib/clock.ts';
 import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts';
 import type { ExportDeps } from '../lib/export/export-evidence.ts';
+import type { RederiveDeps } from '../lib/export/rederive-evidence.ts';
 import { existingCatalogTables } from '../lib/locate/catalog-tables.ts';
 import { folderStagingBucket } from '../lib/locate/cloudtrail-staging.ts';
 import { localLocator } from '../lib/locate/local-logs.ts';
@@ -16,6 +17,7 @@ import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine } from '../lib/query/query-engine.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
+import { httpTimestamper } from '../lib/signing/timestamp.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 
 /** The tool's version, from package.json (read here, at the edge). */
@@ -55,6 +57,8 @@ export interface LocalDepsOptions {
   readonly keyPath: string;
   readonly configPath?: string;
   readonly onProgress?: (step: string) => void;
+  /** An RFC 3161 TSA that timestamps each manifest (`manifest.tsr`). */
+  readonly tsaUrl?: string;
 }
 
 /** Builds the dependencies of an export from the command line: an engine, a folder store, a local key. */
@@ -69,6 +73,30 @@ export async function localDeps(options: LocalDepsOptions): Promise<ExportDeps &
     clock: systemClock,
     config,
     locator,
+    toolVersion: TOOL_VERSION,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.tsaUrl === undefined ? {} : { timestamper: httpTimestamper(options.tsaUrl) }),
+    close: () => engine.close(),
+  };
+}
+
+/** The dependencies of `rederive`: DuckDB over the auditor's copy of the logs, and the pack's configuration. */
+export async function rederiveDeps(options: {
+  readonly logs: string;
+  readonly threads?: number;
+  readonly configPath?: string;
+  readonly onProgress?: (step: string) => void;
+}): Promise<RederiveDeps & { close(): Promise<void> }> {
+  const config: Config = options.configPath ? await loadConfig(options.configPath) : DEFAULT_CONFIG;
+  const { engine, locator } = await engineAndLocator({
+    kind: 'duckdb',
+    logs: options.logs,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+  });
+  return {
+    engine,
+    locator,
+    config,
     toolVersion: TOOL_VERSION,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     close: () => engine.close(),

@@ -4,7 +4,15 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { classifyError, isSessiontrailError } from '../lib/errors.ts';
-import { runDemo, runExport, runKeygen, runSample, runTrinoTables, runVerify } from './commands.ts';
+import {
+  runDemo,
+  runExport,
+  runKeygen,
+  runRederive,
+  runSample,
+  runTrinoTables,
+  runVerify,
+} from './commands.ts';
 import { TOOL_VERSION } from './deps.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -126,6 +134,10 @@ program
     'largest decompressed size of one log file in MiB (default 4096); a larger file is reported as damaged, not read',
     positiveInt('--max-file-mib'),
   )
+  .option(
+    '--tsa-url <url>',
+    'RFC 3161 Time-Stamping Authority that timestamps the manifest (manifest.tsr); default $SESSIONTRAIL_TSA_URL when set',
+  )
   .option('--json', 'print the outcome as JSON')
   .addHelpText(
     'after',
@@ -200,6 +212,10 @@ program
     'with --series: the head sequence you recorded last time',
     positiveInt('--expect-head'),
   )
+  .option(
+    '--tsa-ca <pem>',
+    'PEM certificates of the TSA CAs you trust: the pack must then carry manifest.tsr from a TSA they issued',
+  )
   .option('--json', 'print the checks as JSON')
   .addHelpText(
     'after',
@@ -209,6 +225,28 @@ program
       '  sessiontrail verify --trust-file trusted-keys.pem --series evidence/review --expect-head 12',
   )
   .action(runVerify);
+
+program
+  .command('rederive')
+  .description(
+    'Re-derive a pack: re-read exactly the inputs it lists (each of its size and sha256), re-run its statements from its recorded request, and show that evidence.json comes out byte-identical, or where it first differs.',
+  )
+  .argument(
+    '<pack-dir>',
+    'the pack folder, <out>/<series>/<pack-id> or s3://bucket[/prefix]/<series>/<pack-id>',
+  )
+  .requiredOption('--logs <path>', "your copy of the pack's logs: the folder its input keys are relative to")
+  .option('--config <file>', 'the configuration the pack was built with (its sha256 is in evidence.json)')
+  .option('--threads <n>', 'DuckDB worker threads (default: all cores)', positiveInt('--threads'))
+  .option('--json', 'print the outcome as JSON')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 byte-identical, 1 an input missing or changed, or evidence.json differs, 2 bad input.\n' +
+      'Example:\n' +
+      '  sessiontrail rederive evidence/demo-review/review-2024-03-04-48bedd302f80 \\\n' +
+      '      --logs .sessiontrail/demo-logs --config config/demo.config.json',
+  )
+  .action(runRederive);
 
 program
   .command('keygen')

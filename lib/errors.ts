@@ -77,7 +77,29 @@ export type ErrorCode =
   /** Consecutive packs of a scheduled (review) series leave part of the time uncovered. */
   | 'SERIES_CADENCE_GAP'
   /** The series' head is below the head the auditor recorded earlier (the latest packs are gone). */
-  | 'SERIES_HEAD_MISSING';
+  | 'SERIES_HEAD_MISSING'
+  // trusted time (RFC 3161)
+  /** The TSA could not be reached, or its answer is no valid token over the manifest. */
+  | 'TIMESTAMP_FAILED'
+  /** manifest.tsr is unreadable, not granted, or its signature does not verify. */
+  | 'VERIFY_TIMESTAMP_INVALID'
+  /** manifest.tsr is a token over other bytes than manifest.json. */
+  | 'VERIFY_TIMESTAMP_MISMATCH'
+  /** manifest.tsr's TSA certificate is not issued by a TSA CA the verifier trusts (or is absent when one is required). */
+  | 'VERIFY_TIMESTAMP_UNTRUSTED'
+  // re-derivation (`sessiontrail rederive`)
+  /** The pack lists no inputs (its engine listed the objects itself): it cannot be re-derived from files. */
+  | 'REDERIVE_NO_INPUTS'
+  /** The configuration given is not the one the pack was built with (`tool.config_sha256`). */
+  | 'REDERIVE_CONFIG_MISMATCH'
+  /** A file the pack lists is not in the logs given. */
+  | 'REDERIVE_INPUT_MISSING'
+  /** A file the pack lists has another size or sha256 than the pack records. */
+  | 'REDERIVE_INPUT_CHANGED'
+  /** The logs given hold a file of the pack's window that the pack does not list. */
+  | 'REDERIVE_INPUT_UNLISTED'
+  /** The same inputs and SQL gave another evidence.json than the pack's. */
+  | 'REDERIVE_DIFFERS';
 
 /** An error with a code from {@link ErrorCode}, a message for a person, and the underlying cause. */
 export class SessiontrailError extends Error {
@@ -175,6 +197,19 @@ export const ERROR_CLASSES: Readonly<Record<ErrorCode, ErrorClass>> = {
   SERIES_REORDERED: verification,
   SERIES_CADENCE_GAP: verification,
   SERIES_HEAD_MISSING: verification,
+  // The TSA is a network service: a later seal may reach it.
+  TIMESTAMP_FAILED: transient,
+  VERIFY_TIMESTAMP_INVALID: verification,
+  VERIFY_TIMESTAMP_MISMATCH: verification,
+  VERIFY_TIMESTAMP_UNTRUSTED: verification,
+  // A pack that lists no inputs cannot be re-derived from files; a configuration that is not the
+  // pack's is the operator's to give again.
+  REDERIVE_NO_INPUTS: request,
+  REDERIVE_CONFIG_MISMATCH: setup,
+  REDERIVE_INPUT_MISSING: verification,
+  REDERIVE_INPUT_CHANGED: verification,
+  REDERIVE_INPUT_UNLISTED: verification,
+  REDERIVE_DIFFERS: verification,
 };
 
 /** The class of any thrown value: a {@link SessiontrailError}'s code, else an internal error (a bug). */

@@ -18,6 +18,7 @@ import {
 } from '../../lib/export/pack-execution.ts';
 import { parseSourceTables, type SourceTable } from '../../lib/locate/raw-input-plan.ts';
 import type { RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
+import { s3ObjectVersions } from '../../lib/locate/s3-object-versions.ts';
 import { stagingOf, tableLocator } from '../../lib/locate/table-locator.ts';
 import { AthenaEngine } from '../../lib/query/athena/athena-engine.ts';
 import { KmsSigner } from '../../lib/signing/kms-signer.ts';
@@ -186,6 +187,8 @@ export function awsRuntime(env: NodeJS.ProcessEnv = process.env): HandlerRuntime
         clock: systemClock,
         config: await runtime.config(),
         locator: runtime.locator(),
+        // The pack lists the version, ETag and size of every log object Athena read.
+        objectVersions: s3ObjectVersions(aws().s3),
         toolVersion: s.version,
         close: () => engine.close(),
       };

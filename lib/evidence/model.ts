@@ -91,7 +91,8 @@ export interface EvidencePack {
    * what was read of it (status, records, range) and what it was as stored (size, sha256 or S3
    * version), so that an auditor can re-read exactly these inputs (`sessiontrail rederive`). Absent
    * where the engine lists the objects itself and the locator cannot (Trino tables): never a
-   * partial list.
+   * partial list. S3 objects (Athena) are those the engine read (`"$path"`): an empty object gives
+   * no row and is not listed.
    */
   readonly inputs?: readonly InputRecord[];
   /** What this pack does not show, one sentence each. */
@@ -505,7 +506,7 @@ export interface S3ObjectVersion {
 export interface InputRange {
   /**
    * Bytes of content read, from offset 0: after decompression for gzip, as stored otherwise
-   * (Parquet).
+   * (Parquet); for an S3 object the engine read, its stored size (an engine reads objects whole).
    */
   readonly bytes: Count;
   /**

@@ -13,6 +13,7 @@ import { SessiontrailError } from '../errors.ts';
 import type { EvidencePack } from '../evidence/model.ts';
 import type { ExportRequest } from '../evidence/request.ts';
 import type { RawLogLocator } from '../locate/raw-log-locator.ts';
+import type { ObjectVersions } from '../locate/s3-object-versions.ts';
 import type { QueryEngine, QueryRun } from '../query/query-engine.ts';
 import { renderPdf } from '../render/pdf/render-pdf.ts';
 import { buildRenderModel } from '../render/render-model.ts';
@@ -21,6 +22,7 @@ import type { JsonValue } from '../signing/manifest.ts';
 import { packState } from '../signing/pack-state.ts';
 import { reserveSequence, sealPack } from '../signing/seal-pack.ts';
 import type { Signer } from '../signing/signer.ts';
+import type { Timestamper } from '../signing/timestamp.ts';
 import type { EvidenceStore } from '../storage/evidence-store.ts';
 import { assembleEvidence } from './assemble-evidence.ts';
 import { type PackPlan, planPack } from './plan-pack.ts';
@@ -42,6 +44,16 @@ export interface ExportDeps {
    */
   readonly operator?: string;
   readonly onProgress?: (step: string) => void;
+  /**
+   * A Time-Stamping Authority: the manifest then gets an RFC 3161 token (`manifest.tsr`).
+   * @default none
+   */
+  readonly timestamper?: Timestamper;
+  /**
+   * Describes the S3 objects a table input read (Athena), so that the pack lists their versions.
+   * @default none: a table input's objects are not listed
+   */
+  readonly objectVersions?: ObjectVersions;
 }
 
 export interface ExportResult {
@@ -73,6 +85,7 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
     engine: deps.engine,
     locator: deps.locator,
     ...(deps.onProgress === undefined ? {} : { onProgress: deps.onProgress }),
+    ...(deps.objectVersions === undefined ? {} : { objectVersions: deps.objectVersions }),
   });
   return finishPack(plan, request, queried, deps);
 }
@@ -87,7 +100,10 @@ export async function finishPack(
   plan: PackPlan,
   request: ExportRequest,
   queried: QueryStepResult,
-  deps: Pick<ExportDeps, 'engine' | 'store' | 'signer' | 'clock' | 'toolVersion' | 'operator' | 'onProgress'>,
+  deps: Pick<
+    ExportDeps,
+    'engine' | 'store' | 'signer' | 'clock' | 'toolVersion' | 'operator' | 'onProgress' | 'timestamper'
+  >,
 ): Promise<ExportResult> {
   const progress = deps.onProgress ?? (() => {});
   const { results, queryFiles, runs, inputs } = queried;
@@ -148,7 +164,12 @@ export async function finishPack(
 
   progress('sealing');
   const sealed = await sealPack(
-    { store: deps.store, signer: deps.signer, clock: deps.clock },
+    {
+      store: deps.store,
+      signer: deps.signer,
+      clock: deps.clock,
+      ...(deps.timestamper === undefined ? {} : { timestamper: deps.timestamper }),
+    },
     {
       series,
       packId: plan.packId,

@@ -253,6 +253,7 @@ export async function runSourceStageOf(event: SourceStageEvent, deps: StageDeps)
     engine: deps.engine,
     locator: deps.locator,
     ...(deps.onProgress === undefined ? {} : { onProgress: deps.onProgress }),
+    ...(deps.objectVersions === undefined ? {} : { objectVersions: deps.objectVersions }),
   });
   const bytes = canonicalBytes(JSON.parse(JSON.stringify(result)));
   // Content-addressed and write-once: a retried stage that read the same rows writes nothing new.

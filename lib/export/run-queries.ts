@@ -11,6 +11,7 @@ import type { InputRecord, QueryRecord } from '../evidence/model.ts';
 import { checkScope, type ScopeMatch, scopeForms } from '../evidence/scope-match.ts';
 import { buildFindingsQuery } from '../findings/findings-query.ts';
 import type { RawLogLocator } from '../locate/raw-log-locator.ts';
+import { type ObjectVersions, s3InputObjects } from '../locate/s3-object-versions.ts';
 import type { QueryEngine, QueryRun, Row } from '../query/query-engine.ts';
 import {
   buildAttributionQuery,
@@ -20,6 +21,7 @@ import {
   buildHostAliasesQuery,
   buildHostCoverageQuery,
   buildIntegrityQuery,
+  buildObjectsReadQuery,
   buildOrphanQuery,
   buildPackActivityQuery,
   buildPackHalvesQuery,
@@ -56,6 +58,12 @@ export interface QueryStepResult {
 export interface QueryStepDeps {
   readonly engine: QueryEngine;
   readonly locator: RawLogLocator;
+  /**
+   * Describes the S3 objects a table input read (version id, ETag, size, checksum), so that the
+   * pack lists them; without it a table input's objects are not listed.
+   * @default none
+   */
+  readonly objectVersions?: ObjectVersions;
   readonly onProgress?: (step: string) => void;
 }
 
@@ -155,8 +163,21 @@ export async function runSourceStage(
   let inputs: InputRecord[] | null;
   try {
     fileProblems = located.problems.map((p) => ({ source, ...p }));
-    inputs = located.inputs === undefined ? null : located.inputs.map((i) => ({ source, ...i }));
     await materialize(linesTable(source), def.buildNormaliseQuery(d, located.input, rp.config));
+    // The locator lists local files; the objects of an S3 table input are what the engine read
+    // (its `"$path"`, now in the lines table), described by S3.
+    const listed =
+      located.inputs ??
+      (deps.objectVersions !== undefined &&
+      located.input.kind === 'table' &&
+      located.input.keyPrefix?.startsWith('s3://') === true
+        ? await s3InputObjects(
+            await select(buildObjectsReadQuery(d, linesTable(source))),
+            located.input.keyPrefix,
+            deps.objectVersions,
+          )
+        : undefined);
+    inputs = listed === undefined ? null : listed.map((i) => ({ source, ...i }));
   } finally {
     await located.cleanup();
   }

@@ -593,3 +593,15 @@ export function buildHostCoverageQuery(d: Dialect): SqlQuery {
 FROM ${d.workTable('session_events')} GROUP BY host ORDER BY host`,
   );
 }
+
+/**
+ * The objects a table input read, with the records each gave (every row of the lines table, event,
+ * skipped or rejected, names its object): what the pack lists as read when the engine, not the
+ * locator, listed the objects (Athena's `"$path"`).
+ */
+export function buildObjectsReadQuery(d: Dialect, linesTable: string): SqlQuery {
+  return new ParamList().finish(
+    'objects-read',
+    `SELECT object_key, count(*) AS records FROM ${d.workTable(linesTable)} WHERE object_key IS NOT NULL GROUP BY object_key ORDER BY object_key`,
+  );
+}

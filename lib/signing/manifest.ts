@@ -12,7 +12,9 @@ export const SIGNATURE_FILE = 'manifest.sig';
 /** The DSSE envelope of `manifest.json`, for in-toto and cosign tooling (signed over the PAE). */
 export const DSSE_FILE = 'manifest.dsse.json';
 /** Files of a pack folder that the manifest cannot list, because they hold or sign it. */
-export const SEAL_FILES: readonly string[] = [MANIFEST_FILE, SIGNATURE_FILE, DSSE_FILE];
+/** The RFC 3161 token over manifest.json, when the pack was sealed with a TSA (lib/signing/timestamp.ts). */
+export const TIMESTAMP_FILE = 'manifest.tsr';
+export const SEAL_FILES: readonly string[] = [MANIFEST_FILE, SIGNATURE_FILE, DSSE_FILE, TIMESTAMP_FILE];
 
 /** One artifact of a pack: its path inside the pack folder and its sha256. */
 export interface ManifestSubject {

@@ -13,6 +13,11 @@ export interface PackReadmeInput {
   readonly keyId: string;
   /** Every other artifact of the pack (not the README, manifest, signature or envelope). */
   readonly artifacts: readonly { readonly name: string; readonly bytes: Uint8Array }[];
+  /**
+   * The manifest is timestamped by an RFC 3161 TSA (`manifest.tsr`): the README says how to check it.
+   * @default false
+   */
+  readonly timestamped?: boolean;
 }
 
 const DESCRIPTIONS: readonly [RegExp, string][] = [
@@ -41,7 +46,21 @@ export function packReadme(input: PackReadmeInput): string {
     `  ${'manifest.json'.padEnd(width)}in-toto Statement v1: every file above with its sha256, the sequence, sealing time, operator, request`,
     `  ${'manifest.sig'.padEnd(width)}ECDSA P-256 / SHA-256 signature of manifest.json (DER)`,
     `  ${'manifest.dsse.json'.padEnd(width)}manifest.json in a DSSE envelope, for in-toto and cosign tools`,
+    ...(input.timestamped === true
+      ? [
+          `  ${'manifest.tsr'.padEnd(width)}RFC 3161 timestamp of manifest.json from a Time-Stamping Authority`,
+        ]
+      : []),
   ];
+  const timestampSteps =
+    input.timestamped === true
+      ? [
+          '5. The manifest existed at the TSA\'s time: prints "Verification: OK". tsa-ca.pem is the',
+          "  TSA's CA certificate, obtained from the TSA; the second command shows the time.",
+          '  $ openssl ts -verify -in manifest.tsr -data manifest.json -CAfile tsa-ca.pem',
+          '  $ openssl ts -reply -in manifest.tsr -text | grep "Time stamp"',
+        ]
+      : [];
   return [
     `sessiontrail evidence pack ${input.series}/${input.packId}`,
     `sequence ${input.sequence} of series ${input.series}, sealed ${input.sealedAt}`,
@@ -62,12 +81,15 @@ export function packReadme(input: PackReadmeInput): string {
     `  $ grep -c "$(sha256sum ${README_FILE} | cut -c1-64)\\"},\\"name\\":\\"${README_FILE}\\"" manifest.json`,
     '4. Every other file is as sealed: prints "<file>: OK" for each.',
     `  $ grep -E '^[0-9a-f]{64}  ' ${README_FILE} | sha256sum -c`,
+    ...timestampSteps,
     '',
     `manifest.dsse.json carries the same manifest (predicate type ${PACK_PREDICATE_TYPE}) for DSSE`,
     'tools; its signature is over the DSSE pre-authentication encoding, not over manifest.json.',
     '',
-    'With sessiontrail: sessiontrail verify --key trusted-key.pem .',
+    `With sessiontrail: sessiontrail verify --key trusted-key.pem${input.timestamped === true ? ' --tsa-ca tsa-ca.pem' : ''} .`,
     'and the whole series: sessiontrail verify --key trusted-key.pem --series ..',
+    'Re-derive evidence.json from your copy of the logs it lists (its "inputs"):',
+    "  sessiontrail rederive . --logs <your copy of the logs> --config <the pack's configuration>",
     '',
     'sha256 of the files above (for step 4):',
     ...files.map((f) => `${sha256Hex(f.bytes)}  ${f.name}`),

@@ -15,11 +15,13 @@ import {
   type PreviousPack,
   SEAL_FILES,
   SIGNATURE_FILE,
+  TIMESTAMP_FILE,
 } from './manifest.ts';
 import { KEYS_DIR, parseSequenceListing, receiptPath, reservationPath, SEQUENCE_DIR } from './pack-layout.ts';
 import { packReadme, README_FILE } from './pack-readme.ts';
 import { packState } from './pack-state.ts';
 import type { Signer } from './signer.ts';
+import { checkTimestamp, requestTimestamp, type Timestamper } from './timestamp.ts';
 
 export { KEYS_DIR } from './pack-layout.ts';
 
@@ -28,6 +30,11 @@ export interface SealPackDeps {
   readonly store: EvidenceStore;
   readonly signer: Signer;
   readonly clock: Clock;
+  /**
+   * A Time-Stamping Authority: when given, the manifest gets an RFC 3161 token, `manifest.tsr`.
+   * @default none: no trusted time beyond the sealing time the signer states
+   */
+  readonly timestamper?: Timestamper;
 }
 
 /** Who seals and why: recorded in the reservation and the manifest's predicate. */
@@ -319,6 +326,7 @@ export async function sealPack(deps: SealPackDeps, input: SealPackInput): Promis
       sealedAt: reservation.sealedAt,
       keyId,
       artifacts: input.artifacts,
+      ...(deps.timestamper === undefined ? {} : { timestamped: true }),
     }),
   );
   const artifacts = [...input.artifacts, { name: README_FILE, bytes: readme }];
@@ -367,6 +375,25 @@ export async function sealPack(deps: SealPackDeps, input: SealPackInput): Promis
     }
   } else {
     await store.putNew(dssePath, envelopeBytes(manifest, keyId, await signer.sign(message)));
+  }
+  // The TSA's token over the manifest is written before manifest.sig, the last file of a sealed
+  // pack, so that a pack is never sealed without the token it was asked to carry; a token left by a
+  // dead build is kept when it is over this manifest (a resumed build writes the same manifest).
+  if (deps.timestamper !== undefined) {
+    const tsrPath = `${dir}/${TIMESTAMP_FILE}`;
+    if (await store.exists(tsrPath)) {
+      try {
+        checkTimestamp(await store.get(tsrPath), manifest);
+      } catch (cause) {
+        throw new SessiontrailError(
+          'PACK_CONFLICT',
+          `${store.describe(tsrPath)} exists and is no token over this manifest: move the folder aside`,
+          { cause },
+        );
+      }
+    } else {
+      await store.putNew(tsrPath, (await requestTimestamp(deps.timestamper, manifest)).response);
+    }
   }
   try {
     await store.putNew(`${dir}/${SIGNATURE_FILE}`, signature);

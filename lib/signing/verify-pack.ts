@@ -12,10 +12,12 @@ import {
   parseManifest,
   SEAL_FILES,
   SIGNATURE_FILE,
+  TIMESTAMP_FILE,
 } from './manifest.ts';
 import { KEYS_DIR } from './pack-layout.ts';
 import { readPdfAttachments } from './pdf-attachment.ts';
 import { findDuplicateKey } from './strict-json.ts';
+import { checkTimestamp, parseCertificates } from './timestamp.ts';
 
 export { KEYS_DIR } from './pack-layout.ts';
 
@@ -52,6 +54,11 @@ export interface VerifyResult {
   readonly manifest: PackStatement | null;
   /** Every check made, passed or failed, in the order made. */
   readonly checks: readonly VerifyCheck[];
+  /**
+   * The RFC 3161 trusted time of `manifest.tsr` when it checks out; `tsaTrusted` says whether its
+   * TSA certificate was checked against a TSA CA the verifier trusts. Null without a valid token.
+   */
+  readonly timestamp: { readonly time: string; readonly tsa: string; readonly tsaTrusted: boolean } | null;
 }
 
 /** What {@link verifyPack} needs. */
@@ -71,6 +78,12 @@ export interface VerifyPackInput {
    * @default false
    */
   readonly allowUntrustedKey?: boolean;
+  /**
+   * Certificates (PEM) of the TSA CAs the verifier trusts. When given, the pack must carry
+   * `manifest.tsr` and its TSA certificate must be one of them or issued by one.
+   * @default none: a token present is checked, its TSA reported as not checked
+   */
+  readonly trustedTsaCas?: string;
 }
 
 /**
@@ -84,7 +97,10 @@ export interface VerifyPackInput {
  * subject is a regular file in the pack (`VERIFY_NOT_REGULAR_FILE`, `VERIFY_MISSING_FILE`) with its
  * sha256 (`VERIFY_DIGEST_MISMATCH`); nothing unlisted sits in the folder (`VERIFY_UNLISTED_FILE`);
  * `evidence.json` matches the schema and names the pack (`VERIFY_SCHEMA`, `VERIFY_MANIFEST_INVALID`);
- * the `evidence.json` embedded in `evidence.pdf` is byte-identical (`VERIFY_PDF_ATTACHMENT_MISMATCH`).
+ * the `evidence.json` embedded in `evidence.pdf` is byte-identical (`VERIFY_PDF_ATTACHMENT_MISMATCH`);
+ * `manifest.tsr`, when present or required, is an RFC 3161 token over `manifest.json`
+ * (`VERIFY_TIMESTAMP_INVALID`, `VERIFY_TIMESTAMP_MISMATCH`) from a trusted TSA
+ * (`VERIFY_TIMESTAMP_UNTRUSTED`).
  *
  * A bad pack never throws: every failure is a check.
  *
@@ -196,6 +212,36 @@ export async function verifyPack(input: VerifyPackInput): Promise<VerifyResult> 
     }
   }
 
+  // 4b. The RFC 3161 token over manifest.json, when there is one (or one is required).
+  let timestamp: VerifyResult['timestamp'] = null;
+  if (manifestRaw !== null) {
+    const cas =
+      input.trustedTsaCas === undefined
+        ? undefined
+        : parseCertificates(input.trustedTsaCas, 'trusted TSA CAs');
+    const tsr = await read(TIMESTAMP_FILE);
+    if (tsr === null) {
+      if (cas !== undefined)
+        fail(
+          'VERIFY_TIMESTAMP_UNTRUSTED',
+          `${TIMESTAMP_FILE} is missing: the pack carries no trusted time, and TSA CAs were given`,
+          TIMESTAMP_FILE,
+        );
+    } else {
+      try {
+        const info = checkTimestamp(tsr, manifestRaw, cas);
+        timestamp = { time: info.time, tsa: info.tsa, tsaTrusted: cas !== undefined };
+        pass(
+          `RFC 3161 token over ${MANIFEST_FILE}: time ${info.time}, TSA ${info.tsa}${cas === undefined ? ' (TSA certificate not checked: give the TSA CA)' : ', issued by a trusted TSA CA'}`,
+          TIMESTAMP_FILE,
+        );
+      } catch (err) {
+        if (!(err instanceof SessiontrailError)) throw err;
+        fail(err.code, err.message, TIMESTAMP_FILE);
+      }
+    }
+  }
+
   // 5. Subjects and the files in the folder.
   if (manifest) {
     const listed = new Set(manifest.subject.map((s) => s.name));
@@ -244,6 +290,7 @@ export async function verifyPack(input: VerifyPackInput): Promise<VerifyResult> 
     manifestSha256: manifestRaw === null ? null : sha256Hex(manifestRaw),
     manifest,
     checks,
+    timestamp,
   };
 }
 

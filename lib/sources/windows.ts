@@ -672,7 +672,9 @@ events AS (
         ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
       ],
     )} END`,
-    raw_ref: `object_key || '#record=' || coalesce(CAST(record_no AS VARCHAR), 'none')`,
+    // A record without its record number (EventRecordID not exported) is named by its line's
+    // digest, as the Linux sources name theirs: the same on every engine, and one line of the file.
+    raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#sha256=' || substr(${d.sha256Hex('line')}, 1, 16))`,
     object_key: 'object_key',
   })}
   FROM luids

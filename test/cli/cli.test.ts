@@ -191,7 +191,7 @@ describe('sessiontrail bad input', () => {
         '--key',
         BIN,
       ],
-      /before --to/,
+      /--to: must be after from/,
     ],
     [
       [
