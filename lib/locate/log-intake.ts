@@ -356,7 +356,8 @@ async function* gunzipFile(path: string, state: GzipState, limit: number): Async
         })(),
       );
       // Sync-flush: a cut member still yields all it can; the missing trailer tells that it was cut.
-      const inflater = createInflateRaw({ finishFlush: constants.Z_SYNC_FLUSH });
+      // 1 MiB output chunks: zlib's default 16 KiB makes 64 times more trips through the line splitter.
+      const inflater = createInflateRaw({ finishFlush: constants.Z_SYNC_FLUSH, chunkSize: CHUNK });
       let crc = 0;
       let isize = 0;
       try {
@@ -595,7 +596,12 @@ function isBlank(line: Buffer): boolean {
 /** Why a line cannot be read as text: not UTF-8, or a control character other than tab. */
 function lineProblem(line: Buffer): string | null {
   if (!isUtf8(line)) return 'invalid_utf8';
-  for (const b of line) if ((b < 0x20 && b !== 0x09) || b === 0x7f) return 'control_character';
+  // An indexed loop: Buffer's iterator costs several times more per byte, and every byte of every
+  // line passes here.
+  for (let i = 0; i < line.length; i++) {
+    const b = line[i] as number;
+    if ((b < 0x20 && b !== 0x09) || b === 0x7f) return 'control_character';
+  }
   return null;
 }
 

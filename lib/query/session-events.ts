@@ -166,3 +166,29 @@ export type ProblemValues = Readonly<
 export function problemRow(values: ProblemValues): string {
   return classifiedRow(values);
 }
+
+/**
+ * The SELECT list of a row that is an event or a problem, told by its `status` column (`'event'`
+ * or not): each column is the event's expression on an event and the problem's otherwise, so a
+ * source classifies every line in one pass. A UNION of an events query and a problems query over
+ * the same lines makes an engine materialise those lines, raw text included, to read them twice:
+ * memory that grows with the input (DuckDB's CTE materialisation; issue 15). The problem's
+ * expressions must not need the event's work: on an engine that evaluates CASE lazily (DuckDB,
+ * Trino) the event's expressions run on event rows only.
+ */
+export function eventOrProblemRow(event: ClassifiedValues, problem: ProblemValues): string {
+  const names = new Set<string>(CLASSIFIED_COLUMNS.map((c) => c.name));
+  for (const key of [...Object.keys(event), ...Object.keys(problem)])
+    if (!names.has(key)) throw new Error(`${key} is not a classified-lines column`);
+  const status = problem.status;
+  const side = problem as ClassifiedValues;
+  return CLASSIFIED_COLUMNS.map((c) => {
+    if (c.name === 'status') return `${status} AS status`;
+    const nul = `CAST(NULL AS ${c.type})`;
+    const ev = event[c.name] ?? nul;
+    const pr = side[c.name] ?? nul;
+    return ev === pr
+      ? `${ev} AS ${c.name}`
+      : `CASE WHEN ${status} = 'event' THEN ${ev} ELSE ${pr} END AS ${c.name}`;
+  }).join(',\n  ');
+}

@@ -21,7 +21,7 @@
  */
 
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
-import { classifiedRow, problemRow, type SessionEventKind } from '../query/session-events.ts';
+import { eventOrProblemRow, type SessionEventKind } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const WINDOWS_SOURCE = 'windows';
@@ -536,7 +536,7 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
 
   // Built before the query text, so that every path it reads is registered for the scalars CTE.
   const sysCte = `sys AS (
-  SELECT object_key, line, layout,
+  SELECT object_key, line, ok, layout,
     coalesce(
       ${d.tryInteger(lv(['EventID']), 'INTEGER')},
       ${d.tryInteger(lv(['event_id']), 'INTEGER')},
@@ -565,17 +565,20 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
         WHEN ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
         ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
       ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field
-  FROM (SELECT object_key, line, sv, ${LAYOUT.detect(jp, lv)} AS layout FROM scalars)
+  FROM (SELECT object_key, line, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(jp, lv)} END AS layout FROM scalars)
 ),`;
   const sql = `
 WITH raw AS (
   SELECT object_key, line FROM ${d.rawLines(input, p)}
 ),
+-- One pass: each line flows through every step once, strict JSON is checked once per line, and the
+-- last SELECT tells events from problems by status. A step read twice (events, then problems) is
+-- materialised by DuckDB with every raw line in it: memory that grew with the input.
 checked AS (
   SELECT object_key, line, ${d.isJson('line')} AS ok FROM raw
 ),
 scalars AS (
-  SELECT object_key, line, ${d.jsonScalars('line', linePaths)} AS sv FROM checked WHERE ok
+  SELECT object_key, line, ok, CASE WHEN ok THEN ${d.jsonScalars('line', linePaths)} END AS sv FROM checked
 ),
 ${sysCte}
 classified AS (
@@ -583,6 +586,7 @@ classified AS (
     -- A record without an event id or a usable time is of the wrong shape whatever its channel:
     -- rejected before the scope checks, so that no malformed record hides among the skipped ones.
     CASE
+      WHEN NOT ok THEN 'rejected'
       WHEN event_id IS NULL THEN 'rejected'
       WHEN time_text IS NULL OR NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(${d.isoTimeText('time_text')})) IS NULL THEN 'rejected'
       WHEN channel_lc IS NULL OR channel_lc <> 'security' THEN 'skipped'
@@ -590,6 +594,7 @@ classified AS (
       WHEN host IS NULL OR host = '' THEN 'rejected'
       ELSE 'event' END AS status,
     CASE
+      WHEN NOT ok THEN 'malformed_json'
       WHEN event_id IS NULL THEN 'missing_event_id'
       WHEN time_text IS NULL THEN 'missing_time'
       WHEN NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(${d.isoTimeText('time_text')})) IS NULL THEN 'bad_time'
@@ -600,15 +605,15 @@ classified AS (
   FROM sys
 ),
 fields AS (
-  SELECT object_key, host, record_no, event_code, time_text, time_field, line,
+  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, line,
     ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
   FROM (
-    SELECT object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, time_field, line,
+    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, line,
       ${d.jsonScalars(
         'ed',
         ED_FIELDS.map((f) => [f]),
       )} AS ev
-    FROM (SELECT *, ${edRoot} AS ed FROM classified WHERE status = 'event')
+    FROM (SELECT *, CASE WHEN status = 'event' THEN ${edRoot} END AS ed FROM classified)
   )
 ),
 luids AS (
@@ -617,91 +622,82 @@ luids AS (
 ),
 events AS (
   SELECT
-  ${classifiedRow({
-    status: `'event'`,
-    source: literal(WINDOWS_SOURCE),
-    host: 'host',
-    record_no: 'record_no',
-    record_uid: `concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code)`,
-    event_code: 'event_code',
-    kind: byEvent((m) => literal(m.kind)),
-    time_ms: d.epochMillis(d.isoTimeText('time_text')),
-    time_field: 'time_field',
-    session_uid: byEvent((m) =>
-      m.session === undefined
-        ? undefined
-        : m.session === 'ProcessOwner'
-          ? `CASE WHEN ${ownerIsTarget} THEN luid_TargetLogonId ELSE luid_SubjectLogonId END`
-          : `luid_${m.session}`,
-    ),
-    linked_session_uid: byEvent((m) => (m.linked ? `nullif(luid_${m.linked}, '0x0')` : undefined)),
-    // S-1-0-0 (NULL SID) names no account: real 4688 v2 records write it as the target of every
-    // process whose owner the log does not resolve (MS-4688), so it is no identity.
-    user_uid: `nullif(${identityPart('uid')}, ${literal(NULL_SID)})`,
-    user_name: identityPart('name'),
-    user_domain: identityPart('domain'),
-    logon_type_id: byEvent((m) => (m.logonType ? d.tryInteger(ed(m.logonType), 'INTEGER') : undefined)),
-    is_elevated: byEvent((m) =>
-      m.elevated === 'ElevatedToken'
-        ? `CASE WHEN ed_ElevatedToken IN ('%%1842', 'Yes') THEN true WHEN ed_ElevatedToken IN ('%%1843', 'No') THEN false END`
-        : m.elevated === 'TokenElevationType'
-          ? // %%1937 = elevated (Run as administrator), %%1938 = limited; %%1936 (default) says nothing.
-            `CASE WHEN ed_TokenElevationType = '%%1937' THEN true WHEN ed_TokenElevationType = '%%1938' THEN false END`
-          : undefined,
-    ),
-    privileges: byEvent((m) => (m.privileges ? d.replaceAll(ed(m.privileges), '\\s+', ' ') : undefined)),
-    src_ip: byEvent((m) => (m.srcIp ? ed(m.srcIp) : undefined)),
-    src_host: byEvent((m) => (m.srcHost ? ed(m.srcHost) : undefined)),
-    process: byEvent((m) => (m.process ? ed(m.process) : undefined)),
-    parent_process: byEvent((m) => (m.parent ? ed(m.parent) : undefined)),
-    command_line: byEvent((m) => (m.commandLine ? ed(m.commandLine) : undefined)),
-    action: byEvent((m) => literal(m.action)),
-    target: byEvent((m) => m.target),
-    logon_process: byEvent((m) => (m.logonProcess ? ed(m.logonProcess) : undefined)),
-    auth_package: byEvent((m) => (m.authPackage ? ed(m.authPackage) : undefined)),
-    // Windows logs its logoffs, so no end hint (end_hint_ms, end_hint stay NULL).
-    // A NewCredentials logon (type 9) keeps the caller's identity locally and uses the outbound
-    // account (TargetOutbound*, 4624 v2) on the network; SubjectLogonId is the logon that made it
-    // (MS-4624). Both are what a reader needs to follow it.
-    details: `CASE WHEN event_code = '4624' AND ${d.tryInteger('ed_LogonType', 'INTEGER')} = ${NEW_CREDENTIALS_LOGON_TYPE} THEN ${d.jsonObjectText(
-      [
+  ${eventOrProblemRow(
+    {
+      status: `'event'`,
+      source: literal(WINDOWS_SOURCE),
+      host: 'host',
+      record_no: 'record_no',
+      record_uid: `concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code)`,
+      event_code: 'event_code',
+      kind: byEvent((m) => literal(m.kind)),
+      time_ms: d.epochMillis(d.isoTimeText('time_text')),
+      time_field: 'time_field',
+      session_uid: byEvent((m) =>
+        m.session === undefined
+          ? undefined
+          : m.session === 'ProcessOwner'
+            ? `CASE WHEN ${ownerIsTarget} THEN luid_TargetLogonId ELSE luid_SubjectLogonId END`
+            : `luid_${m.session}`,
+      ),
+      linked_session_uid: byEvent((m) => (m.linked ? `nullif(luid_${m.linked}, '0x0')` : undefined)),
+      // S-1-0-0 (NULL SID) names no account: real 4688 v2 records write it as the target of every
+      // process whose owner the log does not resolve (MS-4688), so it is no identity.
+      user_uid: `nullif(${identityPart('uid')}, ${literal(NULL_SID)})`,
+      user_name: identityPart('name'),
+      user_domain: identityPart('domain'),
+      logon_type_id: byEvent((m) => (m.logonType ? d.tryInteger(ed(m.logonType), 'INTEGER') : undefined)),
+      is_elevated: byEvent((m) =>
+        m.elevated === 'ElevatedToken'
+          ? `CASE WHEN ed_ElevatedToken IN ('%%1842', 'Yes') THEN true WHEN ed_ElevatedToken IN ('%%1843', 'No') THEN false END`
+          : m.elevated === 'TokenElevationType'
+            ? // %%1937 = elevated (Run as administrator), %%1938 = limited; %%1936 (default) says nothing.
+              `CASE WHEN ed_TokenElevationType = '%%1937' THEN true WHEN ed_TokenElevationType = '%%1938' THEN false END`
+            : undefined,
+      ),
+      privileges: byEvent((m) => (m.privileges ? d.replaceAll(ed(m.privileges), '\\s+', ' ') : undefined)),
+      src_ip: byEvent((m) => (m.srcIp ? ed(m.srcIp) : undefined)),
+      src_host: byEvent((m) => (m.srcHost ? ed(m.srcHost) : undefined)),
+      process: byEvent((m) => (m.process ? ed(m.process) : undefined)),
+      parent_process: byEvent((m) => (m.parent ? ed(m.parent) : undefined)),
+      command_line: byEvent((m) => (m.commandLine ? ed(m.commandLine) : undefined)),
+      action: byEvent((m) => literal(m.action)),
+      target: byEvent((m) => m.target),
+      logon_process: byEvent((m) => (m.logonProcess ? ed(m.logonProcess) : undefined)),
+      auth_package: byEvent((m) => (m.authPackage ? ed(m.authPackage) : undefined)),
+      // Windows logs its logoffs, so no end hint (end_hint_ms, end_hint stay NULL).
+      // A NewCredentials logon (type 9) keeps the caller's identity locally and uses the outbound
+      // account (TargetOutbound*, 4624 v2) on the network; SubjectLogonId is the logon that made it
+      // (MS-4624). Both are what a reader needs to follow it.
+      details: `CASE WHEN event_code = '4624' AND ${d.tryInteger('ed_LogonType', 'INTEGER')} = ${NEW_CREDENTIALS_LOGON_TYPE} THEN ${d.jsonObjectText(
         [
-          'outbound_account',
-          `nullif(concat_ws('\\', ed_TargetOutboundDomainName, ed_TargetOutboundUserName), '')`,
+          [
+            'outbound_account',
+            `nullif(concat_ws('\\', ed_TargetOutboundDomainName, ed_TargetOutboundUserName), '')`,
+          ],
+          ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
         ],
-        ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
-      ],
-    )} END`,
-    // A record without its record number (EventRecordID not exported) is named by its line's
-    // digest, as the Linux sources name theirs: the same on every engine, and one line of the file.
-    raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#sha256=' || substr(${d.sha256Hex('line')}, 1, 16))`,
-    object_key: 'object_key',
-  })}
+      )} END`,
+      // A record without its record number (EventRecordID not exported) is named by its line's
+      // digest, as the Linux sources name theirs: the same on every engine, and one line of the file.
+      raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#sha256=' || substr(${d.sha256Hex('line')}, 1, 16))`,
+      object_key: 'object_key',
+    },
+    {
+      status: 'status',
+      reason: 'reason',
+      source: literal(WINDOWS_SOURCE),
+      host: 'host',
+      record_no: 'record_no',
+      event_code: 'event_code',
+      time_field: 'time_field',
+      raw_ref: `object_key || CASE WHEN record_no IS NULL THEN '' ELSE '#record=' || CAST(record_no AS VARCHAR) END`,
+      object_key: 'object_key',
+    },
+  )}
   FROM luids
 )
 SELECT * FROM events
-UNION ALL
-SELECT ${problemRow({
-    status: 'status',
-    reason: 'reason',
-    source: literal(WINDOWS_SOURCE),
-    host: 'host',
-    record_no: 'record_no',
-    event_code: 'CAST(event_id AS VARCHAR)',
-    time_field: 'time_field',
-    raw_ref: `object_key || CASE WHEN record_no IS NULL THEN '' ELSE '#record=' || CAST(record_no AS VARCHAR) END`,
-    object_key: 'object_key',
-  })}
-FROM classified WHERE status <> 'event'
-UNION ALL
-SELECT ${problemRow({
-    status: `'rejected'`,
-    reason: `'malformed_json'`,
-    source: literal(WINDOWS_SOURCE),
-    raw_ref: 'object_key',
-    object_key: 'object_key',
-  })}
-FROM checked WHERE NOT ok
 `;
   return p.finish('normalise-windows', sql);
 }
