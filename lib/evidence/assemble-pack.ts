@@ -696,6 +696,15 @@ function buildLimitations(
     out.push(
       `${inferred.length} UAC split-token pairs were inferred, not logged: their logons name no linked logon, so each pair was matched by host, boot, SID, logon type, a gap of at most ${UAC_INFERRED_PAIR_MAX_GAP_MS} ms and which half received special privileges (each session says how).`,
     );
+  for (const s of [...new Set(input.results.sourceStats.map((r) => str(r.source)))].sort(cmp)) {
+    const n = input.results.sourceStats
+      .filter((r) => r.source === s && r.metric === 'by_line')
+      .reduce((a, r) => a + num(r.n), 0);
+    if (n > 0)
+      out.push(
+        `${n} ${s} records carry no record number (a log layout without one): each is identified by its file and line (#line=N), so two identical lines are two records and a record delivered twice is counted twice.`,
+      );
+  }
   for (const s of coverage.sources)
     if (s.conflicting_records > 0)
       out.push(

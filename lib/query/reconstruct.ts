@@ -20,8 +20,8 @@
 
 import { type Config, globToRegex, type MatchSpec, type SuppressionRule } from '../config/config.ts';
 import type { Dialect } from './dialects/dialect.ts';
-import { CLASSIFIED_COLUMNS } from './session-events.ts';
-import { ParamList, type SqlQuery } from './sql.ts';
+import { CLASSIFIED_COLUMNS, LINE_IDENTITY_PREFIX } from './session-events.ts';
+import { literal, ParamList, type SqlQuery } from './sql.ts';
 
 /** How long before its 4624 a 4672 may be written and still belong to it. */
 export const PRIVILEGE_LEAD_MS = 5000;
@@ -539,9 +539,11 @@ ORDER BY c.source, c.status, c.reason, x.raw_ref`,
 }
 
 /**
- * Coverage: files, duplicates, conflicting versions and the time fields used, per source. Duplicates
- * are the copies beyond the first of a record (same `record_uid`, same content, {@link recordContentSql});
- * `conflicts` counts the versions of records whose copies say different things (all kept).
+ * Coverage: files, duplicates, conflicting versions, records identified by their line and the time
+ * fields used, per source. Duplicates are the copies beyond the first of a record (same
+ * `record_uid`, same content, {@link recordContentSql}); `conflicts` counts the versions of records
+ * whose copies say different things (all kept); `by_line` the records without a record number of
+ * their own ({@link LINE_IDENTITY_PREFIX}).
  */
 export function buildSourceStatsQuery(d: Dialect, linesTable: string): SqlQuery {
   const t = d.workTable(linesTable);
@@ -560,6 +562,9 @@ UNION ALL
 SELECT source, 'duplicates', '', sum(copies - versions) FROM identities GROUP BY source
 UNION ALL
 SELECT source, 'conflicts', '', sum(CASE WHEN versions > 1 THEN versions ELSE 0 END) FROM identities GROUP BY source
+UNION ALL
+SELECT source, 'by_line', '', count(*) FROM ${t}
+WHERE status = 'event' AND strpos(record_uid, ${literal(`|${LINE_IDENTITY_PREFIX}`)}) > 0 GROUP BY source
 UNION ALL
 SELECT source, 'time_field', time_field, count(*) FROM ${t} WHERE status = 'event' GROUP BY source, time_field
 ORDER BY source, metric, label`,

@@ -21,7 +21,12 @@
  */
 
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
-import { classifiedRow, problemRow, type SessionEventKind } from '../query/session-events.ts';
+import {
+  classifiedRow,
+  LINE_IDENTITY_PREFIX,
+  problemRow,
+  type SessionEventKind,
+} from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const WINDOWS_SOURCE = 'windows';
@@ -536,7 +541,7 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
 
   // Built before the query text, so that every path it reads is registered for the scalars CTE.
   const sysCte = `sys AS (
-  SELECT object_key, line, layout,
+  SELECT object_key, line, line_no, layout,
     coalesce(
       ${d.tryInteger(lv(['EventID']), 'INTEGER')},
       ${d.tryInteger(lv(['event_id']), 'INTEGER')},
@@ -565,17 +570,17 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
         WHEN ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
         ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
       ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field
-  FROM (SELECT object_key, line, sv, ${LAYOUT.detect(jp, lv)} AS layout FROM scalars)
+  FROM (SELECT object_key, line, line_no, sv, ${LAYOUT.detect(jp, lv)} AS layout FROM scalars)
 ),`;
   const sql = `
 WITH raw AS (
-  SELECT object_key, line FROM ${d.rawLines(input, p)}
+  SELECT object_key, line, line_no FROM ${d.rawLines(input, p)}
 ),
 checked AS (
-  SELECT object_key, line, ${d.isJson('line')} AS ok FROM raw
+  SELECT object_key, line, line_no, ${d.isJson('line')} AS ok FROM raw
 ),
 scalars AS (
-  SELECT object_key, line, ${d.jsonScalars('line', linePaths)} AS sv FROM checked WHERE ok
+  SELECT object_key, line, line_no, ${d.jsonScalars('line', linePaths)} AS sv FROM checked WHERE ok
 ),
 ${sysCte}
 classified AS (
@@ -600,10 +605,10 @@ classified AS (
   FROM sys
 ),
 fields AS (
-  SELECT object_key, host, record_no, event_code, time_text, time_field, line,
+  SELECT object_key, host, record_no, event_code, time_text, time_field, line, line_no,
     ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
   FROM (
-    SELECT object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, time_field, line,
+    SELECT object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, time_field, line, line_no,
       ${d.jsonScalars(
         'ed',
         ED_FIELDS.map((f) => [f]),
@@ -612,7 +617,14 @@ fields AS (
   )
 ),
 luids AS (
-  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')}
+  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')},
+    -- A layout without a record number (the newer flat export): the record is its line of its
+    -- file. Its uid is the file, the line's content and which of the file's identical lines it is
+    -- (the same set of uids in any line order), so that distinct lines never collapse, even
+    -- identical ones; its reference is the file and line (#line=N), or on engines that do not
+    -- number lines the line's digest.
+    CASE WHEN record_no IS NULL THEN ${literal(LINE_IDENTITY_PREFIX)} || concat_ws(':', object_key, ${d.sha256Hex('line')},
+      CAST(row_number() OVER (PARTITION BY object_key, line ORDER BY line_no) AS VARCHAR)) END AS line_identity
   FROM fields
 ),
 events AS (
@@ -622,7 +634,7 @@ events AS (
     source: literal(WINDOWS_SOURCE),
     host: 'host',
     record_no: 'record_no',
-    record_uid: `concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code)`,
+    record_uid: `concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), line_identity), event_code)`,
     event_code: 'event_code',
     kind: byEvent((m) => literal(m.kind)),
     time_ms: d.epochMillis(d.isoTimeText('time_text')),
@@ -672,7 +684,8 @@ events AS (
         ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
       ],
     )} END`,
-    raw_ref: `object_key || '#record=' || coalesce(CAST(record_no AS VARCHAR), 'none')`,
+    raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#line=' || CAST(line_no AS VARCHAR),
+      '#sha256=' || substr(${d.sha256Hex('line')}, 1, 16))`,
     object_key: 'object_key',
   })}
   FROM luids

@@ -285,10 +285,14 @@ const GOLDEN: Readonly<Record<string, readonly Expected[]>> = {
   'lone surrogate escape': [MALFORMED],
 };
 
-/** The raw reference the source writes: the file key, then the record number for what has one. */
+/**
+ * The raw reference the source writes: the file key, then the record number for what has one; an
+ * event without one is referred to by its line (each case is the one line of its file).
+ */
 function withRef(key: string, e: Expected): Expected {
   if (e.reason === 'malformed_json') return { ...e, raw_ref: key };
-  if (e.status === 'event') return { ...e, raw_ref: `${key}#record=${e.record_no ?? 'none'}` };
+  if (e.status === 'event')
+    return { ...e, raw_ref: e.record_no == null ? `${key}#line=1` : `${key}#record=${e.record_no}` };
   return { ...e, raw_ref: e.record_no == null ? key : `${key}#record=${e.record_no}` };
 }
 

@@ -240,6 +240,34 @@ describe('records that share an identity but differ are both kept and reported (
   }, 120_000);
 });
 
+describe('Windows records without a record number are identified by file and line (regressions)', () => {
+  it('keeps content-identical lines as distinct records, refers to each by its line and says so', async () => {
+    // Prepare: the capture's Security lines as a layout without a record number writes them, and
+    // one of its 4624 twice (two records the log cannot tell apart, as in the newer flat export).
+    const plain = data.windows.lines.map((l) => {
+      const { RecordNumber: _, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    });
+    const i = plain.findIndex((l) => l.includes('"EventID":4624'));
+    const lines = [...plain.slice(0, i + 1), plain[i] as string, ...plain.slice(i + 1)];
+    // Act
+    const pack = await exportFiles('windows', { security: lines });
+    const reordered = await exportFiles('windows', { security: [...lines].reverse() });
+    // Assess: nothing collapsed, every event referred to by its line, and the pack says so.
+    const source = pack.coverage.sources[0];
+    expect(source?.duplicates_collapsed).toBe(0);
+    expect(source?.conflicting_records).toBe(0);
+    const refs = [
+      ...pack.sessions.flatMap((s) => s.halves.map((h) => h.logon_ref)),
+      ...pack.sessions.flatMap((s) => s.activity.map((a) => a.raw_ref)),
+    ];
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect(ref).toMatch(/^windows\/dt=2020-09-14\/security\.json#line=[1-9][0-9]*$/);
+    expect(pack.limitations.some((l) => l.includes('carry no record number'))).toBe(true);
+    expectSame(comparable(reordered, false), comparable(pack, false));
+  }, 120_000);
+});
+
 describe('order and repetition of lines (property, real exports)', () => {
   it.each(
     SOURCES,
