@@ -114,8 +114,8 @@ async function exportFiles(source: Source, files: Readonly<Record<string, readon
 
 /**
  * evidence.json as the property compares it: record positions (`#line=N`, `#record=N`) left out (a
- * position moves with its line, as in `npm run fuzz`), and the input files' digests (their bytes
- * change with the order). With `repeated`, also what counts lines read rather than records: the
+ * position moves with its line, as in `npm run fuzz`), and the input files' digests and sizes (their
+ * bytes change with the order). With `repeated`, also what counts lines read rather than records: the
  * per-file and per-reason counts, the files, the query row counts, the rejected lines (a repeated
  * line is read again, and an unreadable one rejected again).
  */
@@ -125,9 +125,14 @@ function comparable(pack: EvidencePack, repeated: boolean): string {
     queries: Record<string, unknown>[];
     limitations: string[];
   };
-  delete copy.inputs;
+  // The files' digests and stored sizes change with the order of their lines (and gzip).
+  copy.inputs = (copy.inputs as Record<string, unknown>[] | undefined)?.map((i) => ({
+    ...i,
+    sha256: null,
+    size: null,
+  }));
   if (repeated) {
-    delete copy.coverage.inputs;
+    delete copy.inputs;
     for (const list of ['rejected', 'skipped'] as const)
       copy.coverage[list] = (copy.coverage[list] as { source: string; reason: string }[]).map((r) => ({
         source: r.source,
