@@ -572,6 +572,7 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
       records_skipped: skippedN,
       records_rejected: rejectedN,
       duplicates_collapsed: stat('duplicates').reduce((n, r) => n + num(r.n), 0),
+      conflicting_records: stat('conflicts').reduce((n, r) => n + num(r.n), 0),
       time_fields: stat('time_field')
         .map((r) => ({ field: str(r.label), records: num(r.n) }))
         .sort((a, b) => cmp(a.field, b.field)),
@@ -695,6 +696,20 @@ function buildLimitations(
     out.push(
       `${inferred.length} UAC split-token pairs were inferred, not logged: their logons name no linked logon, so each pair was matched by host, boot, SID, logon type, a gap of at most ${UAC_INFERRED_PAIR_MAX_GAP_MS} ms and which half received special privileges (each session says how).`,
     );
+  for (const s of [...new Set(input.results.sourceStats.map((r) => str(r.source)))].sort(cmp)) {
+    const n = input.results.sourceStats
+      .filter((r) => r.source === s && r.metric === 'by_line')
+      .reduce((a, r) => a + num(r.n), 0);
+    if (n > 0)
+      out.push(
+        `${n} ${s} records carry no record number (a log layout without one): each is identified by its file and line (#line=N), so two identical lines are two records and a record delivered twice is counted twice.`,
+      );
+  }
+  for (const s of coverage.sources)
+    if (s.conflicting_records > 0)
+      out.push(
+        `${s.conflicting_records} ${s.source} records are versions of one record that disagree (the same identity, different content): all are kept and none was chosen, as the logs cannot tell which is genuine; the findings list them.`,
+      );
   if (orphanEvents > 0)
     out.push(
       `${orphanEvents} activity events in the window could not be tied to a logon in the data; they are listed as orphan activity.`,

@@ -394,7 +394,14 @@ export interface SourceCoverage {
   readonly records_outside_window: Count;
   readonly records_skipped: Count;
   readonly records_rejected: Count;
+  /** Copies of a record beyond the first (same source identity, same content): collapsed to one. */
   readonly duplicates_collapsed: Count;
+  /**
+   * Records that share their source's identity (e.g. host, RecordNumber and EventID) with a record
+   * that says something else: every version is kept and none is chosen, so the result does not
+   * depend on which came first; the `conflicting-record-versions` finding lists them.
+   */
+  readonly conflicting_records: Count;
   /** Which field gave event times and why, e.g. `@timestamp (collector time, UTC)`. Sorted. */
   readonly time_fields: readonly { readonly field: string; readonly records: Count }[];
 }

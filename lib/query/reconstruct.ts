@@ -3,7 +3,8 @@
  * `{ sql, params }` over the normalised events table that a source's normalising query produced.
  *
  * The steps, each a working table or a result:
- * 1. `session_events`: in-range, in-scope events, duplicates collapsed on `record_uid`, each with the
+ * 1. `session_events`: in-range, in-scope events, duplicates collapsed on `record_uid` and content
+ *    (versions that differ all kept, as conflicts), each with the
  *    boot epoch of its host (`boot_ms`: time of the latest 4608 at or before it, `-1` before the
  *    first boot in the data).
  * 2. `attributed`: every event that names a session, tied to its session half: the logon of the
@@ -19,8 +20,8 @@
 
 import { type Config, globToRegex, type MatchSpec, type SuppressionRule } from '../config/config.ts';
 import type { Dialect } from './dialects/dialect.ts';
-import { CLASSIFIED_COLUMNS } from './session-events.ts';
-import { ParamList, type SqlQuery } from './sql.ts';
+import { CLASSIFIED_COLUMNS, LINE_IDENTITY_PREFIX } from './session-events.ts';
+import { literal, ParamList, type SqlQuery } from './sql.ts';
 
 /** How long before its 4624 a 4672 may be written and still belong to it. */
 export const PRIVILEGE_LEAD_MS = 5000;
@@ -127,6 +128,30 @@ const EVENT_COLUMNS = CLASSIFIED_COLUMNS.map((c) => c.name).filter(
   (name) => !['status', 'reason', 'object_key'].includes(name),
 );
 
+/**
+ * What a record says, as opposed to where it was read and how: every normalised column but its
+ * identity (`source`, `host`, `record_uid`), its place (`raw_ref`) and which field gave its time
+ * (`time_field`: two layouts of one record name the field differently, the time is the same).
+ */
+const CONTENT_COLUMNS = EVENT_COLUMNS.filter(
+  (name) => !['source', 'host', 'record_uid', 'raw_ref', 'time_field'].includes(name),
+);
+
+/**
+ * SQL giving a fingerprint of what a record says ({@link CONTENT_COLUMNS}), the same text on every
+ * engine: copies of a record with the same `record_uid` and the same fingerprint are duplicates
+ * (one is kept); the same `record_uid` with different fingerprints are versions of one record that
+ * disagree (a conflict: all are kept and reported). `q` is a table alias with its dot, or ''.
+ */
+export function recordContentSql(d: Dialect, q = ''): string {
+  // '=' before a value and '-' for NULL: NULL and '' differ; U+001F separates the columns.
+  const parts = CONTENT_COLUMNS.map((c) => `coalesce('=' || CAST(${q}${c} AS VARCHAR), '-')`);
+  return d.sha256Hex(`concat_ws(chr(31), ${parts.join(', ')})`);
+}
+
+/** The columns of `session_events`, in order (then `boot_ms`). */
+const SESSION_EVENT_COLUMNS = [...EVENT_COLUMNS, 'host_as_logged', 'record_identity'];
+
 /** Step 1: `session_events`. */
 export function buildSessionEventsQuery(d: Dialect, plan: ReconstructionPlan, linesTable: string): SqlQuery {
   const p = new ParamList();
@@ -134,30 +159,46 @@ export function buildSessionEventsQuery(d: Dialect, plan: ReconstructionPlan, li
   // One identity per host: a host logged by its short name (`WORKSTATION5`) is the host of the data
   // whose full name has that first label (`WORKSTATION5.THESHIRE.LOCAL`), when exactly one has it;
   // scope, counts, lanes and sentences then all speak of one host. `host_as_logged` keeps the spelling.
+  // Copies of one record collapse to the one read first in (file, position) order; versions of one
+  // record that say different things are all kept, each with `#version=<fingerprint>` after its
+  // uid and its raw_ref (two versions may sit at one reference: one file, one record number), so
+  // that what the pack shows never depends on the order of the lines (`record_identity` keeps the
+  // source's uid, which the conflicting-record-versions finding groups on).
   const sql = `
-SELECT *,
+SELECT ${SESSION_EVENT_COLUMNS.join(', ')},
   coalesce(max(CASE WHEN kind = 'boot' THEN time_ms END) OVER (
     PARTITION BY host ORDER BY time_ms, record_no, record_uid ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), -1) AS boot_ms
 FROM (
-  SELECT source, host, host_as_logged, record_no, record_uid, event_code, kind, time_ms, time_field, session_uid, linked_session_uid,
-    user_uid, user_name, user_domain, logon_type_id, is_elevated, privileges, src_ip, src_host, process,
-    parent_process, command_line, action, target, logon_process, auth_package, end_hint_ms, end_hint, details, raw_ref,
-    row_number() OVER (PARTITION BY record_uid ORDER BY raw_ref) AS copy_no
+  SELECT ${SESSION_EVENT_COLUMNS.filter((c) => !['record_uid', 'raw_ref', 'record_identity'].includes(c)).join(', ')},
+    CASE WHEN versions > 1 THEN record_uid || '#version=' || substr(content_sha, 1, 16) ELSE record_uid END AS record_uid,
+    CASE WHEN versions > 1 THEN raw_ref || '#version=' || substr(content_sha, 1, 16) ELSE raw_ref END AS raw_ref,
+    record_uid AS record_identity
   FROM (
-    SELECT ${EVENT_COLUMNS.map((c) => `l.${c}`).join(', ')}, l.host AS host_as_logged
-    FROM (SELECT * FROM ${t} WHERE status = 'event' AND strpos(host, '.') > 0) l
-    UNION ALL
-    SELECT ${EVENT_COLUMNS.map((c) => (c === 'host' ? 'CASE WHEN fq.n = 1 THEN fq.fqdn ELSE l.host END' : `l.${c}`)).join(', ')}, l.host
-    FROM (SELECT * FROM ${t} WHERE status = 'event' AND (host IS NULL OR strpos(host, '.') = 0)) l
-    LEFT JOIN (
-      SELECT upper(split_part(host, '.', 1)) AS short, min(host) AS fqdn, count(DISTINCT host) AS n
-      FROM ${t} WHERE status = 'event' AND strpos(host, '.') > 0 GROUP BY upper(split_part(host, '.', 1))
-    ) fq ON fq.short = upper(l.host)
-  ) canonical
-  WHERE time_ms >= ${p.add(plan.dataFromMs)} AND time_ms < ${p.add(plan.toMs)}
-    AND ${hostScopeSql(plan.hosts, p)}
-) deduped
-WHERE copy_no = 1`;
+    SELECT *, max(version_no) OVER (PARTITION BY record_uid) AS versions
+    FROM (
+    SELECT *,
+      row_number() OVER (PARTITION BY record_uid, content_sha ORDER BY raw_ref) AS copy_no,
+      dense_rank() OVER (PARTITION BY record_uid ORDER BY content_sha) AS version_no
+    FROM (
+      SELECT canonical.*, ${recordContentSql(d, 'canonical.')} AS content_sha
+      FROM (
+        SELECT ${EVENT_COLUMNS.map((c) => `l.${c}`).join(', ')}, l.host AS host_as_logged
+        FROM (SELECT * FROM ${t} WHERE status = 'event' AND strpos(host, '.') > 0) l
+        UNION ALL
+        SELECT ${EVENT_COLUMNS.map((c) => (c === 'host' ? 'CASE WHEN fq.n = 1 THEN fq.fqdn ELSE l.host END' : `l.${c}`)).join(', ')}, l.host
+        FROM (SELECT * FROM ${t} WHERE status = 'event' AND (host IS NULL OR strpos(host, '.') = 0)) l
+        LEFT JOIN (
+          SELECT upper(split_part(host, '.', 1)) AS short, min(host) AS fqdn, count(DISTINCT host) AS n
+          FROM ${t} WHERE status = 'event' AND strpos(host, '.') > 0 GROUP BY upper(split_part(host, '.', 1))
+        ) fq ON fq.short = upper(l.host)
+      ) canonical
+      WHERE time_ms >= ${p.add(plan.dataFromMs)} AND time_ms < ${p.add(plan.toMs)}
+        AND ${hostScopeSql(plan.hosts, p)}
+    ) fingerprinted
+    ) ranked
+  ) copies
+  WHERE copy_no = 1
+) deduped`;
   return p.finish('session-events', sql);
 }
 
@@ -497,14 +538,33 @@ ORDER BY c.source, c.status, c.reason, x.raw_ref`,
   );
 }
 
-/** Coverage: files, duplicates and the time fields used, per source. */
+/**
+ * Coverage: files, duplicates, conflicting versions, records identified by their line and the time
+ * fields used, per source. Duplicates are the copies beyond the first of a record (same
+ * `record_uid`, same content, {@link recordContentSql}); `conflicts` counts the versions of records
+ * whose copies say different things (all kept); `by_line` the records without a record number of
+ * their own ({@link LINE_IDENTITY_PREFIX}).
+ */
 export function buildSourceStatsQuery(d: Dialect, linesTable: string): SqlQuery {
   const t = d.workTable(linesTable);
   return new ParamList().finish(
     'coverage-sources',
-    `SELECT source, 'files' AS metric, '' AS label, count(DISTINCT object_key) AS n FROM ${t} GROUP BY source
+    `WITH versions AS (
+  SELECT source, record_uid, count(*) AS copies
+  FROM (SELECT source, record_uid, ${recordContentSql(d)} AS content_sha FROM ${t} WHERE status = 'event') e
+  GROUP BY source, record_uid, content_sha
+),
+identities AS (
+  SELECT source, record_uid, count(*) AS versions, sum(copies) AS copies FROM versions GROUP BY source, record_uid
+)
+SELECT source, 'files' AS metric, '' AS label, count(DISTINCT object_key) AS n FROM ${t} GROUP BY source
 UNION ALL
-SELECT source, 'duplicates', '', count(*) - count(DISTINCT record_uid) FROM ${t} WHERE status = 'event' GROUP BY source
+SELECT source, 'duplicates', '', sum(copies - versions) FROM identities GROUP BY source
+UNION ALL
+SELECT source, 'conflicts', '', sum(CASE WHEN versions > 1 THEN versions ELSE 0 END) FROM identities GROUP BY source
+UNION ALL
+SELECT source, 'by_line', '', count(*) FROM ${t}
+WHERE status = 'event' AND strpos(record_uid, ${literal(`|${LINE_IDENTITY_PREFIX}`)}) > 0 GROUP BY source
 UNION ALL
 SELECT source, 'time_field', time_field, count(*) FROM ${t} WHERE status = 'event' GROUP BY source, time_field
 ORDER BY source, metric, label`,

@@ -120,6 +120,14 @@ export const CLASSIFIED_COLUMNS = [
 ] as const satisfies readonly ClassifiedColumn[];
 
 /**
+ * The start of the `record_uid` part of a record that carries no record number of its own (a
+ * Windows layout without one) and is identified by its file and line instead: such a record is
+ * never collapsed with another (two identical lines are two records), so a copy delivered twice is
+ * counted twice. The pack counts these records and says so.
+ */
+export const LINE_IDENTITY_PREFIX = 'line:';
+
+/**
  * The `action` of a logon that no record logged but a source derived from activity (a CloudTrail
  * long-term key's first call): its session's start is inferred, and the verdict says so.
  */

@@ -37,8 +37,11 @@
  * object key; else the file name without `.log[.gz]` up to the first `_` (`web01.corp.log`,
  * `web01_audit.log`). Upper-cased, as the Windows source does, so that host scopes match alike.
  *
- * Time: `msg=audit(<epoch>.<millis>:<serial>)`, UTC by definition. `record_uid` is
- * `host|epoch.millis|serial|type`, so re-shipped copies collapse.
+ * Time: `msg=audit(<epoch>.<millis>:<serial>)`, UTC by definition. Identity: `record_uid` is
+ * `host|epoch.millis|serial|type`, the event id the kernel gives every record of one event (auparse(3))
+ * with the record's type, so re-shipped copies collapse (here before the session facts, and in the
+ * reconstruction); two different lines under one identity are versions that disagree: both are
+ * kept, and the reconstruction reports the conflict.
  */
 import { type Dialect, type ExpressionShims, type RawInput, regexpGroup } from '../query/dialects/dialect.ts';
 import { classifiedRow, problemRow } from '../query/session-events.ts';
@@ -283,12 +286,18 @@ fields AS (
   FROM classified WHERE status = 'event'
 ),
 typed AS (
+  -- One row per record: a line delivered twice (same identity, same text) must not count twice in
+  -- a session's facts (sudo_commands, root_syscalls). Every copy is still emitted below, for the
+  -- reconstruction to count and collapse; two different lines under one identity are both kept.
   SELECT *,
     ${idSql('auid_raw')} AS auid,
     ${idSql('ses_raw')} AS ses,
     ${elevating} AS is_elevating,
     ${failed} AS is_failed
-  FROM fields
+  FROM (
+    SELECT *, row_number() OVER (PARTITION BY host, sec, frac, serial, rtype, line ORDER BY object_key) AS copy_no
+    FROM fields
+  ) c WHERE copy_no = 1
 ),
 kinds AS (
   SELECT *,
@@ -435,10 +444,11 @@ events AS (
       ['root_syscalls', `CAST(fa.root_syscalls AS VARCHAR)`],
       ['audit_session', 'o.ses'],
     ])} END`,
-    raw_ref: `o.object_key || '#audit(' || o.sec || '.' || o.frac || ':' || o.serial || ')/' || o.rtype`,
-    object_key: 'o.object_key',
+    raw_ref: `c.object_key || '#audit(' || o.sec || '.' || o.frac || ':' || o.serial || ')/' || o.rtype`,
+    object_key: 'c.object_key',
   })}
   FROM owned o
+  JOIN fields c ON c.host = o.host AND c.sec = o.sec AND c.frac = o.frac AND c.serial = o.serial AND c.rtype = o.rtype AND c.line = o.line
   LEFT JOIN entry e ON o.kind = 'logon' AND e.rn = 1 AND e.host = o.host AND e.time_ms = o.time_ms AND e.serial_no = o.serial_no
   LEFT JOIN facts fa ON o.kind = 'logon' AND fa.host = o.host AND fa.boot_ms = o.boot_ms AND fa.session_uid = o.session_uid AND fa.logon_ms = o.time_ms
 )

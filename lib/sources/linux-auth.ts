@@ -30,8 +30,13 @@
  * classic lines are rejected (`no_year`). RFC 3339 stamps (rsyslog high precision) are taken with
  * their offset; without one, in the configured zone. The rule used is each record's `time_field`.
  *
- * Identity: `record_uid` = `host|time|sha256(line)` (syslog has no record number: identical lines in
- * the same second collapse). Hosts are upper-cased like the other sources. `user_uid` is the uid the
+ * Identity: `record_uid` = `host|time|sha256(line)`: syslog has no record number, so a record is
+ * its whole content (host, time, program[pid] and message: the line). Identical lines of one host
+ * and second are one record delivered twice (at-least-once shipping, a rotated file read with its
+ * successor) and collapse, here before the session logic and in the reconstruction; two records
+ * can never conflict, as any difference makes another identity. (sshd and sudo lines carry the
+ * PID and the message, so two genuine events that print the same line in the same second are
+ * ones the log itself cannot tell apart.) Hosts are upper-cased like the other sources. `user_uid` is the uid the
  * line prints (`(uid=1000)`), on a logon the one of its `session opened` line.
  */
 import { SessiontrailError } from '../errors.ts';
@@ -278,7 +283,7 @@ statused AS (
       ELSE 'other_message' END AS reason
   FROM classified
 ),
-base AS (
+copies AS (
   SELECT *,
     CASE event_code
       WHEN 'sshd_accepted' THEN 'logon'
@@ -301,6 +306,14 @@ base AS (
     CASE event_code WHEN 'sudo_command' THEN sudo_tty WHEN 'su' THEN su_tty END AS tty,
     ${d.sha256Hex("coalesce(line, '')")} AS line_sha
   FROM statused WHERE status = 'event'
+),
+base AS (
+  -- One row per record (host, time, line: its identity): a line delivered twice must not read as
+  -- two logons of one session or two candidate sessions of a sudo line. Every copy is still
+  -- emitted below, for the reconstruction to count and collapse.
+  SELECT * FROM (
+    SELECT *, row_number() OVER (PARTITION BY host, time_ms, line_sha ORDER BY object_key) AS copy_no FROM copies
+  ) c WHERE copy_no = 1
 ),
 logins AS (
   SELECT host, own_session, time_ms AS start_ms,
@@ -459,10 +472,11 @@ events AS (
       ['sudo_denied', 'CAST(fa.sudo_denied AS VARCHAR)'],
       ['pid', 'o.pid'],
     ])} END`,
-    raw_ref: `o.object_key || '#sha256=' || substr(o.line_sha, 1, 16)`,
-    object_key: 'o.object_key',
+    raw_ref: `c.object_key || '#sha256=' || substr(o.line_sha, 1, 16)`,
+    object_key: 'c.object_key',
   })}
   FROM owned o
+  JOIN copies c ON c.host = o.host AND c.time_ms = o.time_ms AND c.line_sha = o.line_sha
   LEFT JOIN facts fa ON o.kind = 'logon' AND fa.host = o.host AND fa.session_uid = o.session_uid AND fa.logon_ms = o.time_ms
 )
 SELECT * FROM events

@@ -21,7 +21,7 @@
  */
 
 import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
-import { eventOrProblemRow, type SessionEventKind } from '../query/session-events.ts';
+import { eventOrProblemRow, LINE_IDENTITY_PREFIX, type SessionEventKind } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
 export const WINDOWS_SOURCE = 'windows';
@@ -536,7 +536,7 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
 
   // Built before the query text, so that every path it reads is registered for the scalars CTE.
   const sysCte = `sys AS (
-  SELECT object_key, line, ok, layout,
+  SELECT object_key, line, line_no, ok, layout,
     coalesce(
       ${d.tryInteger(lv(['EventID']), 'INTEGER')},
       ${d.tryInteger(lv(['event_id']), 'INTEGER')},
@@ -565,20 +565,20 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
         WHEN ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
         ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
       ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field
-  FROM (SELECT object_key, line, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(jp, lv)} END AS layout FROM scalars)
+  FROM (SELECT object_key, line, line_no, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(jp, lv)} END AS layout FROM scalars)
 ),`;
   const sql = `
 WITH raw AS (
-  SELECT object_key, line FROM ${d.rawLines(input, p)}
+  SELECT object_key, line, line_no FROM ${d.rawLines(input, p)}
 ),
 -- One pass: each line flows through every step once, strict JSON is checked once per line, and the
 -- last SELECT tells events from problems by status. A step read twice (events, then problems) is
 -- materialised by DuckDB with every raw line in it: memory that grew with the input.
 checked AS (
-  SELECT object_key, line, ${d.isJson('line')} AS ok FROM raw
+  SELECT object_key, line, line_no, ${d.isJson('line')} AS ok FROM raw
 ),
 scalars AS (
-  SELECT object_key, line, ok, CASE WHEN ok THEN ${d.jsonScalars('line', linePaths)} END AS sv FROM checked
+  SELECT object_key, line, line_no, ok, CASE WHEN ok THEN ${d.jsonScalars('line', linePaths)} END AS sv FROM checked
 ),
 ${sysCte}
 classified AS (
@@ -605,10 +605,10 @@ classified AS (
   FROM sys
 ),
 fields AS (
-  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, line,
+  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, line, line_no,
     ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
   FROM (
-    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, line,
+    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, line, line_no,
       ${d.jsonScalars(
         'ed',
         ED_FIELDS.map((f) => [f]),
@@ -617,7 +617,15 @@ fields AS (
   )
 ),
 luids AS (
-  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')}
+  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')},
+    -- A layout without a record number (the newer flat export): the record is its line of its
+    -- file. Its uid is the file, the line's content and which of the file's identical lines it is
+    -- (the same set of uids in any line order), so that distinct lines never collapse, even
+    -- identical ones; its reference is the file and line (#line=N), or on engines that do not
+    -- number lines the line's digest. The window is over every line: the one place where this
+    -- query does not stream (the speed issue's memory figures predate it; bench/RESULTS.md).
+    CASE WHEN record_no IS NULL THEN ${literal(LINE_IDENTITY_PREFIX)} || concat_ws(':', object_key, ${d.sha256Hex('line')},
+      CAST(row_number() OVER (PARTITION BY object_key, line ORDER BY line_no) AS VARCHAR)) END AS line_identity
   FROM fields
 ),
 events AS (
@@ -628,7 +636,7 @@ events AS (
       source: literal(WINDOWS_SOURCE),
       host: 'host',
       record_no: 'record_no',
-      record_uid: `concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), 'line:' || ${d.sha256Hex('line')}), event_code)`,
+      record_uid: `concat_ws('|', host, 'security', coalesce(CAST(record_no AS VARCHAR), line_identity), event_code)`,
       event_code: 'event_code',
       kind: byEvent((m) => literal(m.kind)),
       time_ms: d.epochMillis(d.isoTimeText('time_text')),
@@ -678,9 +686,10 @@ events AS (
           ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
         ],
       )} END`,
-      // A record without its record number (EventRecordID not exported) is named by its line's
-      // digest, as the Linux sources name theirs: the same on every engine, and one line of the file.
-      raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#sha256=' || substr(${d.sha256Hex('line')}, 1, 16))`,
+      // A record without its record number (EventRecordID not exported) is named by its file and
+      // line, or by its line's digest where the engine does not number lines (Hive text tables).
+      raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#line=' || CAST(line_no AS VARCHAR),
+        '#sha256=' || substr(${d.sha256Hex('line')}, 1, 16))`,
       object_key: 'object_key',
     },
     {

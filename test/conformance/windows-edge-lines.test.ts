@@ -77,6 +77,19 @@ describe.skipIf(trino.unavailable !== null)(
       ).rows;
     };
 
+    /**
+     * A record without a record number is referred to by its line (`#line=N`) where the engine
+     * numbers lines (DuckDB), else by its line's digest (`#sha256=…`: Hive text tables give no line
+     * number). That one column is compared as "a reference to the line"; its uid, built from the
+     * file, the line's content and its occurrence, is compared as is.
+     */
+    const byLine = (rows: Row[]): Row[] =>
+      rows.map((r) =>
+        r.record_no === null && typeof r.raw_ref === 'string'
+          ? { ...r, raw_ref: r.raw_ref.replace(/#(line=[0-9]+|sha256=[0-9a-f]{16})$/, '#<the line>') }
+          : r,
+      );
+
     it.each(CASES.map(([name], i) => [name, i] as const))(
       '%s: same rows',
       async (name, i) => {
@@ -93,7 +106,7 @@ describe.skipIf(trino.unavailable !== null)(
             tri.rawInput('windows', from, from + 86_400_000, staged.keyPrefix),
           ),
         );
-        expect(diffRows(name, d, t) ?? '').toBe('');
+        expect(diffRows(name, byLine(d), byLine(t)) ?? '').toBe('');
       },
       60_000,
     );

@@ -378,6 +378,31 @@ export const CASES: readonly (readonly [string, string, readonly Ev[], number, s
     0,
   ],
   [
+    'conflicting-record-versions',
+    'two 4624 under one RecordNumber naming different accounts',
+    [
+      logon({ record_uid: 'WS01|security|4711|4624', record_no: 4711 }),
+      logon({
+        record_uid: 'WS01|security|4711|4624',
+        record_no: 4711,
+        user_uid: 'S-1-5-21-1-2-3-500',
+        user_name: 'Administrator',
+      }),
+    ],
+    1,
+    '2 different records on WS01 share the identity of one windows record (WS01|security|4711|4624)',
+  ],
+  [
+    'conflicting-record-versions',
+    'one 4624 delivered twice, and two records of their own',
+    [
+      logon({ record_uid: 'WS01|security|4711|4624', record_no: 4711 }),
+      logon({ record_uid: 'WS01|security|4711|4624', record_no: 4711 }),
+      logon({ record_uid: 'WS01|security|4712|4624', record_no: 4712, user_name: 'Administrator' }),
+    ],
+    0,
+  ],
+  [
     'secret-on-command-line',
     'net user /add with a password',
     [process('net user /add backdoor paw0rd1')],

@@ -6,6 +6,7 @@ import { auditLogCleared } from './audit-log-cleared.ts';
 import { auditLoggingStopped } from './audit-logging-stopped.ts';
 import { auditPolicyChanged } from './audit-policy-changed.ts';
 import { bruteForce } from './brute-force.ts';
+import { conflictingRecordVersions } from './conflicting-record-versions.ts';
 import { consoleLoginWithoutMfa } from './console-login-without-mfa.ts';
 import { dsrmPasswordSet } from './dsrm-password-set.ts';
 import { explicitCredentials } from './explicit-credentials.ts';
@@ -24,6 +25,7 @@ export const FINDING_RULES: readonly FindingRule[] = [
   auditLoggingStopped,
   auditPolicyChanged,
   systemTimeChanged,
+  conflictingRecordVersions,
   accountCreated,
   accountChanged,
   groupMembershipChanged,

@@ -97,8 +97,10 @@ export function regexpGroup(d: ExpressionShims, text: string, pattern: string, g
 /** The raw relations a source reads: what a locator's {@link RawInput} becomes in SQL. */
 export interface RawReaders {
   /**
-   * The relation of raw log lines for a source as `(object_key, line)`: files on disk for DuckDB,
-   * a partitioned table for Trino and Athena. Values go through `params`.
+   * The relation of raw log lines for a source as `(object_key, line, line_no)`: files on disk for
+   * DuckDB, a partitioned table for Trino and Athena. Values go through `params`. `line_no` is the
+   * line's number in its file (from 1; after decompression), NULL where the engine cannot know it:
+   * Hive text tables (Trino, Athena) do not number the lines of a file.
    */
   rawLines(input: RawInput, params: ParamList): string;
   /**

@@ -36,9 +36,10 @@ export const duckdbDialect: Dialect = {
     // malformed line reaches SQL as text and is counted, not dropped by the reader. Lines that the
     // intake marked as no record (LINE_MARKER) and blank lines are left out: no records, for every
     // source. File paths are mapped to their keys so that the pack names files the same way on
-    // every machine.
+    // every machine. Lines are numbered before any is left out: the intake keeps every line of a
+    // file in place (a marker for one that is no record), so `line_no` is the line of the file.
     if (input.files.length === 0) {
-      return `(SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS VARCHAR) AS line WHERE false)`;
+      return `(SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS VARCHAR) AS line, CAST(NULL AS BIGINT) AS line_no WHERE false)`;
     }
     const keys = input.files.map((f) => f.key);
     const paths = params.add(
@@ -46,8 +47,11 @@ export const duckdbDialect: Dialect = {
       keys,
     );
     const keyList = params.add(keys);
-    return `(SELECT k.object_key, r.line
-  FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = ${MAX_LINE_BYTES}) r
+    return `(SELECT k.object_key, r.line, r.line_no
+  FROM (
+    SELECT filename, line, row_number() OVER (PARTITION BY filename ORDER BY ordinality) AS line_no
+    FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = ${MAX_LINE_BYTES}) WITH ORDINALITY
+  ) r
   JOIN (SELECT unnest(${paths}) AS path, unnest(${keyList}) AS object_key) k ON k.path = r.filename
   WHERE ${KEPT_LINE('r.line')})`;
   },

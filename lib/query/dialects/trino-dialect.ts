@@ -45,7 +45,8 @@ export function trinoDialect(workSchema: string): Dialect {
       // Hive reads a line `\N` as NULL (its default null format): kept, to be counted as malformed.
       // Blank and whitespace-only lines are no records, for every source (as the file reader).
       const lines = input.skipEmptyLines === true ? ` AND (line IS NULL OR trim(line) <> '')` : '';
-      return `(SELECT ${key} AS object_key, line FROM ${table} WHERE dt BETWEEN ${params.add(input.dtFrom)} AND ${params.add(input.dtTo)}${lines})`;
+      // Hive text tables give no line number ("$path" and "$file_size" only, no row position).
+      return `(SELECT ${key} AS object_key, line, CAST(NULL AS BIGINT) AS line_no FROM ${table} WHERE dt BETWEEN ${params.add(input.dtFrom)} AND ${params.add(input.dtTo)}${lines})`;
     },
     jsonRecords: (input, params, options) => trinoJsonRecords(input, params, options),
     awsTimeMillis: (text) =>
