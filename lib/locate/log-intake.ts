@@ -92,6 +92,19 @@ interface GzipState {
   out: number;
 }
 
+/** How one source's text files are taken in. */
+export interface IntakeOptions {
+  /** The source's reader splits JSON documents into records (CloudTrail, OCSF). */
+  readonly documents: boolean;
+  readonly limits: IntakeLimits;
+  /**
+   * Control bytes that the source's format itself writes inside a line, which are therefore no
+   * damage: auditd's ENRICHED format separates the interpreted fields with 0x1D (auditd.conf(5)).
+   * @default none
+   */
+  readonly formatControlBytes?: readonly number[];
+}
+
 /**
  * Takes one text file in: checks it and either links it (clean) or rewrites it into `scratch`
  * under the name `<n>.json` (`n` the file's index). `documents`: the source's reader splits JSON
@@ -102,7 +115,7 @@ export async function intakeTextFile(
   key: string,
   n: number,
   scratch: string,
-  options: { readonly documents: boolean; readonly limits: IntakeLimits },
+  options: IntakeOptions,
 ): Promise<IntakeResult> {
   let bytes: number;
   let gzip: boolean;
@@ -441,7 +454,7 @@ class Scanner {
 
   constructor(
     private readonly key: string,
-    private readonly options: { readonly documents: boolean; readonly limits: IntakeLimits },
+    private readonly options: IntakeOptions,
     private readonly sink: RecordSink | null,
   ) {
     this.doc.maxBytes = options.limits.maxLineBytes;
@@ -545,7 +558,7 @@ class Scanner {
       this.write(null, this.lineNo - 1);
       return;
     }
-    const problem = lineProblem(line);
+    const problem = lineProblem(line, this.options.formatControlBytes);
     if (problem !== null) {
       this.reject(problem, position, this.lineNo - 1);
       return;
@@ -593,14 +606,14 @@ function isBlank(line: Buffer): boolean {
   return true;
 }
 
-/** Why a line cannot be read as text: not UTF-8, or a control character other than tab. */
-function lineProblem(line: Buffer): string | null {
+/** Why a line cannot be read as text: not UTF-8, or a control character other than tab and the format's own. */
+function lineProblem(line: Buffer, formatBytes: readonly number[] = []): string | null {
   if (!isUtf8(line)) return 'invalid_utf8';
   // An indexed loop: Buffer's iterator costs several times more per byte, and every byte of every
   // line passes here.
   for (let i = 0; i < line.length; i++) {
     const b = line[i] as number;
-    if ((b < 0x20 && b !== 0x09) || b === 0x7f) return 'control_character';
+    if (((b < 0x20 && b !== 0x09) || b === 0x7f) && !formatBytes.includes(b)) return 'control_character';
   }
   return null;
 }
