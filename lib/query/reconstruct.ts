@@ -19,6 +19,7 @@
 
 import { type Config, globToRegex, type MatchSpec, type SuppressionRule } from '../config/config.ts';
 import type { Dialect } from './dialects/dialect.ts';
+import { foldCase, foldSql, foldTableFor } from './fold-case.ts';
 import { CLASSIFIED_COLUMNS } from './session-events.ts';
 import { ParamList, type SqlQuery } from './sql.ts';
 
@@ -66,16 +67,20 @@ const ORPHAN_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect', 'priv
 /** SQL that is true when the event's or logon's account matches a {@link MatchSpec}. */
 export function matchSql(spec: MatchSpec, p: ParamList, logonType: string | null): string {
   const parts: string[] = [];
-  if (spec.sids?.length)
-    parts.push(`upper(coalesce(user_uid, '')) IN (${p.addAll(spec.sids.map((s) => s.toUpperCase()))})`);
+  if (spec.sids?.length) {
+    const sids = spec.sids.map(foldCase);
+    parts.push(`${foldSql("coalesce(user_uid, '')", foldTableFor(sids), p)} IN (${p.addAll(sids)})`);
+  }
   if (spec.sid_patterns?.length)
     parts.push(
       `(${spec.sid_patterns.map((g) => `regexp_like(lower(coalesce(user_uid, '')), ${p.add(globToRegex(g))})`).join(' OR ')})`,
     );
   if (spec.names?.length) {
-    const names = p.addAll(spec.names.map((n) => n.toUpperCase()));
+    const folded = spec.names.map(foldCase);
+    const fold = (x: string) => foldSql(x, foldTableFor(folded), p);
+    const names = p.addAll(folded);
     parts.push(
-      `(upper(coalesce(user_name, '')) IN (${names}) OR upper(concat_ws('\\', user_domain, user_name)) IN (${names}))`,
+      `(${fold("coalesce(user_name, '')")} IN (${names}) OR ${fold("concat_ws('\\', user_domain, user_name)")} IN (${names}))`,
     );
   }
   if (spec.name_patterns?.length)
@@ -100,23 +105,31 @@ export function suppressionSql(
 }
 
 /**
- * Requested users match any form the logs name an account by, case-insensitively: the name,
- * `DOMAIN\name`, the SID / uid / ARN, and for IAM users the bare name of `user/<name>` (CloudTrail
- * names a user by its ARN's resource part).
+ * Requested users match any form the logs name an account by, case-insensitively ({@link foldCase}:
+ * the same folding on every engine): the name, `DOMAIN\name`, the SID / uid / ARN, and for IAM
+ * users the bare name of `user/<name>` (CloudTrail names a user by its ARN's resource part).
  */
 export function userScopeSql(users: readonly string[], p: ParamList, q = ''): string {
   if (users.length === 0) return 'true';
-  const list = p.addAll(users.map((u) => u.toUpperCase()));
-  const iamUsers = p.addAll(users.map((u) => `USER/${u.toUpperCase()}`));
-  return `(upper(coalesce(${q}user_name, '')) IN (${list}) OR upper(concat_ws('\\', ${q}user_domain, ${q}user_name)) IN (${list}) OR upper(coalesce(${q}user_uid, '')) IN (${list}) OR upper(coalesce(${q}user_name, '')) IN (${iamUsers}))`;
+  const folded = users.map(foldCase);
+  const iam = users.map((u) => foldCase(`user/${u}`));
+  const table = foldTableFor([...folded, ...iam]);
+  const fold = (x: string) => foldSql(x, table, p);
+  const list = p.addAll(folded);
+  const iamUsers = p.addAll(iam);
+  return `(${fold(`coalesce(${q}user_name, '')`)} IN (${list}) OR ${fold(`concat_ws('\\', ${q}user_domain, ${q}user_name)`)} IN (${list}) OR ${fold(`coalesce(${q}user_uid, '')`)} IN (${list}) OR ${fold(`coalesce(${q}user_name, '')`)} IN (${iamUsers}))`;
 }
 
-/** Requested hosts match the full name or its first label (`WS01` matches `ws01.corp.example`), in any case. */
+/**
+ * Requested hosts match the full name or its first label (`WS01` matches `ws01.corp.example`), in
+ * any case ({@link foldCase}): sources spell host names as their producers do (Windows upper, Linux lower).
+ */
 function hostScopeSql(hosts: readonly string[], p: ParamList): string {
   if (hosts.length === 0) return 'true';
-  const list = p.addAll(hosts.map((h) => h.toUpperCase()));
-  // Case-insensitive: sources spell host names as their producers do (Windows upper, Linux lower).
-  return `(upper(host) IN (${list}) OR upper(split_part(host, '.', 1)) IN (${list}))`;
+  const folded = hosts.map(foldCase);
+  const table = foldTableFor(folded);
+  const list = p.addAll(folded);
+  return `(${foldSql('host', table, p)} IN (${list}) OR ${foldSql("split_part(host, '.', 1)", table, p)} IN (${list}))`;
 }
 
 /**
