@@ -26,6 +26,7 @@ import type {
   PackInfo,
   QueryRecord,
   ReasonCount,
+  ScopeTie,
   Session,
   SessionHalf,
   SessionPairing,
@@ -47,6 +48,8 @@ export interface QueryResults {
   readonly hostCoverage: readonly Row[];
   /** Per host, stretches of the window without any record (see `buildCoverageGapsQuery`). */
   readonly coverageGaps?: readonly Row[];
+  /** Account forms joined to requested users through a SID (`buildScopeTiesQuery` rows with `user`). */
+  readonly scopeTies?: readonly Row[];
   /** Users and hosts of the scope that matched no record, when an empty pack was asked for on purpose. */
   readonly unmatchedScope?: readonly string[];
   /** Short host names read as the one full name of the data with that first label (`host_as_logged`, `host`). */
@@ -163,7 +166,7 @@ export function assemblePack(input: AssembleInput): EvidencePack {
 
   return {
     schema: EVIDENCE_SCHEMA_ID,
-    pack: input.pack,
+    pack: withScopeTies(input.pack, input.results.scopeTies ?? []),
     tool: input.tool,
     summary,
     accounts,
@@ -663,6 +666,31 @@ function buildAccounts(sessions: readonly Session[]): AccountSummary[] {
     });
   }
   return out.sort((a, b) => cmp(a.account, b.account) || cmp(a.user_uid ?? '', b.user_uid ?? ''));
+}
+
+/** The pack facts with the scope's SID-joined account forms, when there are any. */
+function withScopeTies(pack: PackInfo, rows: readonly Row[]): PackInfo {
+  const ties = new Map<string, ScopeTie>();
+  for (const r of rows) {
+    const form =
+      r.user_domain === null || r.user_domain === ''
+        ? str(r.user_name)
+        : `${str(r.user_domain)}\\${str(r.user_name)}`;
+    const key = [r.user, r.sid, form].map(String).join('\u0000');
+    const prior = ties.get(key);
+    ties.set(key, {
+      user: str(r.user),
+      form,
+      basis: 'same_sid',
+      sid: str(r.sid),
+      events: (prior?.events ?? 0) + num(r.n),
+    });
+  }
+  if (ties.size === 0) return pack;
+  const user_ties = [...ties.values()].sort(
+    (a, b) => cmp(a.user, b.user) || cmp(a.sid, b.sid) || cmp(a.form, b.form),
+  );
+  return { ...pack, scope: { ...pack.scope, user_ties } };
 }
 
 function buildLimitations(

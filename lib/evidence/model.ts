@@ -137,6 +137,26 @@ export interface Scope {
   readonly reason: string | null;
   /** Whether sessions that are not privileged are included (incident packs). */
   readonly include_unprivileged: boolean;
+  /**
+   * Account forms the scope took in only because the logs give them the SID of a requested user
+   * (e.g. `CORP.EXAMPLE\adm.alice` requested, `CORP\adm.alice` joined): the NetBIOS and DNS domain
+   * forms of one account. Sorted by user, sid, form. Absent when no form was joined.
+   */
+  readonly user_ties?: readonly ScopeTie[];
+}
+
+/** One account form joined to a requested user, and the evidence for it. */
+export interface ScopeTie {
+  /** The user as requested. */
+  readonly user: string;
+  /** `DOMAIN\name` (or the name) as the logs write the joined form. */
+  readonly form: string;
+  /** What ties them: the logs give the requested form and this form the same SID. */
+  readonly basis: 'same_sid';
+  /** The SID both forms carry. */
+  readonly sid: string;
+  /** Events of the data read (after de-duplication) that name the joined form with that SID. */
+  readonly events: Count;
 }
 
 export interface ToolInfo {

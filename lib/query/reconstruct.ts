@@ -109,7 +109,7 @@ export function suppressionSql(
  * the same folding on every engine): the name, `DOMAIN\name`, the SID / uid / ARN, and for IAM
  * users the bare name of `user/<name>` (CloudTrail names a user by its ARN's resource part).
  */
-export function userScopeSql(users: readonly string[], p: ParamList, q = ''): string {
+export function userScopeSql(users: readonly string[], p: ParamList, q = '', tiedIn?: string): string {
   if (users.length === 0) return 'true';
   const folded = users.map(foldCase);
   const iam = users.map((u) => foldCase(`user/${u}`));
@@ -117,7 +117,40 @@ export function userScopeSql(users: readonly string[], p: ParamList, q = ''): st
   const fold = (x: string) => foldSql(x, table, p);
   const list = p.addAll(folded);
   const iamUsers = p.addAll(iam);
-  return `(${fold(`coalesce(${q}user_name, '')`)} IN (${list}) OR ${fold(`concat_ws('\\', ${q}user_domain, ${q}user_name)`)} IN (${list}) OR ${fold(`coalesce(${q}user_uid, '')`)} IN (${list}) OR ${fold(`coalesce(${q}user_name, '')`)} IN (${iamUsers}))`;
+  const direct = `(${fold(`coalesce(${q}user_name, '')`)} IN (${list}) OR ${fold(`concat_ws('\\', ${q}user_domain, ${q}user_name)`)} IN (${list}) OR ${fold(`coalesce(${q}user_uid, '')`)} IN (${list}) OR ${fold(`coalesce(${q}user_name, '')`)} IN (${iamUsers}))`;
+  if (tiedIn === undefined) return direct;
+  return `(${direct} OR upper(${q}user_uid) IN (${tiedSidsSql(users, p, tiedIn)}))`;
+}
+
+/**
+ * The SIDs that events of `table` naming one of `users` directly carry: an account's NetBIOS and DNS
+ * domain forms (`CORP\adm.alice`, `CORP.EXAMPLE\adm.alice`) are one account where the logs give
+ * them one SID (a SID identifies one security principal, MS-DTYP 2.4.2). The NULL SID (S-1-0-0) ties
+ * nothing: Windows writes it for "no account" (a 4688's target, MS-4688).
+ */
+function tiedSidsSql(users: readonly string[], p: ParamList, table: string): string {
+  return `SELECT upper(t.user_uid) FROM ${table} t WHERE ${userScopeSql(users, p, 't.')}
+    AND upper(t.user_uid) LIKE 'S-1-%' AND upper(t.user_uid) <> 'S-1-0-0'`;
+}
+
+/**
+ * The account forms each requested user was joined with through a SID ({@link userScopeSql} with a
+ * tie table): one row per (requested user, SID, domain, name) that the scope took in only through
+ * the SID, i.e. forms a direct match would have missed; `n` is their number of events.
+ */
+export function buildScopeTiesQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
+  const p = new ParamList();
+  const ev = d.workTable('session_events');
+  const arms = plan.users.map(
+    (u, i) => `SELECT ${i} AS idx, upper(e.user_uid) AS sid, e.user_domain, e.user_name, count(*) AS n
+FROM ${ev} e WHERE upper(e.user_uid) IN (${tiedSidsSql([u], p, ev)}) AND NOT ${userScopeSql([u], p, 'e.')}
+GROUP BY upper(e.user_uid), e.user_domain, e.user_name`,
+  );
+  const sql =
+    arms.length === 0
+      ? `SELECT 0 AS idx, '' AS sid, '' AS user_domain, '' AS user_name, 0 AS n WHERE false`
+      : arms.join('\nUNION ALL\n');
+  return p.finish('scope-ties', `${sql}\nORDER BY idx, sid, user_domain, user_name`);
 }
 
 /**
@@ -325,7 +358,7 @@ classified AS (
     privileged_action AS priv_by_action,
     ${matchSql(plan.config.privileged.accounts, p, 'logon_type_id')} AS priv_by_account,
     ${suppressionSql(plan.activeRules, p, 'logon_type_id')} AS suppressed_by,
-    ${userScopeSql(plan.users, p)} AS user_in_scope
+    ${userScopeSql(plan.users, p, '', ev)} AS user_in_scope
   FROM ended
 ),
 linked_partners AS (
@@ -430,16 +463,17 @@ ORDER BY h.group_uid, a.time_ms, a.record_no, a.record_uid`,
  */
 export function buildOrphanQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
   const p = new ParamList();
+  const ev = d.workTable('session_events');
   const at = d.workTable('attributed');
   const scope =
     plan.users.length === 0
       ? 'true'
       : `EXISTS (SELECT 1 FROM ${at} o WHERE o.instance_uid IS NULL AND o.host = a.host AND o.boot_ms = a.boot_ms
-      AND o.session_uid = a.session_uid AND ${userScopeSql(plan.users, p, 'o.')})`;
+      AND o.session_uid = a.session_uid AND ${userScopeSql(plan.users, p, 'o.', ev)})`;
   const sql = `SELECT * FROM ${at} a
 WHERE instance_uid IS NULL AND kind IN ${ORPHAN_KINDS}
   AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)}
-  AND suppressed_by IS NULL AND (${userScopeSql(plan.users, p, 'a.')} OR ${scope})
+  AND suppressed_by IS NULL AND (${userScopeSql(plan.users, p, 'a.', ev)} OR ${scope})
 ORDER BY host, boot_ms, session_uid, time_ms, record_no, record_uid`;
   return p.finish('orphan-activity', sql);
 }
@@ -462,7 +496,7 @@ FROM ${d.workTable('session_halves')} WHERE candidate AND group_suppressed_by IS
 UNION ALL
 SELECT 'orphan_event', suppressed_by, count(*) FROM ${d.workTable('attributed')}
 WHERE instance_uid IS NULL AND kind IN ${ORPHAN_KINDS} AND suppressed_by IS NOT NULL
-  AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)} AND ${userScopeSql(plan.users, p)}
+  AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)} AND ${userScopeSql(plan.users, p, '', d.workTable('session_events'))}
 GROUP BY suppressed_by
 ORDER BY what, rule_id`;
   return p.finish('suppression-counts', sql);

@@ -310,6 +310,10 @@ function buildCover(pack: EvidencePack, seal: SealFacts): RenderModel['cover'] {
       { label: 'Window (UTC)', value: `${formatTime(p.window.from)} to ${formatTime(p.window.to)}` },
       { label: 'Data read from', value: formatTime(p.data_from) },
       { label: 'Users in scope', value: s.users.length > 0 ? s.users.join(', ') : 'all' },
+      ...(s.user_ties ?? []).map((t) => ({
+        label: 'Joined to a user',
+        value: `${t.form} joined to ${t.user}: the logs give both the SID ${t.sid} (${t.events} events)`,
+      })),
       { label: 'Hosts in scope', value: s.hosts.length > 0 ? s.hosts.join(', ') : 'all' },
       { label: 'Unprivileged sessions', value: s.include_unprivileged ? 'included' : 'not included' },
       { label: 'Incident id', value: s.incident_id ?? NONE },

@@ -46,6 +46,58 @@ describe('user scope across the forms the logs use', () => {
   }, 120_000);
 });
 
+describe('NetBIOS and DNS domain forms of one account', () => {
+  it('finds the same sessions and orphan activity for pgustavo, THESHIRE\\pgustavo and THESHIRE.LOCAL\\pgustavo, and says how the forms were joined', async () => {
+    // empire_wmic_add_user_backdoor (datasets README): the 4624s name the DNS domain
+    // THESHIRE.LOCAL, the 4672 / 4688 / 4634 the NetBIOS domain THESHIRE, both with pgustavo's SID
+    // S-1-5-21-4020993649-1037605423-417876593-1104.
+    const SID = 'S-1-5-21-4020993649-1037605423-417876593-1104';
+    const pack = async (user: string) =>
+      (
+        await localExport(
+          OTRF_BACKDOOR,
+          {
+            kind: 'incident',
+            incidentId: 'IR-4',
+            from: '2020-09-14',
+            to: '2020-09-15',
+            sources: ['windows'],
+            users: [user],
+          },
+          { keyPath },
+        )
+      ).result.pack;
+    const view = (p: Awaited<ReturnType<typeof pack>>) => ({
+      sessions: p.sessions.map((s) => `${s.host}|${s.logon_id}`),
+      orphans: p.orphan_activity.map((g) => `${g.host}|${g.logon_id}|${g.event_count}`),
+    });
+    const bare = await pack('pgustavo');
+    const netbios = await pack('THESHIRE\\pgustavo');
+    const dns = await pack('theshire.local\\PGUSTAVO');
+    expect(view(bare).sessions).toContain('WORKSTATION6.THESHIRE.LOCAL|0x551686');
+    expect(view(netbios)).toEqual(view(bare));
+    expect(view(dns)).toEqual(view(bare));
+    // the bare name matches every form directly: nothing was joined
+    expect(bare.pack.scope.user_ties).toBeUndefined();
+    expect(dns.pack.scope.user_ties).toEqual([
+      expect.objectContaining({
+        user: 'theshire.local\\PGUSTAVO',
+        form: 'THESHIRE\\pgustavo',
+        basis: 'same_sid',
+        sid: SID,
+      }),
+    ]);
+    expect(netbios.pack.scope.user_ties).toEqual([
+      expect.objectContaining({
+        user: 'THESHIRE\\pgustavo',
+        form: 'THESHIRE.LOCAL\\pgustavo',
+        basis: 'same_sid',
+        sid: SID,
+      }),
+    ]);
+  }, 180_000);
+});
+
 describe('a scope that matches nothing', () => {
   it('is refused (BAD_SCOPE) naming the nearest accounts of the data', async () => {
     const message = await refusal(INVICTUS, { ...CT, users: ['bert-jn'] });
