@@ -137,6 +137,8 @@ export async function findLocalLogs(
             documents: definition.localFiles?.documents === true,
             limits,
             formatControlBytes: FORMAT_CONTROL_BYTES[source] ?? [],
+            // evtx_dump's `-o json` output (Record headers, pretty-printed records) is Windows' only
+            recordHeaders: source === 'windows',
           });
       objects.push(await inputObject(file.path, taken.input));
       if (taken.readPath !== null) files.push({ path: taken.readPath, key: file.key });

@@ -103,6 +103,13 @@ export interface IntakeOptions {
    * @default none
    */
   readonly formatControlBytes?: readonly number[];
+  /**
+   * The source's files may come as `evtx_dump -o json` output (omerbenamram/evtx, src/bin/evtx_dump.rs:
+   * a line `Record <id>` before each record, the record pretty-printed over several lines): such a
+   * file is recognised by its first line and each record joined back into one JSON line.
+   * @default false
+   */
+  readonly recordHeaders?: boolean;
 }
 
 /**
@@ -432,6 +439,9 @@ function gzipHeaderLength(b: Buffer): number | null {
 }
 
 const RECORDS_DOCUMENT = /^\s*\{\s*"Records"\s*:\s*\[/;
+/** The header line `evtx_dump -o json` writes before each record: `writeln!(output, "Record {}", id)`. */
+const RECORD_HEADER = /^Record \d+$/;
+const EVTX_DUMP_JSON = /^Record \d+\r?\n\{/;
 
 /**
  * Splits decompressed bytes into lines (or, for a JSON document, records) and checks each one;
@@ -448,7 +458,9 @@ class Scanner {
   private pending: Buffer[] = [];
   private pendingLength = 0;
   private overlong = false;
-  private mode: 'unknown' | 'lines' | 'document' = 'unknown';
+  private mode: 'unknown' | 'lines' | 'document' | 'headed' = 'unknown';
+  /** The pretty-printed record being joined (headed mode): its first line and its lines so far. */
+  private headed: { start: number; lines: Buffer[]; count: number; bytes: number } | null = null;
   private head = Buffer.alloc(0);
   private readonly doc = new DocumentSplitter((rec) => this.record(rec));
 
@@ -498,6 +510,7 @@ class Scanner {
       return;
     }
     if (this.pendingLength > 0 || this.overlong) this.endLine();
+    if (this.headed !== null) this.rejectHeaded('truncated_record');
   }
 
   private decide(): void {
@@ -507,7 +520,9 @@ class Scanner {
       .replace(/^\xef\xbb\xbf/, '')
       .trimStart();
     const document = this.options.documents && (text.startsWith('[') || RECORDS_DOCUMENT.test(text));
-    this.mode = document ? 'document' : 'lines';
+    const headed = this.options.recordHeaders === true && EVTX_DUMP_JSON.test(text);
+    this.mode = document ? 'document' : headed ? 'headed' : 'lines';
+    if (headed) this.needsRewrite = true;
     if (document) {
       this.needsRewrite = true;
       this.lines = null;
@@ -563,8 +578,72 @@ class Scanner {
       this.reject(problem, position, this.lineNo - 1);
       return;
     }
+    if (this.mode === 'headed') {
+      this.headedLine(line, position);
+      return;
+    }
     this.records += 1;
     this.write(line, this.lineNo - 1);
+  }
+
+  /**
+   * One line of `evtx_dump -o json` output. A `Record <id>` header is no record; the lines from a
+   * `{` to the `}` that closes it at the start of a line (serde_json's pretty printer puts the
+   * top-level braces there) are one record, written as one JSON line at the position of its first
+   * line, so every position still names the original file's line.
+   */
+  private headedLine(line: Buffer, position: string): void {
+    const text = line.toString('utf8');
+    if (this.headed === null) {
+      if (RECORD_HEADER.test(text)) this.write(null);
+      else if (text === '{')
+        this.headed = { start: this.lineNo, lines: [line], count: 1, bytes: line.length };
+      else this.reject('malformed_json', position);
+      return;
+    }
+    if (RECORD_HEADER.test(text)) {
+      // the next record begins before this one closed
+      this.rejectHeaded('truncated_record');
+      this.write(null);
+      return;
+    }
+    const h = this.headed;
+    h.count += 1;
+    h.bytes += line.length + 1;
+    // over the limit the lines are no longer kept, only counted, up to the record's end
+    if (h.bytes <= this.options.limits.maxLineBytes) h.lines.push(line);
+    if (text !== '}') return;
+    if (h.bytes > this.options.limits.maxLineBytes) {
+      this.rejectHeaded('line_too_long');
+      return;
+    }
+    const { lines } = h;
+    this.headed = null;
+    let compact: Buffer | null = null;
+    try {
+      compact = Buffer.from(
+        JSON.stringify(JSON.parse(Buffer.concat(lines.flatMap((l) => [l, NEWLINE])).toString('utf8'))),
+      );
+    } catch {
+      compact = null;
+    }
+    const problem = compact === null ? 'malformed_json' : jsonProblem(compact);
+    if (compact === null || problem !== null) {
+      this.reject(problem ?? 'malformed_json', `${this.key}#line=${this.lineNo - lines.length + 1}`);
+    } else {
+      this.records += 1;
+      this.write(compact);
+    }
+    for (let i = 1; i < lines.length; i++) this.write(null);
+  }
+
+  /** Rejects the record being joined, keeping one marker per line it took. */
+  private rejectHeaded(reason: string): void {
+    const h = this.headed;
+    if (h === null) return;
+    this.headed = null;
+    this.reject(reason, `${this.key}#line=${h.start}`);
+    for (let i = 1; i < h.count; i++) this.write(null);
   }
 
   /** One record of a JSON document (already without line breaks) or its problem. */
