@@ -15,6 +15,7 @@ import { tieToPerson } from './identity.ts';
 import type {
   AccountSummary,
   ActivityEvent,
+  CollectorLag,
   Completeness,
   Coverage,
   EndReason,
@@ -48,6 +49,8 @@ export interface QueryResults {
   readonly hostCoverage: readonly Row[];
   /** Per host, stretches of the window without any record (see `buildCoverageGapsQuery`). */
   readonly coverageGaps?: readonly Row[];
+  /** Per source, the measured collector lag (`buildCollectorLagQuery` rows); absent or empty: none measured. */
+  readonly collectorLag?: readonly Row[];
   /** Account forms joined to requested users through a SID (`buildScopeTiesQuery` rows with `user`). */
   readonly scopeTies?: readonly Row[];
   /** Users and hosts of the scope that matched no record, when an empty pack was asked for on purpose. */
@@ -578,6 +581,7 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
       time_fields: stat('time_field')
         .map((r) => ({ field: str(r.label), records: num(r.n) }))
         .sort((a, b) => cmp(a.field, b.field)),
+      ...collectorLagOf(results.collectorLag ?? [], source),
     };
   });
 
@@ -668,6 +672,21 @@ function buildAccounts(sessions: readonly Session[]): AccountSummary[] {
   return out.sort((a, b) => cmp(a.account, b.account) || cmp(a.user_uid ?? '', b.user_uid ?? ''));
 }
 
+/** A source's measured collector lag, as its coverage entry carries it (nothing when none was measured). */
+function collectorLagOf(rows: readonly Row[], source: string): { collector_lag?: CollectorLag } {
+  const r = rows.find((x) => x.source === source && num(x.records) > 0);
+  if (r === undefined) return {};
+  return {
+    collector_lag: {
+      records: num(r.records),
+      min_ms: num(r.min_ms),
+      median_ms: num(r.median_ms),
+      p95_ms: num(r.p95_ms),
+      max_ms: num(r.max_ms),
+    },
+  };
+}
+
 /** The pack facts with the scope's SID-joined account forms, when there are any. */
 function withScopeTies(pack: PackInfo, rows: readonly Row[]): PackInfo {
   const ties = new Map<string, ScopeTie>();
@@ -740,10 +759,16 @@ function buildLimitations(
       if (isCollector(r[field]))
         collectorTimed.set(str(r.source), (collectorTimed.get(str(r.source)) ?? 0) + 1);
   }
-  for (const [source, n] of [...collectorTimed.entries()].sort(([a], [b]) => cmp(a, b)))
+  for (const [source, n] of [...collectorTimed.entries()].sort(([a], [b]) => cmp(a, b))) {
+    const lag = coverage.sources.find((c) => c.source === source)?.collector_lag;
     out.push(
-      `${n} ${source} records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event by an amount the record does not show (seconds, more after a backlog); their local EventTime has no zone and was not used.`,
+      `${n} ${source} records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event; their local EventTime has no zone and was not used as their time. ${
+        lag === undefined
+          ? 'How late the receipt came could not be measured in this data.'
+          : `Measured over the ${lag.records} records of the data read whose local EventTime gives the event time once the host's UTC offset (inferred to the nearest quarter hour) is taken out, the receipt came ${lag.min_ms} ms to ${lag.max_ms} ms after the event (median ${lag.median_ms} ms, 95% within ${lag.p95_ms} ms; EventTime has whole seconds, so each figure is known to within a second).`
+      }`,
     );
+  }
   const aliases = [
     ...new Set((input.results.hostAliases ?? []).map((r) => `${str(r.host_as_logged)} = ${str(r.host)}`)),
   ].sort(cmp);

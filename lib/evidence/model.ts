@@ -417,6 +417,24 @@ export interface SourceCoverage {
   readonly duplicates_collapsed: Count;
   /** Which field gave event times and why, e.g. `@timestamp (collector time, UTC)`. Sorted. */
   readonly time_fields: readonly { readonly field: string; readonly records: Count }[];
+  /**
+   * How late the collector's receipt time (`@timestamp`) came after the event, measured where a
+   * record also carries its own local time (NXLog's zone-less `EventTime`, the host's UTC offset
+   * inferred to the nearest quarter hour), over the events of the data read. Absent when nothing
+   * could be measured.
+   */
+  readonly collector_lag?: CollectorLag;
+}
+
+/** Collector lag figures, in milliseconds (to within a second: `EventTime` has whole seconds). */
+export interface CollectorLag {
+  /** Records measured. */
+  readonly records: Count;
+  readonly min_ms: number;
+  readonly median_ms: number;
+  /** 95th percentile, nearest rank. */
+  readonly p95_ms: number;
+  readonly max_ms: number;
 }
 
 export interface ReasonCount {

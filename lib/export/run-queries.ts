@@ -15,6 +15,7 @@ import { type ObjectVersions, s3InputObjects } from '../locate/s3-object-version
 import type { QueryEngine, QueryRun, Row } from '../query/query-engine.ts';
 import {
   buildAttributionQuery,
+  buildCollectorLagQuery,
   buildCoverageGapsQuery,
   buildCoverageQuery,
   buildFieldPopulationQuery,
@@ -220,6 +221,7 @@ export async function runSourceStage(
     hostAliases: await select(buildHostAliasesQuery(d)),
     findings: await select(buildFindingsQuery(d, rp)),
     scopeTies,
+    collectorLag: def.measuresCollectorLag ? await select(buildCollectorLagQuery(d)) : [],
     fileProblems,
   };
   // Read while this source's lines table exists (a stage's tables are dropped when it ends); not
@@ -319,6 +321,7 @@ function mergeResults(
     hostAliases: cat('hostAliases'),
     findings: list.flatMap((r) => r.findings ?? []),
     scopeTies: list.flatMap((r) => r.scopeTies ?? []),
+    collectorLag: list.flatMap((r) => r.collectorLag ?? []),
     fileProblems,
   };
 }

@@ -595,16 +595,16 @@ class Scanner {
   private headedLine(line: Buffer, position: string): void {
     const text = line.toString('utf8');
     if (this.headed === null) {
-      if (RECORD_HEADER.test(text)) this.write(null);
+      if (RECORD_HEADER.test(text)) this.write(null, this.lineNo - 1);
       else if (text === '{')
         this.headed = { start: this.lineNo, lines: [line], count: 1, bytes: line.length };
-      else this.reject('malformed_json', position);
+      else this.reject('malformed_json', position, this.lineNo - 1);
       return;
     }
     if (RECORD_HEADER.test(text)) {
       // the next record begins before this one closed
       this.rejectHeaded('truncated_record');
-      this.write(null);
+      this.write(null, this.lineNo - 1);
       return;
     }
     const h = this.headed;
@@ -617,7 +617,7 @@ class Scanner {
       this.rejectHeaded('line_too_long');
       return;
     }
-    const { lines } = h;
+    const { lines, start } = h;
     this.headed = null;
     let compact: Buffer | null = null;
     try {
@@ -629,12 +629,12 @@ class Scanner {
     }
     const problem = compact === null ? 'malformed_json' : jsonProblem(compact);
     if (compact === null || problem !== null) {
-      this.reject(problem ?? 'malformed_json', `${this.key}#line=${this.lineNo - lines.length + 1}`);
+      this.reject(problem ?? 'malformed_json', `${this.key}#line=${start}`, start - 1);
     } else {
       this.records += 1;
-      this.write(compact);
+      this.write(compact, start - 1);
     }
-    for (let i = 1; i < lines.length; i++) this.write(null);
+    for (let i = 1; i < lines.length; i++) this.write(null, start - 1 + i);
   }
 
   /** Rejects the record being joined, keeping one marker per line it took. */
@@ -642,8 +642,8 @@ class Scanner {
     const h = this.headed;
     if (h === null) return;
     this.headed = null;
-    this.reject(reason, `${this.key}#line=${h.start}`);
-    for (let i = 1; i < h.count; i++) this.write(null);
+    this.reject(reason, `${this.key}#line=${h.start}`, h.start - 1);
+    for (let i = 1; i < h.count; i++) this.write(null, h.start - 1 + i);
   }
 
   /** One record of a JSON document (already without line breaks) or its problem. */

@@ -631,6 +631,30 @@ WHERE host_as_logged <> host ORDER BY host, host_as_logged`,
   );
 }
 
+/**
+ * The collector's lag where a record carries both its own (local, zone-less) time and the
+ * collector's receipt time: the source's `collector_lag_ms` detail (Windows NXLog records), per
+ * source, over the events of the data read: count, min, median, 95th percentile (nearest rank) and
+ * max, in milliseconds.
+ */
+export function buildCollectorLagQuery(d: Dialect): SqlQuery {
+  return new ParamList().finish(
+    'collector-lag',
+    `WITH l AS (
+  SELECT source, CAST(json_extract_scalar(details, '$.collector_lag_ms') AS BIGINT) AS lag_ms
+  FROM ${d.workTable('session_events')} WHERE details LIKE '%"collector_lag_ms"%'
+),
+x AS (
+  SELECT source, lag_ms, row_number() OVER (PARTITION BY source ORDER BY lag_ms) AS rn,
+    count(*) OVER (PARTITION BY source) AS n
+  FROM l WHERE lag_ms IS NOT NULL
+)
+SELECT source, max(n) AS records, min(lag_ms) AS min_ms, min(CASE WHEN rn * 2 >= n THEN lag_ms END) AS median_ms,
+  min(CASE WHEN rn * 100 >= n * 95 THEN lag_ms END) AS p95_ms, max(lag_ms) AS max_ms
+FROM x GROUP BY source ORDER BY source`,
+  );
+}
+
 /** Coverage: hosts in the data read. */
 export function buildHostCoverageQuery(d: Dialect): SqlQuery {
   return new ParamList().finish(

@@ -53,6 +53,11 @@ export interface SourceDefinition {
   readonly traits: SourceTraits;
   /** SQL predicate over the source's classified rows for rows derived from another record (not records read). */
   readonly derivedRows?: string;
+  /**
+   * Some records carry both their own time and a collector's receipt time: the pack measures the
+   * collector's lag from the `collector_lag_ms` detail (`buildCollectorLagQuery`).
+   */
+  readonly measuresCollectorLag?: boolean;
 }
 
 export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
@@ -62,6 +67,8 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     definedFields: windowsFields,
     rawTable: rawTableOf(WINDOWS_SOURCE),
     traits: { privilegeEvents: true, logoffEvents: true, splitTokenPairs: true },
+    // NXLog flat records: zone-less EventTime beside the collector's @timestamp
+    measuresCollectorLag: true,
   },
   [LINUX_AUDITD_SOURCE]: {
     name: LINUX_AUDITD_SOURCE,

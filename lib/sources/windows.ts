@@ -506,6 +506,9 @@ function identityPart(part: 'uid' | 'name' | 'domain'): string {
   });
 }
 
+/** `receipt_minus_local_ms` rounded to the nearest quarter hour: the host's UTC offset, negated. */
+const QUARTER_HOURS_SQL = 'CAST(round(CAST(receipt_minus_local_ms AS DOUBLE) / 900000) AS BIGINT) * 900000';
+
 /**
  * The normalising query: every raw line of the window's files, classified as `event` (mapped),
  * `skipped` (another channel or event id) or `rejected` (with the reason), with the normalised
@@ -564,7 +567,11 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
         WHEN ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} THEN 'TimeCreated (event time, UTC)'
         WHEN ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
         ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
-      ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field
+      ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field,
+    -- the zone-less local EventTime of a record timed by the collector: read as if UTC, it measures
+    -- the collector's lag once the host's UTC offset is taken out (see collector_lag_ms below)
+    CASE WHEN layout = 'flat' AND NOT ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} AND NOT ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)}
+      THEN ${d.isoTimeText(`replace(trim(${lv(['EventTime'])}), ' ', 'T') || 'Z'`)} END AS local_time_as_utc
   FROM (SELECT object_key, line, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(jp, lv)} END AS layout FROM scalars)
 ),`;
   const sql = `
@@ -605,10 +612,10 @@ classified AS (
   FROM sys
 ),
 fields AS (
-  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, line,
+  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, local_time_as_utc, line,
     ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
   FROM (
-    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, line,
+    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, local_time_as_utc, line,
       ${d.jsonScalars(
         'ed',
         ED_FIELDS.map((f) => [f]),
@@ -617,7 +624,10 @@ fields AS (
   )
 ),
 luids AS (
-  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')}
+  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')},
+    -- collector time minus the local EventTime read as UTC: the host's UTC offset (a whole number
+    -- of quarter hours, the granularity of real zones) plus the collector's lag
+    ${d.epochMillis(d.isoTimeText('time_text'))} - ${d.epochMillis('local_time_as_utc')} AS receipt_minus_local_ms
   FROM fields
 ),
 events AS (
@@ -677,7 +687,11 @@ events AS (
           ],
           ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
         ],
-      )} END`,
+      )}
+        WHEN receipt_minus_local_ms IS NOT NULL THEN ${d.jsonObjectText([
+          ['collector_lag_ms', `receipt_minus_local_ms - ${QUARTER_HOURS_SQL}`],
+          ['event_time_utc_offset_min', `CAST(-(${QUARTER_HOURS_SQL}) / 60000 AS BIGINT)`],
+        ])} END`,
       // A record without its record number (EventRecordID not exported) is named by its line's
       // digest, as the Linux sources name theirs: the same on every engine, and one line of the file.
       raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#sha256=' || substr(${d.sha256Hex('line')}, 1, 16))`,
