@@ -12,8 +12,11 @@
  * - `evtx`: `Event.System.TimeCreated.#attributes.SystemTime`, the producer's UTC time.
  * - `ecs`, `wlb6`: `@timestamp`, which Winlogbeat sets from the record's TimeCreated (UTC).
  * - `flat`: `TimeCreated` when it carries a zone (newer export, UTC); else `EventTime` when it
- *   carries an offset; else `@timestamp`, the collector's receipt time in UTC, up to a few seconds
- *   after the event, because NXLog's `EventTime` is host-local time without a zone.
+ *   carries an offset; else `@timestamp`, the collector's receipt time in UTC, some seconds after
+ *   the event (over ten in real captures), because NXLog's `EventTime` is host-local time without a
+ *   zone. Such a record's details carry the measured lag (`collector_lag_ms`: the receipt time less
+ *   EventTime read as UTC, less the host's UTC offset taken as the nearest quarter hour), which the
+ *   pack states as a bound.
  * The field used is recorded per record (`time_field`) and counted in the pack's coverage.
  *
  * Logon ids are compared in a canonical form (`0x` + lower-case hex without leading zeros), which
