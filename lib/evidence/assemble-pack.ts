@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { type Config, findingsSettings } from '../config/config.ts';
 import { integrityKindOf, isDeniedAttempt } from '../findings/integrity-kind.ts';
 import type { Row } from '../query/query-engine.ts';
-import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
+import { CREDENTIAL_CHAIN_HOPS, UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
 import { INFERRED_LOGON_ACTION, type SourceTraits } from '../query/session-events.ts';
 import { buildFindings, redactSecrets } from './assemble-findings.ts';
 import { tieToPerson } from './identity.ts';
@@ -769,6 +769,15 @@ function buildLimitations(
       }`,
     );
   }
+  // Sessions in scope only through a role chain (no half names a requested user).
+  const groups = groupBy(input.results.halves, (r) => str(r.group_uid));
+  const chained = [...groups.values()].filter(
+    (g) => g.some((r) => r.in_scope_by_chain === true) && !g.some((r) => r.user_in_scope === true),
+  ).length;
+  if (chained > 0)
+    out.push(
+      `${chained} sessions are in this pack because they were assumed with credentials of a session of the requested users (role chains, followed up to ${CREDENTIAL_CHAIN_HOPS} hops); each names the key that assumed it.`,
+    );
   const aliases = [
     ...new Set((input.results.hostAliases ?? []).map((r) => `${str(r.host_as_logged)} = ${str(r.host)}`)),
   ].sort(cmp);

@@ -23,6 +23,8 @@ import { foldCase, foldSql, foldTableFor } from './fold-case.ts';
 import { CLASSIFIED_COLUMNS } from './session-events.ts';
 import { ParamList, type SqlQuery } from './sql.ts';
 
+/** How many hops of a role chain a user scope follows (credentials assumed from credentials). */
+export const CREDENTIAL_CHAIN_HOPS = 4;
 /** How long before its 4624 a 4672 may be written and still belong to it. */
 export const PRIVILEGE_LEAD_MS = 5000;
 /** UAC partners are logged together; a linked logon further apart than this is not the partner. */
@@ -52,6 +54,11 @@ export interface ReconstructionPlan {
    * a link id paired by inference. Absent: none.
    */
   readonly splitTokenSources?: readonly string[];
+  /**
+   * Sources whose `linked_session_uid` names the credentials a session was assumed from (CloudTrail):
+   * a user scope there follows the user's role chains. Absent: none.
+   */
+  readonly credentialChainSources?: readonly string[];
   /**
    * A host that logs nothing for longer than this has a coverage gap; a session still open when its
    * host's data stops more than this before the window end ends there (`data_ends`).
@@ -267,6 +274,21 @@ export function buildSessionHalvesQuery(d: Dialect, plan: ReconstructionPlan): S
   // Privileged actions (configured globs over `source:event_code`, e.g. `cloudtrail:iam.amazonaws.com:create*`).
   const actions = plan.config.privileged.actions;
   const splitSources = p.addAll(plan.splitTokenSources ?? []);
+  // without a user scope every session is in scope already: no chain to follow
+  const chainSources = p.addAll(plan.users.length === 0 ? [] : (plan.credentialChainSources ?? []));
+  const chainCtes = Array.from({ length: CREDENTIAL_CHAIN_HOPS }, (_, i) => {
+    const hop = i + 1;
+    return `chain_keys${hop} AS (
+  SELECT host, session_uid FROM chain_keys${i}
+  UNION
+  SELECT c.host, c.session_uid FROM classified c JOIN chain_keys${i} k ON c.host = k.host AND c.linked_session_uid = k.session_uid
+  WHERE c.source IN (${chainSources})
+),`;
+  }).join('\n');
+  const chainCtesAll = `chain_keys0 AS (
+  SELECT DISTINCT host, session_uid FROM classified WHERE user_in_scope AND source IN (${chainSources})
+),
+${chainCtes}`;
   const actionsSql =
     actions.length === 0
       ? 'false'
@@ -404,8 +426,13 @@ partners AS (
     'inferred', next_ms - start_ms, 1
   FROM inferred_pairs CROSS JOIN (VALUES (0), (1)) AS sides (side)
 ),
+-- A user scope follows the user's role chains: a session assumed with credentials of a session in
+-- scope (its linked_session_uid is that session's key, domain notes §3.3) is in scope, hop by hop,
+-- up to ${CREDENTIAL_CHAIN_HOPS} hops (the depth of the chains AWS role chaining makes in practice).
+${chainCtesAll}
 grouped AS (
   SELECT c.*, pa.partner_uid, pa.pair_method, pa.pair_gap_ms,
+    (NOT c.user_in_scope AND ck.session_uid IS NOT NULL) AS in_scope_by_chain,
     CASE
       WHEN pa.partner_uid IS NULL THEN c.instance_uid
       WHEN coalesce(c.is_elevated, false) AND NOT coalesce(pa.partner_elevated, false) THEN c.instance_uid
@@ -415,6 +442,8 @@ grouped AS (
       WHEN c.instance_uid < pa.partner_uid THEN c.instance_uid
       ELSE pa.partner_uid END AS group_uid
   FROM classified c LEFT JOIN partners pa ON pa.instance_uid = c.instance_uid AND pa.rn = 1
+  LEFT JOIN (SELECT DISTINCT host, session_uid FROM chain_keys${CREDENTIAL_CHAIN_HOPS}) ck
+    ON ck.host = c.host AND ck.session_uid = c.session_uid AND c.source IN (${chainSources})
 ),
 judged AS (
   SELECT *,
@@ -424,7 +453,7 @@ judged AS (
     -- NULL while any half is still open: the group ends when its last half does.
     CASE WHEN count(end_ms) OVER (PARTITION BY group_uid) = count(*) OVER (PARTITION BY group_uid)
       THEN max(end_ms) OVER (PARTITION BY group_uid) END AS group_end_ms,
-    max(CASE WHEN user_in_scope THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS group_in_scope,
+    max(CASE WHEN user_in_scope OR in_scope_by_chain THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS group_in_scope,
     min(suppressed_by) OVER (PARTITION BY group_uid) AS group_suppressed_by
   FROM grouped
 )

@@ -94,7 +94,7 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     localFiles: CLOUDTRAIL_LOCAL_FILES,
     // The caller's side of a credential-issuing call and the inferred logon of a long-term key's burst.
     derivedRows: `record_uid LIKE '%#caller' OR record_uid LIKE '%#inferred-logon'`,
-    traits: { privilegeEvents: false, logoffEvents: false },
+    traits: { privilegeEvents: false, logoffEvents: false, credentialChains: true },
   },
   [OCSF_SOURCE]: {
     name: OCSF_SOURCE,

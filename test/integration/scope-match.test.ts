@@ -46,6 +46,30 @@ describe('user scope across the forms the logs use', () => {
   }, 120_000);
 });
 
+describe("a user-scoped CloudTrail pack follows the user's role chains", () => {
+  it('takes in the AssumeRole sessions whose keys were issued to bert-jan, with their calls', async () => {
+    // The account-wide pack names, for each role session, the key that assumed it (detail
+    // caller_key): the sessions of bert-jan are those of its identity and those assumed with its keys.
+    const all = (await localExport(INVICTUS, { ...CT, users: [], hosts: ['123837392027'] }, { keyPath }))
+      .result.pack;
+    const own = all.sessions.filter((s) => s.account.endsWith(':user/bert-jan'));
+    const keys = new Set(own.map((s) => s.logon_id));
+    const assumed = all.sessions.filter((s) =>
+      s.details.some((d) => d.name === 'caller_key' && keys.has(d.value)),
+    );
+    expect(assumed.length).toBeGreaterThan(0);
+    const scoped = (await localExport(INVICTUS, { ...CT, users: ['bert-jan'] }, { keyPath })).result.pack;
+    const ids = (list: readonly { logon_id: string | null; activity_count: number }[]) =>
+      list.map((s) => `${s.logon_id}|${s.activity_count}`).sort();
+    expect(ids(scoped.sessions)).toEqual(ids([...own, ...assumed]));
+    expect(scoped.limitations).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^${assumed.length} sessions are in this pack because they were assumed with credentials`),
+      ),
+    );
+  }, 180_000);
+});
+
 describe('NetBIOS and DNS domain forms of one account', () => {
   it('finds the same sessions and orphan activity for pgustavo, THESHIRE\\pgustavo and THESHIRE.LOCAL\\pgustavo, and says how the forms were joined', async () => {
     // empire_wmic_add_user_backdoor (datasets README): the 4624s name the DNS domain
