@@ -5,10 +5,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../lib/errors.ts';
 import { nearest } from '../../lib/evidence/scope-match.ts';
+import { buildRenderModel } from '../../lib/render/render-model.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
 const INVICTUS = dataset('cloudtrail', 'invictus-ir');
+const SEAL = { evidenceSha256: 'ab'.repeat(32), keyId: 'key-1', keyFingerprint: 'SHA256:fp' };
 const OTRF_BACKDOOR = dataset('windows', 'otrf', 'empire_wmic_add_user_backdoor_2020-09-14080546.json.gz');
 const CT = {
   kind: 'incident',
@@ -111,6 +113,15 @@ describe('NetBIOS and DNS domain forms of one account', () => {
         sid: SID,
       }),
     ]);
+    // the PDF says the same on its cover
+    expect(buildRenderModel(dns, SEAL).cover.facts).toContainEqual({
+      label: 'Joined to a user',
+      value: expect.stringMatching(
+        new RegExp(
+          `^THESHIRE\\\\pgustavo joined to theshire\\.local\\\\PGUSTAVO: the logs give both the SID ${SID} \\(\\d+ events\\)$`,
+        ),
+      ),
+    });
     expect(netbios.pack.scope.user_ties).toEqual([
       expect.objectContaining({
         user: 'THESHIRE\\pgustavo',
