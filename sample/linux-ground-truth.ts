@@ -37,8 +37,16 @@ export interface LinuxGtSession {
 
 /** Activity without a login session (auid unset), or lines no single session explains. */
 export interface LinuxGtOrphans {
-  /** auditd records under the marker session `unset`, per host; sorted. */
-  readonly auditd: readonly { readonly host: string; readonly records: readonly string[] }[];
+  /**
+   * auditd records without a login session (auid/ses unset), per host and the marker session the
+   * source gives them (`unset`, or `unset:<program>[<pid>]` for a PAM process such as sshd before
+   * login or a su started by a service, with that su's shell and commands); sorted.
+   */
+  readonly auditd: readonly {
+    readonly host: string;
+    readonly session: string;
+    readonly records: readonly string[];
+  }[];
   /** auth.log lines under a marker session, per host and marker; sorted. */
   readonly auth: readonly {
     readonly host: string;

@@ -196,7 +196,7 @@ export async function generateLinuxSample(options: LinuxSampleOptions): Promise<
   };
 
   const sessions: LinuxGtSession[] = [];
-  const unsetOrphans: { host: string; records: string[] }[] = [];
+  const unsetOrphans = new Map<string, { host: string; session: string; records: string[] }>();
   const authOrphans = new Map<string, { host: string; session: string; lines: string[] }>();
   const boots: { host: string; time: string }[] = [];
   const files: string[] = [];
@@ -205,7 +205,18 @@ export async function generateLinuxSample(options: LinuxSampleOptions): Promise<
     const host = `LNX${String(h + 1).padStart(2, '0')}`;
     const rng = new Rng(deriveSeed('linux-host', options.seed, options.hosts, options.days, host));
     const log = new HostLog(host, h === 0, rng, counts);
-    const orphanRecords: string[] = [];
+    /** An auditd record without a login session, under the marker session the source gives it. */
+    const unsetOrphan = (session: string, ref: string | undefined) => {
+      const key = `${host}|${session}`;
+      const entry = unsetOrphans.get(key) ?? { host, session, records: [] };
+      entry.records.push(ref as string);
+      unsetOrphans.set(key, entry);
+    };
+    /** The refs of records written before pam_loginuid set `ses` (auid unset): orphans of that process. */
+    const preLogin = (prog: string, pid: number, refs: Map<string, string>) => {
+      for (const ref of refs.values())
+        if (!ref.endsWith('/CRYPTO_KEY_USER')) unsetOrphan(`unset:${prog}[${pid}]`, ref);
+    };
     const authOrphan = (session: string, line: string) => {
       const key = `${host}|${session}`;
       const entry = authOrphans.get(key) ?? { host, session, lines: [] };
@@ -284,27 +295,44 @@ export async function generateLinuxSample(options: LinuxSampleOptions): Promise<
       let t = start;
       const pre = `pid=${sshPid} uid=0 auid=${UNSET} ses=${UNSET}`;
       const sshd = `exe="/usr/sbin/sshd" hostname=${ip} addr=${ip} terminal=ssh`;
-      log.event(t, [
-        [
-          'USER_AUTH',
-          `${pre} msg='op=PAM:authentication grantors=pam_unix acct="${user.name}" ${sshd} res=success'`,
-        ],
-      ]);
-      log.event(t + 3, [
-        [
-          'USER_ACCT',
-          `${pre} msg='op=PAM:accounting grantors=pam_unix acct="${user.name}" ${sshd} res=success'`,
-        ],
-      ]);
+      // sshd authenticates before pam_loginuid sets ses: records without a login session, kept
+      // as orphan activity of the sshd process
+      preLogin(
+        'sshd',
+        sshPid,
+        log.event(t, [
+          [
+            'USER_AUTH',
+            `${pre} msg='op=PAM:authentication grantors=pam_unix acct="${user.name}" ${sshd} res=success'`,
+          ],
+        ]),
+      );
+      preLogin(
+        'sshd',
+        sshPid,
+        log.event(t + 3, [
+          [
+            'USER_ACCT',
+            `${pre} msg='op=PAM:accounting grantors=pam_unix acct="${user.name}" ${sshd} res=success'`,
+          ],
+        ]),
+      );
       log.event(t + 5, [
         [
           'CRYPTO_KEY_USER',
           `${pre} msg='op=destroy kind=server fp=SHA256:ab direction=? spid=${sshPid + 1} suid=0 exe="/usr/sbin/sshd" hostname=? addr=${ip} terminal=? res=success'`,
         ],
       ]);
-      log.event(t + 8, [
-        ['CRED_ACQ', `${pre} msg='op=PAM:setcred grantors=pam_unix acct="${user.name}" ${sshd} res=success'`],
-      ]);
+      preLogin(
+        'sshd',
+        sshPid,
+        log.event(t + 8, [
+          [
+            'CRED_ACQ',
+            `${pre} msg='op=PAM:setcred grantors=pam_unix acct="${user.name}" ${sshd} res=success'`,
+          ],
+        ]),
+      );
       log.event(t + 10, [
         [
           'LOGIN',
@@ -538,12 +566,23 @@ export async function generateLinuxSample(options: LinuxSampleOptions): Promise<
       const ses = String(log.ses++);
       const pre = `pid=${pid} uid=0 auid=${UNSET} ses=${UNSET}`;
       const cr = 'exe="/usr/sbin/cron" hostname=? addr=? terminal=cron';
-      log.event(t, [
-        ['USER_ACCT', `${pre} msg='op=PAM:accounting grantors=pam_permit acct="root" ${cr} res=success'`],
-      ]);
-      log.event(t + 1, [
-        ['CRED_ACQ', `${pre} msg='op=PAM:setcred grantors=pam_permit,pam_cap acct="root" ${cr} res=success'`],
-      ]);
+      preLogin(
+        'cron',
+        pid,
+        log.event(t, [
+          ['USER_ACCT', `${pre} msg='op=PAM:accounting grantors=pam_permit acct="root" ${cr} res=success'`],
+        ]),
+      );
+      preLogin(
+        'cron',
+        pid,
+        log.event(t + 1, [
+          [
+            'CRED_ACQ',
+            `${pre} msg='op=PAM:setcred grantors=pam_permit,pam_cap acct="root" ${cr} res=success'`,
+          ],
+        ]),
+      );
       log.event(t + 2, [
         ['LOGIN', `pid=${pid} uid=0 old-auid=${UNSET} auid=0 tty=(none) old-ses=${UNSET} ses=${ses} res=1`],
       ]);
@@ -607,7 +646,8 @@ export async function generateLinuxSample(options: LinuxSampleOptions): Promise<
       const d0 = from + day * DAY;
       cron(d0 + 3 * HOUR + rng.int(0, 59) * 1000);
       // a daemon with no login session: orphan activity under the marker `unset`
-      orphanRecords.push(
+      unsetOrphan(
+        'unset',
         exec(
           d0 + 4 * HOUR,
           { auid: UNSET, ses: UNSET, uid: '0', tty: '(none)' },
@@ -622,43 +662,38 @@ export async function generateLinuxSample(options: LinuxSampleOptions): Promise<
         ],
       ]);
       if (h === 0) {
-        // su to root from a service (auid unset): a privilege row and activity without a session
+        // `su -c` to root from the backup service (uid 34, auid and ses unset: su does not run
+        // pam_loginuid): its PAM records share the su's pid, its shell is the su's child and the
+        // shell's command the shell's child. The records are ENRICHED (auditd.conf(5) log_format),
+        // so the caller's name is in the log. All of it is orphan activity of `unset:su[<pid>]`.
         const pid = log.nextPid();
-        const u = `pid=${pid} uid=0 auid=${UNSET} ses=${UNSET}`;
+        const session = `unset:su[${pid}]`;
+        const u = `pid=${pid} uid=34 auid=${UNSET} ses=${UNSET}`;
         const suExe = 'exe="/usr/bin/su" hostname=? addr=? terminal=none';
+        const names = '\u001dUID="backup" AUID="unset"';
         const t5 = d0 + 5 * HOUR;
-        orphanRecords.push(
-          log
-            .event(t5, [
-              [
-                'USER_START',
-                `${u} msg='op=PAM:session_open grantors=pam_unix acct="root" ${suExe} res=success'`,
-              ],
-            ])
-            .get('USER_START') as string,
-        );
-        orphanRecords.push(
-          exec(
-            t5 + 20,
-            { auid: UNSET, ses: UNSET, uid: '0', tty: '(none)' },
-            ['tar', 'czf', '/backup/etc.tgz', '/etc'],
-            '/',
-          ),
-        );
-        orphanRecords.push(
-          log
-            .event(t5 + 900, [
-              [
-                'USER_END',
-                `${u} msg='op=PAM:session_close grantors=pam_unix acct="root" ${suExe} res=success'`,
-              ],
-            ])
-            .get('USER_END') as string,
-        );
-        authOrphan('tty:none', auth(t5, 'su', pid, '(to root) root on none'));
+        const pam = (t: number, type: string, op: string, grantors: string) =>
+          unsetOrphan(
+            session,
+            log
+              .event(t, [
+                [type, `${u} msg='op=${op} grantors=${grantors} acct="root" ${suExe} res=success'${names}`],
+              ])
+              .get(type),
+          );
+        pam(t5, 'USER_AUTH', 'PAM:authentication', 'pam_rootok');
+        pam(t5 + 2, 'USER_ACCT', 'PAM:accounting', 'pam_permit');
+        pam(t5 + 4, 'CRED_ACQ', 'PAM:setcred', 'pam_rootok');
+        pam(t5 + 6, 'USER_START', 'PAM:session_open', 'pam_unix');
+        const root = { auid: UNSET, ses: UNSET, uid: '0', tty: '(none)' };
+        unsetOrphan(session, exec(t5 + 20, root, ['bash', '-c', 'tar czf /backup/etc.tgz /etc'], '/'));
+        unsetOrphan(session, exec(t5 + 25, root, ['tar', 'czf', '/backup/etc.tgz', '/etc'], '/'));
+        pam(t5 + 900, 'USER_END', 'PAM:session_close', 'pam_unix');
+        pam(t5 + 902, 'CRED_DISP', 'PAM:setcred', 'pam_rootok');
+        authOrphan('tty:none', auth(t5, 'su', pid, '(to root) backup on none'));
         authOrphan(
           'unattributed',
-          auth(t5, 'su', pid, 'pam_unix(su:session): session opened for user root(uid=0) by (uid=0)'),
+          auth(t5, 'su', pid, 'pam_unix(su:session): session opened for user root(uid=0) by (uid=34)'),
         );
         authOrphan(
           'unattributed',
@@ -717,7 +752,6 @@ export async function generateLinuxSample(options: LinuxSampleOptions): Promise<
       log.auth.push({ t: d0 + 22 * HOUR + 1, line: 'this is not a syslog line' });
       bump(authRejected, 'malformed_line');
     }
-    unsetOrphans.push({ host, records: orphanRecords.sort() });
 
     for (const [kind, lines] of [
       ['linux_auditd', log.audit],
@@ -749,7 +783,9 @@ export async function generateLinuxSample(options: LinuxSampleOptions): Promise<
     hosts: Array.from({ length: options.hosts }, (_, i) => `LNX${String(i + 1).padStart(2, '0')}`),
     sessions: sessions.sort((a, b) => cmp(a.host, b.host) || cmp(a.start, b.start)),
     orphans: {
-      auditd: unsetOrphans.sort((a, b) => cmp(a.host, b.host)),
+      auditd: [...unsetOrphans.values()]
+        .map((o) => ({ ...o, records: o.records.sort() }))
+        .sort((a, b) => cmp(a.host, b.host) || cmp(a.session, b.session)),
       auth: [...authOrphans.values()]
         .map((o) => ({ ...o, lines: o.lines.sort() }))
         .sort((a, b) => cmp(a.host, b.host) || cmp(a.session, b.session)),

@@ -8,13 +8,14 @@ import { createHash } from 'node:crypto';
 import { type Config, findingsSettings } from '../config/config.ts';
 import { integrityKindOf, isDeniedAttempt } from '../findings/integrity-kind.ts';
 import type { Row } from '../query/query-engine.ts';
-import { UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
+import { CREDENTIAL_CHAIN_HOPS, UAC_INFERRED_PAIR_MAX_GAP_MS } from '../query/reconstruct.ts';
 import { INFERRED_LOGON_ACTION, type SourceTraits } from '../query/session-events.ts';
 import { buildFindings, redactSecrets } from './assemble-findings.ts';
 import { tieToPerson } from './identity.ts';
 import type {
   AccountSummary,
   ActivityEvent,
+  CollectorLag,
   Completeness,
   Coverage,
   EndReason,
@@ -26,6 +27,7 @@ import type {
   PackInfo,
   QueryRecord,
   ReasonCount,
+  ScopeTie,
   Session,
   SessionHalf,
   SessionPairing,
@@ -47,6 +49,10 @@ export interface QueryResults {
   readonly hostCoverage: readonly Row[];
   /** Per host, stretches of the window without any record (see `buildCoverageGapsQuery`). */
   readonly coverageGaps?: readonly Row[];
+  /** Per source, the measured collector lag (`buildCollectorLagQuery` rows); absent or empty: none measured. */
+  readonly collectorLag?: readonly Row[];
+  /** Account forms joined to requested users through a SID (`buildScopeTiesQuery` rows with `user`). */
+  readonly scopeTies?: readonly Row[];
   /** Users and hosts of the scope that matched no record, when an empty pack was asked for on purpose. */
   readonly unmatchedScope?: readonly string[];
   /** Short host names read as the one full name of the data with that first label (`host_as_logged`, `host`). */
@@ -163,7 +169,7 @@ export function assemblePack(input: AssembleInput): EvidencePack {
 
   return {
     schema: EVIDENCE_SCHEMA_ID,
-    pack: input.pack,
+    pack: withScopeTies(input.pack, input.results.scopeTies ?? []),
     tool: input.tool,
     summary,
     accounts,
@@ -576,6 +582,7 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
       time_fields: stat('time_field')
         .map((r) => ({ field: str(r.label), records: num(r.n) }))
         .sort((a, b) => cmp(a.field, b.field)),
+      ...collectorLagOf(results.collectorLag ?? [], source),
     };
   });
 
@@ -666,6 +673,46 @@ function buildAccounts(sessions: readonly Session[]): AccountSummary[] {
   return out.sort((a, b) => cmp(a.account, b.account) || cmp(a.user_uid ?? '', b.user_uid ?? ''));
 }
 
+/** A source's measured collector lag, as its coverage entry carries it (nothing when none was measured). */
+function collectorLagOf(rows: readonly Row[], source: string): { collector_lag?: CollectorLag } {
+  const r = rows.find((x) => x.source === source && num(x.records) > 0);
+  if (r === undefined) return {};
+  return {
+    collector_lag: {
+      records: num(r.records),
+      min_ms: num(r.min_ms),
+      median_ms: num(r.median_ms),
+      p95_ms: num(r.p95_ms),
+      max_ms: num(r.max_ms),
+    },
+  };
+}
+
+/** The pack facts with the scope's SID-joined account forms, when there are any. */
+function withScopeTies(pack: PackInfo, rows: readonly Row[]): PackInfo {
+  const ties = new Map<string, ScopeTie>();
+  for (const r of rows) {
+    const form =
+      r.user_domain === null || r.user_domain === ''
+        ? str(r.user_name)
+        : `${str(r.user_domain)}\\${str(r.user_name)}`;
+    const key = [r.user, r.sid, form].map(String).join('\u0000');
+    const prior = ties.get(key);
+    ties.set(key, {
+      user: str(r.user),
+      form,
+      basis: 'same_sid',
+      sid: str(r.sid),
+      events: (prior?.events ?? 0) + num(r.n),
+    });
+  }
+  if (ties.size === 0) return pack;
+  const user_ties = [...ties.values()].sort(
+    (a, b) => cmp(a.user, b.user) || cmp(a.sid, b.sid) || cmp(a.form, b.form),
+  );
+  return { ...pack, scope: { ...pack.scope, user_ties } };
+}
+
 function buildLimitations(
   input: AssembleInput,
   coverage: Coverage,
@@ -727,9 +774,24 @@ function buildLimitations(
       if (isCollector(r[field]))
         collectorTimed.set(str(r.source), (collectorTimed.get(str(r.source)) ?? 0) + 1);
   }
-  for (const [source, n] of [...collectorTimed.entries()].sort(([a], [b]) => cmp(a, b)))
+  for (const [source, n] of [...collectorTimed.entries()].sort(([a], [b]) => cmp(a, b))) {
+    const lag = coverage.sources.find((c) => c.source === source)?.collector_lag;
     out.push(
-      `${n} ${source} records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event by an amount the record does not show (seconds, more after a backlog); their local EventTime has no zone and was not used.`,
+      `${n} ${source} records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event; their local EventTime has no zone and was not used as their time. ${
+        lag === undefined
+          ? 'How late the receipt came could not be measured in this data.'
+          : `Measured over the ${lag.records} records of the data read whose local EventTime gives the event time once the host's UTC offset (inferred to the nearest quarter hour) is taken out, the receipt came ${lag.min_ms} ms to ${lag.max_ms} ms after the event (median ${lag.median_ms} ms, 95% within ${lag.p95_ms} ms; EventTime has whole seconds, so each figure is known to within a second).`
+      }`,
+    );
+  }
+  // Sessions in scope only through a role chain (no half names a requested user).
+  const groups = groupBy(input.results.halves, (r) => str(r.group_uid));
+  const chained = [...groups.values()].filter(
+    (g) => g.some((r) => r.in_scope_by_chain === true) && !g.some((r) => r.user_in_scope === true),
+  ).length;
+  if (chained > 0)
+    out.push(
+      `${chained} sessions are in this pack because they were assumed with credentials of a session of the requested users (role chains, followed up to ${CREDENTIAL_CHAIN_HOPS} hops); each names the key that assumed it.`,
     );
   const aliases = [
     ...new Set((input.results.hostAliases ?? []).map((r) => `${str(r.host_as_logged)} = ${str(r.host)}`)),

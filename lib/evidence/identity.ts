@@ -4,6 +4,7 @@
  * only because someone said so, so every tie records the criterion that made it.
  */
 import { globToRegex, type IdentityMatch, type IdentitySpec } from '../config/config.ts';
+import { foldCase } from '../query/fold-case.ts';
 
 export interface SessionIdentity {
   readonly source: string;
@@ -35,12 +36,12 @@ export function tieToPerson(session: SessionIdentity, identities: readonly Ident
 /** Every key present must match; returns the matched values as text, or null. */
 function matchAccount(s: SessionIdentity, m: IdentityMatch): string | null {
   const reasons: string[] = [];
-  const uid = (s.user.uid ?? '').toUpperCase();
-  const name = (s.user.name ?? '').toUpperCase();
-  const qualified = s.user.domain ? `${s.user.domain}\\${s.user.name ?? ''}`.toUpperCase() : name;
+  const uid = foldCase(s.user.uid ?? '');
+  const name = foldCase(s.user.name ?? '');
+  const qualified = s.user.domain ? foldCase(`${s.user.domain}\\${s.user.name ?? ''}`) : name;
   if (m.sources && !m.sources.includes(s.source)) return null;
   if (m.sids) {
-    const hit = m.sids.find((x) => x.toUpperCase() === uid);
+    const hit = m.sids.find((x) => foldCase(x) === uid);
     if (hit === undefined) return null;
     reasons.push(`sid ${hit}`);
   }
@@ -50,7 +51,7 @@ function matchAccount(s: SessionIdentity, m: IdentityMatch): string | null {
     reasons.push(`sid pattern ${hit}`);
   }
   if (m.names) {
-    const hit = m.names.find((x) => x.toUpperCase() === name || x.toUpperCase() === qualified);
+    const hit = m.names.find((x) => foldCase(x) === name || foldCase(x) === qualified);
     if (hit === undefined) return null;
     reasons.push(`name ${hit}`);
   }

@@ -137,6 +137,26 @@ export interface Scope {
   readonly reason: string | null;
   /** Whether sessions that are not privileged are included (incident packs). */
   readonly include_unprivileged: boolean;
+  /**
+   * Account forms the scope took in only because the logs give them the SID of a requested user
+   * (e.g. `CORP.EXAMPLE\adm.alice` requested, `CORP\adm.alice` joined): the NetBIOS and DNS domain
+   * forms of one account. Sorted by user, sid, form. Absent when no form was joined.
+   */
+  readonly user_ties?: readonly ScopeTie[];
+}
+
+/** One account form joined to a requested user, and the evidence for it. */
+export interface ScopeTie {
+  /** The user as requested. */
+  readonly user: string;
+  /** `DOMAIN\name` (or the name) as the logs write the joined form. */
+  readonly form: string;
+  /** What ties them: the logs give the requested form and this form the same SID. */
+  readonly basis: 'same_sid';
+  /** The SID both forms carry. */
+  readonly sid: string;
+  /** Events of the data read (after de-duplication) that name the joined form with that SID. */
+  readonly events: Count;
 }
 
 export interface ToolInfo {
@@ -404,6 +424,24 @@ export interface SourceCoverage {
   readonly conflicting_records: Count;
   /** Which field gave event times and why, e.g. `@timestamp (collector time, UTC)`. Sorted. */
   readonly time_fields: readonly { readonly field: string; readonly records: Count }[];
+  /**
+   * How late the collector's receipt time (`@timestamp`) came after the event, measured where a
+   * record also carries its own local time (NXLog's zone-less `EventTime`, the host's UTC offset
+   * inferred to the nearest quarter hour), over the events of the data read. Absent when nothing
+   * could be measured.
+   */
+  readonly collector_lag?: CollectorLag;
+}
+
+/** Collector lag figures, in milliseconds (to within a second: `EventTime` has whole seconds). */
+export interface CollectorLag {
+  /** Records measured. */
+  readonly records: Count;
+  readonly min_ms: number;
+  readonly median_ms: number;
+  /** 95th percentile, nearest rank. */
+  readonly p95_ms: number;
+  readonly max_ms: number;
 }
 
 export interface ReasonCount {

@@ -5,6 +5,7 @@
  * purpose with `allowEmpty`).
  */
 import { SessiontrailError } from '../errors.ts';
+import { foldCase } from '../query/fold-case.ts';
 import type { Row } from '../query/query-engine.ts';
 
 /** A requested user or host and how many records of the data read it matched. */
@@ -44,11 +45,11 @@ export function scopeForms(candidates: readonly Row[]): { users: string[]; hosts
   return { users: [...users].sort(), hosts: [...hosts].sort() };
 }
 
-/** The `n` forms nearest to `value` by edit distance, case-insensitively; ties in code-point order. */
+/** The `n` forms nearest to `value` by edit distance, case-insensitively ({@link foldCase}); ties in code-point order. */
 export function nearest(value: string, forms: readonly string[], n = NEAREST_MATCHES): string[] {
-  const v = value.toUpperCase();
+  const v = foldCase(value);
   return forms
-    .map((f) => ({ f, d: editDistance(v, f.toUpperCase()) }))
+    .map((f) => ({ f, d: editDistance(v, foldCase(f)) }))
     .sort((a, b) => a.d - b.d || (a.f < b.f ? -1 : a.f > b.f ? 1 : 0))
     .slice(0, n)
     .map((x) => x.f);

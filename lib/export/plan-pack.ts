@@ -64,6 +64,7 @@ export async function planPack(
       config,
       activeRules: active,
       splitTokenSources: req.sources.filter((s) => SOURCES[s]?.traits.splitTokenPairs === true),
+      credentialChainSources: req.sources.filter((s) => SOURCES[s]?.traits.credentialChains === true),
       coverageGapMs: config.coverage_gap_hours * 3_600_000,
     },
     expiredRules: expired.map((r) => r.id),

@@ -15,6 +15,7 @@ import { type ObjectVersions, s3InputObjects } from '../locate/s3-object-version
 import type { QueryEngine, QueryRun, Row } from '../query/query-engine.ts';
 import {
   buildAttributionQuery,
+  buildCollectorLagQuery,
   buildCoverageGapsQuery,
   buildCoverageQuery,
   buildFieldPopulationQuery,
@@ -27,6 +28,7 @@ import {
   buildPackHalvesQuery,
   buildScopeCandidatesQuery,
   buildScopeMatchQuery,
+  buildScopeTiesQuery,
   buildSessionEventsQuery,
   buildSessionHalvesQuery,
   buildSourceStatsQuery,
@@ -193,6 +195,13 @@ export async function runSourceStage(
   await materialize('session_events', buildSessionEventsQuery(d, rp, linesTable(source)));
   await materialize('attributed', buildAttributionQuery(d, rp));
   await materialize('session_halves', buildSessionHalvesQuery(d, rp));
+  const scopeTies =
+    rp.users.length > 0
+      ? (await select(buildScopeTiesQuery(d, rp))).map((r) => ({
+          ...r,
+          user: rp.users[Number(r.idx)] ?? null,
+        }))
+      : [];
   const results: QueryResults = {
     halves: await select(buildPackHalvesQuery(d)),
     activity: await select(buildPackActivityQuery(d)),
@@ -211,6 +220,8 @@ export async function runSourceStage(
     coverageGaps: await select(buildCoverageGapsQuery(d, rp)),
     hostAliases: await select(buildHostAliasesQuery(d)),
     findings: await select(buildFindingsQuery(d, rp)),
+    scopeTies,
+    collectorLag: def.measuresCollectorLag ? await select(buildCollectorLagQuery(d)) : [],
     fileProblems,
   };
   // Read while this source's lines table exists (a stage's tables are dropped when it ends); not
@@ -309,6 +320,8 @@ function mergeResults(
     coverageGaps: cat('coverageGaps'),
     hostAliases: cat('hostAliases'),
     findings: list.flatMap((r) => r.findings ?? []),
+    scopeTies: list.flatMap((r) => r.scopeTies ?? []),
+    collectorLag: list.flatMap((r) => r.collectorLag ?? []),
     fileProblems,
   };
 }

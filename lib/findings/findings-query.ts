@@ -43,7 +43,7 @@ ${flagged}
 marked AS (
   SELECT flagged.*,
     ${suppressionSql(plan.activeRules, p, null)} AS subject_rule,
-    (${userScopeSql(plan.users, p)} OR (user_uid IS NULL AND user_name IS NULL)) AS subject_in_scope
+    (${userScopeSql(plan.users, p, '', d.workTable('session_events'))} OR (user_uid IS NULL AND user_name IS NULL)) AS subject_in_scope
   FROM flagged
 )
 SELECT f.rule_id, f.finding_key, f.record_uid, f.statement, f.user_uid AS subject_uid, f.user_name AS subject_name,

@@ -64,6 +64,8 @@ export interface LocalInput {
 
 const LOG_FILE = /\.(json|jsonl|ndjson|log)(\.\d{1,3})?(\.gz)?$/i;
 const PARQUET_FILE = /\.parquet$/i;
+/** Control bytes a source's own format writes inside a line: auditd ENRICHED's 0x1D (auditd.conf(5)). */
+const FORMAT_CONTROL_BYTES: Readonly<Record<string, readonly number[]>> = { linux_auditd: [0x1d] };
 
 /** A file the walk found, or passed over with a reason. */
 interface Found {
@@ -134,6 +136,9 @@ export async function findLocalLogs(
         : await intakeTextFile(file.path, file.key, n, scratch, {
             documents: definition.localFiles?.documents === true,
             limits,
+            formatControlBytes: FORMAT_CONTROL_BYTES[source] ?? [],
+            // evtx_dump's `-o json` output (Record headers, pretty-printed records) is Windows' only
+            recordHeaders: source === 'windows',
           });
       objects.push(await inputObject(file.path, taken.input));
       if (taken.readPath !== null) files.push({ path: taken.readPath, key: file.key });

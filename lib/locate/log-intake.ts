@@ -92,6 +92,26 @@ interface GzipState {
   out: number;
 }
 
+/** How one source's text files are taken in. */
+export interface IntakeOptions {
+  /** The source's reader splits JSON documents into records (CloudTrail, OCSF). */
+  readonly documents: boolean;
+  readonly limits: IntakeLimits;
+  /**
+   * Control bytes that the source's format itself writes inside a line, which are therefore no
+   * damage: auditd's ENRICHED format separates the interpreted fields with 0x1D (auditd.conf(5)).
+   * @default none
+   */
+  readonly formatControlBytes?: readonly number[];
+  /**
+   * The source's files may come as `evtx_dump -o json` output (omerbenamram/evtx, src/bin/evtx_dump.rs:
+   * a line `Record <id>` before each record, the record pretty-printed over several lines): such a
+   * file is recognised by its first line and each record joined back into one JSON line.
+   * @default false
+   */
+  readonly recordHeaders?: boolean;
+}
+
 /**
  * Takes one text file in: checks it and either links it (clean) or rewrites it into `scratch`
  * under the name `<n>.json` (`n` the file's index). `documents`: the source's reader splits JSON
@@ -102,7 +122,7 @@ export async function intakeTextFile(
   key: string,
   n: number,
   scratch: string,
-  options: { readonly documents: boolean; readonly limits: IntakeLimits },
+  options: IntakeOptions,
 ): Promise<IntakeResult> {
   let bytes: number;
   let gzip: boolean;
@@ -419,6 +439,9 @@ function gzipHeaderLength(b: Buffer): number | null {
 }
 
 const RECORDS_DOCUMENT = /^\s*\{\s*"Records"\s*:\s*\[/;
+/** The header line `evtx_dump -o json` writes before each record: `writeln!(output, "Record {}", id)`. */
+const RECORD_HEADER = /^Record \d+$/;
+const EVTX_DUMP_JSON = /^Record \d+\r?\n\{/;
 
 /**
  * Splits decompressed bytes into lines (or, for a JSON document, records) and checks each one;
@@ -435,13 +458,15 @@ class Scanner {
   private pending: Buffer[] = [];
   private pendingLength = 0;
   private overlong = false;
-  private mode: 'unknown' | 'lines' | 'document' = 'unknown';
+  private mode: 'unknown' | 'lines' | 'document' | 'headed' = 'unknown';
+  /** The pretty-printed record being joined (headed mode): its first line and its lines so far. */
+  private headed: { start: number; lines: Buffer[]; count: number; bytes: number } | null = null;
   private head = Buffer.alloc(0);
   private readonly doc = new DocumentSplitter((rec) => this.record(rec));
 
   constructor(
     private readonly key: string,
-    private readonly options: { readonly documents: boolean; readonly limits: IntakeLimits },
+    private readonly options: IntakeOptions,
     private readonly sink: RecordSink | null,
   ) {
     this.doc.maxBytes = options.limits.maxLineBytes;
@@ -485,6 +510,7 @@ class Scanner {
       return;
     }
     if (this.pendingLength > 0 || this.overlong) this.endLine();
+    if (this.headed !== null) this.rejectHeaded('truncated_record');
   }
 
   private decide(): void {
@@ -494,7 +520,9 @@ class Scanner {
       .replace(/^\xef\xbb\xbf/, '')
       .trimStart();
     const document = this.options.documents && (text.startsWith('[') || RECORDS_DOCUMENT.test(text));
-    this.mode = document ? 'document' : 'lines';
+    const headed = this.options.recordHeaders === true && EVTX_DUMP_JSON.test(text);
+    this.mode = document ? 'document' : headed ? 'headed' : 'lines';
+    if (headed) this.needsRewrite = true;
     if (document) {
       this.needsRewrite = true;
       this.lines = null;
@@ -545,13 +573,77 @@ class Scanner {
       this.write(null, this.lineNo - 1);
       return;
     }
-    const problem = lineProblem(line);
+    const problem = lineProblem(line, this.options.formatControlBytes);
     if (problem !== null) {
       this.reject(problem, position, this.lineNo - 1);
       return;
     }
+    if (this.mode === 'headed') {
+      this.headedLine(line, position);
+      return;
+    }
     this.records += 1;
     this.write(line, this.lineNo - 1);
+  }
+
+  /**
+   * One line of `evtx_dump -o json` output. A `Record <id>` header is no record; the lines from a
+   * `{` to the `}` that closes it at the start of a line (serde_json's pretty printer puts the
+   * top-level braces there) are one record, written as one JSON line at the position of its first
+   * line, so every position still names the original file's line.
+   */
+  private headedLine(line: Buffer, position: string): void {
+    const text = line.toString('utf8');
+    if (this.headed === null) {
+      if (RECORD_HEADER.test(text)) this.write(null, this.lineNo - 1);
+      else if (text === '{')
+        this.headed = { start: this.lineNo, lines: [line], count: 1, bytes: line.length };
+      else this.reject('malformed_json', position, this.lineNo - 1);
+      return;
+    }
+    if (RECORD_HEADER.test(text)) {
+      // the next record begins before this one closed
+      this.rejectHeaded('truncated_record');
+      this.write(null, this.lineNo - 1);
+      return;
+    }
+    const h = this.headed;
+    h.count += 1;
+    h.bytes += line.length + 1;
+    // over the limit the lines are no longer kept, only counted, up to the record's end
+    if (h.bytes <= this.options.limits.maxLineBytes) h.lines.push(line);
+    if (text !== '}') return;
+    if (h.bytes > this.options.limits.maxLineBytes) {
+      this.rejectHeaded('line_too_long');
+      return;
+    }
+    const { lines, start } = h;
+    this.headed = null;
+    let compact: Buffer | null = null;
+    try {
+      compact = Buffer.from(
+        JSON.stringify(JSON.parse(Buffer.concat(lines.flatMap((l) => [l, NEWLINE])).toString('utf8'))),
+      );
+    } catch {
+      compact = null;
+    }
+    const problem = compact === null ? 'malformed_json' : jsonProblem(compact);
+    if (compact === null || problem !== null) {
+      this.reject(problem ?? 'malformed_json', `${this.key}#line=${start}`, start - 1);
+    } else {
+      this.records += 1;
+      this.write(compact, start - 1);
+    }
+    for (let i = 1; i < lines.length; i++) this.write(null, start - 1 + i);
+  }
+
+  /** Rejects the record being joined, keeping one marker per line it took. */
+  private rejectHeaded(reason: string): void {
+    const h = this.headed;
+    if (h === null) return;
+    this.headed = null;
+    this.reject(reason, `${this.key}#line=${h.start}`, h.start - 1);
+    for (let i = 1; i < h.count; i++) this.write(null, h.start - 1 + i);
   }
 
   /** One record of a JSON document (already without line breaks) or its problem. */
@@ -593,14 +685,14 @@ function isBlank(line: Buffer): boolean {
   return true;
 }
 
-/** Why a line cannot be read as text: not UTF-8, or a control character other than tab. */
-function lineProblem(line: Buffer): string | null {
+/** Why a line cannot be read as text: not UTF-8, or a control character other than tab and the format's own. */
+function lineProblem(line: Buffer, formatBytes: readonly number[] = []): string | null {
   if (!isUtf8(line)) return 'invalid_utf8';
   // An indexed loop: Buffer's iterator costs several times more per byte, and every byte of every
   // line passes here.
   for (let i = 0; i < line.length; i++) {
     const b = line[i] as number;
-    if ((b < 0x20 && b !== 0x09) || b === 0x7f) return 'control_character';
+    if (((b < 0x20 && b !== 0x09) || b === 0x7f) && !formatBytes.includes(b)) return 'control_character';
   }
   return null;
 }

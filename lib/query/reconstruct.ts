@@ -20,9 +20,12 @@
 
 import { type Config, globToRegex, type MatchSpec, type SuppressionRule } from '../config/config.ts';
 import type { Dialect } from './dialects/dialect.ts';
+import { foldCase, foldSql, foldTableFor } from './fold-case.ts';
 import { CLASSIFIED_COLUMNS, LINE_IDENTITY_PREFIX } from './session-events.ts';
 import { literal, ParamList, type SqlQuery } from './sql.ts';
 
+/** How many hops of a role chain a user scope follows (credentials assumed from credentials). */
+export const CREDENTIAL_CHAIN_HOPS = 4;
 /** How long before its 4624 a 4672 may be written and still belong to it. */
 export const PRIVILEGE_LEAD_MS = 5000;
 /** UAC partners are logged together; a linked logon further apart than this is not the partner. */
@@ -53,6 +56,11 @@ export interface ReconstructionPlan {
    */
   readonly splitTokenSources?: readonly string[];
   /**
+   * Sources whose `linked_session_uid` names the credentials a session was assumed from (CloudTrail):
+   * a user scope there follows the user's role chains. Absent: none.
+   */
+  readonly credentialChainSources?: readonly string[];
+  /**
    * A host that logs nothing for longer than this has a coverage gap; a session still open when its
    * host's data stops more than this before the window end ends there (`data_ends`).
    */
@@ -67,16 +75,20 @@ const ORPHAN_KINDS = `('activity', 'integrity', 'reconnect', 'disconnect', 'priv
 /** SQL that is true when the event's or logon's account matches a {@link MatchSpec}. */
 export function matchSql(spec: MatchSpec, p: ParamList, logonType: string | null): string {
   const parts: string[] = [];
-  if (spec.sids?.length)
-    parts.push(`upper(coalesce(user_uid, '')) IN (${p.addAll(spec.sids.map((s) => s.toUpperCase()))})`);
+  if (spec.sids?.length) {
+    const sids = spec.sids.map(foldCase);
+    parts.push(`${foldSql("coalesce(user_uid, '')", foldTableFor(sids), p)} IN (${p.addAll(sids)})`);
+  }
   if (spec.sid_patterns?.length)
     parts.push(
       `(${spec.sid_patterns.map((g) => `regexp_like(lower(coalesce(user_uid, '')), ${p.add(globToRegex(g))})`).join(' OR ')})`,
     );
   if (spec.names?.length) {
-    const names = p.addAll(spec.names.map((n) => n.toUpperCase()));
+    const folded = spec.names.map(foldCase);
+    const fold = (x: string) => foldSql(x, foldTableFor(folded), p);
+    const names = p.addAll(folded);
     parts.push(
-      `(upper(coalesce(user_name, '')) IN (${names}) OR upper(concat_ws('\\', user_domain, user_name)) IN (${names}))`,
+      `(${fold("coalesce(user_name, '')")} IN (${names}) OR ${fold("concat_ws('\\', user_domain, user_name)")} IN (${names}))`,
     );
   }
   if (spec.name_patterns?.length)
@@ -101,23 +113,64 @@ export function suppressionSql(
 }
 
 /**
- * Requested users match any form the logs name an account by, case-insensitively: the name,
- * `DOMAIN\name`, the SID / uid / ARN, and for IAM users the bare name of `user/<name>` (CloudTrail
- * names a user by its ARN's resource part).
+ * Requested users match any form the logs name an account by, case-insensitively ({@link foldCase}:
+ * the same folding on every engine): the name, `DOMAIN\name`, the SID / uid / ARN, and for IAM
+ * users the bare name of `user/<name>` (CloudTrail names a user by its ARN's resource part).
  */
-export function userScopeSql(users: readonly string[], p: ParamList, q = ''): string {
+export function userScopeSql(users: readonly string[], p: ParamList, q = '', tiedIn?: string): string {
   if (users.length === 0) return 'true';
-  const list = p.addAll(users.map((u) => u.toUpperCase()));
-  const iamUsers = p.addAll(users.map((u) => `USER/${u.toUpperCase()}`));
-  return `(upper(coalesce(${q}user_name, '')) IN (${list}) OR upper(concat_ws('\\', ${q}user_domain, ${q}user_name)) IN (${list}) OR upper(coalesce(${q}user_uid, '')) IN (${list}) OR upper(coalesce(${q}user_name, '')) IN (${iamUsers}))`;
+  const folded = users.map(foldCase);
+  const iam = users.map((u) => foldCase(`user/${u}`));
+  const table = foldTableFor([...folded, ...iam]);
+  const fold = (x: string) => foldSql(x, table, p);
+  const list = p.addAll(folded);
+  const iamUsers = p.addAll(iam);
+  const direct = `(${fold(`coalesce(${q}user_name, '')`)} IN (${list}) OR ${fold(`concat_ws('\\', ${q}user_domain, ${q}user_name)`)} IN (${list}) OR ${fold(`coalesce(${q}user_uid, '')`)} IN (${list}) OR ${fold(`coalesce(${q}user_name, '')`)} IN (${iamUsers}))`;
+  if (tiedIn === undefined) return direct;
+  return `(${direct} OR upper(${q}user_uid) IN (${tiedSidsSql(users, p, tiedIn)}))`;
 }
 
-/** Requested hosts match the full name or its first label (`WS01` matches `ws01.corp.example`), in any case. */
+/**
+ * The SIDs that events of `table` naming one of `users` directly carry: an account's NetBIOS and DNS
+ * domain forms (`CORP\adm.alice`, `CORP.EXAMPLE\adm.alice`) are one account where the logs give
+ * them one SID (a SID identifies one security principal, MS-DTYP 2.4.2). The NULL SID (S-1-0-0) ties
+ * nothing: Windows writes it for "no account" (a 4688's target, MS-4688).
+ */
+function tiedSidsSql(users: readonly string[], p: ParamList, table: string): string {
+  return `SELECT upper(t.user_uid) FROM ${table} t WHERE ${userScopeSql(users, p, 't.')}
+    AND upper(t.user_uid) LIKE 'S-1-%' AND upper(t.user_uid) <> 'S-1-0-0'`;
+}
+
+/**
+ * The account forms each requested user was joined with through a SID ({@link userScopeSql} with a
+ * tie table): one row per (requested user, SID, domain, name) that the scope took in only through
+ * the SID, i.e. forms a direct match would have missed; `n` is their number of events.
+ */
+export function buildScopeTiesQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
+  const p = new ParamList();
+  const ev = d.workTable('session_events');
+  const arms = plan.users.map(
+    (u, i) => `SELECT ${i} AS idx, upper(e.user_uid) AS sid, e.user_domain, e.user_name, count(*) AS n
+FROM ${ev} e WHERE upper(e.user_uid) IN (${tiedSidsSql([u], p, ev)}) AND NOT ${userScopeSql([u], p, 'e.')}
+GROUP BY upper(e.user_uid), e.user_domain, e.user_name`,
+  );
+  const sql =
+    arms.length === 0
+      ? `SELECT 0 AS idx, '' AS sid, '' AS user_domain, '' AS user_name, 0 AS n WHERE false`
+      : arms.join('\nUNION ALL\n');
+  return p.finish('scope-ties', `${sql}\nORDER BY idx, sid, user_domain, user_name`);
+}
+
+/**
+ * Requested hosts match the full name or its first label (`WS01` matches `ws01.corp.example`), in
+ * any case ({@link foldCase}): sources spell host names as their producers do (Windows upper, Linux lower).
+ */
 function hostScopeSql(hosts: readonly string[], p: ParamList): string {
   if (hosts.length === 0) return 'true';
-  const list = p.addAll(hosts.map((h) => h.toUpperCase()));
-  // Case-insensitive: sources spell host names as their producers do (Windows upper, Linux lower).
-  return `(upper(host) IN (${list}) OR upper(split_part(host, '.', 1)) IN (${list}))`;
+  const folded = hosts.map(foldCase);
+  const table = foldTableFor(folded);
+  const list = p.addAll(folded);
+  return `(${foldSql('host', table, p)} IN (${list}) OR ${foldSql("split_part(host, '.', 1)", table, p)} IN (${list}))`;
 }
 
 /**
@@ -262,6 +315,21 @@ export function buildSessionHalvesQuery(d: Dialect, plan: ReconstructionPlan): S
   // Privileged actions (configured globs over `source:event_code`, e.g. `cloudtrail:iam.amazonaws.com:create*`).
   const actions = plan.config.privileged.actions;
   const splitSources = p.addAll(plan.splitTokenSources ?? []);
+  // without a user scope every session is in scope already: no chain to follow
+  const chainSources = p.addAll(plan.users.length === 0 ? [] : (plan.credentialChainSources ?? []));
+  const chainCtes = Array.from({ length: CREDENTIAL_CHAIN_HOPS }, (_, i) => {
+    const hop = i + 1;
+    return `chain_keys${hop} AS (
+  SELECT host, session_uid FROM chain_keys${i}
+  UNION
+  SELECT c.host, c.session_uid FROM classified c JOIN chain_keys${i} k ON c.host = k.host AND c.linked_session_uid = k.session_uid
+  WHERE c.source IN (${chainSources})
+),`;
+  }).join('\n');
+  const chainCtesAll = `chain_keys0 AS (
+  SELECT DISTINCT host, session_uid FROM classified WHERE user_in_scope AND source IN (${chainSources})
+),
+${chainCtes}`;
   const actionsSql =
     actions.length === 0
       ? 'false'
@@ -353,7 +421,7 @@ classified AS (
     privileged_action AS priv_by_action,
     ${matchSql(plan.config.privileged.accounts, p, 'logon_type_id')} AS priv_by_account,
     ${suppressionSql(plan.activeRules, p, 'logon_type_id')} AS suppressed_by,
-    ${userScopeSql(plan.users, p)} AS user_in_scope
+    ${userScopeSql(plan.users, p, '', ev)} AS user_in_scope
   FROM ended
 ),
 linked_partners AS (
@@ -399,8 +467,13 @@ partners AS (
     'inferred', next_ms - start_ms, 1
   FROM inferred_pairs CROSS JOIN (VALUES (0), (1)) AS sides (side)
 ),
+-- A user scope follows the user's role chains: a session assumed with credentials of a session in
+-- scope (its linked_session_uid is that session's key, domain notes §3.3) is in scope, hop by hop,
+-- up to ${CREDENTIAL_CHAIN_HOPS} hops (the depth of the chains AWS role chaining makes in practice).
+${chainCtesAll}
 grouped AS (
   SELECT c.*, pa.partner_uid, pa.pair_method, pa.pair_gap_ms,
+    (NOT c.user_in_scope AND ck.session_uid IS NOT NULL) AS in_scope_by_chain,
     CASE
       WHEN pa.partner_uid IS NULL THEN c.instance_uid
       WHEN coalesce(c.is_elevated, false) AND NOT coalesce(pa.partner_elevated, false) THEN c.instance_uid
@@ -410,6 +483,8 @@ grouped AS (
       WHEN c.instance_uid < pa.partner_uid THEN c.instance_uid
       ELSE pa.partner_uid END AS group_uid
   FROM classified c LEFT JOIN partners pa ON pa.instance_uid = c.instance_uid AND pa.rn = 1
+  LEFT JOIN (SELECT DISTINCT host, session_uid FROM chain_keys${CREDENTIAL_CHAIN_HOPS}) ck
+    ON ck.host = c.host AND ck.session_uid = c.session_uid AND c.source IN (${chainSources})
 ),
 judged AS (
   SELECT *,
@@ -419,7 +494,7 @@ judged AS (
     -- NULL while any half is still open: the group ends when its last half does.
     CASE WHEN count(end_ms) OVER (PARTITION BY group_uid) = count(*) OVER (PARTITION BY group_uid)
       THEN max(end_ms) OVER (PARTITION BY group_uid) END AS group_end_ms,
-    max(CASE WHEN user_in_scope THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS group_in_scope,
+    max(CASE WHEN user_in_scope OR in_scope_by_chain THEN 1 ELSE 0 END) OVER (PARTITION BY group_uid) = 1 AS group_in_scope,
     min(suppressed_by) OVER (PARTITION BY group_uid) AS group_suppressed_by
   FROM grouped
 )
@@ -458,16 +533,17 @@ ORDER BY h.group_uid, a.time_ms, a.record_no, a.record_uid`,
  */
 export function buildOrphanQuery(d: Dialect, plan: ReconstructionPlan): SqlQuery {
   const p = new ParamList();
+  const ev = d.workTable('session_events');
   const at = d.workTable('attributed');
   const scope =
     plan.users.length === 0
       ? 'true'
       : `EXISTS (SELECT 1 FROM ${at} o WHERE o.instance_uid IS NULL AND o.host = a.host AND o.boot_ms = a.boot_ms
-      AND o.session_uid = a.session_uid AND ${userScopeSql(plan.users, p, 'o.')})`;
+      AND o.session_uid = a.session_uid AND ${userScopeSql(plan.users, p, 'o.', ev)})`;
   const sql = `SELECT * FROM ${at} a
 WHERE instance_uid IS NULL AND kind IN ${ORPHAN_KINDS}
   AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)}
-  AND suppressed_by IS NULL AND (${userScopeSql(plan.users, p, 'a.')} OR ${scope})
+  AND suppressed_by IS NULL AND (${userScopeSql(plan.users, p, 'a.', ev)} OR ${scope})
 ORDER BY host, boot_ms, session_uid, time_ms, record_no, record_uid`;
   return p.finish('orphan-activity', sql);
 }
@@ -490,7 +566,7 @@ FROM ${d.workTable('session_halves')} WHERE candidate AND group_suppressed_by IS
 UNION ALL
 SELECT 'orphan_event', suppressed_by, count(*) FROM ${d.workTable('attributed')}
 WHERE instance_uid IS NULL AND kind IN ${ORPHAN_KINDS} AND suppressed_by IS NOT NULL
-  AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)} AND ${userScopeSql(plan.users, p)}
+  AND time_ms >= ${p.add(plan.fromMs)} AND time_ms < ${p.add(plan.toMs)} AND ${userScopeSql(plan.users, p, '', d.workTable('session_events'))}
 GROUP BY suppressed_by
 ORDER BY what, rule_id`;
   return p.finish('suppression-counts', sql);
@@ -641,6 +717,30 @@ export function buildHostAliasesQuery(d: Dialect): SqlQuery {
     'host-aliases',
     `SELECT DISTINCT host_as_logged, host FROM ${d.workTable('session_events')}
 WHERE host_as_logged <> host ORDER BY host, host_as_logged`,
+  );
+}
+
+/**
+ * The collector's lag where a record carries both its own (local, zone-less) time and the
+ * collector's receipt time: the source's `collector_lag_ms` detail (Windows NXLog records), per
+ * source, over the events of the data read: count, min, median, 95th percentile (nearest rank) and
+ * max, in milliseconds.
+ */
+export function buildCollectorLagQuery(d: Dialect): SqlQuery {
+  return new ParamList().finish(
+    'collector-lag',
+    `WITH l AS (
+  SELECT source, CAST(json_extract_scalar(details, '$.collector_lag_ms') AS BIGINT) AS lag_ms
+  FROM ${d.workTable('session_events')} WHERE details LIKE '%"collector_lag_ms"%'
+),
+x AS (
+  SELECT source, lag_ms, row_number() OVER (PARTITION BY source ORDER BY lag_ms) AS rn,
+    count(*) OVER (PARTITION BY source) AS n
+  FROM l WHERE lag_ms IS NOT NULL
+)
+SELECT source, max(n) AS records, min(lag_ms) AS min_ms, min(CASE WHEN rn * 2 >= n THEN lag_ms END) AS median_ms,
+  min(CASE WHEN rn * 100 >= n * 95 THEN lag_ms END) AS p95_ms, max(lag_ms) AS max_ms
+FROM x GROUP BY source ORDER BY source`,
   );
 }
 

@@ -17,6 +17,8 @@ export interface SourceTraits {
   readonly orphanMarkers?: readonly string[];
   /** An administrator's logon comes as two linked logons, a UAC split-token pair (Windows, MS-UAC). */
   readonly splitTokenPairs?: boolean;
+  /** `linked_session_uid` names the credentials a session was assumed from (CloudTrail role chains). */
+  readonly credentialChains?: boolean;
 }
 
 /**

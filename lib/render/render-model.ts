@@ -15,6 +15,7 @@ import type {
   PackKind,
   Session,
 } from '../evidence/model.ts';
+import { foldCase } from '../query/fold-case.ts';
 import { eventMeaning } from './event-legend.ts';
 
 /** Facts about the seal that the PDF prints but that evidence.json cannot hold about itself. */
@@ -309,6 +310,10 @@ function buildCover(pack: EvidencePack, seal: SealFacts): RenderModel['cover'] {
       { label: 'Window (UTC)', value: `${formatTime(p.window.from)} to ${formatTime(p.window.to)}` },
       { label: 'Data read from', value: formatTime(p.data_from) },
       { label: 'Users in scope', value: s.users.length > 0 ? s.users.join(', ') : 'all' },
+      ...(s.user_ties ?? []).map((t) => ({
+        label: 'Joined to a user',
+        value: `${t.form} joined to ${t.user}: the logs give both the SID ${t.sid} (${t.events} events)`,
+      })),
       { label: 'Hosts in scope', value: s.hosts.length > 0 ? s.hosts.join(', ') : 'all' },
       { label: 'Unprivileged sessions', value: s.include_unprivileged ? 'included' : 'not included' },
       { label: 'Incident id', value: s.incident_id ?? NONE },
@@ -399,9 +404,9 @@ function buildGaps(pack: EvidencePack): string {
   // A requested host is seen when a host of the data has its name or its first label, as the scope
   // matched it (reconstruct.ts hostScopeSql): `WORKSTATION6` is `WORKSTATION6.THESHIRE.LOCAL`.
   const seenHosts = new Set(
-    pack.coverage.hosts.flatMap((h) => [h.host.toUpperCase(), (h.host.split('.')[0] ?? '').toUpperCase()]),
+    pack.coverage.hosts.flatMap((h) => [foldCase(h.host), foldCase(h.host.split('.')[0] ?? '')]),
   );
-  const silent = pack.pack.scope.hosts.filter((h) => !seenHosts.has(h.toUpperCase()));
+  const silent = pack.pack.scope.hosts.filter((h) => !seenHosts.has(foldCase(h)));
   if (silent.length > 0) phrases.push(`any event from ${silent.join(', ')} (in scope, but no records read)`);
   if (pack.pack.data_from < pack.pack.window.from) {
     phrases.push(`logons before ${formatTime(pack.pack.data_from)}, where the data read begins`);

@@ -53,6 +53,11 @@ export interface SourceDefinition {
   readonly traits: SourceTraits;
   /** SQL predicate over the source's classified rows for rows derived from another record (not records read). */
   readonly derivedRows?: string;
+  /**
+   * Some records carry both their own time and a collector's receipt time: the pack measures the
+   * collector's lag from the `collector_lag_ms` detail (`buildCollectorLagQuery`).
+   */
+  readonly measuresCollectorLag?: boolean;
 }
 
 export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
@@ -62,6 +67,8 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     definedFields: windowsFields,
     rawTable: rawTableOf(WINDOWS_SOURCE),
     traits: { privilegeEvents: true, logoffEvents: true, splitTokenPairs: true },
+    // NXLog flat records: zone-less EventTime beside the collector's @timestamp
+    measuresCollectorLag: true,
   },
   [LINUX_AUDITD_SOURCE]: {
     name: LINUX_AUDITD_SOURCE,
@@ -87,7 +94,7 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     localFiles: CLOUDTRAIL_LOCAL_FILES,
     // The caller's side of a credential-issuing call and the inferred logon of a long-term key's burst.
     derivedRows: `record_uid LIKE '%#caller' OR record_uid LIKE '%#inferred-logon'`,
-    traits: { privilegeEvents: false, logoffEvents: false },
+    traits: { privilegeEvents: false, logoffEvents: false, credentialChains: true },
   },
   [OCSF_SOURCE]: {
     name: OCSF_SOURCE,

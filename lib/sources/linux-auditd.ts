@@ -27,11 +27,23 @@
  *
  * Sessions: `session_uid` is `ses` as a decimal string, `user_uid` is `auid` (the human, which sudo
  * and su do not change), `user_name` the ENRICHED `AUID` name, else the `acct` of the entry point's
- * PAM records, else the name any entry-point record of the host gave that auid. Process-level
- * activity with an unset `auid`/`ses` (4294967295: daemons, `su` from a service, SSM shells) gets
- * the marker session `unset`: no logon ever has it, so the reconstruction reports it as orphan
- * activity instead of dropping it. PAM records of a login attempt before `ses` is assigned
- * (USER_AUTH, USER_ACCT, CRED_ACQ of sshd) have no session: they describe the attempt, not activity.
+ * PAM records, else the name any entry-point record of the host gave that auid.
+ *
+ * Records with an unset `auid`/`ses` (4294967295: daemons, `su` from a service, SSM shells, and
+ * sshd / crond before pam_loginuid assigns `ses`) are kept as orphan activity under a marker
+ * session that no logon ever has (domain notes §2.2):
+ * - user-space records (PAM `USER_AUTH`, `USER_ACCT`, `CRED_*`, `USER_START`/`USER_END`, account
+ *   changes) under `unset:<program>[<pid>]`: one group per process, so a su started by a service is
+ *   one group from its authentication to its `CRED_DISP`;
+ * - a `SYSCALL` whose process is such a su / sudo (same pid), its child (ppid) or its child's child
+ *   (the commands of its shell), while the su lives (first record to its `USER_END`), under that
+ *   su's marker: the su is followed into what it ran;
+ * - other processes under the bare marker `unset`.
+ * Their user is the acting process's `uid` (LA-FIELDS), named by the record's ENRICHED `UID=`, else
+ * by the name the host's logs give that id elsewhere (ENRICHED `UID=`/`AUID=`, an entry point's
+ * `acct` for its auid), else left unnamed; the PAM `acct` (the account acted on) goes to `target`.
+ * Failed logons and `CONFIG_CHANGE` without a session stay without one (they are reported as failed
+ * logons and integrity events).
  *
  * Host: the `node=` prefix when present (name_format set); else a `host=<name>` folder in the
  * object key; else the file name without `.log[.gz]` up to the first `_` (`web01.corp.log`,
@@ -256,6 +268,7 @@ classified AS (
 fields AS (
   SELECT object_key, line, host, rtype, time_ms, serial_no, sec, frac, serial, body, enriched,
     ${f('pid')} AS pid,
+    ${f('ppid')} AS ppid,
     ${f('uid')} AS uid,
     coalesce(${regexpGroup(d, 'body', '\\snew auid=([0-9]+)', 1)}, ${f('auid')}) AS auid_raw,
     coalesce(${regexpGroup(d, 'body', '\\snew ses=([0-9]+)', 1)}, ${f('ses')}) AS ses_raw,
@@ -276,6 +289,7 @@ fields AS (
     ${f('success')} AS success,
     ${val(f('key'))} AS rule_key,
     ${regexpGroup(d, "coalesce(enriched, '')", '(?:^|\\s)AUID="([^"]*)"', 1)} AS auid_name,
+    ${regexpGroup(d, "coalesce(enriched, '')", '(?:^|\\s)UID="([^"]*)"', 1)} AS uid_name,
     CASE WHEN execve_body IS NOT NULL THEN ${d.joinTransformed(
       `regexp_extract_all(execve_body, '\\sa[0-9]+=("[^"]*"|\\S+)', 1)`,
       (x) => val(x),
@@ -292,6 +306,8 @@ typed AS (
   SELECT *,
     ${idSql('auid_raw')} AS auid,
     ${idSql('ses_raw')} AS ses,
+    ${idSql('uid')} AS acting_uid,
+    ${regexpGroup(d, "coalesce(exe, comm, '')", '([^/]+)$', 1)} AS prog,
     ${elevating} AS is_elevating,
     ${failed} AS is_failed
   FROM (
@@ -344,24 +360,74 @@ kinds AS (
         WHEN audit_enabled = '0' THEN 'audit_disabled'
         WHEN regexp_like(lower(coalesce(op, '')), 'remove|del') THEN 'audit_rule_removed'
         ELSE 'audit_policy_changed' END
-      ELSE 'audit_service_stopped' END AS action,
-    -- process-level records: an unset session is reported as orphan activity under the marker
-    rtype IN ('SYSCALL', 'USER_CMD', ${inList(Object.keys(ACCOUNT_ACTIONS))}) OR (rtype IN ('USER_START', 'USER_END') AND is_elevating) AS process_level
+      ELSE 'audit_service_stopped' END AS action
   FROM typed
 ),
-sessions AS (
+booted AS (
   SELECT *,
-    CASE
-      WHEN kind IN ('boot', 'shutdown') OR rtype IN ('DAEMON_END', 'DAEMON_ABORT') THEN NULL
-      WHEN ses IS NOT NULL THEN ses
-      WHEN process_level THEN ${literal(UNSET_SESSION)}
-      END AS session_uid,
     -- boot epochs as the reconstruction derives them, to gather a session's facts onto its logon
     coalesce(max(CASE WHEN rtype IN ('SYSTEM_BOOT', 'DAEMON_START') THEN time_ms END) OVER (
-      PARTITION BY host ORDER BY time_ms, serial_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), -1) AS boot_ms,
-    max(CASE WHEN rtype IN ('USER_START', 'USER_END') AND NOT is_elevating AND auid IS NOT NULL THEN acct END)
-      OVER (PARTITION BY host, auid) AS name_by_auid
+      PARTITION BY host ORDER BY time_ms, serial_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), -1) AS boot_ms
   FROM kinds
+),
+unset_elevations AS (
+  -- su / sudo started by a process without a login session (a service, an SSM shell): its PAM
+  -- records share its pid; it lives from its first record to its USER_END (open when none)
+  SELECT host, boot_ms, pid, min(prog) AS prog, min(time_ms) AS first_ms,
+    max(CASE WHEN rtype = 'USER_END' THEN time_ms END) AS end_ms
+  FROM booted WHERE ses IS NULL AND is_elevating AND pid IS NOT NULL AND rtype <> 'SYSCALL'
+  GROUP BY host, boot_ms, pid
+),
+unset_tree AS (
+  -- the elevating process and the processes it started (its shell): a command of that shell has
+  -- one of these as its parent (SYSCALL ppid, LA-FIELDS)
+  SELECT host, boot_ms, pid AS member_pid, pid AS root_pid, prog, first_ms, end_ms FROM unset_elevations
+  UNION ALL
+  SELECT c.host, c.boot_ms, c.pid, u.pid, u.prog, u.first_ms, u.end_ms
+  FROM booted c JOIN unset_elevations u
+    ON c.host = u.host AND c.boot_ms = u.boot_ms AND c.ppid = u.pid AND c.rtype = 'SYSCALL' AND c.ses IS NULL
+   AND c.time_ms >= u.first_ms AND (u.end_ms IS NULL OR c.time_ms <= u.end_ms)
+),
+unset_owner AS (
+  SELECT s.host, s.time_ms, s.serial_no, min(t.prog || '[' || t.root_pid || ']') AS owner
+  FROM booted s JOIN unset_tree t
+    ON t.host = s.host AND t.boot_ms = s.boot_ms AND t.member_pid IN (s.pid, s.ppid)
+   AND s.time_ms >= t.first_ms AND (t.end_ms IS NULL OR s.time_ms <= t.end_ms)
+  WHERE s.rtype = 'SYSCALL' AND s.ses IS NULL
+  GROUP BY s.host, s.time_ms, s.serial_no
+),
+uid_names AS (
+  -- the names the logs give a numeric id on a host: ENRICHED UID= / AUID= (auditd.conf(5)), and
+  -- the account of an entry point's PAM session for its auid
+  SELECT host, id, max(name) AS name FROM (
+    SELECT host, acting_uid AS id, uid_name AS name FROM kinds
+    UNION ALL
+    SELECT host, auid, auid_name FROM kinds
+    UNION ALL
+    SELECT host, auid, acct FROM kinds WHERE rtype IN ('USER_START', 'USER_END') AND NOT is_elevating
+  ) n
+  WHERE id IS NOT NULL AND name IS NOT NULL AND name NOT IN ('unset', '?')
+  GROUP BY host, id
+),
+sessions AS (
+  SELECT b.*,
+    CASE
+      WHEN b.kind IN ('boot', 'shutdown') OR b.rtype IN ('DAEMON_END', 'DAEMON_ABORT') THEN NULL
+      WHEN b.ses IS NOT NULL THEN b.ses
+      -- records without a login session are kept as orphan activity under a marker that names
+      -- their process: PAM and account records by their own program and pid, the commands of a
+      -- su / sudo's shell by that su / sudo, other processes under the bare marker
+      WHEN b.kind = 'failed_logon' OR b.rtype = 'CONFIG_CHANGE' THEN NULL
+      WHEN uo.owner IS NOT NULL THEN ${literal(`${UNSET_SESSION}:`)} || uo.owner
+      WHEN b.rtype <> 'SYSCALL' AND b.pid IS NOT NULL AND b.prog <> '' THEN ${literal(`${UNSET_SESSION}:`)} || b.prog || '[' || b.pid || ']'
+      ELSE ${literal(UNSET_SESSION)}
+      END AS session_uid,
+    un.name AS acting_name,
+    max(CASE WHEN b.rtype IN ('USER_START', 'USER_END') AND NOT b.is_elevating AND b.auid IS NOT NULL THEN b.acct END)
+      OVER (PARTITION BY b.host, b.auid) AS name_by_auid
+  FROM booted b
+  LEFT JOIN unset_owner uo ON uo.host = b.host AND uo.time_ms = b.time_ms AND uo.serial_no = b.serial_no AND b.rtype = 'SYSCALL' AND b.ses IS NULL
+  LEFT JOIN uid_names un ON un.host = b.host AND un.id = b.acting_uid
 ),
 owned AS (
   SELECT *,
@@ -400,8 +466,10 @@ events AS (
     time_ms: 'o.time_ms',
     time_field: literal(AUDITD_TIME_FIELD),
     session_uid: 'o.session_uid',
-    user_uid: 'o.auid',
+    // without a login session the actor is the process's own uid (LA-FIELDS), named as the logs name it
+    user_uid: `CASE WHEN o.session_uid LIKE ${literal(`${UNSET_SESSION}%`)} THEN o.acting_uid ELSE o.auid END`,
     user_name: `CASE
+      WHEN o.session_uid LIKE ${literal(`${UNSET_SESSION}%`)} THEN coalesce(o.uid_name, o.acting_name)
       WHEN o.kind = 'logon' THEN coalesce(o.auid_name, e.acct, o.name_by_auid)
       WHEN o.rtype IN ('USER_START', 'USER_END', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT', 'USER_LOGIN', 'USER_ERR') AND NOT o.is_elevating
         THEN coalesce(o.auid_name, o.acct, o.name_by_auid)
@@ -432,6 +500,9 @@ events AS (
       WHEN o.rtype IN (${inList(Object.keys(ACCOUNT_ACTIONS))}) THEN concat_ws(' ', o.op, coalesce('acct ' || o.acct, 'id ' || o.acct_id), CASE WHEN o.is_failed THEN 'failed' END)
       WHEN o.kind = 'failed_logon' THEN concat_ws(' ', o.acct, o.op, 'from ' || o.addr)
       WHEN o.rtype = 'CONFIG_CHANGE' THEN concat_ws(' ', 'op ' || o.op, 'audit_enabled ' || o.audit_enabled, 'key ' || o.rule_key, CASE WHEN o.is_failed THEN 'failed' END)
+      -- outside a login session the PAM account is not the actor: it is named as the target
+      WHEN o.rtype IN ('USER_START', 'USER_END', 'USER_LOGIN', 'USER_LOGOUT', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT') AND o.session_uid LIKE ${literal(`${UNSET_SESSION}%`)}
+        THEN concat_ws(' ', o.op, 'acct ' || o.acct, 'on ' || o.terminal)
       WHEN o.rtype IN ('USER_START', 'USER_END', 'USER_LOGIN', 'USER_LOGOUT', 'CRED_ACQ', 'CRED_DISP', 'CRED_REFR', 'USER_AUTH', 'USER_ACCT') THEN concat_ws(' ', o.op, 'on ' || o.terminal)
       END`,
     logon_process: `CASE WHEN o.kind = 'logon' THEN ${exeName} END`,

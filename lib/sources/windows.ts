@@ -12,8 +12,11 @@
  * - `evtx`: `Event.System.TimeCreated.#attributes.SystemTime`, the producer's UTC time.
  * - `ecs`, `wlb6`: `@timestamp`, which Winlogbeat sets from the record's TimeCreated (UTC).
  * - `flat`: `TimeCreated` when it carries a zone (newer export, UTC); else `EventTime` when it
- *   carries an offset; else `@timestamp`, the collector's receipt time in UTC, up to a few seconds
- *   after the event, because NXLog's `EventTime` is host-local time without a zone.
+ *   carries an offset; else `@timestamp`, the collector's receipt time in UTC, some seconds after
+ *   the event (over ten in real captures), because NXLog's `EventTime` is host-local time without a
+ *   zone. Such a record's details carry the measured lag (`collector_lag_ms`: the receipt time less
+ *   EventTime read as UTC, less the host's UTC offset taken as the nearest quarter hour), which the
+ *   pack states as a bound.
  * The field used is recorded per record (`time_field`) and counted in the pack's coverage.
  *
  * Logon ids are compared in a canonical form (`0x` + lower-case hex without leading zeros), which
@@ -506,6 +509,9 @@ function identityPart(part: 'uid' | 'name' | 'domain'): string {
   });
 }
 
+/** `receipt_minus_local_ms` rounded to the nearest quarter hour: the host's UTC offset, negated. */
+const QUARTER_HOURS_SQL = 'CAST(round(CAST(receipt_minus_local_ms AS DOUBLE) / 900000) AS BIGINT) * 900000';
+
 /**
  * The normalising query: every raw line of the window's files, classified as `event` (mapped),
  * `skipped` (another channel or event id) or `rejected` (with the reason), with the normalised
@@ -564,7 +570,11 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
         WHEN ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} THEN 'TimeCreated (event time, UTC)'
         WHEN ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
         ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
-      ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field
+      ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field,
+    -- the zone-less local EventTime of a record timed by the collector: read as if UTC, it measures
+    -- the collector's lag once the host's UTC offset is taken out (see collector_lag_ms below)
+    CASE WHEN layout = 'flat' AND NOT ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} AND NOT ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)}
+      THEN ${d.isoTimeText(`replace(trim(${lv(['EventTime'])}), ' ', 'T') || 'Z'`)} END AS local_time_as_utc
   FROM (SELECT object_key, line, line_no, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(jp, lv)} END AS layout FROM scalars)
 ),`;
   const sql = `
@@ -605,10 +615,10 @@ classified AS (
   FROM sys
 ),
 fields AS (
-  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, line, line_no,
+  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, local_time_as_utc, line, line_no,
     ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
   FROM (
-    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, line, line_no,
+    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, local_time_as_utc, line, line_no,
       ${d.jsonScalars(
         'ed',
         ED_FIELDS.map((f) => [f]),
@@ -625,7 +635,10 @@ luids AS (
     -- number lines the line's digest. The window is over every line: the one place where this
     -- query does not stream (the speed issue's memory figures predate it; bench/RESULTS.md).
     CASE WHEN record_no IS NULL THEN ${literal(LINE_IDENTITY_PREFIX)} || concat_ws(':', object_key, ${d.sha256Hex('line')},
-      CAST(row_number() OVER (PARTITION BY object_key, line ORDER BY line_no) AS VARCHAR)) END AS line_identity
+      CAST(row_number() OVER (PARTITION BY object_key, line ORDER BY line_no) AS VARCHAR)) END AS line_identity,
+    -- collector time minus the local EventTime read as UTC: the host's UTC offset (a whole number
+    -- of quarter hours, the granularity of real zones) plus the collector's lag
+    ${d.epochMillis(d.isoTimeText('time_text'))} - ${d.epochMillis('local_time_as_utc')} AS receipt_minus_local_ms
   FROM fields
 ),
 events AS (
@@ -685,7 +698,11 @@ events AS (
           ],
           ['created_by_logon', "nullif(luid_SubjectLogonId, '0x0')"],
         ],
-      )} END`,
+      )}
+        WHEN receipt_minus_local_ms IS NOT NULL THEN ${d.jsonObjectText([
+          ['collector_lag_ms', `receipt_minus_local_ms - ${QUARTER_HOURS_SQL}`],
+          ['event_time_utc_offset_min', `CAST(-(${QUARTER_HOURS_SQL}) / 60000 AS BIGINT)`],
+        ])} END`,
       // A record without its record number (EventRecordID not exported) is named by its file and
       // line, or by its line's digest where the engine does not number lines (Hive text tables).
       raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#line=' || CAST(line_no AS VARCHAR),

@@ -324,7 +324,8 @@ describe('the limitations the pack states', () => {
       ],
       {},
       [
-        "1 windows records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event by an amount the record does not show (seconds, more after a backlog); their local EventTime has no zone and was not used.",
+        // no record carries its local EventTime here: the lag is said to be unmeasured, never guessed
+        "1 windows records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event; their local EventTime has no zone and was not used as their time. How late the receipt came could not be measured in this data.",
       ],
     ],
     [

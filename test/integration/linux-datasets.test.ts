@@ -56,10 +56,30 @@ describe('go-libaudit RHEL 7 capture', () => {
       'audit_service_stopped',
     ]);
     expect(rhel7.integrity_events[2]?.raw_ref).toMatch(/#audit\(1481077231\.371:478\)\/CONFIG_CHANGE$/);
-    const unset = rhel7.orphan_activity
-      .filter((g) => g.logon_id === 'unset')
-      .flatMap((g) => g.events.map((e) => e.action));
-    expect(unset).toEqual(expect.arrayContaining(['user_created', 'group_created']));
+    // auid unset: each PAM or account-management process is its own group, keyed by program and pid
+    const unset = Object.fromEntries(
+      rhel7.orphan_activity
+        .filter((g) => g.logon_id?.startsWith('unset:'))
+        .map((g) => [g.logon_id, g.events.map((e) => e.action)]),
+    );
+    expect(unset).toMatchObject({
+      'unset:groupadd[1235]': ['group_created', 'group_changed'],
+      'unset:useradd[1264]': ['user_created', 'user_changed'],
+    });
+  });
+
+  it('keeps the records sshd writes before the login session exists (auid unset) as orphan activity of its process', () => {
+    // audit-rhel7.log, pid 1298: USER_AUTH (pubkey_auth), USER_ACCT and CRED_ACQ of andrew_kroh
+    // with auid/ses 4294967295, then the LOGIN that assigns ses 1 to the same pid.
+    const group = rhel7.orphan_activity.find((g) => g.logon_id === 'unset:sshd[1298]');
+    expect(group?.events.map((e) => [e.action, e.target])).toEqual([
+      ['authenticated', 'pubkey_auth acct andrew_kroh'],
+      ['account_checked', 'PAM:accounting acct andrew_kroh on ssh'],
+      ['credentials_acquired', 'PAM:setcred acct andrew_kroh on ssh'],
+    ]);
+    // sshd runs as uid 0; this capture (RAW format) never names uid 0, so no name is invented
+    expect(group?.user).toEqual({ uid: '0', name: null, domain: null });
+    expect(group?.likely_reason).toBe('no_login_session');
   });
 });
 

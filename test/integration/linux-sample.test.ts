@@ -108,10 +108,29 @@ describe.each(SOURCES)('Linux sample ground truth through %s', (source) => {
     );
     const want =
       source === 'linux_auditd'
-        ? gt.orphans.auditd.flatMap((o) => o.records.map((r) => `${o.host}|${UNSET_SESSION}|${r}`))
+        ? gt.orphans.auditd.flatMap((o) => o.records.map((r) => `${o.host}|${o.session}|${r}`))
         : gt.orphans.auth.flatMap((o) => o.lines.map((l) => `${o.host}|${o.session}|${l}`));
     expect(got.sort()).toEqual(want.sort());
   });
+
+  it.runIf(source === 'linux_auditd')(
+    'follows a su started by a service without a login session into its shell, under the caller named by the log',
+    () => {
+      const { review } = packs[source] as { review: EvidencePack };
+      const want = gt.orphans.auditd.filter((o) => o.session.startsWith(`${UNSET_SESSION}:su[`));
+      expect(want.length).toBeGreaterThan(0);
+      for (const o of want) {
+        const group = review.orphan_activity.find((g) => g.host === o.host && g.logon_id === o.session);
+        // the generator's service account: uid 34, named `backup` by the records' ENRICHED UID field
+        expect(group?.user).toEqual({ uid: '34', name: 'backup', domain: null });
+        expect(group?.likely_reason).toBe('no_login_session');
+        expect(group?.events.map((e) => e.command_line).filter((c) => c !== null)).toEqual([
+          'bash -c tar czf /backup/etc.tgz /etc',
+          'tar czf /backup/etc.tgz /etc',
+        ]);
+      }
+    },
+  );
 
   it('counts every bad line, skipped record and duplicate', () => {
     const { review } = packs[source] as { review: EvidencePack };

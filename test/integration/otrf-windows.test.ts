@@ -2,9 +2,12 @@
  * The real OTRF captures (../shared/datasets/windows/otrf, MIT): the findings that
  * ../shared/datasets/README.md lists, asserted on packs built end to end with real DuckDB.
  */
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { buildRenderModel } from '../../lib/render/render-model.ts';
+import { WINDOWS_EVENT_IDS } from '../../lib/sources/windows.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
@@ -42,6 +45,39 @@ describe('OTRF empire_wmic_add_user_backdoor', () => {
   let p: EvidencePack;
   beforeAll(async () => {
     p = await pack('empire_wmic_add_user_backdoor_2020-09-14080546.json.gz', '2020-09-14', '2020-09-15');
+  });
+
+  it('measures the collector lag from EventTime where both times exist, as a reading of the file does', async () => {
+    // The README says "0-3 s late"; this capture shows more. Read here independently: every Security
+    // record of an event id the source maps, its @timestamp minus its EventTime read as UTC, less
+    // the nearest quarter hour (the host's offset, UTC-4): count, min, median, p95 (nearest rank), max.
+    const text = gunzipSync(
+      await readFile(dataset('windows', 'otrf', 'empire_wmic_add_user_backdoor_2020-09-14080546.json.gz')),
+    ).toString('utf8');
+    const lags = text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter(
+        (r) =>
+          String(r.Channel).toLowerCase() === 'security' &&
+          (WINDOWS_EVENT_IDS as readonly string[]).includes(String(r.EventID)),
+      )
+      .map((r) => {
+        const diff =
+          Date.parse(String(r['@timestamp'])) - Date.parse(`${String(r.EventTime).replace(' ', 'T')}Z`);
+        return diff - Math.round(diff / 900_000) * 900_000;
+      })
+      .sort((a, b) => a - b);
+    const rank = (q: number) => lags[Math.ceil((q * lags.length) / 100) - 1];
+    expect(p.coverage.sources[0]?.collector_lag).toEqual({
+      records: lags.length,
+      min_ms: lags[0],
+      median_ms: rank(50),
+      p95_ms: rank(95),
+      max_ms: lags[lags.length - 1],
+    });
+    expect(p.coverage.sources[0]?.collector_lag?.max_ms).toBeGreaterThan(10_000);
   });
 
   it('finds the privileged network logon of pgustavo that creates the backdoor user', () => {

@@ -213,6 +213,26 @@ describe('sample ground truth: review pack', () => {
     );
   });
 
+  it('states the collector lag measured from the NXLog records, within what the generator ships', () => {
+    // The generator ships each record 0-2.5 s after its event (windows-sample.ts `number`), and the
+    // NXLog hosts' events fall on whole seconds, so their EventTime is exact: the measured lag lies
+    // in [0, 2500] ms, over records whose time is the collector's.
+    const lag = review.coverage.sources[0]?.collector_lag;
+    const collectorTimed = (review.coverage.sources[0]?.time_fields ?? [])
+      .filter((t) => t.field.startsWith('@timestamp (collector'))
+      .reduce((n, t) => n + t.records, 0);
+    expect(lag?.records).toBeGreaterThan(0);
+    expect(lag?.records).toBeLessThanOrEqual(collectorTimed);
+    expect(lag?.min_ms).toBeGreaterThanOrEqual(0);
+    expect(lag?.max_ms).toBeLessThanOrEqual(2500);
+    expect(lag?.median_ms).toBeLessThanOrEqual(lag?.p95_ms as number);
+    expect(review.limitations).toContainEqual(
+      expect.stringContaining(
+        `the receipt came ${lag?.min_ms} ms to ${lag?.max_ms} ms after the event (median ${lag?.median_ms} ms, 95% within ${lag?.p95_ms} ms`,
+      ),
+    );
+  });
+
   it('counts every bad line, duplicate and skipped record', () => {
     const rejected = Object.fromEntries(review.coverage.rejected.map((r) => [r.reason, r.count]));
     expect(rejected).toEqual(gt.bad_lines);

@@ -182,6 +182,26 @@ describe('bad input degrades, never aborts (issue 10)', () => {
     ]);
   }, 60_000);
 
+  it('reads auditd ENRICHED lines, whose 0x1D separator is the format, and still rejects 0x1D in a Windows line', async () => {
+    // auditd.conf(5): log_format = ENRICHED appends the interpreted fields after a 0x1D byte.
+    const root = await mkdtemp(join(tmpdir(), 'st-enriched-'));
+    await mkdir(join(root, 'linux_auditd', 'dt=2024-03-05'), { recursive: true });
+    await writeFile(
+      join(root, 'linux_auditd', 'dt=2024-03-05', 'web01.log'),
+      `type=USER_CMD msg=audit(1709632800.000:1): pid=9 uid=1000 auid=1000 ses=2 msg='cwd="/" cmd="id" exe="/usr/bin/sudo" terminal=pts/0 res=success'\u001dUID="alice" AUID="alice"\n`,
+    );
+    await mkdir(join(root, 'windows', 'dt=2024-03-05'), { recursive: true });
+    await writeFile(join(root, 'windows', 'dt=2024-03-05', 'a.json'), `{"a":"\u001d"}\n${logoff(2)}\n`);
+    const auditd = coverageOf(
+      (await localExport(root, { ...WINDOW, sources: ['linux_auditd'] })).result.pack,
+      'linux_auditd',
+    );
+    expect(auditd.rejected).toEqual({});
+    expect(auditd.source).toMatchObject({ records_read: 1, records_used: 1 });
+    const windows = coverageOf((await localExport(root, { ...WINDOW, sources: ['windows'] })).result.pack);
+    expect(windows.rejected.control_character?.examples).toEqual(['windows/dt=2024-03-05/a.json#line=1']);
+  }, 60_000);
+
   it('reports an unreadable file as unreadable_file and reads the others', async () => {
     const logs = await windowsLayout({ 'dt=2024-03-05/good.json': `${logoff(1)}\n` });
     // /proc/self/mem is a regular file that no one can read from offset 0 (EIO), root included.

@@ -49,9 +49,24 @@ describe('generateLinuxSample', () => {
     const reused = rebooted.filter((s) => rebooted.some((o) => o !== s && o.ses === s.ses));
     expect(reused.length).toBeGreaterThan(0);
     expect(truth.sessions.some((s) => s.end_reason === 'shutdown')).toBe(true);
-    expect(
-      truth.orphans.auditd.find((o) => o.host === 'LNX01')?.records.some((r) => r.endsWith('/USER_START')),
-    ).toBe(true);
+    // su without a login session: its PAM records (auth to close) and its shell's two commands
+    const su = truth.orphans.auditd.filter((o) => o.host === 'LNX01' && o.session.startsWith('unset:su['));
+    expect(su.length).toBe(opts.days); // one su a day on the first host
+    for (const o of su)
+      expect(o.records.map((r) => r.slice(r.indexOf('/') + 1)).sort()).toEqual(
+        [
+          'CRED_ACQ',
+          'CRED_DISP',
+          'SYSCALL',
+          'SYSCALL',
+          'USER_ACCT',
+          'USER_AUTH',
+          'USER_END',
+          'USER_START',
+        ].sort(),
+      );
+    // sshd's records before pam_loginuid sets ses are kept under the sshd process
+    expect(truth.orphans.auditd.some((o) => o.session.startsWith('unset:sshd['))).toBe(true);
     expect(truth.auditd_counts.duplicates).toBe(2);
   });
 

@@ -67,8 +67,9 @@ describe('buildLinuxAuditdNormaliseQuery', () => {
     expect(
       rows.map((r) => [r.event_code, r.kind, r.action, r.session_uid, r.user_uid, r.is_elevated]),
     ).toEqual([
-      ['USER_AUTH', 'activity', 'authenticated', null, null, null],
-      ['CRED_ACQ', 'activity', 'credentials_acquired', null, null, null],
+      // before pam_loginuid assigns ses, sshd (uid 0) acts without a login session: kept, keyed by its pid
+      ['USER_AUTH', 'activity', 'authenticated', 'unset:sshd[20811]', '0', null],
+      ['CRED_ACQ', 'activity', 'credentials_acquired', 'unset:sshd[20811]', '0', null],
       ['LOGIN', 'logon', 'login', '5', '1000', false],
       ['USER_START', 'activity', 'session_opened', '5', '1000', null],
       ['USER_LOGIN', 'activity', 'user_login', '5', '1000', null],
@@ -129,9 +130,9 @@ describe('buildLinuxAuditdNormaliseQuery', () => {
       { kind: 'failed_logon', user_name: '(invalid user)', src_ip: '179.38.151.221', session_uid: null },
     ],
     [
-      'su from an unset auid: privilege row under the marker session',
+      'su from an unset auid: privilege row under the marker session of the su process',
       `type=USER_START msg=audit(1709650000.000:5000): pid=3001 uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:session_open grantors=pam_unix acct="root" exe="/usr/bin/su" hostname=? addr=? terminal=none res=success'`,
-      { kind: 'privilege', session_uid: UNSET_SESSION, user_uid: null, is_elevated: true },
+      { kind: 'privilege', session_uid: `${UNSET_SESSION}:su[3001]`, user_uid: '0', is_elevated: true },
     ],
     [
       'ENRICHED format: names after the 0x1D separator',
@@ -171,6 +172,49 @@ describe('buildLinuxAuditdNormaliseQuery', () => {
   ])('maps %s', async (_name, line, expected) => {
     const [row] = await normalise([line]);
     expect(row).toMatchObject({ status: 'event', ...expected });
+  });
+
+  it('follows a su started without a login session into its shell and names the caller from the logs', async () => {
+    // A service account (uid 34, named by the ENRICHED UID field) runs `su -c` to root: auid and
+    // ses stay unset (pam_loginuid is not in su's stack, domain notes §2.2). The su's PAM records
+    // share its pid 3001; its shell (ppid 3001) and the shell's command (ppid 3010) are its children.
+    const u = 'uid=34 auid=4294967295 ses=4294967295';
+    const su = 'exe="/usr/bin/su" hostname=? addr=? terminal=none';
+    const gs = '\u001d';
+    const rows = await normalise([
+      `type=USER_AUTH msg=audit(1709650000.000:5000): pid=3001 ${u} msg='op=PAM:authentication grantors=pam_rootok acct="root" ${su} res=success'${gs}UID="backup" AUID="unset"`,
+      `type=USER_ACCT msg=audit(1709650000.002:5001): pid=3001 ${u} msg='op=PAM:accounting grantors=pam_permit acct="root" ${su} res=success'${gs}UID="backup" AUID="unset"`,
+      `type=CRED_ACQ msg=audit(1709650000.004:5002): pid=3001 ${u} msg='op=PAM:setcred grantors=pam_rootok acct="root" ${su} res=success'${gs}UID="backup" AUID="unset"`,
+      `type=USER_START msg=audit(1709650000.006:5003): pid=3001 ${u} msg='op=PAM:session_open grantors=pam_unix acct="root" ${su} res=success'${gs}UID="backup" AUID="unset"`,
+      `type=SYSCALL msg=audit(1709650000.020:5004): arch=c000003e syscall=59 success=yes exit=0 items=2 ppid=3001 pid=3010 auid=4294967295 uid=0 euid=0 tty=(none) ses=4294967295 comm="bash" exe="/usr/bin/bash" key="exec"${gs}UID="root" AUID="unset"`,
+      'type=SYSCALL msg=audit(1709650000.030:5005): arch=c000003e syscall=59 success=yes exit=0 items=2 ppid=3010 pid=3011 auid=4294967295 uid=0 euid=0 tty=(none) ses=4294967295 comm="tar" exe="/usr/bin/tar" key="exec"',
+      // a daemon's process outside the su: the bare marker
+      'type=SYSCALL msg=audit(1709650000.040:5006): arch=c000003e syscall=59 success=yes exit=0 items=2 ppid=1 pid=4000 auid=4294967295 uid=0 euid=0 tty=(none) ses=4294967295 comm="logrotate" exe="/usr/bin/logrotate" key="exec"',
+      `type=USER_END msg=audit(1709650900.000:5100): pid=3001 ${u} msg='op=PAM:session_close grantors=pam_unix acct="root" ${su} res=success'${gs}UID="backup" AUID="unset"`,
+      // the same pid after the su ended is not the su
+      'type=SYSCALL msg=audit(1709651000.000:5200): arch=c000003e syscall=59 success=yes exit=0 items=2 ppid=3001 pid=5000 auid=4294967295 uid=0 euid=0 tty=(none) ses=4294967295 comm="ls" exe="/usr/bin/ls" key="exec"',
+    ]);
+    expect(
+      rows.map((r) => [r.event_code, r.action, r.session_uid, r.user_uid, r.user_name, r.target]),
+    ).toEqual([
+      [
+        'USER_AUTH',
+        'authenticated',
+        'unset:su[3001]',
+        '34',
+        'backup',
+        'PAM:authentication acct root on none',
+      ],
+      ['USER_ACCT', 'account_checked', 'unset:su[3001]', '34', 'backup', 'PAM:accounting acct root on none'],
+      ['CRED_ACQ', 'credentials_acquired', 'unset:su[3001]', '34', 'backup', 'PAM:setcred acct root on none'],
+      ['USER_START', 'elevated_session_opened', 'unset:su[3001]', '34', 'backup', 'to root on none'],
+      // uid 0 is named where one record of the host names it (the shell's ENRICHED UID="root")
+      ['SYSCALL', 'syscall', 'unset:su[3001]', '0', 'root', expect.stringContaining('uid 0')],
+      ['SYSCALL', 'syscall', 'unset:su[3001]', '0', 'root', expect.stringContaining('uid 0')],
+      ['SYSCALL', 'syscall', UNSET_SESSION, '0', 'root', expect.stringContaining('uid 0')],
+      ['USER_END', 'elevated_session_closed', 'unset:su[3001]', '34', 'backup', 'to root on none'],
+      ['SYSCALL', 'syscall', UNSET_SESSION, '0', 'root', expect.stringContaining('uid 0')],
+    ]);
   });
 
   it('counts bad and out-of-scope lines by reason', async () => {

@@ -177,6 +177,34 @@ describe('buildWindowsNormaliseQuery', () => {
     });
   });
 
+  it('measures the collector lag of an NXLog record from its zone-less EventTime and the inferred UTC offset', async () => {
+    // EventTime 15:02:11 local, @timestamp 14:02:13.482Z: 1 h (UTC+01:00) plus 2.482 s of lag.
+    const flat = (extra: Record<string, unknown>) =>
+      JSON.stringify({
+        Hostname: 'SRV01',
+        Channel: 'security',
+        EventID: 4634,
+        TargetLogonId: '0x1',
+        ...extra,
+      });
+    const rows = await normalise([
+      flat({ RecordNumber: 1, '@timestamp': '2024-03-05T14:02:13.482Z', EventTime: '2024-03-05 15:02:11' }),
+      // UTC-04:00 (the OTRF hosts), received 61 s late after a reboot backlog
+      flat({ RecordNumber: 2, '@timestamp': '2024-03-05T19:03:12.000Z', EventTime: '2024-03-05 15:02:11' }),
+      // a zone-less EventTime that is no time, and a TimeCreated-timed record: nothing measured
+      flat({ RecordNumber: 3, '@timestamp': '2024-03-05T19:03:12.000Z', EventTime: 'yesterday' }),
+      flat({ RecordNumber: 4, TimeCreated: '2024-03-05T19:03:12.000Z', EventTime: '2024-03-05 15:02:11' }),
+    ]);
+    expect(rows.map((r) => [r.record_no, r.details === null ? null : JSON.parse(String(r.details))])).toEqual(
+      [
+        [1, { collector_lag_ms: '2482', event_time_utc_offset_min: '60' }],
+        [2, { collector_lag_ms: '61000', event_time_utc_offset_min: '-240' }],
+        [3, null],
+        [4, null],
+      ],
+    );
+  });
+
   it('gives a 4688 to the target logon when it is set, else to the creator, and reads the token type', async () => {
     const base = {
       '@timestamp': '2024-03-05T14:03:00.000Z',
