@@ -638,7 +638,9 @@ luids AS (
       CAST(row_number() OVER (PARTITION BY object_key, line ORDER BY line_no) AS VARCHAR)) END AS line_identity,
     -- collector time minus the local EventTime read as UTC: the host's UTC offset (a whole number
     -- of quarter hours, the granularity of real zones) plus the collector's lag
-    ${d.epochMillis(d.isoTimeText('time_text'))} - ${d.epochMillis('local_time_as_utc')} AS receipt_minus_local_ms
+    -- (events only: a rejected record's time may be no real date, which the engines refuse to read)
+    CASE WHEN status = 'event' AND local_time_as_utc IS NOT NULL
+      THEN ${d.epochMillis(d.isoTimeText('time_text'))} - try(${d.epochMillis('local_time_as_utc')}) END AS receipt_minus_local_ms
   FROM fields
 ),
 events AS (
