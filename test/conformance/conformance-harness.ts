@@ -37,6 +37,7 @@ import type { QueryEngine, QueryRun, Row } from '../../lib/query/query-engine.ts
 import type { SqlQuery } from '../../lib/query/sql.ts';
 import { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
+import { MANIFEST_FILE, type PackStatement, parseManifest } from '../../lib/signing/manifest.ts';
 import { SOURCES } from '../../lib/sources/index.ts';
 import type { RawTableSpec } from '../../lib/sources/raw-table.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
@@ -100,6 +101,8 @@ export interface EngineExport {
   readonly sent?: readonly SentStatement[];
   /** The pack's `queries/*.sql` files, by name. */
   readonly queryFiles?: ReadonlyMap<string, string>;
+  /** The pack's signed manifest, which names the engine that computed it. */
+  readonly manifest?: PackStatement;
 }
 
 export interface ConformanceInput {
@@ -134,7 +137,8 @@ async function runExport(
   for (const name of await store.list(`${result.dir}/queries`)) {
     queryFiles.set(name, new TextDecoder().decode(await store.get(`${result.dir}/queries/${name}`)));
   }
-  return { result, steps: recording.steps, evidence, queryFiles };
+  const manifest = parseManifest(await store.get(`${result.dir}/${MANIFEST_FILE}`));
+  return { result, steps: recording.steps, evidence, queryFiles, manifest };
 }
 
 /** The export on DuckDB, reading the files under `root`. */
@@ -321,33 +325,12 @@ export function diffSteps(duck: readonly RecordedStep[], trino: readonly Recorde
 }
 
 /**
- * `evidence.json` of both engines with the engine-specific fields set aside (and nothing else);
- * returns the canonical bytes of each and the queries whose SQL files differ.
+ * `evidence.json` of both engines as text, compared as is: the engine and the digests of its
+ * dialect's SQL are in the manifest, not in evidence.json (lib/evidence/model.ts `ToolInfo`).
  */
-export function comparableEvidence(
-  duck: EngineExport,
-  trino: EngineExport,
-): { duck: string; trino: string; dialectQueries: string[] } {
-  const d = JSON.parse(new TextDecoder().decode(duck.evidence)) as EvidenceShape;
-  const t = JSON.parse(new TextDecoder().decode(trino.evidence)) as EvidenceShape;
-  const dialectQueries: string[] = [];
-  d.tool.engine = null;
-  t.tool.engine = null;
-  d.queries.forEach((q, i) => {
-    const other = t.queries[i];
-    if (other !== undefined && q.sql_sha256 !== other.sql_sha256 && q.file === other.file) {
-      dialectQueries.push(q.file);
-      q.sql_sha256 = '(engine-specific)';
-      other.sql_sha256 = '(engine-specific)';
-    }
-  });
-  const text = (x: unknown) => new TextDecoder().decode(canonicalBytes(x));
-  return { duck: text(d), trino: text(t), dialectQueries };
-}
-
-interface EvidenceShape {
-  tool: { engine: unknown };
-  queries: { file: string; sql_sha256: string }[];
+export function comparableEvidence(duck: EngineExport, trino: EngineExport): { duck: string; trino: string } {
+  const text = (e: EngineExport) => new TextDecoder().decode(e.evidence);
+  return { duck: text(duck), trino: text(trino) };
 }
 
 /** The paths at which two JSON values differ, with both values, for a readable failure. */
