@@ -9,16 +9,12 @@
  *    its rows. Rows are compared as multisets in a canonical order (each row as JSON with sorted
  *    keys), so the engines' free choice of order among ties does not count; everything else does:
  *    column names, values, types as the use case sees them (number, string, boolean, null).
- * 2. `evidence.json`, byte for byte, once the fields that are engine-specific *by design* are set
- *    aside. Those are exactly (see {@link ENGINE_SPECIFIC}):
- *    - `tool.engine`: the engine's name and version, recorded so a reader knows what ran;
- *    - `queries[].sql_sha256`: the hash of the query file as this engine ran it. The text differs by
- *      dialect (JSON paths, `json_parse`, the raw-line relation, schema-qualified working tables)
- *      for every query of the export, so the field is set aside for every query whose two files
- *      differ, and compared for any query whose files are equal. The queries' names, file names and
- *      row counts are compared.
- *    Nothing else is set aside: sessions, timelines, verdicts, coverage, ids and the pack id must be
- *    the same bytes.
+ * 2. `evidence.json`, byte for byte, with nothing set aside. The engine and the SQL text of its
+ *    dialect (which differs for every query: JSON paths, `json_parse`, the raw-line relation,
+ *    schema-qualified working tables) are not in evidence.json but in the signed manifest
+ *    (`predicate.tool.engine`, each `queries/*.sql` a subject): evidence.json says what the logs
+ *    show, the manifest how it was computed. Sessions, timelines, verdicts, coverage, ids, the
+ *    queries' names, files and row counts and the pack id must be the same bytes.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,12 +39,6 @@ import type { RawTableSpec } from '../../lib/sources/raw-table.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
 import type { TestTrinoEngine } from '../query/trino/trino-test-server.ts';
 import { AthenaShapedEngine, type SentStatement } from './athena-shaped-engine.ts';
-
-/** The fields of `evidence.json` that differ between engines by design (see the file comment). */
-export const ENGINE_SPECIFIC = [
-  'tool.engine',
-  'queries[].sql_sha256 (where the query files differ)',
-] as const;
 
 /** One step of an export as an engine ran it. */
 export interface RecordedStep {
