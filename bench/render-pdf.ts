@@ -46,6 +46,8 @@ async function runCase(sessions: number, activityPerSession: number): Promise<vo
     evidenceSha256,
     keyId: 'bench-key',
     keyFingerprint: 'SHA256:bench',
+    engine: { name: 'duckdb', version: 'bench' },
+    querySha256: Object.fromEntries(pack.queries.map((q) => [q.file, evidenceSha256])),
   });
   const pdf = await renderPdf(model, json);
   const elapsed = performance.now() - started;

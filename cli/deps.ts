@@ -9,7 +9,7 @@ import type { ExportDeps } from '../lib/export/export-evidence.ts';
 import type { RederiveDeps } from '../lib/export/rederive-evidence.ts';
 import { existingCatalogTables } from '../lib/locate/catalog-tables.ts';
 import { folderStagingBucket } from '../lib/locate/cloudtrail-staging.ts';
-import { localLocator } from '../lib/locate/local-logs.ts';
+import { localLocator, withLocalInputs } from '../lib/locate/local-logs.ts';
 import { DEFAULT_LIMITS } from '../lib/locate/log-intake.ts';
 import type { RawLogLocator } from '../lib/locate/raw-log-locator.ts';
 import { stagingOf, tableLocator } from '../lib/locate/table-locator.ts';
@@ -126,7 +126,7 @@ async function engineAndLocator(
     ...(choice.logsRoot === undefined ? {} : { keyPrefix: choice.logsRoot }),
   });
   // Over local files, CloudTrail's per-record copies are (re)used through the staging, whose
-  // accounts are the pack's input list (S3 objects are staged by a deployment's export).
+  // accounts are its input list (S3 objects are staged by a deployment's export).
   const localRoot = choice.logsRoot?.startsWith('local://')
     ? choice.logsRoot.slice('local://'.length)
     : undefined;
@@ -135,9 +135,13 @@ async function engineAndLocator(
     locator:
       localRoot === undefined
         ? tableLocator(tables)
-        : tableLocator(
-            tables,
-            stagingOf(() => folderStagingBucket(localRoot)),
+        : // The other sources' files are listed as a local export lists them.
+          withLocalInputs(
+            tableLocator(
+              tables,
+              stagingOf(() => folderStagingBucket(localRoot)),
+            ),
+            localRoot,
           ),
   };
 }

@@ -159,11 +159,16 @@ export interface ScopeTie {
   readonly events: Count;
 }
 
+/**
+ * The tool that built the pack. evidence.json says what the logs show; how it was computed (the
+ * engine that ran the SQL, the digest of each dialect's SQL text) is in the signed manifest
+ * (`predicate.tool.engine`, one subject per `queries/*.sql`), so that the same logs give the same
+ * evidence.json bytes on DuckDB, Trino and Athena.
+ */
 export interface ToolInfo {
   readonly name: 'sessiontrail';
   /** @minLength 1 */
   readonly version: string;
-  readonly engine: { readonly name: string; readonly version: string };
   /** sha256 of the canonical configuration (rules, privileged lists, time settings). */
   readonly config_sha256: Sha256;
 }
@@ -496,7 +501,8 @@ export interface QueryRecord {
    * @pattern ^queries/[^/]+\.sql$
    */
   readonly file: string;
-  readonly sql_sha256: Sha256;
+  // No digest here: the SQL text is the engine's dialect; its sha256 is the file's subject in the
+  // signed manifest, which binds it to these evidence.json bytes (see ToolInfo).
   readonly rows: Count;
 }
 

@@ -13,7 +13,6 @@ import type { QueryFile } from './run-queries.ts';
 
 export interface AssembleFacts {
   readonly toolVersion: string;
-  readonly engine: { readonly name: string; readonly version: string };
   /** The input objects read, when the locator listed them. */
   readonly inputs?: readonly InputRecord[];
 }
@@ -57,7 +56,6 @@ export function assembleEvidence(
     tool: {
       name: 'sessiontrail',
       version: facts.toolVersion,
-      engine: facts.engine,
       config_sha256: sha256Hex(canonicalBytes(config)),
     },
     config,

@@ -10,6 +10,7 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/config.ts';
 import { SessiontrailError } from '../errors.ts';
+import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { EvidencePack } from '../evidence/model.ts';
 import type { ExportRequest } from '../evidence/request.ts';
 import type { RawLogLocator } from '../locate/raw-log-locator.ts';
@@ -110,9 +111,10 @@ export async function finishPack(
   progress('assembling evidence.json');
   const evidence = assembleEvidence(plan, results, queryFiles, {
     toolVersion: deps.toolVersion,
-    engine: await deps.engine.describe(),
     ...(inputs === undefined ? {} : { inputs }),
   });
+  // How the pack was computed goes to the manifest and the PDF, not to evidence.json (ToolInfo).
+  const engine = await deps.engine.describe();
   const keyId = await deps.signer.keyId();
   const outcome = (status: ExportResult['status'], dir: string, signedBy: string): ExportResult => ({
     status,
@@ -158,6 +160,8 @@ export async function finishPack(
       sealedAt: reservation.sealedAt,
       operator: reservation.operator,
       sequence: reservation.sequence,
+      engine,
+      querySha256: Object.fromEntries(queryFiles.map((f) => [f.name, sha256Hex(f.bytes)])),
     }),
     evidence.bytes,
   );
@@ -179,7 +183,7 @@ export async function finishPack(
         ...queryFiles.map((f) => ({ name: f.name, bytes: f.bytes })),
       ],
       reservation,
-      tool: { name: 'sessiontrail', version: deps.toolVersion },
+      tool: { name: 'sessiontrail', version: deps.toolVersion, engine },
     },
   );
   return outcome('written', sealed.dir, sealed.keyId);

@@ -6,7 +6,7 @@
  * What is re-run is what the pack says was run: the request recorded in the signed manifest, the
  * sources and configuration `evidence.json` names (the configuration must have the pack's
  * `tool.config_sha256`), and the same query builders, whose statements are then compared byte for
- * byte with the pack's `queries/*.sql` (their digests are in `evidence.json` too). Running the
+ * byte with the pack's `queries/*.sql` (their digests are subjects of the signed manifest). Running the
  * pack's `.sql` files text alone would not rebuild `evidence.json`: they are the statements, not
  * the assembly of their rows, so the use case rebuilds and compares both.
  */
@@ -104,7 +104,6 @@ export async function rederiveEvidence(
   progress('assembling evidence.json');
   const rederived = assembleEvidence(plan, results, queryFiles, {
     toolVersion: deps.toolVersion,
-    engine: await deps.engine.describe(),
     ...(inputs === undefined ? {} : { inputs }),
   });
 

@@ -6,7 +6,6 @@
 
 import { SessiontrailError } from '../errors.ts';
 import type { QueryResults } from '../evidence/assemble-pack.ts';
-import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { InputRecord, QueryRecord } from '../evidence/model.ts';
 import { checkScope, type ScopeMatch, scopeForms } from '../evidence/scope-match.ts';
 import { buildFindingsQuery } from '../findings/findings-query.ts';
@@ -273,7 +272,7 @@ export function finishQueries(plan: PackPlan, stages: readonly SourceStageResult
       return {
         name,
         bytes,
-        record: { name: r.name, file: name, sql_sha256: sha256Hex(bytes), rows: r.rows },
+        record: { name: r.name, file: name, rows: r.rows },
       };
     });
   const results = {

@@ -390,3 +390,44 @@ async function sizeAndDigest(path: string): Promise<{ size: number; sha256: stri
   }
   return { size, sha256: hash.digest('hex') };
 }
+
+/**
+ * `tables` (a locator whose engine reads the raw tables itself, e.g. Trino's Hive tables over a
+ * `local://` logs root) with the list of inputs of the same local folder for each source whose
+ * table lists none itself (a staged table lists its own), made by the one local
+ * intake ({@link findLocalLogs}), so a pack built on either engine from one folder lists the same
+ * files. The list is given only when it is certainly what the table read: every file found was
+ * read whole, with no record rejected, none passed over (a Hive table reads every file of its
+ * folders, whatever its name; the intake reads only log names and may reject lines), and each in a
+ * day partition of the source's table (a partitioned table does not read files outside its
+ * partition folders; the intake reads them too). Otherwise no
+ * list, never one that could differ from what the engine read: the pack then lists none.
+ */
+export function withLocalInputs(
+  tables: RawLogLocator,
+  logs: string,
+  limits: IntakeLimits = DEFAULT_LIMITS,
+): RawLogLocator {
+  return {
+    sources: () => tables.sources(),
+    async locate(source, fromMs, toMs) {
+      const located = await tables.locate(source, fromMs, toMs);
+      // A staged table (CloudTrail) lists what its staging read: that list stands.
+      if (located.inputs !== undefined) return located;
+      let local: LocalInput;
+      try {
+        local = await findLocalLogs(logs, source, fromMs, toMs, limits);
+      } catch (err) {
+        await located.cleanup();
+        throw err;
+      }
+      await local.cleanup();
+      const spec = SOURCES[source]?.rawTable;
+      const wholeAndClean =
+        spec !== undefined &&
+        local.problems.length === 0 &&
+        local.inputs.every((i) => i.status === 'read' && i.reason === null && dayOfKey(spec, i.key) !== null);
+      return wholeAndClean ? { ...located, inputs: local.inputs } : located;
+    },
+  };
+}

@@ -4,6 +4,8 @@
  * fact printed in the PDF can be traced back to evidence.json, and the layout code has no decisions
  * about evidence left to make.
  */
+
+import { SessiontrailError } from '../errors.ts';
 import type {
   ActivityEvent,
   EvidencePack,
@@ -34,6 +36,12 @@ export interface SealFacts {
   readonly operator?: string;
   /** The pack's sequence number in its series. */
   readonly sequence?: number;
+  /**
+   * The engine that ran the SQL, and the sha256 of each `queries/*.sql` file by its pack path: facts
+   * of how the pack was computed, sealed in the manifest rather than in evidence.json.
+   */
+  readonly engine: { readonly name: string; readonly version: string };
+  readonly querySha256: Readonly<Record<string, string>>;
 }
 
 /** A label and a value, for the cover and the per-session identity block. */
@@ -334,7 +342,7 @@ function buildCover(pack: EvidencePack, seal: SealFacts): RenderModel['cover'] {
             },
           ]),
       { label: 'Tool', value: `${pack.tool.name} ${pack.tool.version}` },
-      { label: 'Engine', value: `${pack.tool.engine.name} ${pack.tool.engine.version}` },
+      { label: 'Engine', value: `${seal.engine.name} ${seal.engine.version}` },
       { label: 'Configuration sha256', value: pack.tool.config_sha256 },
     ],
   };
@@ -1014,11 +1022,25 @@ function buildInputs(inputs: readonly InputRecord[] | undefined): { table: Table
   };
 }
 
+/** The sealed digest of one query file; a missing one is a bug in the caller, never shown as a blank. */
+function querySha(seal: SealFacts, file: string): string {
+  const sha = seal.querySha256[file];
+  if (sha === undefined)
+    throw new SessiontrailError('INTERNAL', `no sha256 given for ${file} (a bug in sessiontrail)`);
+  return sha;
+}
+
 function buildMethod(pack: EvidencePack, seal: SealFacts): RenderModel['method'] {
   return {
     queries: {
       headers: ['#', 'Query', 'File', 'Rows', 'SQL sha256'],
-      rows: pack.queries.map((q, i) => [String(i + 1), q.name, q.file, String(q.rows), q.sql_sha256]),
+      rows: pack.queries.map((q, i) => [
+        String(i + 1),
+        q.name,
+        q.file,
+        String(q.rows),
+        querySha(seal, q.file),
+      ]),
     },
     paragraphs: [
       'Sessions are keyed by (host, boot epoch, logon id): Windows logon ids and auditd session ids restart at ' +
@@ -1046,7 +1068,7 @@ function buildMethod(pack: EvidencePack, seal: SealFacts): RenderModel['method']
         headers: ['File', 'Expected sha256'],
         rows: [
           ['evidence.json', seal.evidenceSha256],
-          ...pack.queries.map((q): Row => [q.file, q.sql_sha256]),
+          ...pack.queries.map((q): Row => [q.file, querySha(seal, q.file)]),
         ],
       },
     },

@@ -31,6 +31,23 @@ export interface PreviousPack {
   readonly manifest_sha256: string;
 }
 
+/**
+ * The engine that ran a pack's SQL, as it describes itself (`QueryEngine.describe`). It lives in the
+ * signed manifest, not in evidence.json: evidence.json says what the logs show; how it was computed
+ * (this engine, and the SQL text of its dialect, each `queries/*.sql` a subject) is in the manifest.
+ */
+export interface EngineFacts {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** The tool that sealed a pack, and the engine that computed it (absent when sealed without one). */
+export interface ToolFacts {
+  readonly name: string;
+  readonly version: string;
+  readonly engine?: EngineFacts;
+}
+
 /** The predicate of a pack manifest. */
 export interface PackPredicate {
   readonly pack_id: string;
@@ -45,7 +62,7 @@ export interface PackPredicate {
   readonly request: JsonValue;
   readonly signer: { readonly key_id: string; readonly algorithm: typeof SIGNATURE_ALGORITHM };
   readonly previous: PreviousPack | null;
-  readonly tool: { readonly name: string; readonly version: string };
+  readonly tool: ToolFacts;
 }
 
 /** A JSON value, as the request is recorded. */
@@ -78,7 +95,7 @@ export interface ManifestInput {
   readonly sealedAt: string;
   readonly operator: string;
   readonly request: JsonValue;
-  readonly tool: { readonly name: string; readonly version: string };
+  readonly tool: ToolFacts;
   readonly keyId: string;
 }
 
@@ -107,9 +124,16 @@ export function buildManifest(input: ManifestInput): PackStatement {
       request: input.request,
       signer: { key_id: input.keyId, algorithm: SIGNATURE_ALGORITHM },
       previous: input.previous,
-      tool: { name: input.tool.name, version: input.tool.version },
+      tool: toolFacts(input.tool),
     },
   };
+}
+
+function toolFacts(tool: ToolFacts): ToolFacts {
+  const { name, version, engine } = tool;
+  return engine === undefined
+    ? { name, version }
+    : { name, version, engine: { name: engine.name, version: engine.version } };
 }
 
 /**
@@ -195,9 +219,23 @@ export function parseManifest(bytes: Uint8Array): PackStatement {
       `predicate.previous: sequence ${p.sequence as number} expects ${expectedPrevious === 0 ? 'null' : `the pack of sequence ${expectedPrevious}`}, received ${previous === null ? 'null' : `sequence ${previous.sequence}`}`,
     );
   }
-  const tool = asRecord(p.tool, 'predicate.tool', ['name', 'version'], invalid);
+  const tool = asRecord(
+    p.tool,
+    'predicate.tool',
+    p.tool !== null && typeof p.tool === 'object' && 'engine' in p.tool
+      ? ['name', 'version', 'engine']
+      : ['name', 'version'],
+    invalid,
+  );
   if (typeof tool.name !== 'string' || typeof tool.version !== 'string') {
     throw invalid('predicate.tool: expected { name, version } strings');
+  }
+  let engine: EngineFacts | undefined;
+  if (tool.engine !== undefined) {
+    const e = asRecord(tool.engine, 'predicate.tool.engine', ['name', 'version'], invalid);
+    if (typeof e.name !== 'string' || typeof e.version !== 'string')
+      throw invalid('predicate.tool.engine: expected { name, version } strings');
+    engine = { name: e.name, version: e.version };
   }
   return {
     _type: STATEMENT_TYPE,
@@ -212,7 +250,7 @@ export function parseManifest(bytes: Uint8Array): PackStatement {
       request: p.request as JsonValue,
       signer: { key_id: signer.key_id, algorithm: SIGNATURE_ALGORITHM },
       previous,
-      tool: { name: tool.name, version: tool.version },
+      tool: toolFacts({ name: tool.name, version: tool.version, ...(engine ? { engine } : {}) }),
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   SEAL_FILES,
   SIGNATURE_FILE,
   TIMESTAMP_FILE,
+  type ToolFacts,
 } from './manifest.ts';
 import { KEYS_DIR, parseSequenceListing, receiptPath, reservationPath, SEQUENCE_DIR } from './pack-layout.ts';
 import { packReadme, README_FILE } from './pack-readme.ts';
@@ -67,7 +68,8 @@ export interface SealPackInput {
   readonly packId: string;
   /** Every file of the pack but the manifest, its signature and envelope, relative to the pack folder. */
   readonly artifacts: readonly { readonly name: string; readonly bytes: Uint8Array }[];
-  readonly tool: { readonly name: string; readonly version: string };
+  /** The tool, and the engine that computed the pack (recorded in the manifest, not in evidence.json). */
+  readonly tool: ToolFacts;
   /** From {@link reserveSequence}; taken here (with {@link SealFacts}) when not given. */
   readonly reservation?: SealReservation;
   /** Used only when no reservation is given. @default { operator: 'unspecified', request: null } */

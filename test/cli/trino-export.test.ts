@@ -1,11 +1,12 @@
 /**
  * `sessiontrail export --engine trino` as a user runs it against a real Trino (TRINO_URL): the demo's
  * sample logs, their raw tables created by `sessiontrail trino-tables`, and the pack compared with
- * the one DuckDB builds from the same files. The pack must be the same evidence except what differs
- * between engines by design: `tool.engine`, the `sql_sha256` of queries whose SQL text is
- * dialect-specific, OCSF record positions, which a Hive table does not expose (see
- * test/conformance/ocsf-conformance.test.ts), and the list of input files, which only the local
- * locator makes.
+ * the one DuckDB builds from the same files: evidence.json compared as bytes, inputs list included
+ * (the Trino path lists the local folder through the same intake). What still differs, and only
+ * that: OCSF record positions, which a Hive text table does not expose (DuckDB cites
+ * `#record=<line>`, Trino the record's `metadata.uid` or the file; see
+ * test/conformance/ocsf-conformance.test.ts). The engine and the digests of its dialect's SQL are in
+ * the manifest, not in evidence.json.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
-import { comparableEvidence, diffJson, type EngineExport } from '../conformance/conformance-harness.ts';
+import { diffJson } from '../conformance/conformance-harness.ts';
 import { trinoAvailability, uniqueName } from '../query/trino/trino-test-server.ts';
 
 const BIN = new URL('../../bin/sessiontrail.js', import.meta.url).pathname;
@@ -127,22 +128,24 @@ describe.skipIf(trino.unavailable !== null)(
       const t = JSON.parse(onTrino.stdout) as { dir: string; summary: { sessions: number } };
       const d = JSON.parse(onDuckDb.stdout) as { dir: string; summary: { sessions: number } };
       expect(t.summary.sessions).toBeGreaterThan(0);
-      const asExport = (dir: string) =>
-        ({ evidence: readFileSync(join(dir, 'evidence.json')) }) as unknown as EngineExport;
-      const { duck, trino: tri } = comparableEvidence(asExport(d.dir), asExport(t.dir));
-      // The DuckDB pack lists the files it read (path, size, sha256); a table locator reads through
-      // the catalog and lists none rather than a partial list (docs/chain-of-custody.md).
-      const withoutInputs = (text: string) => {
-        const { inputs, ...rest } = JSON.parse(text) as { inputs?: unknown };
-        return { listed: inputs !== undefined, text: JSON.stringify(rest) };
-      };
-      const [di, ti] = [withoutInputs(duck), withoutInputs(tri)];
-      expect([di.listed, ti.listed]).toEqual([true, false]);
-      const [a, b] = [ocsfPositions(di.text), ocsfPositions(ti.text)];
+      const [duck, tri] = [d.dir, t.dir].map((dir) => readFileSync(join(dir, 'evidence.json'), 'utf8')) as [
+        string,
+        string,
+      ];
+      // Both list the same input files (path, status, records, size, sha256).
+      const inputsOf = (text: string) => (JSON.parse(text) as { inputs?: { key: string }[] }).inputs;
+      expect(inputsOf(tri)).toBeDefined();
+      expect(inputsOf(tri)?.length).toBeGreaterThan(0);
+      expect(inputsOf(tri)).toEqual(inputsOf(duck));
+      // The same bytes once OCSF record positions are set aside, and nothing else.
+      const [a, b] = [ocsfPositions(duck), ocsfPositions(tri)];
       expect(diffJson(JSON.parse(a), JSON.parse(b))).toEqual([]);
       expect(b).toBe(a);
-      // The Trino pack names the engine it ran on.
-      expect(JSON.parse(readFileSync(join(t.dir, 'evidence.json'), 'utf8')).tool.engine.name).toBe('trino');
+      // The signed manifest names the engine each pack ran on; evidence.json names none.
+      const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      expect(manifestOf(t.dir).predicate.tool.engine.name).toBe('trino');
+      expect(manifestOf(d.dir).predicate.tool.engine.name).toBe('duckdb');
+      expect(JSON.parse(tri).tool).not.toHaveProperty('engine');
     }, 900_000);
   },
 );

@@ -9,16 +9,12 @@
  *    its rows. Rows are compared as multisets in a canonical order (each row as JSON with sorted
  *    keys), so the engines' free choice of order among ties does not count; everything else does:
  *    column names, values, types as the use case sees them (number, string, boolean, null).
- * 2. `evidence.json`, byte for byte, once the fields that are engine-specific *by design* are set
- *    aside. Those are exactly (see {@link ENGINE_SPECIFIC}):
- *    - `tool.engine`: the engine's name and version, recorded so a reader knows what ran;
- *    - `queries[].sql_sha256`: the hash of the query file as this engine ran it. The text differs by
- *      dialect (JSON paths, `json_parse`, the raw-line relation, schema-qualified working tables)
- *      for every query of the export, so the field is set aside for every query whose two files
- *      differ, and compared for any query whose files are equal. The queries' names, file names and
- *      row counts are compared.
- *    Nothing else is set aside: sessions, timelines, verdicts, coverage, ids and the pack id must be
- *    the same bytes.
+ * 2. `evidence.json`, byte for byte, with nothing set aside. The engine and the SQL text of its
+ *    dialect (which differs for every query: JSON paths, `json_parse`, the raw-line relation,
+ *    schema-qualified working tables) are not in evidence.json but in the signed manifest
+ *    (`predicate.tool.engine`, each `queries/*.sql` a subject): evidence.json says what the logs
+ *    show, the manifest how it was computed. Sessions, timelines, verdicts, coverage, ids, the
+ *    queries' names, files and row counts and the pack id must be the same bytes.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,17 +33,12 @@ import type { QueryEngine, QueryRun, Row } from '../../lib/query/query-engine.ts
 import type { SqlQuery } from '../../lib/query/sql.ts';
 import { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
 import { LocalKeySigner } from '../../lib/signing/local-key-signer.ts';
+import { MANIFEST_FILE, type PackStatement, parseManifest } from '../../lib/signing/manifest.ts';
 import { SOURCES } from '../../lib/sources/index.ts';
 import type { RawTableSpec } from '../../lib/sources/raw-table.ts';
 import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
 import type { TestTrinoEngine } from '../query/trino/trino-test-server.ts';
 import { AthenaShapedEngine, type SentStatement } from './athena-shaped-engine.ts';
-
-/** The fields of `evidence.json` that differ between engines by design (see the file comment). */
-export const ENGINE_SPECIFIC = [
-  'tool.engine',
-  'queries[].sql_sha256 (where the query files differ)',
-] as const;
 
 /** One step of an export as an engine ran it. */
 export interface RecordedStep {
@@ -100,6 +91,8 @@ export interface EngineExport {
   readonly sent?: readonly SentStatement[];
   /** The pack's `queries/*.sql` files, by name. */
   readonly queryFiles?: ReadonlyMap<string, string>;
+  /** The pack's signed manifest, which names the engine that computed it. */
+  readonly manifest?: PackStatement;
 }
 
 export interface ConformanceInput {
@@ -134,7 +127,8 @@ async function runExport(
   for (const name of await store.list(`${result.dir}/queries`)) {
     queryFiles.set(name, new TextDecoder().decode(await store.get(`${result.dir}/queries/${name}`)));
   }
-  return { result, steps: recording.steps, evidence, queryFiles };
+  const manifest = parseManifest(await store.get(`${result.dir}/${MANIFEST_FILE}`));
+  return { result, steps: recording.steps, evidence, queryFiles, manifest };
 }
 
 /** The export on DuckDB, reading the files under `root`. */
@@ -321,33 +315,12 @@ export function diffSteps(duck: readonly RecordedStep[], trino: readonly Recorde
 }
 
 /**
- * `evidence.json` of both engines with the engine-specific fields set aside (and nothing else);
- * returns the canonical bytes of each and the queries whose SQL files differ.
+ * `evidence.json` of both engines as text, compared as is: the engine and the digests of its
+ * dialect's SQL are in the manifest, not in evidence.json (lib/evidence/model.ts `ToolInfo`).
  */
-export function comparableEvidence(
-  duck: EngineExport,
-  trino: EngineExport,
-): { duck: string; trino: string; dialectQueries: string[] } {
-  const d = JSON.parse(new TextDecoder().decode(duck.evidence)) as EvidenceShape;
-  const t = JSON.parse(new TextDecoder().decode(trino.evidence)) as EvidenceShape;
-  const dialectQueries: string[] = [];
-  d.tool.engine = null;
-  t.tool.engine = null;
-  d.queries.forEach((q, i) => {
-    const other = t.queries[i];
-    if (other !== undefined && q.sql_sha256 !== other.sql_sha256 && q.file === other.file) {
-      dialectQueries.push(q.file);
-      q.sql_sha256 = '(engine-specific)';
-      other.sql_sha256 = '(engine-specific)';
-    }
-  });
-  const text = (x: unknown) => new TextDecoder().decode(canonicalBytes(x));
-  return { duck: text(d), trino: text(t), dialectQueries };
-}
-
-interface EvidenceShape {
-  tool: { engine: unknown };
-  queries: { file: string; sql_sha256: string }[];
+export function comparableEvidence(duck: EngineExport, trino: EngineExport): { duck: string; trino: string } {
+  const text = (e: EngineExport) => new TextDecoder().decode(e.evidence);
+  return { duck: text(duck), trino: text(trino) };
 }
 
 /** The paths at which two JSON values differ, with both values, for a readable failure. */

@@ -2,6 +2,7 @@
  * Evidence is deterministic: the same inputs give a byte-identical evidence.json (and PDF), whatever
  * the order of the lines in the files, the engine's thread count, or the day the pack is built.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,24 @@ describe('exportEvidence determinism', () => {
       await readFile(join(first.storeRoot, first.result.dir, 'manifest.json'), 'utf8'),
     );
     expect(manifest.predicate.created).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('names no engine: the manifest says which engine ran and binds the digest of each query file', async () => {
+    const dir = join(first.storeRoot, first.result.dir);
+    const evidence = JSON.parse(await readFile(join(dir, 'evidence.json'), 'utf8'));
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    expect(evidence.tool).not.toHaveProperty('engine');
+    expect(JSON.stringify(evidence.queries)).not.toContain('sha256');
+    expect(manifest.predicate.tool.engine.name).toBe('duckdb');
+    const subjects = new Map<string, string>(
+      manifest.subject.map((s: { name: string; digest: { sha256: string } }) => [s.name, s.digest.sha256]),
+    );
+    for (const q of evidence.queries as { file: string }[]) {
+      const sha = createHash('sha256')
+        .update(await readFile(join(dir, q.file)))
+        .digest('hex');
+      expect(subjects.get(q.file), q.file).toBe(sha);
+    }
   });
 
   it('is RFC 8785 canonical JSON: re-serialising the parsed file gives the same bytes', async () => {

@@ -28,7 +28,7 @@ describe('validateEvidence', () => {
     '/pack',
     '/pack/window',
     '/pack/scope',
-    '/tool/engine',
+    '/tool',
     '/summary/verdicts',
     '/accounts/0',
     '/sessions/0',

@@ -144,12 +144,8 @@ function comparable(pack: EvidencePack, repeated: boolean): string {
       distinct_events:
         Number(s.records_used) + Number(s.records_outside_window) - Number(s.duplicates_collapsed),
     }));
-    // The normalising query names the files it reads (a second file holds the copies).
-    copy.queries = copy.queries.map((q) => ({
-      ...q,
-      rows: null,
-      sql_sha256: String(q.name).startsWith('normalise') ? null : q.sql_sha256,
-    }));
+    // Row counts include the copies. (The SQL, which names the files read, is in the manifest.)
+    copy.queries = copy.queries.map((q) => ({ ...q, rows: null }));
     // A line that cannot be read has no identity to collapse on: each copy is rejected again.
     (copy.summary as Record<string, unknown>).rejected_records = null;
     copy.limitations = copy.limitations.map((l) =>

@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { validateEvidence } from '../../lib/evidence/schema.ts';
 import { buildRenderModel } from '../../lib/render/render-model.ts';
+import { sealFor } from '../fixtures/seal-facts.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
@@ -374,7 +375,10 @@ describe('CloudTrail invictus-ir: verdicts and sentences true to the source', ()
       p.sessions.some((o) => o !== s && o.host === s.host && o.logon_id === s.linked_logon_id),
     );
     expect(linked.length).toBeGreaterThan(0);
-    const model = buildRenderModel(p, { evidenceSha256: 'ab'.repeat(32), keyId: 'k', keyFingerprint: 'fp' });
+    const model = buildRenderModel(
+      p,
+      sealFor(p, { evidenceSha256: 'ab'.repeat(32), keyId: 'k', keyFingerprint: 'fp' }),
+    );
     for (const s of linked) {
       const target = p.sessions.find((o) => o !== s && o.host === s.host && o.logon_id === s.linked_logon_id);
       expect(s.details).toContainEqual({ name: 'linked_session', value: `session ${target?.id}` });
@@ -386,7 +390,10 @@ describe('CloudTrail invictus-ir: verdicts and sentences true to the source', ()
 
   it('says nothing of logoff auditing or token types, which CloudTrail does not have', () => {
     expect(p.limitations.some((l) => /logoff auditing/.test(l))).toBe(false);
-    const model = buildRenderModel(p, { evidenceSha256: 'ab'.repeat(32), keyId: 'k', keyFingerprint: 'fp' });
+    const model = buildRenderModel(
+      p,
+      sealFor(p, { evidenceSha256: 'ab'.repeat(32), keyId: 'k', keyFingerprint: 'fp' }),
+    );
     const facts = model.sessions.flatMap((d) => d.facts.map((f) => f.value));
     expect(facts.some((v) => v.includes('token type not logged'))).toBe(false);
     const elevated = model.accounts.headers.indexOf('Elevated');

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { buildRenderModel } from '../../lib/render/render-model.ts';
 import { WINDOWS_EVENT_IDS } from '../../lib/sources/windows.ts';
+import { sealFor } from '../fixtures/seal-facts.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
@@ -254,7 +255,7 @@ describe('OTRF captures read together: one identity per host', () => {
     expect(hosts).not.toContain('WORKSTATION5');
     expect(p.orphan_activity.find((g) => g.logon_id === '0xc61d9')?.host).toBe('WORKSTATION5.THESHIRE.LOCAL');
     expect(p.limitations.some((l) => l.includes('(WORKSTATION5 = WORKSTATION5.THESHIRE.LOCAL)'))).toBe(true);
-    const lanes = buildRenderModel(p, SEAL).timeline.lanes.map((l) => l.label);
+    const lanes = buildRenderModel(p, sealFor(p, SEAL)).timeline.lanes.map((l) => l.label);
     expect(lanes).not.toContain('WORKSTATION5');
   }, 120_000);
 
@@ -271,7 +272,7 @@ describe('OTRF captures read together: one identity per host', () => {
       },
     );
     expect(p.sessions.length).toBeGreaterThan(0);
-    expect(buildRenderModel(p, SEAL).summary.gaps).not.toMatch(
+    expect(buildRenderModel(p, sealFor(p, SEAL)).summary.gaps).not.toMatch(
       /WORKSTATION6 \(in scope, but no records read\)/,
     );
   });

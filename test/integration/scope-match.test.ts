@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../lib/errors.ts';
 import { nearest } from '../../lib/evidence/scope-match.ts';
 import { buildRenderModel } from '../../lib/render/render-model.ts';
+import { sealFor } from '../fixtures/seal-facts.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
 
@@ -114,7 +115,7 @@ describe('NetBIOS and DNS domain forms of one account', () => {
       }),
     ]);
     // the PDF says the same on its cover
-    expect(buildRenderModel(dns, SEAL).cover.facts).toContainEqual({
+    expect(buildRenderModel(dns, sealFor(dns, SEAL)).cover.facts).toContainEqual({
       label: 'Joined to a user',
       value: expect.stringMatching(
         new RegExp(

@@ -16,6 +16,7 @@ import {
   sessionDestination,
 } from '../../lib/render/render-model.ts';
 import { populatedPack } from '../fixtures/minimal-pack.ts';
+import { sealFor } from '../fixtures/seal-facts.ts';
 
 const ROWS = 5000;
 const FINDING_ROWS = [2000, 2500, 3000];
@@ -73,7 +74,7 @@ describe('findings pages and the row budget', () => {
   beforeAll(async () => {
     const pack = bigPack();
     dir = mkdtempSync(join(tmpdir(), 'st-findings-pdf-'));
-    model = buildRenderModel(pack, seal);
+    model = buildRenderModel(pack, sealFor(pack, seal));
     const pdf = await renderPdf(model, new TextEncoder().encode(JSON.stringify(pack)));
     writeFileSync(join(dir, 'evidence.pdf'), pdf);
     text = execFileSync('pdftotext', ['-enc', 'UTF-8', join(dir, 'evidence.pdf'), '-']).toString('utf8');

@@ -9,6 +9,7 @@ import {
 } from '../../lib/render/render-model.ts';
 import { minimalPack } from '../fixtures/minimal-pack.ts';
 import { makeSamplePack } from '../fixtures/sample-pack.ts';
+import { sealFor } from '../fixtures/seal-facts.ts';
 
 const seal = { evidenceSha256: 'ab'.repeat(32), keyId: 'key-1', keyFingerprint: 'SHA256:fp' };
 
@@ -17,7 +18,7 @@ describe('buildRenderModel', () => {
     // Prepare
     const pack = makeSamplePack({ sessions: 12, activityPerSession: 3, seed: 1 });
     // Act
-    const model = buildRenderModel(pack, seal);
+    const model = buildRenderModel(pack, sealFor(pack, seal));
     // Assess
     const facts = Object.fromEntries(model.cover.facts.map((f) => [f.label, f.value]));
     expect(facts['Pack id']).toBe(pack.pack.id);
@@ -33,7 +34,7 @@ describe('buildRenderModel', () => {
 
   it('states the gaps in one paragraph from coverage and limitations', () => {
     const pack = makeSamplePack({ sessions: 12, activityPerSession: 3, seed: 1 });
-    const { gaps } = buildRenderModel(pack, seal).summary;
+    const { gaps } = buildRenderModel(pack, sealFor(pack, seal)).summary;
     expect(gaps.startsWith('This pack does not show ')).toBe(true);
     expect(gaps).toContain('SRV-LEGACY01'); // in scope, no records read
     expect(gaps).toContain('cleared from the log');
@@ -42,7 +43,7 @@ describe('buildRenderModel', () => {
 
   it('cuts activity to the budget and counts what it omits', () => {
     const pack = makeSamplePack({ sessions: 3, activityPerSession: 30, seed: 2 });
-    const model = buildRenderModel(pack, seal, { maxActivityRowsPerSession: 25 });
+    const model = buildRenderModel(pack, sealFor(pack, seal), { maxActivityRowsPerSession: 25 });
     for (const s of model.sessions) {
       expect(s.activity.rows).toHaveLength(25);
       expect(s.omittedRows).toBe(5);
@@ -51,7 +52,7 @@ describe('buildRenderModel', () => {
 
   it('draws sessions without an end as open to the window edge', () => {
     const pack = makeSamplePack({ sessions: 30, activityPerSession: 1, seed: 3 });
-    const model = buildRenderModel(pack, seal);
+    const model = buildRenderModel(pack, sealFor(pack, seal));
     const bars = model.timeline.lanes.flatMap((l) => l.bars);
     const open = pack.sessions.filter((s) => s.end === null).map((s) => s.id);
     expect(open.length).toBeGreaterThan(0);
@@ -75,7 +76,7 @@ describe('buildRenderModel', () => {
       sessions: base.sessions.map((s) => (s === paired ? { ...s, pairing } : s)),
       orphan_activity: [{ ...orphan, ended: '2024-01-10T10:00:00.000Z' }, ...base.orphan_activity.slice(1)],
     };
-    const model = buildRenderModel(pack, seal);
+    const model = buildRenderModel(pack, sealFor(pack, seal));
     const detail = model.sessions.find((s) => s.id === paired.id);
     expect(detail?.facts.find((f) => f.label === 'Pairing')?.value).toBe(
       'inferred, 87 ms apart: inferred, not logged: because',
@@ -90,7 +91,7 @@ describe('buildRenderModel', () => {
   it('is pure: the same pack gives an equal model and the pack is not changed', () => {
     const pack = makeSamplePack({ sessions: 8, activityPerSession: 4, seed: 4 });
     const before = JSON.stringify(pack);
-    expect(buildRenderModel(pack, seal)).toEqual(buildRenderModel(pack, seal));
+    expect(buildRenderModel(pack, sealFor(pack, seal))).toEqual(buildRenderModel(pack, sealFor(pack, seal)));
     expect(JSON.stringify(pack)).toBe(before);
   });
 });
@@ -105,7 +106,7 @@ describe('buildRenderModel: what evidence.json holds about inputs and pairs', ()
         sources: pack.coverage.sources.map((s) => ({ ...s, records_outside_window: 17 })),
       },
     };
-    const { sources } = buildRenderModel(withOutside, seal).dataQuality;
+    const { sources } = buildRenderModel(withOutside, sealFor(withOutside, seal)).dataQuality;
     const column = sources.headers.indexOf('Outside window');
     expect(column).toBeGreaterThan(0);
     expect(sources.rows.map((r) => r[column])).toEqual(pack.coverage.sources.map(() => '17'));
@@ -146,7 +147,7 @@ describe('buildRenderModel: what evidence.json holds about inputs and pairs', ()
       range: null,
     };
     const pack = minimalPack({ inputs: [...read, damaged, skipped] });
-    const { inputs } = buildRenderModel(pack, seal).dataQuality;
+    const { inputs } = buildRenderModel(pack, sealFor(pack, seal)).dataQuality;
     expect(inputs.table.rows).toHaveLength(MAX_READ_FILES_LISTED + 2);
     expect(inputs.table.rows).toContainEqual([
       'windows',
@@ -179,7 +180,7 @@ describe('buildRenderModel: what evidence.json holds about inputs and pairs', ()
     const index = pack.sessions.findIndex((s) => s.pairing !== null);
     const session = pack.sessions[index];
     if (session === undefined) throw new Error('the sample has a UAC pair');
-    const facts = buildRenderModel(pack, seal).sessions[index]?.facts ?? [];
+    const facts = buildRenderModel(pack, sealFor(pack, seal)).sessions[index]?.facts ?? [];
     for (const h of session.halves) {
       const fact = facts.find((f) => f.label === `${h.elevated ? 'Elevated' : 'Filtered'} half`);
       expect(fact?.value).toContain(`logon id ${h.logon_id}`);
@@ -276,7 +277,8 @@ describe('logIntegrity', () => {
     expect(r.gaps).toEqual([
       'what the log tampering of finding F1 on DC01 at 2024-01-01 12:00:00Z may have hidden',
     ]);
-    const model = buildRenderModel(withIntegrity([], [finding]), seal);
+    const withFinding = withIntegrity([], [finding]);
+    const model = buildRenderModel(withFinding, sealFor(withFinding, seal));
     expect(model.summary.gaps).toContain('finding F1');
     expect(model.dataQuality.integrityStatement).toBe(r.statement);
   });

@@ -132,6 +132,35 @@ describe('parseManifest', () => {
     expect(parsed).toEqual(statement);
   });
 
+  it('reads back the engine that computed the pack, which evidence.json does not carry', () => {
+    // Prepare
+    const engine = { name: 'trino', version: '476' };
+    const statement = buildManifest(input({ tool: { name: 'sessiontrail', version: '0.1.0', engine } }));
+
+    // Act
+    const parsed = parseManifest(manifestBytes(statement));
+
+    // Assess
+    expect(parsed.predicate.tool).toEqual({ name: 'sessiontrail', version: '0.1.0', engine });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['an engine without its version', { name: 'trino' }, 'predicate.tool.engine: missing version'],
+    ['an engine with an unknown field', { name: 'trino', version: '476', sql: 'x' }, 'unknown sql'],
+    ['an engine that is a string', 'trino', 'predicate.tool.engine: expected an object'],
+  ])('refuses a tool with %s', (_what, engine, message) => {
+    // Prepare
+    const manifest = JSON.parse(new TextDecoder().decode(manifestBytes(buildManifest(input()))));
+    manifest.predicate.tool.engine = engine;
+
+    // Act
+    const err = errorOf(() => parseManifest(bytes(JSON.stringify(manifest))));
+
+    // Assess
+    expect(err).toMatchObject({ code: 'VERIFY_MANIFEST_INVALID' });
+    expect((err as Error).message).toContain(message);
+  });
+
   const good = (): Record<string, unknown> =>
     JSON.parse(new TextDecoder().decode(manifestBytes(buildManifest(input()))));
   it.each<[string, () => Uint8Array, string]>([

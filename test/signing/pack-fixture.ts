@@ -19,7 +19,11 @@ import { FsEvidenceStore } from '../../lib/storage/fs-evidence-store.ts';
 import { populatedPack } from '../fixtures/minimal-pack.ts';
 
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-export const TOOL = { name: 'sessiontrail', version: '0.1.0' } as const;
+export const TOOL = {
+  name: 'sessiontrail',
+  version: '0.1.0',
+  engine: { name: 'duckdb', version: '1.5.6' },
+} as const;
 
 /** A small real PDF with `attachment` embedded under `name`, as pdfkit embeds evidence.json. */
 export async function pdfWithAttachment(attachment: Uint8Array, name = 'evidence.json'): Promise<Uint8Array> {

@@ -48,6 +48,10 @@ describe('schema/pack-predicate.schema.json', () => {
     ['an unknown field', (p) => ({ ...p, extra: 1 })],
     ['a short key id', (p) => ({ ...p, signer: { key_id: 'abcd', algorithm: 'ECDSA_P256_SHA256' } })],
     ['a previous without its digest', (p) => ({ ...p, previous: { pack_id: 'p1', sequence: 1 } })],
+    [
+      'an engine without its version',
+      (p) => ({ ...p, tool: { name: 'sessiontrail', version: '0.1.0', engine: { name: 'trino' } } }),
+    ],
   ])('rejects %s, as parseManifest does', async (_what, change) => {
     // Prepare
     const manifest = JSON.parse(await readFile(join(f.root, 'store', 's/p2/manifest.json'), 'utf8'));

@@ -218,7 +218,6 @@ export function packOf(
     tool: {
       name: 'sessiontrail',
       version: 'test',
-      engine: { name: 'duckdb', version: 'test' },
       config_sha256: '0'.repeat(64),
     },
     config,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPdf } from '../../../lib/render/pdf/render-pdf.ts';
 import { buildRenderModel, formatTime, type RenderModel } from '../../../lib/render/render-model.ts';
 import { makeSamplePack } from '../../fixtures/sample-pack.ts';
+import { sealFor } from '../../fixtures/seal-facts.ts';
 
 /** Runs a poppler tool; fails (never skips) when poppler-utils is not installed. */
 function poppler(tool: string, args: string[]): Buffer {
@@ -52,7 +53,7 @@ describe('renderPdf', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sessiontrail-pdf-'));
-    model = buildRenderModel(pack, seal);
+    model = buildRenderModel(pack, sealFor(pack, seal));
     pdf = await renderPdf(model, json);
     pdfPath = join(dir, 'evidence.pdf');
     writeFileSync(pdfPath, pdf);
@@ -149,7 +150,7 @@ describe('renderPdf', () => {
   });
 
   it('renders the same model to the same bytes', async () => {
-    const again = await renderPdf(buildRenderModel(pack, seal), json);
+    const again = await renderPdf(buildRenderModel(pack, sealFor(pack, seal)), json);
     expect(Buffer.compare(Buffer.from(again), Buffer.from(pdf))).toBe(0);
   });
 });
