@@ -28,7 +28,11 @@ const RECORD_POSITION: KnownDifference = {
   what: 'record position in its file: known to DuckDB, not to a Hive table on Trino',
   // A skipped record without a position has no `#record=` at all on Trino.
   normalise: (text) =>
-    text.replace(/(\.(?:json|parquet))(?:#record=(?:\d+|uid:[^"#\s]*))?(?=["\s]|$)/g, '$1#record=(position)'),
+    // (`#version=` may follow: the record is one of several versions that disagree, issue 10).
+    text.replace(
+      /(\.(?:json|parquet))(?:#record=(?:\d+|uid:[^"#\s]*))?(?=["\s#]|$)/g,
+      '$1#record=(position)',
+    ),
 };
 
 /** Each Parquet sample in the Security Lake folder of the day of its record. */
