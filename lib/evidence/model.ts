@@ -13,6 +13,7 @@
  */
 
 import type { FindingCategory, FindingSeverity } from '../findings/finding-rule.ts';
+import type { IntegrityKind } from '../findings/integrity-kind.ts';
 
 export type { FindingCategory, FindingSeverity } from '../findings/finding-rule.ts';
 
@@ -377,14 +378,7 @@ export interface IntegrityEvent {
    * (4719, 4912, 4906, auditd rules, CloudTrail UpdateTrail / PutEventSelectors, …). Denied attempts
    * are listed too: their detail carries the error.
    */
-  readonly kind:
-    | 'log_cleared'
-    | 'audit_service_stopped'
-    | 'time_changed'
-    | 'logging_stopped'
-    | 'audit_policy_changed'
-    | 'boot'
-    | 'shutdown';
+  readonly kind: IntegrityKind;
   readonly user_name: string | null;
   readonly logon_id: string | null;
   readonly detail: string | null;

@@ -4,7 +4,7 @@
  */
 import { CLOUDTRAIL_TAMPERING_CALLS } from '../sources/cloudtrail.ts';
 
-/** The kinds of the pack's integrity events (`IntegrityEvent.kind` in `lib/evidence/model.ts`). */
+/** The kinds of the pack's integrity events: the one declaration, `IntegrityEvent.kind` in `lib/evidence/model.ts` uses it. */
 export type IntegrityKind =
   | 'log_cleared'
   | 'audit_service_stopped'
