@@ -25,7 +25,7 @@ export interface DuckDbEngineOptions {
  * 2 GB: the pack's working tables hold normalised columns, never raw lines (DESIGN 14), stored
  * compressed in the pack's database file; what does not fit spills to the engine's temp folder.
  * DuckDB's resident memory grows towards its limit whatever the input (the Windows normalising
- * query at 1 M records: 1.6 GB with 2 GB, 0.96 GB with 1 GB, the same CPU time), but a CloudTrail
+ * query at 1 M records: 1.6 GiB with 2 GB, 0.94 GiB with 1 GB, the same CPU time), but a CloudTrail
  * file of 50 MiB, read as one document, needs more than 1 GB (bench/RESULTS.md).
  */
 export const DEFAULT_MEMORY_LIMIT = '2GB';
