@@ -615,7 +615,10 @@ classified AS (
   FROM sys
 ),
 fields AS (
-  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, local_time_as_utc, line, line_no,
+  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, local_time_as_utc, line_no,
+    -- the digest of a record without a record number, which names it (line_identity, raw_ref):
+    -- computed once, and the raw line goes no further than this step
+    CASE WHEN status = 'event' AND record_no IS NULL THEN ${d.sha256Hex('line')} END AS line_sha,
     ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
   FROM (
     SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, local_time_as_utc, line, line_no,
@@ -632,10 +635,11 @@ luids AS (
     -- file. Its uid is the file, the line's content and which of the file's identical lines it is
     -- (the same set of uids in any line order), so that distinct lines never collapse, even
     -- identical ones; its reference is the file and line (#line=N), or on engines that do not
-    -- number lines the line's digest. The window is over every line: the one place where this
-    -- query does not stream (the speed issue's memory figures predate it; bench/RESULTS.md).
-    CASE WHEN record_no IS NULL THEN ${literal(LINE_IDENTITY_PREFIX)} || concat_ws(':', object_key, ${d.sha256Hex('line')},
-      CAST(row_number() OVER (PARTITION BY object_key, line ORDER BY line_no) AS VARCHAR)) END AS line_identity,
+    -- number lines the line's digest. Identical lines have the same status, so numbering the
+    -- events among them (by the line's digest) numbers them as among all lines; the window sees
+    -- normalised columns only, never the raw line.
+    CASE WHEN line_sha IS NOT NULL THEN ${literal(LINE_IDENTITY_PREFIX)} || concat_ws(':', object_key, line_sha,
+      CAST(row_number() OVER (PARTITION BY object_key, line_sha ORDER BY line_no) AS VARCHAR)) END AS line_identity,
     -- collector time minus the local EventTime read as UTC: the host's UTC offset (a whole number
     -- of quarter hours, the granularity of real zones) plus the collector's lag
     -- (events only: a rejected record's time may be no real date, which the engines refuse to read)
@@ -708,7 +712,7 @@ events AS (
       // A record without its record number (EventRecordID not exported) is named by its file and
       // line, or by its line's digest where the engine does not number lines (Hive text tables).
       raw_ref: `object_key || coalesce('#record=' || CAST(record_no AS VARCHAR), '#line=' || CAST(line_no AS VARCHAR),
-        '#sha256=' || substr(${d.sha256Hex('line')}, 1, 16))`,
+        '#sha256=' || substr(line_sha, 1, 16))`,
       object_key: 'object_key',
     },
     {

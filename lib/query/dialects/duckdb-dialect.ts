@@ -38,22 +38,19 @@ export const duckdbDialect: Dialect = {
     // source. File paths are mapped to their keys so that the pack names files the same way on
     // every machine. Lines are numbered before any is left out: the intake keeps every line of a
     // file in place (a marker for one that is no record), so `line_no` is the line of the file.
+    // Each file is its own read, whose ordinality is its line number: the reader has no per-file
+    // row number for text, and numbering one multi-file read per file took a window over every line
+    // of the input (memory that grew with it, 0.96 GB at 0.25 M records; bench/RESULTS.md).
     if (input.files.length === 0) {
       return `(SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS VARCHAR) AS line, CAST(NULL AS BIGINT) AS line_no WHERE false)`;
     }
-    const keys = input.files.map((f) => f.key);
-    const paths = params.add(
-      input.files.map((f) => f.path),
-      keys,
+    const reads = input.files.map(
+      (f) =>
+        `SELECT ${params.add(f.key)} AS object_key, line, ordinality AS line_no FROM ${lineReader(params.add(f.path, f.key))} WITH ORDINALITY`,
     );
-    const keyList = params.add(keys);
-    return `(SELECT k.object_key, r.line, r.line_no
-  FROM (
-    SELECT filename, line, row_number() OVER (PARTITION BY filename ORDER BY ordinality) AS line_no
-    FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = ${MAX_LINE_BYTES}) WITH ORDINALITY
-  ) r
-  JOIN (SELECT unnest(${paths}) AS path, unnest(${keyList}) AS object_key) k ON k.path = r.filename
-  WHERE ${KEPT_LINE('r.line')})`;
+    return `(SELECT object_key, line, line_no FROM (
+  ${reads.join('\n  UNION ALL\n  ')}
+) WHERE ${KEPT_LINE('line')})`;
   },
   jsonRecords: (input, params) => duckdbJsonRecords(input, params),
   awsTimeMillis: (text) =>
@@ -103,9 +100,17 @@ const PARQUET = /\.parquet$/i;
  */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
-/** A line that is a record: not a marker of the intake (U+0002, see log-intake.ts), not blank. */
+/**
+ * A line that is a record: not a marker of the intake (U+0002, see log-intake.ts), not blank (a
+ * character other than space, tab and CR). The search stops at the line's first such character;
+ * `trim(line, …) <> ''` meant the same but cost 3× the read itself (bench/RESULTS.md).
+ */
 const KEPT_LINE = (line: string) =>
-  `(NOT starts_with(${line}, chr(2)) AND trim(${line}, ' ' || chr(9) || chr(13)) <> '')`;
+  `(NOT starts_with(${line}, chr(2)) AND regexp_matches(${line}, '[^ \\t\\r]'))`;
+
+/** One text file read as lines, one VARCHAR column `line` (see {@link duckdbDialect.rawLines}). */
+const lineReader = (pathToken: string) =>
+  `read_csv(${pathToken}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = ${MAX_LINE_BYTES})`;
 
 /**
  * DuckDB's {@link Dialect.jsonRecords}: text files are read as lines (gzip by extension, as for

@@ -22,10 +22,16 @@ export interface DuckDbEngineOptions {
 }
 
 /**
- * 2 GB: the pack's working tables hold normalised columns, never raw lines (DESIGN 14); what does
- * not fit spills to the engine's temp folder.
+ * 2 GB: the pack's working tables hold normalised columns, never raw lines (DESIGN 14), stored
+ * compressed in the pack's database file; what does not fit spills to the engine's temp folder.
+ * DuckDB's resident memory grows towards its limit whatever the input (the Windows normalising
+ * query at 1 M records: 1.6 GiB with 2 GB, 0.94 GiB with 1 GB, the same CPU time), but a CloudTrail
+ * file of 50 MiB, read as one document, needs more than 1 GB (bench/RESULTS.md).
  */
 export const DEFAULT_MEMORY_LIMIT = '2GB';
+
+/** The pack's database file, in the engine's spill folder. */
+const WORK_DATABASE = 'work.duckdb';
 
 /** Spill folders of open engines, removed at exit if their engine was not closed (a crash, a signal). */
 const OPEN_SPILL_DIRS = new Set<string>();
@@ -35,7 +41,13 @@ function removeOpenSpillDirs(): void {
   OPEN_SPILL_DIRS.clear();
 }
 
-/** Embedded DuckDB behind the {@link QueryEngine} port: an in-memory database per pack. */
+/**
+ * Embedded DuckDB behind the {@link QueryEngine} port: a database per pack, in a file of the
+ * engine's own spill folder (removed with it), so that the working tables are stored compressed and
+ * the engine can leave them on disk under its memory limit. An in-memory database kept them
+ * uncompressed in memory: about 570 bytes per raw line in the Windows lines table, which grew with
+ * the input (bench/RESULTS.md).
+ */
 export class DuckDbEngine implements QueryEngine {
   readonly dialect = duckdbDialect;
 
@@ -47,7 +59,7 @@ export class DuckDbEngine implements QueryEngine {
   ) {}
 
   /**
-   * Opens an in-memory database with the Trino-name shims and UTC as the session zone, a memory
+   * Opens the pack's database (a file in the spill folder) with the Trino-name shims and UTC as the session zone, a memory
    * limit, and a spill folder of its own.
    */
   static async open(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
@@ -63,7 +75,7 @@ export class DuckDbEngine implements QueryEngine {
     };
     if (options.threads !== undefined) config.threads = String(options.threads);
     try {
-      const instance = await DuckDBInstance.create(':memory:', config);
+      const instance = await DuckDBInstance.create(join(tempDirectory, WORK_DATABASE), config);
       const connection = await instance.connect();
       await connection.run(`SET TimeZone = 'UTC'`);
       for (const shim of DUCKDB_SHIMS) await connection.run(shim);
@@ -87,7 +99,7 @@ export class DuckDbEngine implements QueryEngine {
   async materialize(table: string, query: SqlQuery): Promise<QueryRun> {
     const started = performance.now();
     const name = this.dialect.workTable(table);
-    await this.run(query, `CREATE OR REPLACE TEMP TABLE ${name} AS ${query.sql}`);
+    await this.run(query, `CREATE OR REPLACE TABLE ${name} AS ${query.sql}`);
     const count = await this.connection.runAndReadAll(`SELECT count(*) AS n FROM ${name}`);
     return {
       name: query.name,
