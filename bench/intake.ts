@@ -24,6 +24,8 @@ interface Round {
   files: number;
   digest: string;
   load: number;
+  /** Share of the wall time the main thread was busy (event-loop utilisation): near 1, the main thread is the limit. */
+  mainBusy: number;
 }
 
 function arg(name: string, fallback: string): string {
@@ -34,10 +36,12 @@ function arg(name: string, fallback: string): string {
 async function child(root: string, source: string): Promise<Round> {
   const load = loadavg()[0] as number;
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const started = performance.now();
   const found = await findLocalLogs(root, source, 0, Date.parse('2100-01-01'));
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
+  const mainBusy = performance.eventLoopUtilization(elu0).utilization;
   await found.cleanup();
   const decided = {
     inputs: found.inputs,
@@ -51,6 +55,7 @@ async function child(root: string, source: string): Promise<Round> {
     files: found.inputs.length,
     digest: createHash('sha256').update(JSON.stringify(decided)).digest('hex').slice(0, 16),
     load,
+    mainBusy,
   };
 }
 
@@ -86,7 +91,7 @@ if (process.argv.includes('--child')) {
     results.push(r);
     console.log(
       `round ${i + 1}: wall ${(r.wallMs / 1000).toFixed(2)} s, CPU ${(r.cpuMs / 1000).toFixed(2)} s, ` +
-        `peak RSS ${(r.peakRss / 2 ** 20).toFixed(0)} MiB, ${r.files} files, decisions ${r.digest}, load ${r.load.toFixed(2)}`,
+        `peak RSS ${(r.peakRss / 2 ** 20).toFixed(0)} MiB, ${r.files} files, decisions ${r.digest}, main thread busy ${(100 * r.mainBusy).toFixed(0)} %, load ${r.load.toFixed(2)}`,
     );
   }
   console.log(

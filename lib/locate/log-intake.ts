@@ -21,6 +21,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -76,6 +77,43 @@ export interface IntakeResult {
   readonly input: InputFile;
   /** What the engine reads; null when nothing of the file is to be read. */
   readonly readPath: string | null;
+  /**
+   * The digest of the file as stored, fed by the intake's own read of it, to be finished
+   * ({@link StoredDigest.finish}) for the pack's input list; absent when the file was not read.
+   */
+  readonly stored?: StoredDigest;
+}
+
+/**
+ * The size and sha256 of a file as stored (chain of custody), fed by the reads the intake makes
+ * anyway, so that no file is read a second time for its digest: each read hands its bytes with
+ * their offset, and the bytes that continue what was hashed are hashed (reads overlap, e.g. a gzip
+ * member's header and its data). {@link finish} reads whatever the intake left unread (a file whose
+ * reading stopped early: damaged, or over the size limit) and gives the digest of the whole file.
+ */
+export class StoredDigest {
+  private readonly hash = createHash('sha256');
+  private hashed = 0;
+
+  /** `bytes` read at `offset`. A read that starts past what was hashed is left to {@link finish}. */
+  feed(bytes: Buffer, offset: number): void {
+    const end = offset + bytes.length;
+    if (offset > this.hashed || end <= this.hashed) return;
+    this.hash.update(bytes.subarray(this.hashed - offset));
+    this.hashed = end;
+  }
+
+  /**
+   * Reads the rest of the file at `path` from where the intake stopped, to its end.
+   * @throws what reading the file throws.
+   */
+  async finish(path: string): Promise<{ size: number; sha256: string }> {
+    for await (const chunk of createReadStream(path, { start: this.hashed, highWaterMark: CHUNK })) {
+      this.hash.update(chunk as Buffer);
+      this.hashed += (chunk as Buffer).length;
+    }
+    return { size: this.hashed, sha256: this.hash.digest('hex') };
+  }
 }
 
 const MAX_EXAMPLES = 5;
@@ -140,20 +178,21 @@ export async function intakeTextFile(
     return unreadable(key, err);
   }
   let first: FileScan;
+  const stored = new StoredDigest();
   try {
-    first = await scanTextFile(path, key, gzip, options, null);
+    first = await scanTextFile(path, key, gzip, { ...options, digest: stored }, null);
   } catch (err) {
     return unreadable(key, err, bytes);
   }
   const { input, clean } = first;
-  if (first.kept === 0) return { input, readPath: null };
+  if (first.kept === 0) return { input, readPath: null, stored };
   if (clean) {
     // Clean: the engine reads the file itself, through a link whose name is no glob and whose
     // extension says how it is compressed.
     const link = join(scratch, `${n}.json${gzip ? '.gz' : ''}`);
     // An absolute target: a relative one would be read from the scratch folder.
     await symlink(resolve(path), link);
-    return { input, readPath: link };
+    return { input, readPath: link, stored };
   }
   const target = join(scratch, `${n}.json`);
   const out = createWriteStream(target);
@@ -170,7 +209,7 @@ export async function intakeTextFile(
       out.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
   }
-  return { input, readPath: target };
+  return { input, readPath: target, stored };
 }
 
 /**
@@ -199,14 +238,19 @@ export async function scanTextFile(
   path: string,
   key: string,
   gzip: boolean,
-  options: { readonly documents: boolean; readonly limits: IntakeLimits },
+  options: {
+    readonly documents: boolean;
+    readonly limits: IntakeLimits;
+    /** Fed with every byte of the file read, in order ({@link StoredDigest}). */
+    readonly digest?: StoredDigest;
+  },
   sink: RecordSink | null,
   pace?: () => Promise<void>,
 ): Promise<FileScan> {
   const gz: GzipState = { members: 0, notGzip: false, trailing: 0, damage: null, tooLarge: false, out: 0 };
   const chunks = gzip
-    ? gunzipFile(path, gz, options.limits.maxDecompressedBytes)
-    : plainFile(path, gz, options.limits);
+    ? gunzipFile(path, gz, options.limits.maxDecompressedBytes, options.digest)
+    : plainFile(path, gz, options.limits, options.digest);
   const split = await splitRecords(chunks, key, options, sink, pace);
   if (gz.tooLarge)
     return { input: damagedInput(key, 'decompressed_too_large', gz.out), kept: 0, clean: false };
@@ -330,8 +374,14 @@ function unreadable(key: string, _err: unknown, bytes = 0): IntakeResult {
   };
 }
 
-async function* plainFile(path: string, state: GzipState, limits: IntakeLimits): AsyncGenerator<Buffer> {
+async function* plainFile(
+  path: string,
+  state: GzipState,
+  limits: IntakeLimits,
+  digest?: StoredDigest,
+): AsyncGenerator<Buffer> {
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    digest?.feed(chunk, state.out);
     state.out += chunk.length;
     if (state.out > limits.maxDecompressedBytes) {
       state.tooLarge = true;
@@ -347,14 +397,20 @@ async function* plainFile(path: string, state: GzipState, limits: IntakeLimits):
  * of each member is known exactly (`bytesWritten` of the raw inflater) and what follows is told
  * apart: another member, trailing bytes, or nothing.
  */
-async function* gunzipFile(path: string, state: GzipState, limit: number): AsyncGenerator<Buffer> {
+async function* gunzipFile(
+  path: string,
+  state: GzipState,
+  limit: number,
+  digest?: StoredDigest,
+): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
     let pos = 0;
     while (pos < size) {
       const head = Buffer.alloc(Math.min(64 * 1024, size - pos));
-      await fh.read(head, 0, head.length, pos);
+      const headRead = await fh.read(head, 0, head.length, pos);
+      digest?.feed(head.subarray(0, headRead.bytesRead), pos);
       if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
         // RFC 1952 allows nothing after the last member; NUL padding (tape blocks) is common and harmless.
         if (!head.every((b) => b === 0) || head.length < size - pos) state.trailing = size - pos;
@@ -370,7 +426,8 @@ async function* gunzipFile(path: string, state: GzipState, limit: number): Async
         (async function* () {
           for (let at = start; at < size; at += CHUNK) {
             const buf = Buffer.alloc(Math.min(CHUNK, size - at));
-            await fh.read(buf, 0, buf.length, at);
+            const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+            digest?.feed(buf.subarray(0, bytesRead), at);
             yield buf;
           }
         })(),
@@ -405,7 +462,8 @@ async function* gunzipFile(path: string, state: GzipState, limit: number): Async
         return;
       }
       const trailer = Buffer.alloc(8);
-      await fh.read(trailer, 0, 8, trailerAt);
+      const trailerRead = await fh.read(trailer, 0, 8, trailerAt);
+      digest?.feed(trailer.subarray(0, trailerRead.bytesRead), trailerAt);
       if (trailer.readUInt32LE(0) !== crc >>> 0 || trailer.readUInt32LE(4) !== isize) {
         state.damage = 'gzip_checksum_mismatch';
         return;
