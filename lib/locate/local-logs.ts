@@ -20,6 +20,7 @@ import { SessiontrailError } from '../errors.ts';
 import { SOURCE_NAMES, SOURCES, type SourceDefinition } from '../sources/index.ts';
 import { dayOfKey, deliveredLayoutOf, type RawTableSpec } from '../sources/raw-table.ts';
 import { intakeConcurrency, mapInOrder } from './in-order.ts';
+import { IntakePool } from './intake-pool.ts';
 import { detectLocalSources } from './local-sources.ts';
 import {
   DEFAULT_LIMITS,
@@ -77,6 +78,8 @@ interface Found {
 
 /**
  * Lists the files of `source` under `logs` for the days `[fromMs, toMs)` touch and takes each in.
+ * `poolMinBytes`: from this size of text files on disk, worker threads take them in (the same
+ * decisions, {@link INTAKE_POOL_MIN_BYTES}).
  * @throws SessiontrailError `LOGS_NOT_FOUND` when `logs` does not exist, cannot be read, or is
  *   neither a folder nor a regular file (a FIFO, a device such as `/dev/null`).
  */
@@ -86,6 +89,7 @@ export async function findLocalLogs(
   fromMs: number,
   toMs: number,
   limits: IntakeLimits = DEFAULT_LIMITS,
+  poolMinBytes: number = INTAKE_POOL_MIN_BYTES,
 ): Promise<LocalInput> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -117,22 +121,42 @@ export async function findLocalLogs(
   const files: LocalFile[] = [];
   const objects: InputObject[] = [];
   const problems: FileProblem[] = [];
+  const lanes = intakeConcurrency(availableParallelism());
+  const pool = (await textBytes(found)) >= poolMinBytes ? new IntakePool(lanes) : null;
   try {
     // Several files at once (each file's gzip inflates on libuv's thread pool while the main
-    // thread checks another's lines), every list still in the files' order (mapInOrder); each
-    // file streams, so memory is a few chunks and at most one line per file in flight.
-    const taken = await mapInOrder(found, intakeConcurrency(availableParallelism()), async (file, n) => {
+    // thread, or a worker thread for a large input, checks another's lines), every list still in
+    // the files' order (mapInOrder); each file streams, so memory is a few chunks and at most one
+    // line per file in flight.
+    const taken = await mapInOrder(found, lanes, async (file, n) => {
       if (file.skip !== undefined) return { file, object: skippedObject(file.key, file.skip), taken: null };
-      const taken = PARQUET_FILE.test(file.path)
-        ? await intakeParquetFile(file.path, file.key)
-        : await intakeTextFile(file.path, file.key, n, scratch, {
-            documents: definition.localFiles?.documents === true,
-            limits,
-            formatControlBytes: FORMAT_CONTROL_BYTES[source] ?? [],
-            // evtx_dump's `-o json` output (Record headers, pretty-printed records) is Windows' only
-            recordHeaders: source === 'windows',
-          });
-      return { file, object: await inputObject(file.path, taken.input, taken.stored), taken };
+      if (PARQUET_FILE.test(file.path)) {
+        const taken = await intakeParquetFile(file.path, file.key);
+        return { file, object: await inputObject(file.path, taken.input), taken };
+      }
+      const options = {
+        documents: definition.localFiles?.documents === true,
+        limits,
+        formatControlBytes: FORMAT_CONTROL_BYTES[source] ?? [],
+        // evtx_dump's `-o json` output (Record headers, pretty-printed records) is Windows' only
+        recordHeaders: source === 'windows',
+      };
+      if (pool === null) {
+        const taken = await intakeTextFile(file.path, file.key, n, scratch, options);
+        return { file, object: await inputObject(file.path, taken.input, taken.stored), taken };
+      }
+      const reply = await pool.run({ path: file.path, key: file.key, n, scratch, options });
+      if (reply.error !== null || reply.input === null)
+        throw new Error(`taking in ${file.key} failed: ${reply.error ?? 'no answer'}`);
+      if (reply.storedError !== null)
+        throw new SessiontrailError('LOGS_NOT_FOUND', `cannot read ${file.path} to record its digest`, {
+          cause: reply.storedError,
+        });
+      const input = reply.input;
+      const stored = input.status === 'unreadable' ? { size: null, sha256: null } : reply.stored;
+      if (stored === null) throw new Error(`taking in ${file.key} gave no digest`);
+      const object = listedObject(input, stored);
+      return { file, object, taken: { input, readPath: reply.readPath } };
     });
     for (const { file, object, taken: t } of taken) {
       objects.push(object);
@@ -143,6 +167,8 @@ export async function findLocalLogs(
   } catch (err) {
     await removeScratch(scratch);
     throw err;
+  } finally {
+    await pool?.close();
   }
   return { files, problems, inputs: objects, cleanup: () => removeScratch(scratch) };
 }
@@ -371,7 +397,29 @@ function skippedObject(key: string, reason: string): InputObject {
  */
 async function inputObject(path: string, taken: InputFile, digest?: StoredDigest): Promise<InputObject> {
   const opened = taken.status !== 'unreadable';
-  const stored = opened ? await sizeAndDigest(path, digest) : { size: null, sha256: null };
+  return listedObject(taken, opened ? await sizeAndDigest(path, digest) : { size: null, sha256: null });
+}
+
+/**
+ * Input data of this size on disk or more (text files) is taken in by worker threads
+ * ({@link IntakePool}): starting them costs a fraction of a second, which a smaller input would
+ * not win back. Measured in bench/RESULTS.md ("Intake").
+ */
+export const INTAKE_POOL_MIN_BYTES = 64 * 1024 * 1024;
+
+/** The size on disk of the text files found (those the intake reads line by line). */
+async function textBytes(found: readonly Found[]): Promise<number> {
+  let total = 0;
+  for (const f of found)
+    if (f.skip === undefined && !PARQUET_FILE.test(f.path))
+      total += await stat(f.path).then(
+        (s) => s.size,
+        () => 0,
+      );
+  return total;
+}
+
+function listedObject(taken: InputFile, stored: { size: number | null; sha256: string | null }): InputObject {
   const readAny = (taken.status === 'read' || taken.status === 'damaged') && taken.bytes > 0;
   return {
     key: taken.key,

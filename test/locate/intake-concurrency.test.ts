@@ -3,12 +3,13 @@
  * whichever finishes first (mapInOrder), the failure a run in order would have met, and the size and
  * sha256 of each file as stored, computed from the intake's own read (StoredDigest), equal to a
  * fresh digest of the file for every way a gzip read can end (whole, several members, trailing
- * bytes, cut, over the size limit) and for plain files. Real files, real zlib.
+ * bytes, cut, over the size limit) and for plain files; worker threads (IntakePool) decide exactly
+ * as the main thread does. Real files, real zlib, real worker threads.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { intakeConcurrency, mapInOrder } from '../../lib/locate/in-order.ts';
@@ -133,5 +134,46 @@ describe('the intake reads each file once and records its digest from that read'
       expect(input.size).toBe(stored.length);
       expect(input.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
     }
+  });
+});
+
+describe('worker threads take files in as the main thread does', () => {
+  it('gives the same input list, problems, files and rewritten bytes with and without the pool', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'st-intake-pool-'));
+    const dir = join(root, 'windows', 'dt=2024-03-05');
+    await mkdir(dir, { recursive: true });
+    const body = Buffer.from(
+      `${Array.from({ length: 3_000 }, (_, n) => JSON.stringify({ Channel: 'Security', EventID: 4624, RecordNumber: n, '@timestamp': '2024-03-05T10:00:00.000Z', Hostname: 'WS01' })).join('\n')}\n`,
+    );
+    const whole = gzipSync(body);
+    const files: Record<string, Buffer> = {
+      'a.json.gz': whole,
+      'b-members.json.gz': Buffer.concat([gzipSync(body), gzipSync(body)]),
+      'c-trailing.json.gz': Buffer.concat([whole, Buffer.from('tail')]),
+      'd-cut.json.gz': whole.subarray(0, Math.floor(whole.length / 2)),
+      'e-crlf.json': Buffer.from(body.toString().replaceAll('\n', '\r\n')),
+      'f-bad.json': Buffer.concat([
+        body,
+        Buffer.from('{"a":"\x01"}\n{"a":"'),
+        Buffer.from([0xff]),
+        Buffer.from('"}\n\n'),
+      ]),
+      'g-empty.json': Buffer.alloc(0),
+      'h-notes.txt': Buffer.from('not a log'),
+    };
+    for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
+    const from = Date.parse('2024-03-05');
+    const to = Date.parse('2024-03-06');
+    const seen = async (poolMinBytes: number) => {
+      const found = await findLocalLogs(root, 'windows', from, to, DEFAULT_LIMITS, poolMinBytes);
+      const read = await Promise.all(
+        found.files.map(async (f) => [f.key, basename(f.path), await readFile(f.path)]),
+      );
+      await found.cleanup();
+      return { inputs: found.inputs, problems: found.problems, read };
+    };
+    const inProcess = await seen(Number.POSITIVE_INFINITY);
+    expect(inProcess.inputs.map((i) => i.status)).toContain('damaged');
+    expect(await seen(0)).toEqual(inProcess);
   });
 });
