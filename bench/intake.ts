@@ -5,7 +5,7 @@
  * input list and the problems, scratch paths left out), so that a change to the intake's speed is
  * shown not to change its decisions.
  *
- *   npx tsx bench/intake.ts [--root DIR] [--rounds N] [--source windows]
+ *   npx tsx bench/intake.ts [--root DIR] [--rounds N] [--source windows] [--pool-min-mib N]
  *
  * `--root` defaults to the 0.25 M-record fleet in `~/.cache/sessiontrail/bench-fleet`. Each round
  * runs in a child process of its own (peak RSS is the process's). Never a timed test.
@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
 import { homedir, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findLocalLogs } from '../lib/locate/local-logs.ts';
+import { findLocalLogs, INTAKE_POOL_MIN_BYTES } from '../lib/locate/local-logs.ts';
+import { DEFAULT_LIMITS } from '../lib/locate/log-intake.ts';
 
 interface Round {
   wallMs: number;
@@ -33,12 +34,12 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
-async function child(root: string, source: string): Promise<Round> {
+async function child(root: string, source: string, poolMinBytes: number): Promise<Round> {
   const load = loadavg()[0] as number;
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const started = performance.now();
-  const found = await findLocalLogs(root, source, 0, Date.parse('2100-01-01'));
+  const found = await findLocalLogs(root, source, 0, Date.parse('2100-01-01'), DEFAULT_LIMITS, poolMinBytes);
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
   const mainBusy = performance.eventLoopUtilization(elu0).utilization;
@@ -59,11 +60,21 @@ async function child(root: string, source: string): Promise<Round> {
   };
 }
 
-function runChild(root: string, source: string): Promise<Round> {
+function runChild(root: string, source: string, poolMib: string): Promise<Round> {
   return new Promise((done, fail) => {
     const p = spawn(
       process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--root', root, '--source', source],
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        '--child',
+        '--root',
+        root,
+        '--source',
+        source,
+        '--pool-min-mib',
+        poolMib,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -81,13 +92,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const root = arg('root', join(homedir(), '.cache/sessiontrail/bench-fleet/windows-250000'));
 const source = arg('source', 'windows');
+/** Worker threads from this many MiB of text files (default: the intake's own threshold). */
+const poolMib = arg('pool-min-mib', String(INTAKE_POOL_MIN_BYTES / 2 ** 20));
 if (process.argv.includes('--child')) {
-  process.stdout.write(JSON.stringify(await child(root, source)));
+  process.stdout.write(JSON.stringify(await child(root, source, Number(poolMib) * 2 ** 20)));
 } else {
   const rounds = Number(arg('rounds', '3'));
   const results: Round[] = [];
   for (let i = 0; i < rounds; i++) {
-    const r = await runChild(root, source);
+    const r = await runChild(root, source, poolMib);
     results.push(r);
     console.log(
       `round ${i + 1}: wall ${(r.wallMs / 1000).toFixed(2)} s, CPU ${(r.cpuMs / 1000).toFixed(2)} s, ` +
