@@ -11,15 +11,16 @@
  * so that `[`, `?` and `*` in a name are never a glob. Rotated names (`auth.log.1`,
  * `a.json.2.gz`) are log files. Every file found is in {@link LocalInput.inputs} with its status, size and sha256.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, rmSync } from 'node:fs';
 import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SessiontrailError } from '../errors.ts';
 import { SOURCE_NAMES, SOURCES, type SourceDefinition } from '../sources/index.ts';
 import { dayOfKey, deliveredLayoutOf, type RawTableSpec } from '../sources/raw-table.ts';
+import { intakeConcurrency, mapInOrder } from './in-order.ts';
+import { IntakePool } from './intake-pool.ts';
 import { detectLocalSources } from './local-sources.ts';
 import {
   DEFAULT_LIMITS,
@@ -27,6 +28,7 @@ import {
   type IntakeLimits,
   intakeParquetFile,
   intakeTextFile,
+  StoredDigest,
 } from './log-intake.ts';
 import type { InputObject, RawLogLocator } from './raw-log-locator.ts';
 
@@ -76,6 +78,8 @@ interface Found {
 
 /**
  * Lists the files of `source` under `logs` for the days `[fromMs, toMs)` touch and takes each in.
+ * `poolMinBytes`: from this size of text files on disk, worker threads take them in (the same
+ * decisions, {@link INTAKE_POOL_MIN_BYTES}).
  * @throws SessiontrailError `LOGS_NOT_FOUND` when `logs` does not exist, cannot be read, or is
  *   neither a folder nor a regular file (a FIFO, a device such as `/dev/null`).
  */
@@ -85,6 +89,7 @@ export async function findLocalLogs(
   fromMs: number,
   toMs: number,
   limits: IntakeLimits = DEFAULT_LIMITS,
+  poolMinBytes: number = INTAKE_POOL_MIN_BYTES,
 ): Promise<LocalInput> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -116,37 +121,54 @@ export async function findLocalLogs(
   const files: LocalFile[] = [];
   const objects: InputObject[] = [];
   const problems: FileProblem[] = [];
+  const lanes = intakeConcurrency(availableParallelism());
+  const pool = (await textBytes(found)) >= poolMinBytes ? new IntakePool(lanes) : null;
   try {
-    for (const [n, file] of found.entries()) {
-      if (file.skip !== undefined) {
-        objects.push({
-          key: file.key,
-          status: 'skipped',
-          reason: file.skip,
-          size: null,
-          sha256: null,
-          s3: null,
-          records: null,
-          range: null,
-        });
-        continue;
+    // Several files at once (each file's gzip inflates on libuv's thread pool while the main
+    // thread, or a worker thread for a large input, checks another's lines), every list still in
+    // the files' order (mapInOrder); each file streams, so memory is a few chunks and at most one
+    // line per file in flight.
+    const taken = await mapInOrder(found, lanes, async (file, n) => {
+      if (file.skip !== undefined) return { file, object: skippedObject(file.key, file.skip), taken: null };
+      if (PARQUET_FILE.test(file.path)) {
+        const taken = await intakeParquetFile(file.path, file.key);
+        return { file, object: await inputObject(file.path, taken.input), taken };
       }
-      const taken = PARQUET_FILE.test(file.path)
-        ? await intakeParquetFile(file.path, file.key)
-        : await intakeTextFile(file.path, file.key, n, scratch, {
-            documents: definition.localFiles?.documents === true,
-            limits,
-            formatControlBytes: FORMAT_CONTROL_BYTES[source] ?? [],
-            // evtx_dump's `-o json` output (Record headers, pretty-printed records) is Windows' only
-            recordHeaders: source === 'windows',
-          });
-      objects.push(await inputObject(file.path, taken.input));
-      if (taken.readPath !== null) files.push({ path: taken.readPath, key: file.key });
-      problems.push(...problemsOf(taken.input));
+      const options = {
+        documents: definition.localFiles?.documents === true,
+        limits,
+        formatControlBytes: FORMAT_CONTROL_BYTES[source] ?? [],
+        // evtx_dump's `-o json` output (Record headers, pretty-printed records) is Windows' only
+        recordHeaders: source === 'windows',
+      };
+      if (pool === null) {
+        const taken = await intakeTextFile(file.path, file.key, n, scratch, options);
+        return { file, object: await inputObject(file.path, taken.input, taken.stored), taken };
+      }
+      const reply = await pool.run({ path: file.path, key: file.key, n, scratch, options });
+      if (reply.error !== null || reply.input === null)
+        throw new Error(`taking in ${file.key} failed: ${reply.error ?? 'no answer'}`);
+      if (reply.storedError !== null)
+        throw new SessiontrailError('LOGS_NOT_FOUND', `cannot read ${file.path} to record its digest`, {
+          cause: reply.storedError,
+        });
+      const input = reply.input;
+      const stored = input.status === 'unreadable' ? { size: null, sha256: null } : reply.stored;
+      if (stored === null) throw new Error(`taking in ${file.key} gave no digest`);
+      const object = listedObject(input, stored);
+      return { file, object, taken: { input, readPath: reply.readPath } };
+    });
+    for (const { file, object, taken: t } of taken) {
+      objects.push(object);
+      if (t === null) continue;
+      if (t.readPath !== null) files.push({ path: t.readPath, key: file.key });
+      problems.push(...problemsOf(t.input));
     }
   } catch (err) {
     await removeScratch(scratch);
     throw err;
+  } finally {
+    await pool?.close();
   }
   return { files, problems, inputs: objects, cleanup: () => removeScratch(scratch) };
 }
@@ -354,13 +376,50 @@ export function problemsOf(taken: InputFile): FileProblem[] {
   return problems;
 }
 
+/** A file passed over, as the pack lists it. */
+function skippedObject(key: string, reason: string): InputObject {
+  return {
+    key,
+    status: 'skipped',
+    reason,
+    size: null,
+    sha256: null,
+    s3: null,
+    records: null,
+    range: null,
+  };
+}
+
 /**
  * A file taken in, as the pack lists it: what became of it, its size and sha256 as stored unless it
  * could not be opened (chain of custody), and the range read (every file is read from its start).
+ * `digest`: fed by the intake's read of the file, finished here (no second read of what it read).
  */
-async function inputObject(path: string, taken: InputFile): Promise<InputObject> {
+async function inputObject(path: string, taken: InputFile, digest?: StoredDigest): Promise<InputObject> {
   const opened = taken.status !== 'unreadable';
-  const stored = opened ? await sizeAndDigest(path) : { size: null, sha256: null };
+  return listedObject(taken, opened ? await sizeAndDigest(path, digest) : { size: null, sha256: null });
+}
+
+/**
+ * Input data of this size on disk or more (text files) is taken in by worker threads
+ * ({@link IntakePool}): starting them costs a fraction of a second, which a smaller input would
+ * not win back. Measured in bench/RESULTS.md ("Intake").
+ */
+export const INTAKE_POOL_MIN_BYTES = 64 * 1024 * 1024;
+
+/** The size on disk of the text files found (those the intake reads line by line). */
+async function textBytes(found: readonly Found[]): Promise<number> {
+  let total = 0;
+  for (const f of found)
+    if (f.skip === undefined && !PARQUET_FILE.test(f.path))
+      total += await stat(f.path).then(
+        (s) => s.size,
+        () => 0,
+      );
+  return total;
+}
+
+function listedObject(taken: InputFile, stored: { size: number | null; sha256: string | null }): InputObject {
   const readAny = (taken.status === 'read' || taken.status === 'damaged') && taken.bytes > 0;
   return {
     key: taken.key,
@@ -376,19 +435,16 @@ async function inputObject(path: string, taken: InputFile): Promise<InputObject>
   };
 }
 
-/** Size and sha256 of a file as stored, streamed (log files can be large). */
-async function sizeAndDigest(path: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
+/** Size and sha256 of a file as stored, streamed (log files can be large), from what `digest` was fed on. */
+async function sizeAndDigest(
+  path: string,
+  digest = new StoredDigest(),
+): Promise<{ size: number; sha256: string }> {
   try {
-    for await (const chunk of createReadStream(path)) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).byteLength;
-    }
+    return await digest.finish(path);
   } catch (cause) {
     throw new SessiontrailError('LOGS_NOT_FOUND', `cannot read ${path} to record its digest`, { cause });
   }
-  return { size, sha256: hash.digest('hex') };
 }
 
 /**

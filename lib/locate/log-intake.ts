@@ -21,6 +21,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -76,6 +77,43 @@ export interface IntakeResult {
   readonly input: InputFile;
   /** What the engine reads; null when nothing of the file is to be read. */
   readonly readPath: string | null;
+  /**
+   * The digest of the file as stored, fed by the intake's own read of it, to be finished
+   * ({@link StoredDigest.finish}) for the pack's input list; absent when the file was not read.
+   */
+  readonly stored?: StoredDigest;
+}
+
+/**
+ * The size and sha256 of a file as stored (chain of custody), fed by the reads the intake makes
+ * anyway, so that no file is read a second time for its digest: each read hands its bytes with
+ * their offset, and the bytes that continue what was hashed are hashed (reads overlap, e.g. a gzip
+ * member's header and its data). {@link finish} reads whatever the intake left unread (a file whose
+ * reading stopped early: damaged, or over the size limit) and gives the digest of the whole file.
+ */
+export class StoredDigest {
+  private readonly hash = createHash('sha256');
+  private hashed = 0;
+
+  /** `bytes` read at `offset`. A read that starts past what was hashed is left to {@link finish}. */
+  feed(bytes: Buffer, offset: number): void {
+    const end = offset + bytes.length;
+    if (offset > this.hashed || end <= this.hashed) return;
+    this.hash.update(bytes.subarray(this.hashed - offset));
+    this.hashed = end;
+  }
+
+  /**
+   * Reads the rest of the file at `path` from where the intake stopped, to its end.
+   * @throws what reading the file throws.
+   */
+  async finish(path: string): Promise<{ size: number; sha256: string }> {
+    for await (const chunk of createReadStream(path, { start: this.hashed, highWaterMark: CHUNK })) {
+      this.hash.update(chunk as Buffer);
+      this.hashed += (chunk as Buffer).length;
+    }
+    return { size: this.hashed, sha256: this.hash.digest('hex') };
+  }
 }
 
 const MAX_EXAMPLES = 5;
@@ -140,20 +178,21 @@ export async function intakeTextFile(
     return unreadable(key, err);
   }
   let first: FileScan;
+  const stored = new StoredDigest();
   try {
-    first = await scanTextFile(path, key, gzip, options, null);
+    first = await scanTextFile(path, key, gzip, { ...options, digest: stored }, null);
   } catch (err) {
     return unreadable(key, err, bytes);
   }
   const { input, clean } = first;
-  if (first.kept === 0) return { input, readPath: null };
+  if (first.kept === 0) return { input, readPath: null, stored };
   if (clean) {
     // Clean: the engine reads the file itself, through a link whose name is no glob and whose
     // extension says how it is compressed.
     const link = join(scratch, `${n}.json${gzip ? '.gz' : ''}`);
     // An absolute target: a relative one would be read from the scratch folder.
     await symlink(resolve(path), link);
-    return { input, readPath: link };
+    return { input, readPath: link, stored };
   }
   const target = join(scratch, `${n}.json`);
   const out = createWriteStream(target);
@@ -170,7 +209,7 @@ export async function intakeTextFile(
       out.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
   }
-  return { input, readPath: target };
+  return { input, readPath: target, stored };
 }
 
 /**
@@ -199,14 +238,19 @@ export async function scanTextFile(
   path: string,
   key: string,
   gzip: boolean,
-  options: { readonly documents: boolean; readonly limits: IntakeLimits },
+  options: {
+    readonly documents: boolean;
+    readonly limits: IntakeLimits;
+    /** Fed with every byte of the file read, in order ({@link StoredDigest}). */
+    readonly digest?: StoredDigest;
+  },
   sink: RecordSink | null,
   pace?: () => Promise<void>,
 ): Promise<FileScan> {
   const gz: GzipState = { members: 0, notGzip: false, trailing: 0, damage: null, tooLarge: false, out: 0 };
   const chunks = gzip
-    ? gunzipFile(path, gz, options.limits.maxDecompressedBytes)
-    : plainFile(path, gz, options.limits);
+    ? gunzipFile(path, gz, options.limits.maxDecompressedBytes, options.digest)
+    : plainFile(path, gz, options.limits, options.digest);
   const split = await splitRecords(chunks, key, options, sink, pace);
   if (gz.tooLarge)
     return { input: damagedInput(key, 'decompressed_too_large', gz.out), kept: 0, clean: false };
@@ -330,8 +374,14 @@ function unreadable(key: string, _err: unknown, bytes = 0): IntakeResult {
   };
 }
 
-async function* plainFile(path: string, state: GzipState, limits: IntakeLimits): AsyncGenerator<Buffer> {
+async function* plainFile(
+  path: string,
+  state: GzipState,
+  limits: IntakeLimits,
+  digest?: StoredDigest,
+): AsyncGenerator<Buffer> {
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    digest?.feed(chunk, state.out);
     state.out += chunk.length;
     if (state.out > limits.maxDecompressedBytes) {
       state.tooLarge = true;
@@ -347,14 +397,20 @@ async function* plainFile(path: string, state: GzipState, limits: IntakeLimits):
  * of each member is known exactly (`bytesWritten` of the raw inflater) and what follows is told
  * apart: another member, trailing bytes, or nothing.
  */
-async function* gunzipFile(path: string, state: GzipState, limit: number): AsyncGenerator<Buffer> {
+async function* gunzipFile(
+  path: string,
+  state: GzipState,
+  limit: number,
+  digest?: StoredDigest,
+): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
     let pos = 0;
     while (pos < size) {
       const head = Buffer.alloc(Math.min(64 * 1024, size - pos));
-      await fh.read(head, 0, head.length, pos);
+      const headRead = await fh.read(head, 0, head.length, pos);
+      digest?.feed(head.subarray(0, headRead.bytesRead), pos);
       if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
         // RFC 1952 allows nothing after the last member; NUL padding (tape blocks) is common and harmless.
         if (!head.every((b) => b === 0) || head.length < size - pos) state.trailing = size - pos;
@@ -370,7 +426,8 @@ async function* gunzipFile(path: string, state: GzipState, limit: number): Async
         (async function* () {
           for (let at = start; at < size; at += CHUNK) {
             const buf = Buffer.alloc(Math.min(CHUNK, size - at));
-            await fh.read(buf, 0, buf.length, at);
+            const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+            digest?.feed(buf.subarray(0, bytesRead), at);
             yield buf;
           }
         })(),
@@ -405,7 +462,8 @@ async function* gunzipFile(path: string, state: GzipState, limit: number): Async
         return;
       }
       const trailer = Buffer.alloc(8);
-      await fh.read(trailer, 0, 8, trailerAt);
+      const trailerRead = await fh.read(trailer, 0, 8, trailerAt);
+      digest?.feed(trailer.subarray(0, trailerRead.bytesRead), trailerAt);
       if (trailer.readUInt32LE(0) !== crc >>> 0 || trailer.readUInt32LE(4) !== isize) {
         state.damage = 'gzip_checksum_mismatch';
         return;
@@ -486,6 +544,7 @@ class Scanner {
       return;
     }
     let from = 0;
+    if (this.mode === 'lines') from = this.pushWholeLines(chunk);
     for (;;) {
       const nl = chunk.indexOf(0x0a, from);
       if (nl < 0) {
@@ -547,18 +606,70 @@ class Scanner {
     this.pendingLength += part.length;
   }
 
+  /**
+   * The whole lines of a chunk of JSON lines, checked together: the bytes from just after the
+   * chunk's first line break to its last one are all complete lines (the first line of the file
+   * is never among them: it ends at or before the first break). When those bytes are UTF-8 and
+   * hold no control byte but LF, tab and the format's own, every line among them is too (LF, an
+   * ASCII byte, is never part of a multi-byte sequence, so UTF-8 validity of the whole is that of
+   * each line), and the per-line checks of {@link lineProblem} are skipped for them: the same
+   * decision, made by one native UTF-8 check and one word-wide scan instead of a byte loop per
+   * line. Otherwise (a CR LF file, a damaged line) every line takes the per-line path.
+   * Returns where the per-line path goes on.
+   */
+  private pushWholeLines(chunk: Buffer): number {
+    const first = chunk.indexOf(0x0a);
+    if (first < 0) return 0;
+    this.add(chunk.subarray(0, first));
+    this.endLine();
+    const from = first + 1;
+    const last = chunk.lastIndexOf(0x0a);
+    if (
+      last <= from ||
+      !isUtf8(chunk.subarray(from, last)) ||
+      !withoutControlBytes(chunk, from, last, this.options.formatControlBytes ?? [])
+    )
+      return from;
+    let at = from;
+    while (at <= last) {
+      const nl = chunk.indexOf(0x0a, at);
+      const line = chunk.subarray(at, nl);
+      at = nl + 1;
+      this.lineNo += 1;
+      this.lines = this.lineNo;
+      if (line.length > this.options.limits.maxLineBytes) {
+        this.reject('line_too_long', this.position(), this.lineNo - 1);
+        continue;
+      }
+      this.takeLine(line, true);
+    }
+    return at;
+  }
+
+  private position(): string {
+    return `${this.key}#line=${this.lineNo}`;
+  }
+
   private endLine(): void {
     this.lineNo += 1;
     this.lines = this.lineNo;
-    const position = `${this.key}#line=${this.lineNo}`;
     if (this.overlong) {
       this.overlong = false;
-      this.reject('line_too_long', position, this.lineNo - 1);
+      this.reject('line_too_long', this.position(), this.lineNo - 1);
       return;
     }
-    let line = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    const line = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
     this.pending = [];
     this.pendingLength = 0;
+    this.takeLine(line, false);
+  }
+
+  /**
+   * One whole line (without its LF) at line {@link lineNo}: `checked` when its bytes are already
+   * known to be UTF-8 without control bytes ({@link pushWholeLines}).
+   */
+  private takeLine(whole: Buffer, checked: boolean): void {
+    let line = whole;
     if (this.lineNo === 1 && line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf) {
       // A UTF-8 byte order mark: no part of the record (RFC 8259 §8.1 lets a parser ignore it).
       line = line.subarray(3);
@@ -573,13 +684,13 @@ class Scanner {
       this.write(null, this.lineNo - 1);
       return;
     }
-    const problem = lineProblem(line, this.options.formatControlBytes);
+    const problem = checked ? null : lineProblem(line, this.options.formatControlBytes);
     if (problem !== null) {
-      this.reject(problem, position, this.lineNo - 1);
+      this.reject(problem, this.position(), this.lineNo - 1);
       return;
     }
     if (this.mode === 'headed') {
-      this.headedLine(line, position);
+      this.headedLine(line, this.position());
       return;
     }
     this.records += 1;
@@ -681,7 +792,49 @@ const MARKER_LINE = Buffer.from([LINE_MARKER, 0x0a]);
 const NEWLINE = Buffer.from([0x0a]);
 
 function isBlank(line: Buffer): boolean {
-  for (const b of line) if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  for (let i = 0; i < line.length; i++) {
+    const b = line[i] as number;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
+}
+
+/** A control byte that {@link lineProblem} rejects, given the format's own; LF is none here (it separates lines). */
+function controlByte(b: number, formatBytes: readonly number[]): boolean {
+  return ((b < 0x20 && b !== 0x09 && b !== 0x0a) || b === 0x7f) && !formatBytes.includes(b);
+}
+
+/**
+ * True when `b[from, to)` holds no byte that {@link controlByte} names. Reads four bytes at a time
+ * (every byte of every line passes here): a word is looked at byte by byte only when one of its
+ * bytes, its top bit cleared, is below 0x20 or is 0x7f (`x + 0x60` has no top bit exactly when
+ * `x < 0x20`, `x + 0x01` has it exactly when `x = 0x7f`, with no carry between bytes since
+ * `x <= 0x7f`); that also sends bytes 0x80–0x9f and 0xff to the exact test, never lets one through.
+ */
+export function withoutControlBytes(
+  b: Buffer,
+  from: number,
+  to: number,
+  formatBytes: readonly number[],
+): boolean {
+  let i = from;
+  while (i < to && ((b.byteOffset + i) & 3) !== 0) {
+    if (controlByte(b[i] as number, formatBytes)) return false;
+    i += 1;
+  }
+  const words = (to - i) >>> 2;
+  if (words > 0) {
+    const u = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    for (let k = 0; k < words; k++) {
+      const x = (u[k] as number) & 0x7f7f7f7f;
+      if ((~(x + 0x60606060) | (x + 0x01010101)) & 0x80808080) {
+        const at = i + 4 * k;
+        for (let j = at; j < at + 4; j++) if (controlByte(b[j] as number, formatBytes)) return false;
+      }
+    }
+    i += words * 4;
+  }
+  for (; i < to; i++) if (controlByte(b[i] as number, formatBytes)) return false;
   return true;
 }
 
