@@ -1,39 +1,23 @@
 /**
  * OCSF, DuckDB vs Trino: every query of the export gives the same rows and evidence.json is the same
- * bytes (bar the engine-specific fields, see conformance-harness.ts, and the one documented
- * difference below), on the Security Lake Parquet samples (../shared/datasets/ocsf) and on the
- * sample generator's JSON lines. Trino reads the Parquet files as the Hive PARQUET table of
- * lib/sources/ocsf-raw-table.ts (columns and struct fields by name), and the JSON lines as a
- * raw-line table in the same `region=…/accountId=…/eventDay=…` folders (`asLinesTable`).
- *
- * Documented, not shimmed: a record's **position** in its file. DuckDB knows it (the line number,
- * the Parquet row number); Trino's Hive tables expose no row number (`$path`, `$file_size`, … only),
- * so `jsonRecords` gives NULL there and the OCSF source names the record by its `metadata.uid`
- * instead (`#record=uid:<uid>` vs `#record=<n>`; a skipped record: no `#record=` vs `#record=<n>`).
- * The suite rewrites every form to `#record=(position)` before comparing; the file and everything
- * else is compared.
+ * bytes (bar the engine-specific fields, see conformance-harness.ts), on the Security Lake Parquet
+ * samples (../shared/datasets/ocsf) and on the sample generator's JSON lines, with no difference
+ * set aside. Trino reads the Parquet files as the Hive PARQUET table of
+ * lib/sources/ocsf-raw-table.ts (columns and struct fields by name), and the JSON files through
+ * the staged table `OCSF_JSON_TABLE`: split per record by lib/locate/record-staging.ts into
+ * `ocsf-staging/records/region=…/accountId=…/eventDay=…`, each line carrying the record's position
+ * in its file, so a record is cited `#record=<n>` on both engines. A Parquet row is cited by its
+ * `metadata.uid` on both (a Hive table exposes no row number).
  */
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
-import { OCSF_PARQUET_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
-import { asLinesTable } from '../../lib/sources/raw-table.ts';
+import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
 import { generateOcsfSample } from '../../sample/ocsf-sample.ts';
 import { dataset } from '../helpers/datasets.ts';
-import { type ConformanceDataset, describeConformance, type KnownDifference } from './conformance-suite.ts';
+import { type ConformanceDataset, describeConformance } from './conformance-suite.ts';
 
 const SAMPLES = dataset('ocsf', 'security-lake-samples', '1.0.0-rc.2', 'CLOUD_TRAIL');
-
-const RECORD_POSITION: KnownDifference = {
-  what: 'record position in its file: known to DuckDB, not to a Hive table on Trino',
-  // A skipped record without a position has no `#record=` at all on Trino.
-  normalise: (text) =>
-    // (`#version=` may follow: the record is one of several versions that disagree, issue 10).
-    text.replace(
-      /(\.(?:json|parquet))(?:#record=(?:\d+|uid:[^"#\s]*))?(?=["\s#]|$)/g,
-      '$1#record=(position)',
-    ),
-};
 
 /** Each Parquet sample in the Security Lake folder of the day of its record. */
 async function stageParquet(root: string): Promise<void> {
@@ -74,7 +58,6 @@ const DATASETS: readonly ConformanceDataset[] = [
     name: 'security-lake-parquet',
     sources: ['ocsf'],
     stage: stageParquet,
-    known: [RECORD_POSITION],
     cases: [
       {
         name: 'Security Lake 2014-07-18 incident (AssumeRole)',
@@ -115,11 +98,10 @@ const DATASETS: readonly ConformanceDataset[] = [
   {
     name: 'ocsf-sample-json-lines',
     sources: ['ocsf'],
-    specs: { ocsf: asLinesTable(OCSF_PARQUET_TABLE) },
+    specs: { ocsf: OCSF_JSON_TABLE },
     stage: async (root) => {
       await generateOcsfSample({ seed: 3, days: 3, from: '2024-04-01', outDir: root });
     },
-    known: [RECORD_POSITION],
     cases: [
       {
         name: 'sample review',

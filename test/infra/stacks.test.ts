@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { KEY_ADMIN_ACTIONS } from '../../infra/constructs/evidence-storage.ts';
 import { parseSourceTables } from '../../lib/locate/raw-input-plan.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
+import { placeholder } from '../../lib/sources/raw-table.ts';
 import { type FlatStatement, flat, flatStatements, type Synthesised, synthApp } from './synth-app.ts';
 
 const GLUE = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>';
@@ -545,6 +546,7 @@ describe('exporter stack', () => {
         lagDays: 1,
         format: 'records',
         stagedFrom: 'cloudtrail/AWSLogs',
+        stagedLayout: `${placeholder('accounts')}/CloudTrail/${placeholder('regions')}/${placeholder('day')}`,
         keyPrefix: 's3://corp-security-logs/logs/',
       });
     }

@@ -15,7 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stageCloudTrail, stagedKeysOf } from '../../lib/locate/cloudtrail-staging.ts';
+import { stageRecords, stagedKeysOf } from '../../lib/locate/record-staging.ts';
 import { sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
 import { stagingOf, tableLocator } from '../../lib/locate/table-locator.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
@@ -85,7 +85,7 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
 
   it('splits each object of the window per record; a cut file keeps its whole records, a bad record is rejected alone', async () => {
     const bucket = s3StagingBucket({ client: s3, bucket: BUCKET, prefix: 'logs' });
-    const files = await stageCloudTrail(bucket, table, from, to);
+    const files = await stageRecords(bucket, table, from, to);
     expect(files.map((f) => f.object.key)).toEqual([
       `s3://${BUCKET}/logs/${day('', 'eu-west-1', '04')}/cut.json`,
       `s3://${BUCKET}/logs/${day('', 'us-east-1', '04')}/good.json.gz`,
@@ -152,8 +152,8 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
         .map((o) => `${o.Key} ${o.ETag} ${o.LastModified?.toISOString()}`)
         .sort();
     const before = await list();
-    const first = await stageCloudTrail(bucket, table, from, to);
-    const again = await stageCloudTrail(bucket, table, from, to);
+    const first = await stageRecords(bucket, table, from, to);
+    const again = await stageRecords(bucket, table, from, to);
     expect(again.every((f) => f.reused)).toBe(true);
     expect(again.map(({ reused: _, ...f }) => f)).toEqual(first.map(({ reused: _, ...f }) => f));
     expect(await list()).toEqual(before);
@@ -168,7 +168,7 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
       database: 'raw',
       logsRoot: `s3://${BUCKET}/logs/`,
     });
-    const files = await stageCloudTrail(
+    const files = await stageRecords(
       s3StagingBucket({ client: s3, bucket: BUCKET, prefix: 'logs' }),
       orgTable,
       from,
@@ -190,7 +190,7 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
       { cloudtrail: table },
       stagingOf(() => bucket),
     ).locate('cloudtrail', from, to);
-    const files = await stageCloudTrail(bucket, table, from, to);
+    const files = await stageRecords(bucket, table, from, to);
     expect(located.input).toMatchObject({
       kind: 'table',
       format: 'records',
