@@ -15,8 +15,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stageRecords, stagedKeysOf } from '../../lib/locate/record-staging.ts';
 import { sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
+import { stagedKeysOf, stageRecords } from '../../lib/locate/record-staging.ts';
 import { stagingOf, tableLocator } from '../../lib/locate/table-locator.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { s3StagingBucket } from '../../lib/storage/s3-staging-bucket.ts';
