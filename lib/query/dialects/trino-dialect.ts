@@ -118,7 +118,7 @@ function trinoJsonRecords(input: RawInput, params: ParamList, options?: JsonReco
       ? '"$path"'
       : `CASE WHEN starts_with("$path", ${params.add(input.keyPrefix, '<logs root>/')}) THEN substr("$path", ${params.add([...input.keyPrefix].length + 1, '<length of logs root> + 1')}) ELSE "$path" END`;
   const where = dayPredicate(input, params);
-  if (options?.columns !== undefined && input.format !== 'lines') {
+  if (options?.columns !== undefined && (input.format === 'parquet' || input.format === undefined)) {
     const has = input.columns === undefined ? null : new Set(input.columns);
     const cols = options.columns.filter((c) => has === null || has.has(c)).map((c) => identifier(c));
     return `(SELECT ${key} AS object_key, CAST(NULL AS BIGINT) AS position,
