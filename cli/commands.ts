@@ -238,11 +238,13 @@ export async function runTrinoTables(
       throw new SessiontrailError('BAD_REQUEST', `unknown source ${s}: known are ${SOURCE_NAMES.join(', ')}`);
   const localRoot =
     opts.logs ?? (location.startsWith('local://') ? location.slice('local://'.length) : undefined);
-  // A staged table (CloudTrail) reads per-record copies of the delivered documents: over local
-  // files they are made here; over S3 the deployment's export makes them (lib/locate/record-staging.ts).
+  const specs: Readonly<Record<string, RawTableSpec>> = opts.ocsfLines ? { ocsf: OCSF_JSON_TABLE } : {};
+  // A staged table (CloudTrail, OCSF as JSON) reads per-record copies of the delivered files: over
+  // local files they are made here; over S3 the deployment's export makes them
+  // (lib/locate/record-staging.ts).
   if (localRoot !== undefined)
     for (const s of sources) {
-      const spec = SOURCES[s]?.rawTable;
+      const spec = specs[s] ?? SOURCES[s]?.rawTable;
       if (spec !== undefined) await stageLocalFolder(localRoot, spec);
     }
   const folders = async (spec: RawTableSpec): Promise<readonly string[]> => {
@@ -257,7 +259,7 @@ export async function runTrinoTables(
     catalog: opts.trinoCatalog,
     schema: opts.trinoSchema,
     location,
-    ...(opts.ocsfLines ? { specs: { ocsf: OCSF_JSON_TABLE } } : {}),
+    specs,
   };
   if (opts.print) {
     const { statements } = await rawTableStatements(sources, target, folders);
