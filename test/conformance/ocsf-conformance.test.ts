@@ -9,8 +9,9 @@
  * in its file, so a record is cited `#record=<n>` on both engines. A Parquet row is cited by its
  * `metadata.uid` on both (a Hive table exposes no row number).
  */
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
 import { generateOcsfSample } from '../../sample/ocsf-sample.ts';
@@ -49,6 +50,43 @@ async function stageParquet(root: string): Promise<void> {
   } finally {
     await duck.close();
   }
+}
+
+/**
+ * OCSF JSON files in every shape whose records a reader could number differently (the cases of
+ * test/locate/record-positions.test.ts): blank, malformed, lenient and rejected lines, gzip of one
+ * and of several members, pretty-printed documents, arrays with rejected elements, CR LF.
+ */
+async function stageJsonShapes(root: string): Promise<void> {
+  const dir = join(root, 'ocsf', 'region=us-east-1', 'accountId=111122223333', 'eventDay=20240401');
+  await mkdir(dir, { recursive: true });
+  const rec = (n: number, extra: object = {}) => ({
+    class_uid: 3002,
+    activity_id: 1,
+    status_id: 1,
+    time: Date.parse('2024-04-01T08:00:00Z') + n * 60_000,
+    metadata: { uid: `shape-${n}`, version: '1.1.0' },
+    device: { hostname: 'web01.corp.example' },
+    user: { uid: `u${n % 3}`, name: `user${n % 3}` },
+    session: { uid: `s-${n}` },
+    logon_type_id: 2,
+    ...extra,
+  });
+  const line = (n: number, extra: object = {}) => JSON.stringify(rec(n, extra));
+  const surrogate = (text: string) => text.replace('"@@"', '"\\ud800"');
+  const files: Record<string, string | Buffer> = {
+    'lines.json': `${line(1)}\n\n${line(2)}\nnot json\n   \n${line(3)}\n`,
+    'lines-crlf.json': `${line(4)}\r\n${line(5)}\r\n`,
+    'lines.json.gz': gzipSync(`${line(6)}\n{"cut":\n${line(7)}\n`),
+    'members.json.gz': Buffer.concat([gzipSync(`${line(8)}\n`), gzipSync(`${line(9)}\n`)]),
+    'lenient.json': `{"class_uid":3002,}\n${line(10)}\n{"class_uid":NaN}\n`,
+    'pretty-object.json': `${JSON.stringify(rec(11), null, 2)}\n`,
+    'pretty-array.json': JSON.stringify([rec(12), rec(13)], null, 2),
+    'array-bad.json': surrogate(`[${line(14)},${line(15, { x: '@@' })},${line(16)}]`),
+    'array-one-left.json': surrogate(`[${line(17, { x: '@@' })},${line(18)}]`),
+    'records-later.json': JSON.stringify({ version: 1, Records: [rec(19), rec(20)] }, null, 2),
+  };
+  for (const [name, body] of Object.entries(files)) await writeFile(join(dir, name), body);
 }
 
 const HOSTS = ['111122223333', '444455556666', '112233445566'];
@@ -119,6 +157,18 @@ const DATASETS: readonly ConformanceDataset[] = [
           to: '2024-04-04',
         },
         config: 'demo',
+      },
+    ],
+  },
+  {
+    name: 'ocsf-json-shapes',
+    sources: ['ocsf'],
+    specs: { ocsf: OCSF_JSON_TABLE },
+    stage: stageJsonShapes,
+    cases: [
+      {
+        name: 'every shape of JSON file, rejected records and lines cited by position',
+        request: { kind: 'review', sources: ['ocsf'], from: '2024-04-01', to: '2024-04-02' },
       },
     ],
   },
