@@ -25,6 +25,8 @@ import { stagingListingsOf } from '../../lib/locate/record-staging.ts';
 import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
+import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
+import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
 import { deliveredLayoutOf, stagingFolderOf } from '../../lib/sources/raw-table.ts';
 import { SETTING_DEFAULTS } from '../settings.ts';
 import { ExporterFunction } from './exporter-function.ts';
@@ -98,6 +100,12 @@ export interface ExporterProps {
    * month; a retry waits for the run in progress). 0: nothing reserved. @default 2
    */
   readonly reservedConcurrency?: number;
+  /**
+   * `json`: the OCSF files under `<logsPrefix>/ocsf/` are JSON (lines, documents, arrays): the OCSF
+   * table is the staged one (`OCSF_JSON_TABLE`), whose copies the record staging writes before the
+   * OCSF queries, so that each record is cited by its position. @default - Parquet
+   */
+  readonly ocsfFormat?: 'json';
   /**
    * The AWS Organizations id when the logs come from an organization trail, which writes
    * `AWSLogs/<org-id>/<account>/CloudTrail/…`. @default - a single-account trail (`AWSLogs/<account>/…`)
@@ -192,7 +200,9 @@ export class Exporter extends Construct {
       const spec =
         source === CLOUDTRAIL_SOURCE && props.trailOrganizationId !== undefined
           ? cloudTrailRawTable(props.trailOrganizationId)
-          : SOURCES[source]!.rawTable;
+          : source === OCSF_SOURCE && props.ocsfFormat === 'json'
+            ? OCSF_JSON_TABLE
+            : SOURCES[source]!.rawTable;
       const table = new glue.CfnTable(this, `RawTable-${source}`, {
         catalogId: Aws.ACCOUNT_ID,
         databaseName: this.rawDatabaseName,
