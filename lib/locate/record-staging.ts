@@ -160,7 +160,8 @@ function dayText(ms: number, format: SourceTable['day']['format']): string {
  * The folders (ending in `/`) the staging reads objects from: the table's `stagedLayout` walked
  * under `stagedFrom`, the account and region folders listed (an account folder: 12 digits), each
  * day of `days` named.
- * @param listing called with each prefix listed (the IAM permission's exact prefixes, infra).
+ * @param folders the sub-folders of a prefix ({@link StagingBucket.folders}); the prefixes it is
+ *   given in a deployment are {@link stagingListingsOf}'s.
  */
 export async function stagedFolders(
   table: Pick<SourceTable, 'stagedFrom' | 'stagedLayout' | 'day'>,
