@@ -125,8 +125,8 @@ async function engineAndLocator(
     schema: choice.schema,
     ...(choice.logsRoot === undefined ? {} : { keyPrefix: choice.logsRoot }),
   });
-  // Over local files, CloudTrail's per-record copies are (re)used through the staging, whose
-  // accounts are its input list (S3 objects are staged by a deployment's export).
+  // Over local files, a staged table's per-record copies (CloudTrail, OCSF as JSON) are (re)used
+  // through the staging, whose accounts are its input list (S3 objects are staged by a deployment's export).
   const localRoot = choice.logsRoot?.startsWith('local://')
     ? choice.logsRoot.slice('local://'.length)
     : undefined;
