@@ -13,8 +13,8 @@ import type { PackKind } from '../lib/evidence/model.ts';
 import { type ExportRequest, type ProblemPlace, validateRequest } from '../lib/evidence/request.ts';
 import { type ExportResult, exportEvidence } from '../lib/export/export-evidence.ts';
 import { rederiveEvidence } from '../lib/export/rederive-evidence.ts';
-import { stageLocalFolder } from '../lib/locate/cloudtrail-staging.ts';
 import { checkLocalPaths } from '../lib/locate/local-sources.ts';
+import { stageLocalFolder } from '../lib/locate/record-staging.ts';
 import { createRawTables, rawTableStatements } from '../lib/locate/trino-tables.ts';
 import { TrinoEngine } from '../lib/query/trino/trino-engine.ts';
 import { fingerprint, generateKeyPair } from '../lib/signing/keygen.ts';
@@ -22,8 +22,8 @@ import { KmsSigner } from '../lib/signing/kms-signer.ts';
 import { parseTrustFile, type VerifyResult, verifyPack } from '../lib/signing/verify-pack.ts';
 import { verifySeries } from '../lib/signing/verify-series.ts';
 import { SOURCE_NAMES, SOURCES } from '../lib/sources/index.ts';
-import { OCSF_PARQUET_TABLE } from '../lib/sources/ocsf-raw-table.ts';
-import { asLinesTable, type RawTableSpec } from '../lib/sources/raw-table.ts';
+import { OCSF_JSON_TABLE } from '../lib/sources/ocsf-raw-table.ts';
+import type { RawTableSpec } from '../lib/sources/raw-table.ts';
 import type { EvidenceStore } from '../lib/storage/evidence-store.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { S3EvidenceStore } from '../lib/storage/s3-evidence-store.ts';
@@ -238,11 +238,13 @@ export async function runTrinoTables(
       throw new SessiontrailError('BAD_REQUEST', `unknown source ${s}: known are ${SOURCE_NAMES.join(', ')}`);
   const localRoot =
     opts.logs ?? (location.startsWith('local://') ? location.slice('local://'.length) : undefined);
-  // A staged table (CloudTrail) reads per-record copies of the delivered documents: over local
-  // files they are made here; over S3 the deployment's export makes them (lib/locate/cloudtrail-staging.ts).
+  const specs: Readonly<Record<string, RawTableSpec>> = opts.ocsfLines ? { ocsf: OCSF_JSON_TABLE } : {};
+  // A staged table (CloudTrail, OCSF as JSON) reads per-record copies of the delivered files: over
+  // local files they are made here; over S3 the deployment's export makes them
+  // (lib/locate/record-staging.ts).
   if (localRoot !== undefined)
     for (const s of sources) {
-      const spec = SOURCES[s]?.rawTable;
+      const spec = specs[s] ?? SOURCES[s]?.rawTable;
       if (spec !== undefined) await stageLocalFolder(localRoot, spec);
     }
   const folders = async (spec: RawTableSpec): Promise<readonly string[]> => {
@@ -257,7 +259,7 @@ export async function runTrinoTables(
     catalog: opts.trinoCatalog,
     schema: opts.trinoSchema,
     location,
-    ...(opts.ocsfLines ? { specs: { ocsf: asLinesTable(OCSF_PARQUET_TABLE) } } : {}),
+    specs,
   };
   if (opts.print) {
     const { statements } = await rawTableStatements(sources, target, folders);

@@ -8,10 +8,10 @@ import { type Config, DEFAULT_CONFIG, loadConfig } from '../lib/config/config.ts
 import type { ExportDeps } from '../lib/export/export-evidence.ts';
 import type { RederiveDeps } from '../lib/export/rederive-evidence.ts';
 import { existingCatalogTables } from '../lib/locate/catalog-tables.ts';
-import { folderStagingBucket } from '../lib/locate/cloudtrail-staging.ts';
 import { localLocator, withLocalInputs } from '../lib/locate/local-logs.ts';
 import { DEFAULT_LIMITS } from '../lib/locate/log-intake.ts';
 import type { RawLogLocator } from '../lib/locate/raw-log-locator.ts';
+import { folderStagingBucket } from '../lib/locate/record-staging.ts';
 import { stagingOf, tableLocator } from '../lib/locate/table-locator.ts';
 import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import type { QueryEngine } from '../lib/query/query-engine.ts';
@@ -125,8 +125,8 @@ async function engineAndLocator(
     schema: choice.schema,
     ...(choice.logsRoot === undefined ? {} : { keyPrefix: choice.logsRoot }),
   });
-  // Over local files, CloudTrail's per-record copies are (re)used through the staging, whose
-  // accounts are its input list (S3 objects are staged by a deployment's export).
+  // Over local files, a staged table's per-record copies (CloudTrail, OCSF as JSON) are (re)used
+  // through the staging, whose accounts are its input list (S3 objects are staged by a deployment's export).
   const localRoot = choice.logsRoot?.startsWith('local://')
     ? choice.logsRoot.slice('local://'.length)
     : undefined;

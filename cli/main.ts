@@ -170,7 +170,10 @@ program
   .option('--trino-catalog <name>', 'a Hive catalog', 'hive')
   .option('--trino-schema <name>', 'schema to create the tables in', 'sessiontrail_raw')
   .option('--trino-user <name>', 'Trino user (default: the OS user)')
-  .option('--ocsf-lines', 'OCSF is written as JSON lines, not Parquet (as the sample writes it)')
+  .option(
+    '--ocsf-lines',
+    'OCSF is written as JSON (lines, documents, arrays), not Parquet, as the sample writes it: staged per record so that positions are cited',
+  )
   .option('--print', 'only print the statements')
   .option('--json', 'print the outcome as JSON')
   .action((opts) =>

@@ -62,6 +62,7 @@ export function buildApp(props: AppProps = {}): SessiontrailApp {
       ...(settings.logRegions ? { logRegions: settings.logRegions } : {}),
       ...(settings.securityLakeTable ? { securityLakeTable: settings.securityLakeTable } : {}),
       ...(settings.securityLakeVersion ? { securityLakeVersion: settings.securityLakeVersion } : {}),
+      ...(settings.ocsfFormat ? { ocsfFormat: settings.ocsfFormat } : {}),
       reservedConcurrency: settings.reservedConcurrency,
       ...(settings.trailOrganizationId ? { trailOrganizationId: settings.trailOrganizationId } : {}),
       packDeadline: Duration.minutes(settings.packDeadlineMinutes),

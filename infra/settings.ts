@@ -48,6 +48,11 @@ export interface Settings {
   /** Its Security Lake version, when its name does not end in `_1_0` / `_2_0`. */
   readonly securityLakeVersion: 1 | 2 | undefined;
   /**
+   * `json`: the OCSF files under `<logsPrefix>/ocsf/` are JSON (lines, documents, arrays), read
+   * through per-record staged copies (lib/sources/ocsf-raw-table.ts `OCSF_JSON_TABLE`); unset: Parquet.
+   */
+  readonly ocsfFormat: 'json' | undefined;
+  /**
    * An IAM principal (role, user or account root ARN) that may read the signing key's public key and
    * verify signatures with it (`kms:GetPublicKey`, `kms:Verify`, `kms:DescribeKey`): the auditor.
    */
@@ -216,6 +221,7 @@ const CONTEXT_SCHEMA = z
       (v) => /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(v),
     ),
     securityLakeVersion: int(1, 2),
+    ocsfFormat: text('json (unset: Parquet)', (v) => v === 'json'),
     auditorPrincipalArn: text('an IAM role, user or account root ARN', (v) =>
       /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/.test(v),
     ),
@@ -287,6 +293,7 @@ export function parseSettings(context: Readonly<Record<string, unknown>>): Setti
     logRegions: c.logRegions,
     securityLakeTable: c.securityLakeTable,
     securityLakeVersion: c.securityLakeVersion as 1 | 2 | undefined,
+    ocsfFormat: c.ocsfFormat as 'json' | undefined,
     auditorPrincipalArn: c.auditorPrincipalArn,
     reservedConcurrency: c.reservedConcurrency ?? d.reservedConcurrency,
     trailOrganizationId: c.trailOrganizationId,

@@ -21,10 +21,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { STAGES_PREFIX } from '../../lib/export/pack-execution.ts';
 import { type SourceTable, securityLakeTable, sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
+import { stagingListingsOf } from '../../lib/locate/record-staging.ts';
 import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
-import { CLOUDTRAIL_STAGING_PREFIX, cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
+import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
-import { deliveredLayoutOf } from '../../lib/sources/raw-table.ts';
+import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
+import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
+import { deliveredLayoutOf, stagingFolderOf } from '../../lib/sources/raw-table.ts';
 import { SETTING_DEFAULTS } from '../settings.ts';
 import { ExporterFunction } from './exporter-function.ts';
 import { PackStateMachine } from './pack-state-machine.ts';
@@ -97,6 +100,12 @@ export interface ExporterProps {
    * month; a retry waits for the run in progress). 0: nothing reserved. @default 2
    */
   readonly reservedConcurrency?: number;
+  /**
+   * `json`: the OCSF files under `<logsPrefix>/ocsf/` are JSON (lines, documents, arrays): the OCSF
+   * table is the staged one (`OCSF_JSON_TABLE`), whose copies the record staging writes before the
+   * OCSF queries, so that each record is cited by its position. @default - Parquet
+   */
+  readonly ocsfFormat?: 'json';
   /**
    * The AWS Organizations id when the logs come from an organization trail, which writes
    * `AWSLogs/<org-id>/<account>/CloudTrail/…`. @default - a single-account trail (`AWSLogs/<account>/…`)
@@ -191,7 +200,9 @@ export class Exporter extends Construct {
       const spec =
         source === CLOUDTRAIL_SOURCE && props.trailOrganizationId !== undefined
           ? cloudTrailRawTable(props.trailOrganizationId)
-          : SOURCES[source]!.rawTable;
+          : source === OCSF_SOURCE && props.ocsfFormat === 'json'
+            ? OCSF_JSON_TABLE
+            : SOURCES[source]!.rawTable;
       const table = new glue.CfnTable(this, `RawTable-${source}`, {
         catalogId: Aws.ACCOUNT_ID,
         databaseName: this.rawDatabaseName,
@@ -200,19 +211,16 @@ export class Exporter extends Construct {
       table.node.addDependency(rawDb);
       rawTables.push(spec.table);
       readFolders.push(...readPrefixes(spec, placement));
+      sourceTables[source] = sourceTableOf(spec, { database: this.rawDatabaseName, logsRoot });
       if (spec.stagedFrom !== undefined) {
-        // The staging (lib/locate/cloudtrail-staging.ts) reads the delivered objects, lists the
-        // account and region folders it walks (exact prefixes only), and writes under its prefix.
+        // The staging (lib/locate/record-staging.ts) reads the delivered objects, lists the
+        // account and region folders it walks (exact prefixes only), and writes under its folder.
         readFolders.push(...readPrefixes(deliveredLayoutOf(spec), placement));
-        staging.folders.push(underPrefix(placement, CLOUDTRAIL_STAGING_PREFIX));
+        staging.folders.push(underPrefix(placement, stagingFolderOf(spec.stagedFrom)));
         staging.listings.push(
-          `${underPrefix(placement, spec.stagedFrom)}/`,
-          ...placement.values.accounts.map(
-            (a) => `${underPrefix(placement, spec.stagedFrom as string)}/${a}/CloudTrail/`,
-          ),
+          ...stagingListingsOf(sourceTables[source], placement.values).map((l) => underPrefix(placement, l)),
         );
       }
-      sourceTables[source] = sourceTableOf(spec, { database: this.rawDatabaseName, logsRoot });
     }
 
     // --- Athena workgroup ---------------------------------------------------------------------------
@@ -603,7 +611,7 @@ export interface ExporterStatementsInput {
   readonly logsBucketName: string;
   /** Folders the raw tables read (relative to the bucket), from {@link readPrefixes}. */
   readonly logsFolders: readonly string[];
-  /** Folders the CloudTrail staging writes its per-record copies and accounts in (relative to the bucket). */
+  /** Folders the record staging writes its per-record copies and accounts in (relative to the bucket). */
   readonly stagingFolders?: readonly string[];
   /** Exact prefixes the staging lists to find the account and region folders of the delivered layout. */
   readonly stagingListings?: readonly string[];
@@ -815,7 +823,7 @@ function acknowledgeExporterWildcards(
   for (const f of new Set(i.stagingFolders)) {
     v.acknowledge({
       id: `AwsSolutions-IAM5[Resource::${arn(`arn:${i.partition}:s3:::${i.logsBucketName}/${f}/*`)}]`,
-      reason: `The CloudTrail staging writes one per-record copy and one account per delivered object under ${f}/, named by the object's key and ETag at run time; GetObject and PutObject only (no delete), one prefix.`,
+      reason: `The record staging writes one per-record copy and one account per delivered object under ${f}/, named by the object's key and ETag at run time; GetObject and PutObject only (no delete), one prefix.`,
     });
   }
   if (i.securityLake) {

@@ -56,6 +56,8 @@ export interface SessiontrailProps {
   readonly securityLakeTable?: string;
   /** The Security Lake table's version. @default - from the table name */
   readonly securityLakeVersion?: 1 | 2;
+  /** `json`: the OCSF files are JSON, read through per-record staged copies. @default - Parquet */
+  readonly ocsfFormat?: 'json';
   /** An IAM principal ARN that may read the signing key's public key and verify with it. @default - none */
   readonly auditorPrincipalArn?: string;
   /** Reserved concurrency of the on-demand function (the review reserves 1); 0: none. @default 2 */
@@ -106,6 +108,7 @@ export class Sessiontrail extends Construct {
         'logRegions',
         'securityLakeTable',
         'securityLakeVersion',
+        'ocsfFormat',
         'reservedConcurrency',
         'trailOrganizationId',
         'packDeadline',

@@ -8,13 +8,13 @@ import { SessiontrailError } from '../errors.ts';
 import type { QueryEngine } from '../query/query-engine.ts';
 import { identifier } from '../query/sql.ts';
 import { SOURCE_NAMES, SOURCES } from '../sources/index.ts';
-import { asLinesTable, type RawTableSpec } from '../sources/raw-table.ts';
+import { type RawTableSpec, stagedRecordsTable } from '../sources/raw-table.ts';
 import { type SourceTable, sourceTableOf } from './raw-input-plan.ts';
 
 export interface CatalogTablesOptions {
   readonly catalog: string;
   readonly schema: string;
-  /** A source's layout when it is not its own spec (e.g. OCSF as JSON lines: `asLinesTable`). */
+  /** A source's layout when it is not its own spec (e.g. OCSF as JSON: `OCSF_JSON_TABLE`). */
   readonly specs?: Readonly<Record<string, RawTableSpec>>;
   /** The prefix of `"$path"` that object keys leave out (the tables' common location). */
   readonly keyPrefix?: string;
@@ -51,8 +51,9 @@ export function catalogTables(
 /**
  * The known sources whose raw table exists in `<catalog>.<schema>`, asked of the engine's
  * `information_schema` (the catalog is a validated identifier, the schema a parameter). A table of
- * a Parquet source that has a single `line` column holds JSON lines (OCSF written as JSON) and is
- * read as such ({@link asLinesTable}), so the reader follows the table as it was created.
+ * a Parquet source that has a single `line` column holds the staged records of its JSON files (OCSF
+ * written as JSON) and is read as such ({@link stagedRecordsTable}), so the reader follows the table
+ * as it was created.
  * @throws SessiontrailError `QUERY_FAILED` / `ENGINE_UNAVAILABLE` from the engine.
  */
 export async function existingCatalogTables(
@@ -82,7 +83,7 @@ export async function existingCatalogTables(
       spec.format === 'parquet' &&
       have.has('line') &&
       !spec.columns.some((c) => have.has(c.name.toLowerCase()))
-        ? asLinesTable(spec)
+        ? stagedRecordsTable(spec)
         : spec;
   }
   return catalogTables(sources, { ...options, specs });

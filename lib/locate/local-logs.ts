@@ -21,7 +21,7 @@ import { SOURCE_NAMES, SOURCES, type SourceDefinition } from '../sources/index.t
 import { dayOfKey, deliveredLayoutOf, type RawTableSpec } from '../sources/raw-table.ts';
 import { intakeConcurrency, mapInOrder } from './in-order.ts';
 import { IntakePool } from './intake-pool.ts';
-import { detectLocalSources } from './local-sources.ts';
+import { checkLogsPath, detectLocalSources } from './local-sources.ts';
 import {
   DEFAULT_LIMITS,
   type InputFile,
@@ -81,7 +81,7 @@ interface Found {
  * `poolMinBytes`: from this size of text files on disk, worker threads take them in (the same
  * decisions, {@link INTAKE_POOL_MIN_BYTES}).
  * @throws SessiontrailError `LOGS_NOT_FOUND` when `logs` does not exist, cannot be read, or is
- *   neither a folder nor a regular file (a FIFO, a device such as `/dev/null`).
+ *   neither a folder nor a regular file ({@link checkLogsPath}).
  */
 export async function findLocalLogs(
   logs: string,
@@ -91,29 +91,14 @@ export async function findLocalLogs(
   limits: IntakeLimits = DEFAULT_LIMITS,
   poolMinBytes: number = INTAKE_POOL_MIN_BYTES,
 ): Promise<LocalInput> {
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(logs);
-  } catch (cause) {
-    throw new SessiontrailError(
-      'LOGS_NOT_FOUND',
-      `cannot read the logs at ${logs}: give --logs a folder or file that exists`,
-      { cause },
-    );
-  }
-  if (!info.isFile() && !info.isDirectory()) {
-    throw new SessiontrailError(
-      'LOGS_NOT_FOUND',
-      `the logs at ${logs} are neither a folder nor a regular file (a pipe or a device cannot be read twice): give --logs a folder or a file`,
-    );
-  }
+  const { isFile } = await checkLogsPath(logs);
   const definition = SOURCES[source];
   if (definition === undefined)
     throw new SessiontrailError(
       'BAD_REQUEST',
       `unknown source ${source}: known are ${SOURCE_NAMES.join(', ')}`,
     );
-  const found = await discover(logs, info.isFile(), definition, fromMs, toMs);
+  const found = await discover(logs, isFile, definition, fromMs, toMs);
   found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
   const scratch = await mkdtemp(join(tmpdir(), 'sessiontrail-input-'));

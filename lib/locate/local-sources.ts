@@ -53,7 +53,15 @@ export async function checkLocalPaths(logs: string | undefined, out: string): Pr
     );
 }
 
-async function checkLogsPath(logs: string): Promise<void> {
+/**
+ * Checks the logs path: a folder or a regular file that exists, not a FIFO (it would block, and
+ * cannot be read twice), not a device such as `/dev/null`, not on a pseudo file system. The one
+ * check of `--logs`, before an export ({@link checkLocalPaths}) and when its files are listed
+ * (lib/locate/local-logs.ts).
+ * @returns whether `logs` is a single file (else a folder).
+ * @throws SessiontrailError `LOGS_NOT_FOUND`.
+ */
+export async function checkLogsPath(logs: string): Promise<{ readonly isFile: boolean }> {
   let info: Awaited<ReturnType<typeof stat>>;
   let real: string;
   try {
@@ -71,4 +79,5 @@ async function checkLogsPath(logs: string): Promise<void> {
       'LOGS_NOT_FOUND',
       `--logs ${logs} is neither a folder nor a regular file of logs (a pipe, a device or a /proc file): give a folder or a file`,
     );
+  return { isFile: info.isFile() };
 }

@@ -231,7 +231,7 @@ export interface FileScan {
 /**
  * Reads one text file as the intake does (gzip by its magic bytes, member by member; see the top of
  * this file) and runs {@link splitRecords} over its bytes. The one reader of a file's content: the
- * local intake and the CloudTrail staging (lib/locate/cloudtrail-staging.ts) both call it.
+ * local intake and the record staging (lib/locate/record-staging.ts) both call it.
  * @throws what reading the file throws (the caller reports it as unreadable).
  */
 export async function scanTextFile(
@@ -851,7 +851,7 @@ function lineProblem(line: Buffer, formatBytes: readonly number[] = []): string 
 }
 
 /** JSON that Node reads but the engines refuse: a lone UTF-16 surrogate escape (RFC 8259 §8.2). */
-function jsonProblem(bytes: Buffer): string | null {
+export function jsonProblem(bytes: Buffer): string | null {
   const text = bytes.toString('utf8');
   try {
     JSON.parse(text);

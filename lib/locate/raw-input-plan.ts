@@ -8,7 +8,7 @@
  */
 import { SessiontrailError } from '../errors.ts';
 import type { RawInput } from '../query/dialects/dialect.ts';
-import type { DayFormat, RawTableFormat, RawTableSpec } from '../sources/raw-table.ts';
+import { type DayFormat, placeholder, type RawTableFormat, type RawTableSpec } from '../sources/raw-table.ts';
 
 /** The formats of a day partition a table input can filter on (`timestamp`: Security Lake v2 `time_dt`). */
 export type DayPartitionFormat = DayFormat | 'timestamp';
@@ -28,9 +28,16 @@ export interface SourceTable {
   readonly format: RawTableFormat;
   /**
    * A `records` table: the folder (relative to the logs root) of the delivered objects that the
-   * staging splits into the table before the export reads it (lib/locate/cloudtrail-staging.ts).
+   * staging splits into the table before the export reads it (lib/locate/record-staging.ts).
    */
   readonly stagedFrom?: string;
+  /**
+   * A `records` table: the folders below `stagedFrom` that the staging walks, as a template of
+   * `/`-separated folders where `${accounts}` and `${regions}` stand for the folders found there
+   * (an account folder: 12 digits) and `${day}` for each day read, in the day partition's format
+   * (`${accounts}/CloudTrail/${regions}/${day}`, `region=${regions}/accountId=${accounts}/eventDay=${day}`).
+   */
+  readonly stagedLayout?: string;
   /** A `parquet` table's top-level columns, when known: the reader serialises only those it has. */
   readonly columns?: readonly string[];
   /** `s3://<bucket>/<prefix>/`, left out of object keys so that they name files relative to the logs root. */
@@ -52,10 +59,33 @@ export function sourceTableOf(
     lagDays: spec.deliveryLagDays,
     format: spec.format,
     ...(spec.format === 'parquet' ? { columns: spec.columns.map((c) => c.name) } : {}),
-    ...(spec.stagedFrom === undefined ? {} : { stagedFrom: spec.stagedFrom }),
+    ...(spec.stagedFrom === undefined
+      ? {}
+      : { stagedFrom: spec.stagedFrom, stagedLayout: stagedLayoutOf(spec) }),
     ...(where.logsRoot === undefined ? {} : { keyPrefix: where.logsRoot }),
   };
 }
+
+/**
+ * The {@link SourceTable.stagedLayout} of a staged spec: its location template below the location,
+ * each partition written as what it holds (`${accounts}`, `${regions}`, `${day}`).
+ * @throws {SessiontrailError} `INTERNAL` for a partition that is none of those.
+ */
+export function stagedLayoutOf(spec: RawTableSpec): string {
+  let layout = spec.locationTemplate.slice(spec.location.length + 1);
+  for (const p of spec.partitions) {
+    const as =
+      p.name === spec.partition.name ? 'day' : p.projection.type === 'enum' ? p.projection.values : null;
+    if (as === null)
+      throw new SessiontrailError('INTERNAL', `partition ${p.name} of ${spec.table} cannot be staged`);
+    layout = layout.replace(placeholder(p.name), placeholder(as));
+  }
+  return layout;
+}
+
+/** A staged layout: folders, each literal or holding one of the three placeholders. */
+const STAGED_LAYOUT =
+  /^([A-Za-z0-9_.=-]*(\$\{(accounts|regions|day)\})?[A-Za-z0-9_.=-]*)(\/[A-Za-z0-9_.=-]*(\$\{(accounts|regions|day)\})?[A-Za-z0-9_.=-]*)*$/;
 
 /**
  * The {@link SourceTable} of an existing Amazon Security Lake table (`<database>.<table>`): v1 tables
@@ -131,7 +161,7 @@ export function parseSourceTables(text: string): Readonly<Record<string, SourceT
   for (const [source, value] of Object.entries(raw)) {
     const v = value as Record<string, unknown> | null;
     if (typeof v !== 'object' || v === null) return bad(`${source}: an object`, v);
-    const known = ['table', 'day', 'lagDays', 'format', 'columns', 'keyPrefix', 'stagedFrom'];
+    const known = ['table', 'day', 'lagDays', 'format', 'columns', 'keyPrefix', 'stagedFrom', 'stagedLayout'];
     const extra = Object.keys(v).filter((k) => !known.includes(k));
     if (extra.length > 0) bad(`${source}: only ${known.join(', ')}`, extra);
     const table = v.table;
@@ -156,6 +186,15 @@ export function parseSourceTables(text: string): Readonly<Record<string, SourceT
     )
       bad(`${source}.stagedFrom: a folder relative to the logs root`, v.stagedFrom);
     if (
+      (v.stagedLayout !== undefined) !== (v.stagedFrom !== undefined) ||
+      (v.stagedLayout !== undefined &&
+        (typeof v.stagedLayout !== 'string' || !STAGED_LAYOUT.test(v.stagedLayout)))
+    )
+      bad(
+        `${source}.stagedLayout: with stagedFrom, folders with \${accounts}, \${regions}, \${day}`,
+        v.stagedLayout,
+      );
+    if (
       v.columns !== undefined &&
       (!Array.isArray(v.columns) || !v.columns.every((c) => typeof c === 'string' && NAME.test(c)))
     )
@@ -167,7 +206,9 @@ export function parseSourceTables(text: string): Readonly<Record<string, SourceT
       day: { column: day?.column as string, format: day?.format as DayPartitionFormat },
       lagDays: v.lagDays as number,
       format: v.format as RawTableFormat,
-      ...(v.stagedFrom === undefined ? {} : { stagedFrom: v.stagedFrom as string }),
+      ...(v.stagedFrom === undefined
+        ? {}
+        : { stagedFrom: v.stagedFrom as string, stagedLayout: v.stagedLayout as string }),
       ...(v.columns === undefined ? {} : { columns: v.columns as string[] }),
       ...(v.keyPrefix === undefined ? {} : { keyPrefix: v.keyPrefix as string }),
     };

@@ -3,13 +3,13 @@
  * Hive tables of a Trino catalog (`sessiontrail export --engine trino`). Each source's table is
  * filtered on its day partition as {@link planRawInput} plans it. The engine reads the objects
  * itself, so there are no file problems to report and nothing to clean up, except for a staged
- * table (CloudTrail, format `records`): its delivered objects are split per record first by the
- * `stage` given ({@link stagingOf}), whose accounts are the pack's input list and problems.
+ * table (format `records`: CloudTrail, OCSF as JSON): its delivered objects are split per record
+ * first by the `stage` given ({@link stagingOf}), whose accounts are the pack's input list and problems.
  */
 import { SessiontrailError } from '../errors.ts';
-import { type StagingBucket, stageCloudTrail } from './cloudtrail-staging.ts';
 import { planRawInput, type SourceTable } from './raw-input-plan.ts';
 import type { FileProblem, InputObject, LocatedInput, RawLogLocator } from './raw-log-locator.ts';
+import { type StagingBucket, stageRecords } from './record-staging.ts';
 
 /** Stages a source's delivered objects for `[fromMs, toMs)` before its table is read. */
 export type StageTable = (
@@ -18,10 +18,10 @@ export type StageTable = (
   toMs: number,
 ) => Promise<{ readonly inputs: readonly InputObject[]; readonly problems: readonly FileProblem[] }>;
 
-/** The {@link StageTable} over a bucket: the CloudTrail staging, its files as inputs and problems. */
+/** The {@link StageTable} over a bucket: the record staging, its files as inputs and problems. */
 export function stagingOf(bucket: (table: SourceTable) => StagingBucket): StageTable {
   return async (table, fromMs, toMs) => {
-    const files = await stageCloudTrail(bucket(table), table, fromMs, toMs);
+    const files = await stageRecords(bucket(table), table, fromMs, toMs);
     return { inputs: files.map((f) => f.object), problems: files.flatMap((f) => f.problems) };
   };
 }

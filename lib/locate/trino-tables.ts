@@ -18,7 +18,7 @@ export interface RawTablesTarget {
   readonly schema: string;
   /** The logs root as Trino reads it, without a trailing `/`: `s3://bucket/logs`, `local:///srv/logs`. */
   readonly location: string;
-  /** A source's layout when it is not its own spec (e.g. OCSF as JSON lines: `asLinesTable`). */
+  /** A source's layout when it is not its own spec (e.g. OCSF as JSON: `OCSF_JSON_TABLE`). */
   readonly specs?: Readonly<Record<string, RawTableSpec>>;
 }
 

@@ -7,7 +7,7 @@
  * the whole file there, while the local intake rejects that record alone.
  *
  * **Decision: split before the engine, with the local intake's splitter.** Before the CloudTrail
- * queries of a pack, the staging (lib/locate/cloudtrail-staging.ts) lists the delivered objects of
+ * queries of a pack, the staging (lib/locate/record-staging.ts) lists the delivered objects of
  * the window under `stagedFrom` (`cloudtrail/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`),
  * runs each through the intake's own reader and splitter (lib/locate/log-intake.ts: gzip by magic,
  * the document split per record, each record checked) and writes, once per object and ETag, a gzip
@@ -66,22 +66,14 @@
  */
 
 import { SessiontrailError } from '../errors.ts';
-import { placeholder, type RawTableSpec } from './raw-table.ts';
+import { placeholder, type RawTableSpec, stagedLocationOf, stagingFolderOf } from './raw-table.ts';
 
 /**
- * The folder (under the logs prefix) of the staging's output: `records/` holds the per-record copies
- * the table reads, `accounts/` what the staging counted in each delivered object.
+ * The folder (under the logs prefix) of CloudTrail's staging output ({@link stagingFolderOf}):
+ * `records/` holds the per-record copies the table reads, `accounts/` what the staging counted in
+ * each delivered object.
  */
-export const CLOUDTRAIL_STAGING_PREFIX = 'cloudtrail-staging';
-
-/**
- * Where the staging writes the per-record copies of the objects under `stagedFrom` (the delivered
- * layout, `cloudtrail/AWSLogs[/<org-id>]`): the same folders below, under
- * `cloudtrail-staging/records/`.
- */
-export function stagedLocationOf(stagedFrom: string): string {
-  return `${CLOUDTRAIL_STAGING_PREFIX}/records/${stagedFrom.split('/').slice(1).join('/')}`;
-}
+export const CLOUDTRAIL_STAGING_PREFIX = stagingFolderOf('cloudtrail/AWSLogs');
 
 /** An AWS Organizations id (`o-` and 10 to 32 lower-case letters or digits, Organizations API reference). */
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;

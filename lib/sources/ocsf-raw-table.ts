@@ -15,7 +15,7 @@
  * Security Lake.
  */
 import type { OCSF_TABLE_COLUMNS } from './ocsf.ts';
-import { placeholder, type RawTableSpec } from './raw-table.ts';
+import { placeholder, type RawTableSpec, stagedRecordsTable } from './raw-table.ts';
 
 const ACCOUNT = 'struct<uid:string,name:string>';
 const USER = `struct<uid:string,uuid:string,name:string,domain:string,type:string,type_id:int,credential_uid:string,account:${ACCOUNT},account_uid:string>`;
@@ -69,3 +69,11 @@ export const OCSF_PARQUET_TABLE: RawTableSpec = {
   locationTemplate: `ocsf/region=${placeholder('region')}/accountId=${placeholder('accountid')}/eventDay=${placeholder('eventday')}`,
   deliveryLagDays: 0,
 };
+
+/**
+ * OCSF written as JSON (JSON lines, documents or arrays, gzip or not) in the same Security Lake
+ * folders: a staged table ({@link stagedRecordsTable}), so that each record is cited by its position
+ * in its file on Trino and Athena as on DuckDB (a Hive text table numbers no lines). Parquet files
+ * in those folders are not staged: they are the Parquet table's.
+ */
+export const OCSF_JSON_TABLE: RawTableSpec = stagedRecordsTable(OCSF_PARQUET_TABLE);

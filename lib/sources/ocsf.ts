@@ -212,7 +212,9 @@ events AS (
       ['logon_type_id_as_logged', 'CAST(raw_logon_type AS VARCHAR)'],
       ['user_agent', 'user_agent'],
     ])} END`,
-    raw_ref: `object_key || '#record=' || coalesce(CAST(position AS VARCHAR), 'uid:' || coalesce(meta_uid, ''))`,
+    // The position in the file (a text file, staged or not); a Parquet row, which no Hive table
+    // numbers, by its metadata.uid; else the file alone.
+    raw_ref: `object_key || coalesce('#record=' || CAST(position AS VARCHAR), '#record=uid:' || meta_uid, '')`,
     object_key: 'object_key',
   })}
   FROM mapped

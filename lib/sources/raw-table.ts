@@ -12,8 +12,9 @@
  *   JSON, so the same mapping serves Parquet and JSON lines.
  * - `records`: a raw-line table whose lines are written by sessiontrail's staging, one record per
  *   line with the key and position of the record in the object it was split from
- *   (`{"key":…,"position":…,"record":{…}}`, lib/locate/cloudtrail-staging.ts). CloudTrail: a
- *   delivered file is one JSON document, split before the engine (`stagedFrom`).
+ *   (`{"key":…,"position":…,"record":{…}}`, lib/locate/record-staging.ts). CloudTrail: a
+ *   delivered file is one JSON document, split before the engine (`stagedFrom`); OCSF written as
+ *   JSON ({@link stagedRecordsTable}): a Hive text table numbers no lines.
  *
  * Partitions are **projected** (Athena partition projection): no crawler, no `MSCK REPAIR`. A date
  * partition is projected from its first day to `NOW`; an enum partition (account, region) takes its
@@ -158,11 +159,42 @@ export function rawTableProblems(spec: RawTableSpec): string[] {
 }
 
 /**
- * The raw-line version of a table layout: the same location, folders and partitions, one `line`
- * column. For OCSF written as JSON lines in Security Lake's folders instead of Parquet.
+ * The folder (under the logs prefix) of the staging's output for objects delivered under
+ * `stagedFrom`: `<first folder of stagedFrom>-staging` (`cloudtrail-staging`, `ocsf-staging`), with
+ * `records/` holding the per-record copies the table reads and `accounts/` what the staging counted
+ * in each delivered object (lib/locate/record-staging.ts).
  */
-export function asLinesTable(spec: RawTableSpec): RawTableSpec {
-  return { ...spec, format: 'lines', columns: [{ name: 'line', type: 'string' }] };
+export function stagingFolderOf(stagedFrom: string): string {
+  return `${stagedFrom.split('/')[0]}-staging`;
+}
+
+/**
+ * Where the staging writes the per-record copies of the objects under `stagedFrom`: the same folders
+ * below it, under `<staging folder>/records` (`cloudtrail/AWSLogs` → `cloudtrail-staging/records/AWSLogs`,
+ * `ocsf` → `ocsf-staging/records`).
+ */
+export function stagedLocationOf(stagedFrom: string): string {
+  const below = stagedFrom.split('/').slice(1).join('/');
+  return `${stagingFolderOf(stagedFrom)}/records${below === '' ? '' : `/${below}`}`;
+}
+
+/**
+ * The staged version of a table layout (format `records`): the delivered objects at the spec's
+ * location are split per record by the staging into the same folders and partitions under
+ * {@link stagedLocationOf}, one line per record with the key and position the file reader gives it.
+ * For OCSF written as JSON (lines, documents or arrays) in Security Lake's folders instead of
+ * Parquet: a Hive text table numbers no lines, the staged lines carry the positions.
+ */
+export function stagedRecordsTable(spec: RawTableSpec): RawTableSpec {
+  const location = stagedLocationOf(spec.location);
+  return {
+    ...spec,
+    format: 'records',
+    columns: [{ name: 'line', type: 'string' }],
+    location,
+    locationTemplate: `${location}${spec.locationTemplate.slice(spec.location.length)}`,
+    stagedFrom: spec.location,
+  };
 }
 
 /** The text of a day partition's value, by its format. */

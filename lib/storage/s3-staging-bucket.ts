@@ -1,5 +1,5 @@
 /**
- * The logs bucket as a {@link StagingBucket} for the CloudTrail staging: listings with
+ * The logs bucket as a {@link StagingBucket} for the record staging: listings with
  * `ListObjectsV2` (a delimiter for folders; `MaxKeys=1` for existence, which the roles' prefix-
  * conditioned `s3:ListBucket` allows, where a HEAD of a missing key without it answers 403),
  * objects streamed to a file, and write-once uploads (`If-None-Match: *`, S3 conditional writes).
@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SessiontrailError } from '../errors.ts';
-import type { ListedObject, StagingBucket } from '../locate/cloudtrail-staging.ts';
+import type { ListedObject, StagingBucket } from '../locate/record-staging.ts';
 
 export interface S3StagingBucketOptions {
   readonly client: S3Client;

@@ -6,7 +6,7 @@
  * (`cloudtrail/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`, lib/sources/cloudtrail-raw-table.ts),
  * split per record by the staging, partitions registered folder by folder.
  *
- * The table reads the staging's per-record copies (lib/locate/cloudtrail-staging.ts), made by the
+ * The table reads the staging's per-record copies (lib/locate/record-staging.ts), made by the
  * local intake's splitter, so a document's shape no longer matters: stratus-red-team's files are
  * **pretty-printed** JSON arrays (one document over many lines), staged here as minified copies
  * (`<name>.minified.json`, what CloudTrail delivers), and a last test reads the pretty-printed
@@ -139,7 +139,7 @@ const DATASETS: readonly ConformanceDataset[] = [
     sources: ['cloudtrail'],
     stage: async (root) => {
       // Every file of the sample, the one cut off mid-record included: the local intake and the
-      // staging before the table (lib/locate/cloudtrail-staging.ts) split it with the same code,
+      // staging before the table (lib/locate/record-staging.ts) split it with the same code,
       // so both engines read its whole records and the cut one is rejected alone.
       await generateCloudTrailSample({ seed: 11, days: 3, from: '2024-03-04', outDir: root });
       const files = (await readdir(root, { recursive: true })) as string[];

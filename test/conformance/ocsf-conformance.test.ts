@@ -1,39 +1,24 @@
 /**
  * OCSF, DuckDB vs Trino: every query of the export gives the same rows and evidence.json is the same
- * bytes (bar the engine-specific fields, see conformance-harness.ts, and the one documented
- * difference below), on the Security Lake Parquet samples (../shared/datasets/ocsf) and on the
- * sample generator's JSON lines. Trino reads the Parquet files as the Hive PARQUET table of
- * lib/sources/ocsf-raw-table.ts (columns and struct fields by name), and the JSON lines as a
- * raw-line table in the same `region=…/accountId=…/eventDay=…` folders (`asLinesTable`).
- *
- * Documented, not shimmed: a record's **position** in its file. DuckDB knows it (the line number,
- * the Parquet row number); Trino's Hive tables expose no row number (`$path`, `$file_size`, … only),
- * so `jsonRecords` gives NULL there and the OCSF source names the record by its `metadata.uid`
- * instead (`#record=uid:<uid>` vs `#record=<n>`; a skipped record: no `#record=` vs `#record=<n>`).
- * The suite rewrites every form to `#record=(position)` before comparing; the file and everything
- * else is compared.
+ * bytes (bar the engine-specific fields, see conformance-harness.ts), on the Security Lake Parquet
+ * samples (../shared/datasets/ocsf) and on the sample generator's JSON lines, with no difference
+ * set aside. Trino reads the Parquet files as the Hive PARQUET table of
+ * lib/sources/ocsf-raw-table.ts (columns and struct fields by name), and the JSON files through
+ * the staged table `OCSF_JSON_TABLE`: split per record by lib/locate/record-staging.ts into
+ * `ocsf-staging/records/region=…/accountId=…/eventDay=…`, each line carrying the record's position
+ * in its file, so a record is cited `#record=<n>` on both engines. A Parquet row is cited by its
+ * `metadata.uid` on both (a Hive table exposes no row number).
  */
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
-import { OCSF_PARQUET_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
-import { asLinesTable } from '../../lib/sources/raw-table.ts';
+import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
 import { generateOcsfSample } from '../../sample/ocsf-sample.ts';
 import { dataset } from '../helpers/datasets.ts';
-import { type ConformanceDataset, describeConformance, type KnownDifference } from './conformance-suite.ts';
+import { type ConformanceDataset, describeConformance } from './conformance-suite.ts';
 
 const SAMPLES = dataset('ocsf', 'security-lake-samples', '1.0.0-rc.2', 'CLOUD_TRAIL');
-
-const RECORD_POSITION: KnownDifference = {
-  what: 'record position in its file: known to DuckDB, not to a Hive table on Trino',
-  // A skipped record without a position has no `#record=` at all on Trino.
-  normalise: (text) =>
-    // (`#version=` may follow: the record is one of several versions that disagree, issue 10).
-    text.replace(
-      /(\.(?:json|parquet))(?:#record=(?:\d+|uid:[^"#\s]*))?(?=["\s#]|$)/g,
-      '$1#record=(position)',
-    ),
-};
 
 /** Each Parquet sample in the Security Lake folder of the day of its record. */
 async function stageParquet(root: string): Promise<void> {
@@ -67,6 +52,43 @@ async function stageParquet(root: string): Promise<void> {
   }
 }
 
+/**
+ * OCSF JSON files in every shape whose records a reader could number differently (the cases of
+ * test/locate/record-positions.test.ts): blank, malformed, lenient and rejected lines, gzip of one
+ * and of several members, pretty-printed documents, arrays with rejected elements, CR LF.
+ */
+async function stageJsonShapes(root: string): Promise<void> {
+  const dir = join(root, 'ocsf', 'region=us-east-1', 'accountId=111122223333', 'eventDay=20240401');
+  await mkdir(dir, { recursive: true });
+  const rec = (n: number, extra: object = {}) => ({
+    class_uid: 3002,
+    activity_id: 1,
+    status_id: 1,
+    time: Date.parse('2024-04-01T08:00:00Z') + n * 60_000,
+    metadata: { uid: `shape-${n}`, version: '1.1.0' },
+    device: { hostname: 'web01.corp.example' },
+    user: { uid: `u${n % 3}`, name: `user${n % 3}` },
+    session: { uid: `s-${n}` },
+    logon_type_id: 2,
+    ...extra,
+  });
+  const line = (n: number, extra: object = {}) => JSON.stringify(rec(n, extra));
+  const surrogate = (text: string) => text.replace('"@@"', '"\\ud800"');
+  const files: Record<string, string | Buffer> = {
+    'lines.json': `${line(1)}\n\n${line(2)}\nnot json\n   \n${line(3)}\n`,
+    'lines-crlf.json': `${line(4)}\r\n${line(5)}\r\n`,
+    'lines.json.gz': gzipSync(`${line(6)}\n{"cut":\n${line(7)}\n`),
+    'members.json.gz': Buffer.concat([gzipSync(`${line(8)}\n`), gzipSync(`${line(9)}\n`)]),
+    'lenient.json': `{"class_uid":3002,}\n${line(10)}\n{"class_uid":NaN}\n`,
+    'pretty-object.json': `${JSON.stringify(rec(11), null, 2)}\n`,
+    'pretty-array.json': JSON.stringify([rec(12), rec(13)], null, 2),
+    'array-bad.json': surrogate(`[${line(14)},${line(15, { x: '@@' })},${line(16)}]`),
+    'array-one-left.json': surrogate(`[${line(17, { x: '@@' })},${line(18)}]`),
+    'records-later.json': JSON.stringify({ version: 1, Records: [rec(19), rec(20)] }, null, 2),
+  };
+  for (const [name, body] of Object.entries(files)) await writeFile(join(dir, name), body);
+}
+
 const HOSTS = ['111122223333', '444455556666', '112233445566'];
 
 const DATASETS: readonly ConformanceDataset[] = [
@@ -74,7 +96,6 @@ const DATASETS: readonly ConformanceDataset[] = [
     name: 'security-lake-parquet',
     sources: ['ocsf'],
     stage: stageParquet,
-    known: [RECORD_POSITION],
     cases: [
       {
         name: 'Security Lake 2014-07-18 incident (AssumeRole)',
@@ -115,11 +136,10 @@ const DATASETS: readonly ConformanceDataset[] = [
   {
     name: 'ocsf-sample-json-lines',
     sources: ['ocsf'],
-    specs: { ocsf: asLinesTable(OCSF_PARQUET_TABLE) },
+    specs: { ocsf: OCSF_JSON_TABLE },
     stage: async (root) => {
       await generateOcsfSample({ seed: 3, days: 3, from: '2024-04-01', outDir: root });
     },
-    known: [RECORD_POSITION],
     cases: [
       {
         name: 'sample review',
@@ -137,6 +157,18 @@ const DATASETS: readonly ConformanceDataset[] = [
           to: '2024-04-04',
         },
         config: 'demo',
+      },
+    ],
+  },
+  {
+    name: 'ocsf-json-shapes',
+    sources: ['ocsf'],
+    specs: { ocsf: OCSF_JSON_TABLE },
+    stage: stageJsonShapes,
+    cases: [
+      {
+        name: 'every shape of JSON file, rejected records and lines cited by position',
+        request: { kind: 'review', sources: ['ocsf'], from: '2024-04-01', to: '2024-04-02' },
       },
     ],
   },

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { KEY_ADMIN_ACTIONS } from '../../infra/constructs/evidence-storage.ts';
 import { parseSourceTables } from '../../lib/locate/raw-input-plan.ts';
 import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
+import { placeholder } from '../../lib/sources/raw-table.ts';
 import { type FlatStatement, flat, flatStatements, type Synthesised, synthApp } from './synth-app.ts';
 
 const GLUE = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>';
@@ -487,6 +488,42 @@ describe('exporter stack', () => {
     expect(() => synthApp({ trailOrganizationId: 'org-1' })).toThrow(/trailOrganizationId/);
   });
 
+  it("reads OCSF written as JSON through staged copies when ocsfFormat is json: table, grants and the functions' table", () => {
+    const t = synthApp({ ocsfFormat: 'json', logAccounts: '111122223333', logRegions: 'eu-west-1' });
+    const table = glueTable(t, 'ocsf_raw');
+    expect((table.StorageDescriptor as { Location: string }).Location).toBe(
+      's3://corp-security-logs/logs/ocsf-staging/records/',
+    );
+    expect(flatParameters(table)['storage.location.template']).toBe(
+      `s3://corp-security-logs/logs/ocsf-staging/records/region=\${region}/accountId=\${accountid}/eventDay=\${eventday}`,
+    );
+    const statements = policyStatements(t, 'ExporterReviewPolicy');
+    const prefixes = (sid: string) =>
+      (statements.find((st) => st.sid === sid)?.condition as Record<string, Record<string, string[]>>)
+        ?.StringLike?.['s3:prefix'];
+    expect(prefixes('ListForStaging')).toEqual([
+      'logs/cloudtrail/AWSLogs/',
+      'logs/cloudtrail/AWSLogs/111122223333/CloudTrail/',
+      'logs/ocsf/',
+      'logs/ocsf/region=eu-west-1/',
+      'logs/ocsf/region=us-east-1/',
+    ]);
+    expect(statements.find((st) => st.sid === 'WriteStaged')?.resources).toEqual([
+      `${LOGS}/logs/cloudtrail-staging/*`,
+      `${LOGS}/logs/ocsf-staging/*`,
+    ]);
+    const fn = Object.values(t.exporterTemplate.findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Environment: { Variables: Record<string, string> } };
+    };
+    expect(
+      parseSourceTables(fn.Properties.Environment.Variables.SESSIONTRAIL_SOURCE_TABLES!).ocsf,
+    ).toMatchObject({
+      format: 'records',
+      stagedFrom: 'ocsf',
+    });
+    expect(() => synthApp({ ocsfFormat: 'xml' })).toThrow(/ocsfFormat/);
+  });
+
   it('always projects us-east-1, where CloudTrail records IAM, STS and CloudFront events', () => {
     const t = synthApp({ logRegions: 'eu-west-1,eu-central-1' });
     expect(flatParameters(glueTable(t, 'cloudtrail_raw'))).toMatchObject({
@@ -545,6 +582,7 @@ describe('exporter stack', () => {
         lagDays: 1,
         format: 'records',
         stagedFrom: 'cloudtrail/AWSLogs',
+        stagedLayout: `${placeholder('accounts')}/CloudTrail/${placeholder('regions')}/${placeholder('day')}`,
         keyPrefix: 's3://corp-security-logs/logs/',
       });
     }

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../lib/errors.ts';
 import type { EvidencePack } from '../../lib/evidence/model.ts';
 import { findLocalLogs } from '../../lib/locate/local-logs.ts';
+import { checkLocalPaths } from '../../lib/locate/local-sources.ts';
 import { DEFAULT_LIMITS } from '../../lib/locate/log-intake.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { SOURCES } from '../../lib/sources/index.ts';
@@ -82,6 +83,14 @@ describe('findLocalLogs', () => {
   it('refuses a path that does not exist with LOGS_NOT_FOUND', async () => {
     const err = await findLocalLogs('/nonexistent/logs', 'windows', 0, 1).catch((e: unknown) => e);
     expect(isSessiontrailError(err, 'LOGS_NOT_FOUND')).toBe(true);
+  });
+
+  it("refuses a device with the same LOGS_NOT_FOUND message as the export's path check (one check)", async () => {
+    const listed = await findLocalLogs('/dev/null', 'windows', 0, 1).catch((e: unknown) => e);
+    const checked = await checkLocalPaths('/dev/null', tmpdir()).catch((e: unknown) => e);
+    expect(isSessiontrailError(listed, 'LOGS_NOT_FOUND')).toBe(true);
+    expect((listed as Error).message).toMatch(/--logs \/dev\/null is neither a folder nor a regular file/);
+    expect((listed as Error).message).toBe((checked as Error).message);
   });
 
   it('reports a truncated gzip file and still uses its readable lines (DuckDB alone would drop the tail silently)', async () => {

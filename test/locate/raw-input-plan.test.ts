@@ -6,11 +6,15 @@ import {
   type SourceTable,
   securityLakeTable,
   sourceTableOf,
+  stagedLayoutOf,
 } from '../../lib/locate/raw-input-plan.ts';
+import { stagingListingsOf } from '../../lib/locate/record-staging.ts';
 import { athenaDialect } from '../../lib/query/athena/athena-dialect.ts';
 import { ParamList } from '../../lib/query/sql.ts';
 import { SOURCES } from '../../lib/sources/index.ts';
 import { OCSF_TABLE_COLUMNS } from '../../lib/sources/ocsf.ts';
+import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
+import { placeholder } from '../../lib/sources/raw-table.ts';
 
 const ROOT = 's3://corp-security-logs/logs/';
 const FROM = Date.parse('2024-03-01T00:00:00Z');
@@ -175,11 +179,52 @@ describe('parseSourceTables', () => {
     ],
     ['a negative lag', JSON.stringify({ w: { ...deployed('windows'), lagDays: -1 } }), /w\.lagDays/],
     [
+      'a staged table without its layout',
+      JSON.stringify({ c: { ...deployed('cloudtrail'), stagedLayout: undefined } }),
+      /c\.stagedLayout/,
+    ],
+    [
+      'a staged layout with an unknown placeholder',
+      JSON.stringify({ c: { ...deployed('cloudtrail'), stagedLayout: '$' + '{org}/CloudTrail' } }),
+      /c\.stagedLayout/,
+    ],
+    [
       'a key prefix without /',
       JSON.stringify({ w: { ...deployed('windows'), keyPrefix: 's3://b/logs' } }),
       /w\.keyPrefix/,
     ],
   ])('refuses %s, naming what is wrong', (_what, text, message) => {
     expect(() => parseSourceTables(text)).toThrow(message);
+  });
+});
+
+describe('stagedLayoutOf', () => {
+  it("writes a staged table's folders by what each partition holds, from its spec", () => {
+    const ph = (name: string) => placeholder(name);
+    expect(stagedLayoutOf(SOURCES.cloudtrail!.rawTable)).toBe(
+      `${ph('accounts')}/CloudTrail/${ph('regions')}/${ph('day')}`,
+    );
+    expect(stagedLayoutOf(OCSF_JSON_TABLE)).toBe(
+      `region=${ph('regions')}/accountId=${ph('accounts')}/eventDay=${ph('day')}`,
+    );
+    const ocsf = sourceTableOf(OCSF_JSON_TABLE, { database: 'raw', logsRoot: ROOT });
+    expect(ocsf).toMatchObject({ format: 'records', stagedFrom: 'ocsf', table: 'raw.ocsf_raw' });
+    expect(parseSourceTables(JSON.stringify({ ocsf }))).toEqual({ ocsf });
+  });
+
+  it('gives the staging exactly the prefixes it lists in a deployment (its IAM listing grant)', () => {
+    const values = { accounts: ['111122223333', '444455556666'], regions: ['eu-west-1', 'us-east-1'] };
+    expect(stagingListingsOf(deployed('cloudtrail'), values)).toEqual([
+      'cloudtrail/AWSLogs/',
+      'cloudtrail/AWSLogs/111122223333/CloudTrail/',
+      'cloudtrail/AWSLogs/444455556666/CloudTrail/',
+    ]);
+    const ocsf = sourceTableOf(OCSF_JSON_TABLE, { database: 'raw' });
+    expect(stagingListingsOf(ocsf, values)).toEqual([
+      'ocsf/',
+      'ocsf/region=eu-west-1/',
+      'ocsf/region=us-east-1/',
+    ]);
+    expect(stagingListingsOf(deployed('windows'), values)).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
  * DuckDB reads it through the local intake, which splits the `{"Records":[…]}` document into one
  * line per record: every record is read, the bad one alone is rejected.
  *
- * Trino reads it through the staging (lib/locate/cloudtrail-staging.ts), which splits it with the
+ * Trino reads it through the staging (lib/locate/record-staging.ts), which splits it with the
  * same code into per-record lines that the table reads, one row per record: the same counts, no
  * line near the catalog's 32 MB line limit (`hive.text.max-line-length`, Athena's row limit). The
  * delivered file itself is never a table's file: Trino 476 ran out of memory on it as one line.

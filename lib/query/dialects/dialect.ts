@@ -111,7 +111,10 @@ export interface RawReaders {
    * one row with `record` NULL and `problem` `malformed_json` (an empty file `empty_file`), so that
    * the source counts it instead of the reader failing. Lines the local intake marked (U+0002) and
    * blank lines are no records (the intake counted them). `position` is the record's index in its
-   * file (array index, line or row number, from 0), NULL where the engine cannot know it.
+   * file (array index or line, from 0), the same on every engine for text files (a staged table
+   * carries it, lib/locate/record-staging.ts); NULL for a Parquet row, whose row number a Hive
+   * table does not expose, and for a raw-line table. A text file is one document when its kept
+   * lines make one strict JSON value of at most 16 MiB, else JSON lines.
    */
   jsonRecords(input: RawInput, params: ParamList, options?: JsonRecordsOptions): string;
 }
@@ -163,8 +166,8 @@ export type RawInput =
       /**
        * How the table holds records (read by {@link Dialect.jsonRecords}): `lines`, the raw-line
        * table (`line`, one JSON document per line), or `parquet`, typed columns (Security Lake's
-       * OCSF tables), or `records`, one staged record per line (`{"key","position","record"}`,
-       * lib/locate/cloudtrail-staging.ts). Unset: typed when the reader asks for columns ({@link JsonRecordsOptions}),
+       * OCSF tables), or `records`, one staged record per line (`{"key","position","record"}` or
+       * `{"key","position","problem"}`, lib/locate/record-staging.ts). Unset: typed when the reader asks for columns ({@link JsonRecordsOptions}),
        * as before this field existed.
        */
       readonly format?: 'lines' | 'parquet' | 'records';

@@ -101,6 +101,13 @@ const PARQUET = /\.parquet$/i;
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
+ * The largest document (a file's kept lines joined) read as one JSON value; a larger file is read
+ * line by line. The record staging's bound (lib/locate/record-staging.ts, same name), so that both
+ * give a file the same records.
+ */
+const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/**
  * A line that is a record: not a marker of the intake (U+0002, see log-intake.ts), not blank (a
  * character other than space, tab and CR). The search stops at the line's first such character;
  * `trim(line, …) <> ''` meant the same but cost 3× the read itself (bench/RESULTS.md).
@@ -147,14 +154,17 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
   -- first_kept: the line of a file's first record once the intake's marker lines are dropped.
   n AS (
     SELECT path, count(*) AS all_lines, count(*) FILTER (WHERE starts_with(line, chr(2))) AS markers,
-      min(line_no) FILTER (WHERE ${KEPT_LINE('line')}) AS first_kept
+      min(line_no) FILTER (WHERE ${KEPT_LINE('line')}) AS first_kept,
+      sum(strlen(line) + 1) FILTER (WHERE ${KEPT_LINE('line')}) - 1 AS kept_bytes
     FROM l GROUP BY path
   ),
   f AS (
     SELECT k.object_key, k.path, d.doc, n.markers, n.first_kept,
       CASE WHEN n.path IS NULL THEN 'empty_file'
            WHEN d.path IS NULL OR trim(d.doc, chr(10) || chr(13) || ' ' || chr(9)) = '' THEN 'no_records'
-           WHEN json_valid(d.doc) THEN 'document'
+           -- One JSON value (strictly, as Trino reads it) of at most MAX_DOCUMENT_BYTES of kept
+           -- lines: the rule of the record staging (lib/locate/record-staging.ts, RecordsOfLines).
+           WHEN n.kept_bytes <= ${MAX_DOCUMENT_BYTES} AND ${duckdbDialect.isJson('d.doc')} THEN 'document'
            -- Not one document: each line is a record or a malformed one, counted as the intake
            -- counted the file's lines.
            ELSE 'lines' END AS shape
@@ -173,7 +183,7 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
   )
   SELECT object_key, CAST(unnest(coalesce(kept_at, range(len(recs)))) AS BIGINT) AS position, CAST(unnest(recs) AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem FROM docs
   UNION ALL
-  SELECT f.object_key, l.line_no, CASE WHEN json_valid(l.line) THEN l.line END, CASE WHEN NOT json_valid(l.line) THEN 'malformed_json' END
+  SELECT f.object_key, l.line_no, CASE WHEN ${duckdbDialect.isJson('l.line')} THEN l.line END, CASE WHEN NOT ${duckdbDialect.isJson('l.line')} THEN 'malformed_json' END
   FROM f JOIN l ON l.path = f.path WHERE f.shape = 'lines' AND ${KEPT_LINE('l.line')}
   UNION ALL
   SELECT object_key, NULL, NULL, shape FROM f WHERE shape = 'empty_file'
@@ -185,10 +195,12 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
       parquet.map((f) => f.key),
     );
     const keys = params.add(parquet.map((f) => f.key));
-    // json_merge_patch with nulls removes the two reader columns from the record.
-    parts.push(`SELECT k.object_key, CAST(p.file_row_number AS BIGINT) AS position,
-  CAST(json_merge_patch(to_json(p), '{"filename":null,"file_row_number":null}') AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem
-FROM read_parquet(${paths}, filename = true, file_row_number = true, union_by_name = true) p
+    // json_merge_patch with a null removes the reader's column from the record. No position: a
+    // Hive table (Trino, Athena) exposes no row number of a Parquet file, so a row is cited by its
+    // content (the OCSF record's metadata.uid) on every engine.
+    parts.push(`SELECT k.object_key, CAST(NULL AS BIGINT) AS position,
+  CAST(json_merge_patch(to_json(p), '{"filename":null}') AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem
+FROM read_parquet(${paths}, filename = true, union_by_name = true) p
 JOIN (SELECT unnest(${paths}) AS path, unnest(${keys}) AS object_key) k ON k.path = p.filename`);
   }
   return `(${parts.length === 0 ? empty : parts.join('\nUNION ALL\n')})`;

@@ -118,7 +118,7 @@ function trinoJsonRecords(input: RawInput, params: ParamList, options?: JsonReco
       ? '"$path"'
       : `CASE WHEN starts_with("$path", ${params.add(input.keyPrefix, '<logs root>/')}) THEN substr("$path", ${params.add([...input.keyPrefix].length + 1, '<length of logs root> + 1')}) ELSE "$path" END`;
   const where = dayPredicate(input, params);
-  if (options?.columns !== undefined && input.format !== 'lines') {
+  if (options?.columns !== undefined && (input.format === 'parquet' || input.format === undefined)) {
     const has = input.columns === undefined ? null : new Set(input.columns);
     const cols = options.columns.filter((c) => has === null || has.has(c)).map((c) => identifier(c));
     return `(SELECT ${key} AS object_key, CAST(NULL AS BIGINT) AS position,
@@ -127,12 +127,13 @@ function trinoJsonRecords(input: RawInput, params: ParamList, options?: JsonReco
 FROM ${table} WHERE ${where})`;
   }
   if (input.format === 'records') {
-    // One staged record per line (lib/locate/cloudtrail-staging.ts): its object key and position
-    // are the ones of the delivered object it was split from, as the file reader gives them.
-    // json_extract keeps the record's members in the order of the file (json_parse sorts them).
+    // One staged record per line (lib/locate/record-staging.ts): its object key and position are
+    // the ones of the delivered object it was split from, as the file reader gives them; a line
+    // of that object that is no JSON is staged as its `problem`. json_extract keeps the record's
+    // members in the order of the file (json_parse sorts them).
     return `(WITH src AS (SELECT ${key} AS path, line, try(json_parse(line)) AS ok FROM ${table} WHERE ${where})
 SELECT json_extract_scalar(line, '$.key') AS object_key, CAST(json_extract_scalar(line, '$.position') AS BIGINT) AS position,
-  json_format(json_extract(line, '$.record')) AS record, CAST(NULL AS VARCHAR) AS problem
+  json_format(json_extract(line, '$.record')) AS record, json_extract_scalar(line, '$.problem') AS problem
 FROM src WHERE ok IS NOT NULL
 UNION ALL
 SELECT path, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR), 'malformed_json' FROM src WHERE ok IS NULL AND trim(line) <> '')`;

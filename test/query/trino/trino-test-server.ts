@@ -11,8 +11,8 @@ import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
 import { catalogTables } from '../../../lib/locate/catalog-tables.ts';
-import { stageLocalFolder } from '../../../lib/locate/cloudtrail-staging.ts';
 import { planRawInput } from '../../../lib/locate/raw-input-plan.ts';
+import { stageLocalFolder } from '../../../lib/locate/record-staging.ts';
 import { createRawTables } from '../../../lib/locate/trino-tables.ts';
 import type { RawInput } from '../../../lib/query/dialects/dialect.ts';
 import { TrinoEngine } from '../../../lib/query/trino/trino-engine.ts';
@@ -103,7 +103,7 @@ export interface StagedLogs {
 /**
  * Creates the Hive schema and the raw table of each source over `root` (already laid out as the
  * bucket: each table at `<root>/<spec.location>`), and registers the partition folders present.
- * `specs` replaces a source's own layout (e.g. OCSF as JSON lines, see `asLinesTable`).
+ * `specs` replaces a source's own layout (e.g. OCSF as JSON, see `OCSF_JSON_TABLE`).
  */
 export async function registerRawTables(
   engine: TrinoEngine,

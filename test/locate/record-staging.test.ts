@@ -1,7 +1,8 @@
 /**
- * The CloudTrail staging against moto S3 on 127.0.0.1: delivered `{"Records":[…]}` objects of a
+ * The record staging against moto S3 on 127.0.0.1: delivered `{"Records":[…]}` objects of a
  * window are split per record into the staging layout, a file cut mid-record keeps its whole
- * records, a bad record is rejected alone with its position, and a rerun reuses what was staged.
+ * records, a bad record is rejected alone with its position, and a rerun reuses what was staged;
+ * OCSF JSON in Security Lake folders is staged with each record's position in its file.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,10 +16,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stageCloudTrail, stagedKeysOf } from '../../lib/locate/cloudtrail-staging.ts';
 import { sourceTableOf } from '../../lib/locate/raw-input-plan.ts';
+import { stagedKeysOf, stageRecords } from '../../lib/locate/record-staging.ts';
 import { stagingOf, tableLocator } from '../../lib/locate/table-locator.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
+import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
 import { s3StagingBucket } from '../../lib/storage/s3-staging-bucket.ts';
 import { type MotoServer, startMotoServer } from '../helpers/moto-server.ts';
 
@@ -37,7 +39,7 @@ const record = (n: number) => ({
 });
 const doc = (records: readonly object[]) => JSON.stringify({ Records: records });
 
-describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
+describe('record staging (moto S3 on 127.0.0.1)', () => {
   let moto: MotoServer;
   let s3: S3Client;
   const put = (key: string, body: string | Uint8Array) =>
@@ -85,7 +87,7 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
 
   it('splits each object of the window per record; a cut file keeps its whole records, a bad record is rejected alone', async () => {
     const bucket = s3StagingBucket({ client: s3, bucket: BUCKET, prefix: 'logs' });
-    const files = await stageCloudTrail(bucket, table, from, to);
+    const files = await stageRecords(bucket, table, from, to);
     expect(files.map((f) => f.object.key)).toEqual([
       `s3://${BUCKET}/logs/${day('', 'eu-west-1', '04')}/cut.json`,
       `s3://${BUCKET}/logs/${day('', 'us-east-1', '04')}/good.json.gz`,
@@ -152,8 +154,8 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
         .map((o) => `${o.Key} ${o.ETag} ${o.LastModified?.toISOString()}`)
         .sort();
     const before = await list();
-    const first = await stageCloudTrail(bucket, table, from, to);
-    const again = await stageCloudTrail(bucket, table, from, to);
+    const first = await stageRecords(bucket, table, from, to);
+    const again = await stageRecords(bucket, table, from, to);
     expect(again.every((f) => f.reused)).toBe(true);
     expect(again.map(({ reused: _, ...f }) => f)).toEqual(first.map(({ reused: _, ...f }) => f));
     expect(await list()).toEqual(before);
@@ -168,7 +170,7 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
       database: 'raw',
       logsRoot: `s3://${BUCKET}/logs/`,
     });
-    const files = await stageCloudTrail(
+    const files = await stageRecords(
       s3StagingBucket({ client: s3, bucket: BUCKET, prefix: 'logs' }),
       orgTable,
       from,
@@ -190,7 +192,7 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
       { cloudtrail: table },
       stagingOf(() => bucket),
     ).locate('cloudtrail', from, to);
-    const files = await stageCloudTrail(bucket, table, from, to);
+    const files = await stageRecords(bucket, table, from, to);
     expect(located.input).toMatchObject({
       kind: 'table',
       format: 'records',
@@ -219,5 +221,38 @@ describe('CloudTrail staging (moto S3 on 127.0.0.1)', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('stages OCSF written as JSON in Security Lake folders the same way: positions in the file, Parquet left to its table', async () => {
+    const folder = 'ocsf/region=us-east-1/accountId=111122223333/eventDay=20240304';
+    const ocsf = (n: number) =>
+      JSON.stringify({ class_uid: 3002, time: 1709546400000 + n, metadata: { uid: `o-${n}` } });
+    await put(`${folder}/lines.json`, `${ocsf(1)}\n\nnot json\n${ocsf(2)}\n`);
+    await put(`${folder}/array.json.gz`, gzipSync(`[${ocsf(3)},\n${ocsf(4)}]`));
+    await put(`${folder}/rows.parquet`, 'PAR1 not staged as text PAR1');
+    // Another account's folder that is not an account id: not walked.
+    await put('ocsf/region=us-east-1/accountId=shared/eventDay=20240304/x.json', ocsf(9));
+    const bucket = s3StagingBucket({ client: s3, bucket: BUCKET, prefix: 'logs' });
+    const ocsfTable = sourceTableOf(OCSF_JSON_TABLE, { database: 'raw', logsRoot: `s3://${BUCKET}/logs/` });
+    const files = await stageRecords(bucket, ocsfTable, from, to);
+    expect(files.map((f) => f.object.key)).toEqual([
+      `s3://${BUCKET}/logs/${folder}/array.json.gz`,
+      `s3://${BUCKET}/logs/${folder}/lines.json`,
+    ]);
+    expect(files.map((f) => f.staged)).toEqual([
+      expect.stringMatching(
+        /^ocsf-staging\/records\/region=us-east-1\/accountId=111122223333\/eventDay=20240304\/array\.json\.gz\.[0-9a-f]+\.ndjson\.gz$/,
+      ),
+      expect.stringMatching(
+        /^ocsf-staging\/records\/region=us-east-1\/accountId=111122223333\/eventDay=20240304\/lines\.json\.[0-9a-f]+\.ndjson\.gz$/,
+      ),
+    ]);
+    const lines = (await stagedLines(files[1]?.staged as string)) as unknown as Record<string, unknown>[];
+    expect(lines.map(({ key, position, problem }) => ({ key, position, problem }))).toEqual([
+      { key: `${folder}/lines.json`, position: 0, problem: undefined },
+      { key: `${folder}/lines.json`, position: 2, problem: 'malformed_json' },
+      { key: `${folder}/lines.json`, position: 3, problem: undefined },
+    ]);
+    expect((await stagedLines(files[0]?.staged as string)).map((l) => l.position)).toEqual([0, 1]);
   }, 60_000);
 });
