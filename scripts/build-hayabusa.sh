@@ -21,6 +21,10 @@
 #                         HEAD (or HAYABUSA_EVTX_REV), said in BUILD-INFO.txt and on stderr, never
 #                         silently. The build copy's Cargo.toml is pointed at it (path dependency).
 #                         On this machine: /work/.mirror/Yamato-Security+hayabusa-evtx/repo
+#   HAYABUSA_RULES_MIRROR with HAYABUSA_MIRROR: a local git directory of Yamato-Security/hayabusa-rules,
+#                         exported as the rules/ submodule (the commit Hayabusa pins when the mirror
+#                         has it, else HEAD, said). On this machine: /work/.mirror/Yamato-Security+hayabusa-rules/repo
+#   A mirror export is recorded in <out-dir>/snapshot.txt and reused by a rerun from the same commits.
 # The toolchain: Hayabusa states the Rust it needs (rust-version); when the default rustc is older
 # and rustup is present, that toolchain is installed (`rustup toolchain install <v> --profile
 # minimal`, from static.rust-lang.org) and used as `cargo +<v>`. Other crates come from crates.io,
@@ -42,18 +46,17 @@ if [ -n "${HAYABUSA_SRC:-}" ]; then
   ORIGIN="checkout $SRC ($(git -C "$SRC" rev-parse HEAD 2>/dev/null || echo 'not a git checkout'))"
 else
   SRC="$OUT/src"
-  rm -rf "$SRC"
-  if git clone --quiet --depth 1 --branch "$TAG" --recurse-submodules https://github.com/Yamato-Security/hayabusa "$SRC" 2>/dev/null; then
-    ORIGIN="github.com/Yamato-Security/hayabusa $TAG ($(git -C "$SRC" rev-parse HEAD))"
+  EVTX_SRC="$OUT/evtx-src"
+  if git ls-remote --exit-code --tags https://github.com/Yamato-Security/hayabusa "$TAG" >/dev/null 2>&1; then
+    rm -rf "$SRC" "$OUT/snapshot.txt"
+    git clone --quiet --depth 1 --branch "$TAG" --recurse-submodules https://github.com/Yamato-Security/hayabusa "$SRC" \
+      || fail "cannot clone github.com/Yamato-Security/hayabusa@$TAG"
+    ORIGIN="github.com/Yamato-Security/hayabusa $TAG ($(git -C "$SRC" rev-parse HEAD), rules submodule $(git -C "$SRC/rules" rev-parse HEAD 2>/dev/null || echo none))"
   elif [ -n "${HAYABUSA_MIRROR:-}" ]; then
-    rm -rf "$SRC"
     COMMIT=$(git -C "$HAYABUSA_MIRROR" rev-parse --verify --quiet "$TAG^{commit}") \
       || fail "github.com unreachable and HAYABUSA_MIRROR=$HAYABUSA_MIRROR has no $TAG"
-    mkdir -p "$SRC"
-    git -C "$HAYABUSA_MIRROR" archive "$COMMIT" | tar -x -C "$SRC" || fail "cannot export $COMMIT from $HAYABUSA_MIRROR"
-    ORIGIN="mirror $HAYABUSA_MIRROR, $TAG = $COMMIT (github.com unreachable)"
     # Hayabusa's Cargo.toml pins hayabusa-evtx by git rev; cargo cannot fetch it from github here.
-    PINNED=$(sed -n 's/^evtx *=.*rev *= *"\([0-9a-f]*\)".*/\1/p' "$SRC/Cargo.toml")
+    PINNED=$(git -C "$HAYABUSA_MIRROR" show "$COMMIT:Cargo.toml" | sed -n 's/^evtx *=.*rev *= *"\([0-9a-f]*\)".*/\1/p')
     [ -n "${HAYABUSA_EVTX_MIRROR:-}" ] \
       || fail "github.com unreachable: set HAYABUSA_EVTX_MIRROR to a git directory of hayabusa-evtx (Hayabusa pins rev $PINNED)"
     if EVTX_COMMIT=$(git -C "$HAYABUSA_EVTX_MIRROR" rev-parse --verify --quiet "${PINNED}^{commit}"); then
@@ -63,25 +66,56 @@ else
       EVTX_NOTE="NOT the rev Hayabusa pins ($PINNED), which the mirror lacks"
       echo "warning: hayabusa-evtx $EVTX_COMMIT is $EVTX_NOTE" >&2
     fi
-    EVTX_SRC="$OUT/evtx-src"
-    rm -rf "$EVTX_SRC" && mkdir -p "$EVTX_SRC"
-    # samples/ holds the crate's test .evtx files (read only by its #[cfg(test)] code and
-    # excluded from its package); a snapshot may lack those large blobs, so they are not exported.
-    # (git archive still names the missing blob on stderr, hence the check of what was exported.)
-    git -C "$HAYABUSA_EVTX_MIRROR" archive "$EVTX_COMMIT" -- ':(exclude)samples' 2>/dev/null | tar -x -C "$EVTX_SRC"
-    [ -f "$EVTX_SRC/Cargo.toml" ] && [ -f "$EVTX_SRC/src/lib.rs" ] \
-      || fail "cannot export $EVTX_COMMIT from $HAYABUSA_EVTX_MIRROR"
+    # The rules submodule (Yamato-Security/hayabusa-rules) holds rules/config/, which every command,
+    # logon-summary included, reads (eventkey_alias.txt, channel_eid_info.txt, …); its rules are
+    # not used by logon-summary.
+    RULES_PINNED=$(git -C "$HAYABUSA_MIRROR" ls-tree "$COMMIT" rules | awk '$2 == "commit" {print $3}')
+    RULES_COMMIT=none
+    if [ -n "${HAYABUSA_RULES_MIRROR:-}" ]; then
+      if RULES_COMMIT=$(git -C "$HAYABUSA_RULES_MIRROR" rev-parse --verify --quiet "${RULES_PINNED}^{commit}"); then
+        RULES_NOTE="the submodule commit Hayabusa pins"
+      else
+        RULES_COMMIT=$(git -C "$HAYABUSA_RULES_MIRROR" rev-parse --verify HEAD^{commit})
+        RULES_NOTE="NOT the submodule commit Hayabusa pins ($RULES_PINNED), which the mirror lacks"
+        echo "warning: hayabusa-rules $RULES_COMMIT is $RULES_NOTE" >&2
+      fi
+    else
+      RULES_NOTE="not exported: set HAYABUSA_RULES_MIRROR (Hayabusa refuses to run without rules/config)"
+      echo "warning: no HAYABUSA_RULES_MIRROR: $RULES_NOTE" >&2
+    fi
+    # An export already made from the same commits is kept (with its target/), so that a rerun
+    # does not rebuild; anything else is exported afresh.
+    WANT="hayabusa $COMMIT; evtx $EVTX_COMMIT; rules $RULES_COMMIT"
+    if [ "$(cat "$OUT/snapshot.txt" 2>/dev/null)" != "$WANT" ] || [ ! -f "$SRC/Cargo.toml" ]; then
+      rm -rf "$SRC" "$EVTX_SRC" "$OUT/snapshot.txt"
+      mkdir -p "$SRC" "$EVTX_SRC"
+      git -C "$HAYABUSA_MIRROR" archive "$COMMIT" | tar -x -C "$SRC" || fail "cannot export $COMMIT from $HAYABUSA_MIRROR"
+      # samples/ holds the crate's test .evtx files (read only by its #[cfg(test)] code and
+      # excluded from its package); a snapshot may lack those large blobs, so they are not exported.
+      # (git archive still names the missing blob on stderr, hence the check of what was exported.)
+      git -C "$HAYABUSA_EVTX_MIRROR" archive "$EVTX_COMMIT" -- ':(exclude)samples' 2>/dev/null | tar -x -C "$EVTX_SRC"
+      [ -f "$EVTX_SRC/Cargo.toml" ] && [ -f "$EVTX_SRC/src/lib.rs" ] \
+        || fail "cannot export $EVTX_COMMIT from $HAYABUSA_EVTX_MIRROR"
+      if [ "$RULES_COMMIT" != none ]; then
+        rm -rf "$SRC/rules" && mkdir -p "$SRC/rules"
+        git -C "$HAYABUSA_RULES_MIRROR" archive "$RULES_COMMIT" | tar -x -C "$SRC/rules" \
+          || fail "cannot export $RULES_COMMIT from $HAYABUSA_RULES_MIRROR"
+      fi
+      # A cargo [patch] of a git source still makes cargo fetch that source (here: github), so the
+      # build copy's dependency line itself is pointed at the local copy, same features.
+      grep -q "^evtx *= *{ *git *= *\"$EVTX_GIT\"" "$SRC/Cargo.toml" \
+        || fail "Hayabusa $TAG's Cargo.toml no longer declares evtx as the git dependency $EVTX_GIT"
+      FEATURES=$(sed -n 's/^evtx *=.*\(features *= *\[[^]]*\]\).*/\1/p' "$SRC/Cargo.toml")
+      sed -i "s|^evtx *=.*|evtx = { path = \"$EVTX_SRC\", ${FEATURES:+$FEATURES }} # build copy: was git rev $PINNED|" "$SRC/Cargo.toml"
+      echo "$WANT" >"$OUT/snapshot.txt"
+    fi
     EVTX_VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$EVTX_SRC/Cargo.toml" | head -1)
+    ORIGIN="mirror $HAYABUSA_MIRROR, $TAG = $COMMIT (github.com unreachable)"
     ORIGIN="$ORIGIN; hayabusa-evtx from mirror $HAYABUSA_EVTX_MIRROR at $EVTX_COMMIT (version $EVTX_VERSION, $EVTX_NOTE)"
-    # A cargo [patch] of a git source still makes cargo fetch that source (here: github), so the
-    # build copy's dependency line itself is pointed at the local copy, same features.
-    grep -q "^evtx *= *{ *git *= *\"$EVTX_GIT\"" "$SRC/Cargo.toml" \
-      || fail "Hayabusa $TAG's Cargo.toml no longer declares evtx as the git dependency $EVTX_GIT"
-    FEATURES=$(sed -n 's/^evtx *=.*\(features *= *\[[^]]*\]\).*/\1/p' "$SRC/Cargo.toml")
-    sed -i "s|^evtx *=.*|evtx = { path = \"$EVTX_SRC\", ${FEATURES:+$FEATURES }} # build copy: was git rev $PINNED|" "$SRC/Cargo.toml"
+    ORIGIN="$ORIGIN; rules/ (hayabusa-rules) at $RULES_COMMIT ($RULES_NOTE)"
     PATCHED="Cargo.toml's evtx dependency rewritten to path $EVTX_SRC"
   else
-    fail "cannot clone github.com/Yamato-Security/hayabusa@$TAG (network?); set HAYABUSA_MIRROR to a local git copy of it (and HAYABUSA_EVTX_MIRROR), HAYABUSA_SRC to a checkout, or HAYABUSA to a binary"
+    fail "cannot reach github.com/Yamato-Security/hayabusa@$TAG (network?); set HAYABUSA_MIRROR to a local git copy of it (and HAYABUSA_EVTX_MIRROR, HAYABUSA_RULES_MIRROR), HAYABUSA_SRC to a checkout, or HAYABUSA to a binary"
   fi
 fi
 
@@ -107,9 +141,11 @@ LOCKED=(--locked)
   || fail "cargo build failed in $SRC (see its output)"
 cp "$SRC/target/release/hayabusa" "$OUT/bin/hayabusa"
 # Hayabusa reads its config/ folder (profiles, levels, the EID/channel abbreviation tables) next to
-# the binary; logon-summary reads no rules, so the rules submodule is not needed for the case.
+# the binary, and rules/config/ (from the rules submodule: field aliases, channel and event tables),
+# which every command checks for; logon-summary reads no rule itself.
 rm -rf "$OUT/bin/config" && cp -r "$SRC/config" "$OUT/bin/"
-[ -d "$SRC/rules" ] && [ -n "$(ls -A "$SRC/rules" 2>/dev/null)" ] && cp -r "$SRC/rules" "$OUT/bin/" || true
+rm -rf "$OUT/bin/rules"
+if [ -d "$SRC/rules/config" ]; then cp -r "$SRC/rules" "$OUT/bin/"; fi
 {
   echo "hayabusa: $ORIGIN"
   echo "rustc: $HAVE"
