@@ -5,7 +5,7 @@
  * The records: Hayabusa's `-J` reads JSON lines, uncompressed, from files named `*.json`/`*.jsonl`,
  * each line one flat record (it nests the line under `Event.EventData` and reads `Channel`,
  * `EventID`, `Hostname` there), so the bench writes an inflated copy of the generated files once, in
- * the tool's layout (`flat-jsonl/windows/dt=YYYY-MM-DD/<name>.json`), and both tools read that copy:
+ * the tool's layout (`jsonl-uncompressed/windows/dt=YYYY-MM-DD/<name>.json`), and both tools read that copy:
  * `hayabusa logon-summary -J -d <copy>` (it walks the folder) and `sessiontrail export --logs <copy>`.
  * While copying, the bench counts the records each logon count is checked against: Security 4624
  * (successful logon) and 4625 (failed logon), by the channel's spelling and the record's layout.
@@ -96,8 +96,9 @@ function countLogon(
 
 /** One uncompressed copy of the records in the tool's layout (Hayabusa reads no gzip), made once. */
 export async function flatCopy(logs: FleetLogs): Promise<{ dir: string; logons: LogonRecords }> {
-  const dir = join(logs.root, 'flat-jsonl');
-  const done = join(dir, '.complete');
+  // Its own folder name: an older bench wrote a flat folder of renamed files as `flat-jsonl`.
+  const dir = join(logs.root, 'jsonl-uncompressed');
+  const done = join(dir, '.logon-counts.json');
   if (existsSync(done)) return { dir, logons: JSON.parse(await readFile(done, 'utf8')) as LogonRecords };
   await rm(dir, { recursive: true, force: true });
   const counts = { successful: {} as Record<string, number>, failed: {} as Record<string, number>, lines: 0 };

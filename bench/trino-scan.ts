@@ -227,7 +227,22 @@ function row(p: PackScan): string {
   const total = sum(p.statements, 'physical');
   const parts =
     p.partitions.length === 0 ? '—' : `${p.partitions[0]} → ${p.partitions.at(-1)} (${p.partitions.length})`;
-  return `| ${p.shape} | ${p.days} | ${p.sessions} | ${p.statements.length} (${rawReads.length} raw) | ${parts} | ${mb(p.filesInPartitions)} | ${mb(sum(rawReads, 'physical'))} | ${mb(sum(rawReads, 'raw'))} | ${mb(sum(rest, 'physical'))} | ${mb(total)} | **${mb(total / p.days)}** | ${(p.wallMs / 1000).toFixed(1)} s |`;
+  const billed = p.statements.reduce((n, s) => n + athenaBilledBytes(s.physical), 0);
+  const largest = [...rest]
+    .sort((a, b) => b.physical - a.physical)
+    .slice(0, 3)
+    .map((s) => `${s.name} ${mb(s.physical)}`)
+    .join(', ');
+  return `| ${p.shape} | ${p.days} | ${p.sessions} | ${p.statements.length} (${rawReads.length} raw) | ${parts} | ${mb(p.filesInPartitions)} | ${mb(sum(rawReads, 'physical'))} | ${mb(sum(rawReads, 'raw'))} | ${mb(sum(rest, 'physical'))} (${largest}) | ${mb(total)} | **${mb(total / p.days)}** | ${mb(billed)} | ${(p.wallMs / 1000).toFixed(1)} s |`;
+}
+
+/**
+ * The bytes Athena would bill for a query that scans `bytes`: Athena's pricing counts the bytes
+ * scanned "rounded up to the nearest megabyte, with a 10 MB minimum per query" (DDL statements,
+ * such as the DROP TABLE before each CTAS, are not billed, and are not among the runs summed here).
+ */
+export function athenaBilledBytes(bytes: number): number {
+  return Math.max(10, Math.ceil(bytes / 1e6)) * 1e6;
 }
 
 /**
@@ -255,8 +270,8 @@ export async function trinoScanCase(
   });
   const lines = [
     `trino scan (Trino ${(await ddl.describe()).version}, raw table hive.${rawSchema}.${SOURCES.windows?.rawTable.table} over ${logs.root}):`,
-    '| statements as | window (days) | sessions | statements | partitions read | gzip files there | raw read: physical input | raw read: raw input | working-table reads: physical | pack total: physical | per day of window | wall |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| statements as | window (days) | sessions | statements | partitions read | gzip files there | raw read: physical input | raw read: raw input | working-table reads: physical (largest three) | pack total: physical | per day of window | Athena would bill (≥ 10 MB per query) | wall |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   try {
     await createRawTables(
