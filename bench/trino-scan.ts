@@ -16,11 +16,11 @@
  * the bench reads Trino's query stats (`GET /v1/query/{queryId}`, `queryStats`), while Trino still
  * holds the query (it forgets finished queries after a while), and sums per pack:
  * - `physicalInputDataSize`: the bytes the connector read from storage — for gzip text files the
- *   compressed bytes. This is what Athena bills as "data scanned" (Athena pricing: "charged based on
- *   the amount of data scanned by each query … compressing … your data … lower your costs"), which
- *   the bench checks against the sizes of the files in the partitions the raw read asked for;
- * - `rawInputDataSize` (the data as the connector decoded it, here the inflated lines) and
- *   `processedInputDataSize` (after the connector's own filtering), for the record.
+ *   compressed bytes. This is what Athena bills as "data scanned" (per query, on the bytes read
+ *   from S3, which compression lowers), and the bench checks it against the sizes of the files in
+ *   the partitions the raw read asked for;
+ * - `rawInputDataSize` (as measured here, the same bytes for the Hive text reader) and
+ *   `processedInputDataSize`, for the record.
  * Statements are split into the raw read (the one CREATE TABLE AS that names the raw table; a test
  * asserts there is one per source: test/query/athena/athena-statements.test.ts) and the rest, which
  * read the pack's working tables. Trino prints data sizes in succinct units (e.g. `26.45MB`): the
