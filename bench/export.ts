@@ -5,6 +5,7 @@
  * run in a child process of its own so that its peak RSS is its own (DuckDB is in-process).
  *
  *   npm run bench -- [--sizes 0.25,1,5] [--large] [--rounds N] [--cache DIR] [--threads N]
+ *                    [--trino-scan [--trino-url URL]]   (bytes scanned per pack: bench/trino-scan.ts)
  *
  * Sizes are millions of records (default 0.25, 1 and 5; `--large` adds 10). The input is generated
  * once per size by {@link fleetLogs} into `--cache` (default `~/.cache/sessiontrail/bench-fleet`,
@@ -28,6 +29,7 @@ import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { makeKey } from '../test/helpers/local-export.ts';
 import { FLEET_DAYS, FLEET_FROM, fleetLogs, readFleet } from './fleet-logs.ts';
 import { hayabusaCase } from './hayabusa.ts';
+import { trinoScanCase } from './trino-scan.ts';
 
 const CAPTURES = fileURLToPath(new URL('../../shared/datasets/windows/otrf', import.meta.url));
 
@@ -336,8 +338,10 @@ async function main(): Promise<void> {
     console.log(
       `| **export total** | ${sec(wall)} | ${sec(cpu)} | ${first.sessions} sessions | | ${gib(median(exports.map((e) => e.peakRss)))} | ${(wall / scanMs).toFixed(2)} / ${(cpu / scanCpu).toFixed(2)} |`,
     );
-    const hb = await hayabusaCase(logs, cache);
-    console.log(`hayabusa logon-summary: ${hb}`);
+    const hb = await hayabusaCase(logs, cache, rounds);
+    console.log(`hayabusa logon-summary vs export on the same uncompressed records: ${hb}`);
+    if (process.argv.includes('--trino-scan'))
+      console.log((await trinoScanCase(logs, arg('--trino-url') ?? 'http://127.0.0.1:8080')).join('\n'));
   }
 }
 

@@ -87,6 +87,11 @@ export const CASES: readonly (readonly [string, string])[] = [
   ['top-level number', '4624'],
   ['empty object', '{}'],
   ['channel in lower case, padded host', json({ Channel: 'security', Hostname: '  ws01.corp  ' })],
+  // Channel names are compared case-insensitively (a peer's exact "Security" match misses these).
+  [
+    'channel in upper and mixed case',
+    `${json({ Channel: 'SECURITY' })}\n${json({ Channel: 'SeCuRiTy', RecordNumber: 101 })}`,
+  ],
   ['hex logon id in upper case without 0x', json({ TargetLogonId: '3E7' })],
   [
     'privilege list with tabs and CRLF',

@@ -206,6 +206,7 @@ const GOLDEN: Readonly<Record<string, readonly Expected[]>> = {
   'top-level number': [NO_EVENT_ID],
   'empty object': [NO_EVENT_ID],
   'channel in lower case, padded host': [{ ...EVENT, host: 'WS01.CORP' }],
+  'channel in upper and mixed case': [EVENT, { ...EVENT, record_no: 101 }],
   'hex logon id in upper case without 0x': [{ ...EVENT, session_uid: null }],
   // A 4672 names its session by SubjectLogonId; the line has no Subject account fields.
   'privilege list with tabs and CRLF': [

@@ -143,4 +143,66 @@ describe('the statements AthenaEngine sends for a pack over every source (aws-sd
       `${SOURCE_NAMES.length} sources: ${sent.length} statements sent, ${inWhere} ? in WHERE clauses; as built, ${built.length} queries had ${builtOutside} ? outside WHERE`,
     );
   });
+
+  it('read each raw table once per pack: one CREATE TABLE AS per source, every later step reads the working tables', async () => {
+    // Athena bills the bytes each query scans (its pricing: "charged based on the amount of data
+    // scanned by each query"), so a pack's cost is its raw tables' bytes only if each is read once.
+    // Prepare: Athena answers every query with success and no rows.
+    let n = 0;
+    athena.on(GetWorkGroupCommand).resolves({});
+    athena.on(StartQueryExecutionCommand).callsFake(() => ({ QueryExecutionId: `q${++n}` }));
+    athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => ({
+      QueryExecution: { QueryExecutionId: input.QueryExecutionId, Status: { State: 'SUCCEEDED' } },
+    }));
+    athena
+      .on(GetQueryResultsCommand)
+      .resolves({ UpdateCount: 0, ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
+    const engine = new AthenaEngine({
+      client: new AthenaClient({ region: 'eu-west-1' }),
+      workGroup: 'sessiontrail',
+      workDatabase: 'sessiontrail_work',
+      runId: 'p_raw_once',
+      sleep: async () => {},
+    });
+    const rawTables = Object.fromEntries(
+      SOURCE_NAMES.map((s) => [s, `sessiontrail_raw.${SOURCES[s]?.rawTable.table}`]),
+    );
+    const tables = Object.fromEntries(
+      SOURCE_NAMES.map((s) => [
+        s,
+        sourceTableOf(SOURCES[s]?.rawTable as never, {
+          database: 'sessiontrail_raw',
+          logsRoot: 's3://logs/',
+        }),
+      ]),
+    );
+
+    // Act: a 30-day review over every source (the window's length must not multiply the reads).
+    await exportEvidence(
+      { kind: 'review', from: '2024-03-01T00:00:00Z', to: '2024-03-31T00:00:00Z', sources: SOURCE_NAMES },
+      {
+        engine,
+        store: new FsEvidenceStore(await mkdtemp(join(tmpdir(), 'st-athena-raw-once-'))),
+        signer: await LocalKeySigner.fromFile(await makeKey()),
+        clock: fixedClock('2026-01-01T00:00:00.000Z'),
+        config: DEFAULT_CONFIG,
+        locator: tableLocator(tables),
+        toolVersion: '0.0.0-test',
+      },
+    );
+    await engine.close();
+
+    // Assess: per source, the statements that name its raw table.
+    const sent = athena
+      .commandCalls(StartQueryExecutionCommand)
+      .map((c) => c.args[0].input.QueryString ?? '');
+    expect(sent.length).toBeGreaterThan(SOURCE_NAMES.length);
+    for (const source of SOURCE_NAMES) {
+      const raw = rawTables[source] as string;
+      const names = new RegExp(`(?<![\\w.])${raw.replace('.', '\\.')}(?!\\w)`);
+      const reads = sent.filter((sql) => names.test(sql));
+      expect(reads, `${source}: statements naming ${raw}`).toHaveLength(1);
+      expect(reads[0], source).toMatch(/^\s*CREATE TABLE /);
+    }
+  });
 });
