@@ -249,7 +249,9 @@ function writeAccounts(w: PdfWriter, m: RenderModel): void {
 function writeSessions(w: PdfWriter, m: RenderModel): void {
   w.beginSection('Sessions', { newPage: 'portrait' });
   if (m.sessions.length === 0) w.paragraph('No session in scope.');
-  m.sessions.forEach((s, i) => {
+  for (let i = 0; i < m.sessions.length; i++) {
+    // Built here, one at a time, and let go once drawn.
+    const s = m.sessions.at(i);
     // Start a session where its identity and a few activity rows fit, not at the foot of a page.
     w.ensure(260);
     w.heading(`${i + 1}. ${s.title}`, 2, sessionDestination(s.id));
@@ -270,7 +272,7 @@ function writeSessions(w: PdfWriter, m: RenderModel): void {
         { size: 8, role: 'bold' },
       );
     }
-  });
+  }
 }
 
 function writeOrphans(w: PdfWriter, m: RenderModel): void {
