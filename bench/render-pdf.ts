@@ -6,13 +6,20 @@
  *   (issue targets: the latter under 1 GB peak RSS).
  * - `npx tsx bench/render-pdf.ts <sessions> <activityPerSession>` runs one case in this process.
  *
- * Peak RSS is the process's high-water mark as the OS counts it (`process.resourceUsage().maxRSS`),
- * which includes the pack and its evidence.json bytes, as the export holds them while it renders.
- * A timer cannot sample it: the render is synchronous. Run it niced on a shared machine.
+ * The process holds what the export holds when it renders (lib/export/export-evidence.ts
+ * `finishPack`): the pack's objects and its evidence.json bytes, made as the export makes them
+ * (`canonicalBytes`); the query rows the pack was assembled from are let go before the render there.
+ * Peak RSS is the process's high-water mark as the OS counts it (`process.resourceUsage().maxRSS`):
+ * `peakBeforeRenderMb` from the start (building the pack and serialising evidence.json), then, the
+ * mark reset just before the render (Linux `/proc/self/clear_refs`), `peakRssMb`: the highest RSS of
+ * the process while it renders, everything it holds included. A timer cannot sample it: the render
+ * is synchronous. Run it niced on a shared machine.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { canonicalBytes, sha256Hex } from '../lib/evidence/canonical-json.ts';
 import { renderPdf } from '../lib/render/pdf/render-pdf.ts';
 import { buildRenderModel } from '../lib/render/render-model.ts';
 import { makeSamplePack } from '../test/fixtures/sample-pack.ts';
@@ -37,9 +44,12 @@ if (process.argv[2] === undefined) {
 
 async function runCase(sessions: number, activityPerSession: number): Promise<void> {
   const pack = makeSamplePack({ sessions, activityPerSession, seed: 7, windowHours: 24 * 90 });
-  const json = new TextEncoder().encode(JSON.stringify(pack));
-  const evidenceSha256 = createHash('sha256').update(json).digest('hex');
+  const json = canonicalBytes(pack);
+  const evidenceSha256 = sha256Hex(json);
+  const peakBeforeRenderMb = maxRssMb();
   const beforeRenderMb = Math.round(process.memoryUsage().rss / 1024 / 1024);
+  // Linux: writing 5 resets the process's RSS high-water mark (proc(5), /proc/pid/clear_refs).
+  writeFileSync('/proc/self/clear_refs', '5');
 
   const started = performance.now();
   const model = buildRenderModel(pack, {
@@ -51,6 +61,7 @@ async function runCase(sessions: number, activityPerSession: number): Promise<vo
   });
   const pdf = await renderPdf(model, json);
   const elapsed = performance.now() - started;
+  const peakRssMb = maxRssMb();
 
   // The page count is the /Count of the root /Pages object, the only one pdfkit writes.
   const pages = /\/Type \/Pages\n\/Count (\d+)/.exec(Buffer.from(pdf).toString('latin1'))?.[1] ?? '?';
@@ -61,9 +72,16 @@ async function runCase(sessions: number, activityPerSession: number): Promise<vo
       renderMs: Math.round(elapsed),
       pages: Number(pages),
       bytes: pdf.byteLength,
+      pdfSha256: sha256Hex(pdf),
       evidenceJsonBytes: json.byteLength,
+      peakBeforeRenderMb,
       rssBeforeRenderMb: beforeRenderMb,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peakRssMb,
+      loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
     }),
   );
+}
+
+function maxRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import { SessiontrailError } from '../errors.ts';
 
 /**
@@ -17,14 +16,102 @@ import { SessiontrailError } from '../errors.ts';
  */
 export function canonicalBytes(value: unknown): Uint8Array {
   assertJsonValue(value, '$', new Set());
-  // canonicalize 4 turns a function-valued property into the text `undefined` instead of failing;
-  // the walk above rejects those first, so whatever it returns here is valid JSON.
-  const text = canonicalize(value);
-  if (text === undefined) {
-    throw new SessiontrailError('BAD_REQUEST', 'canonical JSON: expected a JSON value, received undefined');
-  }
-  return new TextEncoder().encode(text);
+  // Written piece by piece into UTF-8 blocks, never as one string: a pack's text built by joining
+  // (as the `canonicalize` package does, level by level) held several copies of itself at once,
+  // 1.5 GB of RSS for 140 MB of evidence.json. The bytes are the same (test/evidence/canonical-json).
+  const out = new Utf8Blocks();
+  writeCanonical(value, out);
+  return out.bytes();
 }
+
+/**
+ * RFC 8785 serialisation of a value that {@link assertJsonValue} accepted: primitives as
+ * `JSON.stringify` writes them (ECMAScript number and string serialisation, RFC 8785 §3.2.2),
+ * object keys sorted by UTF-16 code unit (§3.2.3, what `Array.prototype.sort` does), properties
+ * whose value is `undefined` left out, `undefined` array items written as `null`, `toJSON` honoured.
+ */
+function writeCanonical(value: unknown, out: Utf8Blocks): void {
+  if (value === null || typeof value !== 'object') {
+    out.write(value === undefined ? 'null' : (JSON.stringify(value) as string));
+    return;
+  }
+  const withToJson = value as { toJSON?: () => unknown };
+  if (typeof withToJson.toJSON === 'function') {
+    writeCanonical(withToJson.toJSON(), out);
+    return;
+  }
+  if (Array.isArray(value)) {
+    out.write('[');
+    value.forEach((item: unknown, i) => {
+      if (i > 0) out.write(',');
+      writeCanonical(item, out);
+    });
+    out.write(']');
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  out.write('{');
+  let first = true;
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out.write(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
+    first = false;
+    writeCanonical(item, out);
+  }
+  out.write('}');
+}
+
+/** UTF-8 text gathered in 1 MB blocks, from pieces batched into short strings. */
+class Utf8Blocks {
+  private static readonly BLOCK = 1 << 20;
+  private static readonly encoder = new TextEncoder();
+  private readonly full: Uint8Array[] = [];
+  private block = new Uint8Array(Utf8Blocks.BLOCK);
+  private used = 0;
+  private pending: string[] = [];
+  private pendingLength = 0;
+
+  write(piece: string): void {
+    this.pending.push(piece);
+    this.pendingLength += piece.length;
+    if (this.pendingLength >= 16_384) this.flush();
+  }
+
+  private flush(): void {
+    let text = this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    while (text.length > 0) {
+      const { read, written } = Utf8Blocks.encoder.encodeInto(text, this.block.subarray(this.used));
+      this.used += written;
+      // encodeInto stops before a character that does not fit (never inside a surrogate pair).
+      text = text.slice(read);
+      if (text.length > 0) {
+        this.full.push(this.block.subarray(0, this.used));
+        this.block = new Uint8Array(Utf8Blocks.BLOCK);
+        this.used = 0;
+      }
+    }
+  }
+
+  /** The whole text in one array of its exact length; the blocks are let go as they are copied. */
+  bytes(): Uint8Array {
+    this.flush();
+    this.full.push(this.block.subarray(0, this.used));
+    const all = new Uint8Array(this.full.reduce((n, b) => n + b.byteLength, 0));
+    let at = 0;
+    for (let i = 0; i < this.full.length; i++) {
+      const block = this.full[i] as Uint8Array;
+      all.set(block, at);
+      at += block.byteLength;
+      this.full[i] = EMPTY;
+    }
+    this.block = EMPTY;
+    return all;
+  }
+}
+const EMPTY = new Uint8Array(0);
 
 /** Lower-case hex SHA-256 of the given bytes (what `sha256sum` prints). */
 export function sha256Hex(bytes: Uint8Array): string {

@@ -25,7 +25,7 @@ import { reserveSequence, sealPack } from '../signing/seal-pack.ts';
 import type { Signer } from '../signing/signer.ts';
 import type { Timestamper } from '../signing/timestamp.ts';
 import type { EvidenceStore } from '../storage/evidence-store.ts';
-import { assembleEvidence } from './assemble-evidence.ts';
+import { type AssembledEvidence, assembleEvidence } from './assemble-evidence.ts';
 import { type PackPlan, planPack } from './plan-pack.ts';
 import { type QueryStepResult, runQueries } from './run-queries.ts';
 
@@ -91,28 +91,50 @@ export async function exportEvidence(request: ExportRequest, deps: ExportDeps): 
   return finishPack(plan, request, queried, deps);
 }
 
+/** What {@link finishPack} uses of the export's dependencies. */
+type FinishDeps = Pick<
+  ExportDeps,
+  'engine' | 'store' | 'signer' | 'clock' | 'toolVersion' | 'operator' | 'onProgress' | 'timestamper'
+>;
+
 /**
  * The steps after the queries: assemble `evidence.json`, check the pack's state, reserve the
  * series' sequence, render the PDF and seal. The last stage of the Step Functions state machine
  * runs this over the source stages' results; {@link exportEvidence} over its own.
- * @throws SessiontrailError as {@link exportEvidence}, from `assembleEvidence` on.
+ * @throws SessiontrailError as {@link exportEvidence}, from `assembleEvidence` on (as a rejection).
  */
-export async function finishPack(
+export function finishPack(
   plan: PackPlan,
   request: ExportRequest,
   queried: QueryStepResult,
-  deps: Pick<
-    ExportDeps,
-    'engine' | 'store' | 'signer' | 'clock' | 'toolVersion' | 'operator' | 'onProgress' | 'timestamper'
-  >,
+  deps: FinishDeps,
+): Promise<ExportResult> {
+  // Assembled before the async steps, which receive only what they use: an async function holds
+  // its arguments until it returns, and the query rows (`queried.results`, one object per activity
+  // row, as large as the pack's own objects) would stay alive through the render and the seal.
+  let evidence: AssembledEvidence;
+  try {
+    (deps.onProgress ?? (() => {}))('assembling evidence.json');
+    evidence = assembleEvidence(plan, queried.results, queried.queryFiles, {
+      toolVersion: deps.toolVersion,
+      ...(queried.inputs === undefined ? {} : { inputs: queried.inputs }),
+    });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return sealAssembled(plan, request, evidence, queried.queryFiles, queried.runs, deps);
+}
+
+/** {@link finishPack} once evidence.json is assembled: the pack's state, the sequence, the PDF, the seal. */
+async function sealAssembled(
+  plan: PackPlan,
+  request: ExportRequest,
+  evidence: AssembledEvidence,
+  queryFiles: QueryStepResult['queryFiles'],
+  runs: QueryStepResult['runs'],
+  deps: FinishDeps,
 ): Promise<ExportResult> {
   const progress = deps.onProgress ?? (() => {});
-  const { results, queryFiles, runs, inputs } = queried;
-  progress('assembling evidence.json');
-  const evidence = assembleEvidence(plan, results, queryFiles, {
-    toolVersion: deps.toolVersion,
-    ...(inputs === undefined ? {} : { inputs }),
-  });
   // How the pack was computed goes to the manifest and the PDF, not to evidence.json (ToolInfo).
   const engine = await deps.engine.describe();
   const keyId = await deps.signer.keyId();

@@ -180,7 +180,8 @@ export interface RenderModel {
   };
   readonly accounts: Table;
   readonly timeline: Timeline;
-  readonly sessions: readonly SessionDetail[];
+  /** The per-session detail blocks, built one at a time as they are read ({@link SessionDetails}). */
+  readonly sessions: SessionDetails;
   readonly orphans: readonly OrphanHostBlock[];
   readonly dataQuality: {
     readonly sources: Table;
@@ -198,6 +199,46 @@ export interface RenderModel {
     readonly paragraphs: readonly string[];
     readonly verification: Verification;
   };
+}
+
+/**
+ * The sessions' detail blocks, in pack order. Each is built when it is read (and again if read
+ * again), never all at once: a 5,000-session pack's blocks held 25 MB for the whole render, while
+ * the PDF draws one at a time. Pure: the same pack gives the same blocks.
+ */
+export class SessionDetails implements Iterable<SessionDetail> {
+  private readonly sessions: readonly Session[];
+  private readonly maxRows: number;
+  private readonly findingRefs: ReadonlyMap<string, readonly number[]>;
+
+  constructor(
+    sessions: readonly Session[],
+    maxRows: number,
+    findingRefs: ReadonlyMap<string, readonly number[]>,
+  ) {
+    this.sessions = sessions;
+    this.maxRows = maxRows;
+    this.findingRefs = findingRefs;
+  }
+
+  get length(): number {
+    return this.sessions.length;
+  }
+
+  /**
+   * The detail block of the session at `index` (0-based, pack order).
+   * @throws SessiontrailError `INTERNAL` for an index outside the pack (a bug in the caller).
+   */
+  at(index: number): SessionDetail {
+    const session = this.sessions[index];
+    if (session === undefined)
+      throw new SessiontrailError('INTERNAL', `no session at index ${index} (a bug in sessiontrail)`);
+    return buildSessionDetail(session, this.maxRows, this.findingRefs);
+  }
+
+  *[Symbol.iterator](): Iterator<SessionDetail> {
+    for (let i = 0; i < this.sessions.length; i++) yield this.at(i);
+  }
 }
 
 /** Options for {@link buildRenderModel}. */
@@ -243,7 +284,7 @@ export function buildRenderModel(
     options.maxActivityRowsTotal ?? DEFAULT_MAX_ACTIVITY_ROWS_TOTAL,
   );
   const findingRefs = findingNumbersByRef(pack.findings);
-  const sessions = pack.sessions.map((s) => buildSessionDetail(s, maxRows, findingRefs));
+  const sessions = new SessionDetails(pack.sessions, maxRows, findingRefs);
   return {
     packId: p.id,
     keyId: seal.keyId,
@@ -770,7 +811,7 @@ const SEVERITIES = ['high', 'medium', 'low'] as const;
 /** A line to write on, in the sign-off block. */
 const BLANK = '_'.repeat(40);
 
-function buildFindingsPages(pack: EvidencePack, sessions: readonly SessionDetail[]): FindingsPages {
+function buildFindingsPages(pack: EvidencePack, sessions: SessionDetails): FindingsPages {
   const count = (sev: string) => pack.findings.filter((f) => f.severity === sev).length;
   const total = pack.findings.length;
   const sentence =

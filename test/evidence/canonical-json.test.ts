@@ -1,6 +1,9 @@
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../lib/errors.ts';
 import { canonicalBytes, sha256Hex } from '../../lib/evidence/canonical-json.ts';
+import { makeSamplePack } from '../fixtures/sample-pack.ts';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
@@ -113,6 +116,31 @@ describe('canonicalBytes', () => {
 
     // Assess
     expect(out).toBe('{"a":"2024-01-01T00:00:00.000Z"}');
+  });
+
+  // The bytes are written piece by piece into blocks; the `canonicalize` package (RFC 8785's
+  // reference behaviour, which builds one string) is the oracle they must equal.
+  it('writes the same bytes as the canonicalize package, for any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const expected = new TextEncoder().encode(canonicalize(value) as string);
+        expect(Buffer.from(canonicalBytes(value)).equals(Buffer.from(expected))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes the same bytes as the canonicalize package for a pack spanning many 1 MB blocks', () => {
+    // Prepare: non-ASCII names (two- and three-byte UTF-8) fall across the block boundaries.
+    const pack = makeSamplePack({ sessions: 300, activityPerSession: 40, seed: 3 });
+    const expected = new TextEncoder().encode(canonicalize(pack) as string);
+
+    // Act
+    const actual = canonicalBytes(pack);
+
+    // Assess
+    expect(expected.byteLength).toBeGreaterThan(3 * 1024 * 1024);
+    expect(sha256Hex(actual)).toBe(sha256Hex(expected));
   });
 
   const cyclic: Record<string, unknown> = { a: 1 };

@@ -382,7 +382,9 @@ describe('CloudTrail invictus-ir: verdicts and sentences true to the source', ()
     for (const s of linked) {
       const target = p.sessions.find((o) => o !== s && o.host === s.host && o.logon_id === s.linked_logon_id);
       expect(s.details).toContainEqual({ name: 'linked_session', value: `session ${target?.id}` });
-      const fact = model.sessions.find((d) => d.id === s.id)?.facts.find((f) => f.label === 'Linked session');
+      const fact = [...model.sessions]
+        .find((d) => d.id === s.id)
+        ?.facts.find((f) => f.label === 'Linked session');
       expect(fact?.value).toContain('in this pack');
       expect(fact?.value).not.toContain('not in the data');
     }
@@ -394,7 +396,7 @@ describe('CloudTrail invictus-ir: verdicts and sentences true to the source', ()
       p,
       sealFor(p, { evidenceSha256: 'ab'.repeat(32), keyId: 'k', keyFingerprint: 'fp' }),
     );
-    const facts = model.sessions.flatMap((d) => d.facts.map((f) => f.value));
+    const facts = [...model.sessions].flatMap((d) => d.facts.map((f) => f.value));
     expect(facts.some((v) => v.includes('token type not logged'))).toBe(false);
     const elevated = model.accounts.headers.indexOf('Elevated');
     expect(model.accounts.rows.every((r) => r[elevated] !== 'no')).toBe(true);

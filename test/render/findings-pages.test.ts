@@ -82,7 +82,7 @@ describe('findings pages and the row budget', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps the three finding rows of a 5,000-row session beyond the budget, marked with their numbers', () => {
-    const s = model.sessions[0];
+    const s = model.sessions.at(0);
     expect(s?.findingNumbers).toEqual([1, 2, 3]);
     for (const i of FINDING_ROWS) expect(text).toContain(`finding-row-${i}`);
     expect(text).not.toContain(`routine-${(FINDING_ROWS[0] as number) - 1}`);
@@ -115,7 +115,7 @@ describe('findings pages and the row budget', () => {
   it('links each register row to the page of its session: a GoTo to a named destination that poppler finds on that page', () => {
     const pdfPath = join(dir, 'evidence.pdf');
     const raw = readFileSync(pdfPath, 'latin1');
-    const session = model.sessions[0];
+    const session = model.sessions.at(0);
     if (session === undefined) throw new Error('the fixture has a session');
     // One link annotation per register row, each a GoTo to its session's destination.
     expect(raw.match(/\/Subtype \/Link/g)).toHaveLength(FINDING_ROWS.length);

@@ -77,7 +77,7 @@ describe('buildRenderModel', () => {
       orphan_activity: [{ ...orphan, ended: '2024-01-10T10:00:00.000Z' }, ...base.orphan_activity.slice(1)],
     };
     const model = buildRenderModel(pack, sealFor(pack, seal));
-    const detail = model.sessions.find((s) => s.id === paired.id);
+    const detail = [...model.sessions].find((s) => s.id === paired.id);
     expect(detail?.facts.find((f) => f.label === 'Pairing')?.value).toBe(
       'inferred, 87 ms apart: inferred, not logged: because',
     );
@@ -91,8 +91,21 @@ describe('buildRenderModel', () => {
   it('is pure: the same pack gives an equal model and the pack is not changed', () => {
     const pack = makeSamplePack({ sessions: 8, activityPerSession: 4, seed: 4 });
     const before = JSON.stringify(pack);
-    expect(buildRenderModel(pack, sealFor(pack, seal))).toEqual(buildRenderModel(pack, sealFor(pack, seal)));
+    const a = buildRenderModel(pack, sealFor(pack, seal));
+    const b = buildRenderModel(pack, sealFor(pack, seal));
+    expect(a).toEqual(b);
+    // The session blocks are built as they are read: equal whenever they are read, and read twice.
+    expect([...a.sessions]).toEqual([...b.sessions]);
+    expect(a.sessions.at(3)).toEqual([...a.sessions][3]);
     expect(JSON.stringify(pack)).toBe(before);
+  });
+
+  it('gives one session block per session of the pack, in pack order, and no block outside it', () => {
+    const pack = makeSamplePack({ sessions: 8, activityPerSession: 4, seed: 4 });
+    const { sessions } = buildRenderModel(pack, sealFor(pack, seal));
+    expect(sessions.length).toBe(pack.sessions.length);
+    expect([...sessions].map((d) => d.id)).toEqual(pack.sessions.map((s) => s.id));
+    expect(() => sessions.at(pack.sessions.length)).toThrow(/no session at index 8/);
   });
 });
 
@@ -180,7 +193,7 @@ describe('buildRenderModel: what evidence.json holds about inputs and pairs', ()
     const index = pack.sessions.findIndex((s) => s.pairing !== null);
     const session = pack.sessions[index];
     if (session === undefined) throw new Error('the sample has a UAC pair');
-    const facts = buildRenderModel(pack, sealFor(pack, seal)).sessions[index]?.facts ?? [];
+    const facts = buildRenderModel(pack, sealFor(pack, seal)).sessions.at(index).facts ?? [];
     for (const h of session.halves) {
       const fact = facts.find((f) => f.label === `${h.elevated ? 'Elevated' : 'Filtered'} half`);
       expect(fact?.value).toContain(`logon id ${h.logon_id}`);

@@ -82,12 +82,25 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
       ModDate: date,
     },
   });
-  const chunks: Uint8Array[] = [];
-  doc.on('data', (chunk: Uint8Array) => chunks.push(chunk));
+  // The render is synchronous, so a 'data' listener would see nothing until it ends: the stream
+  // would buffer every piece pdfkit pushes (millions of small arrays, ~50 KB per page). Its bytes go
+  // straight into a sink of 1 MB blocks instead; only the end of the stream goes through the stream.
+  const out = new ByteSink();
+  // The header, written by the constructor, is already in the stream's buffer.
+  for (let head = doc.read() as Uint8Array | null; head !== null; head = doc.read() as Uint8Array | null)
+    out.push(head);
+  const stream = doc as unknown as { push(chunk: Uint8Array | null): boolean };
+  const push = stream.push.bind(stream);
+  stream.push = (chunk: Uint8Array | null): boolean => {
+    if (chunk === null) return push(null);
+    out.push(chunk);
+    return true;
+  };
   const done = new Promise<void>((resolve, reject) => {
     doc.on('end', resolve);
     doc.on('error', reject);
   });
+  doc.resume();
 
   const fonts = loadFontSet();
   // pdfkit accepts a parsed fontkit font wherever it accepts font bytes (PDFFontFactory.open checks
@@ -124,8 +137,52 @@ export async function renderPdf(model: RenderModel, evidenceJson: Uint8Array): P
 
   doc.end();
   await done;
-  return Buffer.concat(chunks);
+  return out.bytes();
 }
+
+/**
+ * Collects the document's bytes in 1 MB blocks. pdfkit pushes every token it writes ("12 0 obj", a
+ * dictionary, "endobj") as a typed array of its own: a 5,000-page document is millions of them,
+ * which, kept until the end, held more memory than the PDF itself.
+ */
+class ByteSink {
+  private static readonly BLOCK = 1 << 20;
+  private readonly full: Uint8Array[] = [];
+  private block = new Uint8Array(ByteSink.BLOCK);
+  private used = 0;
+
+  push(chunk: Uint8Array): void {
+    let from = 0;
+    while (from < chunk.byteLength) {
+      if (this.used === this.block.byteLength) {
+        this.full.push(this.block);
+        this.block = new Uint8Array(ByteSink.BLOCK);
+        this.used = 0;
+      }
+      const n = Math.min(chunk.byteLength - from, this.block.byteLength - this.used);
+      this.block.set(chunk.subarray(from, from + n), this.used);
+      this.used += n;
+      from += n;
+    }
+  }
+
+  /** All bytes written, in one array; the blocks are let go as they are copied. */
+  bytes(): Uint8Array {
+    const size = this.full.length * ByteSink.BLOCK + this.used;
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (let i = 0; i < this.full.length; i++) {
+      all.set(this.full[i] as Uint8Array, at);
+      at += ByteSink.BLOCK;
+      this.full[i] = EMPTY;
+    }
+    all.set(this.block.subarray(0, this.used), at);
+    this.block = EMPTY;
+    this.used = 0;
+    return all;
+  }
+}
+const EMPTY = new Uint8Array(0);
 
 function writeCover(w: PdfWriter, m: RenderModel): void {
   w.newPage('portrait');
@@ -192,7 +249,9 @@ function writeAccounts(w: PdfWriter, m: RenderModel): void {
 function writeSessions(w: PdfWriter, m: RenderModel): void {
   w.beginSection('Sessions', { newPage: 'portrait' });
   if (m.sessions.length === 0) w.paragraph('No session in scope.');
-  m.sessions.forEach((s, i) => {
+  for (let i = 0; i < m.sessions.length; i++) {
+    // Built here, one at a time, and let go once drawn.
+    const s = m.sessions.at(i);
     // Start a session where its identity and a few activity rows fit, not at the foot of a page.
     w.ensure(260);
     w.heading(`${i + 1}. ${s.title}`, 2, sessionDestination(s.id));
@@ -213,7 +272,7 @@ function writeSessions(w: PdfWriter, m: RenderModel): void {
         { size: 8, role: 'bold' },
       );
     }
-  });
+  }
 }
 
 function writeOrphans(w: PdfWriter, m: RenderModel): void {

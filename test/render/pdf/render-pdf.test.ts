@@ -149,6 +149,30 @@ describe('renderPdf', () => {
     expect(info).toContain('2024-03-09T10:15:00');
   });
 
+  it('writes a PDF of several 1 MB output blocks intact: evidence.json detaches byte for byte, text and pages read', async () => {
+    // Prepare: 3 MB that deflate cannot shrink, pushed by pdfkit as one piece across block boundaries.
+    const big = new Uint8Array(3 * 1024 * 1024 + 17);
+    let state = 7;
+    for (let i = 0; i < big.length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) | 0;
+      big[i] = state >>> 24;
+    }
+    const path = join(dir, 'big.pdf');
+
+    // Act
+    const out = await renderPdf(model, big);
+    writeFileSync(path, out);
+
+    // Assess
+    expect(out.byteLength).toBeGreaterThan(big.length);
+    const detached = join(dir, 'big.bin');
+    poppler('pdfdetach', ['-save', '1', '-o', detached, path]);
+    expect(Buffer.compare(readFileSync(detached), Buffer.from(big))).toBe(0);
+    expect(Number(/Pages:\s+(\d+)/.exec(poppler('pdfinfo', [path]).toString())?.[1])).toBe(pages);
+    const last = poppler('pdftotext', ['-f', String(pages), '-l', String(pages), path, '-']).toString();
+    expect(last).toContain(`page ${pages} of ${pages}`);
+  });
+
   it('renders the same model to the same bytes', async () => {
     const again = await renderPdf(buildRenderModel(pack, sealFor(pack, seal)), json);
     expect(Buffer.compare(Buffer.from(again), Buffer.from(pdf))).toBe(0);
