@@ -7,7 +7,13 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MEMORY_LIMIT, DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
+import {
+  DEFAULT_MEMORY_LIMIT,
+  DuckDbEngine,
+  memoryLimitFor,
+  PACK_QUERY_MEMORY_LIMIT,
+  WHOLE_DOCUMENT_MEMORY_LIMIT,
+} from '../../lib/query/duckdb/duckdb-engine.ts';
 import { ParamList } from '../../lib/query/sql.ts';
 import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
 
@@ -20,14 +26,56 @@ describe('DuckDbEngine resources', () => {
       sql: `SELECT current_setting('memory_limit') AS mem, current_setting('temp_directory') AS tmp`,
       params: [],
     });
-    expect(DEFAULT_MEMORY_LIMIT).toBe('2GB');
-    // DuckDB reports the limit in GiB-based units: 2 GB = 1.8 GiB.
-    expect(String(rows[0]?.mem)).toMatch(/^1\.8 GiB$/);
+    expect(DEFAULT_MEMORY_LIMIT).toBe('1GB');
+    // A statement that is no normalising query runs under the pack queries' limit; DuckDB reports
+    // it in GiB-based units: 512 MB = 488.2 MiB.
+    expect(String(rows[0]?.mem)).toBe('488.2 MiB');
     expect(rows[0]?.tmp).toBe(engine.tempDirectory);
     expect(engine.tempDirectory.startsWith(root)).toBe(true);
     expect(existsSync(engine.tempDirectory)).toBe(true);
     await engine.close();
     expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('applies 1 GB to the normalising queries, 2 GB where they read whole JSON documents, 512 MB to the pack queries, and an explicit limit to all', async () => {
+    // The setting read inside each statement is the limit DuckDB applied to it (512 MB = 488.2 MiB,
+    // 1 GB = 953.6 MiB, 2 GB = 1.8 GiB in DuckDB's GiB-based units); they bound the Windows export,
+    // and a 50 MiB CloudTrail document needs 2 GB (bench/RESULTS.md,
+    // test/sources/cloudtrail-large-file.test.ts).
+    const setting = `SELECT current_setting('memory_limit') AS mem`;
+    const engine = await DuckDbEngine.open({ threads: 1 });
+    try {
+      const limitOf = async (name: string) =>
+        String((await engine.select({ name, sql: setting, params: [] })).rows[0]?.mem);
+      expect(await limitOf('normalise-windows')).toBe('953.6 MiB');
+      expect(await limitOf('normalise-cloudtrail')).toBe('1.8 GiB');
+      expect(await limitOf('session-events')).toBe('488.2 MiB');
+      expect(await limitOf('findings')).toBe('488.2 MiB');
+      expect(await limitOf('normalise-ocsf')).toBe('1.8 GiB');
+      expect(await limitOf('normalise-linux-auth')).toBe('953.6 MiB');
+      await engine.materialize('limit_probe', { name: 'normalise-cloudtrail', sql: setting, params: [] });
+      const probe = await engine.select({
+        name: 'probe',
+        sql: `SELECT mem FROM ${engine.dialect.workTable('limit_probe')}`,
+        params: [],
+      });
+      expect(String(probe.rows[0]?.mem)).toBe('1.8 GiB');
+    } finally {
+      await engine.close();
+    }
+    expect(WHOLE_DOCUMENT_MEMORY_LIMIT).toBe('2GB');
+    expect(memoryLimitFor('normalise-windows', undefined)).toBe(DEFAULT_MEMORY_LIMIT);
+    expect(memoryLimitFor('normalise-cloudtrail', undefined)).toBe(WHOLE_DOCUMENT_MEMORY_LIMIT);
+    expect(memoryLimitFor('coverage-records', undefined)).toBe(PACK_QUERY_MEMORY_LIMIT);
+    const fixed = await DuckDbEngine.open({ threads: 1, memoryLimit: '3GB' });
+    try {
+      for (const name of ['normalise-windows', 'normalise-cloudtrail']) {
+        const { rows } = await fixed.select({ name, sql: setting, params: [] });
+        expect(String(rows[0]?.mem)).toBe('2.7 GiB');
+      }
+    } finally {
+      await fixed.close();
+    }
   });
 
   it('removes the spill folder when the process exits without closing the engine', () => {

@@ -6,12 +6,15 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBValue, listValue } fr
 import { SessiontrailError } from '../../errors.ts';
 import { DUCKDB_SHIMS, duckdbDialect } from '../dialects/duckdb-dialect.ts';
 import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
-import type { SqlQuery, SqlValue } from '../sql.ts';
+import { literal, type SqlQuery, type SqlValue } from '../sql.ts';
 
 export interface DuckDbEngineOptions {
   /** Worker threads; `undefined` lets DuckDB use every core. */
   readonly threads?: number;
-  /** Memory limit, e.g. `'2GB'`; default {@link DEFAULT_MEMORY_LIMIT}. */
+  /**
+   * Memory limit of every statement, e.g. `'2GB'`; without it, {@link memoryLimitFor} chooses per
+   * statement ({@link DEFAULT_MEMORY_LIMIT}, or more for whole JSON documents).
+   */
   readonly memoryLimit?: string;
   /**
    * The folder under which the engine makes its own spill folder (removed on close and at process
@@ -22,13 +25,44 @@ export interface DuckDbEngineOptions {
 }
 
 /**
- * 2 GB: the pack's working tables hold normalised columns, never raw lines (DESIGN 14), stored
- * compressed in the pack's database file; what does not fit spills to the engine's temp folder.
- * DuckDB's resident memory grows towards its limit whatever the input (the Windows normalising
- * query at 1 M records: 1.6 GiB with 2 GB, 0.94 GiB with 1 GB, the same CPU time), but a CloudTrail
- * file of 50 MiB, read as one document, needs more than 1 GB (bench/RESULTS.md).
+ * 1 GB: the limit every statement runs under but those of {@link WHOLE_DOCUMENT_QUERIES}. The
+ * pack's working tables hold normalised columns, never raw lines (DESIGN 14), stored compressed in
+ * the pack's database file; what does not fit spills to the engine's temp folder. DuckDB's resident
+ * memory grows towards its limit whatever the input: the Windows normalising query at 1 M records
+ * peaked at 1.6–1.8 GiB under 2 GB and at 0.94 GiB under 1 GB for the same CPU time
+ * (bench/RESULTS.md), and the issue's target is 1.5 GB for the whole export.
  */
-export const DEFAULT_MEMORY_LIMIT = '2GB';
+export const DEFAULT_MEMORY_LIMIT = '1GB';
+
+/**
+ * 2 GB for the statements that read a JSON file as one document (a CloudTrail delivery is one
+ * `{"Records": [...]}` object): DuckDB holds the whole document while parsing it and cannot spill
+ * it, and a 50 MiB CloudTrail file needs more than 1 GB (test/sources/cloudtrail-large-file.test.ts).
+ */
+export const WHOLE_DOCUMENT_MEMORY_LIMIT = '2GB';
+
+/** The normalising queries that read whole JSON documents ({@link RawReaders.jsonRecords}). */
+const WHOLE_DOCUMENT_QUERIES: ReadonlySet<string> = new Set(['normalise-cloudtrail', 'normalise-ocsf']);
+
+/**
+ * 512 MB for the pack's queries after the normalising ones: they read the working tables (stored
+ * in the database file, evictable) while the process holds the pack's rows in its own heap; under
+ * 1 GB the 5 M-record export peaked at 1.66 GiB in them (findings, coverage), above the normalising
+ * query's 1.25 GiB (bench/RESULTS.md).
+ */
+export const PACK_QUERY_MEMORY_LIMIT = '512MB';
+
+/**
+ * The memory limit DuckDB applies to one statement: {@link WHOLE_DOCUMENT_MEMORY_LIMIT} for a
+ * statement that reads whole JSON documents, {@link DEFAULT_MEMORY_LIMIT} for the other normalising
+ * queries (`normalise-*`, which read the raw lines), {@link PACK_QUERY_MEMORY_LIMIT} for the rest.
+ * An explicit {@link DuckDbEngineOptions.memoryLimit} applies to every statement.
+ */
+export function memoryLimitFor(queryName: string, engineLimit: string | undefined): string {
+  if (engineLimit !== undefined) return engineLimit;
+  if (WHOLE_DOCUMENT_QUERIES.has(queryName)) return WHOLE_DOCUMENT_MEMORY_LIMIT;
+  return queryName.startsWith('normalise-') ? DEFAULT_MEMORY_LIMIT : PACK_QUERY_MEMORY_LIMIT;
+}
 
 /** The pack's database file, in the engine's spill folder. */
 const WORK_DATABASE = 'work.duckdb';
@@ -56,6 +90,10 @@ export class DuckDbEngine implements QueryEngine {
     private readonly connection: DuckDBConnection,
     /** The spill folder this engine owns. */
     readonly tempDirectory: string,
+    /** The limit the engine was opened with, if one was given. */
+    private readonly memoryLimit: string | undefined,
+    /** The limit in force on the connection now. */
+    private currentLimit: string,
   ) {}
 
   /**
@@ -69,8 +107,9 @@ export class DuckDbEngine implements QueryEngine {
       exitHookInstalled = true;
       process.once('exit', removeOpenSpillDirs);
     }
+    const openLimit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
     const config: Record<string, string> = {
-      memory_limit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      memory_limit: openLimit,
       temp_directory: tempDirectory,
     };
     if (options.threads !== undefined) config.threads = String(options.threads);
@@ -79,7 +118,7 @@ export class DuckDbEngine implements QueryEngine {
       const connection = await instance.connect();
       await connection.run(`SET TimeZone = 'UTC'`);
       for (const shim of DUCKDB_SHIMS) await connection.run(shim);
-      return new DuckDbEngine(instance, connection, tempDirectory);
+      return new DuckDbEngine(instance, connection, tempDirectory, options.memoryLimit, openLimit);
     } catch (cause) {
       OPEN_SPILL_DIRS.delete(tempDirectory);
       rmSync(tempDirectory, { recursive: true, force: true });
@@ -139,6 +178,12 @@ export class DuckDbEngine implements QueryEngine {
 
   private async run(query: SqlQuery, text: string) {
     try {
+      const limit = memoryLimitFor(query.name, this.memoryLimit);
+      if (limit !== this.currentLimit) {
+        // SET takes no parameter: the limit goes through the one quoting function.
+        await this.connection.run(`SET memory_limit = ${literal(limit)}`);
+        this.currentLimit = limit;
+      }
       return await this.connection.runAndReadAll(text, query.params.map(toDuckValue));
     } catch (cause) {
       throw new SessiontrailError(
