@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { cpus, homedir, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -27,6 +27,7 @@ import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { makeKey } from '../test/helpers/local-export.ts';
+import { arg, benchCache, fleetRoot } from './bench-cli.ts';
 import { FLEET_DAYS, FLEET_FROM, fleetLogs, readFleet } from './fleet-logs.ts';
 import { hayabusaCase } from './hayabusa.ts';
 import { trinoScanCase } from './trino-scan.ts';
@@ -271,11 +272,6 @@ const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
     const [kind, root, threads] = process.argv.slice(3) as [string, string, string];
@@ -292,13 +288,13 @@ async function main(): Promise<void> {
     .concat(process.argv.includes('--large') ? [10] : []);
   const rounds = Number(arg('--rounds') ?? 3);
   const threads = Number(arg('--threads') ?? 2);
-  const cache = arg('--cache') ?? join(homedir(), '.cache', 'sessiontrail', 'bench-fleet');
+  const cache = benchCache();
   console.log(
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${gib(totalmem())} RAM, node ${process.version}; DuckDB threads ${threads}; ${rounds} interleaved rounds, medians`,
   );
   for (const millions of sizes) {
     const records = Math.round(millions * 1_000_000);
-    const root = join(cache, `windows-${records}`);
+    const root = fleetRoot(cache, millions);
     const genStart = performance.now();
     const logs = await fleetLogs({ captures: CAPTURES, root, records, seed: 15 });
     let gz = 0;

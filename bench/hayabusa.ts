@@ -30,7 +30,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
@@ -38,7 +38,8 @@ import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { FLEET_DAYS, FLEET_FROM, type FleetLogs, readFleet } from './fleet-logs.ts';
+import { arg, benchCache, generatedFleets } from './bench-cli.ts';
+import { FLEET_DAYS, FLEET_FROM, type FleetLogs } from './fleet-logs.ts';
 
 /** Where `scripts/build-hayabusa.sh` leaves the binary (its first argument is this folder). */
 export function hayabusaBuildDir(cache: string): string {
@@ -281,23 +282,10 @@ export async function hayabusaCase(logs: FleetLogs, cache: string, rounds = 1): 
   ].join('\n');
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const cache = arg('--cache') ?? join(homedir(), '.cache', 'sessiontrail', 'bench-fleet');
+  const cache = benchCache();
   const rounds = Number(arg('--rounds') ?? 3);
-  for (const millions of (arg('--sizes') ?? '0.25').split(',').map(Number)) {
-    const root = join(cache, `windows-${Math.round(millions * 1_000_000)}`);
-    const logs = await readFleet(root);
-    if (logs === null) {
-      console.log(
-        `${millions} M: no generated input at ${root} (run npm run bench -- --sizes ${millions} first)`,
-      );
-      continue;
-    }
+  for await (const { millions, logs } of generatedFleets(cache, '0.25')) {
     console.log(`\n## ${millions} M records: hayabusa logon-summary vs sessiontrail export`);
     console.log(await hayabusaCase(logs, cache, rounds));
   }

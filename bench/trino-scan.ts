@@ -27,7 +27,7 @@
  * sums are exact to about 0.5 % of each statement's figure.
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { homedir, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixedClock } from '../lib/clock.ts';
@@ -44,7 +44,8 @@ import { SOURCES } from '../lib/sources/index.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
 import { AthenaShapedEngine } from '../test/conformance/athena-shaped-engine.ts';
 import { makeKey } from '../test/helpers/local-export.ts';
-import { FLEET_DAYS, FLEET_FROM, type FleetLogs, readFleet } from './fleet-logs.ts';
+import { arg, benchCache, generatedFleets } from './bench-cli.ts';
+import { FLEET_DAYS, FLEET_FROM, type FleetLogs } from './fleet-logs.ts';
 
 const DAY_MS = 86_400_000;
 const USER = 'sessiontrail-bench';
@@ -293,13 +294,8 @@ export async function trinoScanCase(
   return lines;
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const cache = arg('--cache') ?? join(homedir(), '.cache', 'sessiontrail', 'bench-fleet');
+  const cache = benchCache();
   const url = arg('--trino-url') ?? 'http://127.0.0.1:8080';
   const windows = (arg('--days') ?? `1,7,${FLEET_DAYS}`).split(',').map(Number);
   const shapes = (arg('--shapes') ?? 'athena,trino').split(',') as Shape[];
@@ -308,15 +304,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
-  for (const millions of (arg('--sizes') ?? '0.25').split(',').map(Number)) {
-    const root = join(cache, `windows-${Math.round(millions * 1_000_000)}`);
-    const logs = await readFleet(root);
-    if (logs === null) {
-      console.log(
-        `${millions} M: no generated input at ${root} (run npm run bench -- --sizes ${millions} first)`,
-      );
-      continue;
-    }
+  for await (const { millions, logs } of generatedFleets(cache, '0.25')) {
     console.log(`\n## ${millions} M records (${logs.files.length} files)`);
     for (const line of await trinoScanCase(logs, url, windows, shapes)) console.log(line);
   }
