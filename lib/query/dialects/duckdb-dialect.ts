@@ -101,6 +101,14 @@ const PARQUET = /\.parquet$/i;
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
+ * The reader's buffer per thread: twice the longest line, so that any line fits across two buffers.
+ * DuckDB's default is 16 × `max_line_size` (256 MiB here), and two threads' buffers alone then
+ * exceed a statement's 512 MB limit (memoryLimitFor in duckdb-engine.ts) and fail the read; 32 MiB
+ * is also the buffer DuckDB uses with its own default line limit.
+ */
+const READ_BUFFER_BYTES = 2 * MAX_LINE_BYTES;
+
+/**
  * The largest document (a file's kept lines joined) read as one JSON value; a larger file is read
  * line by line. The record staging's bound (lib/locate/record-staging.ts, same name), so that both
  * give a file the same records.
@@ -117,7 +125,7 @@ const KEPT_LINE = (line: string) =>
 
 /** One text file read as lines, one VARCHAR column `line` (see {@link duckdbDialect.rawLines}). */
 const lineReader = (pathToken: string) =>
-  `read_csv(${pathToken}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = ${MAX_LINE_BYTES})`;
+  `read_csv(${pathToken}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${READ_BUFFER_BYTES})`;
 
 /**
  * DuckDB's {@link Dialect.jsonRecords}: text files are read as lines (gzip by extension, as for
@@ -144,7 +152,7 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
   WITH k AS (SELECT unnest(${paths}) AS path, unnest(${keys}) AS object_key),
   l AS (
     SELECT filename AS path, line, row_number() OVER (PARTITION BY filename ORDER BY ordinality) - 1 AS line_no
-    FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = ${MAX_LINE_BYTES}) WITH ORDINALITY
+    FROM read_csv(${paths}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, filename = true, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${READ_BUFFER_BYTES}) WITH ORDINALITY
   ),
   -- Marker and blank lines are numbered (positions stay the file's) but are no records.
   d AS (
