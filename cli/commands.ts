@@ -121,6 +121,7 @@ export async function runExport(
     config?: string;
     key: string;
     threads?: number;
+    memoryLimit?: string;
     allowEmpty?: boolean;
     maxFileMib?: number;
     tsaUrl?: string;
@@ -184,7 +185,7 @@ export interface TrinoOptions {
  * @throws SessiontrailError `BAD_REQUEST` when the options of the chosen engine are missing.
  */
 function engineChoice(
-  opts: TrinoOptions & { logs?: string; threads?: number; maxFileMib?: number },
+  opts: TrinoOptions & { logs?: string; threads?: number; memoryLimit?: string; maxFileMib?: number },
 ): EngineChoice {
   if ((opts.engine ?? 'duckdb') === 'duckdb') {
     if (opts.logs === undefined)
@@ -193,6 +194,7 @@ function engineChoice(
       kind: 'duckdb',
       logs: opts.logs,
       ...(opts.threads ? { threads: opts.threads } : {}),
+      ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),
       ...(opts.maxFileMib ? { maxFileBytes: opts.maxFileMib * 1024 * 1024 } : {}),
     };
   }
@@ -467,13 +469,14 @@ async function loadTrustedKeys(opts: VerifyOptions): Promise<string[]> {
  */
 export async function runRederive(
   packDir: string,
-  opts: Common & { logs: string; config?: string; threads?: number },
+  opts: Common & { logs: string; config?: string; threads?: number; memoryLimit?: string },
 ): Promise<void> {
   const { store, relative } = storeOf(packDir, 2);
   const onProgress = progress(opts.json);
   const deps = await rederiveDeps({
     logs: opts.logs,
     ...(opts.threads ? { threads: opts.threads } : {}),
+    ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),
     ...(opts.config ? { configPath: opts.config } : {}),
     ...(onProgress ? { onProgress } : {}),
   });

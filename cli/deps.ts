@@ -34,6 +34,8 @@ export type EngineChoice =
       readonly kind: 'duckdb';
       readonly logs: string;
       readonly threads?: number;
+      /** DuckDB's memory limit for every statement, e.g. `2GB` (default: chosen per statement). */
+      readonly memoryLimit?: string;
       /** Largest decompressed size of one log file (default 4 GiB); a larger file is reported, not read. */
       readonly maxFileBytes?: number;
     }
@@ -84,6 +86,7 @@ export async function localDeps(options: LocalDepsOptions): Promise<ExportDeps &
 export async function rederiveDeps(options: {
   readonly logs: string;
   readonly threads?: number;
+  readonly memoryLimit?: string;
   readonly configPath?: string;
   readonly onProgress?: (step: string) => void;
 }): Promise<RederiveDeps & { close(): Promise<void> }> {
@@ -92,6 +95,7 @@ export async function rederiveDeps(options: {
     kind: 'duckdb',
     logs: options.logs,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }),
   });
   return {
     engine,
@@ -107,7 +111,10 @@ async function engineAndLocator(
   choice: EngineChoice,
 ): Promise<{ engine: QueryEngine; locator: RawLogLocator }> {
   if (choice.kind === 'duckdb') {
-    const engine = await DuckDbEngine.open(choice.threads === undefined ? {} : { threads: choice.threads });
+    const engine = await DuckDbEngine.open({
+      ...(choice.threads === undefined ? {} : { threads: choice.threads }),
+      ...(choice.memoryLimit === undefined ? {} : { memoryLimit: choice.memoryLimit }),
+    });
     const limits = {
       ...DEFAULT_LIMITS,
       ...(choice.maxFileBytes === undefined ? {} : { maxDecompressedBytes: choice.maxFileBytes }),

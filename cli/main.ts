@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { classifyError, isSessiontrailError } from '../lib/errors.ts';
+import { checkMemoryLimit } from '../lib/query/duckdb/duckdb-engine.ts';
 import {
   runDemo,
   runExport,
@@ -22,6 +23,17 @@ const positiveInt = (name: string) => (value: string) => {
     throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
   return n;
 };
+
+/** A DuckDB memory limit, checked by the engine's own rule. */
+const memorySize = (value: string) => {
+  try {
+    return checkMemoryLimit(value);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+  }
+};
+const MEMORY_LIMIT_HELP =
+  'DuckDB memory limit of every statement, e.g. 2GB (default: 512MB, 2GB for statements that read a JSON file as one document); raise it when a statement reports Out of Memory';
 
 const program = new Command()
   .name('sessiontrail')
@@ -106,6 +118,7 @@ program
   .option('--config <file>', 'configuration JSON: privileged accounts, suppression rules, look-back')
   .option('--key <file>', 'signing key (PEM) made by `sessiontrail keygen`', '.sessiontrail/signing-key.pem')
   .option('--threads <n>', 'DuckDB worker threads (default: all cores)', positiveInt('--threads'))
+  .option('--memory-limit <size>', MEMORY_LIMIT_HELP, memorySize)
   .addOption(
     new Option('--engine <engine>', 'duckdb: local files (--logs); trino: the raw tables of a Trino catalog')
       .choices(['duckdb', 'trino'])
@@ -241,6 +254,7 @@ program
   .requiredOption('--logs <path>', "your copy of the pack's logs: the folder its input keys are relative to")
   .option('--config <file>', 'the configuration the pack was built with (its sha256 is in evidence.json)')
   .option('--threads <n>', 'DuckDB worker threads (default: all cores)', positiveInt('--threads'))
+  .option('--memory-limit <size>', MEMORY_LIMIT_HELP, memorySize)
   .option('--json', 'print the outcome as JSON')
   .addHelpText(
     'after',

@@ -215,6 +215,23 @@ describe('sessiontrail bad input', () => {
     ],
     [['verify', '/no/such/pack'], /no pack folder/],
     [['sample', '--out', 'x', '--hosts', 'many'], /--hosts must be a whole number/],
+    [
+      [
+        'export',
+        '--kind',
+        'review',
+        '--from',
+        '2024-01-01',
+        '--to',
+        '2024-01-02',
+        '--logs',
+        '.',
+        '--memory-limit',
+        '2',
+      ],
+      /--memory-limit.*"2" is not a size of at least 64MB.*e\.g\. 512MB/,
+    ],
+    [['rederive', '/no/such/pack', '--logs', '.', '--memory-limit', 'lots'], /"lots" is not a size/],
   ])('refuses %j with a message that says what to fix and exit code 2', (args, message) => {
     const r = run(args as string[], cwd);
     expect(r.code).toBe(2);

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MEMORY_LIMIT,
+  checkMemoryLimit,
   DuckDbEngine,
   memoryLimitFor,
-  PACK_QUERY_MEMORY_LIMIT,
+  STATEMENT_MEMORY_LIMIT,
   WHOLE_DOCUMENT_MEMORY_LIMIT,
 } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { ParamList } from '../../lib/query/sql.ts';
@@ -26,9 +26,9 @@ describe('DuckDbEngine resources', () => {
       sql: `SELECT current_setting('memory_limit') AS mem, current_setting('temp_directory') AS tmp`,
       params: [],
     });
-    expect(DEFAULT_MEMORY_LIMIT).toBe('1GB');
-    // A statement that is no normalising query runs under the pack queries' limit; DuckDB reports
-    // it in GiB-based units: 512 MB = 488.2 MiB.
+    expect(STATEMENT_MEMORY_LIMIT).toBe('512MB');
+    // A statement runs under the statements' limit; DuckDB reports it in GiB-based units:
+    // 512 MB = 488.2 MiB.
     expect(String(rows[0]?.mem)).toBe('488.2 MiB');
     expect(rows[0]?.tmp).toBe(engine.tempDirectory);
     expect(engine.tempDirectory.startsWith(root)).toBe(true);
@@ -37,9 +37,9 @@ describe('DuckDbEngine resources', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
-  it('applies 1 GB to the normalising queries, 2 GB where they read whole JSON documents, 512 MB to the pack queries, and an explicit limit to all', async () => {
+  it('applies 2 GB where a statement reads whole JSON documents, 512 MB to every other statement, and an explicit limit to all', async () => {
     // The setting read inside each statement is the limit DuckDB applied to it (512 MB = 488.2 MiB,
-    // 1 GB = 953.6 MiB, 2 GB = 1.8 GiB in DuckDB's GiB-based units); they bound the Windows export,
+    // 2 GB = 1.8 GiB in DuckDB's GiB-based units); they bound the Windows export,
     // and a 50 MiB CloudTrail document needs 2 GB (bench/RESULTS.md,
     // test/sources/cloudtrail-large-file.test.ts).
     const setting = `SELECT current_setting('memory_limit') AS mem`;
@@ -47,12 +47,12 @@ describe('DuckDbEngine resources', () => {
     try {
       const limitOf = async (name: string) =>
         String((await engine.select({ name, sql: setting, params: [] })).rows[0]?.mem);
-      expect(await limitOf('normalise-windows')).toBe('953.6 MiB');
+      expect(await limitOf('normalise-windows')).toBe('488.2 MiB');
       expect(await limitOf('normalise-cloudtrail')).toBe('1.8 GiB');
       expect(await limitOf('session-events')).toBe('488.2 MiB');
       expect(await limitOf('findings')).toBe('488.2 MiB');
       expect(await limitOf('normalise-ocsf')).toBe('1.8 GiB');
-      expect(await limitOf('normalise-linux-auth')).toBe('953.6 MiB');
+      expect(await limitOf('normalise-linux-auth')).toBe('488.2 MiB');
       await engine.materialize('limit_probe', { name: 'normalise-cloudtrail', sql: setting, params: [] });
       const probe = await engine.select({
         name: 'probe',
@@ -64,9 +64,9 @@ describe('DuckDbEngine resources', () => {
       await engine.close();
     }
     expect(WHOLE_DOCUMENT_MEMORY_LIMIT).toBe('2GB');
-    expect(memoryLimitFor('normalise-windows', undefined)).toBe(DEFAULT_MEMORY_LIMIT);
+    expect(memoryLimitFor('normalise-windows', undefined)).toBe(STATEMENT_MEMORY_LIMIT);
     expect(memoryLimitFor('normalise-cloudtrail', undefined)).toBe(WHOLE_DOCUMENT_MEMORY_LIMIT);
-    expect(memoryLimitFor('coverage-records', undefined)).toBe(PACK_QUERY_MEMORY_LIMIT);
+    expect(memoryLimitFor('coverage-records', undefined)).toBe(STATEMENT_MEMORY_LIMIT);
     const fixed = await DuckDbEngine.open({ threads: 1, memoryLimit: '3GB' });
     try {
       for (const name of ['normalise-windows', 'normalise-cloudtrail']) {
@@ -75,6 +75,39 @@ describe('DuckDbEngine resources', () => {
       }
     } finally {
       await fixed.close();
+    }
+  });
+
+  it('refuses a memory limit that is no size, before it reaches DuckDB, and names it in the refusal', async () => {
+    for (const good of ['512MB', '2GB', '1.5GB', '2GiB', '100MiB']) expect(checkMemoryLimit(good)).toBe(good);
+    for (const bad of ['2', 'GB', '2 GB', '-1GB', "1GB'; SELECT 1; --", '10MB', '0GB', '2PB']) {
+      expect(() => checkMemoryLimit(bad)).toThrow(/is not a size of at least 64MB/);
+    }
+    const root = mkdtempSync(join(tmpdir(), 'st-spill-bad-'));
+    await expect(
+      DuckDbEngine.open({ threads: 1, memoryLimit: 'lots', tempRoot: root }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('"lots"'),
+    });
+    // Refused before the spill folder is made.
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('says which limit a statement ran out of and how to raise it', async () => {
+    // One list of 2 M strings of about 200 bytes (0.4 GB) is one value: DuckDB cannot spill it,
+    // so under 64 MB the statement fails with an Out of Memory Error.
+    const engine = await DuckDbEngine.open({ threads: 1, memoryLimit: '64MB' });
+    try {
+      await expect(
+        engine.select({
+          name: 'oom-probe',
+          sql: `SELECT list(repeat('x', 200) || i) AS l FROM range(2000000) t(i)`,
+          params: [],
+        }),
+      ).rejects.toThrow(/Out of Memory Error.*memory limit of 64MB.*--memory-limit/s);
+    } finally {
+      await engine.close();
     }
   });
 
