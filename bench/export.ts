@@ -23,6 +23,7 @@ import { fixedClock } from '../lib/clock.ts';
 import { loadConfig } from '../lib/config/config.ts';
 import { exportEvidence } from '../lib/export/export-evidence.ts';
 import { localLocator } from '../lib/locate/local-logs.ts';
+import { MAX_LINE_BYTES, READ_BUFFER_BYTES } from '../lib/query/dialects/duckdb-dialect.ts';
 import { DuckDbEngine } from '../lib/query/duckdb/duckdb-engine.ts';
 import { LocalKeySigner } from '../lib/signing/local-key-signer.ts';
 import { FsEvidenceStore } from '../lib/storage/fs-evidence-store.ts';
@@ -75,7 +76,8 @@ function rssSampler() {
  * The fields the scan extracts: the system fields the Windows source reads (event id, channel,
  * host, record number, the three time fields) in the two layouts of the captures (flat NXLog and
  * Winlogbeat 6), and the EventData fields of a logon, in one `json_value` call per line (one parse),
- * as the normalising query extracts them.
+ * as the normalising query extracts them. It reads with the export's line reader settings (longest
+ * line, buffer per thread), so that the two differ only in what they do with a line.
  */
 const SCAN_FIELDS = [
   ['EventID'],
@@ -122,7 +124,7 @@ async function childScan(files: readonly string[], threads: number): Promise<Run
   const reader = await con.runAndReadAll(`SELECT count(*) AS n, count(sv[1]) + count(sv[2]) AS with_id,
     sum(len(list_filter(sv, x -> x IS NOT NULL))) AS values
   FROM (SELECT json_value(line, [${paths}]) AS sv
-    FROM read_csv(${list}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = ${16 * 1024 * 1024}))`);
+    FROM read_csv(${list}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${READ_BUFFER_BYTES}))`);
   const row = reader.getRowObjectsJS()[0] as { n: bigint; values: bigint };
   con.closeSync();
   db.closeSync();

@@ -98,7 +98,7 @@ const PARQUET = /\.parquet$/i;
  * line per record), so no line the reader sees is longer. DuckDB sizes its read buffers from it, so
  * a larger value costs memory under the engine's memory limit.
  */
-const MAX_LINE_BYTES = 16 * 1024 * 1024;
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The reader's buffer per thread: twice the longest line, so that any line fits across two buffers.
@@ -106,7 +106,7 @@ const MAX_LINE_BYTES = 16 * 1024 * 1024;
  * exceed a statement's 512 MB limit (memoryLimitFor in duckdb-engine.ts) and fail the read; 32 MiB
  * is also the buffer DuckDB uses with its own default line limit.
  */
-const READ_BUFFER_BYTES = 2 * MAX_LINE_BYTES;
+export const READ_BUFFER_BYTES = 2 * MAX_LINE_BYTES;
 
 /**
  * The largest document (a file's kept lines joined) read as one JSON value; a larger file is read
