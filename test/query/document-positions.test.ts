@@ -3,11 +3,9 @@
  * document are rejected before the engine, the kept record is still cited by its own index in the
  * delivered file, never as record 0 (real DuckDB, real intake).
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localExport } from '../helpers/local-export.ts';
+import { logFolder } from '../helpers/log-folder.ts';
 
 const ACCOUNT = '111122223333';
 const record = (n: number) => ({
@@ -22,15 +20,12 @@ const record = (n: number) => ({
 });
 
 async function trail(records: readonly object[], loneSurrogateAt: readonly number[]): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'st-positions-'));
-  const folder = join(root, 'cloudtrail', 'AWSLogs', ACCOUNT, 'CloudTrail', 'us-east-1', '2024', '03', '04');
-  await mkdir(folder, { recursive: true });
   // A lone surrogate escape makes a record invalid JSON text for every engine: the intake rejects it.
   const text = JSON.stringify({
     Records: records.map((r, i) => (loneSurrogateAt.includes(i) ? { ...r, eventName: '@@BAD@@' } : r)),
   }).replaceAll('@@BAD@@', '\\ud800');
-  await writeFile(join(folder, 'trail.json'), text);
-  return root;
+  const folder = `cloudtrail/AWSLogs/${ACCOUNT}/CloudTrail/us-east-1/2024/03/04`;
+  return (await logFolder({ [`${folder}/trail.json`]: text }, 'st-positions-')).root;
 }
 
 const refsOf = (json: string) => [...new Set(json.match(/trail\.json#record=\d+/g) ?? [])].sort();
