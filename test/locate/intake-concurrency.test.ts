@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { intakeConcurrency, mapInOrder } from '../../lib/locate/in-order.ts';
 import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DEFAULT_LIMITS } from '../../lib/locate/log-intake.ts';
-import { inFolder, logFolder } from '../helpers/log-folder.ts';
+import { inFolder, logFolder, windows4634 } from '../helpers/log-folder.ts';
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -60,15 +60,7 @@ describe('mapInOrder', () => {
 });
 
 describe('the intake reads each file once and records its digest from that read', () => {
-  const line = (n: number) =>
-    JSON.stringify({
-      '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
-      Hostname: 'WS01',
-      Channel: 'Security',
-      EventID: 4634,
-      RecordNumber: n,
-      Message: `m${n} ${'x'.repeat(n % 97)}`,
-    });
+  const line = (n: number) => windows4634(n, { Message: `m${n} ${'x'.repeat(n % 97)}` });
   // Over 1 MiB of lines, so that a gzip member's data spans several reads of the intake.
   const lines = (from: number, count: number) =>
     Buffer.from(`${Array.from({ length: count }, (_, i) => line(from + i)).join('\n')}\n`);

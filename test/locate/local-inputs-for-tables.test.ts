@@ -6,18 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { findLocalLogs, withLocalInputs } from '../../lib/locate/local-logs.ts';
 import type { LocatedInput, RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
-import { type LogFiles, logFolder } from '../helpers/log-folder.ts';
+import { type LogFiles, logFolder, logonIdOf, windows4634 } from '../helpers/log-folder.ts';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
-const line = (n: number) =>
-  JSON.stringify({
-    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    Hostname: 'WS01',
-    Channel: 'Security',
-    EventID: 4634,
-    RecordNumber: n,
-    TargetLogonId: `0x${n.toString(16)}`,
-  });
+const line = (n: number) => windows4634(n, { TargetLogonId: logonIdOf(n) });
 
 /** A table locator as the engine sees it: a table input, no list of its own. */
 const tables = (): RawLogLocator & { cleaned: number } => {

@@ -18,19 +18,10 @@ import { SOURCES } from '../../lib/sources/index.ts';
 import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport } from '../helpers/local-export.ts';
-import { inFolder, logFolder } from '../helpers/log-folder.ts';
+import { inFolder, logFolder, logonIdOf, windows4634 } from '../helpers/log-folder.ts';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
-const line = (n: number) =>
-  JSON.stringify({
-    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    Hostname: 'WS01',
-    Channel: 'Security',
-    EventID: 4634,
-    RecordNumber: n,
-    TargetLogonId: `0x${n.toString(16)}`,
-    Message: 'x'.repeat(200),
-  });
+const line = (n: number) => windows4634(n, { TargetLogonId: logonIdOf(n), Message: 'x'.repeat(200) });
 
 describe('findLocalLogs', () => {
   it('reads only the dt= partitions of the window, and names files relative to the logs root', async () => {
@@ -124,15 +115,7 @@ describe('findLocalLogs', () => {
 });
 
 /** A Windows 4634 line (a logoff: an event of the source) with its own record number. */
-const logoff = (n: number, host = 'WS01') =>
-  JSON.stringify({
-    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    Hostname: host,
-    Channel: 'Security',
-    EventID: 4634,
-    RecordNumber: n,
-    TargetLogonId: `0x${n.toString(16)}`,
-  });
+const logoff = (n: number, host = 'WS01') => windows4634(n, { Hostname: host, TargetLogonId: logonIdOf(n) });
 const WINDOW = { kind: 'review' as const, from: '2024-03-05T00:00:00Z', to: '2024-03-06T00:00:00Z' };
 
 async function windowsLayout(files: Record<string, string | Buffer>): Promise<string> {

@@ -20,22 +20,13 @@ import { stagingOf, tableLocator } from '../../lib/locate/table-locator.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
 import { s3StagingBucket } from '../../lib/storage/s3-staging-bucket.ts';
-import { logFolder } from '../helpers/log-folder.ts';
+import { cloudTrailRecord, logFolder } from '../helpers/log-folder.ts';
 import { type MotoServer, startMotoServer } from '../helpers/moto-server.ts';
 
 const BUCKET = 'staging-logs';
 const ACCOUNT = '111122223333';
 
-const record = (n: number) => ({
-  eventVersion: '1.08',
-  eventID: `e-${n}`,
-  eventTime: `2024-03-04T10:0${n}:00Z`,
-  eventSource: 'iam.amazonaws.com',
-  eventName: 'ListUsers',
-  awsRegion: 'us-east-1',
-  recipientAccountId: ACCOUNT,
-  userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/u${n}`, accountId: ACCOUNT },
-});
+const record = (n: number) => cloudTrailRecord(n, 'ListUsers', ACCOUNT);
 const doc = (records: readonly object[]) => JSON.stringify({ Records: records });
 
 describe('record staging (moto S3 on 127.0.0.1)', () => {

@@ -5,19 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { localExport } from '../helpers/local-export.ts';
-import { logFolder } from '../helpers/log-folder.ts';
+import { cloudTrailRecord, logFolder } from '../helpers/log-folder.ts';
 
 const ACCOUNT = '111122223333';
-const record = (n: number) => ({
-  eventVersion: '1.08',
-  eventID: `e-${n}`,
-  eventTime: `2024-03-04T10:0${n}:00Z`,
-  eventSource: 'iam.amazonaws.com',
-  eventName: 'CreateUser',
-  awsRegion: 'us-east-1',
-  recipientAccountId: ACCOUNT,
-  userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/u${n}`, accountId: ACCOUNT },
-});
+const record = (n: number) => cloudTrailRecord(n, 'CreateUser', ACCOUNT);
 
 async function trail(records: readonly object[], loneSurrogateAt: readonly number[]): Promise<string> {
   // A lone surrogate escape makes a record invalid JSON text for every engine: the intake rejects it.
