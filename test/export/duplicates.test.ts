@@ -8,7 +8,7 @@
  * Lake OCSF rows of `shared/datasets` (see its README), and the seeded Linux sample (auditd and
  * auth.log, `sample/linux-sample.ts`; no public auth.log is in the datasets).
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -20,6 +20,7 @@ import { generateLinuxSample } from '../../sample/linux-sample.ts';
 import { seedLines } from '../fuzz/corpus.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport, makeKey } from '../helpers/local-export.ts';
+import { inFolder, logFolder } from '../helpers/log-folder.ts';
 
 const SOURCES = ['windows', 'linux_auditd', 'linux_auth', 'cloudtrail', 'ocsf'] as const;
 type Source = (typeof SOURCES)[number];
@@ -35,8 +36,8 @@ interface SourceData {
 const data = {} as Record<Source, SourceData>;
 let keyPath: string;
 
-/** The Linux sample's lines of one source (seed 7, three hosts, one day), in file order. */
-async function linuxLines(source: 'linux_auditd' | 'linux_auth'): Promise<string[]> {
+/** The Linux sample's lines of one source (seed 7, three hosts, one day), in file order, in its day folder. */
+async function linuxData(source: 'linux_auditd' | 'linux_auth'): Promise<SourceData> {
   const dir = await mkdtemp(join(tmpdir(), 'st-dup-linux-'));
   try {
     await generateLinuxSample({ seed: 7, hosts: 3, days: 1, from: '2024-03-05', outDir: dir, gzip: false });
@@ -45,7 +46,12 @@ async function linuxLines(source: 'linux_auditd' | 'linux_auth'): Promise<string
       const text = await readFile(join(dir, source, 'dt=2024-03-05', `${host}.log`), 'utf8');
       out.push(...text.split('\n').filter((l) => l.trim() !== ''));
     }
-    return out;
+    return {
+      lines: out,
+      folder: `${source}/dt=2024-03-05`,
+      ext: '.log',
+      window: { from: '2024-03-05T00:00:00Z', to: '2024-03-06T00:00:00Z' },
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -65,18 +71,8 @@ beforeAll(async () => {
     ext: '.json',
     window: { from: '2020-09-14T00:00:00Z', to: '2020-09-15T00:00:00Z' },
   };
-  data.linux_auditd = {
-    lines: await linuxLines('linux_auditd'),
-    folder: 'linux_auditd/dt=2024-03-05',
-    ext: '.log',
-    window: { from: '2024-03-05T00:00:00Z', to: '2024-03-06T00:00:00Z' },
-  };
-  data.linux_auth = {
-    lines: await linuxLines('linux_auth'),
-    folder: 'linux_auth/dt=2024-03-05',
-    ext: '.log',
-    window: { from: '2024-03-05T00:00:00Z', to: '2024-03-06T00:00:00Z' },
-  };
+  data.linux_auditd = await linuxData('linux_auditd');
+  data.linux_auth = await linuxData('linux_auth');
   data.cloudtrail = {
     lines: (await seedLines('cloudtrail')).slice(0, 240),
     folder: 'cloudtrail',
@@ -94,20 +90,21 @@ beforeAll(async () => {
 /** Exports the files (name → lines) of one source as a review pack of its window. */
 async function exportFiles(source: Source, files: Readonly<Record<string, readonly string[]>>) {
   const d = data[source];
-  const logs = await mkdtemp(join(tmpdir(), 'st-dup-'));
+  const texts = Object.entries(files).map(([name, lines]) => [
+    `${name}${d.ext}`,
+    lines.map((l) => `${l}\n`).join(''),
+  ]);
+  const logs = await logFolder(inFolder(d.folder, Object.fromEntries(texts)), 'st-dup-');
   const storeRoot = await mkdtemp(join(tmpdir(), 'st-dup-store-'));
   try {
-    await mkdir(join(logs, d.folder), { recursive: true });
-    for (const [name, lines] of Object.entries(files))
-      await writeFile(join(logs, d.folder, `${name}${d.ext}`), lines.map((l) => `${l}\n`).join(''));
     const { result } = await localExport(
-      logs,
+      logs.root,
       { kind: 'review', ...d.window, sources: [source] },
       { keyPath, storeRoot, threads: 1 },
     );
     return result.pack;
   } finally {
-    await rm(logs, { recursive: true, force: true });
+    await logs.remove();
     await rm(storeRoot, { recursive: true, force: true });
   }
 }
@@ -165,15 +162,21 @@ function expectSame(actual: string, expected: string): void {
 }
 
 const twice = (lines: readonly string[]) => lines.flatMap((l) => [l, l]);
+
+/** Packs of one file of a source's lines as they are, and of the same file with every line twice. */
+async function onceAndDoubled(source: 'linux_auditd' | 'linux_auth', file: string) {
+  const lines = data[source].lines;
+  const once = await exportFiles(source, { [file]: lines });
+  const doubled = await exportFiles(source, { [file]: twice(lines) });
+  return { once, doubled };
+}
+
 const privileged = (pack: EvidencePack) => pack.sessions.length;
 
 describe('records delivered twice collapse by their source identity (regressions)', () => {
   it('auth.log with every line twice keeps every privileged session and all its activity', async () => {
-    // Prepare
-    const lines = data.linux_auth.lines;
     // Act
-    const once = await exportFiles('linux_auth', { auth: lines });
-    const doubled = await exportFiles('linux_auth', { auth: twice(lines) });
+    const { once, doubled } = await onceAndDoubled('linux_auth', 'auth');
     // Assess: the sample has privileged sessions with sudo activity, and doubling changes nothing
     // but the lines read and the copies collapsed (every event line once more).
     expect(privileged(once)).toBeGreaterThanOrEqual(3);
@@ -188,9 +191,9 @@ describe('records delivered twice collapse by their source identity (regressions
   }, 120_000);
 
   it('auditd with every line twice counts each sudo command once', async () => {
-    const lines = data.linux_auditd.lines;
-    const once = await exportFiles('linux_auditd', { audit: lines });
-    const doubled = await exportFiles('linux_auditd', { audit: twice(lines) });
+    // Act
+    const { once, doubled } = await onceAndDoubled('linux_auditd', 'audit');
+    // Assess: the sample has sudo commands, each counted once however often its lines are read.
     const sudo = (p: EvidencePack) =>
       p.sessions.map((s) => s.details.find((x) => x.name === 'sudo_commands')?.value ?? '0');
     expect(sudo(once).some((n) => Number(n) > 0)).toBe(true);

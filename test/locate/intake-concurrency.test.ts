@@ -7,14 +7,14 @@
  * as the main thread does. Real files, real zlib, real worker threads.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { intakeConcurrency, mapInOrder } from '../../lib/locate/in-order.ts';
 import { findLocalLogs } from '../../lib/locate/local-logs.ts';
 import { DEFAULT_LIMITS } from '../../lib/locate/log-intake.ts';
+import { inFolder, logFolder, windows4634 } from '../helpers/log-folder.ts';
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -60,24 +60,13 @@ describe('mapInOrder', () => {
 });
 
 describe('the intake reads each file once and records its digest from that read', () => {
-  const line = (n: number) =>
-    JSON.stringify({
-      '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
-      Hostname: 'WS01',
-      Channel: 'Security',
-      EventID: 4634,
-      RecordNumber: n,
-      Message: `m${n} ${'x'.repeat(n % 97)}`,
-    });
+  const line = (n: number) => windows4634(n, { Message: `m${n} ${'x'.repeat(n % 97)}` });
   // Over 1 MiB of lines, so that a gzip member's data spans several reads of the intake.
   const lines = (from: number, count: number) =>
     Buffer.from(`${Array.from({ length: count }, (_, i) => line(from + i)).join('\n')}\n`);
   const big = lines(0, 12_000);
 
   it('lists for every file the size and sha256 of its bytes as stored, in the files’ order', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'st-intake-'));
-    const dir = join(root, 'windows', 'dt=2024-03-05');
-    await mkdir(dir, { recursive: true });
     const whole = gzipSync(big);
     const files: Record<string, Buffer> = {
       'a-whole.json.gz': whole,
@@ -88,7 +77,7 @@ describe('the intake reads each file once and records its digest from that read'
       'f-bad-lines.json': Buffer.concat([Buffer.from('{"a":"\x01"}\r\n'), big]),
       'g-empty.json': Buffer.alloc(0),
     };
-    for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
+    const { root } = await logFolder(inFolder('windows/dt=2024-03-05', files), 'st-intake-');
 
     const found = await findLocalLogs(root, 'windows', Date.parse('2024-03-05'), Date.parse('2024-03-06'));
     await found.cleanup();
@@ -114,12 +103,14 @@ describe('the intake reads each file once and records its digest from that read'
   });
 
   it('finishes the digest of a file whose reading stopped at the decompressed-size limit', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'st-intake-'));
-    const dir = join(root, 'windows', 'dt=2024-03-05');
-    await mkdir(dir, { recursive: true });
     const bomb = gzipSync(Buffer.concat([big, Buffer.alloc(8 * 1024 * 1024, 0x20), big]));
-    await writeFile(join(dir, 'bomb.json.gz'), bomb);
-    await writeFile(join(dir, 'plain.json'), Buffer.concat([big, big, big]));
+    const { root } = await logFolder(
+      inFolder('windows/dt=2024-03-05', {
+        'bomb.json.gz': bomb,
+        'plain.json': Buffer.concat([big, big, big]),
+      }),
+      'st-intake-',
+    );
     const found = await findLocalLogs(root, 'windows', Date.parse('2024-03-05'), Date.parse('2024-03-06'), {
       ...DEFAULT_LIMITS,
       maxDecompressedBytes: 2 * 1024 * 1024,
@@ -139,9 +130,6 @@ describe('the intake reads each file once and records its digest from that read'
 
 describe('worker threads take files in as the main thread does', () => {
   it('gives the same input list, problems, files and rewritten bytes with and without the pool', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'st-intake-pool-'));
-    const dir = join(root, 'windows', 'dt=2024-03-05');
-    await mkdir(dir, { recursive: true });
     const body = Buffer.from(
       `${Array.from({ length: 3_000 }, (_, n) => JSON.stringify({ Channel: 'Security', EventID: 4624, RecordNumber: n, '@timestamp': '2024-03-05T10:00:00.000Z', Hostname: 'WS01' })).join('\n')}\n`,
     );
@@ -161,7 +149,7 @@ describe('worker threads take files in as the main thread does', () => {
       'g-empty.json': Buffer.alloc(0),
       'h-notes.txt': Buffer.from('not a log'),
     };
-    for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
+    const { root } = await logFolder(inFolder('windows/dt=2024-03-05', files), 'st-intake-pool-');
     const from = Date.parse('2024-03-05');
     const to = Date.parse('2024-03-06');
     const seen = async (poolMinBytes: number) => {

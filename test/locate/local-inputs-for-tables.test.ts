@@ -3,23 +3,13 @@
  * local://…`) list the folder's files through the one local intake, and only when that list is
  * certainly what a table reads.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findLocalLogs, withLocalInputs } from '../../lib/locate/local-logs.ts';
 import type { LocatedInput, RawLogLocator } from '../../lib/locate/raw-log-locator.ts';
+import { type LogFiles, logFolder, logonIdOf, windows4634 } from '../helpers/log-folder.ts';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
-const line = (n: number) =>
-  JSON.stringify({
-    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    Hostname: 'WS01',
-    Channel: 'Security',
-    EventID: 4634,
-    RecordNumber: n,
-    TargetLogonId: `0x${n.toString(16)}`,
-  });
+const line = (n: number) => windows4634(n, { TargetLogonId: logonIdOf(n) });
 
 /** A table locator as the engine sees it: a table input, no list of its own. */
 const tables = (): RawLogLocator & { cleaned: number } => {
@@ -37,14 +27,11 @@ const tables = (): RawLogLocator & { cleaned: number } => {
   return t satisfies RawLogLocator;
 };
 
-async function folder(extra: (root: string) => Promise<void> = async () => {}): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'st-tables-'));
-  for (const d of ['2024-03-04', '2024-03-05']) {
-    await mkdir(join(root, 'windows', `dt=${d}`), { recursive: true });
-    await writeFile(join(root, 'windows', `dt=${d}`, 'a.json'), `${line(1)}\n${line(2)}\n`);
-  }
-  await extra(root);
-  return root;
+/** Two clean day folders of Windows lines, and any extra files. */
+async function folder(extra: LogFiles = {}): Promise<string> {
+  const lines = `${line(1)}\n${line(2)}\n`;
+  const files = { 'windows/dt=2024-03-04/a.json': lines, 'windows/dt=2024-03-05/a.json': lines, ...extra };
+  return (await logFolder(files, 'st-tables-')).root;
 }
 
 describe('withLocalInputs', () => {
@@ -69,22 +56,18 @@ describe('withLocalInputs', () => {
     expect(t.cleaned).toBe(1);
   });
 
-  it.each<[string, (root: string) => Promise<void>]>([
+  it.each<[string, LogFiles]>([
     [
       'a file a Hive table reads and the intake passes over (not a log name)',
-      (root) => writeFile(join(root, 'windows', 'dt=2024-03-05', 'notes.txt'), 'not a log'),
+      { 'windows/dt=2024-03-05/notes.txt': 'not a log' },
     ],
     [
       'a line the intake rejects (not UTF-8)',
-      (root) =>
-        writeFile(
-          join(root, 'windows', 'dt=2024-03-05', 'b.json'),
-          Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d, 0x0a]),
-        ),
+      { 'windows/dt=2024-03-05/b.json': Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d, 0x0a]) },
     ],
     [
       'a file outside any day partition, which a partitioned table does not read',
-      (root) => writeFile(join(root, 'windows', 'loose.json'), `${line(3)}\n`),
+      { 'windows/loose.json': `${line(3)}\n` },
     ],
   ])('lists nothing, rather than a list that may differ from what the table read, for %s', async (_what, extra) => {
     // Prepare

@@ -3,9 +3,9 @@
  * readable prefix is still used (real zlib, real DuckDB).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isSessiontrailError } from '../../lib/errors.ts';
@@ -18,27 +18,18 @@ import { SOURCES } from '../../lib/sources/index.ts';
 import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
 import { dataset } from '../helpers/datasets.ts';
 import { localExport } from '../helpers/local-export.ts';
+import { inFolder, logFolder, logonIdOf, windows4634 } from '../helpers/log-folder.ts';
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
-const line = (n: number) =>
-  JSON.stringify({
-    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    Hostname: 'WS01',
-    Channel: 'Security',
-    EventID: 4634,
-    RecordNumber: n,
-    TargetLogonId: `0x${n.toString(16)}`,
-    Message: 'x'.repeat(200),
-  });
+const line = (n: number) => windows4634(n, { TargetLogonId: logonIdOf(n), Message: 'x'.repeat(200) });
 
 describe('findLocalLogs', () => {
   it('reads only the dt= partitions of the window, and names files relative to the logs root', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'st-logs-'));
-    for (const d of ['2024-03-03', '2024-03-04', '2024-03-05', '2024-03-06']) {
-      await mkdir(join(root, 'windows', `dt=${d}`), { recursive: true });
-      await writeFile(join(root, 'windows', `dt=${d}`, 'a.json'), `${line(1)}\n`);
-    }
-    await writeFile(join(root, 'windows', 'dt=2024-03-05', 'notes.txt'), 'not a log');
+    const days = ['2024-03-03', '2024-03-04', '2024-03-05', '2024-03-06'];
+    const { root } = await logFolder({
+      ...Object.fromEntries(days.map((d) => [`windows/dt=${d}/a.json`, `${line(1)}\n`])),
+      'windows/dt=2024-03-05/notes.txt': 'not a log',
+    });
     const found = await findLocalLogs(root, 'windows', day('2024-03-04'), day('2024-03-06'));
     expect(found.files.map((f) => f.key)).toEqual([
       'windows/dt=2024-03-04/a.json',
@@ -53,12 +44,10 @@ describe('findLocalLogs', () => {
     ],
     ['ocsf', (d: string) => `ocsf/region=eu-west-1/accountId=111122223333/eventDay=${d.replaceAll('-', '')}`],
   ])('prunes %s by the day folders of its raw-table layout, plus its delivery lag', async (source, folder) => {
-    const root = await mkdtemp(join(tmpdir(), 'st-logs-'));
     const days = ['2024-03-03', '2024-03-04', '2024-03-05', '2024-03-06'];
-    for (const d of days) {
-      await mkdir(join(root, folder(d)), { recursive: true });
-      await writeFile(join(root, folder(d), 'a.json'), '{"Records":[]}\n');
-    }
+    const { root } = await logFolder(
+      Object.fromEntries(days.map((d) => [`${folder(d)}/a.json`, '{"Records":[]}\n'])),
+    );
     const found = await findLocalLogs(root, source, day('2024-03-04'), day('2024-03-05'));
     // CloudTrail reads the next day too (files land in their delivery day's folder); OCSF's
     // eventDay is the events' day (deliveryLagDays 0), as on Athena and Trino.
@@ -67,10 +56,10 @@ describe('findLocalLogs', () => {
   });
 
   it('takes a plain folder (recursively) or a single file', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'st-logs-'));
-    await mkdir(join(root, 'x', 'y'), { recursive: true });
-    await writeFile(join(root, 'x', 'y', 'b.jsonl'), `${line(1)}\n`);
-    await writeFile(join(root, 'a.json.gz'), gzipSync(`${line(2)}\n`));
+    const { root } = await logFolder({
+      'x/y/b.jsonl': `${line(1)}\n`,
+      'a.json.gz': gzipSync(`${line(2)}\n`),
+    });
     expect((await findLocalLogs(root, 'windows', 0, day('2030-01-01'))).files.map((f) => f.key)).toEqual([
       'a.json.gz',
       'x/y/b.jsonl',
@@ -94,10 +83,9 @@ describe('findLocalLogs', () => {
   });
 
   it('reports a truncated gzip file and still uses its readable lines (DuckDB alone would drop the tail silently)', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'st-logs-'));
     const lines = Array.from({ length: 2000 }, (_, i) => line(i + 1));
     const whole = gzipSync(`${lines.join('\n')}\n`);
-    await writeFile(join(root, 'cut.json.gz'), whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const { root } = await logFolder({ 'cut.json.gz': whole.subarray(0, Math.floor(whole.length * 0.6)) });
     const found = await findLocalLogs(root, 'windows', 0, day('2030-01-01'));
     expect(found.problems).toEqual([
       expect.objectContaining({ key: 'cut.json.gz', reason: 'truncated_gzip' }),
@@ -127,25 +115,11 @@ describe('findLocalLogs', () => {
 });
 
 /** A Windows 4634 line (a logoff: an event of the source) with its own record number. */
-const logoff = (n: number, host = 'WS01') =>
-  JSON.stringify({
-    '@timestamp': `2024-03-05T10:00:${String(n % 60).padStart(2, '0')}.000Z`,
-    Hostname: host,
-    Channel: 'Security',
-    EventID: 4634,
-    RecordNumber: n,
-    TargetLogonId: `0x${n.toString(16)}`,
-  });
+const logoff = (n: number, host = 'WS01') => windows4634(n, { Hostname: host, TargetLogonId: logonIdOf(n) });
 const WINDOW = { kind: 'review' as const, from: '2024-03-05T00:00:00Z', to: '2024-03-06T00:00:00Z' };
 
 async function windowsLayout(files: Record<string, string | Buffer>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'st-hostile-'));
-  for (const [name, body] of Object.entries(files)) {
-    const path = join(root, 'windows', name);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, body);
-  }
-  return root;
+  return (await logFolder(inFolder('windows', files), 'st-hostile-')).root;
 }
 
 const coverageOf = (pack: EvidencePack, source = 'windows') => ({
@@ -193,14 +167,13 @@ describe('bad input degrades, never aborts (issue 10)', () => {
 
   it('reads auditd ENRICHED lines, whose 0x1D separator is the format, and still rejects 0x1D in a Windows line', async () => {
     // auditd.conf(5): log_format = ENRICHED appends the interpreted fields after a 0x1D byte.
-    const root = await mkdtemp(join(tmpdir(), 'st-enriched-'));
-    await mkdir(join(root, 'linux_auditd', 'dt=2024-03-05'), { recursive: true });
-    await writeFile(
-      join(root, 'linux_auditd', 'dt=2024-03-05', 'web01.log'),
-      `type=USER_CMD msg=audit(1709632800.000:1): pid=9 uid=1000 auid=1000 ses=2 msg='cwd="/" cmd="id" exe="/usr/bin/sudo" terminal=pts/0 res=success'\u001dUID="alice" AUID="alice"\n`,
+    const { root } = await logFolder(
+      {
+        'linux_auditd/dt=2024-03-05/web01.log': `type=USER_CMD msg=audit(1709632800.000:1): pid=9 uid=1000 auid=1000 ses=2 msg='cwd="/" cmd="id" exe="/usr/bin/sudo" terminal=pts/0 res=success'\u001dUID="alice" AUID="alice"\n`,
+        'windows/dt=2024-03-05/a.json': `{"a":"\u001d"}\n${logoff(2)}\n`,
+      },
+      'st-enriched-',
     );
-    await mkdir(join(root, 'windows', 'dt=2024-03-05'), { recursive: true });
-    await writeFile(join(root, 'windows', 'dt=2024-03-05', 'a.json'), `{"a":"\u001d"}\n${logoff(2)}\n`);
     const auditd = coverageOf(
       (await localExport(root, { ...WINDOW, sources: ['linux_auditd'] })).result.pack,
       'linux_auditd',
@@ -257,13 +230,13 @@ describe('bad input degrades, never aborts (issue 10)', () => {
   });
 
   it('reports an empty and a truncated .parquet as damaged and goes on', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'st-parquet-'));
-    await mkdir(join(root, 'ocsf'), { recursive: true });
     const sample = dataset('ocsf', 'security-lake-samples');
     const parquet = (await readdir(sample, { recursive: true })).find((f) => f.endsWith('.parquet'));
     const bytes = await readFile(join(sample, parquet as string));
-    await writeFile(join(root, 'ocsf', 'empty.parquet'), '');
-    await writeFile(join(root, 'ocsf', 'cut.parquet'), bytes.subarray(0, bytes.length >> 1));
+    const { root } = await logFolder(
+      { 'ocsf/empty.parquet': '', 'ocsf/cut.parquet': bytes.subarray(0, bytes.length >> 1) },
+      'st-parquet-',
+    );
     const { result } = await localExport(root, { ...WINDOW, sources: ['ocsf'] });
     const c = coverageOf(result.pack, 'ocsf');
     expect(c.inputs.map((i) => [i.key, i.status, i.reason])).toEqual([
@@ -276,18 +249,15 @@ describe('bad input degrades, never aborts (issue 10)', () => {
   it('splits a CloudTrail {"Records":[…]} document so that one bad record (lone \\ud800, raw CR in a string, cut) rejects that record only', async () => {
     const rec = (i: number, extra = '') =>
       `{"eventVersion":"1.08","eventTime":"2024-03-05T10:00:${String(i).padStart(2, '0')}Z","eventSource":"sts.amazonaws.com","eventName":"GetCallerIdentity","awsRegion":"us-east-1","eventID":"e-${i}","recipientAccountId":"111122223333","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u${extra}","accessKeyId":"AKIA${i}"}}`;
-    const root = await mkdtemp(join(tmpdir(), 'st-ct-'));
-    await mkdir(join(root, 'cloudtrail'), { recursive: true });
     const records = Array.from({ length: 13 }, (_, i) => rec(i));
     records[3] = rec(3, '\\ud800');
     records[7] = rec(7, '\r');
-    await writeFile(
-      join(root, 'cloudtrail', 'a_CloudTrail_x.json'),
-      `\ufeff{"Records":[\r\n${records.join(',\r\n')}]}`,
-    );
-    await writeFile(
-      join(root, 'cloudtrail', 'b_CloudTrail_x.json'),
-      `{"Records":[${rec(20)},${rec(21).slice(0, 50)}`,
+    const { root } = await logFolder(
+      {
+        'cloudtrail/a_CloudTrail_x.json': `\ufeff{"Records":[\r\n${records.join(',\r\n')}]}`,
+        'cloudtrail/b_CloudTrail_x.json': `{"Records":[${rec(20)},${rec(21).slice(0, 50)}`,
+      },
+      'st-ct-',
     );
     const { result } = await localExport(root, { ...WINDOW, sources: ['cloudtrail'] });
     const c = coverageOf(result.pack, 'cloudtrail');
@@ -370,10 +340,10 @@ describe('paths taken literally (issue 10)', () => {
   });
 
   it('follows symlinked files and dt= folders, once, and survives a link loop', async () => {
-    const elsewhere = await mkdtemp(join(tmpdir(), 'st-elsewhere-'));
-    await mkdir(join(elsewhere, 'day'), { recursive: true });
-    await writeFile(join(elsewhere, 'linked.json'), `${logoff(1)}\n`);
-    await writeFile(join(elsewhere, 'day', 'in-linked-folder.json'), `${logoff(2)}\n`);
+    const { root: elsewhere } = await logFolder(
+      { 'linked.json': `${logoff(1)}\n`, 'day/in-linked-folder.json': `${logoff(2)}\n` },
+      'st-elsewhere-',
+    );
     const logs = await windowsLayout({ 'dt=2024-03-04/own.json': `${logoff(3)}\n` });
     await symlink(join(elsewhere, 'linked.json'), join(logs, 'windows', 'dt=2024-03-04', 'linked.json'));
     await symlink(join(elsewhere, 'day'), join(logs, 'windows', 'dt=2024-03-05'));

@@ -5,8 +5,7 @@
  * several), pretty-printed documents, arrays and `Records` documents with rejected records, CR LF.
  * Both sides run for real: the intake and DuckDB, the staging over a local folder.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { duckdbDialect } from '../../lib/query/dialects/duckdb-dialect.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { ParamList } from '../../lib/query/sql.ts';
 import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
+import { inFolder, type LogFolder, logFolder } from '../helpers/log-folder.ts';
 
 const DAY = 'ocsf/region=us-east-1/accountId=111122223333/eventDay=20240401';
 const rec = (n: number, extra: object = {}) =>
@@ -58,14 +58,14 @@ const order = (rows: Row[]) =>
   );
 
 describe('record positions: the staging and DuckDB give every record of a JSON file the same position', () => {
+  let folder: LogFolder;
   let root: string;
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'st-positions-'));
-    await mkdir(join(root, DAY), { recursive: true });
-    for (const [name, body] of Object.entries(FILES)) await writeFile(join(root, DAY, name), body);
+    folder = await logFolder(inFolder(DAY, FILES), 'st-positions-');
+    root = folder.root;
   });
   afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
+    await folder.remove();
   });
 
   it('stages each file into the rows DuckDB reads from it: key, position, record or problem', async () => {

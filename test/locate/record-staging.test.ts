@@ -4,8 +4,6 @@
  * records, a bad record is rejected alone with its position, and a rerun reuses what was staged;
  * OCSF JSON in Security Lake folders is staged with each record's position in its file.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
@@ -22,21 +20,13 @@ import { stagingOf, tableLocator } from '../../lib/locate/table-locator.ts';
 import { cloudTrailRawTable } from '../../lib/sources/cloudtrail-raw-table.ts';
 import { OCSF_JSON_TABLE } from '../../lib/sources/ocsf-raw-table.ts';
 import { s3StagingBucket } from '../../lib/storage/s3-staging-bucket.ts';
+import { cloudTrailRecord, logFolder } from '../helpers/log-folder.ts';
 import { type MotoServer, startMotoServer } from '../helpers/moto-server.ts';
 
 const BUCKET = 'staging-logs';
 const ACCOUNT = '111122223333';
 
-const record = (n: number) => ({
-  eventVersion: '1.08',
-  eventID: `e-${n}`,
-  eventTime: `2024-03-04T10:0${n}:00Z`,
-  eventSource: 'iam.amazonaws.com',
-  eventName: 'ListUsers',
-  awsRegion: 'us-east-1',
-  recipientAccountId: ACCOUNT,
-  userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/u${n}`, accountId: ACCOUNT },
-});
+const record = (n: number) => cloudTrailRecord(n, 'ListUsers', ACCOUNT);
 const doc = (records: readonly object[]) => JSON.stringify({ Records: records });
 
 describe('record staging (moto S3 on 127.0.0.1)', () => {
@@ -207,10 +197,9 @@ describe('record staging (moto S3 on 127.0.0.1)', () => {
 
   it('writes a staged object once: a second write of the same key is refused by S3 (If-None-Match) and reported as existing', async () => {
     const bucket = s3StagingBucket({ client: s3, bucket: BUCKET, prefix: 'logs' });
-    const dir = await mkdtemp(join(tmpdir(), 'st-put-once-'));
+    const files = await logFolder({ a: 'first', b: 'second' }, 'st-put-once-');
+    const dir = files.root;
     try {
-      await writeFile(join(dir, 'a'), 'first');
-      await writeFile(join(dir, 'b'), 'second');
       expect(
         await bucket.putOnce('cloudtrail-staging/test/once.json', join(dir, 'a'), 'application/json'),
       ).toBe(true);
@@ -219,7 +208,7 @@ describe('record staging (moto S3 on 127.0.0.1)', () => {
       ).toBe(false);
       expect(new TextDecoder().decode(await bucket.read('cloudtrail-staging/test/once.json'))).toBe('first');
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await files.remove();
     }
   }, 60_000);
 

@@ -3,34 +3,20 @@
  * document are rejected before the engine, the kept record is still cited by its own index in the
  * delivered file, never as record 0 (real DuckDB, real intake).
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localExport } from '../helpers/local-export.ts';
+import { cloudTrailRecord, logFolder } from '../helpers/log-folder.ts';
 
 const ACCOUNT = '111122223333';
-const record = (n: number) => ({
-  eventVersion: '1.08',
-  eventID: `e-${n}`,
-  eventTime: `2024-03-04T10:0${n}:00Z`,
-  eventSource: 'iam.amazonaws.com',
-  eventName: 'CreateUser',
-  awsRegion: 'us-east-1',
-  recipientAccountId: ACCOUNT,
-  userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/u${n}`, accountId: ACCOUNT },
-});
+const record = (n: number) => cloudTrailRecord(n, 'CreateUser', ACCOUNT);
 
 async function trail(records: readonly object[], loneSurrogateAt: readonly number[]): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'st-positions-'));
-  const folder = join(root, 'cloudtrail', 'AWSLogs', ACCOUNT, 'CloudTrail', 'us-east-1', '2024', '03', '04');
-  await mkdir(folder, { recursive: true });
   // A lone surrogate escape makes a record invalid JSON text for every engine: the intake rejects it.
   const text = JSON.stringify({
     Records: records.map((r, i) => (loneSurrogateAt.includes(i) ? { ...r, eventName: '@@BAD@@' } : r)),
   }).replaceAll('@@BAD@@', '\\ud800');
-  await writeFile(join(folder, 'trail.json'), text);
-  return root;
+  const folder = `cloudtrail/AWSLogs/${ACCOUNT}/CloudTrail/us-east-1/2024/03/04`;
+  return (await logFolder({ [`${folder}/trail.json`]: text }, 'st-positions-')).root;
 }
 
 const refsOf = (json: string) => [...new Set(json.match(/trail\.json#record=\d+/g) ?? [])].sort();

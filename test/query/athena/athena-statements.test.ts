@@ -15,12 +15,14 @@ import {
   GetQueryResultsCommand,
   GetWorkGroupCommand,
   StartQueryExecutionCommand,
+  type StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../../lib/clock.ts';
 import { DEFAULT_CONFIG } from '../../../lib/config/config.ts';
-import { exportEvidence } from '../../../lib/export/export-evidence.ts';
+import type { ExportRequest } from '../../../lib/evidence/request.ts';
+import { type ExportResult, exportEvidence } from '../../../lib/export/export-evidence.ts';
 import { sourceTableOf } from '../../../lib/locate/raw-input-plan.ts';
 import { tableLocator } from '../../../lib/locate/table-locator.ts';
 import { AthenaEngine } from '../../../lib/query/athena/athena-engine.ts';
@@ -38,28 +40,63 @@ afterEach(() => {
   athena.reset();
 });
 
+/**
+ * Runs a pack over every source on AthenaEngine against the mocked Athena API, which answers every
+ * query with success and no rows; `wrap` may put a spy engine around the adapter. Returns the pack
+ * and the StartQueryExecution inputs as sent, in order.
+ */
+async function exportOnMockedAthena(options: {
+  readonly request: ExportRequest;
+  readonly runId: string;
+  readonly logsRoot: string;
+  readonly wrap?: (adapter: AthenaEngine) => QueryEngine;
+}): Promise<{ result: ExportResult; storeRoot: string; sent: StartQueryExecutionCommandInput[] }> {
+  let n = 0;
+  athena.on(GetWorkGroupCommand).resolves({});
+  athena.on(StartQueryExecutionCommand).callsFake(() => ({ QueryExecutionId: `q${++n}` }));
+  athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => ({
+    QueryExecution: { QueryExecutionId: input.QueryExecutionId, Status: { State: 'SUCCEEDED' } },
+  }));
+  athena
+    .on(GetQueryResultsCommand)
+    .resolves({ UpdateCount: 0, ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
+  const adapter = new AthenaEngine({
+    client: new AthenaClient({ region: 'eu-west-1' }),
+    workGroup: 'sessiontrail',
+    workDatabase: 'sessiontrail_work',
+    runId: options.runId,
+    sleep: async () => {},
+  });
+  const engine = options.wrap ? options.wrap(adapter) : adapter;
+  const tables = Object.fromEntries(
+    SOURCE_NAMES.map((s) => [
+      s,
+      sourceTableOf(SOURCES[s]?.rawTable as never, {
+        database: 'sessiontrail_raw',
+        logsRoot: options.logsRoot,
+      }),
+    ]),
+  );
+  const storeRoot = await mkdtemp(join(tmpdir(), 'st-athena-'));
+  const result = await exportEvidence(options.request, {
+    engine,
+    store: new FsEvidenceStore(storeRoot),
+    signer: await LocalKeySigner.fromFile(await makeKey()),
+    clock: fixedClock('2026-01-01T00:00:00.000Z'),
+    config: DEFAULT_CONFIG,
+    locator: tableLocator(tables),
+    toolVersion: '0.0.0-test',
+  });
+  await engine.close();
+  const sent = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+  return { result, storeRoot, sent };
+}
+
 describe('the statements AthenaEngine sends for a pack over every source (aws-sdk-client-mock)', () => {
   it('have ? only in WHERE clauses, one execution parameter each, and the pack records each as sent', async () => {
-    // Prepare: Athena answers every query with success and no rows.
-    let n = 0;
-    athena.on(GetWorkGroupCommand).resolves({});
-    athena.on(StartQueryExecutionCommand).callsFake(() => ({ QueryExecutionId: `q${++n}` }));
-    athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => ({
-      QueryExecution: { QueryExecutionId: input.QueryExecutionId, Status: { State: 'SUCCEEDED' } },
-    }));
-    athena
-      .on(GetQueryResultsCommand)
-      .resolves({ UpdateCount: 0, ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
-    const adapter = new AthenaEngine({
-      client: new AthenaClient({ region: 'eu-west-1' }),
-      workGroup: 'sessiontrail',
-      workDatabase: 'sessiontrail_work',
-      runId: 'p_statements',
-      sleep: async () => {},
-    });
-    // The queries as the builders made them, seen where the export binds them for the engine.
+    // Prepare: the queries as the builders made them, seen where the export binds them for the engine.
     const built: SqlQuery[] = [];
-    const engine: QueryEngine = {
+    const spy = (adapter: AthenaEngine): QueryEngine => ({
       dialect: {
         ...adapter.dialect,
         bindValues: (q) => {
@@ -71,21 +108,11 @@ describe('the statements AthenaEngine sends for a pack over every source (aws-sd
       materialize: (t, q) => adapter.materialize(t, q),
       select: (q) => adapter.select(q),
       close: () => adapter.close(),
-    };
-    const tables = Object.fromEntries(
-      SOURCE_NAMES.map((s) => [
-        s,
-        sourceTableOf(SOURCES[s]?.rawTable as never, {
-          database: 'sessiontrail_raw',
-          logsRoot: "s3://logs-bucket/it's/",
-        }),
-      ]),
-    );
-    const storeRoot = await mkdtemp(join(tmpdir(), 'st-athena-statements-'));
+    });
 
     // Act
-    const result = await exportEvidence(
-      {
+    const { result, storeRoot, sent } = await exportOnMockedAthena({
+      request: {
         kind: 'incident',
         incidentId: 'INC-1',
         allowEmpty: true,
@@ -95,20 +122,12 @@ describe('the statements AthenaEngine sends for a pack over every source (aws-sd
         to: '2024-03-03T00:00:00Z',
         sources: SOURCE_NAMES,
       },
-      {
-        engine,
-        store: new FsEvidenceStore(storeRoot),
-        signer: await LocalKeySigner.fromFile(await makeKey()),
-        clock: fixedClock('2026-01-01T00:00:00.000Z'),
-        config: DEFAULT_CONFIG,
-        locator: tableLocator(tables),
-        toolVersion: '0.0.0-test',
-      },
-    );
-    await engine.close();
+      runId: 'p_statements',
+      logsRoot: "s3://logs-bucket/it's/",
+      wrap: spy,
+    });
 
     // Assess
-    const sent = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
     const clausesOf = (sql: string) => placeholderClauses(sql);
     const builtOutside = built.flatMap((q) => clausesOf(q.sql)).filter((c) => c !== 'where').length;
     // The builders do put values in select lists and CASE expressions: the check below is not empty.
@@ -147,55 +166,25 @@ describe('the statements AthenaEngine sends for a pack over every source (aws-sd
   it('read each raw table once per pack: one CREATE TABLE AS per source, every later step reads the working tables', async () => {
     // Athena bills the bytes each query scans (its pricing: "charged based on the amount of data
     // scanned by each query"), so a pack's cost is its raw tables' bytes only if each is read once.
-    // Prepare: Athena answers every query with success and no rows.
-    let n = 0;
-    athena.on(GetWorkGroupCommand).resolves({});
-    athena.on(StartQueryExecutionCommand).callsFake(() => ({ QueryExecutionId: `q${++n}` }));
-    athena.on(GetQueryExecutionCommand).callsFake((input: { QueryExecutionId: string }) => ({
-      QueryExecution: { QueryExecutionId: input.QueryExecutionId, Status: { State: 'SUCCEEDED' } },
-    }));
-    athena
-      .on(GetQueryResultsCommand)
-      .resolves({ UpdateCount: 0, ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } });
-    const engine = new AthenaEngine({
-      client: new AthenaClient({ region: 'eu-west-1' }),
-      workGroup: 'sessiontrail',
-      workDatabase: 'sessiontrail_work',
-      runId: 'p_raw_once',
-      sleep: async () => {},
-    });
+    // Prepare
     const rawTables = Object.fromEntries(
       SOURCE_NAMES.map((s) => [s, `sessiontrail_raw.${SOURCES[s]?.rawTable.table}`]),
     );
-    const tables = Object.fromEntries(
-      SOURCE_NAMES.map((s) => [
-        s,
-        sourceTableOf(SOURCES[s]?.rawTable as never, {
-          database: 'sessiontrail_raw',
-          logsRoot: 's3://logs/',
-        }),
-      ]),
-    );
 
     // Act: a 30-day review over every source (the window's length must not multiply the reads).
-    await exportEvidence(
-      { kind: 'review', from: '2024-03-01T00:00:00Z', to: '2024-03-31T00:00:00Z', sources: SOURCE_NAMES },
-      {
-        engine,
-        store: new FsEvidenceStore(await mkdtemp(join(tmpdir(), 'st-athena-raw-once-'))),
-        signer: await LocalKeySigner.fromFile(await makeKey()),
-        clock: fixedClock('2026-01-01T00:00:00.000Z'),
-        config: DEFAULT_CONFIG,
-        locator: tableLocator(tables),
-        toolVersion: '0.0.0-test',
+    const { sent: inputs } = await exportOnMockedAthena({
+      request: {
+        kind: 'review',
+        from: '2024-03-01T00:00:00Z',
+        to: '2024-03-31T00:00:00Z',
+        sources: SOURCE_NAMES,
       },
-    );
-    await engine.close();
+      runId: 'p_raw_once',
+      logsRoot: 's3://logs/',
+    });
 
     // Assess: per source, the statements that name its raw table.
-    const sent = athena
-      .commandCalls(StartQueryExecutionCommand)
-      .map((c) => c.args[0].input.QueryString ?? '');
+    const sent = inputs.map((input) => input.QueryString ?? '');
     expect(sent.length).toBeGreaterThan(SOURCE_NAMES.length);
     for (const source of SOURCE_NAMES) {
       const raw = rawTables[source] as string;
