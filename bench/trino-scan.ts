@@ -122,6 +122,11 @@ function measured(engine: QueryEngine, url: string, rawTable: string, into: Stat
       await record(run, query);
       return run;
     },
+    async append(table, query) {
+      const run = await engine.append(table, query);
+      await record(run, query);
+      return run;
+    },
     async select(query) {
       const out = await engine.select(query);
       await record(out.run, query);

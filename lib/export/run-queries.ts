@@ -35,6 +35,7 @@ import {
 } from '../query/reconstruct.ts';
 import type { SqlQuery } from '../query/sql.ts';
 import { SOURCES } from '../sources/index.ts';
+import { inputParts, partName } from './input-parts.ts';
 import type { PackPlan } from './plan-pack.ts';
 
 /** One statement as the pack records it: `queries/NN-<name>.sql`. */
@@ -144,10 +145,10 @@ export async function runSourceStage(
     runs.push(run);
     statements.push({ name: q.name, text: sqlFileText(q, q.sql !== built.sql), rows });
   };
-  const materialize = async (table: string, built: SqlQuery) => {
+  const materialize = async (table: string, built: SqlQuery, mode: 'replace' | 'append' = 'replace') => {
     const q = bound(built);
     progress(`running ${q.name}`);
-    const run = await engine.materialize(table, q);
+    const run = mode === 'append' ? await engine.append(table, q) : await engine.materialize(table, q);
     record(built, q, run, run.rows);
   };
   const select = async (built: SqlQuery): Promise<Row[]> => {
@@ -164,7 +165,19 @@ export async function runSourceStage(
   let inputs: InputRecord[] | null;
   try {
     fileProblems = located.problems.map((p) => ({ source, ...p }));
-    await materialize(linesTable(source), def.buildNormaliseQuery(d, located.input, rp.config));
+    // In parts of whole files where the source's rows depend on each file alone and the engine
+    // bounds a statement's input (input-parts.ts); each part is recorded as the statement it was.
+    const parts = def.normalisesEachFileAlone
+      ? inputParts(located.input, located.inputs, engine.statementInputBytes)
+      : [located.input];
+    for (const [i, part] of parts.entries()) {
+      const built = def.buildNormaliseQuery(d, part, rp.config);
+      await materialize(
+        linesTable(source),
+        { ...built, name: partName(built.name, i, parts.length) },
+        i === 0 ? 'replace' : 'append',
+      );
+    }
     // The locator lists local files; the objects of an S3 table input are what the engine read
     // (its `"$path"`, now in the lines table), described by S3.
     const listed =

@@ -24,6 +24,19 @@ export interface QueryEngine {
   describe(): Promise<{ readonly name: string; readonly version: string }>;
   /** Runs a query into a working table of this pack (replacing one of the same name). */
   materialize(table: string, query: SqlQuery): Promise<QueryRun>;
+  /**
+   * Runs a query and adds its rows to a working table that {@link materialize} made in this pack,
+   * the query giving the same columns in the same order (a later part of the same input).
+   * `QueryRun.rows` is the number of rows added.
+   */
+  append(table: string, query: SqlQuery): Promise<QueryRun>;
+  /**
+   * The most bytes of raw lines (decompressed) one statement should read from files, where a
+   * source's rows depend on each file alone: a larger file input is normalised in parts, one
+   * statement each, so that a statement's memory is bounded by its part, not by the input.
+   * Unset: one statement reads the whole input (table inputs are always read by one statement).
+   */
+  readonly statementInputBytes?: number;
   /** Runs a query and returns its rows. */
   select(query: SqlQuery): Promise<{ readonly rows: Row[]; readonly run: QueryRun }>;
   close(): Promise<void>;

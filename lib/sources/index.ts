@@ -58,6 +58,12 @@ export interface SourceDefinition {
    * collector's lag from the `collector_lag_ms` detail (`buildCollectorLagQuery`).
    */
   readonly measuresCollectorLag?: boolean;
+  /**
+   * Each row of the classified-lines query depends on its own file's lines alone (no window or join
+   * across files), so the engine may read the files in parts, one statement each, into the same
+   * table, with the same rows as one statement (lib/export/input-parts.ts).
+   */
+  readonly normalisesEachFileAlone?: boolean;
 }
 
 export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
@@ -69,6 +75,9 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     traits: { privilegeEvents: true, logoffEvents: true, splitTokenPairs: true },
     // NXLog flat records: zone-less EventTime beside the collector's @timestamp
     measuresCollectorLag: true,
+    // Each line is one record; the only window (numbering a file's identical lines that have no
+    // record number) is partitioned by file.
+    normalisesEachFileAlone: true,
   },
   [LINUX_AUDITD_SOURCE]: {
     name: LINUX_AUDITD_SOURCE,

@@ -65,6 +65,20 @@ export class AthenaShapedEngine implements QueryEngine {
     };
   }
 
+  /** As AthenaEngine.append: `INSERT INTO` the table, the rows added counted by Trino. */
+  async append(table: string, query: SqlQuery): Promise<QueryRun> {
+    const name = this.dialect.workTable(table);
+    const bound = athenaQuery(query);
+    const insert = await this.#send(query.name, `INSERT INTO ${name}\n${bound.sql}`, toExecutionParameters(bound));
+    return {
+      name: query.name,
+      engineQueryId: insert.queryId,
+      rows: Number(insert.rows[0]?.[0] ?? 0),
+      durationMs: insert.elapsedMs,
+      bytesScanned: insert.processedBytes,
+    };
+  }
+
   async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
     const bound = athenaQuery(query);
     const result = await this.#send(query.name, bound.sql, toExecutionParameters(bound));

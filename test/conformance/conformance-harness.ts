@@ -72,6 +72,18 @@ export class RecordingEngine implements QueryEngine {
     return run;
   }
 
+  /** Appends, then records the whole table as it now stands (a later part of the same step). */
+  async append(table: string, query: SqlQuery): Promise<QueryRun> {
+    const run = await this.inner.append(table, query);
+    const { rows } = await this.inner.select({
+      name: `${query.name} (table)`,
+      sql: `SELECT * FROM ${this.dialect.workTable(table)}`,
+      params: [],
+    });
+    this.steps.push({ name: query.name, kind: 'materialize', sql: query.sql, rows });
+    return run;
+  }
+
   async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
     const result = await this.inner.select(query);
     this.steps.push({ name: query.name, kind: 'select', sql: query.sql, rows: result.rows });

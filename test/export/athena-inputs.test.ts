@@ -52,6 +52,10 @@ describe('Athena inputs: the objects the engine read, described by S3 (fake engi
         sent.push(q.name);
         return { name: q.name, engineQueryId: null, rows: 0, durationMs: 0, bytesScanned: null };
       },
+      append: async (_table: string, q: SqlQuery) => {
+        sent.push(q.name);
+        return { name: q.name, engineQueryId: null, rows: 0, durationMs: 0, bytesScanned: null };
+      },
       select: async (q: SqlQuery) => {
         sent.push(q.name);
         const rows: Row[] = q.name === 'objects-read' ? [{ object_key: KEY, records: 2 }] : [];

@@ -54,6 +54,11 @@ export function recordingEngine(runId = 'ptest') {
       materialized.push(table);
       return run(q, 0);
     },
+    append: async (table: string, q: SqlQuery) => {
+      ran.push(q);
+      materialized.push(table);
+      return run(q, 0);
+    },
     select: async (q: SqlQuery) => {
       ran.push(q);
       // The scope check: the stand-in's data holds every user and host asked for (one record each).

@@ -31,11 +31,23 @@ export async function makeKey(dir?: string): Promise<string> {
 export async function localExport(
   logs: string,
   request: ExportRequest,
-  options: { config?: Config; storeRoot?: string; keyPath?: string; threads?: number } = {},
+  options: {
+    config?: Config;
+    storeRoot?: string;
+    keyPath?: string;
+    threads?: number;
+    /** DuckDB's bytes of lines per normalising statement (DuckDbEngineOptions). */
+    statementInputBytes?: number;
+  } = {},
 ): Promise<LocalExport> {
   const storeRoot = options.storeRoot ?? (await mkdtemp(join(tmpdir(), 'st-store-')));
   const keyPath = options.keyPath ?? (await makeKey());
-  const engine = await DuckDbEngine.open({ threads: options.threads ?? 2 });
+  const engine = await DuckDbEngine.open({
+    threads: options.threads ?? 2,
+    ...(options.statementInputBytes === undefined
+      ? {}
+      : { statementInputBytes: options.statementInputBytes }),
+  });
   try {
     const result = await exportEvidence(request, {
       engine,

@@ -142,6 +142,37 @@ export class AthenaEngine implements QueryEngine {
   }
 
   /**
+   * `INSERT INTO` a working table {@link materialize} made (Athena writes the new rows as further
+   * Parquet files of the table), its columns by position.
+   * @throws {SessiontrailError} as {@link materialize}; `QUERY_FAILED` when Athena does not report
+   *   the rows added.
+   */
+  async append(table: string, query: SqlQuery): Promise<QueryRun> {
+    const started = performance.now();
+    const name = this.dialect.workTable(table);
+    const bound = athenaQuery(query);
+    const insert = await this.#execute(
+      query.name,
+      `INSERT INTO ${name}\n${bound.sql}`,
+      toExecutionParameters(bound),
+    );
+    // Athena reports the rows an INSERT INTO wrote as the result's UpdateCount (GetQueryResults).
+    const rows = await this.#updateCount(insert.id);
+    if (rows === null)
+      throw new SessiontrailError(
+        'QUERY_FAILED',
+        `Athena did not report how many rows ${query.name} added to ${table}`,
+      );
+    return {
+      name: query.name,
+      engineQueryId: insert.id,
+      rows,
+      durationMs: insert.engineMs ?? performance.now() - started,
+      bytesScanned: sumBytes([insert]),
+    };
+  }
+
+  /**
    * Runs `query` into the working table `table` as Parquet (`CREATE TABLE … AS`), dropping a table
    * of that name left by an earlier try of the same pack first. The row count is Athena's
    * `UpdateCount` for the CTAS, or a `count(*)` when Athena does not report it.

@@ -16,6 +16,8 @@ export interface DuckDbEngineOptions {
    * statement ({@link STATEMENT_MEMORY_LIMIT}, or more for whole JSON documents).
    */
   readonly memoryLimit?: string;
+  /** Bytes of lines one normalising statement reads; default {@link STATEMENT_INPUT_BYTES}. */
+  readonly statementInputBytes?: number;
   /**
    * The folder under which the engine makes its own spill folder (removed on close and at process
    * exit); default the system temporary folder. Never the working directory: DuckDB's own default
@@ -58,6 +60,16 @@ export function memoryLimitFor(queryName: string, engineLimit: string | undefine
   if (engineLimit !== undefined) return engineLimit;
   return WHOLE_DOCUMENT_QUERIES.has(queryName) ? WHOLE_DOCUMENT_MEMORY_LIMIT : STATEMENT_MEMORY_LIMIT;
 }
+
+/**
+ * 2 GiB of decompressed lines per normalising statement ({@link QueryEngine.statementInputBytes}).
+ * The Windows normalising query numbers the records of a file that have no record number with a
+ * window over its rows, and DuckDB cannot spill all of a window's state: under 512 MB it read 5 M
+ * records (11.2 GiB of JSON lines) in one statement at 0.92 GiB peak, and failed with an Out of
+ * Memory Error at 10 M (22.5 GiB). A part of 2 GiB is about 0.9 M records of 2.3 KB (the OTRF
+ * captures), or 2 M records of 1 KB: well inside what one statement read.
+ */
+export const STATEMENT_INPUT_BYTES = 2 * 1024 ** 3;
 
 /** A size DuckDB reads as a memory limit: a number and a unit (`512MB`, `1.5GB`, `2GiB`). */
 const MEMORY_SIZE = /^[0-9]+(\.[0-9]+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
@@ -109,6 +121,8 @@ function removeOpenSpillDirs(): void {
 export class DuckDbEngine implements QueryEngine {
   readonly dialect = duckdbDialect;
 
+  readonly statementInputBytes: number;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
@@ -118,7 +132,10 @@ export class DuckDbEngine implements QueryEngine {
     private readonly memoryLimit: string | undefined,
     /** The limit in force on the connection now. */
     private currentLimit: string,
-  ) {}
+    statementInputBytes: number,
+  ) {
+    this.statementInputBytes = statementInputBytes;
+  }
 
   /**
    * Opens the pack's database (a file in the spill folder) with the Trino-name shims and UTC as the session zone, a memory
@@ -145,7 +162,14 @@ export class DuckDbEngine implements QueryEngine {
       const connection = await instance.connect();
       await connection.run(`SET TimeZone = 'UTC'`);
       for (const shim of DUCKDB_SHIMS) await connection.run(shim);
-      return new DuckDbEngine(instance, connection, tempDirectory, fixedLimit, openLimit);
+      return new DuckDbEngine(
+        instance,
+        connection,
+        tempDirectory,
+        fixedLimit,
+        openLimit,
+        options.statementInputBytes ?? STATEMENT_INPUT_BYTES,
+      );
     } catch (cause) {
       OPEN_SPILL_DIRS.delete(tempDirectory);
       rmSync(tempDirectory, { recursive: true, force: true });
@@ -160,6 +184,19 @@ export class DuckDbEngine implements QueryEngine {
   async describe() {
     const reader = await this.connection.runAndReadAll('SELECT version() AS v');
     return { name: 'duckdb', version: String(reader.getRowObjectsJS()[0]?.v ?? 'unknown') };
+  }
+
+  /** `INSERT INTO` the working table, its columns by position (the same query builder made both). */
+  async append(table: string, query: SqlQuery): Promise<QueryRun> {
+    const started = performance.now();
+    const reader = await this.run(query, `INSERT INTO ${this.dialect.workTable(table)} ${query.sql}`);
+    return {
+      name: query.name,
+      engineQueryId: null,
+      rows: Number(Object.values(reader.getRowObjectsJS()[0] ?? {})[0] ?? 0),
+      durationMs: performance.now() - started,
+      bytesScanned: null,
+    };
   }
 
   async materialize(table: string, query: SqlQuery): Promise<QueryRun> {

@@ -105,6 +105,23 @@ export class TrinoEngine implements QueryEngine {
     };
   }
 
+  /**
+   * `INSERT INTO` a working table {@link materialize} made, its columns by position.
+   * @throws SessiontrailError `QUERY_FAILED` (with Trino's error name) or `ENGINE_UNAVAILABLE`.
+   */
+  async append(table: string, query: SqlQuery): Promise<QueryRun> {
+    const started = performance.now();
+    const name = this.dialect.workTable(table);
+    const result = await this.execute(`INSERT INTO ${name} ${query.sql}`, query.params, query.name);
+    return {
+      name: query.name,
+      engineQueryId: result.queryId,
+      rows: Number(result.rows[0]?.[0] ?? 0),
+      durationMs: result.elapsedMs || performance.now() - started,
+      bytesScanned: result.processedBytes,
+    };
+  }
+
   /** @throws SessiontrailError `QUERY_FAILED` (with Trino's error name) or `ENGINE_UNAVAILABLE`. */
   async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
     const started = performance.now();

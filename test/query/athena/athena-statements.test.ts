@@ -106,6 +106,7 @@ describe('the statements AthenaEngine sends for a pack over every source (aws-sd
       },
       describe: () => adapter.describe(),
       materialize: (t, q) => adapter.materialize(t, q),
+      append: (t, q) => adapter.append(t, q),
       select: (q) => adapter.select(q),
       close: () => adapter.close(),
     });
