@@ -11,6 +11,7 @@ import {
   checkMemoryLimit,
   DuckDbEngine,
   memoryLimitFor,
+  STATEMENT_INPUT_BYTES,
   STATEMENT_MEMORY_LIMIT,
   WHOLE_DOCUMENT_MEMORY_LIMIT,
 } from '../../lib/query/duckdb/duckdb-engine.ts';
@@ -109,6 +110,35 @@ describe('DuckDbEngine resources', () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it('appends the rows of a later part to a working table, counting the rows added, under the same limit', async () => {
+    const engine = await DuckDbEngine.open({ threads: 1, statementInputBytes: 1000 });
+    try {
+      expect(engine.statementInputBytes).toBe(1000);
+      await engine.materialize('parts', {
+        name: 'normalise-windows-part-1-of-2',
+        sql: 'SELECT range AS x FROM range(4)',
+        params: [],
+      });
+      const added = await engine.append('parts', {
+        name: 'normalise-windows-part-2-of-2',
+        sql: `SELECT range + ? AS x FROM range(3)`,
+        params: [10],
+      });
+      expect(added.rows).toBe(3);
+      const { rows } = await engine.select({
+        name: 'read',
+        sql: `SELECT count(*) AS n, sum(x) AS s FROM ${engine.dialect.workTable('parts')}`,
+        params: [],
+      });
+      expect(rows).toEqual([{ n: 7, s: 0 + 1 + 2 + 3 + 10 + 11 + 12 }]);
+    } finally {
+      await engine.close();
+    }
+    const byDefault = await DuckDbEngine.open({ threads: 1 });
+    expect(byDefault.statementInputBytes).toBe(STATEMENT_INPUT_BYTES);
+    await byDefault.close();
   });
 
   it('removes the spill folder when the process exits without closing the engine', () => {

@@ -504,6 +504,46 @@ describe('AthenaEngine (aws-sdk-client-mock)', () => {
     });
   });
 
+  it('appends with INSERT INTO the working table, parameters bound, rows from UpdateCount, and refuses a missing count', async () => {
+    // Prepare
+    const { engine: e } = engine();
+    let n = 0;
+    athena.on(StartQueryExecutionCommand).callsFake(() => ({ QueryExecutionId: `q${++n}` }));
+    athena
+      .on(GetQueryExecutionCommand)
+      .callsFake((input: { QueryExecutionId: string }) => succeeded(input.QueryExecutionId, 700, 90));
+    athena
+      .on(GetQueryResultsCommand, { QueryExecutionId: 'q1' })
+      .resolves({ UpdateCount: 12, ResultSet: { Rows: [] } })
+      .on(GetQueryResultsCommand, { QueryExecutionId: 'q2' })
+      .resolves({ ResultSet: { Rows: [] } });
+    const p = new ParamList();
+    const query = p.finish(
+      'normalise-windows-part-2-of-2',
+      `SELECT * FROM raw WHERE dt >= ${p.add('2024-03-04')}`,
+    );
+
+    // Act
+    const run = await e.append('windows_lines', query);
+    const refused = await e.append('windows_lines', query).catch((err: unknown) => err);
+
+    // Assess
+    const inputs = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+    expect(inputs[0]?.QueryString).toBe(
+      'INSERT INTO "sessiontrail_work"."run_0f3c2a9b_windows_lines"\nSELECT * FROM raw WHERE dt >= ?',
+    );
+    expect(inputs[0]?.ExecutionParameters).toEqual(["'2024-03-04'"]);
+    expect(run).toEqual({
+      name: 'normalise-windows-part-2-of-2',
+      engineQueryId: 'q1',
+      rows: 12,
+      durationMs: 90,
+      bytesScanned: 700,
+    });
+    expect(isSessiontrailError(refused, 'QUERY_FAILED')).toBe(true);
+    expect((refused as Error).message).toContain('did not report how many rows');
+  });
+
   it('counts the working table when Athena reports no UpdateCount for the CTAS', async () => {
     // Prepare
     const { engine: e } = engine();

@@ -215,5 +215,26 @@ describe.skipIf(trino.unavailable !== null)(
       });
       expect(rows).toEqual([{ n: 3, m: 3 }]);
     });
+
+    it('appends the rows of a later part to a working table with INSERT INTO, counting the rows added', async () => {
+      await engine.materialize('parts', {
+        name: 'part-1',
+        sql: 'SELECT x FROM UNNEST(sequence(1, ?)) AS t(x)',
+        params: [4],
+      });
+      const added = await engine.append('parts', {
+        name: 'part-2',
+        sql: 'SELECT x FROM UNNEST(sequence(?, ?)) AS t(x)',
+        params: [10, 12],
+      });
+      expect(added.rows).toBe(3);
+      expect(added.name).toBe('part-2');
+      const { rows } = await engine.select({
+        name: 'read',
+        sql: `SELECT count(*) AS n, sum(x) AS s FROM ${engine.dialect.workTable('parts')}`,
+        params: [],
+      });
+      expect(rows).toEqual([{ n: 7, s: 1 + 2 + 3 + 4 + 10 + 11 + 12 }]);
+    });
   },
 );
