@@ -11,6 +11,7 @@ import {
   checkMemoryLimit,
   DuckDbEngine,
   memoryLimitFor,
+  PACK_QUERY_MEMORY_LIMIT,
   STATEMENT_INPUT_BYTES,
   STATEMENT_MEMORY_LIMIT,
   WHOLE_DOCUMENT_MEMORY_LIMIT,
@@ -67,7 +68,8 @@ describe('DuckDbEngine resources', () => {
     expect(WHOLE_DOCUMENT_MEMORY_LIMIT).toBe('2GB');
     expect(memoryLimitFor('normalise-windows', undefined)).toBe(STATEMENT_MEMORY_LIMIT);
     expect(memoryLimitFor('normalise-cloudtrail', undefined)).toBe(WHOLE_DOCUMENT_MEMORY_LIMIT);
-    expect(memoryLimitFor('coverage-records', undefined)).toBe(STATEMENT_MEMORY_LIMIT);
+    expect(memoryLimitFor('coverage-records', undefined)).toBe(PACK_QUERY_MEMORY_LIMIT);
+    expect(memoryLimitFor('normalise-windows-part-2-of-3', undefined)).toBe(STATEMENT_MEMORY_LIMIT);
     const fixed = await DuckDbEngine.open({ threads: 1, memoryLimit: '3GB' });
     try {
       for (const name of ['normalise-windows', 'normalise-cloudtrail']) {

@@ -27,7 +27,8 @@ export interface DuckDbEngineOptions {
 }
 
 /**
- * 512 MB: the limit every statement runs under but those of {@link WHOLE_DOCUMENT_QUERIES}. The
+ * 512 MB: the limit every normalising statement runs under but those of {@link WHOLE_DOCUMENT_QUERIES}
+ * (the pack queries after them: {@link PACK_QUERY_MEMORY_LIMIT}). The
  * pack's working tables hold normalised columns, never raw lines (DESIGN 14), stored compressed in
  * the pack's database file; what does not fit spills to the engine's temp folder. DuckDB's resident
  * memory grows towards its limit whatever the input, so the limit is what bounds the export's
@@ -42,6 +43,14 @@ export interface DuckDbEngineOptions {
 export const STATEMENT_MEMORY_LIMIT = '512MB';
 
 /**
+ * 512 MB for the pack's queries after the normalising ones, the same as theirs: they read the
+ * working tables (stored in the database file, evictable) while the process holds the pack's rows
+ * in its own heap, so the two add up; under 256 MB the findings query of the 10 M-record pack failed
+ * with an Out of Memory Error. A constant of its own: the two limits were measured apart.
+ */
+export const PACK_QUERY_MEMORY_LIMIT = '512MB';
+
+/**
  * 2 GB for the statements that read a JSON file as one document (a CloudTrail delivery is one
  * `{"Records": [...]}` object): DuckDB holds the whole document while parsing it and cannot spill
  * it, and a 50 MiB CloudTrail file needs more than 1 GB (test/sources/cloudtrail-large-file.test.ts).
@@ -53,23 +62,26 @@ const WHOLE_DOCUMENT_QUERIES: ReadonlySet<string> = new Set(['normalise-cloudtra
 
 /**
  * The memory limit DuckDB applies to one statement: {@link WHOLE_DOCUMENT_MEMORY_LIMIT} for a
- * statement that reads whole JSON documents, {@link STATEMENT_MEMORY_LIMIT} for every other one.
+ * statement that reads whole JSON documents, {@link STATEMENT_MEMORY_LIMIT} for the other
+ * normalising statements (`normalise-*`), {@link PACK_QUERY_MEMORY_LIMIT} for the pack's queries.
  * An explicit {@link DuckDbEngineOptions.memoryLimit} applies to every statement.
  */
 export function memoryLimitFor(queryName: string, engineLimit: string | undefined): string {
   if (engineLimit !== undefined) return engineLimit;
-  return WHOLE_DOCUMENT_QUERIES.has(queryName) ? WHOLE_DOCUMENT_MEMORY_LIMIT : STATEMENT_MEMORY_LIMIT;
+  if (WHOLE_DOCUMENT_QUERIES.has(queryName)) return WHOLE_DOCUMENT_MEMORY_LIMIT;
+  return queryName.startsWith('normalise-') ? STATEMENT_MEMORY_LIMIT : PACK_QUERY_MEMORY_LIMIT;
 }
 
 /**
- * 2 GiB of decompressed lines per normalising statement ({@link QueryEngine.statementInputBytes}).
+ * 1 GiB of decompressed lines per normalising statement ({@link QueryEngine.statementInputBytes}).
  * The Windows normalising query numbers the records of a file that have no record number with a
  * window over its rows, and DuckDB cannot spill all of a window's state: under 512 MB it read 5 M
  * records (11.2 GiB of JSON lines) in one statement at 0.92 GiB peak, and failed with an Out of
- * Memory Error at 10 M (22.5 GiB). A part of 2 GiB is about 0.9 M records of 2.3 KB (the OTRF
- * captures), or 2 M records of 1 KB: well inside what one statement read.
+ * Memory Error at 10 M (22.5 GiB). In parts of 2 GiB the 10 M export ran with its statements
+ * peaking at 1.31 GiB, in parts of 1 GiB at 1.24 GiB, for the same time per part of input
+ * (bench/RESULTS.md). A part of 1 GiB is about 0.45 M records of 2.3 KB (the OTRF captures).
  */
-export const STATEMENT_INPUT_BYTES = 2 * 1024 ** 3;
+export const STATEMENT_INPUT_BYTES = 1024 ** 3;
 
 /** A size DuckDB reads as a memory limit: a number and a unit (`512MB`, `1.5GB`, `2GiB`). */
 const MEMORY_SIZE = /^[0-9]+(\.[0-9]+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
@@ -216,7 +228,8 @@ export class DuckDbEngine implements QueryEngine {
   async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
     const started = performance.now();
     const reader = await this.run(query, query.sql);
-    const rows = reader.getRowObjectsJS().map(toRow);
+    const names = reader.columnNames();
+    const rows = reader.getRowsJS().map((values) => toRow(names, values));
     return {
       rows,
       run: {
@@ -271,10 +284,14 @@ function toDuckValue(value: SqlValue): DuckDBValue {
   return value as DuckDBValue;
 }
 
-function toRow(raw: Record<string, unknown>): Row {
-  const row: Record<string, CellValue> = {};
-  for (const [key, value] of Object.entries(raw)) row[key] = toCell(value);
-  return row;
+/**
+ * One row as an object, built whole by `Object.fromEntries`: an object given its properties one by
+ * one (`row[key] = …`) leaves V8's fast layout after a dozen and took 1.8x the heap (58,000 rows of
+ * 45 columns: 332 MB against 180 MB), the pack's rows being the export's largest heap (issue 15).
+ * A repeated column name keeps its last value, as an object literal does.
+ */
+function toRow(names: readonly string[], values: readonly unknown[]): Row {
+  return Object.fromEntries(names.map((name, i) => [name, toCell(values[i])]));
 }
 
 function toCell(value: unknown): CellValue {
