@@ -69,7 +69,11 @@ export class AthenaShapedEngine implements QueryEngine {
   async append(table: string, query: SqlQuery): Promise<QueryRun> {
     const name = this.dialect.workTable(table);
     const bound = athenaQuery(query);
-    const insert = await this.#send(query.name, `INSERT INTO ${name}\n${bound.sql}`, toExecutionParameters(bound));
+    const insert = await this.#send(
+      query.name,
+      `INSERT INTO ${name}\n${bound.sql}`,
+      toExecutionParameters(bound),
+    );
     return {
       name: query.name,
       engineQueryId: insert.queryId,
