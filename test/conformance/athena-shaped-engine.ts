@@ -19,7 +19,7 @@ import { athenaDialect } from '../../lib/query/athena/athena-dialect.ts';
 import { athenaCtas, toCell, toExecutionParameters } from '../../lib/query/athena/athena-engine.ts';
 import { assertAthenaPlaceholders, athenaQuery } from '../../lib/query/athena/athena-sql.ts';
 import type { Dialect } from '../../lib/query/dialects/dialect.ts';
-import type { CellValue, QueryEngine, QueryRun, Row } from '../../lib/query/query-engine.ts';
+import { type QueryEngine, type QueryRun, type Row, rowOf } from '../../lib/query/query-engine.ts';
 import type { SqlQuery } from '../../lib/query/sql.ts';
 import type { TrinoEngine } from '../../lib/query/trino/trino-engine.ts';
 
@@ -86,13 +86,12 @@ export class AthenaShapedEngine implements QueryEngine {
   async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
     const bound = athenaQuery(query);
     const result = await this.#send(query.name, bound.sql, toExecutionParameters(bound));
-    const rows = result.rows.map((values) => {
-      const row: Record<string, CellValue> = {};
-      result.columns.forEach((col, i) => {
-        row[col.name] = toCell(asText(values[i]), { Name: col.name, Type: col.type }, query.name);
-      });
-      return row;
-    });
+    const names = result.columns.map((col) => col.name);
+    const rows = result.rows.map((values) =>
+      rowOf(names, (i) =>
+        toCell(asText(values[i]), { Name: names[i], Type: result.columns[i]?.type }, query.name),
+      ),
+    );
     return {
       rows,
       run: {

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { type ErrorCode, isSessiontrailError, SessiontrailError } from '../../errors.ts';
 import type { Dialect } from '../dialects/dialect.ts';
-import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
+import { type CellValue, type QueryEngine, type QueryRun, type Row, rowOf } from '../query-engine.ts';
 import { type SqlQuery, sqlLiteral } from '../sql.ts';
 import { athenaDialect, athenaWorkTableParts } from './athena-dialect.ts';
 import { assertAthenaPlaceholders, athenaQuery } from './athena-sql.ts';
@@ -370,12 +370,10 @@ export class AthenaEngine implements QueryEngine {
       }
       const data = page.ResultSet?.Rows ?? [];
       // The first row of the first page of a SELECT holds the column names, not data.
+      const info: readonly ColumnInfo[] = columns;
+      const names = info.map((column, i) => column.Name ?? `_col${i}`);
       for (const raw of first ? data.slice(1) : data) {
-        const row: Record<string, CellValue> = {};
-        columns.forEach((column, i) => {
-          row[column.Name ?? `_col${i}`] = toCell(raw.Data?.[i]?.VarCharValue, column, name);
-        });
-        rows.push(row);
+        rows.push(rowOf(names, (i) => toCell(raw.Data?.[i]?.VarCharValue, info[i] as ColumnInfo, name)));
       }
       first = false;
       token = page.NextToken;

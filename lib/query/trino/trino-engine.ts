@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { SessiontrailError } from '../../errors.ts';
 import { trinoDialect } from '../dialects/trino-dialect.ts';
-import type { CellValue, QueryEngine, QueryRun, Row } from '../query-engine.ts';
+import { type CellValue, type QueryEngine, type QueryRun, type Row, rowOf } from '../query-engine.ts';
 import { identifier, type SqlQuery, type SqlValue, sqlLiteral } from '../sql.ts';
 import { parseExactJson } from './trino-json.ts';
 
@@ -126,13 +126,10 @@ export class TrinoEngine implements QueryEngine {
   async select(query: SqlQuery): Promise<{ rows: Row[]; run: QueryRun }> {
     const started = performance.now();
     const result = await this.execute(query.sql, query.params, query.name);
-    const rows = result.rows.map((values) => {
-      const row: Record<string, CellValue> = {};
-      result.columns.forEach((col, i) => {
-        row[col.name] = toCell(values[i], col.type);
-      });
-      return row;
-    });
+    const names = result.columns.map((col) => col.name);
+    const rows = result.rows.map((values) =>
+      rowOf(names, (i) => toCell(values[i], result.columns[i]?.type ?? 'varchar')),
+    );
     return {
       rows,
       run: {
