@@ -11,9 +11,9 @@ import {
   checkMemoryLimit,
   DuckDbEngine,
   memoryLimitFor,
+  NORMALISE_MEMORY_LIMIT,
   PACK_QUERY_MEMORY_LIMIT,
   STATEMENT_INPUT_BYTES,
-  STATEMENT_MEMORY_LIMIT,
   WHOLE_DOCUMENT_MEMORY_LIMIT,
 } from '../../lib/query/duckdb/duckdb-engine.ts';
 import { ParamList } from '../../lib/query/sql.ts';
@@ -28,7 +28,7 @@ describe('DuckDbEngine resources', () => {
       sql: `SELECT current_setting('memory_limit') AS mem, current_setting('temp_directory') AS tmp`,
       params: [],
     });
-    expect(STATEMENT_MEMORY_LIMIT).toBe('512MB');
+    expect(NORMALISE_MEMORY_LIMIT).toBe('512MB');
     // A statement runs under the statements' limit; DuckDB reports it in GiB-based units:
     // 512 MB = 488.2 MiB.
     expect(String(rows[0]?.mem)).toBe('488.2 MiB');
@@ -66,10 +66,10 @@ describe('DuckDbEngine resources', () => {
       await engine.close();
     }
     expect(WHOLE_DOCUMENT_MEMORY_LIMIT).toBe('2GB');
-    expect(memoryLimitFor('normalise-windows', undefined)).toBe(STATEMENT_MEMORY_LIMIT);
+    expect(memoryLimitFor('normalise-windows', undefined)).toBe(NORMALISE_MEMORY_LIMIT);
     expect(memoryLimitFor('normalise-cloudtrail', undefined)).toBe(WHOLE_DOCUMENT_MEMORY_LIMIT);
     expect(memoryLimitFor('coverage-records', undefined)).toBe(PACK_QUERY_MEMORY_LIMIT);
-    expect(memoryLimitFor('normalise-windows-part-2-of-3', undefined)).toBe(STATEMENT_MEMORY_LIMIT);
+    expect(memoryLimitFor('normalise-windows-part-2-of-3', undefined)).toBe(NORMALISE_MEMORY_LIMIT);
     const fixed = await DuckDbEngine.open({ threads: 1, memoryLimit: '3GB' });
     try {
       for (const name of ['normalise-windows', 'normalise-cloudtrail']) {

@@ -13,7 +13,7 @@ export interface DuckDbEngineOptions {
   readonly threads?: number;
   /**
    * Memory limit of every statement, e.g. `'2GB'`; without it, {@link memoryLimitFor} chooses per
-   * statement ({@link STATEMENT_MEMORY_LIMIT}, or more for whole JSON documents).
+   * statement (see that function).
    */
   readonly memoryLimit?: string;
   /** Bytes of lines one normalising statement reads; default {@link STATEMENT_INPUT_BYTES}. */
@@ -27,20 +27,19 @@ export interface DuckDbEngineOptions {
 }
 
 /**
- * 512 MB: the limit every normalising statement runs under but those of {@link WHOLE_DOCUMENT_QUERIES}
- * (the pack queries after them: {@link PACK_QUERY_MEMORY_LIMIT}). The
+ * 512 MB: the limit the normalising statements (`normalise-*`) run under, but those of
+ * {@link WHOLE_DOCUMENT_QUERIES}; the pack queries after them have {@link PACK_QUERY_MEMORY_LIMIT}. The
  * pack's working tables hold normalised columns, never raw lines (DESIGN 14), stored compressed in
  * the pack's database file; what does not fit spills to the engine's temp folder. DuckDB's resident
  * memory grows towards its limit whatever the input, so the limit is what bounds the export's
  * peak. Measured on the Windows normalising query alone (the export's largest statement,
  * bench/RESULTS.md), the same CPU time under each limit: at 1 M records 1.32 GiB peak under 1 GB
  * and 0.86 GiB under 512 MB; at 5 M, 0.92 GiB under 512 MB; under 256 MB it fails at 1 M (the
- * identity window's state does not all spill). The pack queries after it read the working tables
- * while the process holds the pack's rows in its own heap: under 1 GB the 5 M-record export peaked
- * at 1.66 GiB in them (findings, coverage). The issue's target is 1.5 GB for the whole export at
- * 5 M and 10 M records. A larger input than these needs a larger limit: `--memory-limit`.
+ * identity window's state does not all spill; a large input is read in parts, see
+ * {@link STATEMENT_INPUT_BYTES}). The issue's target is 1.5 GB for the whole export at 5 M and
+ * 10 M records. An input the limit does not fit needs a larger one: `--memory-limit`.
  */
-export const STATEMENT_MEMORY_LIMIT = '512MB';
+export const NORMALISE_MEMORY_LIMIT = '512MB';
 
 /**
  * 512 MB for the pack's queries after the normalising ones, the same as theirs: they read the
@@ -62,14 +61,14 @@ const WHOLE_DOCUMENT_QUERIES: ReadonlySet<string> = new Set(['normalise-cloudtra
 
 /**
  * The memory limit DuckDB applies to one statement: {@link WHOLE_DOCUMENT_MEMORY_LIMIT} for a
- * statement that reads whole JSON documents, {@link STATEMENT_MEMORY_LIMIT} for the other
+ * statement that reads whole JSON documents, {@link NORMALISE_MEMORY_LIMIT} for the other
  * normalising statements (`normalise-*`), {@link PACK_QUERY_MEMORY_LIMIT} for the pack's queries.
  * An explicit {@link DuckDbEngineOptions.memoryLimit} applies to every statement.
  */
 export function memoryLimitFor(queryName: string, engineLimit: string | undefined): string {
   if (engineLimit !== undefined) return engineLimit;
   if (WHOLE_DOCUMENT_QUERIES.has(queryName)) return WHOLE_DOCUMENT_MEMORY_LIMIT;
-  return queryName.startsWith('normalise-') ? STATEMENT_MEMORY_LIMIT : PACK_QUERY_MEMORY_LIMIT;
+  return queryName.startsWith('normalise-') ? NORMALISE_MEMORY_LIMIT : PACK_QUERY_MEMORY_LIMIT;
 }
 
 /**
@@ -83,8 +82,20 @@ export function memoryLimitFor(queryName: string, engineLimit: string | undefine
  */
 export const STATEMENT_INPUT_BYTES = 1024 ** 3;
 
-/** A size DuckDB reads as a memory limit: a number and a unit (`512MB`, `1.5GB`, `2GiB`). */
-const MEMORY_SIZE = /^[0-9]+(\.[0-9]+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
+/** The units DuckDB reads in a memory limit, in bytes. */
+const MEMORY_UNITS: Readonly<Record<string, number>> = {
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+};
+
+/** A size DuckDB reads as a memory limit: a number and one of {@link MEMORY_UNITS} (`512MB`, `1.5GB`). */
+const MEMORY_SIZE = new RegExp(`^([0-9]+(?:\\.[0-9]+)?)(${Object.keys(MEMORY_UNITS).join('|')})$`);
 
 /**
  * A memory limit given by a user, checked before it reaches DuckDB's `SET memory_limit`.
@@ -92,24 +103,15 @@ const MEMORY_SIZE = /^[0-9]+(\.[0-9]+)?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
  *   cannot read a line of the largest size the intake passes, 16 MiB, per thread in less).
  */
 export function checkMemoryLimit(text: string): string {
-  const m = MEMORY_SIZE.exec(text.trim());
-  const units: Record<string, number> = {
-    KB: 1e3,
-    MB: 1e6,
-    GB: 1e9,
-    TB: 1e12,
-    KiB: 2 ** 10,
-    MiB: 2 ** 20,
-    GiB: 2 ** 30,
-    TiB: 2 ** 40,
-  };
-  const bytes = m === null ? Number.NaN : Number.parseFloat(text) * (units[m[2] as string] ?? Number.NaN);
+  const size = text.trim();
+  const m = MEMORY_SIZE.exec(size);
+  const bytes = m === null ? Number.NaN : Number(m[1]) * (MEMORY_UNITS[m[2] as string] ?? Number.NaN);
   if (!(bytes >= 64e6))
     throw new SessiontrailError(
       'BAD_REQUEST',
       `memory limit ${JSON.stringify(text)} is not a size of at least 64MB written as a number and a unit, e.g. 512MB, 1.5GB or 2GiB`,
     );
-  return text.trim();
+  return size;
 }
 
 /** The pack's database file, in the engine's spill folder. */
@@ -163,7 +165,7 @@ export class DuckDbEngine implements QueryEngine {
       exitHookInstalled = true;
       process.once('exit', removeOpenSpillDirs);
     }
-    const openLimit = fixedLimit ?? STATEMENT_MEMORY_LIMIT;
+    const openLimit = fixedLimit ?? NORMALISE_MEMORY_LIMIT;
     const config: Record<string, string> = {
       memory_limit: openLimit,
       temp_directory: tempDirectory,
