@@ -156,6 +156,10 @@ export const CASES: readonly (readonly [string, string])[] = [
       },
     }),
   ],
+  // The layout test asks whether Event.System holds any value, in the line's one parse.
+  ['flat line beside an Event object without System', json({ Event: { Data: 1 } })],
+  ['flat line whose Event.System is JSON null', json({ Event: { System: null } })],
+  ['flat line whose Event.System is an array', json({ Event: { System: [1] } })],
 ];
 
 /**

@@ -49,6 +49,7 @@ const COLUMNS = [
 type Expected = { [K in (typeof COLUMNS)[number]]?: CellValue };
 
 const TIME_CREATED = 'TimeCreated (event time, UTC)';
+const EVTX_TIME = 'Event.System.TimeCreated.SystemTime (event time, UTC)';
 const COLLECTOR = '@timestamp (collector receipt time, UTC; EventTime has no zone)';
 const at = (iso: string) => Date.parse(iso);
 
@@ -191,6 +192,11 @@ const GOLDEN: Readonly<Record<string, readonly Expected[]>> = {
     { ...EVENT, record_no: 8 },
     { ...EVENT, record_no: 9 },
   ],
+  // Event.System present (any value, JSON null included) makes the line the evtx layout, whose
+  // time is Event.System's SystemTime: none here, so no time. Without it the line stays flat.
+  'flat line beside an Event object without System': [EVENT],
+  'flat line whose Event.System is JSON null': [badTime({ reason: 'missing_time', time_field: EVTX_TIME })],
+  'flat line whose Event.System is an array': [badTime({ reason: 'missing_time', time_field: EVTX_TIME })],
   'a line that is \\N': [MALFORMED],
   'truncated JSON': [MALFORMED],
   'JSON with a trailing comma': [MALFORMED],
