@@ -11,7 +11,20 @@ export interface SqlQuery {
    * the machine that ran the query (local file paths), which is recorded by its portable name.
    */
   readonly recordedParams?: readonly SqlValue[];
+  /**
+   * What the statement holds while it runs, for an engine that bounds memory per statement
+   * (DuckDB: `memoryLimitFor`): set by the reader that reads raw input into it
+   * ({@link ParamList.holds}); absent for a query over the working tables.
+   */
+  readonly memory?: StatementMemory;
 }
+
+/**
+ * `normalise`: the statement reads raw input lines (normalised columns out, spillable);
+ * `whole-document`: it parses JSON files as whole documents, each held whole while parsed.
+ * Ordered: a statement that does both holds a whole document.
+ */
+export type StatementMemory = 'normalise' | 'whole-document';
 
 export type SqlValue = string | number | bigint | boolean | null | readonly string[];
 
@@ -24,6 +37,15 @@ export type SqlValue = string | number | bigint | boolean | null | readonly stri
 export class ParamList {
   private readonly values: SqlValue[] = [];
   private readonly recorded: SqlValue[] = [];
+  private memory: StatementMemory | undefined;
+
+  /**
+   * Records what the statement being assembled holds in memory ({@link SqlQuery.memory}), called by
+   * the reader that writes its raw-input part: the larger need wins.
+   */
+  holds(memory: StatementMemory): void {
+    if (this.memory !== 'whole-document') this.memory = memory;
+  }
 
   /**
    * Adds a value and returns its placeholder token. `recordAs` is what the pack's copy of the query
@@ -50,7 +72,9 @@ export class ParamList {
       recordedParams.push(this.recorded[Number(i)] as SqlValue);
       return '?';
     });
-    return { name, sql: text, params, recordedParams };
+    return this.memory === undefined
+      ? { name, sql: text, params, recordedParams }
+      : { name, sql: text, params, recordedParams, memory: this.memory };
   }
 }
 

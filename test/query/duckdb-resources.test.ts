@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { partName } from '../../lib/export/input-parts.ts';
+import { duckdbDialect } from '../../lib/query/dialects/duckdb-dialect.ts';
 import {
   checkMemoryLimit,
   DuckDbEngine,
@@ -16,8 +18,11 @@ import {
   STATEMENT_INPUT_BYTES,
   WHOLE_DOCUMENT_MEMORY_LIMIT,
 } from '../../lib/query/duckdb/duckdb-engine.ts';
-import { ParamList } from '../../lib/query/sql.ts';
-import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
+import { ParamList, type SqlQuery } from '../../lib/query/sql.ts';
+import { CLOUDTRAIL_SOURCE } from '../../lib/sources/cloudtrail.ts';
+import { SOURCE_NAMES, SOURCES } from '../../lib/sources/index.ts';
+import { OCSF_SOURCE } from '../../lib/sources/ocsf.ts';
+import { buildWindowsNormaliseQuery, WINDOWS_SOURCE } from '../../lib/sources/windows.ts';
 
 describe('DuckDbEngine resources', () => {
   it('sets the memory limit and a spill folder of its own, and removes the folder on close', async () => {
@@ -43,42 +48,59 @@ describe('DuckDbEngine resources', () => {
     // The setting read inside each statement is the limit DuckDB applied to it (512 MB = 488.2 MiB,
     // 2 GB = 1.8 GiB in DuckDB's GiB-based units); they bound the Windows export,
     // and a 50 MiB CloudTrail document needs 2 GB (bench/RESULTS.md,
-    // test/sources/cloudtrail-large-file.test.ts).
+    // test/sources/cloudtrail-large-file.test.ts). The limit goes with what the built query reads
+    // (its reader marks it), so each source's real normalising query is built, and its text
+    // replaced by the probe: under its own name, a part's name, or any other.
     const setting = `SELECT current_setting('memory_limit') AS mem`;
+    const input = { kind: 'files', files: [{ path: '/nonexistent/a.json', key: 'a.json' }] } as const;
+    const built = (source: string) => SOURCES[source]?.buildNormaliseQuery(duckdbDialect, input) as SqlQuery;
+    const probe = (q: SqlQuery, name = q.name): SqlQuery => ({ ...q, name, sql: setting, params: [] });
+    const wholeDocument = new Set([CLOUDTRAIL_SOURCE, OCSF_SOURCE]);
     const engine = await DuckDbEngine.open({ threads: 1 });
     try {
-      const limitOf = async (name: string) =>
-        String((await engine.select({ name, sql: setting, params: [] })).rows[0]?.mem);
-      expect(await limitOf('normalise-windows')).toBe('488.2 MiB');
-      expect(await limitOf('normalise-cloudtrail')).toBe('1.8 GiB');
-      expect(await limitOf('session-events')).toBe('488.2 MiB');
-      expect(await limitOf('findings')).toBe('488.2 MiB');
-      expect(await limitOf('normalise-ocsf')).toBe('1.8 GiB');
-      expect(await limitOf('normalise-linux-auth')).toBe('488.2 MiB');
-      await engine.materialize('limit_probe', { name: 'normalise-cloudtrail', sql: setting, params: [] });
-      const probe = await engine.select({
+      const limitOf = async (q: SqlQuery) => String((await engine.select(q)).rows[0]?.mem);
+      for (const source of SOURCE_NAMES) {
+        const q = built(source);
+        const expected = wholeDocument.has(source) ? '1.8 GiB' : '488.2 MiB';
+        expect(q.memory, source).toBe(wholeDocument.has(source) ? 'whole-document' : 'normalise');
+        expect(await limitOf(probe(q)), source).toBe(expected);
+        // A part keeps its query's limit whatever it is called.
+        expect(await limitOf(probe(q, partName(q.name, 1, 3))), source).toBe(expected);
+        expect(await limitOf(probe(q, 'renamed')), source).toBe(expected);
+      }
+      expect(await limitOf({ name: 'session-events', sql: setting, params: [] })).toBe('488.2 MiB');
+      expect(await limitOf({ name: 'normalise-cloudtrail', sql: setting, params: [] })).toBe('488.2 MiB');
+      await engine.materialize('limit_probe', probe(built(CLOUDTRAIL_SOURCE)));
+      const read = await engine.select({
         name: 'probe',
         sql: `SELECT mem FROM ${engine.dialect.workTable('limit_probe')}`,
         params: [],
       });
-      expect(String(probe.rows[0]?.mem)).toBe('1.8 GiB');
+      expect(String(read.rows[0]?.mem)).toBe('1.8 GiB');
     } finally {
       await engine.close();
     }
     expect(WHOLE_DOCUMENT_MEMORY_LIMIT).toBe('2GB');
-    expect(memoryLimitFor('normalise-windows', undefined)).toBe(NORMALISE_MEMORY_LIMIT);
-    expect(memoryLimitFor('normalise-cloudtrail', undefined)).toBe(WHOLE_DOCUMENT_MEMORY_LIMIT);
-    expect(memoryLimitFor('coverage-records', undefined)).toBe(PACK_QUERY_MEMORY_LIMIT);
-    expect(memoryLimitFor('normalise-windows-part-2-of-3', undefined)).toBe(NORMALISE_MEMORY_LIMIT);
+    expect(memoryLimitFor({ memory: 'normalise' }, undefined)).toBe(NORMALISE_MEMORY_LIMIT);
+    expect(memoryLimitFor({ memory: 'whole-document' }, undefined)).toBe(WHOLE_DOCUMENT_MEMORY_LIMIT);
+    expect(memoryLimitFor({}, undefined)).toBe(PACK_QUERY_MEMORY_LIMIT);
     const fixed = await DuckDbEngine.open({ threads: 1, memoryLimit: '3GB' });
     try {
-      for (const name of ['normalise-windows', 'normalise-cloudtrail']) {
-        const { rows } = await fixed.select({ name, sql: setting, params: [] });
+      for (const q of [built(WINDOWS_SOURCE), built(CLOUDTRAIL_SOURCE)]) {
+        const { rows } = await fixed.select(probe(q));
         expect(String(rows[0]?.mem)).toBe('2.7 GiB');
       }
     } finally {
       await fixed.close();
     }
+  });
+
+  it('marks a statement by the largest reader in it', () => {
+    const p = new ParamList();
+    expect(p.finish('x', 'SELECT 1').memory).toBeUndefined();
+    p.holds('whole-document');
+    p.holds('normalise');
+    expect(p.finish('x', 'SELECT 1').memory).toBe('whole-document');
   });
 
   it('refuses a memory limit that is no size, before it reaches DuckDB, and names it in the refusal', async () => {

@@ -54,6 +54,7 @@ export const duckdbDialect: Dialect = {
     // Each file is its own read, whose ordinality is its line number: the reader has no per-file
     // row number for text, and numbering one multi-file read per file took a window over every line
     // of the input (memory that grew with it, 0.96 GB at 0.25 M records; bench/RESULTS.md).
+    params.holds('normalise');
     if (input.files.length === 0) {
       return `(SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS VARCHAR) AS line, CAST(NULL AS BIGINT) AS line_no WHERE false)`;
     }
@@ -151,6 +152,8 @@ function duckdbJsonRecords(input: RawInput, params: ParamList): string {
   if (input.kind !== 'files') {
     throw new SessiontrailError('INTERNAL', `DuckDB reads files, received a ${input.kind} input`);
   }
+  // DuckDB holds a file read as one JSON document whole while it parses it, and cannot spill it.
+  params.holds('whole-document');
   const empty = `SELECT CAST(NULL AS VARCHAR) AS object_key, CAST(NULL AS BIGINT) AS position, CAST(NULL AS VARCHAR) AS record, CAST(NULL AS VARCHAR) AS problem WHERE false`;
   const text = input.files.filter((f) => !PARQUET.test(f.path));
   const parquet = input.files.filter((f) => PARQUET.test(f.path));

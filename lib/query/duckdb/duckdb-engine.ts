@@ -27,8 +27,8 @@ export interface DuckDbEngineOptions {
 }
 
 /**
- * 512 MB: the limit the normalising statements (`normalise-*`) run under, but those of
- * {@link WHOLE_DOCUMENT_QUERIES}; the pack queries after them have {@link PACK_QUERY_MEMORY_LIMIT}. The
+ * 512 MB: the limit the normalising statements (those that read raw lines) run under, but those
+ * that read whole documents; the pack queries after them have {@link PACK_QUERY_MEMORY_LIMIT}. The
  * pack's working tables hold normalised columns, never raw lines (DESIGN 14), stored compressed in
  * the pack's database file; what does not fit spills to the engine's temp folder. DuckDB's resident
  * memory grows towards its limit whatever the input, so the limit is what bounds the export's
@@ -56,19 +56,24 @@ export const PACK_QUERY_MEMORY_LIMIT = '512MB';
  */
 export const WHOLE_DOCUMENT_MEMORY_LIMIT = '2GB';
 
-/** The normalising queries that read whole JSON documents ({@link RawReaders.jsonRecords}). */
-const WHOLE_DOCUMENT_QUERIES: ReadonlySet<string> = new Set(['normalise-cloudtrail', 'normalise-ocsf']);
-
 /**
- * The memory limit DuckDB applies to one statement: {@link WHOLE_DOCUMENT_MEMORY_LIMIT} for a
- * statement that reads whole JSON documents, {@link NORMALISE_MEMORY_LIMIT} for the other
- * normalising statements (`normalise-*`), {@link PACK_QUERY_MEMORY_LIMIT} for the pack's queries.
- * An explicit {@link DuckDbEngineOptions.memoryLimit} applies to every statement.
+ * The memory limit DuckDB applies to one statement, from what the statement says it holds
+ * ({@link SqlQuery.memory}, set by the reader that reads its raw input, so that it goes with the
+ * query under any name, parts included): {@link WHOLE_DOCUMENT_MEMORY_LIMIT} for one that reads
+ * whole JSON documents, {@link NORMALISE_MEMORY_LIMIT} for one that reads raw lines,
+ * {@link PACK_QUERY_MEMORY_LIMIT} for a query over the working tables. An explicit
+ * {@link DuckDbEngineOptions.memoryLimit} applies to every statement.
  */
-export function memoryLimitFor(queryName: string, engineLimit: string | undefined): string {
+export function memoryLimitFor(query: Pick<SqlQuery, 'memory'>, engineLimit: string | undefined): string {
   if (engineLimit !== undefined) return engineLimit;
-  if (WHOLE_DOCUMENT_QUERIES.has(queryName)) return WHOLE_DOCUMENT_MEMORY_LIMIT;
-  return queryName.startsWith('normalise-') ? NORMALISE_MEMORY_LIMIT : PACK_QUERY_MEMORY_LIMIT;
+  switch (query.memory) {
+    case 'whole-document':
+      return WHOLE_DOCUMENT_MEMORY_LIMIT;
+    case 'normalise':
+      return NORMALISE_MEMORY_LIMIT;
+    case undefined:
+      return PACK_QUERY_MEMORY_LIMIT;
+  }
 }
 
 /**
@@ -257,7 +262,7 @@ export class DuckDbEngine implements QueryEngine {
 
   private async run(query: SqlQuery, text: string) {
     try {
-      const limit = memoryLimitFor(query.name, this.memoryLimit);
+      const limit = memoryLimitFor(query, this.memoryLimit);
       if (limit !== this.currentLimit) {
         // SET takes no parameter: the limit goes through the one quoting function.
         await this.connection.run(`SET memory_limit = ${literal(limit)}`);
@@ -268,7 +273,7 @@ export class DuckDbEngine implements QueryEngine {
       const message = cause instanceof Error ? cause.message : String(cause);
       // DuckDB's own advice ("SET memory_limit") names a setting the user cannot reach: name ours.
       const advice = /Out of Memory Error/.test(message)
-        ? ` (the statement ran under a memory limit of ${memoryLimitFor(query.name, this.memoryLimit)}: open the engine with a larger memoryLimit, from the command line --memory-limit, e.g. 2GB)`
+        ? ` (the statement ran under a memory limit of ${memoryLimitFor(query, this.memoryLimit)}: open the engine with a larger memoryLimit, from the command line --memory-limit, e.g. 2GB)`
         : '';
       throw new SessiontrailError(
         'QUERY_FAILED',
