@@ -14,6 +14,7 @@
  * Never a timed test: figures depend on the machine, which `bench/RESULTS.md` records with them.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -56,20 +57,60 @@ interface RunResult {
   sessions?: number;
 }
 
-/** RSS sampled every 20 ms; `mark` closes the current stage and returns its peak. */
+/**
+ * Each stage's peak RSS. On Linux it is exact: the kernel's high-water mark of the process (VmHWM
+ * in /proc/self/status) read at each stage's end and then reset (writing 5 to
+ * /proc/self/clear_refs, proc(5)), so every stage's peak is its own, synchronous work included.
+ * Elsewhere RSS is sampled every 20 ms, which misses peaks between samples and during synchronous
+ * stages. `mark` closes the current stage and returns its peak.
+ */
 function rssSampler() {
+  const before = highWaterMark();
+  if (before !== null) {
+    try {
+      writeFileSync('/proc/self/clear_refs', '5');
+      // The process's peak so far (start-up included): every reset mark is folded into it.
+      let overall = before;
+      return {
+        exact: true,
+        mark(): number {
+          const peak = highWaterMark() ?? 0;
+          writeFileSync('/proc/self/clear_refs', '5');
+          overall = Math.max(overall, peak);
+          return peak;
+        },
+        overall: () => overall,
+        stop: () => {},
+      };
+    } catch {
+      // not allowed here: sample instead
+    }
+  }
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
   return {
+    exact: false,
     mark(): number {
       const p = Math.max(peak, process.memoryUsage().rss);
       peak = process.memoryUsage().rss;
       return p;
     },
+    // getrusage's peak: the process's whole life (nothing resets it on this path)
+    overall: () => process.resourceUsage().maxRSS * 1024,
     stop: () => clearInterval(timer),
   };
+}
+
+/** The process's RSS high-water mark in bytes (Linux VmHWM), or null where it cannot be read. */
+function highWaterMark(): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -130,7 +171,8 @@ async function childScan(files: readonly string[], threads: number): Promise<Run
   db.closeSync();
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
-  const peakRss = Math.max(rss.mark(), process.resourceUsage().maxRSS * 1024);
+  rss.mark();
+  const peakRss = rss.overall();
   rss.stop();
   return {
     kind: 'scan',
@@ -237,7 +279,7 @@ async function childExport(root: string, threads: number): Promise<RunResult> {
     kind: 'export',
     wallMs: end - started,
     cpuMs: (cpu.user + cpu.system) / 1000,
-    peakRss: Math.max(lastPeak, process.resourceUsage().maxRSS * 1024),
+    peakRss: Math.max(lastPeak, rss.overall()),
     records: result.pack.coverage.sources.reduce((n, c) => n + c.records_read, 0),
     sessions: result.pack.summary.sessions,
     stages,
