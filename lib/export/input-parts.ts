@@ -40,7 +40,8 @@ export function inputParts(
   }
   if (current.length > 0) parts.push(current);
   if (parts.length <= 1) return [input];
-  return parts.map((files) => ({ kind: 'files' as const, files }));
+  // each part keeps what the input says of its lines (lenientJsonMarked)
+  return parts.map((files) => ({ ...input, files }));
 }
 
 /** The name of part `i` (from 0) of `n` of a query: the query's own name when it is the only part. */

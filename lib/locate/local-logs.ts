@@ -125,6 +125,7 @@ export async function findLocalLogs(
         formatControlBytes: FORMAT_CONTROL_BYTES[source] ?? [],
         // evtx_dump's `-o json` output (Record headers, pretty-printed records) is Windows' only
         recordHeaders: source === 'windows',
+        jsonLines: definition.jsonLines === true,
       };
       if (pool === null) {
         const taken = await intakeTextFile(file.path, file.key, n, scratch, options);
@@ -339,7 +340,12 @@ export function localLocator(logs: string, limits: IntakeLimits = DEFAULT_LIMITS
     async locate(source, fromMs, toMs) {
       const found = await findLocalLogs(logs, source, fromMs, toMs, limits);
       return {
-        input: { kind: 'files' as const, files: found.files },
+        input: {
+          kind: 'files' as const,
+          files: found.files,
+          // the intake marked every line with JSON's lenient extras (IntakeOptions.jsonLines)
+          ...(SOURCES[source]?.jsonLines === true ? { lenientJsonMarked: true } : {}),
+        },
         problems: found.problems,
         inputs: found.inputs,
         cleanup: found.cleanup,

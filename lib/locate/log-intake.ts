@@ -31,6 +31,13 @@ import { constants, crc32, createInflateRaw } from 'node:zlib';
 /** The byte that stands for a line that is no record in a rewritten file (never in a kept line: it is a control character). */
 export const LINE_MARKER = 0x02;
 
+/**
+ * The content of a line that held one of JSON's lenient extras outside its strings (see
+ * {@link hasLenientJsonExtras}), in a rewritten file: one control byte, which no JSON reader
+ * accepts, so the engine counts the line as `malformed_json` at its own position.
+ */
+export const NOT_JSON_MARKER = 0x03;
+
 /** What became of one file found for a source. */
 export type InputStatus = 'read' | 'skipped' | 'unreadable' | 'damaged';
 
@@ -148,6 +155,14 @@ export interface IntakeOptions {
    * @default false
    */
   readonly recordHeaders?: boolean;
+  /**
+   * Each line is one JSON record that the engine checks line by line: a line holding JSON's lenient
+   * extras outside its strings ({@link hasLenientJsonExtras}) is kept as a record whose content is
+   * {@link NOT_JSON_MARKER}, so that DuckDB, whose JSON reader accepts those extras, needs no
+   * pattern over every byte of every line to refuse them (`RawInput.lenientJsonMarked`).
+   * @default false
+   */
+  readonly jsonLines?: boolean;
 }
 
 /**
@@ -241,6 +256,7 @@ export async function scanTextFile(
   options: {
     readonly documents: boolean;
     readonly limits: IntakeLimits;
+    readonly jsonLines?: boolean;
     /** Fed with every byte of the file read, in order ({@link StoredDigest}). */
     readonly digest?: StoredDigest;
   },
@@ -293,7 +309,7 @@ export interface SplitAccount {
 export async function splitRecords(
   chunks: AsyncIterable<Buffer>,
   key: string,
-  options: { readonly documents: boolean; readonly limits: IntakeLimits },
+  options: { readonly documents: boolean; readonly limits: IntakeLimits; readonly jsonLines?: boolean },
   sink: RecordSink | null,
   pace?: () => Promise<void>,
 ): Promise<SplitAccount> {
@@ -694,6 +710,11 @@ class Scanner {
       return;
     }
     this.records += 1;
+    if (this.options.jsonLines === true && hasLenientJsonExtras(line)) {
+      this.needsRewrite = true;
+      this.write(NOT_JSON_LINE, this.lineNo - 1);
+      return;
+    }
     this.write(line, this.lineNo - 1);
   }
 
@@ -789,6 +810,55 @@ class Scanner {
 }
 
 const MARKER_LINE = Buffer.from([LINE_MARKER, 0x0a]);
+const NOT_JSON_LINE = Buffer.from([NOT_JSON_MARKER]);
+
+/**
+ * Whether a line holds, outside its JSON strings, one of the extras that DuckDB's JSON reader
+ * (yyjson, read with trailing commas and NaN/Infinity allowed) accepts and RFC 8259 and Trino's
+ * `json_parse` refuse: a comma before `]` or `}`, or NaN / Inf (any case, optionally signed) where
+ * a value starts. The same decision as DuckDB's `LENIENT_JSON` pattern
+ * (lib/query/dialects/duckdb-dialect.ts: whitespace is RE2's `\s`, tab, LF, FF, CR and space; a
+ * string is a quote to the next quote that no backslash escapes; nothing after an unterminated
+ * string is outside one), tested against it by test/locate/lenient-json.test.ts; a byte scan that
+ * jumps from quote to quote with the native `indexOf`, about 5x the pattern's speed.
+ */
+export function hasLenientJsonExtras(b: Buffer): boolean {
+  const end = b.length;
+  for (let i = 0; i < end; i++) {
+    const c = b[i] as number;
+    if (c === 0x22) {
+      // the string's closing quote: the next quote after an even run of backslashes
+      let q = i;
+      for (;;) {
+        q = b.indexOf(0x22, q + 1);
+        if (q < 0) return false;
+        let s = q - 1;
+        while (b[s] === 0x5c) s--;
+        if ((q - 1 - s) % 2 === 0) break;
+      }
+      i = q;
+      continue;
+    }
+    if (c !== 0x2c && c !== 0x3a && c !== 0x5b) continue;
+    let j = i + 1;
+    while (j < end && isRe2Space(b[j] as number)) j++;
+    const d = j < end ? (b[j] as number) : -1;
+    if (c === 0x2c && (d === 0x5d || d === 0x7d)) return true;
+    const k = d === 0x2b || d === 0x2d ? j + 1 : j;
+    if (k + 2 >= end) continue;
+    // ASCII letters only: | 0x20 lower-cases A-Z and leaves no other byte on n, a, i or f
+    const x = (b[k] as number) | 0x20;
+    const y = (b[k + 1] as number) | 0x20;
+    const z = (b[k + 2] as number) | 0x20;
+    if ((x === 0x6e && y === 0x61 && z === 0x6e) || (x === 0x69 && y === 0x6e && z === 0x66)) return true;
+  }
+  return false;
+}
+
+/** RE2's `\s`: tab, LF, FF, CR, space. */
+function isRe2Space(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0c || b === 0x0d;
+}
 const NEWLINE = Buffer.from([0x0a]);
 
 function isBlank(line: Buffer): boolean {

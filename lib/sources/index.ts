@@ -64,6 +64,12 @@ export interface SourceDefinition {
    * table, with the same rows as one statement (lib/export/input-parts.ts).
    */
   readonly normalisesEachFileAlone?: boolean;
+  /**
+   * Each line of the source's files is one JSON record, checked line by line (`Dialect.isJson`): the
+   * local intake marks a line holding JSON's lenient extras (`IntakeOptions.jsonLines`), and the
+   * input says so (`RawInput.lenientJsonMarked`).
+   */
+  readonly jsonLines?: boolean;
 }
 
 export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
@@ -78,6 +84,7 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     // Each line is one record; the only window (numbering a file's identical lines that have no
     // record number) is partitioned by file.
     normalisesEachFileAlone: true,
+    jsonLines: true,
   },
   [LINUX_AUDITD_SOURCE]: {
     name: LINUX_AUDITD_SOURCE,

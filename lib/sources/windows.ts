@@ -582,6 +582,7 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
       THEN ${d.isoTimeText(`replace(trim(${lv(['EventTime'])}), ' ', 'T') || 'Z'`)} END AS local_time_as_utc
   FROM (SELECT object_key, line, line_no, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(lv, lp)} END AS layout FROM scalars)
 ),`;
+  const lenientMarked = input.kind === 'files' && input.lenientJsonMarked === true;
   const sql = `
 WITH raw AS (
   SELECT object_key, line, line_no FROM ${d.rawLines(input, p)}
@@ -589,8 +590,15 @@ WITH raw AS (
 -- One pass: each line flows through every step once, strict JSON is checked once per line, and the
 -- last SELECT tells events from problems by status. A step read twice (events, then problems) is
 -- materialised by DuckDB with every raw line in it: memory that grew with the input.
-checked AS (
-  SELECT object_key, line, line_no, ${d.isJson('line')} AS ok FROM raw
+checked AS (${
+    lenientMarked
+      ? `
+  -- strict JSON by the engine's own check alone: the intake replaced every line that holds JSON's
+  -- lenient extras outside its strings (a comma before ] or }, NaN or Inf) with the one byte 0x03,
+  -- which no JSON reader accepts, at the line's own position (lib/locate/log-intake.ts)`
+      : ''
+  }
+  SELECT object_key, line, line_no, ${d.isJson('line', lenientMarked)} AS ok FROM raw
 ),
 scalars AS (
   SELECT object_key, line, line_no, ok, CASE WHEN ok THEN ${d.jsonScalars('line', linePaths)} END AS sv FROM checked

@@ -16,11 +16,14 @@
  *   (`0x` + lower-case hex, no leading zeros), else NULL; `%%1842` is elevated;
  * - a JSON object, array or null where text is expected gives NULL; a boolean gives its text.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localLocator } from '../../lib/locate/local-logs.ts';
+import type { RawInput } from '../../lib/query/dialects/dialect.ts';
+import { duckdbDialect, LENIENT_JSON } from '../../lib/query/dialects/duckdb-dialect.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { CellValue, Row } from '../../lib/query/query-engine.ts';
 import { buildWindowsNormaliseQuery } from '../../lib/sources/windows.ts';
@@ -307,14 +310,19 @@ const ALL = [...CASES, ...KNOWN];
 let engine: DuckDbEngine;
 let dir: string;
 const byKey = new Map<string, Row[]>();
+/** The same files taken in by the local intake first, as an export reads them. */
+const byKeyTakenIn = new Map<string, Row[]>();
+let takenIn: RawInput;
+let cleanup: (() => Promise<void>) | undefined;
 const keyOf = (i: number) => `windows/case-${String(i).padStart(2, '0')}.json${i % 2 === 0 ? '' : '.gz'}`;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'st-edge-golden-'));
+  await mkdir(join(dir, 'windows'));
   const files = [];
   for (const [i, [, content]] of ALL.entries()) {
     const key = keyOf(i);
-    const path = join(dir, key.replace('windows/', ''));
+    const path = join(dir, key);
     // Every other case gzipped, as in the cross-engine test: the reader decompresses by extension.
     await writeFile(path, i % 2 === 0 ? content : gzipSync(Buffer.from(content)));
     files.push({ path, key });
@@ -333,9 +341,29 @@ beforeAll(async () => {
     const key = String(r.object_key);
     byKey.set(key, [...(byKey.get(key) ?? []), r]);
   }
+  // The export's path: the local intake takes the files in (and replaces a line holding JSON's
+  // lenient extras), the input says so, and the query checks JSON with json_valid alone.
+  const located = await localLocator(dir).locate(
+    'windows',
+    Date.parse('2000-01-01'),
+    Date.parse('2100-01-01'),
+  );
+  takenIn = located.input;
+  cleanup = located.cleanup;
+  await engine.materialize('edge_lines_taken_in', buildWindowsNormaliseQuery(engine.dialect, takenIn));
+  const taken = await engine.select({
+    name: 'read',
+    sql: `SELECT object_key, ${COLUMNS.join(', ')} FROM edge_lines_taken_in ORDER BY object_key, raw_ref, status`,
+    params: [],
+  });
+  for (const r of taken.rows) {
+    const key = String(r.object_key);
+    byKeyTakenIn.set(key, [...(byKeyTakenIn.get(key) ?? []), r]);
+  }
 }, 60_000);
 
 afterAll(async () => {
+  await cleanup?.();
   await engine?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
@@ -345,15 +373,33 @@ describe('normalising edge-case lines on DuckDB, against rows written from the l
     expect(Object.keys(GOLDEN).sort()).toEqual(ALL.map(([name]) => name).sort());
   });
 
+  const compared = (rows: readonly Row[], expected: readonly Expected[]) =>
+    // Columns left undefined in an expectation are not compared (said why where it is written).
+    rows.map((r, j) =>
+      Object.fromEntries(COLUMNS.filter((c) => expected[j]?.[c] !== undefined).map((c) => [c, r[c] ?? null])),
+    );
+  const written = (expected: readonly Expected[]) =>
+    expected.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
+
   it.each(ALL.map(([name], i) => [name, i] as const))('%s', (name, i) => {
     const key = keyOf(i);
     const expected = (GOLDEN[name] ?? []).map((e) => withRef(key, e));
-    // Columns left undefined in an expectation are not compared (said why where it is written).
-    const got = (byKey.get(key) ?? []).map((r, j) =>
-      Object.fromEntries(COLUMNS.filter((c) => expected[j]?.[c] !== undefined).map((c) => [c, r[c] ?? null])),
-    );
-    expect(got).toEqual(
-      expected.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined))),
-    );
+    expect(compared(byKey.get(key) ?? [], expected)).toEqual(written(expected));
+  });
+
+  it('reads the taken-in files with json_valid alone, where the files as stored need the pattern', () => {
+    expect(takenIn).toMatchObject({ kind: 'files', lenientJsonMarked: true });
+    const marked = buildWindowsNormaliseQuery(duckdbDialect, takenIn).sql;
+    const stored = buildWindowsNormaliseQuery(duckdbDialect, { kind: 'files', files: [] }).sql;
+    expect(marked).not.toContain(LENIENT_JSON);
+    expect(stored).toContain(LENIENT_JSON);
+  });
+
+  // The intake changes a line only where it is no record as stored (CR LF endings, blank lines)
+  // or holds a lenient extra: every case gives the same rows once taken in.
+  it.each(ALL.map(([name], i) => [name, i] as const))('%s, taken in by the intake first', (name, i) => {
+    const key = keyOf(i);
+    const expected = (GOLDEN[name] ?? []).map((e) => withRef(key, e));
+    expect(compared(byKeyTakenIn.get(key) ?? [], expected)).toEqual(written(expected));
   });
 });

@@ -40,6 +40,17 @@ describe('inputParts', () => {
     expect(keysOf(inputParts(input, objects, 1000))).toEqual([['a', 'b', 'c', 'd', 'e']]);
   });
 
+  it('keeps in every part what the input says of its lines', () => {
+    const input: RawInput = {
+      kind: 'files',
+      files: ['a', 'b', 'c'].map((key) => ({ path: `/logs/${key}`, key })),
+      lenientJsonMarked: true,
+    };
+    const parts = inputParts(input, [read('a', 60), read('b', 60), read('c', 60)], 100);
+    expect(parts).toHaveLength(3);
+    for (const part of parts) expect(part).toMatchObject({ kind: 'files', lenientJsonMarked: true });
+  });
+
   it('reads in one statement a table, an input the locator did not measure, or an engine with no bound', () => {
     const table: RawInput = { kind: 'table', table: 'raw.windows', dtFrom: '2024-01-01', dtTo: '2024-01-02' };
     expect(inputParts(table, [], 1)).toEqual([table]);

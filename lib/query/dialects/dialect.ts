@@ -46,8 +46,12 @@ export interface ExpressionShims {
    * presence costs no second parse.
    */
   jsonScalars(expr: string, paths: readonly JsonField[]): string;
-  /** A boolean expression: `expr` is a well-formed JSON text. */
-  isJson(expr: string): string;
+  /**
+   * A boolean expression: `expr` is a well-formed JSON text (RFC 8259). `lenientMarked`: `expr` is
+   * a line of an input whose lines with JSON's lenient extras were replaced
+   * ({@link RawInput} `lenientJsonMarked`), so those need no test of their own.
+   */
+  isJson(expr: string, lenientMarked?: boolean): string;
   /** Parses a JSON text known to be valid into the engine's JSON type. */
   toJson(expr: string): string;
   /** Replaces every match of a regular expression. */
@@ -152,6 +156,13 @@ export type RawInput =
       readonly kind: 'files';
       /** `path` is read; `key` (relative to the logs root) is what the pack records. */
       readonly files: readonly { readonly path: string; readonly key: string }[];
+      /**
+       * Every line holding JSON's lenient extras outside its strings (trailing commas, NaN /
+       * Infinity) was replaced by a line no JSON reader accepts (the local intake's
+       * `NOT_JSON_MARKER`, lib/locate/log-intake.ts), so a line-level {@link Dialect.isJson} may
+       * leave out its own test for them.
+       */
+      readonly lenientJsonMarked?: boolean;
     }
   | {
       readonly kind: 'table';
