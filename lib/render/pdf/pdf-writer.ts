@@ -540,36 +540,36 @@ export class PdfWriter {
       `q\n1 0 0 -1 0 ${pdfNumber(page.height)} cm\nBT\n1 0 0 1 ${pdfNumber(x)} ${pdfNumber(flipped)} Tm\n` +
       `/${font.id} ${pdfNumber(size)} Tf`;
     const scale = size / 1000;
+    // The TJ operands not yet written, and the glyph codes of the run being gathered, whose last
+    // glyph's advance adjustment closes it. Inline rather than helper closures: this runs per line.
     let commands = '';
     let segment = '';
-    let segmentEnd: GlyphPlacement | null = null;
+    let segmentAdjust = 0;
     let hadOffset = false;
     let cx = x;
-    const addSegment = () => {
-      if (segment === '') return;
-      const p = segmentEnd as GlyphPlacement;
-      const command = `<${segment}> ${pdfNumber(-(p.xAdvance - p.advanceWidth))}`;
-      commands = commands === '' ? command : `${commands} ${command}`;
-      segment = '';
-    };
-    const flush = () => {
-      addSegment();
-      if (commands !== '') {
-        out += `\n[${commands}] TJ`;
-        commands = '';
-      }
-    };
-    eachWord(text, (word) => {
-      const { glyphs, positions } = cache.layout(word).run;
+    let last = 0;
+    let index = 0;
+    while (index <= text.length) {
+      // Word by word as pdfkit 0.20's EmbeddedFont.layout splits text: each word ends after a space
+      // or tab, which it keeps, and the last at the end of the text.
+      const c = index < text.length ? text.charCodeAt(index) : -1;
+      index += 1;
+      if (!((index === text.length + 1 && last < index - 1) || c === 32 || c === 9)) continue;
+      const { glyphs, positions } = cache.layout(text.slice(last, index)).run;
+      last = index;
       for (let k = 0; k < glyphs.length; k++) {
         const code = cache.code(glyphs[k] as LaidGlyph);
         const pos = positions[k] as GlyphPlacement;
+        const adjust = pos.xAdvance - pos.advanceWidth;
         if (pos.xOffset || pos.yOffset) {
-          flush();
+          // An offset glyph: what came before is written, then the glyph alone at its own position.
+          if (segment !== '')
+            commands = `${commands === '' ? '' : `${commands} `}<${segment}> ${pdfNumber(-segmentAdjust)}`;
+          if (commands !== '') out += `\n[${commands}] TJ`;
           out += `\n1 0 0 1 ${pdfNumber(cx + pos.xOffset * scale)} ${pdfNumber(flipped + pos.yOffset * scale)} Tm`;
-          segment = code;
-          segmentEnd = pos;
-          flush();
+          out += `\n[<${code}> ${pdfNumber(-adjust)}] TJ`;
+          commands = '';
+          segment = '';
           hadOffset = true;
         } else {
           if (hadOffset) {
@@ -577,13 +577,18 @@ export class PdfWriter {
             hadOffset = false;
           }
           segment += code;
-          segmentEnd = pos;
-          if (pos.xAdvance - pos.advanceWidth !== 0) addSegment();
+          segmentAdjust = adjust;
+          if (adjust !== 0) {
+            commands = `${commands === '' ? '' : `${commands} `}<${segment}> ${pdfNumber(-adjust)}`;
+            segment = '';
+          }
         }
         cx += pos.xAdvance * scale;
       }
-    });
-    flush();
+    }
+    if (segment !== '')
+      commands = `${commands === '' ? '' : `${commands} `}<${segment}> ${pdfNumber(-segmentAdjust)}`;
+    if (commands !== '') out += `\n[${commands}] TJ`;
     return `${out}\nET\nQ`;
   }
 
@@ -609,9 +614,16 @@ export class PdfWriter {
       // (EmbeddedFont), then with no character spacing at 100 % horizontal scaling (the document).
       const cache = this.currentFont();
       let advance = 0;
-      eachWord(text, (word) => {
-        advance += cache.layout(word).advance;
-      });
+      let last = 0;
+      let index = 0;
+      while (index <= text.length) {
+        // Word by word as pdfkit splits text (see fragment).
+        const c = index < text.length ? text.charCodeAt(index) : -1;
+        index += 1;
+        if (!((index === text.length + 1 && last < index - 1) || c === 32 || c === 9)) continue;
+        advance += cache.layout(text.slice(last, index)).advance;
+        last = index;
+      }
       width = ((advance * (size / 1000) + 0 * (text.length - 1)) * 100) / 100;
       // Bounded: a document repeats a small vocabulary (labels, codes, paths), but every timestamp and
       // command line is new; start over when full rather than hold them all.
@@ -762,25 +774,6 @@ class FontCache {
   age(): void {
     this.old = this.young;
     this.young = Object.create(null);
-  }
-}
-
-/**
- * Calls `fn` with each word of `text` as pdfkit 0.20's EmbeddedFont.layout splits it: after each
- * space or tab, the separator kept with the word before it.
- */
-function eachWord(text: string, fn: (word: string) => void): void {
-  let last = 0;
-  let index = 0;
-  while (index <= text.length) {
-    const needle = index < text.length ? text.charCodeAt(index) : -1;
-    if ((index === text.length && last < index) || needle === 32 || needle === 9) {
-      index += 1;
-      fn(text.slice(last, index));
-      last = index;
-    } else {
-      index += 1;
-    }
   }
 }
 
