@@ -99,8 +99,9 @@ export class PdfWriter {
   private readonly root: StructElement;
   private section: StructElement | null = null;
   private orientation: Orientation = 'portrait';
-  /** Widths by role, size and text: tables measure the same tokens (paths, codes) thousands of times. */
-  private readonly widths = new Map<string, number>();
+  /** Widths by font and size, then text: tables measure the same tokens (paths, codes) thousands of times. */
+  private readonly widths = new Map<string, Map<string, number>>();
+  private widthEntries = 0;
   private state = { font: '', size: 0 };
   /** The word layouts and glyph codes of each pdfkit font this writer has used. */
   private readonly fontCaches = new Map<EmbeddedFont, FontCache>();
@@ -190,8 +191,10 @@ export class PdfWriter {
     let size = 0;
     const flush = () => {
       if (pending.length === 0) return;
-      // pdfkit appends a newline to each write: join with newlines, the last one added by it.
-      write(pending.join('\n'));
+      // pdfkit appends a newline to a string it is given and keeps the low byte of each character
+      // (fromBinaryString, a loop in JavaScript); Node's latin1 encoder does the same natively.
+      pending.push('');
+      write(Buffer.from(pending.join('\n'), 'latin1'));
       pending = [];
       size = 0;
     };
@@ -506,6 +509,11 @@ export class PdfWriter {
    * through calls of their own; here the fragment is one string.
    */
   private appendText(ops: string, text: string, x: number, y: number): string {
+    if (!text.includes('\n')) {
+      if (text.length === 0) return ops;
+      const fragment = this.fragment(text, x, y);
+      return ops === '' ? fragment : `${ops}\n${fragment}`;
+    }
     const lines = text.split('\n');
     let at = x;
     for (let i = 0; i < lines.length; i++) {
@@ -602,8 +610,13 @@ export class PdfWriter {
 
   /** Width of a run in one font; memoised. Sets the font and size it measured with. */
   private runWidth(text: string, font: FontRole, size: number): number {
-    const key = `${font}|${size}|${text}`;
-    let width = this.widths.get(key);
+    const key = `${font}|${size}`;
+    let widths = this.widths.get(key);
+    if (widths === undefined) {
+      widths = new Map();
+      this.widths.set(key, widths);
+    }
+    let width = widths.get(text);
     if (width === undefined) {
       if (this.state.font !== font) this.setFont(font);
       if (this.state.size !== size) {
@@ -627,8 +640,12 @@ export class PdfWriter {
       width = ((advance * (size / 1000) + 0 * (text.length - 1)) * 100) / 100;
       // Bounded: a document repeats a small vocabulary (labels, codes, paths), but every timestamp and
       // command line is new; start over when full rather than hold them all.
-      if (this.widths.size >= WIDTH_CACHE_ENTRIES) this.widths.clear();
-      this.widths.set(key, width);
+      if (this.widthEntries >= WIDTH_CACHE_ENTRIES) {
+        for (const entries of this.widths.values()) entries.clear();
+        this.widthEntries = 0;
+      }
+      widths.set(text, width);
+      this.widthEntries += 1;
     }
     return width;
   }
