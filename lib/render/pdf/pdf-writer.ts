@@ -563,18 +563,20 @@ export class PdfWriter {
       const c = index < text.length ? text.charCodeAt(index) : -1;
       index += 1;
       if (!((index === text.length + 1 && last < index - 1) || c === 32 || c === 9)) continue;
-      const { glyphs, positions } = cache.layout(text.slice(last, index)).run;
+      const { glyphs, placements } = cache.layout(text.slice(last, index));
       last = index;
       for (let k = 0; k < glyphs.length; k++) {
         const code = cache.code(glyphs[k] as LaidGlyph);
-        const pos = positions[k] as GlyphPlacement;
-        const adjust = pos.xAdvance - pos.advanceWidth;
-        if (pos.xOffset || pos.yOffset) {
+        const xAdvance = placements[4 * k] as number;
+        const adjust = placements[4 * k + 1] as number;
+        const xOffset = placements[4 * k + 2] as number;
+        const yOffset = placements[4 * k + 3] as number;
+        if (xOffset || yOffset) {
           // An offset glyph: what came before is written, then the glyph alone at its own position.
           if (segment !== '')
             commands = `${commands === '' ? '' : `${commands} `}<${segment}> ${pdfNumber(-segmentAdjust)}`;
           if (commands !== '') out += `\n[${commands}] TJ`;
-          out += `\n1 0 0 1 ${pdfNumber(cx + pos.xOffset * scale)} ${pdfNumber(flipped + pos.yOffset * scale)} Tm`;
+          out += `\n1 0 0 1 ${pdfNumber(cx + xOffset * scale)} ${pdfNumber(flipped + yOffset * scale)} Tm`;
           out += `\n[<${code}> ${pdfNumber(-adjust)}] TJ`;
           commands = '';
           segment = '';
@@ -591,7 +593,7 @@ export class PdfWriter {
             segment = '';
           }
         }
-        cx += pos.xAdvance * scale;
+        cx += xAdvance * scale;
       }
     }
     if (segment !== '')
@@ -720,10 +722,27 @@ export class PdfWriter {
   }
 }
 
-/** A word as laid out by pdfkit's embedded font, with its advance (the run's width, 1000 units per em). */
+/**
+ * A word as pdfkit's embedded font lays it out (`layoutRun`), kept compact: fontkit's glyph run
+ * carries per-run feature tables and a position object per glyph, which, kept for pages, made most
+ * of what each young-generation collection had to copy.
+ */
 interface WordLayout {
-  readonly run: GlyphRun;
+  readonly glyphs: readonly LaidGlyph[];
+  /**
+   * Four numbers per glyph, in 1000 units per em as pdfkit scales them: the advance, its
+   * adjustment by the layout (advance less the glyph's own width: kerning), and the x and y offsets.
+   */
+  readonly placements: readonly number[];
+  /** The run's width: the sum of the advances, in order (fontkit's GlyphRun.advanceWidth). */
   readonly advance: number;
+}
+
+function compact(run: GlyphRun): WordLayout {
+  const placements: number[] = [];
+  for (const p of run.positions)
+    placements.push(p.xAdvance, p.xAdvance - p.advanceWidth, p.xOffset, p.yOffset);
+  return { glyphs: run.glyphs, placements, advance: run.advanceWidth };
 }
 
 /**
@@ -753,10 +772,10 @@ class FontCache {
     this.font = font;
     this.layoutRun = font.layoutRun.bind(font);
     // Words pdfkit laid out before (the page count's digits) are kept.
-    for (const [word, run] of Object.entries(font.layoutCache ?? {}))
-      this.young[word] = { run, advance: run.advanceWidth };
+    for (const [word, run] of Object.entries(font.layoutCache ?? {})) this.young[word] = compact(run);
+    // pdfkit's own layouts (the page count, a text with a newline) are few: laid out afresh each time.
     font.layoutCache = undefined;
-    font.layoutCached = (text: string) => this.layout(text).run;
+    font.layoutCached = (text: string) => this.layoutRun(text);
   }
 
   /** The layout of one word (as pdfkit splits text: a word keeps its trailing space or tab). */
@@ -764,10 +783,7 @@ class FontCache {
     let laid = this.young[word];
     if (laid === undefined) {
       laid = this.old[word];
-      if (laid === undefined) {
-        const run = this.layoutRun(word);
-        laid = { run, advance: run.advanceWidth };
-      }
+      if (laid === undefined) laid = compact(this.layoutRun(word));
       this.young[word] = laid;
     }
     return laid;
