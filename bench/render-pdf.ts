@@ -4,7 +4,9 @@
  * - `npm run bench:pdf` runs the two cases of record, each in its own process so that each peak
  *   RSS is its own: 3,000 sessions / 150,000 activity rows and 5,000 sessions / 300,000 rows
  *   (issue targets: the latter under 1 GB peak RSS).
- * - `npx tsx bench/render-pdf.ts <sessions> <activityPerSession>` runs one case in this process.
+ * - `npx tsx bench/render-pdf.ts <sessions> <activityPerSession>` runs one case in this process;
+ *   `750 7` and `3700 7` are about the packs of the export bench at 1 M and 5 M records (749 and
+ *   3,710 sessions, about 5,000 and 25,000 activity rows).
  *
  * The process holds what the export holds when it renders (lib/export/export-evidence.ts
  * `finishPack`): the pack's objects and its evidence.json bytes, made as the export makes them
@@ -13,7 +15,9 @@
  * `peakBeforeRenderMb` from the start (building the pack and serialising evidence.json), then, the
  * mark reset just before the render (Linux `/proc/self/clear_refs`), `peakRssMb`: the highest RSS of
  * the process while it renders, everything it holds included. A timer cannot sample it: the render
- * is synchronous. Run it niced on a shared machine.
+ * is synchronous. `renderCpuMs` is the process's CPU time (user + system, all threads, the garbage
+ * collector's included) over the render: steadier than `renderMs` on a shared machine, where it
+ * should be run niced.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -52,6 +56,7 @@ async function runCase(sessions: number, activityPerSession: number): Promise<vo
   writeFileSync('/proc/self/clear_refs', '5');
 
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const model = buildRenderModel(pack, {
     evidenceSha256,
     keyId: 'bench-key',
@@ -61,6 +66,7 @@ async function runCase(sessions: number, activityPerSession: number): Promise<vo
   });
   const pdf = await renderPdf(model, json);
   const elapsed = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   const peakRssMb = maxRssMb();
 
   // The page count is the /Count of the root /Pages object, the only one pdfkit writes.
@@ -70,6 +76,7 @@ async function runCase(sessions: number, activityPerSession: number): Promise<vo
       sessions,
       activityRows: sessions * activityPerSession,
       renderMs: Math.round(elapsed),
+      renderCpuMs: Math.round((cpu.user + cpu.system) / 1000),
       pages: Number(pages),
       bytes: pdf.byteLength,
       pdfSha256: sha256Hex(pdf),
