@@ -610,8 +610,34 @@ export class PdfWriter {
     return width;
   }
 
-  /** Width of a run in one font; memoised. Sets the font and size it measured with. */
-  private runWidth(text: string, font: FontRole, size: number): number {
+  /**
+   * Whether `text` fits in `width` points: `measure(text, role, size) <= width`, decided as soon
+   * as the words measured so far overflow. The words after them are not laid out: a long cell that
+   * wraps is laid out again by tokens and by lines, and laying out all its words first was over a
+   * third of the shaping a pack's render did. Exact, since a word's advance is never negative (the
+   * glyphs' advances, unsigned in the font's hmtx table, less kerning far smaller than a glyph) and
+   * every step of the sum (adding, scaling by the size) is monotonic in floating point too.
+   */
+  private fits(text: string, role: Exclude<FontRole, 'cjk'>, size: number, width: number): boolean {
+    let total = 0;
+    for (const run of splitRuns(this.fonts, role, text)) {
+      total += this.runWidth(run.text, run.fallback ? 'cjk' : role, size, { before: total, limit: width });
+      if (total > width) return false;
+    }
+    return total <= width;
+  }
+
+  /**
+   * Width of a run in one font; memoised. Sets the font and size it measured with. With `overflow`,
+   * stops at the first word that takes `before` plus the width so far past `limit`, and returns
+   * Infinity (not memoised).
+   */
+  private runWidth(
+    text: string,
+    font: FontRole,
+    size: number,
+    overflow?: { readonly before: number; readonly limit: number },
+  ): number {
     const key = `${font}|${size}`;
     let widths = this.widths.get(key);
     if (widths === undefined) {
@@ -638,6 +664,12 @@ export class PdfWriter {
         if (!((index === text.length + 1 && last < index - 1) || c === 32 || c === 9)) continue;
         advance += cache.layout(text.slice(last, index)).advance;
         last = index;
+        if (
+          overflow !== undefined &&
+          index <= text.length &&
+          overflow.before + ((advance * (size / 1000) + 0 * (text.length - 1)) * 100) / 100 > overflow.limit
+        )
+          return Number.POSITIVE_INFINITY;
       }
       width = ((advance * (size / 1000) + 0 * (text.length - 1)) * 100) / 100;
       // Bounded: a document repeats a small vocabulary (labels, codes, paths), but every timestamp and
@@ -660,7 +692,7 @@ export class PdfWriter {
   wrap(text: string, width: number, role: Exclude<FontRole, 'cjk'>, size: number): string[] {
     const out: string[] = [];
     for (const paragraph of text.split('\n')) {
-      if (this.measure(paragraph, role, size) <= width) {
+      if (this.fits(paragraph, role, size, width)) {
         out.push(paragraph);
         continue;
       }
