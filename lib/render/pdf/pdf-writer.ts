@@ -89,6 +89,8 @@ const HEAD_FILL = '#e8ecf1';
 const LINE_GAP = 1.25;
 /** pdfkit's per-word glyph layouts are aged every this many pages (see {@link WordLayouts}). */
 const LAYOUT_CACHE_PAGES = 20;
+/** Size of the blocks a page's content operators are gathered in. */
+const CONTENT_BLOCK = 65_536;
 /** Most text widths memoised at once (a few MB). */
 const WIDTH_CACHE_ENTRIES = 50_000;
 
@@ -187,16 +189,16 @@ export class PdfWriter {
     const content = (this.doc.page as unknown as { content: ContentRef }).content;
     const write = content.write.bind(content);
     const end = content.end.bind(content);
-    let pending: string[] = [];
-    let size = 0;
+    // The operators go straight into 64 KB blocks as bytes: pdfkit appends a newline to each string
+    // it is given and keeps the low byte of each character (fromBinaryString, a loop in JavaScript);
+    // Node's latin1 encoder does the same natively.
+    let block = Buffer.allocUnsafe(CONTENT_BLOCK);
+    let used = 0;
     const flush = () => {
-      if (pending.length === 0) return;
-      // pdfkit appends a newline to a string it is given and keeps the low byte of each character
-      // (fromBinaryString, a loop in JavaScript); Node's latin1 encoder does the same natively.
-      pending.push('');
-      write(Buffer.from(pending.join('\n'), 'latin1'));
-      pending = [];
-      size = 0;
+      if (used === 0) return;
+      write(block.subarray(0, used));
+      block = Buffer.allocUnsafe(CONTENT_BLOCK);
+      used = 0;
     };
     content.write = (chunk: string | Uint8Array) => {
       if (typeof chunk !== 'string') {
@@ -204,9 +206,12 @@ export class PdfWriter {
         write(chunk);
         return;
       }
-      pending.push(chunk);
-      size += chunk.length + 1;
-      if (size >= 65_536) flush();
+      if (used + chunk.length + 1 > block.length) {
+        flush();
+        if (chunk.length + 1 > block.length) block = Buffer.allocUnsafe(chunk.length + 1);
+      }
+      used += block.write(chunk, used, 'latin1');
+      block[used++] = 0x0a;
     };
     content.end = (chunk?: string | Uint8Array) => {
       flush();
