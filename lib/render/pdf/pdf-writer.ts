@@ -1,8 +1,11 @@
 /**
  * Layout primitives over pdfkit: text runs with font fallback, wrapping, tables with repeated headers,
- * page breaks and the structure tags of a tagged PDF. Everything is drawn at explicit positions with
- * `lineBreak: false`: pdfkit's own line wrapper is the slowest part of pdfkit, and owning the
- * wrapping keeps row heights exact, so pagination never depends on pdfkit moving the cursor.
+ * page breaks and the structure tags of a tagged PDF. Everything is drawn at explicit positions:
+ * pdfkit's own line wrapper is the slowest part of pdfkit, and owning the wrapping keeps row heights
+ * exact, so pagination never depends on pdfkit moving the cursor. Each line's text object is
+ * written here as pdfkit 0.20's `text(…, { lineBreak: false })` writes it, byte for byte (held so by
+ * test/render/pdf/pdf-writer.test.ts: check it again when pdfkit is upgraded), from word layouts
+ * this writer caches.
  */
 import { SessiontrailError } from '../../errors.ts';
 import type { Fact, Table } from '../render-model.ts';
