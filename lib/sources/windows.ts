@@ -23,7 +23,7 @@
  * orders and matches exactly as the numbers do: `0x00000000000003E7` = `0x3e7`.
  */
 
-import { type Dialect, type JsonField, jsonFieldKeys, type RawInput } from '../query/dialects/dialect.ts';
+import type { Dialect, RawInput } from '../query/dialects/dialect.ts';
 import { eventOrProblemRow, LINE_IDENTITY_PREFIX, type SessionEventKind } from '../query/session-events.ts';
 import { literal, ParamList, type SqlQuery } from '../query/sql.ts';
 
@@ -73,10 +73,13 @@ export const WINDOWS_EVENT_IDS = [
 
 /** Per-layout JSON roots. `ed` is where EventData (or UserData for 1102) lives. */
 const LAYOUT = {
-  // `lp` asks whether a path holds any value (an object here) within the line's one parse.
-  detect: (lv: (k: string[]) => string, lp: (k: string[]) => string) => `CASE
+  // Event.System is parsed for only where its key can be: the text holds "System", or a \u
+  // escape that could spell it (json_extract parses the whole line again; the flat layout's lines,
+  // most of a fleet's, never pay for it).
+  detect: (jp: (k: string[]) => string, lv: (k: string[]) => string) => `CASE
       WHEN ${lv(['winlog', 'event_id'])} IS NOT NULL THEN 'ecs'
-      WHEN ${lp(['Event', 'System'])} IS NOT NULL THEN 'evtx'
+      WHEN (strpos(line, '"System"') > 0 OR strpos(line, '\\u') > 0)
+        AND json_extract(line, ${jp(['Event', 'System'])}) IS NOT NULL THEN 'evtx'
       WHEN ${lv(['event_id'])} IS NOT NULL THEN 'wlb6'
       ELSE 'flat' END`,
 } as const;
@@ -533,17 +536,13 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
   const luidCols = ['SubjectLogonId', 'TargetLogonId', 'TargetLinkedLogonId', 'LogonID'] as const;
   // Every field of the line is extracted in one pass (one parse per line where the engine can):
   // lv() registers a path and returns its element of the \`sv\` list built by the scalars CTE.
-  // lp() registers a path whose presence is asked (the layout test), in the same list and parse.
-  const linePaths: JsonField[] = [];
-  const field = (f: JsonField) => {
-    const id = (g: JsonField) => JSON.stringify(jsonFieldKeys(g));
-    const at = linePaths.findIndex((g) => id(g) === id(f));
+  const linePaths: string[][] = [];
+  const lv = (keys: string[]) => {
+    const at = linePaths.findIndex((k) => k.join('\u0000') === keys.join('\u0000'));
     if (at >= 0) return `sv[${at + 1}]`;
-    linePaths.push(f);
+    linePaths.push(keys);
     return `sv[${linePaths.length}]`;
   };
-  const lv = (keys: string[]) => field(keys);
-  const lp = (keys: string[]) => field({ present: keys });
 
   // Built before the query text, so that every path it reads is registered for the scalars CTE.
   const sysCte = `sys AS (
@@ -580,7 +579,7 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
     -- the collector's lag once the host's UTC offset is taken out (see collector_lag_ms below)
     CASE WHEN layout = 'flat' AND NOT ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} AND NOT ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)}
       THEN ${d.isoTimeText(`replace(trim(${lv(['EventTime'])}), ' ', 'T') || 'Z'`)} END AS local_time_as_utc
-  FROM (SELECT object_key, line, line_no, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(lv, lp)} END AS layout FROM scalars)
+  FROM (SELECT object_key, line, line_no, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(jp, lv)} END AS layout FROM scalars)
 ),`;
   const lenientMarked = input.kind === 'files' && input.lenientJsonMarked === true;
   const sql = `

@@ -156,7 +156,22 @@ export const CASES: readonly (readonly [string, string])[] = [
       },
     }),
   ],
-  // The layout test asks whether Event.System holds any value, in the line's one parse.
+  // The layout test asks whether Event.System holds any value (parsed for only where its key can be).
+  [
+    'evtx layout whose System key is spelled with an escape',
+    JSON.stringify({
+      Event: {
+        System: {
+          EventID: 4624,
+          Channel: 'Security',
+          Computer: 'WS04',
+          EventRecordID: 81,
+          TimeCreated: { '#attributes': { SystemTime: '2021-03-04T05:06:07Z' } },
+        },
+        EventData: { TargetLogonId: '0x9', LogonType: 2 },
+      },
+    }).replace('"System":{', '"Sys\\u0074em":{'),
+  ],
   ['flat line beside an Event object without System', json({ Event: { Data: 1 } })],
   ['flat line whose Event.System is JSON null', json({ Event: { System: null } })],
   ['flat line whose Event.System is an array', json({ Event: { System: [1] } })],

@@ -198,6 +198,20 @@ const GOLDEN: Readonly<Record<string, readonly Expected[]>> = {
   // Event.System present (any value, JSON null included) makes the line the evtx layout, whose
   // time is Event.System's SystemTime: none here, so no time. Without it the line stays flat.
   'flat line beside an Event object without System': [EVENT],
+  'evtx layout whose System key is spelled with an escape': [
+    {
+      ...NOTHING,
+      status: 'event',
+      host: 'WS04',
+      record_no: 81,
+      event_code: '4624',
+      kind: 'logon',
+      time_ms: at('2021-03-04T05:06:07.000Z'),
+      time_field: EVTX_TIME,
+      session_uid: '0x9',
+      logon_type_id: 2,
+    },
+  ],
   'flat line whose Event.System is JSON null': [badTime({ reason: 'missing_time', time_field: EVTX_TIME })],
   'flat line whose Event.System is an array': [badTime({ reason: 'missing_time', time_field: EVTX_TIME })],
   'a line that is \\N': [MALFORMED],

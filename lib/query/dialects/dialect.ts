@@ -20,19 +20,6 @@ export interface Dialect extends ExpressionShims, RawReaders {
   bindValues?(query: SqlQuery): SqlQuery;
 }
 
-/** A path whose presence (any JSON value at it) is asked, not its scalar: see `jsonScalars`. */
-export interface JsonPresence {
-  readonly present: readonly string[];
-}
-
-/** One element of a `jsonScalars` list: a path's scalar, or whether the path holds any value. */
-export type JsonField = readonly string[] | JsonPresence;
-
-/** The keys of a `jsonScalars` element, and whether it asks for presence. */
-export function jsonFieldKeys(field: JsonField): { keys: readonly string[]; presence: boolean } {
-  return 'present' in field ? { keys: field.present, presence: true } : { keys: field, presence: false };
-}
-
 /** Expression shims: one SQL expression in, one out, the same meaning on every engine. */
 export interface ExpressionShims {
   /** A JSON path literal for the given keys, e.g. `['@timestamp']`. */
@@ -41,11 +28,8 @@ export interface ExpressionShims {
    * A list (1-based, `x[i]`) of the scalars at each path of a JSON text or value, with
    * `json_extract_scalar`'s meaning (strings unquoted, NULL for objects, arrays and missing keys),
    * extracted in one parse where the engine can: DuckDB takes a list of paths in one call.
-   * A {@link JsonPresence} element is `'1'` where its path holds any JSON value (object, array and
-   * `null` included: `json_extract(…) IS NOT NULL`), else NULL, so that a test for an object's
-   * presence costs no second parse.
    */
-  jsonScalars(expr: string, paths: readonly JsonField[]): string;
+  jsonScalars(expr: string, paths: readonly (readonly string[])[]): string;
   /**
    * A boolean expression: `expr` is a well-formed JSON text (RFC 8259). `lenientMarked`: `expr` is
    * a line of an input whose lines with JSON's lenient extras were replaced

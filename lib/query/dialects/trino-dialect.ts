@@ -5,7 +5,6 @@ import {
   INTEGER_TEXT,
   ISO_TIME_PROFILE,
   type JsonRecordsOptions,
-  jsonFieldKeys,
   type RawInput,
 } from './dialect.ts';
 
@@ -20,15 +19,8 @@ export function trinoDialect(workSchema: string): Dialect {
   return {
     name: 'trino',
     jsonPath: jsonPathOf,
-    jsonScalars: (expr, fields) =>
-      `ARRAY[${fields
-        .map((f) => {
-          const { keys, presence } = jsonFieldKeys(f);
-          return presence
-            ? `CASE WHEN json_extract(${expr}, ${jsonPathOf(keys)}) IS NOT NULL THEN '1' END`
-            : `json_extract_scalar(${expr}, ${jsonPathOf(keys)})`;
-        })
-        .join(', ')}]`,
+    jsonScalars: (expr, paths) =>
+      `ARRAY[${paths.map((k) => `json_extract_scalar(${expr}, ${jsonPathOf(k)})`).join(', ')}]`,
     isJson: (expr) => `(try(json_parse(${expr})) IS NOT NULL)`,
     toJson: (expr) => `json_parse(${expr})`,
     replaceAll: (expr, pattern, replacement) =>
