@@ -132,6 +132,7 @@ function measured(engine: QueryEngine, url: string, rawTable: string, into: Stat
       await record(out.run, query);
       return out;
     },
+    release: () => engine.release(),
     close: () => engine.close(),
   };
 }

@@ -113,6 +113,7 @@ export interface SourceStageResult {
 export async function runQueries(plan: PackPlan, deps: QueryStepDeps): Promise<QueryStepResult> {
   const stages: SourceStageResult[] = [];
   for (const source of plan.request.sources) stages.push(await runSourceStage(plan, source, deps));
+  await deps.engine.release();
   return finishQueries(plan, stages);
 }
 

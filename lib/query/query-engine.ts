@@ -50,5 +50,11 @@ export interface QueryEngine {
   readonly statementInputBytes?: number;
   /** Runs a query and returns its rows. */
   select(query: SqlQuery): Promise<{ readonly rows: Row[]; readonly run: QueryRun }>;
+  /**
+   * The pack's queries are done: gives back the memory the engine keeps only to speed up later
+   * queries, while the process assembles, renders and seals the pack (an embedded engine's cache
+   * would otherwise add to those steps' peak). Queries may still run after it, as before.
+   */
+  release(): Promise<void>;
   close(): Promise<void>;
 }

@@ -104,6 +104,9 @@ export class AthenaShapedEngine implements QueryEngine {
     };
   }
 
+  /** As Athena's: nothing held in this process. */
+  async release(): Promise<void> {}
+
   async close(): Promise<void> {
     for (const name of this.#created) {
       await this.trino.execute(`DROP TABLE IF EXISTS ${name}`, [], 'close').catch(() => undefined);

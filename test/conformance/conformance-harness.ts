@@ -90,6 +90,11 @@ export class RecordingEngine implements QueryEngine {
     return result;
   }
 
+  /** Not a step: it runs no query (nothing to compare between engines). */
+  release() {
+    return this.inner.release();
+  }
+
   close() {
     return this.inner.close();
   }

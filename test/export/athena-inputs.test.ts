@@ -64,6 +64,7 @@ describe('Athena inputs: the objects the engine read, described by S3 (fake engi
           run: { name: q.name, engineQueryId: null, rows: rows.length, durationMs: 0, bytesScanned: null },
         };
       },
+      release: async () => {},
       close: async () => {},
     } satisfies QueryEngine;
     const table = sourceTableOf(SOURCES.windows?.rawTable as RawTableSpec, {

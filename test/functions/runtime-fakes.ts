@@ -72,6 +72,8 @@ export function recordingEngine(runId = 'ptest') {
       }
       return { rows: [], run: run(q, 0) };
     },
+    // As Athena's: nothing held in this process.
+    release: async () => {},
     close: async () => {
       closed = true;
     },

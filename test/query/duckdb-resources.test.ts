@@ -15,6 +15,7 @@ import {
   memoryLimitFor,
   NORMALISE_MEMORY_LIMIT,
   PACK_QUERY_MEMORY_LIMIT,
+  RELEASED_MEMORY_LIMIT,
   STATEMENT_INPUT_BYTES,
   WHOLE_DOCUMENT_MEMORY_LIMIT,
 } from '../../lib/query/duckdb/duckdb-engine.ts';
@@ -117,6 +118,41 @@ describe('DuckDbEngine resources', () => {
     });
     // Refused before the spill folder is made.
     expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('gives back its cached blocks on release, and still reads every working table after it', async () => {
+    const engine = await DuckDbEngine.open({ threads: 1 });
+    try {
+      await engine.materialize('held', {
+        name: 'held',
+        sql: `SELECT i, md5(CAST(i AS VARCHAR)) || md5(CAST(i + 1 AS VARCHAR)) AS s FROM range(5000000) t(i)`,
+        params: [],
+      });
+      const used = async () =>
+        Number(
+          (
+            await engine.select({
+              name: 'memory',
+              sql: 'SELECT sum(memory_usage_bytes) AS b FROM duckdb_memory()',
+              params: [],
+            })
+          ).rows[0]?.b,
+        );
+      const before = await used();
+      // the table's blocks are held after it was written (the premise: something to give back)
+      expect(before).toBeGreaterThan(2 * 64 * 1000 * 1000);
+      await engine.release();
+      expect(await used()).toBeLessThanOrEqual(64 * 1000 * 1000);
+      const { rows } = await engine.select({
+        name: 'count',
+        sql: `SELECT count(*) AS n, count(DISTINCT s) AS d FROM ${engine.dialect.workTable('held')}`,
+        params: [],
+      });
+      expect(rows[0]).toEqual({ n: 5000000, d: 5000000 });
+    } finally {
+      await engine.close();
+    }
+    expect(RELEASED_MEMORY_LIMIT).toBe('64MB');
   });
 
   it('says which limit a statement ran out of and how to raise it', async () => {

@@ -77,6 +77,14 @@ export function memoryLimitFor(query: Pick<SqlQuery, 'memory'>, engineLimit: str
 }
 
 /**
+ * 64 MB: the limit once the pack's queries are done ({@link DuckDbEngine.release}). At 5 M records
+ * DuckDB still held about 0.5 GiB of cached blocks while the pack was assembled and rendered: the
+ * assemble step peaked at 1.12 GiB with them and 0.43 GiB without, the render at 0.97 and
+ * 0.64 GiB (bench/RESULTS.md).
+ */
+export const RELEASED_MEMORY_LIMIT = '64MB';
+
+/**
  * 1 GiB of decompressed lines per normalising statement ({@link QueryEngine.statementInputBytes}).
  * The Windows normalising query numbers the records of a file that have no record number with a
  * window over its rows, and DuckDB cannot spill all of a window's state: under 512 MB it read 5 M
@@ -203,6 +211,16 @@ export class DuckDbEngine implements QueryEngine {
         { cause },
       );
     }
+  }
+
+  /**
+   * Lowers the memory limit to {@link RELEASED_MEMORY_LIMIT}: DuckDB then evicts the blocks it
+   * cached (the working tables stay in the database file) and hands the memory back. The next
+   * statement, if any, sets its own limit again ({@link memoryLimitFor}).
+   */
+  async release(): Promise<void> {
+    await this.connection.run(`SET memory_limit = ${literal(RELEASED_MEMORY_LIMIT)}`);
+    this.currentLimit = RELEASED_MEMORY_LIMIT;
   }
 
   async describe() {

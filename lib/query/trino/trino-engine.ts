@@ -142,6 +142,12 @@ export class TrinoEngine implements QueryEngine {
     };
   }
 
+  /**
+   * Nothing to give back here: the working tables live in the cluster's catalog, and its memory is
+   * the cluster's, not this process's (they are dropped on {@link close}).
+   */
+  async release(): Promise<void> {}
+
   /** Drops the working tables this engine created (memory catalogs keep them until dropped). */
   async close(): Promise<void> {
     for (const name of this.created) {

@@ -108,6 +108,7 @@ describe('the statements AthenaEngine sends for a pack over every source (aws-sd
       materialize: (t, q) => adapter.materialize(t, q),
       append: (t, q) => adapter.append(t, q),
       select: (q) => adapter.select(q),
+      release: () => adapter.release(),
       close: () => adapter.close(),
     });
 
