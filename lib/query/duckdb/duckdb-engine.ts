@@ -190,7 +190,7 @@ export class DuckDbEngine implements QueryEngine {
       await connection.run(`SET TimeZone = 'UTC'`);
       // The database is scratch, removed with its folder on close: a checkpoint at shutdown would
       // rewrite its tables only to delete them. At 5 M records that checkpoint took 2.1 s of CPU
-      // and was the export's memory peak (1.27 GiB during the close, 0.94 GiB without it;
+      // and was the export's memory peak (1,272 MiB during the close, 942 MiB before it;
       // bench/RESULTS.md).
       await connection.run('PRAGMA disable_checkpoint_on_shutdown');
       for (const shim of DUCKDB_SHIMS) await connection.run(shim);
