@@ -60,6 +60,11 @@ export interface LocalInput {
    */
   readonly inputs: readonly InputObject[];
   readonly problems: readonly FileProblem[];
+  /**
+   * The intake replaced every line holding JSON's lenient extras (`IntakeOptions.jsonLines`, from
+   * the source's `jsonLines`): what the located input says (`RawInput.lenientJsonMarked`).
+   */
+  readonly lenientJsonMarked: boolean;
   /** Removes the scratch folder (links and rewritten files). */
   cleanup(): Promise<void>;
 }
@@ -107,6 +112,7 @@ export async function findLocalLogs(
   const objects: InputObject[] = [];
   const problems: FileProblem[] = [];
   const lanes = intakeConcurrency(availableParallelism());
+  const jsonLines = definition.jsonLines === true;
   const pool = (await textBytes(found)) >= poolMinBytes ? new IntakePool(lanes) : null;
   try {
     // Several files at once (each file's gzip inflates on libuv's thread pool while the main
@@ -125,7 +131,7 @@ export async function findLocalLogs(
         formatControlBytes: FORMAT_CONTROL_BYTES[source] ?? [],
         // evtx_dump's `-o json` output (Record headers, pretty-printed records) is Windows' only
         recordHeaders: source === 'windows',
-        jsonLines: definition.jsonLines === true,
+        jsonLines,
       };
       if (pool === null) {
         const taken = await intakeTextFile(file.path, file.key, n, scratch, options);
@@ -156,7 +162,13 @@ export async function findLocalLogs(
   } finally {
     await pool?.close();
   }
-  return { files, problems, inputs: objects, cleanup: () => removeScratch(scratch) };
+  return {
+    files,
+    problems,
+    inputs: objects,
+    lenientJsonMarked: jsonLines,
+    cleanup: () => removeScratch(scratch),
+  };
 }
 
 /** Scratch folders not yet removed: removed at process exit if an export ends without cleanup. */
@@ -344,7 +356,7 @@ export function localLocator(logs: string, limits: IntakeLimits = DEFAULT_LIMITS
           kind: 'files' as const,
           files: found.files,
           // the intake marked every line with JSON's lenient extras (IntakeOptions.jsonLines)
-          ...(SOURCES[source]?.jsonLines === true ? { lenientJsonMarked: true } : {}),
+          ...(found.lenientJsonMarked ? { lenientJsonMarked: true } : {}),
         },
         problems: found.problems,
         inputs: found.inputs,

@@ -53,6 +53,8 @@ describe('findLocalLogs', () => {
     // eventDay is the events' day (deliveryLagDays 0), as on Athena and Trino.
     const lag = SOURCES[source]!.rawTable.deliveryLagDays;
     expect(found.inputs.map((f) => f.key)).toEqual(days.slice(1, 2 + lag).map((d) => `${folder(d)}/a.json`));
+    // only a source of one JSON record per line has its lenient-extras lines marked by the intake
+    expect(found.lenientJsonMarked).toBe(SOURCES[source]?.jsonLines === true);
   });
 
   it('takes a plain folder (recursively) or a single file', async () => {
