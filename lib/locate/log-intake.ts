@@ -23,7 +23,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, symlink } from 'node:fs/promises';
+import { open, rm, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { constants, crc32, createInflateRaw } from 'node:zlib';
@@ -193,38 +193,52 @@ export async function intakeTextFile(
     return unreadable(key, err);
   }
   let first: FileScan;
+  // One digest for both reads: it hashes each stored byte once, in order, whichever read gets there.
   const stored = new StoredDigest();
   try {
-    first = await scanTextFile(path, key, gzip, { ...options, digest: stored }, null);
+    // Stops at the first line that needs correcting (a CR LF file at its first line, a document at
+    // once): such a file is read whole only once, as it is rewritten below.
+    first = await scanTextFile(path, key, gzip, { ...options, digest: stored, stopAtRewrite: true }, null);
   } catch (err) {
     return unreadable(key, err, bytes);
   }
-  const { input, clean } = first;
-  if (first.kept === 0) return { input, readPath: null, stored };
-  if (clean) {
-    // Clean: the engine reads the file itself, through a link whose name is no glob and whose
-    // extension says how it is compressed.
-    const link = join(scratch, `${n}.json${gzip ? '.gz' : ''}`);
-    // An absolute target: a relative one would be read from the scratch folder.
-    await symlink(resolve(path), link);
-    return { input, readPath: link, stored };
+  if (!first.stopped) {
+    if (first.kept === 0) return { input: first.input, readPath: null, stored };
+    if (first.clean) {
+      // Clean: the engine reads the file itself, through a link whose name is no glob and whose
+      // extension says how it is compressed.
+      const link = join(scratch, `${n}.json${gzip ? '.gz' : ''}`);
+      // An absolute target: a relative one would be read from the scratch folder.
+      await symlink(resolve(path), link);
+      return { input: first.input, readPath: link, stored };
+    }
   }
+  // The rewrite reads the whole file: its account is the file's.
   const target = join(scratch, `${n}.json`);
   const out = createWriteStream(target);
+  let rewritten: FileScan | null = null;
+  let failure: unknown = null;
   try {
-    await scanTextFile(path, key, gzip, options, (line) => {
+    rewritten = await scanTextFile(path, key, gzip, { ...options, digest: stored }, (line) => {
       if (line === null) out.write(MARKER_LINE);
       else {
         out.write(line);
         out.write(NEWLINE);
       }
     });
+  } catch (err) {
+    failure = err;
   } finally {
     await new Promise<void>((resolve, reject) =>
       out.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
   }
-  return { input, readPath: target, stored };
+  if (rewritten === null || rewritten.kept === 0) {
+    await rm(target, { force: true });
+    if (rewritten === null) return unreadable(key, failure, bytes);
+    return { input: rewritten.input, readPath: null, stored };
+  }
+  return { input: rewritten.input, readPath: target, stored };
 }
 
 /**
@@ -241,6 +255,11 @@ export interface FileScan {
   readonly kept: number;
   /** True when nothing needs correcting: the file can be read as stored. */
   readonly clean: boolean;
+  /**
+   * The read stopped at the first line that needs correcting (`stopAtRewrite`): the account covers
+   * only what was read, and the file is to be read again whole.
+   */
+  readonly stopped: boolean;
 }
 
 /**
@@ -259,6 +278,8 @@ export async function scanTextFile(
     readonly jsonLines?: boolean;
     /** Fed with every byte of the file read, in order ({@link StoredDigest}). */
     readonly digest?: StoredDigest;
+    /** Stop after the chunk where a line first needs correcting ({@link FileScan.stopped}). */
+    readonly stopAtRewrite?: boolean;
   },
   sink: RecordSink | null,
   pace?: () => Promise<void>,
@@ -268,8 +289,15 @@ export async function scanTextFile(
     ? gunzipFile(path, gz, options.limits.maxDecompressedBytes, options.digest)
     : plainFile(path, gz, options.limits, options.digest);
   const split = await splitRecords(chunks, key, options, sink, pace);
+  if (split.stopped)
+    return { input: damagedInput(key, 'stopped', gz.out), kept: split.kept, clean: false, stopped: true };
   if (gz.tooLarge)
-    return { input: damagedInput(key, 'decompressed_too_large', gz.out), kept: 0, clean: false };
+    return {
+      input: damagedInput(key, 'decompressed_too_large', gz.out),
+      kept: 0,
+      clean: false,
+      stopped: false,
+    };
   const reason = gz.damage ?? (gz.trailing > 0 ? 'trailing_bytes' : null);
   const empty = split.kept === 0 && split.rejectedTotal === 0 && reason === null;
   return {
@@ -284,6 +312,7 @@ export async function scanTextFile(
     },
     kept: split.kept,
     clean: !split.needsRewrite && reason === null && gz.members <= 1,
+    stopped: false,
   };
 }
 
@@ -297,6 +326,8 @@ export interface SplitAccount {
   readonly rejected: readonly LineRejects[];
   /** True when some line was corrected, dropped or rejected, or the input was a document. */
   readonly needsRewrite: boolean;
+  /** The read stopped early (`stopAtRewrite`) once `needsRewrite` became true. */
+  readonly stopped: boolean;
 }
 
 /**
@@ -309,23 +340,35 @@ export interface SplitAccount {
 export async function splitRecords(
   chunks: AsyncIterable<Buffer>,
   key: string,
-  options: { readonly documents: boolean; readonly limits: IntakeLimits; readonly jsonLines?: boolean },
+  options: {
+    readonly documents: boolean;
+    readonly limits: IntakeLimits;
+    readonly jsonLines?: boolean;
+    readonly stopAtRewrite?: boolean;
+  },
   sink: RecordSink | null,
   pace?: () => Promise<void>,
 ): Promise<SplitAccount> {
   const scanner = new Scanner(key, options, sink);
+  let stopped = false;
   for await (const chunk of chunks) {
     scanner.push(chunk);
+    // Leaving the loop ends the read (the generators' finally blocks close the file).
+    if (options.stopAtRewrite === true && scanner.needsRewrite) {
+      stopped = true;
+      break;
+    }
     // Lets a sink that writes to a stream catch up before the next chunk (bounded memory).
     if (pace !== undefined) await pace();
   }
-  scanner.end();
+  if (!stopped) scanner.end();
   return {
     lines: scanner.lines,
     kept: scanner.records,
     rejectedTotal: scanner.rejectedTotal,
     rejected: scanner.rejectSummary(),
     needsRewrite: scanner.needsRewrite,
+    stopped,
   };
 }
 
