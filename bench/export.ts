@@ -72,7 +72,6 @@ function rssSampler() {
       // The process's peak so far (start-up included): every reset mark is folded into it.
       let overall = before;
       return {
-        exact: true,
         mark(): number {
           const peak = highWaterMark() ?? 0;
           writeFileSync('/proc/self/clear_refs', '5');
@@ -91,7 +90,6 @@ function rssSampler() {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
   return {
-    exact: false,
     mark(): number {
       const p = Math.max(peak, process.memoryUsage().rss);
       peak = process.memoryUsage().rss;

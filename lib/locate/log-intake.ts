@@ -192,17 +192,17 @@ export async function intakeTextFile(
   } catch (err) {
     return unreadable(key, err);
   }
-  let first: FileScan;
+  let first: FileScan | null;
   // One digest for both reads: it hashes each stored byte once, in order, whichever read gets there.
   const stored = new StoredDigest();
   try {
-    // Stops at the first line that needs correcting (a CR LF file at its first line, a document at
+    // Null at the first line that needs correcting (a CR LF file at its first line, a document at
     // once): such a file is read whole only once, as it is rewritten below.
-    first = await scanTextFile(path, key, gzip, { ...options, digest: stored, stopAtRewrite: true }, null);
+    first = await readTextFile(path, key, gzip, { ...options, digest: stored }, null, undefined, true);
   } catch (err) {
     return unreadable(key, err, bytes);
   }
-  if (!first.stopped) {
+  if (first !== null) {
     if (first.kept === 0) return { input: first.input, readPath: null, stored };
     if (first.clean) {
       // Clean: the engine reads the file itself, through a link whose name is no glob and whose
@@ -255,11 +255,15 @@ export interface FileScan {
   readonly kept: number;
   /** True when nothing needs correcting: the file can be read as stored. */
   readonly clean: boolean;
-  /**
-   * The read stopped at the first line that needs correcting (`stopAtRewrite`): the account covers
-   * only what was read, and the file is to be read again whole.
-   */
-  readonly stopped: boolean;
+}
+
+/** How {@link scanTextFile} reads a file. */
+export interface ScanOptions {
+  readonly documents: boolean;
+  readonly limits: IntakeLimits;
+  readonly jsonLines?: boolean;
+  /** Fed with every byte of the file read, in order ({@link StoredDigest}). */
+  readonly digest?: StoredDigest;
 }
 
 /**
@@ -272,32 +276,35 @@ export async function scanTextFile(
   path: string,
   key: string,
   gzip: boolean,
-  options: {
-    readonly documents: boolean;
-    readonly limits: IntakeLimits;
-    readonly jsonLines?: boolean;
-    /** Fed with every byte of the file read, in order ({@link StoredDigest}). */
-    readonly digest?: StoredDigest;
-    /** Stop after the chunk where a line first needs correcting ({@link FileScan.stopped}). */
-    readonly stopAtRewrite?: boolean;
-  },
+  options: ScanOptions,
   sink: RecordSink | null,
   pace?: () => Promise<void>,
 ): Promise<FileScan> {
+  // without stopAtRewrite the read never stops early, so there is always an account
+  return (await readTextFile(path, key, gzip, options, sink, pace, false)) as FileScan;
+}
+
+/**
+ * {@link scanTextFile}, or, with `stopAtRewrite`, null as soon as a line needs correcting: the
+ * read stops after that chunk, and the file is to be read again whole, as it is rewritten.
+ */
+async function readTextFile(
+  path: string,
+  key: string,
+  gzip: boolean,
+  options: ScanOptions,
+  sink: RecordSink | null,
+  pace: (() => Promise<void>) | undefined,
+  stopAtRewrite: boolean,
+): Promise<FileScan | null> {
   const gz: GzipState = { members: 0, notGzip: false, trailing: 0, damage: null, tooLarge: false, out: 0 };
   const chunks = gzip
     ? gunzipFile(path, gz, options.limits.maxDecompressedBytes, options.digest)
     : plainFile(path, gz, options.limits, options.digest);
-  const split = await splitRecords(chunks, key, options, sink, pace);
-  if (split.stopped)
-    return { input: damagedInput(key, 'stopped', gz.out), kept: split.kept, clean: false, stopped: true };
+  const split = await splitRecords(chunks, key, { ...options, stopAtRewrite }, sink, pace);
+  if (split.stopped) return null;
   if (gz.tooLarge)
-    return {
-      input: damagedInput(key, 'decompressed_too_large', gz.out),
-      kept: 0,
-      clean: false,
-      stopped: false,
-    };
+    return { input: damagedInput(key, 'decompressed_too_large', gz.out), kept: 0, clean: false };
   const reason = gz.damage ?? (gz.trailing > 0 ? 'trailing_bytes' : null);
   const empty = split.kept === 0 && split.rejectedTotal === 0 && reason === null;
   return {
@@ -312,7 +319,6 @@ export async function scanTextFile(
     },
     kept: split.kept,
     clean: !split.needsRewrite && reason === null && gz.members <= 1,
-    stopped: false,
   };
 }
 

@@ -232,14 +232,14 @@ export class AthenaEngine implements QueryEngine {
     };
   }
 
+  /** Nothing to give back: Athena's memory is the service's, not this process's. */
+  async release(): Promise<void> {}
+
   /**
    * Drops every working table this engine created. Each drop is tried even when another fails.
    *
    * @throws {SessiontrailError} `QUERY_FAILED` or `ENGINE_UNAVAILABLE` naming the tables left behind.
    */
-  /** Nothing to give back: Athena's memory is the service's, not this process's. */
-  async release(): Promise<void> {}
-
   async close(): Promise<void> {
     const failed: { table: string; err: unknown }[] = [];
     for (const table of [...this.#tables]) {

@@ -16,8 +16,9 @@ export const duckdbDialect: Dialect = {
   // path); the transform gives json_extract_scalar's meaning (see the shim below).
   jsonScalars: (expr, paths) =>
     `list_transform(json_value(${expr}, [${paths.map((k) => duckdbDialect.jsonPath(k)).join(', ')}]), v -> CASE WHEN starts_with(CAST(v AS VARCHAR), '"') THEN json_extract_string(v, '$') ELSE CAST(v AS VARCHAR) END)`,
-  // On lines whose lenient extras the intake replaced, json_valid alone decides: the pattern is
-  // the costliest step of the Windows query (2.9 s of CPU per GiB of lines, json_valid 0.3 s).
+  // On lines whose lenient extras the intake replaced, json_valid alone decides: the pattern was
+  // the costliest step of the Windows query (2.9 s of CPU on a 1 GiB part, json_valid about 0.7 s;
+  // bench/RESULTS.md).
   isJson: (expr, lenientMarked) =>
     lenientMarked === true
       ? `json_valid(${expr})`
