@@ -143,6 +143,8 @@ const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 const CLASSIC = '[A-Z][a-z]{2} +[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}';
 const RFC3339 =
   '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?';
+/** The program field of pam_unix before Linux-PAM 0.99: `<service>(pam_unix)`. */
+const OLD_PAM_PROG = '^([^(]+)\\(pam_unix\\)$';
 const HEADER = `^(${CLASSIC}|${RFC3339}) (\\S+) ([^\\[:\\s]+)(?:\\[([0-9]+)\\])?: ?(.*)$`;
 
 /**
@@ -184,7 +186,14 @@ hdr AS (
 ),
 timed AS (
   SELECT *,
-    CASE WHEN prog_raw = 'sshd-session' THEN 'sshd' ELSE prog_raw END AS prog,
+    CASE WHEN prog_raw = 'sshd-session' THEN 'sshd'
+      WHEN regexp_like(prog_raw, ${literal(OLD_PAM_PROG)}) THEN ${d.regexpExtract('prog_raw', OLD_PAM_PROG, 1)}
+      ELSE prog_raw END AS prog,
+    -- pam_unix before Linux-PAM 0.99 (RHEL 4, Fedora Core) names itself in the program field,
+    -- \`login(pam_unix)[2421]: session opened for user root by LOGIN(uid=0)\`: written in the later
+    -- form, \`pam_unix(login:session): …\`, so that one pattern reads both (loghub Linux_2k.log)
+    CASE WHEN regexp_like(prog_raw, ${literal(OLD_PAM_PROG)})
+      THEN 'pam_unix(' || ${d.regexpExtract('prog_raw', OLD_PAM_PROG, 1)} || ':session): ' || msg ELSE msg END AS pam_text,
     upper(host_raw) AS host,
     regexp_like(coalesce(stamp, ''), '^[0-9]{4}-') AS is_rfc,
     regexp_like(coalesce(stamp, ''), '(Z|[+-][0-9]{2}:[0-9]{2})$') AS has_zone,
@@ -216,10 +225,10 @@ clocked AS (
 ),
 parsed AS (
   SELECT *,
-    ${rx('msg', pamRe, 1)} AS pam_service,
-    ${rx('msg', pamRe, 2)} AS pam_state,
-    ${rx('msg', pamRe, 3)} AS pam_user,
-    ${rx('msg', pamRe, 4)} AS pam_uid,
+    ${rx('pam_text', pamRe, 1)} AS pam_service,
+    ${rx('pam_text', pamRe, 2)} AS pam_state,
+    ${rx('pam_text', pamRe, 3)} AS pam_user,
+    ${rx('pam_text', pamRe, 4)} AS pam_uid,
     ${rx('msg', pamByRe, 1)} AS pam_by,
     ${rx('msg', pamByRe, 2)} AS pam_by_uid,
     ${rx('msg', '^Accepted (\\S+) for (\\S+) from (\\S+) port ([0-9]+)', 1)} AS acc_method,

@@ -140,6 +140,38 @@ describe('buildLinuxAuthNormaliseQuery', () => {
     expect(row).toMatchObject({ status: 'event', ...expected });
   });
 
+  // Real lines of /var/log/messages of a Linux host of 2005 (loghub, github.com/logpai/loghub,
+  // Linux/Linux_2k.log lines 898-900 and two su lines), written by pam_unix before Linux-PAM 0.99,
+  // which names itself in the program field: a direct root login on the console, then a su.
+  it('reads the pam_unix syntax before Linux-PAM 0.99 (`login(pam_unix)[pid]:`) as the later one', async () => {
+    const rows = await normalise(
+      [
+        'Jul  7 08:06:15 combo login(pam_unix)[2421]: session opened for user root by LOGIN(uid=0)',
+        'Jul  7 08:06:15 combo  -- root[2421]: ROOT LOGIN ON tty2',
+        'Jul  7 08:09:10 combo login(pam_unix)[2421]: session closed for user root',
+        'Jul  8 04:03:33 combo su(pam_unix)[27953]: session opened for user cyrus by (uid=0)',
+        'Jul  8 04:03:34 combo su(pam_unix)[27953]: session closed for user cyrus',
+      ],
+      { day: '2005-07-07' },
+    );
+    // Ordered by time: the `-- root[2421]:` line has no program field, so no time (last).
+    expect(rows.map((r) => [r.status, r.reason ?? r.event_code, r.kind, r.session_uid])).toEqual([
+      ['event', 'pam_session_opened', 'logon', 'login:2421'],
+      ['event', 'pam_session_closed', 'logoff', 'login:2421'],
+      // su started by root with no invoking user named: as the later syntax's su from a service
+      ['event', 'elevated_session_opened', 'privilege', UNATTRIBUTED_SESSION],
+      ['event', 'elevated_session_closed', 'activity', UNATTRIBUTED_SESSION],
+      ['rejected', 'malformed_line', null, null],
+    ]);
+    expect(rows[0]).toMatchObject({
+      user_name: 'root',
+      host: 'COMBO',
+      time_ms: Date.parse('2005-07-07T08:06:15Z'),
+      logon_type_id: 2,
+      is_elevated: true,
+    });
+  });
+
   it.each([
     ['Mar  5 14:02:11', '2024-03-05', 'UTC', '2024-03-05T14:02:11.000Z'],
     ['Mar  5 14:02:11', '2024-03-05', 'Europe/Paris', '2024-03-05T13:02:11.000Z'],
