@@ -59,6 +59,8 @@ export const WINDOWS_EVENT_IDS = [
   '4767',
   '4781',
   '4794',
+  '4697',
+  '4698',
   '4719',
   '4906',
   '4912',
@@ -136,6 +138,10 @@ const ED_FIELDS = [
   'Workstation',
   'TargetOutboundUserName',
   'TargetOutboundDomainName',
+  'ServiceName',
+  'ServiceFileName',
+  'ServiceAccount',
+  'TaskName',
 ] as const;
 type EdField = (typeof ED_FIELDS)[number];
 
@@ -395,6 +401,23 @@ const MAPPINGS: Readonly<Record<(typeof WINDOWS_EVENT_IDS)[number], EventMapping
     who: 'Subject',
     session: 'SubjectLogonId',
     target: `concat_ws(' ', 'from ' || ed_Workstation, 'status ' || ed_Status)`,
+  },
+  // A service installed or a scheduled task created runs code later, often as SYSTEM: what a
+  // remote admin session does to persist or to execute (PsExec, sc create, schtasks /create), and
+  // often the only trace of it on the target host (MS-4697, MS-4698).
+  '4697': {
+    kind: 'activity',
+    action: 'service_installed',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: `concat_ws(' ', ed_ServiceName, ed_ServiceFileName, 'as ' || ed_ServiceAccount)`,
+  },
+  '4698': {
+    kind: 'activity',
+    action: 'scheduled_task_created',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: 'ed_TaskName',
   },
   // Audit policy changes are integrity events: they decide what the log records from then on
   // (MS-4719 system policy, MS-4912 per-user policy, MS-4906 CrashOnAuditFail).

@@ -406,6 +406,47 @@ describe('buildWindowsNormaliseQuery', () => {
   });
 });
 
+describe('services installed and scheduled tasks created (real OTRF lines)', () => {
+  // test/fixtures/otrf-held-out/README.md: a remote privileged logon that installs a service, and
+  // one that creates a scheduled task. Both are what the session did; skipped as other_event_id,
+  // the pack showed the first session with no activity at all.
+  it('maps 4697 and 4698 to the activity of the subject logon, naming the service or task', async () => {
+    const fixtures = join(import.meta.dirname, '../fixtures/otrf-held-out');
+    const lines = [
+      ...(
+        await readFile(join(fixtures, 'covenant_sharpsc_create_dcerpc_smb_svcctl-session.json'), 'utf8')
+      ).split('\n'),
+      ...(await readFile(join(fixtures, 'schtask_create-4698.json'), 'utf8')).split('\n'),
+    ].filter((l) => l !== '');
+    const rows = await normalise(lines);
+    expect(rows.map((r) => `${r.status}:${r.event_code}`).sort()).toEqual([
+      'event:4624',
+      'event:4634',
+      'event:4672',
+      'event:4697',
+      'event:4698',
+    ]);
+    expect(rows.find((r) => r.event_code === '4697')).toMatchObject({
+      kind: 'activity',
+      action: 'service_installed',
+      host: 'WORKSTATION6.THESHIRE.LOCAL',
+      session_uid: '0xba93e3',
+      user_name: 'pgustavo',
+      target: 'Cyb3rWard0g C:\\Windows\\System32\\GruntHTTP2.exe as LocalSystem',
+      time_ms: Date.parse('2020-08-06T06:27:32.796Z'),
+    });
+    // the logon the service was installed from
+    expect(rows.find((r) => r.event_code === '4624')?.session_uid).toBe('0xba93e3');
+    expect(rows.find((r) => r.event_code === '4698')).toMatchObject({
+      kind: 'activity',
+      action: 'scheduled_task_created',
+      session_uid: '0xead4335',
+      user_name: 'pgustavo',
+      target: '\\Microsoft\\Windows\\SoftwareProtectionPlatform\\EventCacheManager',
+    });
+  });
+});
+
 describe('canonicalLogonId', () => {
   it.each([
     ['0x00000000000003E7', '0x3e7'],
