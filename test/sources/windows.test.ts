@@ -399,7 +399,7 @@ describe('buildWindowsNormaliseQuery', () => {
       'rejected:missing_event_id',
       'rejected:missing_host',
       'rejected:missing_time',
-      'rejected:missing_time',
+      'rejected:no_time_with_zone',
       'skipped:other_channel',
       'skipped:other_event_id',
     ]);
@@ -444,6 +444,29 @@ describe('services installed and scheduled tasks created (real OTRF lines)', () 
       user_name: 'pgustavo',
       target: '\\Microsoft\\Windows\\SoftwareProtectionPlatform\\EventCacheManager',
     });
+  });
+});
+
+describe('records whose only time has no zone (real OTRF lines)', () => {
+  // test/fixtures/otrf-held-out/README.md: an export whose TimeCreated is host-local time without a
+  // zone, with no @timestamp and no record number. Never taken as UTC, so rejected: the reason says
+  // the time has no zone (they were "missing_time", though each line has a TimeCreated), and each
+  // is named by its line (they were named by their file alone, five times the same example).
+  it('rejects them as no_time_with_zone, each referred to by its line', async () => {
+    const path = join(
+      import.meta.dirname,
+      '../fixtures/otrf-held-out/cmd_psexec_lsa_secrets_dump-lines-1-10.json',
+    );
+    await engine.materialize(
+      'lines',
+      buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: [{ path, key: 'k.json' }] }),
+    );
+    const rows = (await engine.select({ name: 't', sql: 'SELECT * FROM lines ORDER BY raw_ref', params: [] }))
+      .rows;
+    expect(rows.map((r) => [r.status, r.reason, r.event_code, r.raw_ref])).toEqual([
+      ['rejected', 'no_time_with_zone', '1102', 'k.json#line=1'],
+      ['rejected', 'no_time_with_zone', '4697', 'k.json#line=2'],
+    ]);
   });
 });
 
