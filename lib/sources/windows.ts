@@ -656,7 +656,8 @@ fields AS (
     -- the digest of a record without a record number, which names it (line_identity, raw_ref):
     -- computed once, and the raw line goes no further than this step
     -- (a rejected record's too, so that the pack can point at it: rejected records are few)
-    CASE WHEN status IN ('event', 'rejected') AND record_no IS NULL THEN ${d.sha256Hex('line')} END AS line_sha,
+    -- (a Hive text table reads a line \\N as NULL: its digest is the empty line's)
+    CASE WHEN status IN ('event', 'rejected') AND record_no IS NULL THEN ${d.sha256Hex("coalesce(line, '')")} END AS line_sha,
     ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
   FROM (
     SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, local_time_as_utc, line, line_no,
