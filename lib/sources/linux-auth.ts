@@ -143,6 +143,9 @@ const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 const CLASSIC = '[A-Z][a-z]{2} +[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}';
 const RFC3339 =
   '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?';
+/** sshd_config(5) LoginGraceTime's default, 120 s: an "Accepted" line is that long at most before its session opens. */
+const SSHD_LOGIN_GRACE_MS = 120_000;
+
 /** The program field of pam_unix before Linux-PAM 0.99: `<service>(pam_unix)`. */
 const OLD_PAM_PROG = '^([^(]+)\\(pam_unix\\)$';
 const HEADER = `^(${CLASSIC}|${RFC3339}) (\\S+) ([^\\[:\\s]+)(?:\\[([0-9]+)\\])?: ?(.*)$`;
@@ -296,6 +299,11 @@ copies AS (
   SELECT *,
     CASE event_code
       WHEN 'sshd_accepted' THEN 'logon'
+      -- sshd's own "Accepted" line is the logon; where the log holds none for this connection (the
+      -- same sshd PID in the ${SSHD_LOGIN_GRACE_MS / 1000} s before, sshd's LoginGraceTime: sshd logged elsewhere,
+      -- as in a /var/log/messages of 2005, loghub Linux_2k.log), its PAM session line is the logon
+      WHEN 'sshd_session_opened' THEN CASE
+        WHEN accepted_ms IS NULL OR accepted_ms < time_ms - ${SSHD_LOGIN_GRACE_MS} THEN 'logon' ELSE 'activity' END
       WHEN 'pam_session_opened' THEN 'logon'
       WHEN 'sshd_session_closed' THEN 'logoff'
       WHEN 'pam_session_closed' THEN 'logoff'
@@ -314,7 +322,12 @@ copies AS (
       END AS by_user,
     CASE event_code WHEN 'sudo_command' THEN sudo_tty WHEN 'su' THEN su_tty END AS tty,
     ${d.sha256Hex("coalesce(line, '')")} AS line_sha
-  FROM statused WHERE status = 'event'
+  FROM (
+    SELECT *,
+      max(CASE WHEN event_code = 'sshd_accepted' THEN time_ms END) OVER (
+        PARTITION BY host, prog, pid ORDER BY time_ms, event_code ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS accepted_ms
+    FROM statused WHERE status = 'event'
+  ) e
 ),
 base AS (
   -- One row per record (host, time, line: its identity): a line delivered twice must not read as
