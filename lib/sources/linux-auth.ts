@@ -295,8 +295,13 @@ statused AS (
       ELSE 'other_message' END AS reason
   FROM classified
 ),
-copies AS (
+copies_all AS (
   SELECT *,
+    -- OpenSSH logs "Invalid user X from …" when the connection names an unknown user, then
+    -- "Failed <method> for invalid user X …" for each attempt: the attempts are the failed logons.
+    -- The announcement of a connection (same sshd PID) whose failure follows within LoginGraceTime
+    -- is counted there, and skipped here, so that one attempt is never two failed logons.
+    event_code = 'sshd_invalid_user' AND next_failed_ms IS NOT NULL AND next_failed_ms <= time_ms + ${SSHD_LOGIN_GRACE_MS} AS counted_by_failure,
     CASE event_code
       WHEN 'sshd_accepted' THEN 'logon'
       -- sshd's own "Accepted" line is the logon; where the log holds none for this connection (the
@@ -325,9 +330,15 @@ copies AS (
   FROM (
     SELECT *,
       max(CASE WHEN event_code = 'sshd_accepted' THEN time_ms END) OVER (
-        PARTITION BY host, prog, pid ORDER BY time_ms, event_code ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS accepted_ms
+        PARTITION BY host, prog, pid ORDER BY time_ms, event_code ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS accepted_ms,
+      min(CASE WHEN event_code = 'sshd_failed' THEN time_ms END) OVER (
+        PARTITION BY host, prog, pid ORDER BY time_ms, CASE WHEN event_code = 'sshd_invalid_user' THEN 0 ELSE 1 END
+        ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_failed_ms
     FROM statused WHERE status = 'event'
   ) e
+),
+copies AS (
+  SELECT * FROM copies_all WHERE NOT counted_by_failure
 ),
 base AS (
   -- One row per record (host, time, line: its identity): a line delivered twice must not read as
@@ -502,6 +513,18 @@ events AS (
   LEFT JOIN facts fa ON o.kind = 'logon' AND fa.host = o.host AND fa.session_uid = o.session_uid AND fa.logon_ms = o.time_ms
 )
 SELECT * FROM events
+UNION ALL
+SELECT ${problemRow({
+    status: `'skipped'`,
+    reason: `'invalid_user_then_failed'`,
+    source: sourceLit,
+    host: 'host',
+    time_ms: 'time_ms',
+    time_field: 'time_field',
+    raw_ref: `object_key || '#sha256=' || substr(line_sha, 1, 16)`,
+    object_key: 'object_key',
+  })}
+FROM copies_all WHERE counted_by_failure
 UNION ALL
 SELECT ${problemRow({
     status: 'status',

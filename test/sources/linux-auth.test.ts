@@ -196,6 +196,35 @@ describe('buildLinuxAuthNormaliseQuery', () => {
     expect(late.map((r) => r.kind)).toEqual(['logon', 'logon']);
   });
 
+  // Real lines of an OpenSSH server (loghub, github.com/logpai/loghub, OpenSSH/OpenSSH_2k.log
+  // lines 9-14): one connection naming an unknown user, one failed attempt. The failed-logon
+  // findings counted it twice (113 such connections in that file).
+  it('counts a connection\'s "Invalid user" as no failed logon of its own when its failed attempt follows', async () => {
+    const rows = await normalise(
+      [
+        'Dec 10 07:07:38 LabSZ sshd[24206]: Invalid user test9 from 52.80.34.196',
+        'Dec 10 07:07:38 LabSZ sshd[24206]: input_userauth_request: invalid user test9 [preauth]',
+        'Dec 10 07:07:38 LabSZ sshd[24206]: pam_unix(sshd:auth): check pass; user unknown',
+        'Dec 10 07:07:38 LabSZ sshd[24206]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn ',
+        'Dec 10 07:07:45 LabSZ sshd[24206]: Failed password for invalid user test9 from 52.80.34.196 port 36060 ssh2',
+        'Dec 10 07:07:45 LabSZ sshd[24206]: Received disconnect from 52.80.34.196: 11: Bye Bye [preauth]',
+      ],
+      { day: '2017-12-10' },
+    );
+    expect(
+      rows.filter((r) => r.kind === 'failed_logon').map((r) => [r.event_code, r.user_name, r.src_ip]),
+    ).toEqual([['sshd_failed', 'test9', '52.80.34.196']]);
+    expect(rows.map((r) => `${r.status}:${r.reason ?? r.event_code}`).sort()).toEqual([
+      'event:sshd_failed',
+      'skipped:invalid_user_then_failed',
+      // the preauth line, both pam_unix(sshd:auth) lines (only session lines are read) and the disconnect
+      'skipped:other_message',
+      'skipped:other_message',
+      'skipped:other_message',
+      'skipped:other_message',
+    ]);
+  });
+
   it.each([
     ['Mar  5 14:02:11', '2024-03-05', 'UTC', '2024-03-05T14:02:11.000Z'],
     ['Mar  5 14:02:11', '2024-03-05', 'Europe/Paris', '2024-03-05T13:02:11.000Z'],
