@@ -762,7 +762,8 @@ function buildLimitations(
       `${orphanEvents} activity events in the window could not be tied to a logon in the data; they are listed as orphan activity.`,
     );
   // Counted over the records this pack shows (its logons, their activity, the orphan activity), not
-  // over the data read: a one-user pack speaks of that user's records.
+  // over the data read: a one-user pack speaks of that user's records. The sentence names what is
+  // counted, since a session's privilege assignment and logoff, shown too, are not counted here.
   const collectorTimed = new Map<string, number>();
   const isCollector = (field: Row[string] | undefined) => str(field).startsWith('@timestamp (collector');
   for (const [rows, field] of [
@@ -777,7 +778,7 @@ function buildLimitations(
   for (const [source, n] of [...collectorTimed.entries()].sort(([a], [b]) => cmp(a, b))) {
     const lag = coverage.sources.find((c) => c.source === source)?.collector_lag;
     out.push(
-      `${n} ${source} records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event; their local EventTime has no zone and was not used as their time. ${
+      `${n} ${source} logons and activity events of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event; their local EventTime has no zone and was not used as their time. ${
         lag === undefined
           ? 'How late the receipt came could not be measured in this data.'
           : `Measured over the ${lag.records} records of the data read whose local EventTime gives the event time once the host's UTC offset (inferred to the nearest quarter hour) is taken out, the receipt came ${lag.min_ms} ms to ${lag.max_ms} ms after the event (median ${lag.median_ms} ms, 95% within ${lag.p95_ms} ms; EventTime has whole seconds, so each figure is known to within a second).`

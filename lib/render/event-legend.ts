@@ -19,6 +19,8 @@ const MEANINGS: Readonly<Record<string, string>> = {
   '4673': 'Windows: a privileged service was called',
   '4674': 'Windows: an operation was attempted on a privileged object',
   '4688': 'Windows: a new process has been created',
+  '4697': 'Windows: a service was installed in the system',
+  '4698': 'Windows: a scheduled task was created',
   '4719': 'Windows: system audit policy was changed',
   '4720': 'Windows: a user account was created',
   '4722': 'Windows: a user account was enabled',

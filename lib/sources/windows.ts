@@ -59,6 +59,8 @@ export const WINDOWS_EVENT_IDS = [
   '4767',
   '4781',
   '4794',
+  '4697',
+  '4698',
   '4719',
   '4906',
   '4912',
@@ -136,6 +138,10 @@ const ED_FIELDS = [
   'Workstation',
   'TargetOutboundUserName',
   'TargetOutboundDomainName',
+  'ServiceName',
+  'ServiceFileName',
+  'ServiceAccount',
+  'TaskName',
 ] as const;
 type EdField = (typeof ED_FIELDS)[number];
 
@@ -396,6 +402,23 @@ const MAPPINGS: Readonly<Record<(typeof WINDOWS_EVENT_IDS)[number], EventMapping
     session: 'SubjectLogonId',
     target: `concat_ws(' ', 'from ' || ed_Workstation, 'status ' || ed_Status)`,
   },
+  // A service installed or a scheduled task created runs code later, often as SYSTEM: what a
+  // remote admin session does to persist or to execute (PsExec, sc create, schtasks /create), and
+  // often the only trace of it on the target host (MS-4697, MS-4698).
+  '4697': {
+    kind: 'activity',
+    action: 'service_installed',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: `concat_ws(' ', ed_ServiceName, ed_ServiceFileName, 'as ' || ed_ServiceAccount)`,
+  },
+  '4698': {
+    kind: 'activity',
+    action: 'scheduled_task_created',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: 'ed_TaskName',
+  },
   // Audit policy changes are integrity events: they decide what the log records from then on
   // (MS-4719 system policy, MS-4912 per-user policy, MS-4906 CrashOnAuditFail).
   '4719': {
@@ -574,6 +597,9 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
         WHEN ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)} THEN 'EventTime (event time with UTC offset)'
         ELSE '@timestamp (collector receipt time, UTC; EventTime has no zone)' END
       ELSE '@timestamp (Winlogbeat event time, UTC)' END AS time_field,
+    -- a time the record gives only without a zone (a TimeCreated or EventTime of host-local time):
+    -- without a collector time such a record has no usable time, which its reason says
+    CASE WHEN layout = 'flat' AND coalesce(${lv(['TimeCreated'])}, ${lv(['EventTime'])}) IS NOT NULL THEN true ELSE false END AS zoneless_time,
     -- the zone-less local EventTime of a record timed by the collector: read as if UTC, it measures
     -- the collector's lag once the host's UTC offset is taken out (see collector_lag_ms below)
     CASE WHEN layout = 'flat' AND NOT ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} AND NOT ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)}
@@ -617,7 +643,7 @@ classified AS (
     CASE
       WHEN NOT ok THEN 'malformed_json'
       WHEN event_id IS NULL THEN 'missing_event_id'
-      WHEN time_text IS NULL THEN 'missing_time'
+      WHEN time_text IS NULL THEN CASE WHEN zoneless_time THEN 'no_time_with_zone' ELSE 'missing_time' END
       WHEN NOT ${hasZone('time_text')} OR try(from_iso8601_timestamp(${d.isoTimeText('time_text')})) IS NULL THEN 'bad_time'
       WHEN channel_lc IS NULL OR channel_lc <> 'security' THEN 'other_channel'
       WHEN CAST(event_id AS VARCHAR) NOT IN (${WINDOWS_EVENT_IDS.map(literal).join(', ')}) THEN 'other_event_id'
@@ -629,7 +655,9 @@ fields AS (
   SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, local_time_as_utc, line_no,
     -- the digest of a record without a record number, which names it (line_identity, raw_ref):
     -- computed once, and the raw line goes no further than this step
-    CASE WHEN status = 'event' AND record_no IS NULL THEN ${d.sha256Hex('line')} END AS line_sha,
+    -- (a rejected record's too, so that the pack can point at it: rejected records are few)
+    -- (a Hive text table reads a line \\N as NULL: its digest is the empty line's)
+    CASE WHEN status IN ('event', 'rejected') AND record_no IS NULL THEN ${d.sha256Hex("coalesce(line, '')")} END AS line_sha,
     ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
   FROM (
     SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, local_time_as_utc, line, line_no,
@@ -734,7 +762,11 @@ events AS (
       record_no: 'record_no',
       event_code: 'event_code',
       time_field: 'time_field',
-      raw_ref: `object_key || CASE WHEN record_no IS NULL THEN '' ELSE '#record=' || CAST(record_no AS VARCHAR) END`,
+      // A rejected record is named as an event is (its record number, else its line or the line's
+      // digest); a skipped one by its record number alone, as hashing every skipped line would cost.
+      raw_ref: `object_key || CASE WHEN record_no IS NOT NULL THEN '#record=' || CAST(record_no AS VARCHAR)
+        WHEN status = 'rejected' THEN coalesce('#line=' || CAST(line_no AS VARCHAR), '#sha256=' || substr(line_sha, 1, 16))
+        ELSE '' END`,
       object_key: 'object_key',
     },
   )}

@@ -8,8 +8,8 @@
  * - a line that is not RFC 8259 JSON (trailing commas, NaN, two documents, garbage) is rejected as
  *   `malformed_json` with every other column NULL; valid JSON without an event id is rejected as
  *   `missing_event_id`;
- * - the time is taken only with a zone (`Z`, `±HH:MM`, `±HHMM`); a time with none is no time
- *   (`missing_time`), one outside `ISO_TIME_PROFILE` or not a real instant is `bad_time`;
+ * - the time is taken only with a zone (`Z`, `±HH:MM`, `±HHMM`); a TimeCreated or EventTime with
+ *   none is no usable time (`no_time_with_zone`), no time field at all is `missing_time`, one outside `ISO_TIME_PROFILE` or not a real instant is `bad_time`;
  *   times are floored to the millisecond;
  * - integers (event id, record number, logon type) only from ASCII decimal texts
  *   (`INTEGER_TEXT`), else NULL; host names trimmed and upper-cased; logon ids canonical
@@ -114,15 +114,15 @@ const GOLDEN: Readonly<Record<string, readonly Expected[]>> = {
   'time of an impossible day': [badTime()],
   'time at hour 24': [badTime()],
   'time with a leap second': [badTime()],
-  // A number has no zone: no time at all (flat layout, no EventTime or @timestamp either).
-  'time as a number': [badTime({ reason: 'missing_time', time_field: COLLECTOR })],
+  // A number has no zone: no usable time (flat layout, no EventTime with a zone or @timestamp either).
+  'time as a number': [badTime({ reason: 'no_time_with_zone', time_field: COLLECTOR })],
   'time a hair before the next second': [{ ...EVENT, time_ms: at('2021-03-04T05:06:07.999Z') }],
   // 23:59:59.9995 floors to 23:59:59.999, 1 ms before the epoch.
   'time before 1970 with a sub-millisecond fraction': [{ ...EVENT, time_ms: -1 }],
   'time in year 1': [{ ...EVENT, time_ms: new Date('0001-01-01T00:00:00Z').getTime() }],
   'time with a decimal comma': [badTime()],
   // `+02` is no zone (two digits only): the line has no time with a zone.
-  'time with an hour-only offset': [badTime({ reason: 'missing_time', time_field: COLLECTOR })],
+  'time with an hour-only offset': [badTime({ reason: 'no_time_with_zone', time_field: COLLECTOR })],
   'time in ISO basic format': [badTime()],
   'time with an expanded year': [badTime()],
   'record number with full-width digits': [{ ...EVENT, record_no: null }],
@@ -311,11 +311,11 @@ const GOLDEN: Readonly<Record<string, readonly Expected[]>> = {
 
 /**
  * The raw reference the source writes: the file key, then the record number for what has one; an
- * event without one is referred to by its line (each case is the one line of its file).
+ * event or a rejected record without one is referred to by its line (each case is the one line of
+ * its file); a skipped record without one by its file alone.
  */
 function withRef(key: string, e: Expected): Expected {
-  if (e.reason === 'malformed_json') return { ...e, raw_ref: key };
-  if (e.status === 'event')
+  if (e.status === 'event' || e.status === 'rejected')
     return { ...e, raw_ref: e.record_no == null ? `${key}#line=1` : `${key}#record=${e.record_no}` };
   return { ...e, raw_ref: e.record_no == null ? key : `${key}#record=${e.record_no}` };
 }

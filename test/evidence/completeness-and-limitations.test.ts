@@ -325,7 +325,7 @@ describe('the limitations the pack states', () => {
       {},
       [
         // no record carries its local EventTime here: the lag is said to be unmeasured, never guessed
-        "1 windows records of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event; their local EventTime has no zone and was not used as their time. How late the receipt came could not be measured in this data.",
+        "1 windows logons and activity events of this pack carry only the collector's receipt time (@timestamp, UTC), which comes after the event; their local EventTime has no zone and was not used as their time. How late the receipt came could not be measured in this data.",
       ],
     ],
     [

@@ -208,7 +208,9 @@ describe('sample ground truth: review pack', () => {
     expect(read).toBeGreaterThan(expected);
     expect(review.limitations).toContainEqual(
       expect.stringMatching(
-        new RegExp(`^${expected} windows records of this pack carry only the collector's receipt time`),
+        new RegExp(
+          `^${expected} windows logons and activity events of this pack carry only the collector's receipt time`,
+        ),
       ),
     );
   });

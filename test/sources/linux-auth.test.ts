@@ -140,6 +140,91 @@ describe('buildLinuxAuthNormaliseQuery', () => {
     expect(row).toMatchObject({ status: 'event', ...expected });
   });
 
+  // Real lines of /var/log/messages of a Linux host of 2005 (loghub, github.com/logpai/loghub,
+  // Linux/Linux_2k.log lines 898-900 and two su lines), written by pam_unix before Linux-PAM 0.99,
+  // which names itself in the program field: a direct root login on the console, then a su.
+  it('reads the pam_unix syntax before Linux-PAM 0.99 (`login(pam_unix)[pid]:`) as the later one', async () => {
+    const rows = await normalise(
+      [
+        'Jul  7 08:06:15 combo login(pam_unix)[2421]: session opened for user root by LOGIN(uid=0)',
+        'Jul  7 08:06:15 combo  -- root[2421]: ROOT LOGIN ON tty2',
+        'Jul  7 08:09:10 combo login(pam_unix)[2421]: session closed for user root',
+        'Jul  8 04:03:33 combo su(pam_unix)[27953]: session opened for user cyrus by (uid=0)',
+        'Jul  8 04:03:34 combo su(pam_unix)[27953]: session closed for user cyrus',
+      ],
+      { day: '2005-07-07' },
+    );
+    // Ordered by time: the `-- root[2421]:` line has no program field, so no time (last).
+    expect(rows.map((r) => [r.status, r.reason ?? r.event_code, r.kind, r.session_uid])).toEqual([
+      ['event', 'pam_session_opened', 'logon', 'login:2421'],
+      ['event', 'pam_session_closed', 'logoff', 'login:2421'],
+      // su started by root with no invoking user named: as the later syntax's su from a service
+      ['event', 'elevated_session_opened', 'privilege', UNATTRIBUTED_SESSION],
+      ['event', 'elevated_session_closed', 'activity', UNATTRIBUTED_SESSION],
+      ['rejected', 'malformed_line', null, null],
+    ]);
+    expect(rows[0]).toMatchObject({
+      user_name: 'root',
+      host: 'COMBO',
+      time_ms: Date.parse('2005-07-07T08:06:15Z'),
+      logon_type_id: 2,
+      is_elevated: true,
+    });
+  });
+
+  // Real lines of the same file (loghub Linux_2k.log): sshd logged its "Accepted" lines elsewhere
+  // (authpriv), so pam_unix's session lines are all there is of this ssh login. They were orphan
+  // activity whose logon "began before the data", though the session opens and closes in it.
+  it("takes sshd's PAM session line as the logon when no Accepted line of the connection precedes it", async () => {
+    const rows = await normalise(
+      [
+        'Jun 17 20:29:26 combo sshd(pam_unix)[30631]: session opened for user test by (uid=509)',
+        'Jun 17 20:34:57 combo sshd(pam_unix)[30631]: session closed for user test',
+      ],
+      { day: '2005-06-17' },
+    );
+    expect(rows.map((r) => [r.event_code, r.kind, r.session_uid, r.user_name, r.logon_type_id])).toEqual([
+      ['sshd_session_opened', 'logon', 'sshd:30631', 'test', 10],
+      ['sshd_session_closed', 'logoff', 'sshd:30631', 'test', null],
+    ]);
+    // With its Accepted line (SESSION above) the PAM line stays the session's activity; 121 s after
+    // an Accepted line of the same PID (sshd's LoginGraceTime is 120 s) it is a login of its own.
+    const late = await normalise([
+      'Mar  5 14:02:11 web01 sshd[20811]: Accepted publickey for alice from 203.0.113.9 port 51544 ssh2',
+      'Mar  5 14:04:12 web01 sshd[20811]: pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)',
+    ]);
+    expect(late.map((r) => r.kind)).toEqual(['logon', 'logon']);
+  });
+
+  // Real lines of an OpenSSH server (loghub, github.com/logpai/loghub, OpenSSH/OpenSSH_2k.log
+  // lines 9-14): one connection naming an unknown user, one failed attempt. The failed-logon
+  // findings counted it twice (113 such connections in that file).
+  it('counts a connection\'s "Invalid user" as no failed logon of its own when its failed attempt follows', async () => {
+    const rows = await normalise(
+      [
+        'Dec 10 07:07:38 LabSZ sshd[24206]: Invalid user test9 from 52.80.34.196',
+        'Dec 10 07:07:38 LabSZ sshd[24206]: input_userauth_request: invalid user test9 [preauth]',
+        'Dec 10 07:07:38 LabSZ sshd[24206]: pam_unix(sshd:auth): check pass; user unknown',
+        'Dec 10 07:07:38 LabSZ sshd[24206]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn ',
+        'Dec 10 07:07:45 LabSZ sshd[24206]: Failed password for invalid user test9 from 52.80.34.196 port 36060 ssh2',
+        'Dec 10 07:07:45 LabSZ sshd[24206]: Received disconnect from 52.80.34.196: 11: Bye Bye [preauth]',
+      ],
+      { day: '2017-12-10' },
+    );
+    expect(
+      rows.filter((r) => r.kind === 'failed_logon').map((r) => [r.event_code, r.user_name, r.src_ip]),
+    ).toEqual([['sshd_failed', 'test9', '52.80.34.196']]);
+    expect(rows.map((r) => `${r.status}:${r.reason ?? r.event_code}`).sort()).toEqual([
+      'event:sshd_failed',
+      'skipped:invalid_user_then_failed',
+      // the preauth line, both pam_unix(sshd:auth) lines (only session lines are read) and the disconnect
+      'skipped:other_message',
+      'skipped:other_message',
+      'skipped:other_message',
+      'skipped:other_message',
+    ]);
+  });
+
   it.each([
     ['Mar  5 14:02:11', '2024-03-05', 'UTC', '2024-03-05T14:02:11.000Z'],
     ['Mar  5 14:02:11', '2024-03-05', 'Europe/Paris', '2024-03-05T13:02:11.000Z'],

@@ -399,9 +399,73 @@ describe('buildWindowsNormaliseQuery', () => {
       'rejected:missing_event_id',
       'rejected:missing_host',
       'rejected:missing_time',
-      'rejected:missing_time',
+      'rejected:no_time_with_zone',
       'skipped:other_channel',
       'skipped:other_event_id',
+    ]);
+  });
+});
+
+describe('services installed and scheduled tasks created (real OTRF lines)', () => {
+  // test/fixtures/otrf-held-out/README.md: a remote privileged logon that installs a service, and
+  // one that creates a scheduled task. Both are what the session did; skipped as other_event_id,
+  // the pack showed the first session with no activity at all.
+  it('maps 4697 and 4698 to the activity of the subject logon, naming the service or task', async () => {
+    const fixtures = join(import.meta.dirname, '../fixtures/otrf-held-out');
+    const lines = [
+      ...(
+        await readFile(join(fixtures, 'covenant_sharpsc_create_dcerpc_smb_svcctl-session.json'), 'utf8')
+      ).split('\n'),
+      ...(await readFile(join(fixtures, 'schtask_create-4698.json'), 'utf8')).split('\n'),
+    ].filter((l) => l !== '');
+    const rows = await normalise(lines);
+    expect(rows.map((r) => `${r.status}:${r.event_code}`).sort()).toEqual([
+      'event:4624',
+      'event:4634',
+      'event:4672',
+      'event:4697',
+      'event:4698',
+    ]);
+    expect(rows.find((r) => r.event_code === '4697')).toMatchObject({
+      kind: 'activity',
+      action: 'service_installed',
+      host: 'WORKSTATION6.THESHIRE.LOCAL',
+      session_uid: '0xba93e3',
+      user_name: 'pgustavo',
+      target: 'Cyb3rWard0g C:\\Windows\\System32\\GruntHTTP2.exe as LocalSystem',
+      time_ms: Date.parse('2020-08-06T06:27:32.796Z'),
+    });
+    // the logon the service was installed from
+    expect(rows.find((r) => r.event_code === '4624')?.session_uid).toBe('0xba93e3');
+    expect(rows.find((r) => r.event_code === '4698')).toMatchObject({
+      kind: 'activity',
+      action: 'scheduled_task_created',
+      session_uid: '0xead4335',
+      user_name: 'pgustavo',
+      target: '\\Microsoft\\Windows\\SoftwareProtectionPlatform\\EventCacheManager',
+    });
+  });
+});
+
+describe('records whose only time has no zone (real OTRF lines)', () => {
+  // test/fixtures/otrf-held-out/README.md: an export whose TimeCreated is host-local time without a
+  // zone, with no @timestamp and no record number. Never taken as UTC, so rejected: the reason says
+  // the time has no zone (they were "missing_time", though each line has a TimeCreated), and each
+  // is named by its line (they were named by their file alone, five times the same example).
+  it('rejects them as no_time_with_zone, each referred to by its line', async () => {
+    const path = join(
+      import.meta.dirname,
+      '../fixtures/otrf-held-out/cmd_psexec_lsa_secrets_dump-lines-1-10.json',
+    );
+    await engine.materialize(
+      'lines',
+      buildWindowsNormaliseQuery(engine.dialect, { kind: 'files', files: [{ path, key: 'k.json' }] }),
+    );
+    const rows = (await engine.select({ name: 't', sql: 'SELECT * FROM lines ORDER BY raw_ref', params: [] }))
+      .rows;
+    expect(rows.map((r) => [r.status, r.reason, r.event_code, r.raw_ref])).toEqual([
+      ['rejected', 'no_time_with_zone', '1102', 'k.json#line=1'],
+      ['rejected', 'no_time_with_zone', '4697', 'k.json#line=2'],
     ]);
   });
 });
