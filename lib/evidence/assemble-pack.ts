@@ -34,6 +34,7 @@ import type {
   SourceCoverage,
   SuppressionCount,
   ToolInfo,
+  UtcTimeCheck,
 } from './model.ts';
 import { EVIDENCE_SCHEMA_ID } from './model.ts';
 
@@ -51,6 +52,8 @@ export interface QueryResults {
   readonly coverageGaps?: readonly Row[];
   /** Per source, the measured collector lag (`buildCollectorLagQuery` rows); absent or empty: none measured. */
   readonly collectorLag?: readonly Row[];
+  /** Per source and host, a record's own UTC time against its time (`buildUtcTimeCheckQuery` rows); absent or empty: none measured. */
+  readonly utcTimeChecks?: readonly Row[];
   /** Account forms joined to requested users through a SID (`buildScopeTiesQuery` rows with `user`). */
   readonly scopeTies?: readonly Row[];
   /** Users and hosts of the scope that matched no record, when an empty pack was asked for on purpose. */
@@ -583,6 +586,7 @@ function buildCoverage(results: QueryResults, definedFields: AssembleInput['defi
         .map((r) => ({ field: str(r.label), records: num(r.n) }))
         .sort((a, b) => cmp(a.field, b.field)),
       ...collectorLagOf(results.collectorLag ?? [], source),
+      ...utcTimeChecksOf(results.utcTimeChecks ?? [], source),
     };
   });
 
@@ -688,6 +692,35 @@ function collectorLagOf(rows: readonly Row[], source: string): { collector_lag?:
   };
 }
 
+/**
+ * The least difference between a record's own UTC time and its time that the limitations report:
+ * real UTC offsets are whole quarter hours, and under one the difference is a clock or collector
+ * delay, not a zone.
+ */
+export const UTC_CHECK_TOLERANCE_MS = 15 * 60_000;
+
+/** `4 h 0 min`: a difference in whole minutes, for the reader (the sentence gives the exact ms too). */
+function hoursMinutes(ms: number): string {
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** A source's UTC time checks, per host as logged (nothing when none was measured). */
+function utcTimeChecksOf(rows: readonly Row[], source: string): { utc_time_checks?: UtcTimeCheck[] } {
+  const checks = rows
+    .filter((r) => r.source === source && num(r.records) > 0)
+    .map((r) => ({
+      host: str(r.host),
+      time_field: str(r.time_field),
+      records: num(r.records),
+      min_ms: num(r.min_ms),
+      median_ms: num(r.median_ms),
+      max_ms: num(r.max_ms),
+    }))
+    .sort((a, b) => cmp(a.host, b.host) || cmp(a.time_field, b.time_field));
+  return checks.length === 0 ? {} : { utc_time_checks: checks };
+}
+
 /** The pack facts with the scope's SID-joined account forms, when there are any. */
 function withScopeTies(pack: PackInfo, rows: readonly Row[]): PackInfo {
   const ties = new Map<string, ScopeTie>();
@@ -784,6 +817,16 @@ function buildLimitations(
           : `Measured over the ${lag.records} records of the data read whose local EventTime gives the event time once the host's UTC offset (inferred to the nearest quarter hour) is taken out, the receipt came ${lag.min_ms} ms to ${lag.max_ms} ms after the event (median ${lag.median_ms} ms, 95% within ${lag.p95_ms} ms; EventTime has whole seconds, so each figure is known to within a second).`
       }`,
     );
+  }
+  // A time marked UTC that the records' own UTC time contradicts by a quarter hour or more: the
+  // times are shown as logged (no offset is guessed into them) and the pack says how far off.
+  for (const c of coverage.sources) {
+    for (const check of c.utc_time_checks ?? []) {
+      if (Math.abs(check.median_ms) < UTC_CHECK_TOLERANCE_MS) continue;
+      out.push(
+        `On host ${check.host}, ${check.records} Sysmon records of the data read (${c.source} source, skipped as another channel) carry the event's UTC time in a field of their own (UtcTime), and it is ${Math.abs(check.median_ms)} ms (about ${hoursMinutes(check.median_ms)}) ${check.median_ms > 0 ? 'later' : 'earlier'} than the time they are read at, ${check.time_field} (median; from ${check.min_ms} ms to ${check.max_ms} ms, UtcTime minus that time): that time is not UTC on this host, it reads as its local clock. This pack shows the times of the host's ${c.source} records as logged, not corrected: those read from that field may be that much ${check.median_ms > 0 ? 'earlier' : 'later'} than the events.`,
+      );
+    }
   }
   // Sessions in scope only through a role chain (no half names a requested user).
   const groups = groupBy(input.results.halves, (r) => str(r.group_uid));

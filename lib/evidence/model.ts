@@ -430,6 +430,28 @@ export interface SourceCoverage {
    * could be measured.
    */
   readonly collector_lag?: CollectorLag;
+  /**
+   * Per host (as logged), where skipped records carry the event's UTC time in a field of their own
+   * (Windows: Sysmon's `UtcTime`) beside the time they are read at (the time this source's events
+   * of that host are read at too): that UTC time minus that time, over the data read, by host and
+   * time field.
+   * About 0 when the time is the UTC it claims; a whole number of hours when it is the host's local
+   * time written as UTC, which the limitations then say. Absent when nothing could be measured.
+   */
+  readonly utc_time_checks?: readonly UtcTimeCheck[];
+}
+
+/** One host's UTC time check, in milliseconds (own UTC time minus the record's time). */
+export interface UtcTimeCheck {
+  readonly host: string;
+  /** The field the measured records were read at, as `time_fields` names it. */
+  readonly time_field: string;
+  /** Records measured. */
+  readonly records: Count;
+  readonly min_ms: number;
+  /** Nearest rank. */
+  readonly median_ms: number;
+  readonly max_ms: number;
 }
 
 /** Collector lag figures, in milliseconds (to within a second: `EventTime` has whole seconds). */

@@ -32,6 +32,7 @@ import {
   buildSessionHalvesQuery,
   buildSourceStatsQuery,
   buildSuppressionCountsQuery,
+  buildUtcTimeCheckQuery,
 } from '../query/reconstruct.ts';
 import type { SqlQuery } from '../query/sql.ts';
 import { SOURCES } from '../sources/index.ts';
@@ -235,6 +236,10 @@ export async function runSourceStage(
     findings: await select(buildFindingsQuery(d, rp)),
     scopeTies,
     collectorLag: def.measuresCollectorLag ? await select(buildCollectorLagQuery(d)) : [],
+    utcTimeChecks:
+      def.utcCheckDetail === undefined
+        ? []
+        : await select(buildUtcTimeCheckQuery(d, linesTable(source), def.utcCheckDetail)),
     fileProblems,
   };
   // Read while this source's lines table exists (a stage's tables are dropped when it ends); not
@@ -335,6 +340,7 @@ function mergeResults(
     findings: list.flatMap((r) => r.findings ?? []),
     scopeTies: list.flatMap((r) => r.scopeTies ?? []),
     collectorLag: list.flatMap((r) => r.collectorLag ?? []),
+    utcTimeChecks: list.flatMap((r) => r.utcTimeChecks ?? []),
     fileProblems,
   };
 }

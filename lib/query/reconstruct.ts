@@ -745,6 +745,32 @@ FROM x GROUP BY source ORDER BY source`,
   );
 }
 
+/**
+ * Where a skipped record carries the event's UTC time in a field of its own as well as the time it
+ * is read at (the source's `detailKey` in `details`: Windows Sysmon records, `UtcTime`), that UTC
+ * time minus the record's time, per source, host as logged and time field, over the data read: count, min,
+ * median (nearest rank) and max, in milliseconds. Near 0 when the time is the UTC it says it is;
+ * a whole number of hours when it is the host's local time written as UTC.
+ */
+export function buildUtcTimeCheckQuery(d: Dialect, linesTable: string, detailKey: string): SqlQuery {
+  if (!/^[a-z_]+$/.test(detailKey)) throw new Error(`not a details key: ${detailKey}`);
+  return new ParamList().finish(
+    'utc-time-check',
+    `WITH l AS (
+  SELECT source, host, time_field, CAST(json_extract_scalar(details, '$.${detailKey}') AS BIGINT) AS diff_ms
+  FROM ${d.workTable(linesTable)} WHERE status = 'skipped' AND details LIKE '%"${detailKey}"%'
+),
+x AS (
+  SELECT source, host, time_field, diff_ms, row_number() OVER (PARTITION BY source, host, time_field ORDER BY diff_ms) AS rn,
+    count(*) OVER (PARTITION BY source, host, time_field) AS n
+  FROM l WHERE diff_ms IS NOT NULL
+)
+SELECT source, host, time_field, max(n) AS records, min(diff_ms) AS min_ms, min(CASE WHEN rn * 2 >= n THEN diff_ms END) AS median_ms,
+  max(diff_ms) AS max_ms
+FROM x GROUP BY source, host, time_field ORDER BY source, host, time_field`,
+  );
+}
+
 /** Coverage: hosts in the data read. */
 export function buildHostCoverageQuery(d: Dialect): SqlQuery {
   return new ParamList().finish(

@@ -159,10 +159,15 @@ export function classifiedRow(values: ClassifiedValues): string {
 /**
  * What a skipped or rejected record can say about itself: why, and where it is (`raw_ref`,
  * `object_key`, required: the pack counts it and shows examples), plus whatever of its identity
- * and time could be read. It carries no session, user or activity: it is no event.
+ * and time could be read, and in `details` a measure the pack reports over such records (Windows:
+ * a Sysmon record's own UTC time against its time; never shown as an event's facts). It carries no
+ * session, user or activity: it is no event.
  */
 export type ProblemValues = Readonly<
-  Pick<ClassifiedValues, 'host' | 'record_no' | 'record_uid' | 'event_code' | 'time_ms' | 'time_field'> & {
+  Pick<
+    ClassifiedValues,
+    'host' | 'record_no' | 'record_uid' | 'event_code' | 'time_ms' | 'time_field' | 'details'
+  > & {
     /** `'skipped'`, `'rejected'`, or an expression giving one of them. */
     status: string;
     reason: string;

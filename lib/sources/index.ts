@@ -31,7 +31,12 @@ import {
 } from './ocsf.ts';
 import { OCSF_PARQUET_TABLE } from './ocsf-raw-table.ts';
 import { type LocalFiles, type RawTableSpec, rawTableOf } from './raw-table.ts';
-import { buildWindowsNormaliseQuery, WINDOWS_SOURCE, definedFields as windowsFields } from './windows.ts';
+import {
+  buildWindowsNormaliseQuery,
+  UTC_CHECK_DETAIL,
+  WINDOWS_SOURCE,
+  definedFields as windowsFields,
+} from './windows.ts';
 
 export interface SourceDefinition {
   readonly name: string;
@@ -59,6 +64,12 @@ export interface SourceDefinition {
    */
   readonly measuresCollectorLag?: boolean;
   /**
+   * The `details` key under which skipped records carry their own UTC time minus the time they are
+   * read at (`buildUtcTimeCheckQuery`): the pack reports it per host, and says when the source's
+   * time is not the UTC it claims.
+   */
+  readonly utcCheckDetail?: string;
+  /**
    * Each row of the classified-lines query depends on its own file's lines alone (no window or join
    * across files), so the engine may read the files in parts, one statement each, into the same
    * table, with the same rows as one statement (lib/export/input-parts.ts).
@@ -81,6 +92,8 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
     traits: { privilegeEvents: true, logoffEvents: true, splitTokenPairs: true },
     // NXLog flat records: zone-less EventTime beside the collector's @timestamp
     measuresCollectorLag: true,
+    // Sysmon's own UtcTime beside TimeCreated (the newer flat export writes host-local time with a Z)
+    utcCheckDetail: UTC_CHECK_DETAIL,
     // Each line is one record; the only window (numbering a file's identical lines that have no
     // record number) is partitioned by file.
     normalisesEachFileAlone: true,

@@ -473,6 +473,15 @@ const MAPPINGS: Readonly<Record<(typeof WINDOWS_EVENT_IDS)[number], EventMapping
   },
 };
 
+/**
+ * The `details` key of a skipped Sysmon record: its own UtcTime minus the time it was read at, in
+ * milliseconds (buildUtcTimeCheckQuery, the pack's `coverage.sources[].utc_time_checks`).
+ */
+export const UTC_CHECK_DETAIL = 'own_utc_minus_time_ms';
+
+/** Sysmon's channel, lower case: its records carry the event's UTC time in their own `UtcTime` field. */
+const SYSMON_CHANNEL = 'microsoft-windows-sysmon/operational';
+
 /** The NULL SID (S-1-0-0): "no security principal", never an account. */
 export const NULL_SID = 'S-1-0-0';
 
@@ -566,6 +575,7 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
     return `sv[${linePaths.length}]`;
   };
 
+  const channelLc = `lower(coalesce(${lv(['Channel'])}, ${lv(['log_name'])}, ${lv(['winlog', 'channel'])}, ${lv(['Event', 'System', 'Channel'])}))`;
   // Built before the query text, so that every path it reads is registered for the scalars CTE.
   const sysCte = `sys AS (
   SELECT object_key, line, line_no, ok, layout,
@@ -575,7 +585,7 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
       ${d.tryInteger(lv(['winlog', 'event_id']), 'INTEGER')},
       ${d.tryInteger(lv(['Event', 'System', 'EventID']), 'INTEGER')},
       ${d.tryInteger(lv(['Event', 'System', 'EventID', '#text']), 'INTEGER')}) AS event_id,
-    lower(coalesce(${lv(['Channel'])}, ${lv(['log_name'])}, ${lv(['winlog', 'channel'])}, ${lv(['Event', 'System', 'Channel'])})) AS channel_lc,
+    ${channelLc} AS channel_lc,
     upper(trim(coalesce(${lv(['winlog', 'computer_name'])}, ${lv(['computer_name'])}, ${lv(['Event', 'System', 'Computer'])}, ${lv(['Hostname'])}, ${lv(['Computer'])}))) AS host,
     coalesce(
       ${d.tryInteger(lv(['RecordNumber']), 'BIGINT')},
@@ -603,7 +613,14 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
     -- the zone-less local EventTime of a record timed by the collector: read as if UTC, it measures
     -- the collector's lag once the host's UTC offset is taken out (see collector_lag_ms below)
     CASE WHEN layout = 'flat' AND NOT ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} AND NOT ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)}
-      THEN ${d.isoTimeText(`replace(trim(${lv(['EventTime'])}), ' ', 'T') || 'Z'`)} END AS local_time_as_utc
+      THEN ${d.isoTimeText(`replace(trim(${lv(['EventTime'])}), ' ', 'T') || 'Z'`)} END AS local_time_as_utc,
+    -- Sysmon writes the event's time in UTC in its own field (UtcTime, \`2020-10-22 05:31:04.762\`):
+    -- set beside the time this record is read at, it tells whether that time is the UTC it says it
+    -- is (OTRF's newer flat exports write host-local time with a Z: UtcTime is 4-5 h later)
+    CASE WHEN ${channelLc} = ${literal(SYSMON_CHANNEL)} THEN ${d.isoTimeText(`replace(trim(CASE layout
+      WHEN 'flat' THEN ${lv(['UtcTime'])}
+      WHEN 'wlb6' THEN ${lv(['event_data', 'UtcTime'])}
+      WHEN 'ecs' THEN ${lv(['winlog', 'event_data', 'UtcTime'])} END), ' ', 'T') || 'Z'`)} END AS own_utc_time
   FROM (SELECT object_key, line, line_no, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(jp, lv)} END AS layout FROM scalars)
 ),`;
   const lenientMarked = input.kind === 'files' && input.lenientJsonMarked === true;
@@ -653,14 +670,21 @@ classified AS (
 ),
 fields AS (
   SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, local_time_as_utc, line_no,
+    -- Sysmon's own UTC time minus the time the record is read at (a record whose time was usable:
+    -- not rejected), in milliseconds: 0 give or take a few ms when that time is UTC
+    CASE WHEN status <> 'rejected' AND own_utc_time IS NOT NULL
+      THEN try(${d.epochMillis('own_utc_time')}) - ${d.epochMillis(d.isoTimeText('time_text'))} END AS own_utc_minus_time_ms,
     -- the digest of a record without a record number, which names it (line_identity, raw_ref):
     -- computed once, and the raw line goes no further than this step
     -- (a rejected record's too, so that the pack can point at it: rejected records are few)
     -- (a Hive text table reads a line \\N as NULL: its digest is the empty line's)
     CASE WHEN status IN ('event', 'rejected') AND record_no IS NULL THEN ${d.sha256Hex("coalesce(line, '')")} END AS line_sha,
-    ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
+    -- the event's data fields stay one list (NULL on the other lines) through the identity window
+    -- below and are spread into columns after it: the window holds every line of the statement's
+    -- input, and one NULL list costs it less than a column per field (Trino's per-node memory)
+    ev
   FROM (
-    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, local_time_as_utc, line, line_no,
+    SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, local_time_as_utc, own_utc_time, line, line_no,
       ${d.jsonScalars(
         'ed',
         ED_FIELDS.map((f) => [f]),
@@ -668,8 +692,8 @@ fields AS (
     FROM (SELECT *, CASE WHEN status = 'event' THEN ${edRoot} END AS ed FROM classified)
   )
 ),
-luids AS (
-  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')},
+identified AS (
+  SELECT status, reason, object_key, host, record_no, event_code, time_text, time_field, local_time_as_utc, own_utc_minus_time_ms, line_no, line_sha, ev,
     -- A layout without a record number (the newer flat export): the record is its line of its
     -- file. Its uid is the file, the line's content and which of the file's identical lines it is
     -- (the same set of uids in any line order), so that distinct lines never collapse, even
@@ -685,6 +709,14 @@ luids AS (
     CASE WHEN status = 'event' AND local_time_as_utc IS NOT NULL
       THEN ${d.epochMillis(d.isoTimeText('time_text'))} - try(${d.epochMillis('local_time_as_utc')}) END AS receipt_minus_local_ms
   FROM fields
+),
+spread AS (
+  SELECT *, ${ED_FIELDS.map((f, i) => `${clean(`ev[${i + 1}]`)} AS ed_${f}`).join(',\n    ')}
+  FROM identified
+),
+luids AS (
+  SELECT *, ${luidCols.map((f) => `${canonicalLogonIdSql(`ed_${f}`)} AS luid_${f}`).join(', ')}
+  FROM spread
 ),
 events AS (
   SELECT
@@ -762,6 +794,8 @@ events AS (
       record_no: 'record_no',
       event_code: 'event_code',
       time_field: 'time_field',
+      // what the pack measures of the time the skipped Sysmon records were read at (utc_time_checks)
+      details: `CASE WHEN own_utc_minus_time_ms IS NOT NULL THEN ${d.jsonObjectText([[UTC_CHECK_DETAIL, 'own_utc_minus_time_ms']])} END`,
       // A rejected record is named as an event is (its record number, else its line or the line's
       // digest); a skipped one by its record number alone, as hashing every skipped line would cost.
       raw_ref: `object_key || CASE WHEN record_no IS NOT NULL THEN '#record=' || CAST(record_no AS VARCHAR)

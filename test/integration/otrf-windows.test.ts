@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UTC_CHECK_TOLERANCE_MS } from '../../lib/evidence/assemble-pack.ts';
 import type { EvidencePack, Session } from '../../lib/evidence/model.ts';
 import { buildRenderModel } from '../../lib/render/render-model.ts';
 import { WINDOWS_EVENT_IDS } from '../../lib/sources/windows.ts';
@@ -224,6 +225,73 @@ describe('OTRF psh_control_panel_execution', () => {
     });
     expect(g?.events.some((e) => /control\.exe$/i.test(e.process ?? ''))).toBe(true);
     expect(p.limitations.some((l) => l.includes('was cleared'))).toBe(true);
+  });
+});
+
+/** Sysmon's UtcTime minus TimeCreated / @timestamp of every Sysmon record of a capture, counted from its lines. */
+async function sysmonUtcDifferences(
+  file: string,
+  timeField: 'TimeCreated' | '@timestamp',
+): Promise<number[]> {
+  const lines = gunzipSync(await readFile(`${OTRF}${file}`))
+    .toString('utf8')
+    .split('\n');
+  const diffs: number[] = [];
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    const r = JSON.parse(line) as Record<string, unknown>;
+    if (
+      String(r.Channel).toLowerCase() !== 'microsoft-windows-sysmon/operational' ||
+      typeof r.UtcTime !== 'string'
+    )
+      continue;
+    diffs.push(Date.parse(`${r.UtcTime.replace(' ', 'T')}Z`) - Date.parse(String(r[timeField])));
+  }
+  return diffs.sort((x, y) => x - y);
+}
+
+describe("a time marked UTC that Sysmon's own UtcTime contradicts (real OTRF captures)", () => {
+  it("psh_control_panel_execution: TimeCreated is WORKSTATION5's local clock, 4 h behind UtcTime, and the pack says so", async () => {
+    const p = await pack(
+      'psh_control_panel_execution_2020-10-2201312134.json.gz',
+      '2020-10-22',
+      '2020-10-23',
+    );
+    const diffs = await sysmonUtcDifferences(
+      'psh_control_panel_execution_2020-10-2201312134.json.gz',
+      'TimeCreated',
+    );
+    expect(diffs.length).toBeGreaterThan(1000);
+    const check = {
+      host: 'WORKSTATION5',
+      time_field: 'TimeCreated (event time, UTC)',
+      records: diffs.length,
+      min_ms: diffs[0],
+      median_ms: diffs[Math.ceil(diffs.length / 2) - 1],
+      max_ms: diffs.at(-1),
+    };
+    expect(p.coverage.sources[0]?.utc_time_checks).toEqual([check]);
+    // 4 h (EDT), within the few ms between Sysmon's clock and the event log's
+    expect(Math.abs((check.median_ms ?? 0) - 4 * 3_600_000)).toBeLessThan(5_000);
+    const said = p.limitations.filter((l) => l.includes('UtcTime'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain(`On host WORKSTATION5, ${diffs.length} Sysmon records`);
+    expect(said[0]).toContain(
+      `${check.median_ms} ms (about 4 h 0 min) later than the time they are read at, TimeCreated`,
+    );
+    // the times stay as logged: the log clear is at its TimeCreated, not moved by a guessed offset
+    expect(p.integrity_events.find((e) => e.kind === 'log_cleared')?.time).toBe('2020-10-22T01:31:04.973Z');
+  });
+
+  it("empire_wmic_add_user_backdoor: the collector's @timestamp agrees with UtcTime to seconds, and nothing is said", async () => {
+    const file = 'empire_wmic_add_user_backdoor_2020-09-14080546.json.gz';
+    const p = await pack(file, '2020-09-14', '2020-09-15');
+    const diffs = await sysmonUtcDifferences(file, '@timestamp');
+    expect(diffs.length).toBeGreaterThan(0);
+    const checks = p.coverage.sources[0]?.utc_time_checks ?? [];
+    expect(checks.reduce((n, c) => n + c.records, 0)).toBe(diffs.length);
+    for (const c of checks) expect(Math.abs(c.median_ms)).toBeLessThan(UTC_CHECK_TOLERANCE_MS);
+    expect(p.limitations.some((l) => l.includes('UtcTime'))).toBe(false);
   });
 });
 
