@@ -432,7 +432,8 @@ export interface SourceCoverage {
   readonly collector_lag?: CollectorLag;
   /**
    * Per host (as logged), where skipped records carry the event's UTC time in a field of their own
-   * (Windows: Sysmon's `UtcTime`) beside the time they are read at (the time this source's events
+   * beside the export's own time they are read at (Windows: Sysmon's `UtcTime` in a flat export read
+   * at `TimeCreated`, or `EventTime` with a zone; not `@timestamp`) (the time this source's events
    * of that host are read at too): that UTC time minus that time, over the data read, by host and
    * time field.
    * About 0 when the time is the UTC it claims; a whole number of hours when it is the host's local

@@ -615,12 +615,13 @@ export function buildWindowsNormaliseQuery(d: Dialect, input: RawInput): SqlQuer
     CASE WHEN layout = 'flat' AND NOT ${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} AND NOT ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)}
       THEN ${d.isoTimeText(`replace(trim(${lv(['EventTime'])}), ' ', 'T') || 'Z'`)} END AS local_time_as_utc,
     -- Sysmon writes the event's time in UTC in its own field (UtcTime, \`2020-10-22 05:31:04.762\`):
-    -- set beside the time this record is read at, it tells whether that time is the UTC it says it
-    -- is (OTRF's newer flat exports write host-local time with a Z: UtcTime is 4-5 h later)
-    CASE WHEN ${channelLc} = ${literal(SYSMON_CHANNEL)} THEN ${d.isoTimeText(`replace(trim(CASE layout
-      WHEN 'flat' THEN ${lv(['UtcTime'])}
-      WHEN 'wlb6' THEN ${lv(['event_data', 'UtcTime'])}
-      WHEN 'ecs' THEN ${lv(['winlog', 'event_data', 'UtcTime'])} END), ' ', 'T') || 'Z'`)} END AS own_utc_time
+    -- set beside the time a flat export's record is read at when that time is the export's own
+    -- (TimeCreated, or EventTime with a zone), it tells whether that time is the UTC it says it is
+    -- (OTRF's newer flat exports write host-local time with a Z: UtcTime is 4-5 h later). A time
+    -- the collector or Winlogbeat set (@timestamp) is UTC by construction and is not checked here.
+    CASE WHEN layout = 'flat' AND ${channelLc} = ${literal(SYSMON_CHANNEL)}
+      AND (${hasZone(`coalesce(${lv(['TimeCreated'])}, '')`)} OR ${hasZone(`coalesce(${lv(['EventTime'])}, '')`)})
+      THEN ${d.isoTimeText(`replace(trim(${lv(['UtcTime'])}), ' ', 'T') || 'Z'`)} END AS own_utc_time
   FROM (SELECT object_key, line, line_no, ok, sv, CASE WHEN ok THEN ${LAYOUT.detect(jp, lv)} END AS layout FROM scalars)
 ),`;
   const lenientMarked = input.kind === 'files' && input.lenientJsonMarked === true;
@@ -685,10 +686,12 @@ fields AS (
     ev
   FROM (
     SELECT status, reason, object_key, host, record_no, CAST(event_id AS VARCHAR) AS event_code, time_text, CASE WHEN ok THEN time_field END AS time_field, local_time_as_utc, own_utc_time, line, line_no,
-      ${d.jsonScalars(
+      -- NULL, not a list of NULLs, on the lines that are no event (Trino builds its list from one
+      -- call per field, which a NULL document does not make NULL): the window below holds them all
+      CASE WHEN ed IS NOT NULL THEN ${d.jsonScalars(
         'ed',
         ED_FIELDS.map((f) => [f]),
-      )} AS ev
+      )} END AS ev
     FROM (SELECT *, CASE WHEN status = 'event' THEN ${edRoot} END AS ed FROM classified)
   )
 ),
