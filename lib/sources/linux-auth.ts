@@ -143,9 +143,6 @@ const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
 const CLASSIC = '[A-Z][a-z]{2} +[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2}';
 const RFC3339 =
   '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?';
-/** sshd_config(5) LoginGraceTime's default, 120 s: an "Accepted" line is that long at most before its session opens. */
-const SSHD_LOGIN_GRACE_MS = 120_000;
-
 /** The program field of pam_unix before Linux-PAM 0.99: `<service>(pam_unix)`. */
 const OLD_PAM_PROG = '^([^(]+)\\(pam_unix\\)$';
 const HEADER = `^(${CLASSIC}|${RFC3339}) (\\S+) ([^\\[:\\s]+)(?:\\[([0-9]+)\\])?: ?(.*)$`;
@@ -295,20 +292,10 @@ statused AS (
       ELSE 'other_message' END AS reason
   FROM classified
 ),
-copies_all AS (
+copies AS (
   SELECT *,
-    -- OpenSSH logs "Invalid user X from …" when the connection names an unknown user, then
-    -- "Failed <method> for invalid user X …" for each attempt: the attempts are the failed logons.
-    -- The announcement of a connection (same sshd PID) whose failure follows within LoginGraceTime
-    -- is counted there, and skipped here, so that one attempt is never two failed logons.
-    event_code = 'sshd_invalid_user' AND next_failed_ms IS NOT NULL AND next_failed_ms <= time_ms + ${SSHD_LOGIN_GRACE_MS} AS counted_by_failure,
     CASE event_code
       WHEN 'sshd_accepted' THEN 'logon'
-      -- sshd's own "Accepted" line is the logon; where the log holds none for this connection (the
-      -- same sshd PID in the ${SSHD_LOGIN_GRACE_MS / 1000} s before, sshd's LoginGraceTime: sshd logged elsewhere,
-      -- as in a /var/log/messages of 2005, loghub Linux_2k.log), its PAM session line is the logon
-      WHEN 'sshd_session_opened' THEN CASE
-        WHEN accepted_ms IS NULL OR accepted_ms < time_ms - ${SSHD_LOGIN_GRACE_MS} THEN 'logon' ELSE 'activity' END
       WHEN 'pam_session_opened' THEN 'logon'
       WHEN 'sshd_session_closed' THEN 'logoff'
       WHEN 'pam_session_closed' THEN 'logoff'
@@ -327,18 +314,7 @@ copies_all AS (
       END AS by_user,
     CASE event_code WHEN 'sudo_command' THEN sudo_tty WHEN 'su' THEN su_tty END AS tty,
     ${d.sha256Hex("coalesce(line, '')")} AS line_sha
-  FROM (
-    SELECT *,
-      max(CASE WHEN event_code = 'sshd_accepted' THEN time_ms END) OVER (
-        PARTITION BY host, prog, pid ORDER BY time_ms, event_code ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS accepted_ms,
-      min(CASE WHEN event_code = 'sshd_failed' THEN time_ms END) OVER (
-        PARTITION BY host, prog, pid ORDER BY time_ms, CASE WHEN event_code = 'sshd_invalid_user' THEN 0 ELSE 1 END
-        ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_failed_ms
-    FROM statused WHERE status = 'event'
-  ) e
-),
-copies AS (
-  SELECT * FROM copies_all WHERE NOT counted_by_failure
+  FROM statused WHERE status = 'event'
 ),
 base AS (
   -- One row per record (host, time, line: its identity): a line delivered twice must not read as
@@ -513,18 +489,6 @@ events AS (
   LEFT JOIN facts fa ON o.kind = 'logon' AND fa.host = o.host AND fa.session_uid = o.session_uid AND fa.logon_ms = o.time_ms
 )
 SELECT * FROM events
-UNION ALL
-SELECT ${problemRow({
-    status: `'skipped'`,
-    reason: `'invalid_user_then_failed'`,
-    source: sourceLit,
-    host: 'host',
-    time_ms: 'time_ms',
-    time_field: 'time_field',
-    raw_ref: `object_key || '#sha256=' || substr(line_sha, 1, 16)`,
-    object_key: 'object_key',
-  })}
-FROM copies_all WHERE counted_by_failure
 UNION ALL
 SELECT ${problemRow({
     status: 'status',

@@ -172,59 +172,6 @@ describe('buildLinuxAuthNormaliseQuery', () => {
     });
   });
 
-  // Real lines of the same file (loghub Linux_2k.log): sshd logged its "Accepted" lines elsewhere
-  // (authpriv), so pam_unix's session lines are all there is of this ssh login. They were orphan
-  // activity whose logon "began before the data", though the session opens and closes in it.
-  it("takes sshd's PAM session line as the logon when no Accepted line of the connection precedes it", async () => {
-    const rows = await normalise(
-      [
-        'Jun 17 20:29:26 combo sshd(pam_unix)[30631]: session opened for user test by (uid=509)',
-        'Jun 17 20:34:57 combo sshd(pam_unix)[30631]: session closed for user test',
-      ],
-      { day: '2005-06-17' },
-    );
-    expect(rows.map((r) => [r.event_code, r.kind, r.session_uid, r.user_name, r.logon_type_id])).toEqual([
-      ['sshd_session_opened', 'logon', 'sshd:30631', 'test', 10],
-      ['sshd_session_closed', 'logoff', 'sshd:30631', 'test', null],
-    ]);
-    // With its Accepted line (SESSION above) the PAM line stays the session's activity; 121 s after
-    // an Accepted line of the same PID (sshd's LoginGraceTime is 120 s) it is a login of its own.
-    const late = await normalise([
-      'Mar  5 14:02:11 web01 sshd[20811]: Accepted publickey for alice from 203.0.113.9 port 51544 ssh2',
-      'Mar  5 14:04:12 web01 sshd[20811]: pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)',
-    ]);
-    expect(late.map((r) => r.kind)).toEqual(['logon', 'logon']);
-  });
-
-  // Real lines of an OpenSSH server (loghub, github.com/logpai/loghub, OpenSSH/OpenSSH_2k.log
-  // lines 9-14): one connection naming an unknown user, one failed attempt. The failed-logon
-  // findings counted it twice (113 such connections in that file).
-  it('counts a connection\'s "Invalid user" as no failed logon of its own when its failed attempt follows', async () => {
-    const rows = await normalise(
-      [
-        'Dec 10 07:07:38 LabSZ sshd[24206]: Invalid user test9 from 52.80.34.196',
-        'Dec 10 07:07:38 LabSZ sshd[24206]: input_userauth_request: invalid user test9 [preauth]',
-        'Dec 10 07:07:38 LabSZ sshd[24206]: pam_unix(sshd:auth): check pass; user unknown',
-        'Dec 10 07:07:38 LabSZ sshd[24206]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn ',
-        'Dec 10 07:07:45 LabSZ sshd[24206]: Failed password for invalid user test9 from 52.80.34.196 port 36060 ssh2',
-        'Dec 10 07:07:45 LabSZ sshd[24206]: Received disconnect from 52.80.34.196: 11: Bye Bye [preauth]',
-      ],
-      { day: '2017-12-10' },
-    );
-    expect(
-      rows.filter((r) => r.kind === 'failed_logon').map((r) => [r.event_code, r.user_name, r.src_ip]),
-    ).toEqual([['sshd_failed', 'test9', '52.80.34.196']]);
-    expect(rows.map((r) => `${r.status}:${r.reason ?? r.event_code}`).sort()).toEqual([
-      'event:sshd_failed',
-      'skipped:invalid_user_then_failed',
-      // the preauth line, both pam_unix(sshd:auth) lines (only session lines are read) and the disconnect
-      'skipped:other_message',
-      'skipped:other_message',
-      'skipped:other_message',
-      'skipped:other_message',
-    ]);
-  });
-
   it.each([
     ['Mar  5 14:02:11', '2024-03-05', 'UTC', '2024-03-05T14:02:11.000Z'],
     ['Mar  5 14:02:11', '2024-03-05', 'Europe/Paris', '2024-03-05T13:02:11.000Z'],
