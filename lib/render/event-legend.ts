@@ -33,6 +33,7 @@ const MEANINGS: Readonly<Record<string, string>> = {
   '4732': 'Windows: a member was added to a security-enabled local group',
   '4733': 'Windows: a member was removed from a security-enabled local group',
   '4738': 'Windows: a user account was changed',
+  '4742': 'Windows: a computer account was changed',
   '4740': 'Windows: a user account was locked out',
   '4756': 'Windows: a member was added to a security-enabled universal group',
   '4757': 'Windows: a member was removed from a security-enabled universal group',

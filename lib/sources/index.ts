@@ -20,6 +20,7 @@ import {
 } from './linux-auditd.ts';
 import {
   buildLinuxAuthNormaliseQuery,
+  LINUX_AUTH_DERIVED_ROWS,
   LINUX_AUTH_SOURCE,
   definedFields as linuxAuthFields,
 } from './linux-auth.ts';
@@ -113,6 +114,8 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = {
       buildLinuxAuthNormaliseQuery(d, input, { syslogTimezone: config?.linux?.syslog_timezone }),
     definedFields: linuxAuthFields,
     rawTable: rawTableOf(LINUX_AUTH_SOURCE),
+    // copies 2…N of rsyslog's "message repeated N times" line: the line is one record read
+    derivedRows: LINUX_AUTH_DERIVED_ROWS,
     traits: { privilegeEvents: false, logoffEvents: true, orphanMarkers: ['unattributed', 'tty:'] },
   },
   [CLOUDTRAIL_SOURCE]: {

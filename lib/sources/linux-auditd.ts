@@ -205,6 +205,8 @@ export function hostFromKeySql(d: ExpressionShims, key: string): string {
 export function buildLinuxAuditdNormaliseQuery(d: Dialect, input: RawInput): SqlQuery {
   const p = new ParamList();
   const f = (name: string) => rawField(d, 'body', name);
+  // the auid a record speaks for (LOGIN's `new auid=` form first)
+  const auidRaw = `coalesce(${regexpGroup(d, 'body', '\\snew auid=([0-9]+)', 1)}, ${f('auid')})`;
   const val = (x: string) => auditValueSql(d, x);
   const elevating = `${d.regexpExtract("coalesce(exe, '')", '([^/]+)$', 1)} IN (${inList(ELEVATING_PROGRAMS)})`;
   const failed = `lower(coalesce(res, '')) IN ('failed', 'fail', 'no', '0')`;
@@ -270,7 +272,7 @@ fields AS (
     ${f('pid')} AS pid,
     ${f('ppid')} AS ppid,
     ${f('uid')} AS uid,
-    coalesce(${regexpGroup(d, 'body', '\\snew auid=([0-9]+)', 1)}, ${f('auid')}) AS auid_raw,
+    ${auidRaw} AS auid_raw,
     coalesce(${regexpGroup(d, 'body', '\\snew ses=([0-9]+)', 1)}, ${f('ses')}) AS ses_raw,
     ${val(f('exe'))} AS exe,
     ${val(f('comm'))} AS comm,
@@ -288,7 +290,9 @@ fields AS (
     ${f('syscall')} AS syscall,
     ${f('success')} AS success,
     ${val(f('key'))} AS rule_key,
-    ${regexpGroup(d, "coalesce(enriched, '')", '(?:^|\\s)AUID="([^"]*)"', 1)} AS auid_name,
+    -- ENRICHED names an unset auid "unset" (auparse's rendering of 4294967295): no account, so a
+    -- failed sshd login before pam_loginuid is named by the acct it was for, not "unset"
+    CASE WHEN ${idSql(auidRaw)} IS NOT NULL THEN ${regexpGroup(d, "coalesce(enriched, '')", '(?:^|\\s)AUID="([^"]*)"', 1)} END AS auid_name,
     ${regexpGroup(d, "coalesce(enriched, '')", '(?:^|\\s)UID="([^"]*)"', 1)} AS uid_name,
     CASE WHEN execve_body IS NOT NULL THEN ${d.joinTransformed(
       `regexp_extract_all(execve_body, '\\sa[0-9]+=("[^"]*"|\\S+)', 1)`,

@@ -104,6 +104,24 @@ export const AUTH_EVENT_CODES = [
   'system_shutdown',
 ] as const;
 
+/**
+ * The event codes a repeated-message line (rsyslog's \`message repeated N times: [ … ]\`) is read
+ * as, N records: failed logons, which one sshd process logs once per attempt of its connection
+ * (OpenSSH_2k.log: \`Failed password … ssh2\` then \`message repeated 5 times\`, then sshd's own
+ * \`PAM 5 more authentication failures\`). rsyslog repeats only a line of the same PID, and one
+ * process opens one session and sudo runs one command per PID: a repeated session, sudo, su or
+ * account line is no form of N distinct events we know, so it is skipped, counted and referenced
+ * (\`repeated_message_not_failure\`), never read as one event standing for N.
+ */
+export const REPEATED_EVENT_CODES = ['sshd_failed', 'sshd_invalid_user'] as const;
+
+/**
+ * SQL predicate over this source's classified rows for the copies 2…N of a repeated-message line:
+ * the line is one record read (copy 1), its other copies are derived from it, so that the records
+ * read of a file still add up to its lines (see {@link SourceDefinition.derivedRows}).
+ */
+export const LINUX_AUTH_DERIVED_ROWS = `record_uid LIKE '%#repeat=%' AND record_uid NOT LIKE '%#repeat=1'`;
+
 /** Which population fields an event code defines. */
 export function definedFields(eventCode: string): readonly string[] {
   switch (eventCode) {
@@ -145,6 +163,13 @@ const RFC3339 =
   '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?';
 /** The program field of pam_unix before Linux-PAM 0.99: `<service>(pam_unix)`. */
 const OLD_PAM_PROG = '^([^(]+)\\(pam_unix\\)$';
+/**
+ * rsyslog's repeated-message line; at most 7 digits, so that the copies stay below 10^7 (a longer
+ * count is rejected, \`repeat_count_too_large\`).
+ */
+const REPEAT_RE = '^message repeated ([0-9]{1,7}) times: \\[(.*)\\]\\s*$';
+/** rsyslog's repeated-message line with a count of 8 digits or more. */
+const REPEAT_TOO_LARGE_RE = '^message repeated [0-9]{8,} times: \\[';
 const HEADER = `^(${CLASSIC}|${RFC3339}) (\\S+) ([^\\[:\\s]+)(?:\\[([0-9]+)\\])?: ?(.*)$`;
 
 /**
@@ -169,6 +194,9 @@ export function buildLinuxAuthNormaliseQuery(
   const classicLocal = `concat(CAST(year_no AS VARCHAR), '-', lpad(CAST(month_no AS VARCHAR), 2, '0'), '-', lpad(day_txt, 2, '0'), ' ', hms)`;
   const rfcLocal = `replace(${d.regexpExtract('stamp', '^([0-9-]+T[0-9:]+(?:\\.[0-9]{1,3})?)', 1)}, 'T', ' ')`;
 
+  // the record's identity within its host and second: the line's digest, and which copy of a
+  // repeated-message line it is (its reference: \`#sha256=<digest>#repeat=<k>\`)
+  const lineRef = `substr(o.line_sha, 1, 16) || CASE WHEN o.repeat_n IS NOT NULL THEN '#repeat=' || CAST(1000 * rh.hi + rl.lo + 1 AS VARCHAR) ELSE '' END`;
   const sql = `
 WITH raw AS (
   SELECT object_key, line FROM ${d.rawLines(input, p)}
@@ -179,10 +207,20 @@ hdr AS (
     ${rx('line', HEADER, 2)} AS host_raw,
     lower(${rx('line', HEADER, 3)}) AS prog_raw,
     ${rx('line', HEADER, 4)} AS pid,
-    trim(${d.regexpExtract('line', HEADER, 5)}) AS msg,
+    trim(${d.regexpExtract('line', HEADER, 5)}) AS body,
     try_cast(${rx('object_key', '(?:^|/)dt=([0-9]{4})-[0-9]{2}-[0-9]{2}(?:/|$)')} AS INTEGER) AS dt_year,
     try_cast(${rx('object_key', '(?:^|/)dt=[0-9]{4}-([0-9]{2})-[0-9]{2}(?:/|$)')} AS INTEGER) AS dt_month
   FROM raw
+),
+unrepeated AS (
+  -- rsyslog's repeated-message reduction writes \`message repeated N times: [ <message>]\` for N
+  -- more copies of the line before (same message, host, PID and program: rsyslog,
+  -- $RepeatedMsgReduction, https://www.rsyslog.com/doc/configuration/action/rsconf1_repeatedmsgreduction.html):
+  -- the bracketed message is read as the message of the line, which stands for N records
+  SELECT *,
+    ${d.tryInteger(rx('body', REPEAT_RE, 1), 'BIGINT')} AS repeat_n,
+    coalesce(trim(${rx('body', REPEAT_RE, 2)}), body) AS msg
+  FROM hdr
 ),
 timed AS (
   SELECT *,
@@ -201,7 +239,7 @@ timed AS (
       THEN CAST((strpos('${MONTHS}', substr(stamp, 1, 3)) + 2) / 3 AS INTEGER) END AS month_no,
     ${d.regexpExtract("coalesce(stamp, '')", '^[A-Z][a-z]{2} +([0-9]{1,2}) ', 1)} AS day_txt,
     ${d.regexpExtract("coalesce(stamp, '')", ' ([0-9]{2}:[0-9]{2}:[0-9]{2})$', 1)} AS hms
-  FROM hdr
+  FROM unrepeated
 ),
 dated AS (
   SELECT *,
@@ -270,11 +308,13 @@ classified AS (
     CASE
       WHEN stamp IS NULL THEN 'rejected'
       WHEN time_ms IS NULL THEN 'rejected'
+      WHEN regexp_like(body, ${literal(REPEAT_TOO_LARGE_RE)}) THEN 'rejected'
       ELSE 'ok' END AS gate,
     CASE
       WHEN stamp IS NULL THEN CASE WHEN line IS NULL OR trim(line) = '' THEN 'blank_line' ELSE 'malformed_line' END
       WHEN NOT is_rfc AND year_no IS NULL THEN 'no_year'
       WHEN time_ms IS NULL THEN 'bad_time'
+      WHEN regexp_like(body, ${literal(REPEAT_TOO_LARGE_RE)}) THEN 'repeat_count_too_large'
       END AS gate_reason
   FROM parsed
 ),
@@ -284,9 +324,11 @@ statused AS (
       WHEN gate_reason = 'blank_line' THEN 'skipped'
       WHEN gate = 'rejected' THEN 'rejected'
       WHEN event_code IS NULL THEN 'skipped'
+      WHEN repeat_n IS NOT NULL AND event_code NOT IN (${inList(REPEATED_EVENT_CODES)}) THEN 'skipped'
       ELSE 'event' END AS status,
     CASE
       WHEN gate = 'rejected' THEN gate_reason
+      WHEN repeat_n IS NOT NULL AND event_code IS NOT NULL AND event_code NOT IN (${inList(REPEATED_EVENT_CODES)}) THEN 'repeated_message_not_failure'
       WHEN event_code IS NOT NULL THEN NULL
       WHEN pam_service IS NOT NULL THEN 'other_pam_service'
       ELSE 'other_message' END AS reason
@@ -407,7 +449,7 @@ events AS (
     status: `'event'`,
     source: sourceLit,
     host: 'o.host',
-    record_uid: `concat_ws('|', o.host, CAST(o.time_ms AS VARCHAR), substr(o.line_sha, 1, 16))`,
+    record_uid: `concat_ws('|', o.host, CAST(o.time_ms AS VARCHAR), ${lineRef})`,
     event_code: 'o.event_code',
     kind: 'o.kind',
     time_ms: 'o.time_ms',
@@ -481,12 +523,19 @@ events AS (
       ['sudo_denied', 'CAST(fa.sudo_denied AS VARCHAR)'],
       ['pid', 'o.pid'],
     ])} END`,
-    raw_ref: `c.object_key || '#sha256=' || substr(o.line_sha, 1, 16)`,
+    raw_ref: `c.object_key || '#sha256=' || ${lineRef}`,
     object_key: 'c.object_key',
   })}
   FROM owned o
   JOIN copies c ON c.host = o.host AND c.time_ms = o.time_ms AND c.line_sha = o.line_sha
   LEFT JOIN facts fa ON o.kind = 'logon' AND fa.host = o.host AND fa.session_uid = o.session_uid AND fa.logon_ms = o.time_ms
+  -- A repeated-message line is N records (REPEATED_EVENT_CODES), copy k of N at the line's time
+  -- (rsyslog writes it when the repetition ends), expanded here at the output, once: each is a
+  -- failed logon, which no session logic above reads twice. k = 1000 * hi + lo + 1, two series of
+  -- at most 10^4 entries (Trino's limit per sequence). Every other line is one record.
+  CROSS JOIN UNNEST(${d.integerSeries('0', 'CAST(floor((coalesce(o.repeat_n, 1) - 1) / 1000.0) AS BIGINT)')}) AS rh(hi)
+  CROSS JOIN UNNEST(${d.integerSeries('0', 'least(coalesce(o.repeat_n, 1) - 1, 999)')}) AS rl(lo)
+  WHERE 1000 * rh.hi + rl.lo < coalesce(o.repeat_n, 1)
 )
 SELECT * FROM events
 UNION ALL

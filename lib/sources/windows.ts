@@ -53,6 +53,7 @@ export const WINDOWS_EVENT_IDS = [
   '4729',
   '4733',
   '4738',
+  '4742',
   '4740',
   '4757',
   '4765',
@@ -142,6 +143,7 @@ const ED_FIELDS = [
   'ServiceFileName',
   'ServiceAccount',
   'TaskName',
+  'PasswordLastSet',
 ] as const;
 type EdField = (typeof ED_FIELDS)[number];
 
@@ -365,6 +367,19 @@ const MAPPINGS: Readonly<Record<(typeof WINDOWS_EVENT_IDS)[number], EventMapping
     who: 'Subject',
     session: 'SubjectLogonId',
     target: ACCOUNT_TARGET,
+  },
+  // 4742, a computer account was changed ("Audit Computer Account Management"): the subject who
+  // changed it, the computer account changed (TargetSid, TargetUserName, TargetDomainName) and the
+  // changed attributes, "-" when unchanged; PasswordLastSet is the machine account's password reset
+  // (MS-4742, https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-10/security/threat-protection/auditing/event-4742).
+  // Zerologon (CVE-2020-1472) leaves this as its one Security trace: ANONYMOUS LOGON resetting the
+  // DC's machine account password (OTRF mimikatz_CVE-2020-1472_Unauthenticated_NetrServerAuthenticate2).
+  '4742': {
+    kind: 'activity',
+    action: 'computer_account_changed',
+    who: 'Subject',
+    session: 'SubjectLogonId',
+    target: `concat_ws(' ', ${ACCOUNT_TARGET}, 'password last set ' || ed_PasswordLastSet)`,
   },
   // 4740: TargetDomainName holds the caller computer's name, not a domain (MS-4740).
   '4740': {

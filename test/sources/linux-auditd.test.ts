@@ -174,6 +174,21 @@ describe('buildLinuxAuditdNormaliseQuery', () => {
     expect(row).toMatchObject({ status: 'event', ...expected });
   });
 
+  // Real lines of a RHEL 10 ENRICHED audit.log (linux-audit/audit-userspace @
+  // f49195852c62c48eea53ed63a99d0495c0d0a4d7, auparse/test/auparse_test.enriched lines 291 and 293,
+  // LGPL-2.1 as auparse): a password that failed over ssh, before pam_loginuid sets the auid. ENRICHED
+  // writes the unset auid as AUID="unset", which named the failed logons' account "unset".
+  it('names a failed logon with an unset auid by its acct, not by ENRICHED\'s "unset"', async () => {
+    const rows = await normalise([
+      `type=USER_AUTH msg=audit(1749816868.400:889): pid=7555 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 msg='op=PAM:authentication grantors=? acct="newuser" exe="/usr/libexec/openssh/sshd-session" hostname=10.45.224.176 addr=10.45.224.176 terminal=ssh res=failed'\u001dUID="root" AUID="unset"`,
+      `type=USER_LOGIN msg=audit(1749816872.644:891): pid=7555 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 msg='op=login acct="newuser" exe="/usr/libexec/openssh/sshd-session" hostname=? addr=10.45.224.176 terminal=ssh res=failed'\u001dUID="root" AUID="unset"`,
+    ]);
+    expect(rows.map((r) => [r.event_code, r.kind, r.user_name, r.src_ip, r.session_uid])).toEqual([
+      ['USER_AUTH', 'failed_logon', 'newuser', '10.45.224.176', null],
+      ['USER_LOGIN', 'failed_logon', 'newuser', '10.45.224.176', null],
+    ]);
+  });
+
   it('follows a su started without a login session into its shell and names the caller from the logs', async () => {
     // A service account (uid 34, named by the ENRICHED UID field) runs `su -c` to root: auid and
     // ses stay unset (pam_loginuid is not in su's stack, domain notes §2.2). The su's PAM records

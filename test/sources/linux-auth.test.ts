@@ -2,6 +2,7 @@
  * The auth.log / secure source's normalising query, on real DuckDB: each message form, the year and
  * zone rules of syslog stamps, RFC 3339 stamps, attribution of sudo/su lines, and bad lines.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,12 @@ import { parseConfig } from '../../lib/config/config.ts';
 import { SessiontrailError } from '../../lib/errors.ts';
 import { DuckDbEngine } from '../../lib/query/duckdb/duckdb-engine.ts';
 import type { Row } from '../../lib/query/query-engine.ts';
-import { buildLinuxAuthNormaliseQuery, UNATTRIBUTED_SESSION } from '../../lib/sources/linux-auth.ts';
+import { buildCoverageQuery } from '../../lib/query/reconstruct.ts';
+import {
+  buildLinuxAuthNormaliseQuery,
+  LINUX_AUTH_DERIVED_ROWS,
+  UNATTRIBUTED_SESSION,
+} from '../../lib/sources/linux-auth.ts';
 
 let engine: DuckDbEngine;
 let dir: string;
@@ -170,6 +176,68 @@ describe('buildLinuxAuthNormaliseQuery', () => {
       logon_type_id: 2,
       is_elevated: true,
     });
+  });
+
+  // Real lines of an OpenSSH server behind rsyslog (loghub, github.com/logpai/loghub,
+  // OpenSSH/OpenSSH_2k.log lines 28-32, CRLF as in the file): one connection's first failed
+  // password, then rsyslog's "message repeated 5 times" for 5 more, which sshd confirms ("PAM 5 more
+  // authentication failures"). The repeated line was skipped (other_message): 1 failed logon of 6.
+  it('reads "message repeated N times: [ Failed …]" as N failed logons, each its own record', async () => {
+    const lines = [
+      'Dec 10 07:13:31 LabSZ sshd[24227]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=5.36.59.76.dynamic-dsl-ip.omantel.net.om  user=root\r',
+      'Dec 10 07:13:43 LabSZ sshd[24227]: Failed password for root from 5.36.59.76 port 42393 ssh2\r',
+      'Dec 10 07:13:56 LabSZ sshd[24227]: message repeated 5 times: [ Failed password for root from 5.36.59.76 port 42393 ssh2]\r',
+      'Dec 10 07:13:56 LabSZ sshd[24227]: Disconnecting: Too many authentication failures for root [preauth]\r',
+      'Dec 10 07:13:56 LabSZ sshd[24227]: PAM 5 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=5.36.59.76.dynamic-dsl-ip.omantel.net.om  user=root\r',
+    ];
+    const rows = await normalise(lines, { day: '2017-12-10' });
+    const failed = rows.filter((r) => r.kind === 'failed_logon');
+    // 1 + the 5 the repeated line stands for
+    expect(failed.map((r) => [r.event_code, r.user_name, r.src_ip, r.time_ms])).toEqual([
+      ['sshd_failed', 'root', '5.36.59.76', Date.parse('2017-12-10T07:13:43Z')],
+      ...Array.from({ length: 5 }, () => [
+        'sshd_failed',
+        'root',
+        '5.36.59.76',
+        Date.parse('2017-12-10T07:13:56Z'),
+      ]),
+    ]);
+    // each copy is its own record: the digest of the line (without its CRLF end) and its copy number
+    const digest = createHash('sha256')
+      .update(String(lines[2]).replace(/\r$/, ''))
+      .digest('hex')
+      .slice(0, 16);
+    const copies = failed.slice(1);
+    expect(copies.map((r) => r.raw_ref).sort()).toEqual(
+      [1, 2, 3, 4, 5].map((k) => `linux_auth/dt=2017-12-10/web01.log#sha256=${digest}#repeat=${k}`),
+    );
+    expect(new Set(failed.map((r) => r.record_uid)).size).toBe(6);
+    // The records read still add up to the file's lines: copy 1 is the line, copies 2-5 derive from it.
+    const coverage = await engine.select(
+      buildCoverageQuery(engine.dialect, 'lines', LINUX_AUTH_DERIVED_ROWS),
+    );
+    const counts = Object.fromEntries(coverage.rows.map((r) => [`${r.status}:${r.reason}`, Number(r.n)]));
+    expect(counts).toEqual({ 'event:': 2, 'skipped:other_message': 3 });
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(lines.length);
+  });
+
+  it('skips a repeated message that is no failed logon, counted by its own reason', async () => {
+    const rows = await normalise([
+      ...SESSION.slice(0, 3),
+      'Mar  5 14:03:42 web01 sudo: message repeated 2 times: [    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/sbin/useradd -m bob]',
+      'Mar  5 14:05:00 web01 sshd[1]: message repeated 123456789 times: [ Failed password for root from 192.0.2.1 port 2 ssh2]',
+    ]);
+    expect(rows.filter((r) => r.status !== 'event').map((r) => `${r.status}:${r.reason}`)).toEqual([
+      'skipped:repeated_message_not_failure',
+      'rejected:repeat_count_too_large',
+    ]);
+    expect(rows.filter((r) => r.event_code === 'sudo_command')).toHaveLength(1);
+    // a count above 1000 is read in two series (1000 * hi + lo + 1): every copy, once
+    const many = await normalise([
+      'Mar  5 14:05:00 web01 sshd[1]: message repeated 1003 times: [ Failed password for root from 192.0.2.1 port 2 ssh2]',
+    ]);
+    expect(many.filter((r) => r.event_code === 'sshd_failed')).toHaveLength(1003);
+    expect(new Set(many.map((r) => String(r.raw_ref).replace(/.*#repeat=/, ''))).size).toBe(1003);
   });
 
   it.each([

@@ -447,6 +447,36 @@ describe('services installed and scheduled tasks created (real OTRF lines)', () 
   });
 });
 
+describe('computer account changed (real OTRF line)', () => {
+  // test/fixtures/otrf-held-out/README.md: Zerologon (CVE-2020-1472) resets the domain controller's
+  // machine account password through Netlogon as ANONYMOUS LOGON; the 4742 is its only Security
+  // trace, and was skipped as other_event_id, so the pack showed nothing of it.
+  it('maps 4742 to the activity of the subject logon, naming the computer account and its password reset', async () => {
+    const line = (
+      await readFile(
+        join(
+          import.meta.dirname,
+          '../fixtures/otrf-held-out/mimikatz_CVE-2020-1472_Unauthenticated_NetrServerAuthenticate2-4742.json',
+        ),
+        'utf8',
+      )
+    ).trim();
+    const rows = await normalise([line]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      status: 'event',
+      event_code: '4742',
+      kind: 'activity',
+      action: 'computer_account_changed',
+      host: 'MORDORDC.THESHIRE.LOCAL',
+      session_uid: '0x3e6',
+      user_name: 'ANONYMOUS LOGON',
+      target:
+        'THESHIRE\\MORDORDC$ S-1-5-21-265287011-2876628551-1792472658-1000 password last set 9/16/2020 11:40:05 PM',
+    });
+  });
+});
+
 describe('records whose only time has no zone (real OTRF lines)', () => {
   // test/fixtures/otrf-held-out/README.md: an export whose TimeCreated is host-local time without a
   // zone, with no @timestamp and no record number. Never taken as UTC, so rejected: the reason says

@@ -67,6 +67,11 @@ export interface ExpressionShims {
    * valid time. For syslog stamps, which carry neither year nor zone.
    */
   localTimeEpochMillis(localText: string, zoneExpr: string): string;
+  /**
+   * The list of whole numbers from `fromExpr` to `toExpr` inclusive (BIGINT), for \`UNNEST\`: at
+   * most 10,000 entries, Trino's limit for \`sequence\`.
+   */
+  integerSeries(fromExpr: string, toExpr: string): string;
   /** Applies `fn` (given the element's SQL name) to each element of a list and joins them with `sep`. */
   joinTransformed(listExpr: string, fn: (element: string) => string, sep: string): string;
   /**

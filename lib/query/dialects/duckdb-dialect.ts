@@ -69,6 +69,8 @@ export const duckdbDialect: Dialect = {
   // timezone(zone, TIMESTAMP) reads the wall-clock parts in that zone (ICU), giving a TIMESTAMPTZ.
   localTimeEpochMillis: (localText, zoneExpr) =>
     `epoch_ms(timezone(${zoneExpr}, try_cast(${localText} AS TIMESTAMP)))`,
+  integerSeries: (fromExpr, toExpr) =>
+    `generate_series(CAST(${fromExpr} AS BIGINT), CAST(${toExpr} AS BIGINT))`,
   joinTransformed: (listExpr, fn, sep) =>
     `array_to_string(list_transform(${listExpr}, lambda el: ${fn('el')}), ${literal(sep)})`,
   isoTimeText: (isoText) =>

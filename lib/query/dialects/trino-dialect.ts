@@ -59,6 +59,7 @@ export function trinoDialect(workSchema: string): Dialect {
     hexToText: (hexExpr) => `from_utf8(from_hex(${hexExpr}))`,
     localTimeEpochMillis: (localText, zoneExpr) =>
       `CAST(round(to_unixtime(with_timezone(try_cast(${localText} AS timestamp(3)), ${zoneExpr})) * 1000) AS BIGINT)`,
+    integerSeries: (fromExpr, toExpr) => `sequence(CAST(${fromExpr} AS BIGINT), CAST(${toExpr} AS BIGINT))`,
     joinTransformed: (listExpr, fn, sep) =>
       `array_join(transform(${listExpr}, el -> ${fn('el')}), ${literal(sep)})`,
     // from_iso8601_timestamp_nanos wants the offset's colon; the profile check comes first.
