@@ -814,10 +814,11 @@ events AS (
       time_field: 'time_field',
       // what the pack measures of the time the skipped Sysmon records were read at (utc_time_checks)
       details: `CASE WHEN own_utc_minus_time_ms IS NOT NULL THEN ${d.jsonObjectText([[UTC_CHECK_DETAIL, 'own_utc_minus_time_ms']])} END`,
-      // A rejected record is named as an event is (its record number, else its line or the line's
-      // digest); a skipped one by its record number alone, as hashing every skipped line would cost.
+      // A rejected record is named by its record number, else by its line's digest on every engine
+      // (the pack's coverage is the same bytes on DuckDB and Trino, which numbers no lines); a
+      // skipped one by its record number alone, as hashing every skipped line would cost.
       raw_ref: `object_key || CASE WHEN record_no IS NOT NULL THEN '#record=' || CAST(record_no AS VARCHAR)
-        WHEN status = 'rejected' THEN coalesce('#line=' || CAST(line_no AS VARCHAR), '#sha256=' || substr(line_sha, 1, 16))
+        WHEN status = 'rejected' THEN '#sha256=' || substr(line_sha, 1, 16)
         ELSE '' END`,
       object_key: 'object_key',
     },
