@@ -154,8 +154,11 @@ describe('pack stage handler, stage results in S3 (moto server on 127.0.0.1), Du
     if (!started.ok || !('packId' in started)) throw new Error(JSON.stringify(started));
     // Per source: 1,024 bytes for each of its statements: normalise, scope match, 3 working tables,
     // 12 selects (lib/export/run-queries.ts), and for a source that measures its collector's lag
-    // (Windows) one more select.
-    const statementsOf = (source: string) => 17 + (SOURCES[source]?.measuresCollectorLag ? 1 : 0);
+    // (Windows) one more select, and one more for a source whose records' own UTC time is checked.
+    const statementsOf = (source: string) =>
+      17 +
+      (SOURCES[source]?.measuresCollectorLag ? 1 : 0) +
+      (SOURCES[source]?.utcCheckDetail === undefined ? 0 : 1);
     const [auth, windows] = [statementsOf('linux_auth') * 1024, statementsOf('windows') * 1024];
     // Act / Assess
     const failure = await runPackExecution(runtime, sfn.started.get(started.packId)?.input ?? '', 1000).catch(
