@@ -959,7 +959,14 @@ function buildDataQuality(pack: EvidencePack): RenderModel['dataQuality'] {
         String(s.records_skipped),
         String(s.records_rejected),
         String(s.duplicates_collapsed),
-        s.time_fields.map((t) => `${t.field}: ${t.records}`).join(', ') || NONE,
+        [
+          s.time_fields.map((t) => `${t.field}: ${t.records}`).join(', ') || NONE,
+          // what the JSON's utc_time_checks say, in agreement or not (a limitation says a contradiction)
+          ...(s.utc_time_checks ?? []).map(
+            (u) =>
+              `Sysmon UtcTime minus ${u.time_field} on ${u.host}: median ${u.median_ms} ms (${u.min_ms} to ${u.max_ms} ms, ${u.records} records)`,
+          ),
+        ].join('; '),
       ]),
     },
     reasons: {

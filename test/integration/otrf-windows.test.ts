@@ -279,6 +279,11 @@ describe("a time marked UTC that Sysmon's own UtcTime contradicts (real OTRF cap
     expect(said[0]).toContain(
       `${check.median_ms} ms (about 4 h 0 min) later than the time they are read at, TimeCreated`,
     );
+    // the PDF's data-quality table says what the JSON says
+    const sources = buildRenderModel(p, sealFor(p, SEAL)).dataQuality.sources.rows[0];
+    expect(sources?.at(-1)).toContain(
+      `Sysmon UtcTime minus TimeCreated (event time, UTC) on WORKSTATION5: median ${check.median_ms} ms (${check.min_ms} to ${check.max_ms} ms, ${diffs.length} records)`,
+    );
     // the times stay as logged: the log clear is at its TimeCreated, not moved by a guessed offset
     expect(p.integrity_events.find((e) => e.kind === 'log_cleared')?.time).toBe('2020-10-22T01:31:04.973Z');
   });
